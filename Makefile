@@ -1,0 +1,28 @@
+# Two commands on a fresh machine with Python 3.11 and make: `make demo`, `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test bench lint sample clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m zoning demo
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check zoning tests bench
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+sample: $(VENV)/.installed
+	$(PY) -m zoning sample --out data/sample_county.gpkg
+
+clean:
+	rm -rf $(VENV) out

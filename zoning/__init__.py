@@ -1,0 +1,25 @@
+"""zoning: classify village industrial land and household workshops (SPEC.md).
+
+The public surface::
+
+    from zoning import load_config, load_layers, classify_layers, classify_files
+    from zoning import classify_frames, summarise
+
+Data flows one way: layers → measures → rules → report / maps.
+"""
+
+from .classify import Classification, classify_files, classify_frames, classify_layers
+from .config import Config, load_config
+from .errors import ConfigError, CRSError, LayerError, ZoningError
+from .layers import Layers, Source, load_layers
+from .measures import measure
+from .report import summarise, write_classification
+from .rules import CLASS_ZH, CLASSES, decide
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLASSES", "CLASS_ZH", "Classification", "Config", "ConfigError", "CRSError", "LayerError",
+    "Layers", "Source", "ZoningError", "classify_files", "classify_frames", "classify_layers",
+    "decide", "load_config", "load_layers", "measure", "summarise", "write_classification",
+]

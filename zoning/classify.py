@@ -1,0 +1,157 @@
+"""Layers → measures → rules: the classification of every village industrial plot.
+
+:func:`classify_layers` is the whole job on loaded layers; :func:`classify_frames` takes
+plain GeoDataFrames (notebooks, tests); :func:`classify_files` reads the files first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import Config, load_config
+from .layers import Layers, Source, frames_to_layers, load_layers
+from .measures import MEASURE_COLUMNS, largest_overlap, measure, to_mu
+from .rules import CLASS_ZH, CLASSES, decide
+
+OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
+
+
+@dataclass
+class Classification:
+    """The result of a run: plots with class and measures, village parks, context."""
+
+    parcels: gpd.GeoDataFrame
+    village_parks: gpd.GeoDataFrame
+    layers: Layers
+    config: Config
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """Every repaired, coerced, rejected or unclassified row (SPEC §7)."""
+        return self.layers.issues.frame()
+
+
+def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> pd.Series:
+    """The plot's ``town`` attribute, else the town polygon it overlaps most ("" if none)."""
+    given = parcels["town"].astype(object) if "town" in parcels else pd.Series(
+        None, index=parcels.index, dtype=object)
+    given = given.where(given.notna() & given.astype(str).str.strip().ne(""), None)
+    if towns is None or not len(towns) or given.notna().all():
+        return given.fillna("")
+    need = given.isna().to_numpy() & ~shapely.is_missing(parcels.geometry.array)
+    geoms = np.asarray(parcels.geometry.array, dtype=object)[need]
+    found = largest_overlap(geoms, np.asarray(towns.geometry.array, dtype=object),
+                            towns["town"].to_numpy(str))
+    out = given.copy()
+    out[need] = found
+    return out.fillna("")
+
+
+def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series) -> gpd.GeoDataFrame:
+    """Each village park dissolved, with its plots, mu, linked park and class mix."""
+    ok = group.to_numpy() >= 0
+    p = parcels.loc[ok, ["village_park_id", "linked_park_id", "town", "class", "area_m2",
+                         "geometry"]].copy()
+    p["_g"] = group[ok].to_numpy()
+    counts = pd.crosstab(p["_g"], p["class"]).reindex(columns=list(CLASSES[:3]), fill_value=0)
+    mus = p.pivot_table(index="_g", columns="class", values="area_m2", aggfunc="sum")
+    mus = mus.reindex(columns=list(CLASSES[:3])).fillna(0.0)
+    first = p.groupby("_g").agg(village_park_id=("village_park_id", "first"),
+                                linked_park_id=("linked_park_id", "first"),
+                                town=("town", lambda s: s.mode().iat[0] if len(s) else ""),
+                                plots=("area_m2", "size"), area_m2=("area_m2", "sum"))
+    first["area_mu"] = to_mu(first["area_m2"]).round(4)
+    for c in CLASSES[:3]:
+        first[f"plots_{c}"] = counts[c].astype(int)
+        first[f"mu_{c}"] = to_mu(mus[c]).round(4)
+    sizes = first["plots"].reindex(p["_g"]).to_numpy()
+    single = sizes == 1
+    geom = pd.Series(None, index=first.index, dtype=object)
+    geom[p.loc[single, "_g"].to_numpy()] = p.loc[single, "geometry"].array
+    multi = p.loc[~single]
+    if len(multi):
+        dissolved = multi[["_g", "geometry"]].dissolve(by="_g")
+        geom[dissolved.index] = dissolved.geometry.array
+    out = gpd.GeoDataFrame(first.reset_index(drop=True),
+                           geometry=gpd.GeoSeries(geom.to_numpy(), crs=parcels.crs))
+    return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
+
+
+def classify_layers(layers: Layers, config: Config | None = None,
+                    progress: Callable[[str], None] | None = None) -> Classification:
+    """Measure once, decide by the table (SPEC §4–§5), assemble the outputs.
+
+    Parameters
+    ----------
+    layers
+        Loaded layers in the analysis CRS (:func:`zoning.layers.load_layers`).
+    config
+        Parameters; defaults from the packaged ``defaults.toml``.
+    progress
+        Optional callback receiving a short message per step.
+    """
+    config = config or Config()
+    params = config.parameters
+    say = progress or (lambda msg: None)
+    timings: dict[str, float] = {}
+    parcels = layers.parcels
+    say("measuring plots against boundary, parks, cluster points, protected land")
+    t0 = time.perf_counter()
+    m = measure(parcels, layers.dev_boundary, layers.township_parks, layers.cluster_points,
+                layers.protected, params, timings)
+    timings["measures"] = time.perf_counter() - t0
+    say("deciding")
+    t0 = time.perf_counter()
+    problem = parcels["_problem"] if "_problem" in parcels else None
+    decision = decide(m, parcels, params, problem)
+    timings["decide"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
+    attrs = attrs.drop(columns=[c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs
+                                and c != "parcel_id"])
+    out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
+                     attrs.drop(columns=["parcel_id"])], axis=1)
+    out["town"] = assign_towns(out.set_geometry("geometry", crs=parcels.crs), layers.towns)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
+    vp = village_park_layer(out, m["_group"])
+    timings["assemble"] = time.perf_counter() - t0
+    return Classification(out, vp, layers, config, timings)
+
+
+def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,
+                    towns=None, params: dict | None = None) -> gpd.GeoDataFrame:
+    """Classify in-memory GeoDataFrames (canonical field names); one row per input plot.
+
+    The same checks as for files apply (ids, CRS, repair); ``params`` overrides the
+    SPEC §5 defaults.
+    """
+    config = load_config(**(params or {}))
+    layers = frames_to_layers(parcels, dev_boundary, township_parks, cluster_points,
+                              protected, towns, config)
+    return classify_layers(layers, config).parcels
+
+
+def classify_files(sources: dict[str, Source | None], config: Config | None = None,
+                   progress: Callable[[str], None] | None = None) -> Classification:
+    """Read the layers from files, then :func:`classify_layers`."""
+    config = config or Config()
+    say = progress or (lambda msg: None)
+    say("reading layers")
+    t0 = time.perf_counter()
+    layers = load_layers(sources, config)
+    read_s = time.perf_counter() - t0
+    result = classify_layers(layers, config, progress)
+    result.timings = {"read": read_s, **result.timings}
+    return result
+
+
+__all__ = ["Classification", "classify_layers", "classify_frames", "classify_files",
+           "CLASS_ZH"]

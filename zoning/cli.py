@@ -1,0 +1,170 @@
+"""The ``zoning`` command line: thin wrappers that parse, call the API and print.
+
+Expected problems (:class:`~zoning.errors.ZoningError`) print one line on stderr and
+exit with status 1; there is no traceback for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ZoningError
+
+LAYER_OPTIONS = {  # CLI option -> canonical layer name (SPEC §3)
+    "parcels": "parcels",
+    "boundary": "dev_boundary",
+    "parks": "township_parks",
+    "clusters": "cluster_points",
+    "protected": "protected",
+    "towns": "towns",
+}
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
+
+
+class Progress:
+    """Step messages with elapsed seconds on stderr (UTF-8 safe)."""
+
+    def __init__(self, quiet: bool = False):
+        self.start = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.start:6.1f} s] {message}", err=True)
+
+
+def expected_errors(func):
+    """Turn ZoningError into one line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ZoningError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="zoning")
+def main() -> None:
+    """Classify village industrial land and household workshops (SPEC.md)."""
+    for stream in (sys.stdout, sys.stderr):  # GBK consoles: never fail on a glyph
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def _sources(input_path: str | None, given: dict[str, str | None]):
+    from .layers import Source, list_layers
+
+    sources: dict[str, Source | None] = {}
+    available: list[str] = []
+    if input_path is not None:
+        path = Path(input_path)
+        if not path.exists():
+            raise ZoningError(f"{path}: file not found")
+        available = list_layers(path)
+    for option, name in LAYER_OPTIONS.items():
+        if given.get(option):
+            sources[name] = Source.parse(given[option])
+        elif input_path is not None and name in available:
+            sources[name] = Source(Path(input_path), name)
+        elif name in ("protected", "towns"):
+            sources[name] = None
+        else:
+            where = f"{input_path} has no layer {name!r} (it has {available})" if input_path \
+                else f"no input for layer {name!r}"
+            raise ZoningError(f"{where}; give it with --{option} PATH[:LAYER]")
+    return sources
+
+
+def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
+    """Shared by ``classify`` and ``demo``: classify and write the outputs."""
+    from .classify import classify_files
+    from .config import load_config
+    from .report import write_classification
+
+    config = load_config(*config_files)
+    sources = _sources(input_path, given)
+    result = classify_files(sources, config, progress)
+    progress(f"writing {out_dir}")
+    t0 = time.perf_counter()
+    info = {"zoning": __version__, "command": " ".join(sys.argv),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {})}
+    write_classification(result, out_dir, info)
+    result.timings["write"] = time.perf_counter() - t0
+    counts = result.parcels["class"].value_counts()
+    progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+             + f"; {len(result.issues)} issue(s) in issues.csv")
+    return result
+
+
+def layer_options(func):
+    for option, name in reversed(LAYER_OPTIONS.items()):
+        func = click.option(f"--{option}", metavar="PATH[:LAYER]",
+                            help=f"the {name} layer from its own file")(func)
+    return func
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", required=False,
+                type=click.Path(dir_okay=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="output folder")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [parameters] and [fields] (SPEC §5); may repeat")
+@click.option("--quiet", is_flag=True, help="no progress messages")
+@layer_options
+@expected_errors
+def classify(input_path, out_dir, config_files, quiet, **given):
+    """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers).
+
+    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
+    """
+    run_classify(input_path, out_dir, config_files, given, Progress(quiet))
+
+
+@main.command()
+@click.option("--out", "out_dir", default="out/demo", show_default=True,
+              type=click.Path(file_okay=False))
+@click.option("--quiet", is_flag=True)
+@expected_errors
+def demo(out_dir, quiet):
+    """Run the classification on the bundled sample county and draw its map."""
+    from .maps import class_map, write_map
+
+    progress = Progress(quiet)
+    sample = SAMPLE
+    if not sample.exists():
+        from .sample import write_sample
+
+        sample = Path(out_dir) / "sample_county.gpkg"
+        progress(f"generating the sample county into {sample}")
+        write_sample(sample)
+    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    progress("drawing the map")
+    write_map(class_map(result.parcels, "慈溪市（样例）村级工业用地分类"),
+              Path(out_dir) / "map.html")
+    progress(f"open {Path(out_dir) / 'map.html'} in a browser")
+
+
+@main.command()
+@click.option("--out", "out_path", default=str(SAMPLE), show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--seed", default=2021, show_default=True, type=int)
+@expected_errors
+def sample(out_path, seed):
+    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage."""
+    from .sample import write_sample
+
+    counts = write_sample(out_path, seed=seed)
+    for layer, n in counts.items():
+        click.echo(f"{layer}: {n}")

@@ -1,0 +1,36 @@
+"""The few named exceptions users see. The CLI prints their message on one line."""
+
+from __future__ import annotations
+
+
+class ZoningError(Exception):
+    """Base class: an expected problem with the user's input or configuration."""
+
+
+class LayerError(ZoningError):
+    """A layer cannot be read or does not meet the data contract (SPEC §3, §7)."""
+
+    def __init__(self, message: str, path: str | None = None, layer: str | None = None,
+                 rows: list | None = None):
+        where = ""
+        if path is not None:
+            where = f"{path}"
+            if layer is not None:
+                where += f" layer {layer!r}"
+            where += ": "
+        elif layer is not None:
+            where = f"layer {layer!r}: "
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:10])
+            more = f" (+{len(rows) - 10} more)" if len(rows) > 10 else ""
+            message = f"{message} (rows {shown}{more})"
+        super().__init__(f"{where}{message}")
+        self.path, self.layer, self.rows = path, layer, list(rows or [])
+
+
+class CRSError(LayerError):
+    """A layer's coordinate system is missing, unknown or gives implausible coordinates."""
+
+
+class ConfigError(ZoningError):
+    """The TOML configuration is unreadable or names unknown parameters."""

@@ -1,0 +1,523 @@
+"""Read and validate input layers; rename fields; normalise CRS; repair geometry.
+
+SPEC §2 (CRS), §3 (layers and fields) and §7 (bad input). Every repair or rejection
+is recorded in an :class:`IssueLog` with the layer, the row (1-based feature order in
+the source) and the feature's id; expected problems raise a one-line
+:class:`~zoning.errors.LayerError` naming the file, the layer and the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from . import crs as zcrs
+from .config import Config
+from .errors import CRSError, LayerError
+
+log = logging.getLogger(__name__)
+
+#: Required id field of each layer (SPEC §3); None = no required field.
+ID_FIELDS: dict[str, str | None] = {
+    "parcels": "parcel_id",
+    "dev_boundary": None,
+    "township_parks": "park_id",
+    "cluster_points": "cluster_id",
+    "protected": None,
+    "towns": "town",
+    "micro_parks": "micro_park_id",
+    "workshops": "workshop_id",
+}
+POLYGON_LAYERS = {"parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
+                  "towns"}
+POINT_LAYERS = {"workshops"}
+BOOL_FIELDS = {"parcels": ("eco_friendly", "rural_fusion")}
+INT_FIELDS = {"parcels": ("built_year",)}
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "f", ""}
+POLYGONAL = np.array([shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+
+
+@dataclass
+class IssueLog:
+    """Every repaired, coerced or rejected row, and layer-level notes (SPEC §7)."""
+
+    rows: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, layer: str, action: str, reason, positions=None, ids=None) -> None:
+        """Record ``action`` with ``reason`` for rows at 0-based ``positions`` (or the layer)."""
+        if positions is None:
+            frame = pd.DataFrame({"layer": [layer], "row": [pd.NA], "id": [""],
+                                  "action": [action], "reason": [reason]})
+        else:
+            positions = np.asarray(positions)
+            if positions.size == 0:
+                return
+            frame = pd.DataFrame({
+                "layer": layer,
+                "row": positions + 1,
+                "id": [""] * len(positions) if ids is None else list(ids),
+                "action": action,
+                "reason": reason if np.ndim(reason) == 0 else list(reason),
+            })
+        self.rows.append(frame)
+
+    def frame(self) -> pd.DataFrame:
+        """All issues as one table: layer, row (1-based), id, action, reason."""
+        cols = ["layer", "row", "id", "action", "reason"]
+        if not self.rows:
+            return pd.DataFrame(columns=cols)
+        out = pd.concat(self.rows, ignore_index=True)[cols]
+        out["row"] = out["row"].astype("Int64")
+        return out
+
+
+@dataclass
+class Source:
+    """Where a layer comes from: a file path and an optional layer name inside it."""
+
+    path: Path
+    layer: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | os.PathLike) -> Source:
+        """Parse ``PATH[:LAYER]`` (a trailing ``:LAYER`` is split off only if PATH exists)."""
+        text = str(text)
+        if not Path(text).exists() and ":" in text:
+            path, layer = text.rsplit(":", 1)
+            if layer and Path(path).exists():
+                return cls(Path(path), layer)
+        return cls(Path(text))
+
+    def __str__(self) -> str:
+        return f"{self.path}" + (f":{self.layer}" if self.layer else "")
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of a file (or of every file of a folder such as a FileGDB), hex."""
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def list_layers(path: Path) -> list[str]:
+    """Layer names of a vector file (GeoParquet: one layer named after the file)."""
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return [path.stem]
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise LayerError(f"cannot read as a vector file ({_first_line(exc)})", str(path)) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.GeoDataFrame:
+    """Read one layer as stored (no renaming or reprojection); detect GBK shapefiles."""
+    path = src.path
+    if not path.exists():
+        raise LayerError("file not found", str(path), name)
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        try:
+            return gpd.read_parquet(path)
+        except Exception as exc:
+            raise LayerError(f"cannot read GeoParquet ({_first_line(exc)})", str(path)) from None
+    available = list_layers(path)
+    layer = src.layer
+    if layer is None:
+        if name in available:
+            layer = name
+        elif len(available) == 1:
+            layer = available[0]
+        else:
+            raise LayerError(f"no layer {name!r} (the file has {available})", str(path))
+    elif layer not in available:
+        raise LayerError(f"no layer {layer!r} (the file has {available})", str(path))
+    encoding = config.encoding.get(name)
+    if encoding is None:
+        try:
+            info = pyogrio.read_info(path, layer=layer)
+        except Exception as exc:
+            raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
+        # A shapefile without .cpg is reported as ISO-8859-1; in China it is GBK/GB18030.
+        if info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
+            encoding = "gb18030"
+            issues.add(name, "note", f"{path.name} has no .cpg; attributes read as GB18030 (GBK)")
+    try:
+        if encoding:
+            return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+        return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    except UnicodeDecodeError as exc:
+        raise LayerError(f"attributes are not valid {encoding or 'UTF-8'} text ({exc.reason}); "
+                         f"set [encoding] {name} = \"...\" in the config", str(path), layer) from None
+    except Exception as exc:
+        raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
+
+
+def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config) -> gpd.GeoDataFrame:
+    """Apply the ``[fields.LAYER]`` map (exact names first, then case-insensitive)."""
+    mapping = config.fields.get(name, {})
+    if not mapping:
+        return gdf
+    lower = {str(c).lower(): c for c in gdf.columns}
+    rename = {}
+    for source, canonical in mapping.items():
+        if source in gdf.columns:
+            rename[source] = canonical
+        elif source.lower() in lower:
+            rename[lower[source.lower()]] = canonical
+    return gdf.rename(columns=rename)
+
+
+def ids_as_text(values: pd.Series) -> pd.Series:
+    """Ids as text: integers without '.0', text kept as is (leading zeros stay), NA kept."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.notna() & (values == np.floor(values))
+        out = values.astype(object).where(values.notna(), None)
+        out[whole] = values[whole].astype("int64").astype(str)
+        out[values.notna() & ~whole] = values[values.notna() & ~whole].astype(str)
+        return pd.Series(out, index=values.index, dtype=object)
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.astype(str).where(values.notna(), None).astype(object)
+    return values.astype(object).where(values.notna(), None).map(
+        lambda v: v if v is None else str(v).strip(), na_action="ignore")
+
+
+def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
+    """Required id field present, no empty and no duplicate values (else LayerError)."""
+    id_field = ID_FIELDS[name]
+    if id_field is None:
+        return
+    if id_field not in gdf.columns:
+        have = [c for c in gdf.columns if c != gdf.geometry.name]
+        raise LayerError(f"missing required field {id_field!r} (fields: {have}); "
+                         f"map yours in [fields.{name}]", where, name)
+    ids = ids_as_text(gdf[id_field])
+    gdf[id_field] = ids
+    empty = np.flatnonzero(ids.isna().to_numpy() | (ids.fillna("") == "").to_numpy())
+    if empty.size:
+        raise LayerError(f"{empty.size} row(s) without {id_field}", where, name,
+                         rows=list(empty + 1))
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        pos = np.flatnonzero(dup)
+        shown = sorted(set(ids.iloc[pos]))[:5]
+        raise LayerError(f"duplicate {id_field} {shown}", where, name, rows=list(pos + 1))
+
+
+def parse_bool(values: pd.Series, field_name: str, name: str, issues: IssueLog,
+               ids: pd.Series | None) -> pd.Series:
+    """Boolean words of SPEC §3; any other value is reported and read as false."""
+    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
+        return values.astype(bool)
+    text = values.astype(object).where(values.notna(), "").map(
+        lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v))
+    text = text.str.strip().str.lower()
+    truth = text.isin(TRUE_WORDS)
+    bad = ~truth & ~text.isin(FALSE_WORDS)
+    if bad.any():
+        pos = np.flatnonzero(bad.to_numpy())
+        issues.add(name, "coerced",
+                   [f"{field_name} value {values.iloc[p]!r} is not a yes/no word; read as false"
+                    for p in pos],
+                   pos, None if ids is None else ids.iloc[pos])
+    return truth.astype(bool)
+
+
+def parse_int(values: pd.Series, field_name: str, name: str, issues: IssueLog,
+              ids: pd.Series | None) -> pd.Series:
+    """Integers (nullable); text that is not a whole number is reported and left empty."""
+    num = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
+    given = values.notna() & (values.astype(str).str.strip() != "")
+    bad = (given & (num.isna() | (num != np.floor(num)))).to_numpy()
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        issues.add(name, "coerced",
+                   [f"{field_name} value {values.iloc[p]!r} is not a whole number; left empty"
+                    for p in pos],
+                   pos, None if ids is None else ids.iloc[pos])
+    num = num.where(~bad)
+    return num.round().astype("Int64")
+
+
+def _xy_bounds(geoms: np.ndarray) -> np.ndarray:
+    b = shapely.bounds(geoms)
+    ok = np.isfinite(b).all(axis=1)
+    if not ok.any():
+        return np.full(4, np.nan)
+    b = b[ok]
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+
+
+def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
+                issues: IssueLog) -> gpd.GeoDataFrame:
+    """Give the layer a trustworthy CRS (SPEC §2): declared, GCJ-02, GK zone, swapped axes."""
+    declared = config.crs.get(name)
+    geoms = gdf.geometry.array
+    if declared is not None:
+        if declared.strip().upper().replace("_", "-") in ("GCJ-02", "GCJ02"):
+            shifted = zcrs.geoms_gcj02_to_wgs84(np.asarray(geoms))
+            gdf = gdf.set_geometry(gpd.GeoSeries(shifted, index=gdf.index, crs=4326))
+            issues.add(name, "note", "declared GCJ-02; converted to WGS84")
+        else:
+            try:
+                crs = pyproj.CRS.from_user_input(declared)
+            except pyproj.exceptions.CRSError:
+                raise CRSError(f"declared CRS {declared!r} is not a CRS", where, name) from None
+            if gdf.crs is not None and not gdf.crs.equals(crs):
+                issues.add(name, "note", f"file CRS {gdf.crs.to_string()} replaced by declared "
+                                         f"{crs.to_string()}")
+            gdf = gdf.set_crs(crs, allow_override=True)
+    if gdf.crs is None:
+        b = _xy_bounds(np.asarray(geoms))
+        hint = ""
+        if np.isfinite(b).all() and b[0] > 1e7:
+            zone = int(b[0] // 1e6)
+            hint = f"; eastings like {b[0]:.0f} suggest EPSG:{zcrs.gk_zone_epsg(zone)}" \
+                if 25 <= zone <= 45 else ""
+        raise CRSError(f"layer has no CRS; declare it in the config as [crs] {name} = "
+                       f"\"EPSG:...\"{hint}", where, name)
+    b = _xy_bounds(np.asarray(gdf.geometry.array))
+    if not np.isfinite(b).all():
+        return gdf  # nothing to check (all empty)
+    crs = gdf.crs
+    if crs.is_geographic:
+        lon_ok = zcrs.CHINA_LON[0] <= b[0] and b[2] <= zcrs.CHINA_LON[1]
+        lat_ok = zcrs.CHINA_LAT[0] <= b[1] and b[3] <= zcrs.CHINA_LAT[1]
+        swapped = (zcrs.CHINA_LAT[0] <= b[0] and b[2] <= zcrs.CHINA_LAT[1]
+                   and zcrs.CHINA_LON[0] <= b[1] and b[3] <= zcrs.CHINA_LON[1])
+        if not (lon_ok and lat_ok) and swapped:
+            gdf = gdf.set_geometry(gpd.GeoSeries(
+                shapely.transform(np.asarray(gdf.geometry.array), lambda c: c[:, ::-1]),
+                index=gdf.index, crs=crs))
+            issues.add(name, "repaired", "longitude and latitude were swapped; swapped back")
+    else:
+        info = zcrs.gk_info(crs)
+        if info is not None:
+            kind, value = info
+            if kind == "cm" and b[0] > 1e7:
+                zone = int(b[0] // 1e6)
+                fixed = zcrs.gk_zone_epsg(zone)
+                gdf = gdf.set_crs(fixed, allow_override=True)
+                issues.add(name, "repaired", f"eastings carry GK zone prefix {zone} but the CRS "
+                                             f"is {crs.to_string()}; read as EPSG:{fixed}")
+            elif kind == "zone" and b[2] < 1e7:
+                fixed = zcrs.gk_cm_epsg(75 + 3 * (value - 25))
+                gdf = gdf.set_crs(fixed, allow_override=True)
+                issues.add(name, "repaired", f"eastings have no GK zone prefix but the CRS is "
+                                             f"{crs.to_string()}; read as EPSG:{fixed}")
+    ll = zcrs.lonlat_bounds(tuple(_xy_bounds(np.asarray(gdf.geometry.array))), gdf.crs)
+    if not zcrs.in_china(ll):
+        raise CRSError(f"coordinates in {gdf.crs.to_string()} do not fall in China "
+                       f"(lon/lat bounds {tuple(round(v, 3) for v in ll)}); is the CRS right?",
+                       where, name)
+    return gdf
+
+
+def analysis_crs(parcels: gpd.GeoDataFrame, config: Config) -> pyproj.CRS:
+    """The analysis CRS (SPEC §2): configured, else GK CM nearest the parcels' bbox centre."""
+    if "analysis" in config.crs:
+        return pyproj.CRS.from_user_input(config.crs["analysis"])
+    ll = zcrs.lonlat_bounds(tuple(_xy_bounds(np.asarray(parcels.geometry.array))), parcels.crs)
+    return pyproj.CRS.from_epsg(zcrs.gk_cm_epsg((ll[0] + ll[2]) / 2.0))
+
+
+def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Repair and keep polygonal parts (FIELD-NOTES: make_valid 'structure', 2D).
+
+    Valid Polygons and MultiPolygons pass through untouched; invalid ones are repaired
+    and geometry collections reduced to their polygonal parts (one MultiPolygon per row).
+
+    Returns
+    -------
+    (geometries, repaired mask, reason per row: "" when usable, else why not)
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    n = len(geoms)
+    reason = np.full(n, "", dtype=object)
+    missing = shapely.is_missing(geoms)
+    reason[missing] = "geometry is null"
+    empty = ~missing & shapely.is_empty(geoms)
+    reason[empty] = "geometry is empty"
+    present = ~missing & ~empty
+    types = shapely.get_type_id(geoms)
+    invalid = present & ~shapely.is_valid(geoms)
+    needs_work = present & (invalid | ~np.isin(types, POLYGONAL))
+    out = np.where(present, geoms, None)
+    if needs_work.any():
+        work = geoms[needs_work]
+        bad = invalid[needs_work]
+        work[bad] = shapely.make_valid(work[bad], method="structure", keep_collapsed=False)
+        parts, owner = shapely.get_parts(work, return_index=True)
+        parts, sub = shapely.get_parts(parts, return_index=True)  # multipolygons in collections
+        owner = owner[sub]
+        keep = np.isin(shapely.get_type_id(parts), POLYGONAL) & ~shapely.is_empty(parts)
+        parts, owner = parts[keep], owner[keep]
+        rebuilt = np.full(len(work), None, dtype=object)
+        if len(parts):
+            rebuilt[np.unique(owner)] = shapely.multipolygons(parts, indices=owner)
+        out[needs_work] = rebuilt
+        lost = np.flatnonzero(needs_work)[shapely.is_missing(rebuilt)]
+        reason[lost] = [
+            "invalid geometry has no polygonal part" if invalid[i]
+            else f"geometry is {geoms[i].geom_type}, not a polygon" for i in lost]
+    zero = ~shapely.is_missing(out) & (shapely.area(out) <= 0)
+    reason[zero] = "geometry has zero area"
+    out[zero] = None
+    repaired = needs_work & ~shapely.is_missing(out)
+    return out, repaired, reason
+
+
+@dataclass
+class Layers:
+    """All input layers in the analysis CRS, with the issue log and input fingerprints."""
+
+    parcels: gpd.GeoDataFrame
+    dev_boundary: gpd.GeoDataFrame
+    township_parks: gpd.GeoDataFrame
+    cluster_points: gpd.GeoDataFrame
+    protected: gpd.GeoDataFrame | None
+    towns: gpd.GeoDataFrame | None
+    crs: pyproj.CRS
+    issues: IssueLog
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
+                  issues: IssueLog) -> gpd.GeoDataFrame:
+    """Rename fields, check ids and geometry type, resolve the CRS (not yet reprojected)."""
+    gdf = rename_fields(gdf, name, config)
+    if gdf.geometry.name != "geometry":
+        gdf = gdf.rename_geometry("geometry")
+    gdf = gdf.reset_index(drop=True)
+    check_ids(gdf, name, where)
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array))
+    present = types >= 0
+    if name in POLYGON_LAYERS and present.any():
+        poly = np.isin(types, POLYGONAL) | (types == shapely.GeometryType.GEOMETRYCOLLECTION)
+        if not poly[present].any():
+            found = sorted(set(gdf.geometry[present].geom_type))
+            raise LayerError(f"expected polygons, found {'/'.join(found)}", where, name)
+    if name in POINT_LAYERS and present.any():
+        pts = types == shapely.GeometryType.POINT
+        if not pts[present].any():
+            found = sorted(set(gdf.geometry[present].geom_type))
+            raise LayerError(f"expected points, found {'/'.join(found)}", where, name)
+    ids = gdf[ID_FIELDS[name]] if ID_FIELDS[name] else None
+    for f in BOOL_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_bool(gdf[f], f, name, issues, ids)
+    for f in INT_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_int(gdf[f], f, name, issues, ids)
+    return resolve_crs(gdf, name, where, config, issues)
+
+
+def to_analysis(gdf: gpd.GeoDataFrame, name: str, where: str, target: pyproj.CRS,
+                issues: IssueLog, keep_invalid_rows: bool) -> gpd.GeoDataFrame:
+    """Reproject, check the result is finite, repair polygons (SPEC §7)."""
+    if not gdf.crs.equals(target):
+        gdf = gdf.to_crs(target)
+    b = shapely.bounds(np.asarray(gdf.geometry.array))
+    bad = np.flatnonzero(~np.isfinite(b).all(axis=1) & ~shapely.is_empty(gdf.geometry.array)
+                         & ~shapely.is_missing(gdf.geometry.array))
+    if bad.size:
+        raise CRSError("coordinates became infinite when reprojected; wrong CRS or GK zone?",
+                       where, name, rows=list(bad + 1))
+    if name not in POLYGON_LAYERS:
+        return gdf
+    geoms, repaired, reason = polygonal(np.asarray(gdf.geometry.array))
+    idf = ID_FIELDS[name]
+    ids = gdf[idf] if idf else None
+    pos = np.flatnonzero(repaired)
+    issues.add(name, "repaired", "invalid or mixed geometry repaired (make_valid 'structure', "
+               "polygonal parts kept)", pos, None if ids is None else ids.iloc[pos])
+    lost = np.flatnonzero(reason != "")
+    action = "unclassified" if (keep_invalid_rows and name == "parcels") else "rejected"
+    issues.add(name, action, reason[lost], lost, None if ids is None else ids.iloc[lost])
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=target))
+    if keep_invalid_rows:
+        gdf["_problem"] = reason
+        return gdf
+    return gdf[reason == ""].reset_index(drop=True)
+
+
+REQUIRED = ("parcels", "dev_boundary", "township_parks", "cluster_points")
+OPTIONAL = ("protected", "towns")
+
+
+def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
+    """Read, validate and reproject the classification layers (SPEC §3).
+
+    Parameters
+    ----------
+    sources
+        Layer name -> :class:`Source`; ``protected`` and ``towns`` may be missing.
+    config
+        Field maps, declared CRSs and encodings.
+    """
+    issues = IssueLog()
+    raw: dict[str, gpd.GeoDataFrame] = {}
+    where: dict[str, str] = {}
+    inputs: dict[str, dict[str, str]] = {}
+    fingerprints: dict[Path, str] = {}
+    for name in REQUIRED + OPTIONAL:
+        src = sources.get(name)
+        if src is None:
+            if name in REQUIRED:
+                raise LayerError("required layer not given", None, name)
+            continue
+        gdf = read_raw(src, name, config, issues)
+        where[name] = str(src.path)
+        raw[name] = prepare_layer(gdf, name, where[name], config, issues)
+        if src.path not in fingerprints:
+            fingerprints[src.path] = fingerprint(src.path)
+        inputs[name] = {"path": str(src.path), "layer": src.layer or name,
+                        "sha256": fingerprints[src.path], "rows": str(len(gdf))}
+    target = analysis_crs(raw["parcels"], config)
+    out = {name: to_analysis(gdf, name, where[name], target, issues,
+                             keep_invalid_rows=(name == "parcels"))
+           for name, gdf in raw.items()}
+    return Layers(
+        parcels=out["parcels"], dev_boundary=out["dev_boundary"],
+        township_parks=out["township_parks"], cluster_points=out["cluster_points"],
+        protected=out.get("protected"), towns=out.get("towns"), crs=target, issues=issues,
+        inputs=inputs)
+
+
+def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, protected=None,
+                     towns=None, config: Config | None = None) -> Layers:
+    """In-memory GeoDataFrames through the same checks as files (for notebooks and tests)."""
+    config = config or Config()
+    issues = IssueLog()
+    given = {"parcels": parcels, "dev_boundary": dev_boundary, "township_parks": township_parks,
+             "cluster_points": cluster_points, "protected": protected, "towns": towns}
+    raw = {name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
+           for name, gdf in given.items() if gdf is not None}
+    target = analysis_crs(raw["parcels"], config)
+    out = {name: to_analysis(gdf, name, "<frame>", target, issues,
+                             keep_invalid_rows=(name == "parcels"))
+           for name, gdf in raw.items()}
+    return Layers(
+        parcels=out["parcels"], dev_boundary=out["dev_boundary"],
+        township_parks=out["township_parks"], cluster_points=out["cluster_points"],
+        protected=out.get("protected"), towns=out.get("towns"), crs=target, issues=issues)

@@ -1,0 +1,289 @@
+"""Per-plot geometry facts of SPEC §4, vectorised and computed once.
+
+Each function takes arrays of shapely geometries in the analysis CRS (metres) and
+returns arrays aligned to the plots. The decision table (:mod:`zoning.rules`) only
+reads these numbers, so a rule change never recomputes geometry.
+
+'Smallest id' is first in Unicode code-point order (numpy's and Python's string order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+#: m² per mu is 10000/15; multiplying by 15 then dividing by 10000 keeps whole values exact.
+M2_PER_MU = 10000.0 / 15.0
+
+MEASURE_COLUMNS = [
+    "area_m2", "area_mu", "boundary_share", "cluster_share", "cluster_id", "protected_share",
+    "nearest_park_id", "nearest_park_m", "village_park_id", "village_park_mu", "linked_park_id",
+]
+
+
+def to_mu(area_m2):
+    """m² to mu (1 mu = 10000/15 m²), exact for whole multiples."""
+    return np.asarray(area_m2, dtype=float) * 15.0 / 10000.0
+
+
+def subdivide(geoms: np.ndarray, max_vertices: int = 256) -> np.ndarray:
+    """Split polygons into pieces of at most ``max_vertices`` vertices (like ST_Subdivide).
+
+    Pieces of one polygon do not overlap, so summed intersection areas equal the
+    intersection with the whole; small pieces make each intersection cheap.
+    """
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    done = []
+    while len(parts):
+        small = shapely.get_num_coordinates(parts) <= max_vertices
+        done.append(parts[small])
+        big = parts[~small]
+        if not len(big):
+            break
+        b = shapely.bounds(big)
+        wide = (b[:, 2] - b[:, 0]) >= (b[:, 3] - b[:, 1])
+        mid_x = (b[:, 0] + b[:, 2]) / 2
+        mid_y = (b[:, 1] + b[:, 3]) / 2
+        first = shapely.box(b[:, 0], b[:, 1], np.where(wide, mid_x, b[:, 2]),
+                            np.where(wide, b[:, 3], mid_y))
+        second = shapely.box(np.where(wide, mid_x, b[:, 0]), np.where(wide, b[:, 1], mid_y),
+                             b[:, 2], b[:, 3])
+        halves = np.concatenate([shapely.intersection(big, first),
+                                 shapely.intersection(big, second)])
+        halves = shapely.get_parts(halves)
+        halves = shapely.get_parts(halves)
+        keep = (shapely.get_type_id(halves) == shapely.GeometryType.POLYGON) & (
+            shapely.area(halves) > 0)
+        parts = halves[keep]
+    return np.concatenate(done) if done else np.empty(0, dtype=object)
+
+
+def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """area(P ∩ ∪layer) for each plot P (m²); overlapping layer parts count once."""
+    n = len(geoms)
+    layer = np.asarray(layer, dtype=object)
+    layer = layer[~shapely.is_missing(layer) & ~shapely.is_empty(layer)]
+    if n == 0 or len(layer) == 0:
+        return np.zeros(n)
+    pieces = subdivide(np.atleast_1d(shapely.union_all(layer)))
+    shapely.prepare(pieces)
+    tree = shapely.STRtree(pieces)
+    plot_idx, piece_idx = tree.query(geoms, predicate="intersects")
+    if areas is None:
+        areas = shapely.area(geoms)
+    inside = shapely.contains_properly(pieces[piece_idx], geoms[plot_idx])
+    part = np.empty(len(plot_idx))
+    part[inside] = areas[plot_idx[inside]]
+    cut = ~inside
+    part[cut] = shapely.area(shapely.intersection(geoms[plot_idx[cut]], pieces[piece_idx[cut]]))
+    return np.bincount(plot_idx, weights=part, minlength=n)
+
+
+def share(overlap: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """overlap / area, clipped to [0, 1] (SPEC §4)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(overlap / areas, 0.0, 1.0)
+
+
+def code_rank(ids) -> np.ndarray:
+    """Rank of each id in Unicode code-point order (0 = smallest)."""
+    ids = np.asarray(ids, dtype=str)
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
+
+
+def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> np.ndarray:
+    """Id of the layer polygon with the largest overlap with each plot ("" if none).
+
+    Ties: smallest id. Only positive-area overlaps count (touching is not overlapping).
+    """
+    n = len(geoms)
+    out = np.full(n, "", dtype=object)
+    if n == 0 or len(layer) == 0:
+        return out
+    layer = np.asarray(layer, dtype=object)
+    tree = shapely.STRtree(layer)
+    plot_idx, poly_idx = tree.query(geoms, predicate="intersects")
+    if not len(plot_idx):
+        return out
+    overlap = shapely.area(shapely.intersection(geoms[plot_idx], layer[poly_idx]))
+    rank = code_rank(layer_ids)
+    pos = overlap > 0
+    plot_idx, poly_idx, overlap = plot_idx[pos], poly_idx[pos], overlap[pos]
+    order = np.lexsort((rank[poly_idx], -overlap, plot_idx))
+    plot_sorted = plot_idx[order]
+    first = np.r_[True, plot_sorted[1:] != plot_sorted[:-1]]
+    out[plot_sorted[first]] = np.asarray(layer_ids, dtype=object)[poly_idx[order][first]]
+    return out
+
+
+def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest layer feature of each plot and its distance (0 where they touch or overlap).
+
+    Ties at the same distance: smallest id. No layer features: ("", NaN).
+    """
+    n = len(geoms)
+    ids_out = np.full(n, "", dtype=object)
+    dist_out = np.full(n, np.nan)
+    if n == 0 or len(layer) == 0:
+        return ids_out, dist_out
+    tree = shapely.STRtree(np.asarray(layer, dtype=object))
+    (plot_idx, poly_idx), dist = tree.query_nearest(geoms, return_distance=True,
+                                                    all_matches=True)
+    rank = code_rank(layer_ids)
+    order = np.lexsort((rank[poly_idx], plot_idx))
+    plot_sorted = plot_idx[order]
+    first = np.r_[True, plot_sorted[1:] != plot_sorted[:-1]]
+    ids_out[plot_sorted[first]] = np.asarray(layer_ids, dtype=object)[poly_idx[order][first]]
+    dist_out[plot_sorted[first]] = dist[order][first]
+    return ids_out, dist_out
+
+
+def adjacency_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j), i < j, of plots whose distance is ≤ ``gap_m`` (touching: 0)."""
+    tree = shapely.STRtree(geoms)
+    if gap_m > 0:
+        i, j = tree.query(geoms, predicate="dwithin", distance=gap_m)
+    else:
+        i, j = tree.query(geoms, predicate="intersects")
+    keep = i < j
+    return i[keep], j[keep]
+
+
+def village_parks(pairs: tuple[np.ndarray, np.ndarray], plot_ids, area_m2: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Connected groups of linked plots (SPEC §4).
+
+    Returns (group label per plot, village_park_id = smallest parcel_id of the group,
+    village_park_mu = the group's total area in mu).
+    """
+    n = len(area_m2)
+    i, j = pairs
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    rank = code_rank(plot_ids)
+    groups = label.max() + 1 if n else 0
+    min_rank = np.full(groups, np.iinfo(np.int64).max)
+    np.minimum.at(min_rank, label, rank)
+    by_rank = np.empty(n, dtype=object)
+    by_rank[rank] = np.asarray(plot_ids, dtype=object)
+    group_id = by_rank[min_rank]
+    group_m2 = np.bincount(label, weights=area_m2, minlength=groups)
+    return label, group_id[label], to_mu(group_m2)[label]
+
+
+def linked_parks(label: np.ndarray, park_id: np.ndarray, park_m: np.ndarray,
+                 contact_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Township park each plot's village park is contiguous with (SPEC §4).
+
+    Among the group's plots with ``nearest_park_m`` ≤ ``contact_m``, the park of the plot
+    with the smallest distance (ties: smallest park id). Returns (park id or "", that
+    plot's distance or NaN) per plot.
+    """
+    n = len(label)
+    ids_out = np.full(n, "", dtype=object)
+    dist_out = np.full(n, np.nan)
+    close = np.flatnonzero(park_m <= contact_m)  # NaN (no parks) compares False
+    if not len(close):
+        return ids_out, dist_out
+    cand_park = np.asarray(park_id, dtype=object)[close]
+    park_rank = code_rank(cand_park)
+    order = np.lexsort((park_rank, park_m[close], label[close]))
+    lab_sorted = label[close][order]
+    first = np.r_[True, lab_sorted[1:] != lab_sorted[:-1]]
+    groups = label.max() + 1
+    best_park = np.full(groups, "", dtype=object)
+    best_m = np.full(groups, np.nan)
+    best_park[lab_sorted[first]] = cand_park[order][first]
+    best_m[lab_sorted[first]] = park_m[close][order][first]
+    return best_park[label], best_m[label]
+
+
+def measure(parcels, dev_boundary, township_parks, cluster_points, protected, params,
+            timings: dict | None = None) -> pd.DataFrame:
+    """All SPEC §4 measures for the usable plots; unusable rows get NaN and "".
+
+    Parameters
+    ----------
+    parcels
+        GeoDataFrame in the analysis CRS with ``parcel_id`` and, optionally, ``_problem``
+        (non-empty for rows that cannot be classified).
+    dev_boundary, township_parks, cluster_points, protected
+        Context layers in the same CRS (``protected`` may be None).
+    params
+        Parameters (``adjacency_gap_m``, ``park_contact_m`` are used here).
+    timings
+        If given, receives seconds per measure kind.
+    """
+    import time
+
+    t = time.perf_counter
+
+    def lap(key, t0):
+        if timings is not None:
+            timings[key] = timings.get(key, 0.0) + t() - t0
+
+    n = len(parcels)
+    problem = parcels["_problem"].to_numpy() if "_problem" in parcels else np.full(n, "")
+    ok = problem == ""
+    geoms = np.asarray(parcels.geometry.array, dtype=object)[ok]
+    ids = parcels["parcel_id"].to_numpy(dtype=object)[ok]
+
+    t0 = t()
+    area = shapely.area(geoms)
+    shapely.prepare(geoms)
+    lap("area", t0)
+
+    t0 = t()
+    boundary = share(union_overlap(geoms, np.asarray(dev_boundary.geometry.array), area), area)
+    lap("boundary", t0)
+
+    t0 = t()
+    cl_geoms = np.asarray(cluster_points.geometry.array, dtype=object)
+    cluster = share(union_overlap(geoms, cl_geoms, area), area)
+    cluster_id = largest_overlap(geoms, cl_geoms, cluster_points["cluster_id"].to_numpy(str))
+    lap("cluster", t0)
+
+    t0 = t()
+    if protected is not None and len(protected):
+        prot = share(union_overlap(geoms, np.asarray(protected.geometry.array), area), area)
+    else:
+        prot = np.zeros(len(geoms))
+    lap("protected", t0)
+
+    t0 = t()
+    park_id, park_m = nearest(geoms, np.asarray(township_parks.geometry.array, dtype=object),
+                              township_parks["park_id"].to_numpy(str))
+    lap("nearest_park", t0)
+
+    t0 = t()
+    pairs = adjacency_pairs(geoms, float(params["adjacency_gap_m"]))
+    label, vp_id, vp_mu = village_parks(pairs, ids, area)
+    lap("village_parks", t0)
+
+    t0 = t()
+    linked, linked_m = linked_parks(label, park_id, park_m, float(params["park_contact_m"]))
+    lap("linked_park", t0)
+
+    out = pd.DataFrame(index=parcels.index)
+    full = {
+        "area_m2": (area, np.nan), "area_mu": (to_mu(area), np.nan),
+        "boundary_share": (boundary, np.nan), "cluster_share": (cluster, np.nan),
+        "cluster_id": (cluster_id, ""), "protected_share": (prot, np.nan),
+        "nearest_park_id": (park_id, ""), "nearest_park_m": (park_m, np.nan),
+        "village_park_id": (vp_id, ""), "village_park_mu": (vp_mu, np.nan),
+        "linked_park_id": (linked, ""), "_linked_m": (linked_m, np.nan),
+    }
+    for col, (values, fill) in full.items():
+        arr = np.full(n, fill, dtype=object if isinstance(fill, str) else float)
+        arr[ok] = values
+        out[col] = arr
+    out["_group"] = -1
+    out.loc[ok, "_group"] = label
+    return out

@@ -1,0 +1,164 @@
+"""Summaries per town and class; CSV and formatted Excel writers; the run log."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from ._io import atomic_path, write_text
+from .measures import to_mu
+from .rules import CLASS_ZH, CLASSES
+
+TOTAL = "合计"
+SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
+              "area_m2": "面积（平方米）", "area_mu": "面积（亩）"}
+
+
+def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
+    """Plots, m² and mu per town × class, every class listed, with town and grand totals.
+
+    Columns: ``town, class, class_zh, plots, area_m2, area_mu`` (mu to 2 decimals).
+    Unclassified plots count with 0 m² (they have no usable area).
+    """
+    p = pd.DataFrame({"town": parcels["town"].fillna("").astype(str).replace("", "(未知)"),
+                      "class": parcels["class"].astype(str),
+                      "area_m2": parcels["area_m2"].astype(float).fillna(0.0)})
+    towns = sorted(p["town"].unique())
+    full = pd.MultiIndex.from_product([towns, list(CLASSES)], names=["town", "class"])
+    g = p.groupby(["town", "class"]).agg(plots=("area_m2", "size"), area_m2=("area_m2", "sum"))
+    g = g.reindex(full, fill_value=0).reset_index()
+    by_class = g.groupby("class", sort=False)[["plots", "area_m2"]].sum().reset_index()
+    by_class.insert(0, "town", TOTAL)
+    g = pd.concat([g, by_class], ignore_index=True)
+    town_tot = g.groupby("town", sort=False)[["plots", "area_m2"]].sum().reset_index()
+    town_tot["class"] = "total"
+    g = pd.concat([g, town_tot], ignore_index=True)
+    order = {t: i for i, t in enumerate([*towns, TOTAL])}
+    cls_order = {c: i for i, c in enumerate([*CLASSES, "total"])}
+    g = g.sort_values(["town", "class"], key=lambda s: s.map(order if s.name == "town"
+                                                                 else cls_order))
+    g["class_zh"] = g["class"].map({**CLASS_ZH, "total": TOTAL})
+    g["plots"] = g["plots"].astype(int)
+    g["area_m2"] = g["area_m2"].round(2)
+    g["area_mu"] = to_mu(g["area_m2"]).round(2)
+    return g[["town", "class", "class_zh", "plots", "area_m2", "area_mu"]].reset_index(drop=True)
+
+
+def write_csv(df: pd.DataFrame, target: str | os.PathLike) -> None:
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text correctly."""
+    with atomic_path(target) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
+                       title: str = "村级工业用地分类汇总") -> None:
+    """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table."""
+    body = summary[summary["class"] != "total"]
+    pivot_plots = body.pivot(index="town", columns="class", values="plots")
+    pivot_mu = body.pivot(index="town", columns="class", values="area_mu")
+    towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
+    with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        book = xl.book
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                "align": "center", "valign": "vcenter", "text_wrap": True})
+        title_fmt = book.add_format({"bold": True, "font_size": 14})
+        int_fmt = book.add_format({"num_format": "#,##0", "border": 1})
+        mu_fmt = book.add_format({"num_format": "#,##0.00", "border": 1})
+        text_fmt = book.add_format({"border": 1})
+        bold_int = book.add_format({"num_format": "#,##0", "border": 1, "bold": True})
+        bold_mu = book.add_format({"num_format": "#,##0.00", "border": 1, "bold": True})
+        bold_text = book.add_format({"border": 1, "bold": True})
+
+        ws = book.add_worksheet("汇总")
+        ws.write(0, 0, title, title_fmt)
+        ws.write(1, 0, "面积单位：亩（1 亩 = 10000/15 平方米）")
+        ws.merge_range(2, 0, 3, 0, "镇街", head)
+        col = 1
+        for c in [*CLASSES, "total"]:
+            ws.merge_range(2, col, 2, col + 1, CLASS_ZH.get(c, TOTAL), head)
+            ws.write(3, col, "地块数", head)
+            ws.write(3, col + 1, "面积（亩）", head)
+            col += 2
+        for r, town in enumerate(towns, start=4):
+            is_total = town == TOTAL
+            ws.write(r, 0, town, bold_text if is_total else text_fmt)
+            col = 1
+            for c in CLASSES:
+                ws.write_number(r, col, int(pivot_plots.loc[town, c]),
+                                bold_int if is_total else int_fmt)
+                ws.write_number(r, col + 1, float(pivot_mu.loc[town, c]),
+                                bold_mu if is_total else mu_fmt)
+                col += 2
+            tot = summary[(summary["town"] == town) & (summary["class"] == "total")].iloc[0]
+            ws.write_number(r, col, int(tot["plots"]), bold_int)
+            ws.write_number(r, col + 1, float(tot["area_mu"]), bold_mu)
+        ws.set_column(0, 0, 14)
+        ws.set_column(1, 2 * len(CLASSES) + 2, 12)
+        ws.freeze_panes(4, 1)
+
+        long = summary.rename(columns=SUMMARY_ZH)
+        long.to_excel(xl, sheet_name="明细", index=False, startrow=1)
+        ws2 = xl.sheets["明细"]
+        ws2.write(0, 0, title + "（明细）", title_fmt)
+        for i, name in enumerate(long.columns):
+            ws2.write(1, i, name, head)
+        ws2.set_column(0, 2, 14)
+        ws2.set_column(3, 3, 10, int_fmt)
+        ws2.set_column(4, 5, 16, mu_fmt)
+        ws2.autofilter(1, 0, 1 + len(long), len(long.columns) - 1)
+        ws2.freeze_panes(2, 0)
+
+
+def write_run_log(target: str | os.PathLike, info: dict) -> None:
+    """The run log: inputs with their sha256, parameters, CRS, counts and timings (JSON)."""
+    write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+
+CONTEXT_LAYERS = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
+
+
+def write_classification(result, out_dir: str | os.PathLike, run_info: dict | None = None
+                         ) -> dict[str, str]:
+    """Write every output of ``zoning classify`` into ``out_dir`` (each file atomically).
+
+    ``classified.gpkg`` (layers ``parcels``, ``village_parks`` and the context layers in
+    the analysis CRS), ``summary.csv``, ``summary.xlsx``, ``issues.csv`` and ``run.json``.
+    Returns the written paths by name.
+    """
+    from ._io import write_layers
+
+    out = os.fspath(out_dir)
+    os.makedirs(out, exist_ok=True)
+    layers = {"parcels": result.parcels, "village_parks": result.village_parks}
+    for name in CONTEXT_LAYERS:
+        gdf = getattr(result.layers, name)
+        if gdf is not None:
+            layers[name] = gdf.drop(columns=[c for c in ("_problem",) if c in gdf])
+    paths = {"classified": os.path.join(out, "classified.gpkg"),
+             "summary_csv": os.path.join(out, "summary.csv"),
+             "summary_xlsx": os.path.join(out, "summary.xlsx"),
+             "issues": os.path.join(out, "issues.csv"),
+             "run_log": os.path.join(out, "run.json")}
+    summary = summarise(result.parcels)
+    issues = result.issues
+    write_layers(paths["classified"], layers)
+    write_csv(summary, paths["summary_csv"])
+    write_summary_xlsx(summary, paths["summary_xlsx"])
+    write_csv(issues, paths["issues"])
+    info = dict(run_info or {})
+    info.update({
+        "analysis_crs": result.layers.crs.to_string(),
+        "parameters": result.config.parameters,
+        "config_files": list(result.config.sources),
+        "inputs": result.layers.inputs,
+        "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
+                 "village_parks": len(result.village_parks), "issues": len(issues)},
+        "classes": result.parcels["class"].value_counts().to_dict(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+    })
+    write_run_log(paths["run_log"], info)
+    return paths
