@@ -116,6 +116,8 @@ def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> np.ndarr
     rank = code_rank(layer_ids)
     pos = overlap > 0
     plot_idx, poly_idx, overlap = plot_idx[pos], poly_idx[pos], overlap[pos]
+    if not len(plot_idx):
+        return out
     order = np.lexsort((rank[poly_idx], -overlap, plot_idx))
     plot_sorted = plot_idx[order]
     first = np.r_[True, plot_sorted[1:] != plot_sorted[:-1]]
