@@ -55,33 +55,72 @@ def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> p
     return out.fillna("")
 
 
+def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
+    """Union of the geometries of each group, vectorised: groups of similar size are
+    padded into one 2D array and reduced with ``union_all(axis=1)``."""
+    out = np.full(groups, None, dtype=object)
+    order = np.argsort(label, kind="stable")
+    lab = label[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    sizes = np.diff(np.r_[starts, len(lab)])
+    gid = lab[starts]
+    single = sizes == 1
+    out[gid[single]] = geoms[order[starts[single]]]
+    bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
+    for b in np.unique(bucket[~single]):
+        sel = np.flatnonzero((bucket == b) & ~single)
+        width = int(sizes[sel].max())
+        grid = np.full((len(sel), width), None, dtype=object)
+        row = np.repeat(np.arange(len(sel)), sizes[sel])
+        col = np.arange(row.size) - np.repeat(np.cumsum(sizes[sel]) - sizes[sel], sizes[sel])
+        grid[row, col] = geoms[order[_ranges(starts[sel], sizes[sel])]]
+        out[gid[sel]] = shapely.union_all(grid, axis=1)
+    return out
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenated ranges start..start+size for every pair, vectorised."""
+    offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    return np.arange(sizes.sum()) + offsets
+
+
+def _most_common(label: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:
+    """Most common value per group (ties: first in code-point order)."""
+    codes, uniques = pd.factorize(values.fillna("").astype(str), sort=True)
+    key = label.astype(np.int64) * (len(uniques) + 1) + codes
+    keys, counts = np.unique(key, return_counts=True)
+    grp, code = keys // (len(uniques) + 1), keys % (len(uniques) + 1)
+    order = np.lexsort((code, -counts, grp))
+    first = np.r_[True, grp[order][1:] != grp[order][:-1]]
+    out = np.full(groups, "", dtype=object)
+    out[grp[order][first]] = np.asarray(uniques, dtype=object)[code[order][first]]
+    return out
+
+
 def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series) -> gpd.GeoDataFrame:
     """Each village park dissolved, with its plots, mu, linked park and class mix."""
     ok = group.to_numpy() >= 0
-    p = parcels.loc[ok, ["village_park_id", "linked_park_id", "town", "class", "area_m2",
-                         "geometry"]].copy()
-    p["_g"] = group[ok].to_numpy()
-    counts = pd.crosstab(p["_g"], p["class"]).reindex(columns=list(CLASSES[:3]), fill_value=0)
-    mus = p.pivot_table(index="_g", columns="class", values="area_m2", aggfunc="sum")
-    mus = mus.reindex(columns=list(CLASSES[:3])).fillna(0.0)
-    first = p.groupby("_g").agg(village_park_id=("village_park_id", "first"),
-                                linked_park_id=("linked_park_id", "first"),
-                                town=("town", lambda s: s.mode().iat[0] if len(s) else ""),
-                                plots=("area_m2", "size"), area_m2=("area_m2", "sum"))
-    first["area_mu"] = to_mu(first["area_m2"]).round(4)
+    label = group.to_numpy()[ok].astype(np.int64)
+    groups = int(label.max()) + 1 if len(label) else 0
+    p = parcels.loc[ok]
+    area = p["area_m2"].to_numpy(dtype=float)
+    _, first = np.unique(label, return_index=True)
+    cols = {
+        "village_park_id": p["village_park_id"].to_numpy(dtype=object)[first],
+        "plots": np.bincount(label, minlength=groups),
+        "area_m2": np.bincount(label, weights=area, minlength=groups),
+        "linked_park_id": p["linked_park_id"].to_numpy(dtype=object)[first],
+        "town": _most_common(label, p["town"], groups),
+    }
+    cols["area_mu"] = to_mu(cols["area_m2"]).round(4)
+    cls = p["class"].to_numpy(dtype=object)
     for c in CLASSES[:3]:
-        first[f"plots_{c}"] = counts[c].astype(int)
-        first[f"mu_{c}"] = to_mu(mus[c]).round(4)
-    sizes = first["plots"].reindex(p["_g"]).to_numpy()
-    single = sizes == 1
-    geom = pd.Series(None, index=first.index, dtype=object)
-    geom[p.loc[single, "_g"].to_numpy()] = p.loc[single, "geometry"].array
-    multi = p.loc[~single]
-    if len(multi):
-        dissolved = multi[["_g", "geometry"]].dissolve(by="_g")
-        geom[dissolved.index] = dissolved.geometry.array
-    out = gpd.GeoDataFrame(first.reset_index(drop=True),
-                           geometry=gpd.GeoSeries(geom.to_numpy(), crs=parcels.crs))
+        hit = cls == c
+        cols[f"plots_{c}"] = np.bincount(label, weights=hit, minlength=groups).astype(int)
+        cols[f"mu_{c}"] = to_mu(np.bincount(label, weights=area * hit, minlength=groups)
+                                ).round(4)
+    geoms = group_union(np.asarray(p.geometry.array, dtype=object), label, groups)
+    out = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=parcels.crs))
     return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
 
 
