@@ -1,0 +1,129 @@
+"""Loading (SPEC §2, §3, §7): formats, field renaming, ids as text, booleans, CRS."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from conftest import EXPECTED_TINY, frame, rect, tiny_layers
+from zoning import classify_files, load_config
+from zoning.errors import LayerError
+from zoning.layers import IssueLog, Source, ids_as_text, parse_bool, polygonal
+
+
+def classify_with_parcels_from(tmp_path, src: Source):
+    layers = tiny_layers()
+    layers.pop("parcels")
+    ctx = tmp_path / "ctx.gpkg"
+    for name, gdf in layers.items():
+        gdf.to_file(ctx, layer=name)
+    sources = {name: Source(ctx, name) for name in layers}
+    sources["parcels"] = src
+    return classify_files(sources, load_config())
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "parquet", "filegdb", "shp", "fgb"])
+def test_formats(tmp_path, fmt):
+    parcels = tiny_layers()["parcels"]
+    if fmt == "parquet":
+        path = tmp_path / "plots.parquet"
+        parcels.to_parquet(path)
+        src = Source(path)
+    elif fmt == "filegdb":
+        if "OpenFileGDB" not in pyogrio.list_drivers(write=True):
+            pytest.skip("GDAL without FileGDB write support")
+        path = tmp_path / "survey.gdb"
+        pyogrio.write_dataframe(parcels, path, layer="DLTB", driver="OpenFileGDB")
+        src = Source.parse(f"{path}:DLTB")
+        assert src.layer == "DLTB"
+    else:
+        driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt]
+        path = tmp_path / f"plots.{fmt}"
+        pyogrio.write_dataframe(parcels.rename(columns={"eco_friendly": "eco",
+                                                        "rural_fusion": "fusion"}),
+                                path, driver=driver)
+        src = Source(path)
+    result = classify_with_parcels_from(tmp_path, src)
+    got = dict(zip(result.parcels["parcel_id"], result.parcels["rule"], strict=True))
+    if fmt in ("geojson", "shp", "fgb"):  # eco/fusion renamed away: P003 loses its R2
+        assert got == dict(EXPECTED_TINY, P003="V2")
+    else:
+        assert got == EXPECTED_TINY
+
+
+def test_ids_stay_text():
+    assert ids_as_text(pd.Series([1, 20])).tolist() == ["1", "20"]
+    assert ids_as_text(pd.Series([1.0, np.nan])).tolist() == ["1", None]
+    assert ids_as_text(pd.Series(["007", " 08 "])).tolist() == ["007", "08"]
+
+
+def test_boolean_words():
+    issues = IssueLog()
+    values = pd.Series(["TRUE", "yes", "Y", "1", "是", "false", "No", "n", "0", "否", "", None,
+                        "maybe", 1, 0.0])
+    got = parse_bool(values, "eco_friendly", "parcels", issues, None).tolist()
+    assert got == [True] * 5 + [False] * 8 + [True, False]
+    frame_ = issues.frame()
+    assert frame_["row"].tolist() == [13] and "maybe" in frame_["reason"].iat[0]
+
+
+def test_polygonal_repairs_and_rejects():
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    spike = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0), (-5, 5), (0, 0)])
+    overlap_multi = shapely.MultiPolygon([shapely.box(0, 0, 10, 10), shapely.box(5, 0, 15, 10)])
+    z = shapely.Polygon([(0, 0, 1), (1, 0, 1), (1, 1, 1)])
+    coll = shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.LineString([(0, 0),
+                                                                                   (5, 5)])])
+    geoms = np.array([bowtie, spike, overlap_multi, z, coll, shapely.Point(0, 0), None,
+                      shapely.Polygon([(0, 0), (1, 1), (2, 2), (0, 0)])], dtype=object)
+    out, repaired, reason = polygonal(geoms)
+    assert shapely.area(out[0]) == pytest.approx(50.0)      # both triangles
+    assert shapely.area(out[1]) == pytest.approx(100.0)     # spike dropped
+    assert shapely.area(out[2]) == pytest.approx(150.0)     # overlap kept (structure)
+    assert not shapely.has_z(out[3]) and shapely.area(out[3]) == pytest.approx(0.5)
+    assert shapely.area(out[4]) == pytest.approx(4.0)
+    assert repaired.tolist() == [True, True, True, False, True, False, False, False]
+    assert reason[5] == "geometry is Point, not a polygon"
+    assert reason[6] == "geometry is null"
+    assert reason[7] != "" and out[7] is None
+    assert shapely.is_valid(out[:5]).all()
+
+
+def test_layer_errors_name_file_layer_and_rows(tmp_path):
+    layers = tiny_layers()
+    bad = pd.concat([layers["parcels"], frame([{"parcel_id": None, "geometry":
+                                                rect(0, 0, 1, 1)}])], ignore_index=True)
+    path = tmp_path / "p.gpkg"
+    bad.to_file(path, layer="parcels")
+    with pytest.raises(LayerError, match=r"p\.gpkg layer 'parcels': 1 row\(s\) without "
+                                         r"parcel_id \(rows 8\)"):
+        classify_with_parcels_from(tmp_path, Source(path))
+
+
+def test_reprojected_inputs_give_the_same_classes(tmp_path):
+    layers = tiny_layers()
+    base = dict(zip(layers["parcels"]["parcel_id"], [EXPECTED_TINY[p] for p in
+                                                     layers["parcels"]["parcel_id"]],
+                    strict=True))
+    for crs in (4490, 4326, 4528, 32651):
+        path = tmp_path / f"p{crs}.gpkg"
+        layers["parcels"].to_crs(crs).to_file(path, layer="parcels")
+        result = classify_with_parcels_from(tmp_path, Source(path))
+        assert result.layers.crs.to_epsg() == 4549
+        got = dict(zip(result.parcels["parcel_id"], result.parcels["rule"], strict=True))
+        assert got == base, crs
+
+
+def test_analysis_crs_follows_the_parcels_centre(tmp_path):
+    layers = tiny_layers()
+    shifted = layers["parcels"].to_crs(4490)
+    shifted["geometry"] = shapely.transform(shifted.geometry.array, lambda c: c + [1.8, 0.0])
+    path = tmp_path / "east.gpkg"
+    shifted.to_file(path, layer="parcels")
+    result = classify_with_parcels_from(tmp_path, Source(path))
+    assert result.layers.crs.to_epsg() == 4550  # centre near 123.05E -> CM 123E
+    assert isinstance(result.parcels, gpd.GeoDataFrame)
