@@ -36,4 +36,4 @@ def test_map_has_classes_legend_and_escaped_popups(tmp_path):
     keys = set().union(*(json.loads(f).keys() for f in features))
     assert "boundary_share" not in keys and "parcel_id" in keys and "reason" in keys
     # the page carries the escaped text (JSON-encoded); popups insert it as HTML = as text
-    assert json.dumps(escape_text(EVIL))[1:-1] in html
+    assert json.dumps(escape_text(EVIL))[1:-1] in html.replace("\\u0026", "&")
