@@ -127,3 +127,14 @@ def test_analysis_crs_follows_the_parcels_centre(tmp_path):
     result = classify_with_parcels_from(tmp_path, Source(path))
     assert result.layers.crs.to_epsg() == 4550  # centre near 123.05E -> CM 123E
     assert isinstance(result.parcels, gpd.GeoDataFrame)
+
+
+def test_input_columns_that_clash_with_outputs_are_kept(tmp_path):
+    from zoning import classify_frames
+
+    layers = tiny_layers()
+    layers["parcels"]["class"] = "工业"
+    layers["parcels"]["area_m2"] = 1.0
+    out = classify_frames(**layers)
+    assert (out["class_input"] == "工业").all() and (out["area_m2_input"] == 1.0).all()
+    assert set(out["class"]) <= {"retain", "consolidate", "vacate"}

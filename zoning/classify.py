@@ -154,8 +154,11 @@ def classify_layers(layers: Layers, config: Config | None = None,
     timings["decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
-    attrs = attrs.drop(columns=[c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs
-                                and c != "parcel_id"])
+    clash = [c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs and c != "parcel_id"]
+    if clash:  # keep the user's column under another name: nothing is lost
+        attrs = attrs.rename(columns={c: f"{c}_input" for c in clash})
+        layers.issues.add("parcels", "note", f"input field(s) {clash} clash with output "
+                          f"columns; kept as {[f'{c}_input' for c in clash]}")
     out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
                      attrs.drop(columns=["parcel_id"])], axis=1)
     out["town"] = assign_towns(out.set_geometry("geometry", crs=parcels.crs), layers.towns)
