@@ -373,7 +373,8 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts, owner = parts[keep], owner[keep]
         rebuilt = np.full(len(work), None, dtype=object)
         if len(parts):
-            rebuilt[np.unique(owner)] = shapely.multipolygons(parts, indices=owner)
+            rows, dense = np.unique(owner, return_inverse=True)  # indices must be 0..k-1
+            rebuilt[rows] = shapely.multipolygons(parts, indices=dense)
         out[needs_work] = rebuilt
         lost = np.flatnonzero(needs_work)[shapely.is_missing(rebuilt)]
         reason[lost] = [

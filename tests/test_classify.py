@@ -1,0 +1,74 @@
+"""The whole job in memory: measures once, decisions many; rows in = rows out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import frame, rect, tiny_layers
+from zoning import classify_frames, classify_layers, decide, load_config
+from zoning.layers import frames_to_layers
+
+
+def test_redeciding_on_kept_measures_equals_a_full_run():
+    layers = tiny_layers()
+    loaded = frames_to_layers(**layers)
+    first = classify_layers(loaded)
+    measures = first.parcels  # measure columns are kept in the output
+    for override in ({"scattered_max_mu": 2.0}, {"inside_share_min": 0.0},
+                     {"baseline_year": 2030}, {"protected_share_min": 1.1}):
+        params = load_config(**override).parameters
+        quick = decide(measures.assign(_linked_m=0.0), measures, params)
+        full = classify_frames(**layers, params=override)
+        pd.testing.assert_series_equal(quick["rule"], full["rule"], check_names=False)
+        pd.testing.assert_series_equal(quick["target_id"], full["target_id"],
+                                       check_names=False)
+
+
+def test_village_parks_layer_sums_up():
+    layers = tiny_layers()
+    result = classify_layers(frames_to_layers(**layers))
+    vp = result.village_parks
+    assert vp["plots"].sum() == len(layers["parcels"])
+    assert np.isclose(vp["area_mu"].sum(), result.parcels["area_mu"].sum())
+    mix = vp[[f"plots_{c}" for c in ("retain", "consolidate", "vacate")]].sum(axis=1)
+    assert (mix == vp["plots"]).all()
+    assert np.isclose(vp.area.sum(), result.parcels.area.sum())
+    assert set(vp["village_park_id"]) == set(result.parcels["village_park_id"])
+
+
+geometry_kinds = st.sampled_from(["ok", "bowtie", "empty", "null", "point", "sliver"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(geometry_kinds, st.floats(0, 3000), st.floats(0, 3000)),
+                min_size=1, max_size=30))
+def test_rows_in_equal_rows_out(kinds):
+    def make(kind, x, y):
+        if kind == "ok":
+            return rect(x, y, 30, 20)
+        if kind == "bowtie":
+            return shapely.Polygon([(620000 + x, 3342000 + y), (620010 + x, 3342010 + y),
+                                    (620010 + x, 3342000 + y), (620000 + x, 3342010 + y)])
+        if kind == "empty":
+            return shapely.Polygon()
+        if kind == "point":
+            return shapely.Point(620000 + x, 3342000 + y)
+        if kind == "sliver":
+            return shapely.Polygon([(620000 + x, 3342000 + y), (620010 + x, 3342000 + y),
+                                    (620020 + x, 3342000 + y)])
+        return None
+
+    layers = tiny_layers()
+    layers["parcels"] = frame([{"parcel_id": f"X{i}", "geometry": make(*k)}
+                               for i, k in enumerate(kinds)] + [{"parcel_id": "ANCHOR",
+                                                                 "geometry": rect(0, 0, 5, 5)}])
+    out = classify_frames(**layers)
+    assert out["parcel_id"].tolist() == layers["parcels"]["parcel_id"].tolist()
+    usable = [k[0] in ("ok", "bowtie") for k in kinds] + [True]
+    assert (out["class"].ne("unclassified").to_numpy() == np.array(usable)).all()
+    shares = out.loc[usable, ["boundary_share", "cluster_share", "protected_share"]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
