@@ -260,7 +260,31 @@ def _towns(rng: np.random.Generator, outline, centres: np.ndarray) -> np.ndarray
     cells = shapely.transform(shapely.segmentize(cells, 200.0), _warp_function(rng))
     cells = shapely.set_precision(cells, 0.01)
     towns = np.array([_polygonal(g) for g in shapely.intersection(cells, outline)])
-    return shapely.set_precision(towns, 0.01)
+    return _merge_fragments(shapely.set_precision(towns, 0.01))
+
+
+def _merge_fragments(towns: np.ndarray) -> np.ndarray:
+    """Give detached slivers of a town (< 1 km²) to the neighbour sharing most border."""
+    towns = towns.copy()
+    for i in range(len(towns)):
+        parts = shapely.get_parts(towns[i])
+        if len(parts) < 2:
+            continue
+        small = shapely.area(parts) < 1e6
+        if small.all():
+            continue
+        keep = list(parts[~small])
+        for part in parts[small]:
+            shared = shapely.length(shapely.intersection(shapely.boundary(part),
+                                                         shapely.boundary(towns)))
+            shared[i] = 0.0
+            j = int(np.argmax(shared))
+            if shared[j] > 0.0:
+                towns[j] = shapely.union(towns[j], part)
+            else:
+                keep.append(part)
+        towns[i] = shapely.union_all(keep)
+    return towns
 
 
 # --- builders ------------------------------------------------------------------------
@@ -282,6 +306,7 @@ class _County:
 
     # towns and protected land -------------------------------------------------------
     def build_towns(self) -> gpd.GeoDataFrame:
+        """Towns: warped Voronoi cells of the 19 centres, clipped to the outline."""
         self.town_geoms = _towns(self.rng, self.outline, self.centres)
         anchors = self.centres.copy()
         for i, geom in enumerate(self.town_geoms):  # a centre the warp pushed out of its town
@@ -293,6 +318,7 @@ class _County:
                                 geometry=self.town_geoms, crs=ANALYSIS_EPSG)
 
     def build_red_line(self) -> None:
+        """Ecological red line: blobs along the southern hills and a strip along the coast."""
         rng = self.rng
         line = shapely.LineString(_lonlat_xy(_HILL_LINE))
         pts = shapely.get_coordinates(
@@ -312,6 +338,7 @@ class _County:
 
     # township parks ---------------------------------------------------------------------
     def build_parks(self) -> gpd.GeoDataFrame:
+        """Township parks: rectangles or L shapes of 0.3-3 km² near each town centre."""
         rng = self.rng
         slots = []
         for i, name in enumerate(self.names):
@@ -373,6 +400,9 @@ class _County:
 
     # development boundary -----------------------------------------------------------
     def build_dev_boundary(self) -> gpd.GeoDataFrame:
+        """Development boundary: blobs round centres, satellites, a corridor and the parks,
+        scaled until it covers :data:`DEV_BOUNDARY_SHARE` of the outline (none of the flats).
+        """
         rng = self.rng
         cx, cy, radius = [], [], []
         main_r = {0: 3000.0, 1: 2200.0, 2: 1500.0}
@@ -421,6 +451,7 @@ class _County:
 
     # micro-enterprise parks ---------------------------------------------------------
     def build_micro_parks(self) -> gpd.GeoDataFrame:
+        """Micro-enterprise parks: 19 rectangles in the boundary with exact city totals."""
         rng = self.rng
         owners = [i for i, n in enumerate(self.names) for _ in range(_MICRO_COUNT.get(n, 1))]
         n = len(owners)
@@ -472,6 +503,7 @@ class _County:
 
     # villages ---------------------------------------------------------------------------
     def build_villages(self, n_inland: int = 350, n_flats: int = 12) -> None:
+        """Village centres, spaced out, thinner inside the boundary; every town gets some."""
         rng = self.rng
         core = shapely.buffer(self.inland, -300.0)
         flats_core = shapely.buffer(self.flats, -800.0)
@@ -506,23 +538,28 @@ class _County:
             cand = cand[shapely.contains_xy(area, cand[:, 0], cand[:, 1])
                         & ~shapely.contains_xy(parks, cand[:, 0], cand[:, 1])]
             extra.append(_spaced(cand, 500.0, 4 - have, avoid=pts))
-        if extra:
-            pts = np.vstack([pts, *extra])
-            town = _nearest_index(self.town_geoms, pts)
-        self._set_villages(pts, town, kind=np.zeros(len(pts), dtype=int))
+        self._add_villages(np.vstack([pts, *extra]), kind=0)
 
-    def _set_villages(self, pts: np.ndarray, town: np.ndarray, kind: np.ndarray) -> None:
+    def _add_villages(self, pts: np.ndarray, kind: int) -> int:
+        """Append villages at ``pts`` (kind 0 ordinary, 1 beside a park); first new index."""
         rng = self.rng
         n = len(pts)
-        self.v_xy = pts
-        self.v_town = town
-        self.v_kind = kind  # 0 ordinary, 1 next to a township park
-        self.v_name = _village_names(rng, n)
-        self.v_angle = _grid_angle(pts[:, 0]) + rng.normal(0.0, np.radians(6.0), n)
+        town = _nearest_index(self.town_geoms, pts)
         near = np.exp(-np.hypot(*(pts - self.anchors[town]).T) / 3000.0)
-        self.v_weight = rng.lognormal(0.0, 0.5, n) * (1.0 + 0.5 * near)
-        self.v_industry = np.array([_draw_industry(rng, _TOWNS[t][5]) for t in town])
-        self.v_in_dev = shapely.contains_xy(self.dev, pts[:, 0], pts[:, 1])
+        taken = set(getattr(self, "v_name", ()))
+        new = {
+            "v_xy": pts, "v_town": town, "v_kind": np.full(n, kind),
+            "v_name": _village_names(rng, n, taken),
+            "v_angle": _grid_angle(pts[:, 0]) + rng.normal(0.0, np.radians(6.0), n),
+            "v_weight": rng.lognormal(0.0, 0.5, n) * (1.0 + 0.5 * near),
+            "v_industry": np.array([_draw_industry(rng, _TOWNS[t][5]) for t in town]),
+            "v_in_dev": shapely.contains_xy(self.dev, pts[:, 0], pts[:, 1]),
+        }
+        first = len(getattr(self, "v_xy", ()))
+        for key, value in new.items():
+            old = getattr(self, key, None)
+            setattr(self, key, value if old is None else np.concatenate([old, value]))
+        return first
 
     def add_park_villages(self) -> list[tuple]:
         """Villages beside township parks; returns their park-edge roads."""
@@ -556,22 +593,13 @@ class _County:
                 pts.append(mid + out * (gap + 120.0))
                 break
         if pts:
-            pts_arr = np.array(pts)
-            n0 = len(self.v_xy)
-            old = (self.v_xy, self.v_town, self.v_kind, self.v_name, self.v_angle,
-                   self.v_weight, self.v_industry, self.v_in_dev)
-            town = _nearest_index(self.town_geoms, pts_arr)
-            self._set_villages(pts_arr, town, np.ones(len(pts_arr), dtype=int))
-            new = (self.v_xy, self.v_town, self.v_kind, self.v_name, self.v_angle,
-                   self.v_weight, self.v_industry, self.v_in_dev)
-            (self.v_xy, self.v_town, self.v_kind, self.v_name, self.v_angle, self.v_weight,
-             self.v_industry, self.v_in_dev) = (np.concatenate([a, b]) for a, b in zip(old, new, strict=True))
-            self.v_name = _unique_names(self.v_name)
-            edge_roads = [(n0 + r[0], *r[1:]) for r in edge_roads]
+            first = self._add_villages(np.array(pts), kind=1)
+            edge_roads = [(first + r[0], *r[1:]) for r in edge_roads]
         return edge_roads
 
     # cluster points ---------------------------------------------------------------------
     def build_cluster_points(self, n_inside: int = 24, n_outside: int = 16) -> gpd.GeoDataFrame:
+        """Village cluster points: rectangles of 5-40 ha over the cores of chosen villages."""
         rng = self.rng
         ordinary = (self.v_kind == 0) & ~shapely.contains_xy(self.red, *self.v_xy.T)
         taken = list(self.park_geoms) + list(self.micro_geoms)
@@ -610,7 +638,8 @@ class _County:
             geometry=self.cluster_geoms, crs=ANALYSIS_EPSG)
 
     # protected land -------------------------------------------------------------------
-    def build_protected(self, n_patches: int = 320) -> gpd.GeoDataFrame:
+    def build_protected(self, n_patches: int = 200) -> gpd.GeoDataFrame:
+        """Protected land: the red line plus farmland patches between the villages."""
         rng = self.rng
         free = shapely.difference(self.inland, shapely.union_all([self.dev, self.red]))
         minx, miny, maxx, maxy = free.bounds
@@ -645,6 +674,7 @@ class _County:
     # plots --------------------------------------------------------------------------
     def build_parcels(self, edge_roads: list[tuple], plots_per_village: float = 15.5
                       ) -> gpd.GeoDataFrame:
+        """Village plots lined up along short roads; overlapping candidates are dropped."""
         rng = self.rng
         nv = len(self.v_xy)
         in_cluster = np.zeros(nv, dtype=bool)
@@ -732,6 +762,7 @@ class _County:
 
     # household workshops ----------------------------------------------------------------
     def build_workshops(self, n_total: int = 12_000) -> gpd.GeoDataFrame:
+        """Household workshops: points along village roads, around villages and on plots."""
         rng = self.rng
         nv = len(self.v_xy)
         per_village = rng.multinomial(n_total, self.v_weight / self.v_weight.sum())
@@ -840,10 +871,10 @@ def _nearest_index(polygons: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _village_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` distinct made-up village names such as 潮塘村 or 五灶村."""
+def _village_names(rng: np.random.Generator, n: int, taken: set[str]) -> np.ndarray:
+    """``n`` made-up village names such as 潮塘村 or 五灶村, distinct and not in ``taken``."""
     names: list[str] = []
-    seen: set[str] = set()
+    seen = set(taken)
     while len(names) < n:
         a = _VILLAGE_FIRST[rng.integers(len(_VILLAGE_FIRST))]
         b = _VILLAGE_SECOND[rng.integers(len(_VILLAGE_SECOND))]
@@ -855,17 +886,6 @@ def _village_names(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(names, dtype=object)
 
 
-def _unique_names(names: np.ndarray) -> np.ndarray:
-    """Make village names unique by suffixing 新 to later repeats (deterministic)."""
-    out, seen = [], set()
-    for name in names:
-        while name in seen:
-            name = name[:-1] + "新村"
-        seen.add(name)
-        out.append(name)
-    return np.array(out, dtype=object)
-
-
 def _draw_industry(rng: np.random.Generator, specialties: tuple[str, ...]) -> str:
     """An industry drawn from the city-wide weights, a town's specialties tripled."""
     w = np.array([_INDUSTRIES[i][0] * (3.0 if i in specialties else 1.0)
@@ -875,11 +895,11 @@ def _draw_industry(rng: np.random.Generator, specialties: tuple[str, ...]) -> st
 
 def _enterprise_names(rng: np.random.Generator, industry: np.ndarray, towns: list[str]
                       ) -> list[str | None]:
-    """Plausible firm names: 慈溪市宏达轴承有限公司, 慈溪市周巷金利电器厂, …; ~2 % unknown."""
+    """Plausible firm names: 慈溪市宏达轴承有限公司, 慈溪市周巷金利电器厂, …; ~3 % unknown."""
     n = len(industry)
     a = rng.integers(len(_TRADE), size=n)
     b = rng.integers(len(_TRADE), size=n)
-    form = rng.choice(3, size=n, p=[0.7, 0.25, 0.05])
+    form = rng.choice(3, size=n, p=[0.7, 0.27, 0.03])
     out: list[str | None] = []
     for i in range(n):
         trade = _TRADE[a[i]] + _TRADE[(b[i] if b[i] != a[i] else b[i] + 1) % len(_TRADE)]
