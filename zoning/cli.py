@@ -151,7 +151,9 @@ def demo(out_dir, quiet):
         write_sample(sample)
     result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
     progress("drawing the map")
-    write_map(class_map(result.parcels, "慈溪市（样例）村级工业用地分类"),
+    context = {name: getattr(result.layers, name) for name in ("towns", "dev_boundary",
+                                                               "township_parks")}
+    write_map(class_map(result.parcels, "慈溪市（样例）村级工业用地分类", context),
               Path(out_dir) / "map.html")
     progress(f"open {Path(out_dir) / 'map.html'} in a browser")
 

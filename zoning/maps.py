@@ -7,8 +7,11 @@ published.
 
 from __future__ import annotations
 
+import base64
 import html
 import os
+import re
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -57,17 +60,60 @@ def legend_html(parcels: pd.DataFrame) -> str:
         f'background:{PALETTE[c]};margin-right:6px"></span>{CLASS_ZH[c]} '
         f'{int(counts.get(c, 0))} 块 / {float(mu.get(c, 0.0)):.2f} 亩</div>'
         for c in CLASSES if counts.get(c, 0))
-    return ('<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;'
+    return ('<div style="position:fixed;bottom:48px;left:12px;z-index:9999;background:white;'
             'padding:8px 10px;border:1px solid #888;border-radius:4px;font:13px sans-serif">'
             f'<b>村级工业用地分类</b>{rows}</div>')
 
 
-def class_map(parcels: gpd.GeoDataFrame, title: str = "村级工业用地分类") -> folium.Map:
-    """A folium map with one layer per class, popups and a legend."""
+def leaflet_assets() -> dict[str, str]:
+    """Leaflet's JS and CSS from the pinned ``xstatic-leaflet`` package (the version
+    folium uses), with the CSS images as data URIs: nothing is fetched at run time."""
+    from xstatic.pkg import leaflet
+
+    base = Path(leaflet.BASE_DIR)
+
+    def data_uri(match: re.Match) -> str:
+        img = base / match.group(1)
+        return "url(data:image/png;base64," + base64.b64encode(img.read_bytes()).decode() + ")"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri,
+                 (base / "leaflet.css").read_text(encoding="utf-8"))
+    return {"leaflet_js": (base / "leaflet.js").read_text(encoding="utf-8"), "leaflet_css": css}
+
+
+def new_map() -> folium.Map:
+    """A folium map without a tile basemap that loads only Leaflet (no jQuery, Bootstrap or
+    icon fonts): :func:`write_map` inlines it, so the page opens with no network."""
+    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
+    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
+    return fmap
+
+
+CONTEXT_STYLE = {  # layer -> (Chinese name, Leaflet path style)
+    "towns": ("镇街", {"color": "#555555", "weight": 1, "fill": False}),
+    "dev_boundary": ("城镇开发边界", {"color": "#7B3294", "weight": 1.5, "dashArray": "6 4",
+                                 "fillColor": "#7B3294", "fillOpacity": 0.05}),
+    "township_parks": ("镇级工业园区", {"color": "#000000", "weight": 1.5,
+                                   "fillColor": "#56B4E9", "fillOpacity": 0.25}),
+}
+
+
+def class_map(parcels: gpd.GeoDataFrame, title: str = "村级工业用地分类",
+              context: dict[str, gpd.GeoDataFrame | None] | None = None) -> folium.Map:
+    """A folium map with one layer per class, popups, a legend and context outlines."""
     web = _web_frame(parcels)
     bounds = web.total_bounds if len(web) else np.array([121.0, 30.0, 121.6, 30.4])
-    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
+    fmap = new_map()
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    for name, (label, style) in CONTEXT_STYLE.items():
+        gdf = (context or {}).get(name)
+        if gdf is None or not len(gdf):
+            continue
+        outline = gdf[["geometry"]].to_crs(4326)
+        outline["geometry"] = shapely.set_precision(outline.geometry.array, 1e-6)
+        folium.GeoJson(outline, name=label, style_function=lambda _f, st=style: st,
+                       interactive=False).add_to(fmap)
     fields = [f for f in POPUP_FIELDS if f in web.columns]
     for c in CLASSES:
         part = web[web["class"] == c]
@@ -88,6 +134,19 @@ def class_map(parcels: gpd.GeoDataFrame, title: str = "村级工业用地分类"
     return fmap
 
 
+def inline_assets(page: str) -> str:
+    """Replace Leaflet's CDN links in a rendered page by the files' contents."""
+    assets = leaflet_assets()
+    page, n_js = re.subn(r'<script src="[^"]*/leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>',
+                         lambda _m: "<script>" + assets["leaflet_js"] + "</script>", page)
+    page, n_css = re.subn(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
+                          r'leaflet\.css"\s*/?>',
+                          lambda _m: "<style>" + assets["leaflet_css"] + "</style>", page)
+    if n_js != 1 or n_css != 1:
+        raise RuntimeError("could not find Leaflet's links in the folium page to inline them")
+    return page
+
+
 def write_map(fmap: folium.Map, target: str | os.PathLike) -> None:
-    """Render a folium map to one HTML file, atomically."""
-    write_text(target, fmap.get_root().render())
+    """Render a folium map to one self-contained HTML file (opens offline), atomically."""
+    write_text(target, inline_assets(fmap.get_root().render()))
