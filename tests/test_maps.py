@@ -1,39 +1,138 @@
-"""The first interactive map: one layer per class, legend, popups, escaped text."""
+"""Maps: payload contents, escaping, basemaps and the GCJ-02 shift, per-town pages."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from conftest import tiny_layers
-from zoning import classify_frames
-from zoning.maps import PALETTE, class_map, escape_text, write_map
+import numpy as np
+import pytest
+import shapely
 
-EVIL = "<img src=x onerror=alert(1)>`${x}`\\"
+from conftest import tiny_layers
+from zoning import crs as zcrs
+from zoning.classify import classify_layers
+from zoning.errors import ZoningError
+from zoning.layers import frames_to_layers
+from zoning.maps import (
+    PALETTE,
+    build_map,
+    escape_text,
+    map_payload,
+    script_json,
+    town_file,
+    write_map,
+    write_town_maps,
+)
+
+EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
+
+
+@pytest.fixture(scope="module")
+def data():
+    layers = tiny_layers()
+    layers["parcels"].loc[0, "enterprise"] = EVIL
+    result = classify_layers(frames_to_layers(**layers))
+    out = {"parcels": result.parcels, "village_parks": result.village_parks}
+    for name in ("towns", "dev_boundary", "township_parks", "cluster_points", "protected"):
+        out[name] = getattr(result.layers, name)
+    return out
 
 
 def test_escape_text_neutralises_html_and_template_literals():
     out = escape_text(EVIL)
-    assert "<" not in out and ">" not in out and "`" not in out and "$" not in out
-    assert "\\" not in out
+    assert not set("<>`$\\") & set(out)
     assert escape_text(None) == "" and escape_text(float("nan")) == ""
 
 
-def test_map_has_classes_legend_and_escaped_popups(tmp_path):
-    layers = tiny_layers()
-    layers["parcels"].loc[0, "enterprise"] = EVIL
-    parcels = classify_frames(**layers)
-    target = tmp_path / "sub" / "map.html"
-    write_map(class_map(parcels), target)
-    html = target.read_text(encoding="utf-8")
-    assert "<img src=x" not in html  # never raw
-    for color in (PALETTE["retain"], PALETTE["consolidate"], PALETTE["vacate"]):
-        assert color in html
-    assert "腾挪清退 3 块" in html  # legend: count per class
-    # popups publish only the chosen fields: no measures leak into the page
-    features = re.findall(r'"properties":\s*(\{[^{}]*\})', html)
-    assert features
-    keys = set().union(*(json.loads(f).keys() for f in features))
-    assert "boundary_share" not in keys and "parcel_id" in keys and "reason" in keys
-    # the page carries the escaped text (JSON-encoded); popups insert it as HTML = as text
-    assert json.dumps(escape_text(EVIL))[1:-1] in html.replace("\\u0026", "&")
+def test_script_json_cannot_close_the_script():
+    text = script_json({"name": EVIL})
+    assert "<" not in text and json.loads(text)["name"] == EVIL
+
+
+def test_payload_publishes_only_the_popup_fields(data):
+    payload = map_payload(data)
+    props = [f["properties"] for c in payload["classes"] for f in c["data"]["features"]]
+    assert len(props) == 7
+    keys = set().union(*props)
+    assert {"parcel_id", "class", "reason", "class_name"} <= keys
+    assert "boundary_share" not in keys and "built_year" not in keys
+    assert {c["key"]: c["color"] for c in payload["classes"]} == {
+        k: PALETTE[k] for k in ("retain", "consolidate", "vacate")}
+    assert [c["count"] for c in payload["classes"]] == [2, 2, 3]
+    assert set(payload["context"]) == {"towns", "protected", "dev_boundary", "township_parks",
+                                       "cluster_points", "village_parks"}
+    assert payload["links"]["data"]["features"][0]["properties"]["target_id"] == "T1"
+
+
+def test_page_embeds_raw_text_safely(data, tmp_path):
+    path = write_map(build_map(data), tmp_path / "m.html")
+    page = path.read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "</script><img" not in page
+    remote = re.findall(r"<(?:script|link)[^>]+(?:src|href)\s*=\s*[\"']?(?:https?:)?//", page)
+    assert remote == []
+
+
+def test_online_page_links_leaflet(data, tmp_path):
+    path = write_map(build_map(data), tmp_path / "m.html", offline=False)
+    assert "leaflet.js" in path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 200_000
+
+
+def test_coordinates_are_rounded_wgs84(data):
+    coords = np.array(map_payload(data)["classes"][0]["data"]["features"][0]["geometry"]
+                      ["coordinates"][0])
+    assert (120 < coords[:, 0]).all() and (coords[:, 0] < 122).all()
+    assert np.allclose(coords, np.round(coords, 6), atol=0)
+
+
+def test_gaode_basemap_shifts_data_to_gcj02(data):
+    plain = map_payload(data)
+    gaode = map_payload(data, basemap="gaode")
+    a = np.array(plain["classes"][0]["data"]["features"][0]["geometry"]["coordinates"][0])
+    b = np.array(gaode["classes"][0]["data"]["features"][0]["geometry"]["coordinates"][0])
+    lon, lat = zcrs.wgs84_to_gcj02(a[:, 0], a[:, 1])
+    assert np.allclose(b[:, 0], lon, atol=2e-6) and np.allclose(b[:, 1], lat, atol=2e-6)
+    shift_m = np.hypot((b - a)[:, 0] * 96_000, (b - a)[:, 1] * 111_000)
+    assert (shift_m > 300).all() and (shift_m < 800).all()
+    assert "autonavi" in gaode["basemap"][0]["url"]
+    assert plain["basemap"] == []
+
+
+def test_tianditu_needs_a_token(data, monkeypatch):
+    monkeypatch.delenv("TIANDITU_TOKEN", raising=False)
+    with pytest.raises(ZoningError, match="TIANDITU_TOKEN"):
+        map_payload(data, basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_TOKEN", "abc123")
+    tiles = map_payload(data, basemap="tianditu")["basemap"]
+    assert [("vec_w" in t["url"], "cva_w" in t["url"], "tk=abc123" in t["url"]) for t in tiles] \
+        == [(True, False, True), (False, True, True)]
+
+
+def test_town_file_names_are_safe():
+    names = ["浒山街道", "../../etc/passwd", "a/b\\c:d*e?", "", "<script>"]
+    files = [town_file(n) for n in names]
+    assert all(re.fullmatch(r"town-[0-9a-f]{10}\.html", f) for f in files)
+    assert len(set(files)) == len(names)
+
+
+def test_by_town_writes_index_and_one_map_per_town(data, tmp_path):
+    index = write_town_maps(data, tmp_path / "maps")
+    page = index.read_text(encoding="utf-8")
+    for town in ("浒山街道", "宗汉街道"):
+        assert town in page and town_file(town) in page
+        assert (tmp_path / "maps" / town_file(town)).exists()
+    assert (tmp_path / "maps" / "county.html").exists()
+    one = (tmp_path / "maps" / town_file("宗汉街道")).read_text(encoding="utf-8")
+    assert "P003" in one and "P001" not in one
+
+
+def test_multipolygon_plots_survive(data):
+    d = dict(data)
+    p = d["parcels"].copy()
+    p.loc[0, "geometry"] = shapely.MultiPolygon([shapely.box(620000, 3342000, 620010, 3342010),
+                                                 shapely.box(620020, 3342000, 620030, 3342010)])
+    d["parcels"] = p
+    feats = [f for c in map_payload(d)["classes"] for f in c["data"]["features"]
+             if f["properties"]["parcel_id"] == "P001"]
+    assert feats[0]["geometry"]["type"] == "MultiPolygon"

@@ -135,11 +135,13 @@ def classify(input_path, out_dir, config_files, quiet, **given):
 @main.command()
 @click.option("--out", "out_dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False))
+@click.option("--maps", "maps_dir", default="maps", show_default=True,
+              type=click.Path(file_okay=False), help="folder for the per-town maps")
 @click.option("--quiet", is_flag=True)
 @expected_errors
-def demo(out_dir, quiet):
-    """Run the classification on the bundled sample county and draw its map."""
-    from .maps import class_map, write_map
+def demo(out_dir, maps_dir, quiet):
+    """Classify the bundled sample county and draw its maps (offline HTML)."""
+    from .maps import build_map, read_classified, write_map, write_town_maps
 
     progress = Progress(quiet)
     sample = SAMPLE
@@ -149,13 +151,40 @@ def demo(out_dir, quiet):
         sample = Path(out_dir) / "sample_county.gpkg"
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
-    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    progress("drawing the map")
-    context = {name: getattr(result.layers, name) for name in ("towns", "dev_boundary",
-                                                               "township_parks")}
-    write_map(class_map(result.parcels, "慈溪市（样例）村级工业用地分类", context),
-              Path(out_dir) / "map.html")
-    progress(f"open {Path(out_dir) / 'map.html'} in a browser")
+    run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    progress("drawing the maps")
+    data = read_classified(out_dir)
+    title = "慈溪市（样例）村级工业用地分类"
+    write_map(build_map(data, title=title), Path(out_dir) / "map.html")
+    index = write_town_maps(data, maps_dir, title=title)
+    progress(f"open {Path(out_dir) / 'map.html'} or {index} in a browser (works offline)")
+
+
+@main.command(name="map")
+@click.argument("source", metavar="CLASSIFIED_DIR_OR_GPKG", type=click.Path(exists=True))
+@click.option("--out", "out_path", required=True, type=click.Path(),
+              help="HTML file (or folder with --by-town)")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode"]),
+              default="none", show_default=True,
+              help="tiles under the data; gaode shifts the data to GCJ-02")
+@click.option("--by-town", is_flag=True, help="index.html plus one map per town in --out")
+@click.option("--online", is_flag=True,
+              help="link Leaflet from its CDN instead of inlining it (smaller, needs network)")
+@click.option("--no-links", is_flag=True, help="no lines from consolidated plots to parks")
+@click.option("--title", default=None, help="page title")
+@expected_errors
+def map_command(source, out_path, lang, basemap, by_town, online, no_links, title):
+    """Draw an interactive HTML map of a `zoning classify` output (offline by default)."""
+    from .maps import build_map, read_classified, write_map, write_town_maps
+
+    data = read_classified(source)
+    if by_town:
+        index = write_town_maps(data, out_path, lang, basemap, not online, title, not no_links)
+        click.echo(f"wrote {index} and {len(list(Path(out_path).glob('town-*.html')))} town maps")
+    else:
+        write_map(build_map(data, lang, basemap, title, not no_links), out_path, not online)
+        click.echo(f"wrote {out_path}")
 
 
 @main.command()

@@ -1,33 +1,103 @@
-"""Interactive HTML maps (folium): plots coloured by class, legend, popups with the reason.
+"""Interactive HTML maps for meetings (folium/Leaflet), offline by default.
 
-Every text value that reaches the page is HTML-escaped (SPEC §7; FIELD-NOTES: folium's
-GeoJson popups put values into ``innerHTML``). Only the columns meant for the popup are
-published.
+The page is a folium map whose layers are drawn by a small script of ours
+(``_assets/zoning_map.js``) from one JSON payload: canvas rendering, a legend with count
+and mu per class, layer control, scale bar, fullscreen, search by plot id or enterprise,
+popups in Chinese (or English). Text from the data reaches the page only through
+``textContent``; the payload is embedded with every ``<`` escaped, so no value can close
+the script (SPEC §7; FIELD-NOTES on folium escaping). Offline pages inline Leaflet from
+the pinned ``xstatic-leaflet`` package and load no tiles unless a basemap is asked for
+(SPEC §9).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import json
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
+from . import crs as zcrs
 from ._io import write_text
-from .rules import CLASS_ZH, CLASSES
+from .errors import ZoningError
+from .measures import to_mu
+from .rules import CLASS_ZH, CLASSES, RULE_TEXT, RULE_ZH
 
 #: Okabe–Ito colours (readable with the common colour-vision deficiencies), one per class.
 PALETTE = {"retain": "#009E73", "consolidate": "#0072B2", "vacate": "#D55E00",
            "unclassified": "#999999"}
-POPUP_FIELDS = {"parcel_id": "地块编号", "class_zh": "分类", "rule": "规则", "reason": "依据",
-                "target_id": "目标园区/集聚点", "town": "镇街", "village": "村",
-                "enterprise": "企业", "area_mu": "面积（亩）"}
+CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
+            "unclassified": "unclassified"}
+PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
+               "enterprise", "industry", "area_mu"]
+TEXT = {
+    "zh": {
+        "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
+                   "reason": "依据", "target_id": "目标园区/集聚点", "town": "镇街",
+                   "village": "村", "enterprise": "企业", "industry": "行业",
+                   "area_mu": "面积（亩）", "park_id": "园区编号", "cluster_id": "集聚点编号",
+                   "name": "名称", "kind": "类型", "village_park_id": "村级园区",
+                   "plots": "地块数", "linked_park_id": "连片园区"},
+        "layers": {"towns": "镇街", "protected": "生态保护红线/永久基本农田",
+                   "dev_boundary": "城镇开发边界", "township_parks": "镇级工业园区",
+                   "cluster_points": "村级工业集聚点", "village_parks": "村级工业园区（连片地块）",
+                   "links": "纳入园区连线"},
+        "legendTitle": "村级工业用地分类", "plots": "块", "mu": "亩", "fullscreen": "全屏",
+        "searchPlaceholder": "搜索地块编号或企业名称", "classes": CLASS_ZH, "rules": RULE_ZH,
+        "title": "村级工业用地分类",
+    },
+    "en": {
+        "fields": {"parcel_id": "Plot", "class_name": "Class", "rule_text": "Rule",
+                   "reason": "Reason", "target_id": "Target", "town": "Town",
+                   "village": "Village", "enterprise": "Enterprise", "industry": "Industry",
+                   "area_mu": "Area (mu)", "park_id": "Park", "cluster_id": "Cluster point",
+                   "name": "Name", "kind": "Kind", "village_park_id": "Village park",
+                   "plots": "Plots", "linked_park_id": "Contiguous with"},
+        "layers": {"towns": "Towns", "protected": "Protected land",
+                   "dev_boundary": "Urban development boundary",
+                   "township_parks": "Township industrial parks",
+                   "cluster_points": "Village cluster points",
+                   "village_parks": "Village parks (linked plots)",
+                   "links": "Lines to target park"},
+        "legendTitle": "Village industrial land", "plots": "plots", "mu": "mu",
+        "fullscreen": "Full screen", "searchPlaceholder": "Search plot id or enterprise",
+        "classes": CLASS_EN, "rules": RULE_TEXT, "title": "Village industrial land",
+    },
+}
+#: layer -> (popup fields, Leaflet path style, shown at start); drawn in this order.
+CONTEXT = {
+    "towns": (None, {"color": "#555555", "weight": 1, "fill": False}, True),
+    "protected": (["kind"], {"color": "#4D9221", "weight": 0.5, "fillColor": "#A6DBA0",
+                             "fillOpacity": 0.35}, True),
+    "dev_boundary": (None, {"color": "#7B3294", "weight": 1.5, "dashArray": "6 4",
+                            "fillColor": "#7B3294", "fillOpacity": 0.05}, True),
+    "township_parks": (["park_id", "name", "town"], {"color": "#000000", "weight": 1.5,
+                                                     "fillColor": "#56B4E9",
+                                                     "fillOpacity": 0.25}, True),
+    "cluster_points": (["cluster_id", "name", "town"], {"color": "#E69F00", "weight": 1.5,
+                                                        "fillColor": "#F0E442",
+                                                        "fillOpacity": 0.3}, True),
+    "village_parks": (["village_park_id", "plots", "area_mu", "linked_park_id"],
+                      {"color": "#333333", "weight": 0.8, "fill": False, "opacity": 0.6},
+                      False),
+}
+BASEMAPS = ("none", "osm", "tianditu", "gaode")
+LEAFLET_JS = re.compile(r'<script src="[^"]*/leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>')
+LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
+                         r'leaflet\.css"\s*/?>')
 
 
 def escape_text(value) -> str:
@@ -38,31 +108,179 @@ def escape_text(value) -> str:
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
-def _web_frame(parcels: gpd.GeoDataFrame, precision: float = 1e-6) -> gpd.GeoDataFrame:
-    fields = [f for f in POPUP_FIELDS if f in parcels.columns]
-    web = parcels.loc[~shapely.is_missing(parcels.geometry.array), [*fields, "class", "geometry"]]
-    web = web.to_crs(4326)
-    web["geometry"] = shapely.set_precision(web.geometry.array, precision)
-    if "area_mu" in web:
-        web["area_mu"] = web["area_mu"].astype(float).round(2)
-    for f in fields:
-        if f != "area_mu":
-            web[f] = web[f].map(escape_text)
-    return web
+def script_json(data) -> str:
+    """JSON that is safe inside a <script> element: every '<' is escaped."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
-def legend_html(parcels: pd.DataFrame) -> str:
-    """A fixed legend with count and mu per class."""
-    counts = parcels["class"].value_counts()
-    mu = parcels.groupby("class")["area_mu"].sum()
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:12px;height:12px;'
-        f'background:{PALETTE[c]};margin-right:6px"></span>{CLASS_ZH[c]} '
-        f'{int(counts.get(c, 0))} 块 / {float(mu.get(c, 0.0)):.2f} 亩</div>'
-        for c in CLASSES if counts.get(c, 0))
-    return ('<div style="position:fixed;bottom:48px;left:12px;z-index:9999;background:white;'
-            'padding:8px 10px;border:1px solid #888;border-radius:4px;font:13px sans-serif">'
-            f'<b>村级工业用地分类</b>{rows}</div>')
+# --- data --------------------------------------------------------------------------
+
+def read_classified(path: str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of a ``zoning classify`` output (folder or its classified.gpkg)."""
+    path = Path(path)
+    gpkg = path / "classified.gpkg" if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    names = [n for n, _ in pyogrio.list_layers(gpkg)]
+    if "parcels" not in names:
+        raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
+    return {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+            for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+
+
+def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
+    """WGS84 lon/lat (or GCJ-02 for a Gaode basemap) rounded to ``decimals``."""
+    out = gdf[~shapely.is_missing(gdf.geometry.array) & ~gdf.geometry.is_empty].to_crs(4326)
+    geoms = np.asarray(out.geometry.array, dtype=object)
+    if gcj02:
+        geoms = zcrs.geoms_wgs84_to_gcj02(geoms)
+    geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+
+
+def _collection(gdf: gpd.GeoDataFrame, fields: list[str]) -> dict:
+    """A GeoJSON FeatureCollection with only ``fields`` as properties (nothing else leaks)."""
+    cols = [f for f in fields if f in gdf.columns]
+    props = gdf[cols].astype(object).where(gdf[cols].notna(), None)
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.array, dtype=object))
+    features = [{"type": "Feature", "properties": p, "geometry": json.loads(g)}
+                for p, g in zip(props.to_dict("records"), geoms, strict=True)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def link_lines(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Lines from each consolidated plot's centre to the nearest point of its target park."""
+    if parks is None or not len(parks):
+        return gpd.GeoDataFrame({"parcel_id": []}, geometry=[], crs=parcels.crs)
+    cons = parcels[(parcels["class"] == "consolidate") & parcels["target_id"].isin(
+        parks["park_id"])]
+    park_geom = parks.set_index("park_id").geometry.reindex(cons["target_id"]).array
+    centre = shapely.point_on_surface(np.asarray(cons.geometry.array, dtype=object))
+    lines = shapely.shortest_line(centre, np.asarray(park_geom, dtype=object))
+    keep = shapely.length(lines) > 0
+    return gpd.GeoDataFrame({"parcel_id": cons["parcel_id"].to_numpy()[keep],
+                             "target_id": cons["target_id"].to_numpy()[keep]},
+                            geometry=lines[keep], crs=parcels.crs)
+
+
+def basemap_tiles(name: str) -> list[dict]:
+    """Tile layers for a basemap name (none, osm, tianditu, gaode)."""
+    if name == "none":
+        return []
+    if name == "osm":
+        return [{"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "subdomains": "abc",
+                 "attribution": "© OpenStreetMap contributors"}]
+    if name == "gaode":
+        return [{"url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&"
+                        "scale=1&style=8&x={x}&y={y}&z={z}", "subdomains": "1234",
+                 "attribution": "© 高德地图 (GCJ-02)"}]
+    if name == "tianditu":
+        token = os.environ.get("TIANDITU_TOKEN", "").strip()
+        if not token:
+            raise ZoningError("the Tianditu basemap needs a key in the environment variable "
+                              "TIANDITU_TOKEN")
+        wmts = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&"
+                "VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&"
+                "TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tk}")
+        return [{"url": wmts.format(s="{s}", layer=layer, tk=token), "subdomains": "01234567",
+                 "attribution": "© 天地图"} for layer in ("vec", "cva")]
+    raise ZoningError(f"unknown basemap {name!r} (choose from {', '.join(BASEMAPS)})")
+
+
+def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str = "none",
+                links: bool = True, decimals: int = 6) -> dict:
+    """Everything the page script draws, as plain JSON-able data (WGS84 or GCJ-02)."""
+    if lang not in TEXT:
+        raise ZoningError(f"unknown language {lang!r} (choose from {', '.join(TEXT)})")
+    text = TEXT[lang]
+    gcj = basemap == "gaode"
+    parcels = data["parcels"].copy()
+    parcels["class_name"] = parcels["class"].map(text["classes"]).fillna(parcels["class"])
+    rule = parcels["rule"].fillna("").astype(str)
+    parcels["rule_text"] = (rule + " " + rule.map(text["rules"]).fillna("")).str.strip()
+    exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
+    parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
+    web = _web(parcels, gcj, decimals)
+    classes = []
+    for c in CLASSES:
+        part = web[web["class"] == c]
+        is_c = (parcels["class"] == c).to_numpy()
+        if not is_c.any():
+            continue
+        classes.append({"key": c, "name": text["classes"][c], "color": PALETTE[c],
+                        "count": int(is_c.sum()), "mu": float(exact_mu[is_c].sum()),
+                        "label": f"{text['classes'][c]} ({int(is_c.sum())})",
+                        "data": _collection(part, ["parcel_id", "class", *PLOT_FIELDS[1:]])})
+    context = {}
+    for name, (fields, style, show) in CONTEXT.items():
+        gdf = data.get(name)
+        if gdf is None or not len(gdf):
+            continue
+        context[name] = {"label": text["layers"][name], "style": style, "show": show,
+                         "popupFields": fields,
+                         "data": _collection(_web(gdf, gcj, decimals), fields or [])}
+    payload = {"text": {k: v for k, v in text.items() if k not in ("classes", "rules")},
+               "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
+               "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
+    if links:
+        lines = _web(link_lines(data["parcels"], data.get("township_parks")), gcj, decimals)
+        if len(lines):
+            payload["links"] = {"label": text["layers"]["links"],
+                                "data": _collection(lines, ["parcel_id", "target_id"])}
+    if len(web):
+        b = web.total_bounds
+        payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
+    return payload
+
+
+# --- page --------------------------------------------------------------------------
+
+class _ZoningLayers(MacroElement):
+    """Calls zoningMap(map, payload) once the folium map variable exists."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        zoningMap({{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "ZoningLayers"
+        self.payload = script_json(payload)
+
+
+def _asset(name: str) -> str:
+    return resources.files("zoning").joinpath("_assets", name).read_text(encoding="utf-8")
+
+
+def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str = "none",
+              title: str | None = None, links: bool = True, decimals: int = 6) -> folium.Map:
+    """A folium map of a classification: every layer, legend, search, popups.
+
+    Parameters
+    ----------
+    data
+        Layers as returned by :func:`read_classified` (``parcels`` required).
+    lang
+        ``"zh"`` (default) or ``"en"`` for popups, legend and layer names.
+    basemap
+        ``none`` (plain background, no network), ``osm``, ``tianditu`` (key from
+        ``TIANDITU_TOKEN``) or ``gaode`` (data shifted to GCJ-02 to sit on its streets).
+    """
+    payload = map_payload(data, lang, basemap, links, decimals)
+    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_control=True)
+    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
+    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
+    root = fmap.get_root()
+    title = title or TEXT[lang]["title"]
+    root.header.add_child(Element(f"<title>{escape_text(title)}</title>"))
+    root.header.add_child(Element("<style>" + _asset("zoning_map.css") + "</style>"))
+    root.header.add_child(Element("<script>" + _asset("zoning_map.js") + "</script>"))
+    root.html.add_child(Element(f'<div class="zoning-title">{escape_text(title)}</div>'))
+    fmap.add_child(_ZoningLayers(payload))
+    return fmap
 
 
 def leaflet_assets() -> dict[str, str]:
@@ -81,72 +299,124 @@ def leaflet_assets() -> dict[str, str]:
     return {"leaflet_js": (base / "leaflet.js").read_text(encoding="utf-8"), "leaflet_css": css}
 
 
-def new_map() -> folium.Map:
-    """A folium map without a tile basemap that loads only Leaflet (no jQuery, Bootstrap or
-    icon fonts): :func:`write_map` inlines it, so the page opens with no network."""
-    fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=True)
-    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
-    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
-    return fmap
-
-
-CONTEXT_STYLE = {  # layer -> (Chinese name, Leaflet path style)
-    "towns": ("镇街", {"color": "#555555", "weight": 1, "fill": False}),
-    "dev_boundary": ("城镇开发边界", {"color": "#7B3294", "weight": 1.5, "dashArray": "6 4",
-                                 "fillColor": "#7B3294", "fillOpacity": 0.05}),
-    "township_parks": ("镇级工业园区", {"color": "#000000", "weight": 1.5,
-                                   "fillColor": "#56B4E9", "fillOpacity": 0.25}),
-}
-
-
-def class_map(parcels: gpd.GeoDataFrame, title: str = "村级工业用地分类",
-              context: dict[str, gpd.GeoDataFrame | None] | None = None) -> folium.Map:
-    """A folium map with one layer per class, popups, a legend and context outlines."""
-    web = _web_frame(parcels)
-    bounds = web.total_bounds if len(web) else np.array([121.0, 30.0, 121.6, 30.4])
-    fmap = new_map()
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    for name, (label, style) in CONTEXT_STYLE.items():
-        gdf = (context or {}).get(name)
-        if gdf is None or not len(gdf):
-            continue
-        outline = gdf[["geometry"]].to_crs(4326)
-        outline["geometry"] = shapely.set_precision(outline.geometry.array, 1e-6)
-        folium.GeoJson(outline, name=label, style_function=lambda _f, st=style: st,
-                       interactive=False).add_to(fmap)
-    fields = [f for f in POPUP_FIELDS if f in web.columns]
-    for c in CLASSES:
-        part = web[web["class"] == c]
-        if not len(part):
-            continue
-        color = PALETTE[c]
-        folium.GeoJson(
-            part.drop(columns="class"),
-            name=f"{CLASS_ZH[c]} ({len(part)})",
-            style_function=lambda _f, color=color: {"color": color, "weight": 1,
-                                                    "fillColor": color, "fillOpacity": 0.6},
-            popup=folium.GeoJsonPopup(fields=fields, aliases=[POPUP_FIELDS[f] for f in fields],
-                                      localize=False, labels=True),
-        ).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(legend_html(parcels)))
-    fmap.get_root().header.add_child(folium.Element(f"<title>{escape_text(title)}</title>"))
-    return fmap
-
-
 def inline_assets(page: str) -> str:
     """Replace Leaflet's CDN links in a rendered page by the files' contents."""
     assets = leaflet_assets()
-    page, n_js = re.subn(r'<script src="[^"]*/leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>',
-                         lambda _m: "<script>" + assets["leaflet_js"] + "</script>", page)
-    page, n_css = re.subn(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
-                          r'leaflet\.css"\s*/?>',
-                          lambda _m: "<style>" + assets["leaflet_css"] + "</style>", page)
+    page, n_js = LEAFLET_JS.subn(lambda _m: "<script>" + assets["leaflet_js"] + "</script>",
+                                 page)
+    page, n_css = LEAFLET_CSS.subn(lambda _m: "<style>" + assets["leaflet_css"] + "</style>",
+                                   page)
     if n_js != 1 or n_css != 1:
         raise RuntimeError("could not find Leaflet's links in the folium page to inline them")
     return page
 
 
-def write_map(fmap: folium.Map, target: str | os.PathLike) -> None:
-    """Render a folium map to one self-contained HTML file (opens offline), atomically."""
-    write_text(target, inline_assets(fmap.get_root().render()))
+def write_map(fmap: folium.Map, target: str | os.PathLike, offline: bool = True) -> Path:
+    """Render a map to one HTML file, atomically; offline pages inline every asset."""
+    page = fmap.get_root().render()
+    if offline:
+        page = inline_assets(page)
+    write_text(target, page)
+    return Path(target)
+
+
+# --- per town ----------------------------------------------------------------------
+
+def town_file(town: str) -> str:
+    """A file name that is safe whatever the town's name contains (stable per name)."""
+    return "town-" + hashlib.sha1(town.encode("utf-8")).hexdigest()[:10] + ".html"
+
+
+def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of one town: its plots and village parks, context near them."""
+    parcels = data["parcels"][data["parcels"]["town"].fillna("") == town]
+    out = {"parcels": parcels}
+    if "village_parks" in data:
+        vp = data["village_parks"]
+        out["village_parks"] = vp[vp["village_park_id"].isin(parcels["village_park_id"])]
+    if len(parcels):
+        x0, y0, x1, y1 = parcels.total_bounds
+        pad = 0.1 * max(x1 - x0, y1 - y0, 1000.0)
+        window = shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    else:
+        window = None
+    for name in CONTEXT:
+        if name in ("village_parks",) or name not in data:
+            continue
+        gdf = data[name]
+        if name == "towns":
+            out[name] = gdf[gdf["town"] == town] if "town" in gdf else gdf.iloc[:0]
+        elif window is not None:
+            out[name] = gdf[shapely.intersects(gdf.geometry.array, window)]
+    return out
+
+
+def class_table(parcels: pd.DataFrame) -> pd.DataFrame:
+    """Plots and mu per town and class (for the index page)."""
+    p = parcels.assign(town=parcels["town"].fillna("").astype(str),
+                       area_mu=to_mu(parcels["area_m2"].astype(float).fillna(0.0)))
+    counts = p.pivot_table(index="town", columns="class", values="area_mu", aggfunc="size",
+                           fill_value=0)
+    mu = p.pivot_table(index="town", columns="class", values="area_mu", aggfunc="sum",
+                       fill_value=0.0)
+    present = [c for c in CLASSES if c in counts.columns]
+    return pd.concat({"plots": counts[present], "mu": mu[present]}, axis=1)
+
+
+def index_page(table: pd.DataFrame, files: dict[str, str], lang: str, title: str) -> str:
+    """maps/index.html: towns with counts and mu per class, linking to each town's map."""
+    text = TEXT[lang]
+    classes = list(table["plots"].columns)
+    head = "".join(f'<th colspan="2" style="border-bottom:3px solid {PALETTE[c]}">'
+                   f"{escape_text(text['classes'][c])}</th>" for c in classes)
+    sub = "".join(f"<th>{escape_text(text['plots'])}</th><th>{escape_text(text['mu'])}</th>"
+                  for _ in classes)
+    rows = []
+    for town in table.index:
+        cells = "".join(f"<td>{int(table.loc[town, ('plots', c)])}</td>"
+                        f"<td>{table.loc[town, ('mu', c)]:.2f}</td>" for c in classes)
+        name = escape_text(town or "—")
+        rows.append(f'<tr><td><a href="{escape_text(files[town])}">{name}</a></td>{cells}</tr>')
+    total = "".join(f"<td>{int(table[('plots', c)].sum())}</td>"
+                    f"<td>{table[('mu', c)].sum():.2f}</td>" for c in classes)
+    town_word = "镇街" if lang == "zh" else "Town"
+    total_word = "合计" if lang == "zh" else "Total"
+    all_word = "全市地图" if lang == "zh" else "Whole county"
+    return f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape_text(title)}</title>
+<style>
+body {{ font: 14px/1.5 "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+  margin: 24px; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: right; }}
+th {{ background: #f2f2f2; text-align: center; }}
+td:first-child {{ text-align: left; }}
+tfoot td {{ font-weight: bold; }}
+</style></head><body>
+<h1>{escape_text(title)}</h1>
+<p><a href="{escape_text(files[None])}">{all_word}</a></p>
+<table><thead><tr><th rowspan="2">{town_word}</th>{head}</tr><tr>{sub}</tr></thead>
+<tbody>{''.join(rows)}</tbody><tfoot><tr><td>{total_word}</td>{total}</tr></tfoot></table>
+</body></html>
+"""
+
+
+def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
+                    lang: str = "zh", basemap: str = "none", offline: bool = True,
+                    title: str | None = None, links: bool = True) -> Path:
+    """``index.html`` plus one map per town (and the whole county) in ``out_dir``."""
+    out_dir = Path(out_dir)
+    title = title or TEXT[lang]["title"]
+    parcels = data["parcels"]
+    table = class_table(parcels)
+    files: dict[str | None, str] = {None: "county.html"}
+    write_map(build_map(data, lang, basemap, title, links), out_dir / files[None], offline)
+    for town in table.index:
+        files[town] = town_file(town)
+        write_map(build_map(town_data(data, town), lang, basemap, f"{title} · {town}", links),
+                  out_dir / files[town], offline)
+    index = out_dir / "index.html"
+    write_text(index, index_page(table, files, lang, title))
+    return index

@@ -15,6 +15,15 @@ CLASS_ZH = {"retain": "保留提升", "consolidate": "纳入镇级园区", "vaca
 #: Rules in the order they are tried (first match wins), with their class.
 RULES = {"V1": "vacate", "V3": "vacate", "C1": "consolidate", "R1": "retain", "R2": "retain",
          "V2": "vacate", "C2": "consolidate"}
+RULE_ZH = {
+    "V1": "位于生态保护红线/永久基本农田",
+    "V3": "基准年后村内新增工业用地",
+    "C1": "与镇级工业园区连片且在城镇开发边界内",
+    "R1": "位于村级工业集聚点",
+    "R2": "开发边界外零星生态友好/三产融合用地",
+    "V2": "位于城镇开发边界外",
+    "C2": "开发边界内未连片、不在集聚点：就近纳入镇级园区",
+}
 RULE_TEXT = {
     "V1": "in protected land (生态保护红线/永久基本农田)",
     "V3": "new industrial land in a village after the baseline year",

@@ -1,0 +1,144 @@
+"""The offline map in a real browser (Debian's Chromium driven by Playwright).
+
+The network is cut off for the page: every http(s) request is aborted and recorded.
+On CI (CI=true) a missing browser is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import tiny_layers
+from zoning.classify import classify_layers
+from zoning.layers import frames_to_layers
+from zoning.maps import build_map, write_map
+
+CHROMIUM = "/usr/bin/chromium"
+ARTEFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts"
+EVIL = "<img src=x onerror=alert(1)>"
+ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-gpu"]
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip("Debian chromium not installed (CI installs it)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else \
+    __import__("playwright.sync_api", fromlist=["sync_playwright"])
+
+
+@pytest.fixture(scope="module")
+def map_file(tmp_path_factory):
+    layers = tiny_layers()
+    layers["parcels"].loc[1, "enterprise"] = EVIL  # P002
+    result = classify_layers(frames_to_layers(**layers))
+    data = {"parcels": result.parcels, "village_parks": result.village_parks}
+    for name in ("towns", "dev_boundary", "township_parks", "cluster_points", "protected"):
+        data[name] = getattr(result.layers, name)
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    write_map(build_map(data, title="测试 <b>地图</b>"), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with the network cut off, recording what went wrong."""
+
+    def __init__(self, browser, path: Path):
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.page.route("http*://**", self._abort)
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.zoningLayers !== undefined")
+
+    def _abort(self, route):
+        self.requests.append(route.request.url)
+        route.abort()
+
+    def click_plot(self, parcel_id: str):
+        xy = self.page.evaluate("""(pid) => {
+            const hit = window.zoningPlots.find(p => p.props.parcel_id === pid);
+            const map = hit.layer._map;
+            map.setView(hit.layer.getBounds().getCenter(), 16, {animate: false});
+            const pt = map.latLngToContainerPoint(hit.layer.getBounds().getCenter());
+            const box = map.getContainer().getBoundingClientRect();
+            return [pt.x + box.left, pt.y + box.top];
+        }""", parcel_id)
+        self.page.mouse.click(*xy)
+        self.page.wait_for_selector(".leaflet-popup-content")
+        return self.page.inner_text(".leaflet-popup-content")
+
+
+def test_offline_page_loads_cleanly_with_every_layer(browser, map_file):
+    page = Page(browser, map_file)
+    assert page.requests == []
+    assert page.errors == []
+    control = page.page.inner_text(".leaflet-control-layers")
+    for name in ("镇街", "城镇开发边界", "镇级工业园区", "村级工业集聚点",
+                 "生态保护红线/永久基本农田", "村级工业园区（连片地块）", "保留提升 (2)",
+                 "纳入镇级园区 (2)", "腾挪清退 (3)", "纳入园区连线"):
+        assert name in control, name
+    legend = page.page.inner_text(".zoning-legend")
+    assert "腾挪清退 3 块" in legend
+    assert "测试 <b>地图</b>" in page.page.inner_text(".zoning-title")  # escaped title
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(ARTEFACTS / "tiny_map.png"))
+    page.page.close()
+
+
+def test_click_opens_the_popup_with_the_class(browser, map_file):
+    page = Page(browser, map_file)
+    text = page.click_plot("P001")
+    assert "P001" in text and "纳入镇级园区" in text and "C1" in text and "T1" in text
+    assert "浒山街道" in text
+    page.page.close()
+
+
+def test_script_in_the_data_shows_as_text(browser, map_file):
+    page = Page(browser, map_file)
+    text = page.click_plot("P002")
+    assert EVIL in text
+    assert page.page.query_selector(".leaflet-popup-content img") is None
+    assert page.dialogs == [] and page.errors == []
+    page.page.close()
+
+
+def test_search_by_id_and_enterprise(browser, map_file):
+    page = Page(browser, map_file)
+    page.page.fill(".zoning-search input", "甲厂")
+    page.page.click(".zoning-search li")
+    page.page.wait_for_selector(".leaflet-popup-content")
+    assert "P001" in page.page.inner_text(".leaflet-popup-content")
+    page.page.fill(".zoning-search input", "P00")
+    assert len(page.page.query_selector_all(".zoning-search li")) == 7
+    page.page.close()
+
+
+def test_english_popups(browser, tmp_path, map_file):
+    layers = tiny_layers()
+    result = classify_layers(frames_to_layers(**layers))
+    path = tmp_path / "en.html"
+    write_map(build_map({"parcels": result.parcels}, lang="en"), path)
+    page = Page(browser, path)
+    text = page.click_plot("P003")
+    assert "retain" in text and "Reason" in text and "R2" in text
+    page.page.close()
+
+
+def test_chromium_is_the_debian_one():
+    assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()

@@ -1,0 +1,181 @@
+/* zoning map: draws the classified plots and their context from one JSON payload.
+ *
+ * Every text value from the data reaches the page through textContent, never
+ * innerHTML, so markup in an enterprise name shows as the characters it is made of.
+ * Called once per page: zoningMap(map, payload).
+ */
+function zoningMap(map, payload) {
+  "use strict";
+  var T = payload.text;
+  var renderer = L.canvas({padding: 0.5, tolerance: 4});
+  var overlays = {};
+  var plotIndex = [];   // [{layer, props}] for search
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function fmtMu(v) { return (Math.round(v * 100) / 100).toFixed(2); }
+
+  function popupNode(fields, props) {
+    var box = el("div", "zoning-popup");
+    var table = el("table");
+    fields.forEach(function (f) {
+      var v = props[f];
+      if (v === undefined || v === null || v === "") { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", null, T.fields[f] || f));
+      tr.appendChild(el("td", null, f === "area_mu" ? fmtMu(v) : v));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  function addGeoJson(key, data, style, opts) {
+    if (!data || !data.features || !data.features.length) { return null; }
+    opts = opts || {};
+    var layer = L.geoJSON(data, {
+      renderer: renderer,
+      style: function () { return style; },
+      interactive: !!opts.popupFields,
+      onEachFeature: function (feature, lyr) {
+        if (opts.popupFields) {
+          lyr.bindPopup(function () { return popupNode(opts.popupFields, feature.properties); },
+                        {maxWidth: 360});
+        }
+        if (opts.index) { plotIndex.push({layer: lyr, props: feature.properties}); }
+      }
+    });
+    if (opts.show !== false) { layer.addTo(map); }
+    overlays[key] = layer;
+    return layer;
+  }
+
+  // Basemap (tiles only when asked for; a plain background otherwise).
+  (payload.basemap || []).forEach(function (tile) {
+    L.tileLayer(tile.url, {attribution: tile.attribution, subdomains: tile.subdomains || "abc",
+                           maxZoom: 18, minZoom: 1}).addTo(map);
+  });
+
+  var ctx = payload.context;
+  payload.contextOrder.forEach(function (key) {
+    var spec = ctx[key];
+    addGeoJson(spec.label, spec.data, spec.style,
+               {popupFields: spec.popupFields, show: spec.show});
+  });
+  payload.classes.forEach(function (c) {
+    addGeoJson(c.label, c.data, {color: c.color, weight: 1, fillColor: c.color,
+                                 fillOpacity: 0.65},
+               {popupFields: payload.plotFields, index: true});
+  });
+  if (payload.links) {
+    addGeoJson(payload.links.label, payload.links.data,
+               {color: "#0072B2", weight: 1.2, dashArray: "4 3", opacity: 0.9},
+               {show: false});
+  }
+
+  // Legend: count and mu per class.
+  var legend = L.control({position: "bottomleft"});
+  legend.onAdd = function () {
+    var div = el("div", "zoning-legend");
+    div.appendChild(el("b", null, T.legendTitle));
+    payload.classes.forEach(function (c) {
+      var row = el("div", "zoning-legend-row");
+      var sw = el("span", "zoning-swatch");
+      sw.style.background = c.color;
+      row.appendChild(sw);
+      row.appendChild(el("span", null, c.name + " " + c.count + " " + T.plots + " / " +
+                                      fmtMu(c.mu) + " " + T.mu));
+      div.appendChild(row);
+    });
+    return div;
+  };
+  legend.addTo(map);
+
+  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  L.control.scale({imperial: false, metric: true}).addTo(map);
+
+  // Fullscreen: the browser's Fullscreen API on the map's page.
+  var fs = L.control({position: "topleft"});
+  fs.onAdd = function () {
+    var a = el("a", "zoning-button");
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 16 16");
+    svg.setAttribute("width", "16");
+    svg.setAttribute("height", "16");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "#333");
+    path.setAttribute("stroke-width", "2");
+    svg.appendChild(path);
+    a.appendChild(svg);
+    a.href = "#";
+    a.title = T.fullscreen;
+    a.setAttribute("role", "button");
+    L.DomEvent.on(a, "click", function (e) {
+      L.DomEvent.preventDefault(e);
+      var doc = document;
+      if (doc.fullscreenElement) { doc.exitFullscreen(); }
+      else if (doc.documentElement.requestFullscreen) { doc.documentElement.requestFullscreen(); }
+    });
+    var bar = el("div", "leaflet-bar");
+    bar.appendChild(a);
+    return bar;
+  };
+  fs.addTo(map);
+  document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
+
+  // Search by plot id or enterprise name.
+  var search = L.control({position: "topleft"});
+  search.onAdd = function () {
+    var box = el("div", "zoning-search leaflet-bar");
+    var input = el("input");
+    input.type = "search";
+    input.placeholder = T.searchPlaceholder;
+    input.setAttribute("aria-label", T.searchPlaceholder);
+    var list = el("ul");
+    box.appendChild(input);
+    box.appendChild(list);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    function show(hit) {
+      var b = hit.layer.getBounds();
+      map.fitBounds(b, {maxZoom: 17});
+      if (!map.hasLayer(hit.layer)) { hit.layer.addTo(map); }
+      hit.layer.openPopup(b.getCenter());
+    }
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      list.textContent = "";
+      if (q.length < 1) { return; }
+      var hits = [];
+      for (var i = 0; i < plotIndex.length && hits.length < 20; i++) {
+        var p = plotIndex[i].props;
+        var id = String(p.parcel_id || "").toLowerCase();
+        var ent = String(p.enterprise || "").toLowerCase();
+        if (id.indexOf(q) === 0 || (ent && ent.indexOf(q) >= 0)) { hits.push(plotIndex[i]); }
+      }
+      hits.forEach(function (hit) {
+        var li = el("li", null, hit.props.parcel_id + (hit.props.enterprise ?
+                                                     " · " + hit.props.enterprise : ""));
+        li.addEventListener("click", function () { show(hit); });
+        list.appendChild(li);
+      });
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && list.firstChild) { list.firstChild.click(); }
+    });
+    return box;
+  };
+  search.addTo(map);
+
+  if (payload.bounds) { map.fitBounds(payload.bounds, {padding: [24, 24]}); }
+  window.zoningLayers = overlays;   // for tests and the curious
+  window.zoningPlots = plotIndex;
+  return overlays;
+}
