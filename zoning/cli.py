@@ -7,6 +7,7 @@ exit with status 1; there is no traceback for them.
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -107,6 +108,14 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
     return result
 
 
+def write_figures(data, out_dir, title=None) -> list[Path]:
+    """The static PNG figures next to the summary of a classify output folder."""
+    from .figures import overview_png, towns_bar_png
+
+    return [overview_png(data, Path(out_dir) / "overview.png", title),
+            towns_bar_png(data["parcels"], Path(out_dir) / "towns_mu.png")]
+
+
 def layer_options(func):
     for option, name in reversed(LAYER_OPTIONS.items()):
         func = click.option(f"--{option}", metavar="PATH[:LAYER]",
@@ -141,7 +150,7 @@ def classify(input_path, out_dir, config_files, quiet, **given):
 @expected_errors
 def demo(out_dir, maps_dir, quiet):
     """Classify the bundled sample county and draw its maps (offline HTML)."""
-    from .maps import build_map, read_classified, write_map, write_town_maps
+    from .maps import read_classified, write_town_maps
 
     progress = Progress(quiet)
     sample = SAMPLE
@@ -155,8 +164,9 @@ def demo(out_dir, maps_dir, quiet):
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
-    write_map(build_map(data, title=title), Path(out_dir) / "map.html")
     index = write_town_maps(data, maps_dir, title=title)
+    shutil.copyfile(Path(maps_dir) / "county.html", Path(out_dir) / "map.html")
+    write_figures(data, out_dir, title)
     progress(f"open {Path(out_dir) / 'map.html'} or {index} in a browser (works offline)")
 
 
@@ -179,6 +189,9 @@ def map_command(source, out_path, lang, basemap, by_town, online, no_links, titl
     from .maps import build_map, read_classified, write_map, write_town_maps
 
     data = read_classified(source)
+    if Path(source).is_dir():
+        for png in write_figures(data, source, title):
+            click.echo(f"wrote {png}")
     if by_town:
         index = write_town_maps(data, out_path, lang, basemap, not online, title, not no_links)
         click.echo(f"wrote {index} and {len(list(Path(out_path).glob('town-*.html')))} town maps")
