@@ -10,9 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from conftest import tiny_layers
+from conftest import frame, rect, tiny_layers
 from zoning.classify import classify_layers
 from zoning.layers import frames_to_layers
 from zoning.maps import build_map, write_map
@@ -29,9 +30,17 @@ sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI"
     __import__("playwright.sync_api", fromlist=["sync_playwright"])
 
 
+def with_village_park(layers):
+    """Add P008, 5 m from P002: the two form a village park of two plots."""
+    extra = frame([{"parcel_id": "P008", "town": "浒山街道", "enterprise": "辛厂",
+                    "geometry": rect(105, 1000, 50, 50)}])
+    layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
+    return layers
+
+
 @pytest.fixture(scope="module")
 def map_file(tmp_path_factory):
-    layers = tiny_layers()
+    layers = with_village_park(tiny_layers())
     layers["parcels"].loc[1, "enterprise"] = EVIL  # P002
     result = classify_layers(frames_to_layers(**layers))
     data = {"parcels": result.parcels, "village_parks": result.village_parks}
@@ -91,7 +100,7 @@ def test_offline_page_loads_cleanly_with_every_layer(browser, map_file):
     control = page.page.inner_text(".leaflet-control-layers")
     for name in ("镇街", "城镇开发边界", "镇级工业园区", "村级工业集聚点",
                  "生态保护红线/永久基本农田", "村级工业园区（连片地块）", "保留提升 (2)",
-                 "纳入镇级园区 (2)", "腾挪清退 (3)", "纳入园区连线"):
+                 "纳入镇级园区 (3)", "腾挪清退 (3)", "纳入园区连线"):
         assert name in control, name
     legend = page.page.inner_text(".zoning-legend")
     assert "腾挪清退 3 块" in legend
@@ -125,7 +134,7 @@ def test_search_by_id_and_enterprise(browser, map_file):
     page.page.wait_for_selector(".leaflet-popup-content")
     assert "P001" in page.page.inner_text(".leaflet-popup-content")
     page.page.fill(".zoning-search input", "P00")
-    assert len(page.page.query_selector_all(".zoning-search li")) == 7
+    assert len(page.page.query_selector_all(".zoning-search li")) == 8
     page.page.close()
 
 
@@ -142,3 +151,14 @@ def test_english_popups(browser, tmp_path, map_file):
 
 def test_chromium_is_the_debian_one():
     assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
+
+
+def test_hidden_layers_draw_when_switched_on(browser, map_file):
+    page = Page(browser, map_file)
+    for label in ("村级工业园区（连片地块）", "纳入园区连线"):
+        page.page.click(f".leaflet-control-layers label:has-text('{label}') input")
+    counts = page.page.evaluate("""() => Object.fromEntries(Object.entries(window.zoningLayers)
+        .map(([k, v]) => [k, v.getLayers().length]))""")
+    assert counts["村级工业园区（连片地块）"] == 1 and counts["纳入园区连线"] == 1
+    assert page.errors == [] and page.requests == []
+    page.page.close()

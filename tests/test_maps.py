@@ -6,10 +6,11 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
-from conftest import tiny_layers
+from conftest import frame, rect, tiny_layers
 from zoning import crs as zcrs
 from zoning.classify import classify_layers
 from zoning.errors import ZoningError
@@ -28,9 +29,17 @@ from zoning.maps import (
 EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
 
 
+def with_village_park(layers):
+    """Add P008, 5 m from P002: the two form a village park of two plots."""
+    extra = frame([{"parcel_id": "P008", "town": "浒山街道", "enterprise": "辛厂",
+                    "geometry": rect(105, 1000, 50, 50)}])
+    layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
+    return layers
+
+
 @pytest.fixture(scope="module")
 def data():
-    layers = tiny_layers()
+    layers = with_village_park(tiny_layers())
     layers["parcels"].loc[0, "enterprise"] = EVIL
     result = classify_layers(frames_to_layers(**layers))
     out = {"parcels": result.parcels, "village_parks": result.village_parks}
@@ -53,13 +62,13 @@ def test_script_json_cannot_close_the_script():
 def test_payload_publishes_only_the_popup_fields(data):
     payload = map_payload(data)
     props = [f["properties"] for c in payload["classes"] for f in c["data"]["features"]]
-    assert len(props) == 7
+    assert len(props) == 8
     keys = set().union(*props)
-    assert {"parcel_id", "class", "reason", "class_name"} <= keys
+    assert {"parcel_id", "class", "rule", "reason"} <= keys
     assert "boundary_share" not in keys and "built_year" not in keys
     assert {c["key"]: c["color"] for c in payload["classes"]} == {
         k: PALETTE[k] for k in ("retain", "consolidate", "vacate")}
-    assert [c["count"] for c in payload["classes"]] == [2, 2, 3]
+    assert [c["count"] for c in payload["classes"]] == [2, 3, 3]
     assert set(payload["context"]) == {"towns", "protected", "dev_boundary", "township_parks",
                                        "cluster_points", "village_parks"}
     assert payload["links"]["data"]["features"][0]["properties"]["target_id"] == "T1"

@@ -196,9 +196,6 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     text = TEXT[lang]
     gcj = basemap == "gaode"
     parcels = data["parcels"].copy()
-    parcels["class_name"] = parcels["class"].map(text["classes"]).fillna(parcels["class"])
-    rule = parcels["rule"].fillna("").astype(str)
-    parcels["rule_text"] = (rule + " " + rule.map(text["rules"]).fillna("")).str.strip()
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
@@ -211,16 +208,19 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         classes.append({"key": c, "name": text["classes"][c], "color": PALETTE[c],
                         "count": int(is_c.sum()), "mu": float(exact_mu[is_c].sum()),
                         "label": f"{text['classes'][c]} ({int(is_c.sum())})",
-                        "data": _collection(part, ["parcel_id", "class", *PLOT_FIELDS[1:]])})
+                        "data": _collection(part, ["parcel_id", "class", "rule",
+                                                   *PLOT_FIELDS[3:]])})
     context = {}
     for name, (fields, style, show) in CONTEXT.items():
         gdf = data.get(name)
+        if name == "village_parks" and gdf is not None and "plots" in gdf:
+            gdf = gdf[gdf["plots"] > 1]  # a one-plot village park is the plot's own outline
         if gdf is None or not len(gdf):
             continue
         context[name] = {"label": text["layers"][name], "style": style, "show": show,
                          "popupFields": fields,
                          "data": _collection(_web(gdf, gcj, decimals), fields or [])}
-    payload = {"text": {k: v for k, v in text.items() if k not in ("classes", "rules")},
+    payload = {"text": text,
                "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
                "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
     if links:

@@ -20,7 +20,17 @@ function zoningMap(map, payload) {
 
   function fmtMu(v) { return (Math.round(v * 100) / 100).toFixed(2); }
 
+  function plotProps(props) {
+    // Class and rule names come from one table, not from every feature.
+    var out = {};
+    Object.keys(props).forEach(function (k) { out[k] = props[k]; });
+    out.class_name = T.classes[props["class"]] || props["class"];
+    out.rule_text = props.rule ? props.rule + " " + (T.rules[props.rule] || "") : "";
+    return out;
+  }
+
   function popupNode(fields, props) {
+    if (props["class"] !== undefined) { props = plotProps(props); }
     var box = el("div", "zoning-popup");
     var table = el("table");
     fields.forEach(function (f) {
@@ -38,6 +48,16 @@ function zoningMap(map, payload) {
   function addGeoJson(key, data, style, opts) {
     if (!data || !data.features || !data.features.length) { return null; }
     opts = opts || {};
+    if (opts.show === false) {
+      // Hidden at start: build the features the first time the layer is switched on.
+      var lazy = L.layerGroup();
+      lazy.once("add", function () {
+        lazy.addLayer(addGeoJson(key, data, style,
+                                 {popupFields: opts.popupFields, index: opts.index, detached: true}));
+      });
+      overlays[key] = lazy;
+      return lazy;
+    }
     var layer = L.geoJSON(data, {
       renderer: renderer,
       style: function () { return style; },
@@ -50,7 +70,8 @@ function zoningMap(map, payload) {
         if (opts.index) { plotIndex.push({layer: lyr, props: feature.properties}); }
       }
     });
-    if (opts.show !== false) { layer.addTo(map); }
+    if (opts.detached) { return layer; }
+    layer.addTo(map);
     overlays[key] = layer;
     return layer;
   }
