@@ -17,7 +17,7 @@ import shapely
 
 from .config import Config, load_config
 from .layers import Layers, Source, frames_to_layers, load_layers
-from .measures import MEASURE_COLUMNS, largest_overlap, measure, to_mu
+from .measures import MEASURE_COLUMNS, group_union, largest_overlap, measure, to_mu
 from .rules import CLASS_ZH, CLASSES, decide
 
 OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
@@ -53,35 +53,6 @@ def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> p
     out = given.copy()
     out[need] = found
     return out.fillna("")
-
-
-def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
-    """Union of the geometries of each group, vectorised: groups of similar size are
-    padded into one 2D array and reduced with ``union_all(axis=1)``."""
-    out = np.full(groups, None, dtype=object)
-    order = np.argsort(label, kind="stable")
-    lab = label[order]
-    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-    sizes = np.diff(np.r_[starts, len(lab)])
-    gid = lab[starts]
-    single = sizes == 1
-    out[gid[single]] = geoms[order[starts[single]]]
-    bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
-    for b in np.unique(bucket[~single]):
-        sel = np.flatnonzero((bucket == b) & ~single)
-        width = int(sizes[sel].max())
-        grid = np.full((len(sel), width), None, dtype=object)
-        row = np.repeat(np.arange(len(sel)), sizes[sel])
-        col = np.arange(row.size) - np.repeat(np.cumsum(sizes[sel]) - sizes[sel], sizes[sel])
-        grid[row, col] = geoms[order[_ranges(starts[sel], sizes[sel])]]
-        out[gid[sel]] = shapely.union_all(grid, axis=1)
-    return out
-
-
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Concatenated ranges start..start+size for every pair, vectorised."""
-    offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
-    return np.arange(sizes.sum()) + offsets
 
 
 def _most_common(label: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:

@@ -9,11 +9,15 @@ reads these numbers, so a rule change never recomputes geometry.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 #: m² per mu is 10000/15; multiplying by 15 then dividing by 10000 keeps whole values exact.
 M2_PER_MU = 10000.0 / 15.0
@@ -61,18 +65,110 @@ def subdivide(geoms: np.ndarray, max_vertices: int = 256) -> np.ndarray:
     return np.concatenate(done) if done else np.empty(0, dtype=object)
 
 
-def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None
-                  ) -> np.ndarray:
-    """area(P ∩ ∪layer) for each plot P (m²); overlapping layer parts count once."""
+def _threads(n_items: int) -> int:
+    """Worker threads for a GIL-releasing shapely call over ``n_items`` inputs."""
+    if n_items < 20_000:
+        return 1
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
+
+
+def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str, distance=None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query`` split over threads (shapely releases the GIL); (input idx, tree idx)."""
+    k = _threads(len(geoms))
+    if k == 1:
+        res = tree.query(geoms, predicate=predicate, distance=distance)
+        return res[0], res[1]
+    bounds = np.linspace(0, len(geoms), k + 1).astype(int)
+
+    def run(lo_hi):
+        lo, hi = lo_hi
+        dist = distance[lo:hi] if np.ndim(distance) else distance
+        res = tree.query(geoms[lo:hi], predicate=predicate, distance=dist)
+        return res[0] + lo, res[1]
+
+    with ThreadPoolExecutor(k) as pool:
+        parts = list(pool.map(run, zip(bounds[:-1], bounds[1:], strict=True)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def elementwise(func, *arrays: np.ndarray) -> np.ndarray:
+    """An element-wise shapely function over aligned arrays, split over threads."""
+    k = _threads(len(arrays[0]))
+    if k == 1:
+        return func(*arrays)
+    bounds = np.linspace(0, len(arrays[0]), k + 1).astype(int)
+    with ThreadPoolExecutor(k) as pool:
+        parts = pool.map(lambda lo_hi: func(*(a[lo_hi[0]:lo_hi[1]] for a in arrays)),
+                         zip(bounds[:-1], bounds[1:], strict=True))
+        return np.concatenate(list(parts))
+
+
+def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
+    """Union of the geometries of each group, vectorised: groups of similar size are
+    padded into one 2D array and reduced with ``union_all(axis=1)``."""
+    out = np.full(groups, None, dtype=object)
+    order = np.argsort(label, kind="stable")
+    lab = label[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.empty(0, int)
+    sizes = np.diff(np.r_[starts, len(lab)])
+    gid = lab[starts]
+    single = sizes == 1
+    out[gid[single]] = geoms[order[starts[single]]]
+    bucket = np.ceil(np.log2(np.maximum(sizes, 1))).astype(int)
+    for b in np.unique(bucket[~single]):
+        sel = np.flatnonzero((bucket == b) & ~single)
+        width = int(sizes[sel].max())
+        grid = np.full((len(sel), width), None, dtype=object)
+        row = np.repeat(np.arange(len(sel)), sizes[sel])
+        col = np.arange(row.size) - np.repeat(np.cumsum(sizes[sel]) - sizes[sel], sizes[sel])
+        grid[row, col] = geoms[order[_ranges(starts[sel], sizes[sel])]]
+        out[gid[sel]] = elementwise(lambda g: shapely.union_all(g, axis=1), grid)
+    return out
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Concatenated ranges start..start+size for every pair, vectorised."""
+    offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    return np.arange(sizes.sum()) + offsets
+
+
+def dissolve(layer: np.ndarray) -> np.ndarray:
+    """Polygons whose interiors do not overlap and whose union is the layer's union.
+
+    Only polygons that intersect others are unioned (per connected group), so a layer of
+    many separate patches costs little.
+    """
+    parts = shapely.get_parts(np.asarray(layer, dtype=object))
+    parts = parts[~shapely.is_empty(parts) & (shapely.area(parts) > 0)]
+    if len(parts) < 2:
+        return parts
+    i, j = shapely.STRtree(parts).query(parts, predicate="intersects")
+    keep = i < j
+    graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])),
+                       shape=(len(parts), len(parts)))
+    groups, label = connected_components(graph, directed=False)
+    return shapely.get_parts(group_union(parts, label, groups))
+
+
+def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None,
+                  tree: shapely.STRtree | None = None) -> np.ndarray:
+    """area(P ∩ ∪layer) for each plot P (m²); overlapping layer parts count once.
+
+    ``tree`` is an STRtree over ``geoms`` (built here if not given): the layer's small
+    pieces are the prepared side of every test, and only plots that cross a piece's edge
+    are intersected.
+    """
     n = len(geoms)
     layer = np.asarray(layer, dtype=object)
     layer = layer[~shapely.is_missing(layer) & ~shapely.is_empty(layer)]
     if n == 0 or len(layer) == 0:
         return np.zeros(n)
-    pieces = subdivide(np.atleast_1d(shapely.union_all(layer)))
+    pieces = subdivide(dissolve(layer))
     shapely.prepare(pieces)
-    tree = shapely.STRtree(pieces)
-    plot_idx, piece_idx = tree.query(geoms, predicate="intersects")
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    piece_idx, plot_idx = query(tree, pieces, "intersects")
     if areas is None:
         areas = shapely.area(geoms)
     inside = shapely.contains_properly(pieces[piece_idx], geoms[plot_idx])
@@ -98,7 +194,8 @@ def code_rank(ids) -> np.ndarray:
     return rank
 
 
-def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> np.ndarray:
+def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids,
+                    tree: shapely.STRtree | None = None) -> np.ndarray:
     """Id of the layer polygon with the largest overlap with each plot ("" if none).
 
     Ties: smallest id. Only positive-area overlaps count (touching is not overlapping).
@@ -108,8 +205,8 @@ def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> np.ndarr
     if n == 0 or len(layer) == 0:
         return out
     layer = np.asarray(layer, dtype=object)
-    tree = shapely.STRtree(layer)
-    plot_idx, poly_idx = tree.query(geoms, predicate="intersects")
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    poly_idx, plot_idx = query(tree, layer, "intersects")
     if not len(plot_idx):
         return out
     overlap = shapely.area(shapely.intersection(geoms[plot_idx], layer[poly_idx]))
@@ -129,17 +226,31 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     """Nearest layer feature of each plot and its distance (0 where they touch or overlap).
 
     Ties at the same distance: smallest id. No layer features: ("", NaN).
+    Exact and fast: the feature whose bounding-box centre is nearest to the plot's gives
+    an upper bound U of the plot's distance; every feature within U of the plot is a
+    candidate, and the candidates' exact distances decide.
     """
     n = len(geoms)
     ids_out = np.full(n, "", dtype=object)
     dist_out = np.full(n, np.nan)
+    layer = np.asarray(layer, dtype=object)
     if n == 0 or len(layer) == 0:
         return ids_out, dist_out
-    tree = shapely.STRtree(np.asarray(layer, dtype=object))
-    (plot_idx, poly_idx), dist = tree.query_nearest(geoms, return_distance=True,
-                                                    all_matches=True)
+    tree = shapely.STRtree(layer)
+    box = shapely.bounds(geoms)
+    centre = np.column_stack([(box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2])
+    lbox = shapely.bounds(layer)
+    lcentre = np.column_stack([(lbox[:, 0] + lbox[:, 2]) / 2, (lbox[:, 1] + lbox[:, 3]) / 2])
+    centre_idx = np.arange(n)
+    _, centre_near = cKDTree(lcentre).query(centre, workers=-1)
+    bound = elementwise(shapely.distance, geoms, layer[centre_near])
+    # a hair of slack so float rounding in the within-distance test never drops the best
+    plot_idx, poly_idx = query(tree, geoms, "dwithin", bound * (1 + 1e-9) + 1e-9)
+    plot_idx = np.concatenate([plot_idx, centre_idx])
+    poly_idx = np.concatenate([poly_idx, centre_near])
+    dist = elementwise(shapely.distance, geoms[plot_idx], layer[poly_idx])
     rank = code_rank(layer_ids)
-    order = np.lexsort((rank[poly_idx], plot_idx))
+    order = np.lexsort((rank[poly_idx], dist, plot_idx))
     plot_sorted = plot_idx[order]
     first = np.r_[True, plot_sorted[1:] != plot_sorted[:-1]]
     ids_out[plot_sorted[first]] = np.asarray(layer_ids, dtype=object)[poly_idx[order][first]]
@@ -147,13 +258,14 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     return ids_out, dist_out
 
 
-def adjacency_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j), i < j, of plots whose distance is ≤ ``gap_m`` (touching: 0)."""
-    tree = shapely.STRtree(geoms)
+    tree = tree if tree is not None else shapely.STRtree(geoms)
     if gap_m > 0:
-        i, j = tree.query(geoms, predicate="dwithin", distance=gap_m)
+        i, j = query(tree, geoms, "dwithin", gap_m)
     else:
-        i, j = tree.query(geoms, predicate="intersects")
+        i, j = query(tree, geoms, "intersects")
     keep = i < j
     return i[keep], j[keep]
 
@@ -239,22 +351,25 @@ def measure(parcels, dev_boundary, township_parks, cluster_points, protected, pa
 
     t0 = t()
     area = shapely.area(geoms)
-    shapely.prepare(geoms)
+    tree = shapely.STRtree(geoms)
     lap("area", t0)
 
     t0 = t()
-    boundary = share(union_overlap(geoms, np.asarray(dev_boundary.geometry.array), area), area)
+    boundary = share(union_overlap(geoms, np.asarray(dev_boundary.geometry.array), area, tree),
+                     area)
     lap("boundary", t0)
 
     t0 = t()
     cl_geoms = np.asarray(cluster_points.geometry.array, dtype=object)
-    cluster = share(union_overlap(geoms, cl_geoms, area), area)
-    cluster_id = largest_overlap(geoms, cl_geoms, cluster_points["cluster_id"].to_numpy(str))
+    cluster = share(union_overlap(geoms, cl_geoms, area, tree), area)
+    cluster_id = largest_overlap(geoms, cl_geoms, cluster_points["cluster_id"].to_numpy(str),
+                                 tree)
     lap("cluster", t0)
 
     t0 = t()
     if protected is not None and len(protected):
-        prot = share(union_overlap(geoms, np.asarray(protected.geometry.array), area), area)
+        prot = share(union_overlap(geoms, np.asarray(protected.geometry.array), area, tree),
+                     area)
     else:
         prot = np.zeros(len(geoms))
     lap("protected", t0)
@@ -265,7 +380,7 @@ def measure(parcels, dev_boundary, township_parks, cluster_points, protected, pa
     lap("nearest_park", t0)
 
     t0 = t()
-    pairs = adjacency_pairs(geoms, float(params["adjacency_gap_m"]))
+    pairs = adjacency_pairs(geoms, float(params["adjacency_gap_m"]), tree)
     label, vp_id, vp_mu = village_parks(pairs, ids, area)
     lap("village_parks", t0)
 

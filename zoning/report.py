@@ -55,9 +55,8 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike) -> None:
 def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
                        title: str = "村级工业用地分类汇总") -> None:
     """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table."""
-    body = summary[summary["class"] != "total"]
-    pivot_plots = body.pivot(index="town", columns="class", values="plots")
-    pivot_mu = body.pivot(index="town", columns="class", values="area_mu")
+    pivot_plots = summary.pivot(index="town", columns="class", values="plots")
+    pivot_mu = summary.pivot(index="town", columns="class", values="area_mu")
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
     with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
         book = xl.book
@@ -91,9 +90,8 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
                 ws.write_number(r, col + 1, float(pivot_mu.loc[town, c]),
                                 bold_mu if is_total else mu_fmt)
                 col += 2
-            tot = summary[(summary["town"] == town) & (summary["class"] == "total")].iloc[0]
-            ws.write_number(r, col, int(tot["plots"]), bold_int)
-            ws.write_number(r, col + 1, float(tot["area_mu"]), bold_mu)
+            ws.write_number(r, col, int(pivot_plots.loc[town, "total"]), bold_int)
+            ws.write_number(r, col + 1, float(pivot_mu.loc[town, "total"]), bold_mu)
         ws.set_column(0, 0, 14)
         ws.set_column(1, 2 * len(CLASSES) + 2, 12)
         ws.freeze_panes(4, 1)

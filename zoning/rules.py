@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 CLASSES = ("retain", "consolidate", "vacate", "unclassified")
 CLASS_ZH = {"retain": "保留提升", "consolidate": "纳入镇级园区", "vacate": "腾挪清退",
@@ -35,13 +37,31 @@ RULE_TEXT = {
 }
 
 
+def fixed(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers as text with a fixed number of decimals, vectorised (display only).
+
+    Same text as ``f"{v:.{decimals}f}"`` (up to ties at the last digit); NaN gives "nan".
+    """
+    v = values.to_numpy(dtype=float)
+    nan = np.isnan(v)
+    scaled = np.round(np.abs(np.where(nan, 0.0, v)) * 10**decimals).astype(np.int64)
+    whole = pc.cast(pa.array(scaled // 10**decimals), pa.string())
+    text = whole
+    if decimals:
+        frac = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**decimals), pa.string()), decimals, "0")
+        text = pc.binary_join_element_wise(whole, frac, ".")
+    sign = pa.array(np.where((v < 0) & (scaled > 0), "-", ""))
+    text = pc.binary_join_element_wise(sign, text, "")
+    text = pc.if_else(pa.array(nan), "nan", text)
+    return pd.Series(pd.array(text, dtype=pd.StringDtype("pyarrow")), index=values.index)
+
+
 def _f2(values: pd.Series) -> pd.Series:
-    """Numbers to text with 2 decimals (display only)."""
-    return values.map("{:.2f}".format)
+    return fixed(values, 2)
 
 
 def _f1(values: pd.Series) -> pd.Series:
-    return values.map("{:.1f}".format)
+    return fixed(values, 1)
 
 
 def _flag(series: pd.Series | None, index: pd.Index) -> pd.Series:
@@ -98,55 +118,66 @@ def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: dict,
         "V2": ~inside,
         "C2": np.ones(len(idx), dtype=bool),
     }
-    rule = np.select([c & usable for c in conditions.values()], list(conditions), default="")
-    rule = pd.Series(rule, index=idx, dtype=object)
+    rule_codes = np.select([c & usable for c in conditions.values()], list(conditions),
+                           default="")
+    rule = pd.Series(rule_codes, index=idx, dtype=object)
     cls = rule.map(RULES).fillna("unclassified")
 
     target = pd.Series("", index=idx, dtype=object)
     for r, col in (("C1", "linked_park_id"), ("R1", "cluster_id"), ("C2", "nearest_park_id")):
-        sel = rule.eq(r)
+        sel = rule_codes == r
         target[sel] = m.loc[sel, col].fillna("")
 
-    reason = pd.Series("", index=idx, dtype=object)
+    text_dtype = pd.StringDtype("pyarrow")
+    pieces: list[pa.Array] = []
+    positions: list[np.ndarray] = []
     thr = {k: f"{float(v):.2f}" for k, v in params.items()}
     scat = f"{float(params['scattered_max_mu']):g}"
+    contact = f"{float(params['park_contact_m']):g}"
+
+    def col(name, s):
+        return m.loc[s, name].fillna("").astype(text_dtype)
 
     def put(r, text):
-        sel = rule.eq(r)
+        sel = rule_codes == r
         if sel.any():
-            reason[sel] = text(sel)
+            pieces.append(pa.array(text(sel).astype(text_dtype).array, type=pa.large_string()))
+            positions.append(np.flatnonzero(sel))
+
+    def choose(s, condition, yes, no):
+        return yes.where(pd.Series(condition[s], index=yes.index), no)
 
     put("V1", lambda s: "protected_share " + _f2(m.loc[s, "protected_share"])
         + f" ≥ {thr['protected_share_min']}: in protected land")
-    put("V3", lambda s: "built " + year[s].astype("Int64").astype(str)
+    put("V3", lambda s: "built " + year[s].astype("Int64").astype(text_dtype)
         + f" > baseline {int(params['baseline_year'])}: new industrial land in a village")
-    put("C1", lambda s: "village park " + m.loc[s, "village_park_id"].astype(str)
-        + " within " + _f1(m.loc[s, "_linked_m"])
-        + f" m ≤ {float(params['park_contact_m']):g} m of township park "
-        + m.loc[s, "linked_park_id"].astype(str)
+    put("C1", lambda s: "village park " + col("village_park_id", s)
+        + " within " + _f1(m.loc[s, "_linked_m"]) + f" m ≤ {contact} m of township park "
+        + col("linked_park_id", s)
         + "; boundary_share " + _f2(boundary[s]) + f" ≥ {thr['inside_share_min']}")
     put("R1", lambda s: "cluster_share " + _f2(m.loc[s, "cluster_share"])
-        + f" ≥ {thr['cluster_share_min']} in cluster point " + m.loc[s, "cluster_id"].astype(str))
-    kind = pd.Series(np.where(eco, "eco-friendly", "rural fusion"), index=idx)
+        + f" ≥ {thr['cluster_share_min']} in cluster point " + col("cluster_id", s))
     put("R2", lambda s: "boundary_share " + _f2(boundary[s]) + f" < {thr['inside_share_min']}; "
-        + kind[s] + "; village park " + _f2(m.loc[s, "village_park_mu"]) + f" mu ≤ {scat} mu")
-    why_v2 = pd.Series(
-        np.where(eco_or_fusion,
-                 "village park " + _f2(m["village_park_mu"].fillna(0.0)) + f" mu > {scat} mu",
-                 "neither eco-friendly nor rural fusion"), index=idx)
+        + choose(s, eco.to_numpy(), pd.Series("eco-friendly", index=idx[s], dtype=text_dtype),
+                 "rural fusion")
+        + "; village park " + _f2(m.loc[s, "village_park_mu"]) + f" mu ≤ {scat} mu")
     put("V2", lambda s: "boundary_share " + _f2(boundary[s])
-        + f" < {thr['inside_share_min']}; " + why_v2[s])
-    near = pd.Series(
-        np.where(m["nearest_park_id"].fillna("").ne(""),
-                 "nearest township park " + m["nearest_park_id"].fillna("").astype(str)
-                 + " at " + _f1(m["nearest_park_m"].fillna(0.0)) + " m",
-                 "no township park in the input"), index=idx)
+        + f" < {thr['inside_share_min']}; "
+        + choose(s, eco_or_fusion,
+                 "village park " + _f2(m.loc[s, "village_park_mu"].fillna(0.0))
+                 + f" mu > {scat} mu", "neither eco-friendly nor rural fusion"))
     put("C2", lambda s: "boundary_share " + _f2(boundary[s]) + f" ≥ {thr['inside_share_min']}; "
         + "cluster_share " + _f2(m.loc[s, "cluster_share"]) + f" < {thr['cluster_share_min']}; "
-        + f"no village-park plot within {float(params['park_contact_m']):g} m of a township "
-        + "park; " + near[s])
-    unusable = ~usable
-    reason[unusable] = "cannot classify: " + problem[unusable].astype(str)
+        + f"no village-park plot within {contact} m of a township park; "
+        + choose(s, m["nearest_park_id"].fillna("").ne("").to_numpy(),
+                 "nearest township park " + col("nearest_park_id", s) + " at "
+                 + _f1(m.loc[s, "nearest_park_m"].fillna(0.0)) + " m",
+                 "no township park in the input"))
+    put("", lambda s: "cannot classify: " + problem[s].astype(text_dtype))
+    # every row got exactly one text: put them back in row order
+    order = np.argsort(np.concatenate(positions), kind="stable") if positions else []
+    texts = pa.concat_arrays(pieces).take(pa.array(order)) if pieces else pa.array([], pa.string())
+    reason = pd.Series(pd.array(texts, dtype=text_dtype), index=idx)
 
     return pd.DataFrame({"class": cls, "class_zh": cls.map(CLASS_ZH), "rule": rule,
                          "target_id": target, "reason": reason}, index=idx)
