@@ -264,3 +264,27 @@ def test_bad_config_is_one_line(tiny_gpkg, tmp_path):
     (tmp_path / "c.toml").write_text("[parameters]\nadjacency_gap = 30\n")
     res = zoning("classify", tiny_gpkg, "--config", tmp_path / "c.toml", "--out", tmp_path / "o")
     assert_one_line_error(res, "c.toml", "adjacency_gap")
+
+
+def test_map_command(tiny_gpkg, tmp_path):
+    out = tmp_path / "o"
+    assert zoning("classify", tiny_gpkg, "--out", out).returncode == 0
+    res = zoning("map", out, "--out", tmp_path / "m" / "map.html", "--lang", "en")
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "m" / "map.html").read_text(encoding="utf-8")
+    assert "Village industrial land" in page and "Leaflet 1.9.3" in page
+    assert (out / "overview.png").exists() and (out / "towns_mu.png").exists()
+    res = zoning("map", out / "classified.gpkg", "--by-town", "--out", tmp_path / "maps",
+                 "--basemap", "gaode")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "maps" / "index.html").exists()
+    assert len(list((tmp_path / "maps").glob("town-*.html"))) == 2
+
+
+def test_map_tianditu_without_token_is_one_line(tiny_gpkg, tmp_path):
+    out = tmp_path / "o"
+    assert zoning("classify", tiny_gpkg, "--out", out).returncode == 0
+    env_free = {k: v for k, v in os.environ.items() if k != "TIANDITU_TOKEN"}
+    res = subprocess.run([PY, "-m", "zoning", "map", str(out), "--out", str(tmp_path / "m.html"),
+                          "--basemap", "tianditu"], capture_output=True, text=True, env=env_free)
+    assert_one_line_error(res, "TIANDITU_TOKEN")
