@@ -114,3 +114,17 @@ def test_shares_stay_in_unit_interval(plots, layer):
     assert ((s >= 0) & (s <= 1)).all()
     exact = shapely.area(shapely.intersection(g, shapely.union_all(lay))) / area
     assert s == pytest.approx(exact, abs=1e-9)
+
+
+def test_threaded_queries_equal_single_threaded():
+    from zoning import _parallel
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 20_000, (30_000, 2))
+    plots = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 30, xy[:, 1] + 20)
+    tree = shapely.STRtree(plots)
+    assert _parallel._threads(len(plots)) >= 1
+    i, j = _parallel.query(tree, plots, "dwithin", 20.0)
+    ref = tree.query(plots, predicate="dwithin", distance=20.0)
+    assert np.array_equal(i, ref[0]) and np.array_equal(j, ref[1])
+    assert np.array_equal(_parallel.elementwise(shapely.area, plots), shapely.area(plots))

@@ -22,6 +22,7 @@ import pyproj
 import shapely
 
 from . import crs as zcrs
+from ._parallel import elementwise
 from .config import Config
 from .errors import CRSError, LayerError
 
@@ -195,8 +196,8 @@ def ids_as_text(values: pd.Series) -> pd.Series:
         return pd.Series(out, index=values.index, dtype=object)
     if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
         return values.astype(str).where(values.notna(), None).astype(object)
-    return values.astype(object).where(values.notna(), None).map(
-        lambda v: v if v is None else str(v).strip(), na_action="ignore")
+    text = values.astype("string").str.strip()  # vectorised; NA stays NA
+    return text.astype(object).where(text.notna(), None)
 
 
 def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
@@ -359,7 +360,7 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     reason[empty] = "geometry is empty"
     present = ~missing & ~empty
     types = shapely.get_type_id(geoms)
-    invalid = present & ~shapely.is_valid(geoms)
+    invalid = present & ~elementwise(shapely.is_valid, geoms)
     needs_work = present & (invalid | ~np.isin(types, POLYGONAL))
     out = np.where(present, geoms, None)
     if needs_work.any():
