@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench lint sample clean
+.PHONY: demo test bench bench-map sample clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+bench-map: $(VENV)/.installed
+	$(PY) bench/map_bench.py --sizes sample,50000 --decimals 6,5
 
 sample: $(VENV)/.installed
 	$(PY) -m zoning sample --out data/sample_county.gpkg
