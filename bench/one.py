@@ -25,8 +25,7 @@ T_START = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "bench" / "bench.toml"
 #: Timing keys in table order: zoning's classify timings dict, then the writer.
-MEASURE_KEYS = ("area", "boundary", "cluster", "protected", "nearest_park", "village_parks",
-                "linked_park")
+MEASURE_KEYS = ("area", "boundary", "cluster", "protected", "nearest_park", "village_parks")
 STAGES = ("read", *MEASURE_KEYS, "measures", "decide", "assemble", "write")
 
 

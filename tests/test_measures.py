@@ -67,13 +67,13 @@ def test_nearest_ties_and_contact():
 @pytest.mark.parametrize("gap,linked", [(20.0, True), (19.99, False), (0.0, False)])
 def test_adjacency_threshold_is_inclusive(gap, linked):
     plots = arr(rect(0, 0, 10, 10), rect(30, 0, 10, 10))  # 20 m apart
-    i, _ = ms.adjacency_pairs(plots, gap)
+    i = ms.adjacency_pairs(plots, gap)[0]
     assert (len(i) == 1) is linked
 
 
 def test_touching_plots_link_at_zero_gap():
-    i, j = ms.adjacency_pairs(arr(rect(0, 0, 10, 10), rect(10, 0, 10, 10)), 0.0)
-    assert (i.tolist(), j.tolist()) == ([0], [1])
+    i, j, d = ms.adjacency_pairs(arr(rect(0, 0, 10, 10), rect(10, 0, 10, 10)), 0.0)
+    assert (i.tolist(), j.tolist(), d.tolist()) == ([0], [1], [0.0])
 
 
 def test_village_parks_name_and_mu():

@@ -9,6 +9,9 @@ reads these numbers, so a rule change never recomputes geometry.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -218,18 +221,22 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
 
 
 def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i, j), i < j, of plots whose distance is ≤ ``gap_m`` (touching: 0)."""
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j), i < j, of plots at distance ≤ ``gap_m`` (touching: 0), with that distance.
+
+    Candidates come from the tree (with a hair of slack) and the exact distance decides,
+    so a smaller gap can reuse these pairs by filtering on the distance alone.
+    """
     tree = tree if tree is not None else shapely.STRtree(geoms)
-    if gap_m > 0:
-        i, j = query(tree, geoms, "dwithin", gap_m)
-    else:
-        i, j = query(tree, geoms, "intersects")
+    i, j = query(tree, geoms, "dwithin", gap_m * (1 + 1e-9) + 1e-9)
     keep = i < j
-    return i[keep], j[keep]
+    i, j = i[keep], j[keep]
+    dist = elementwise(shapely.distance, geoms[i], geoms[j])
+    close = dist <= gap_m
+    return i[close], j[close], dist[close]
 
 
-def village_parks(pairs: tuple[np.ndarray, np.ndarray], plot_ids, area_m2: np.ndarray
+def village_parks(pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Connected groups of linked plots (SPEC §4).
 
@@ -237,7 +244,7 @@ def village_parks(pairs: tuple[np.ndarray, np.ndarray], plot_ids, area_m2: np.nd
     village_park_mu = the group's total area in mu).
     """
     n = len(area_m2)
-    i, j = pairs
+    i, j = pairs[0], pairs[1]
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     rank = code_rank(plot_ids)
@@ -278,6 +285,82 @@ def linked_parks(label: np.ndarray, park_id: np.ndarray, park_m: np.ndarray,
     return best_park[label], best_m[label]
 
 
+@dataclass
+class PlotSet:
+    """The usable plots of a parcels layer, with what every measure needs (computed once)."""
+
+    index: pd.Index          # the parcels frame's index (all rows)
+    ok: np.ndarray           # usable rows (no ``_problem``)
+    geoms: np.ndarray        # usable plot geometries
+    ids: np.ndarray          # their parcel_id
+    area: np.ndarray         # their area in m²
+    tree: shapely.STRtree    # over ``geoms``
+
+    @classmethod
+    def of(cls, parcels: pd.DataFrame) -> PlotSet:
+        n = len(parcels)
+        problem = parcels["_problem"].to_numpy() if "_problem" in parcels else np.full(n, "")
+        ok = problem == ""
+        geoms = np.asarray(parcels.geometry.array, dtype=object)[ok]
+        return cls(parcels.index, ok, geoms, parcels["parcel_id"].to_numpy(dtype=object)[ok],
+                   shapely.area(geoms), shapely.STRtree(geoms))
+
+
+def layer_measures(plots: PlotSet, name: str, layer) -> dict[str, np.ndarray]:
+    """The SPEC §4 measures that depend on one context layer (None: no such layer)."""
+    geoms = np.asarray(layer.geometry.array, dtype=object) if layer is not None else \
+        np.empty(0, dtype=object)
+    if name == "dev_boundary":
+        return {"boundary_share": share(union_overlap(plots.geoms, geoms, plots.area,
+                                                      plots.tree), plots.area)}
+    if name == "cluster_points":
+        ids = layer["cluster_id"].to_numpy(str) if layer is not None else np.empty(0, str)
+        return {"cluster_share": share(union_overlap(plots.geoms, geoms, plots.area,
+                                                     plots.tree), plots.area),
+                "cluster_id": largest_overlap(plots.geoms, geoms, ids, plots.tree)}
+    if name == "protected":
+        return {"protected_share": share(union_overlap(plots.geoms, geoms, plots.area,
+                                                       plots.tree), plots.area)}
+    if name == "township_parks":
+        ids = layer["park_id"].to_numpy(str) if layer is not None else np.empty(0, str)
+        park_id, park_m = nearest(plots.geoms, geoms, ids)
+        return {"nearest_park_id": park_id, "nearest_park_m": park_m}
+    raise ValueError(f"no measures depend on layer {name!r}")
+
+
+#: Context layers with their own measures, and the timing key of each.
+MEASURED_LAYERS = {"dev_boundary": "boundary", "cluster_points": "cluster",
+                   "protected": "protected", "township_parks": "nearest_park"}
+
+
+def group_measures(plots: PlotSet, base: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...],
+                   contact_m: float) -> dict[str, np.ndarray]:
+    """Village parks and linked parks from adjacency pairs (SPEC §4)."""
+    label, vp_id, vp_mu = village_parks(pairs, plots.ids, plots.area)
+    linked, linked_m = linked_parks(label, base["nearest_park_id"], base["nearest_park_m"],
+                                    contact_m)
+    return {"village_park_id": vp_id, "village_park_mu": vp_mu, "linked_park_id": linked,
+            "_linked_m": linked_m, "_group": label}
+
+
+def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Measures of the usable plots as a frame over every row (NaN / "" elsewhere)."""
+    n = len(plots.index)
+    full = {"area_m2": plots.area, "area_mu": to_mu(plots.area), **values}
+    out = {}
+    for col in [*MEASURE_COLUMNS, "_linked_m", "_group"]:
+        v = full[col]
+        if col == "_group":
+            arr = np.full(n, -1, dtype=np.int64)
+        elif v.dtype == object:
+            arr = np.full(n, "", dtype=object)
+        else:
+            arr = np.full(n, np.nan)
+        arr[plots.ok] = v
+        out[col] = arr
+    return pd.DataFrame(out, index=plots.index)
+
+
 def measure(parcels, dev_boundary, township_parks, cluster_points, protected, params,
             timings: dict | None = None) -> pd.DataFrame:
     """All SPEC §4 measures for the usable plots; unusable rows get NaN and "".
@@ -294,72 +377,20 @@ def measure(parcels, dev_boundary, township_parks, cluster_points, protected, pa
     timings
         If given, receives seconds per measure kind.
     """
-    import time
-
     t = time.perf_counter
-
-    def lap(key, t0):
-        if timings is not None:
-            timings[key] = timings.get(key, 0.0) + t() - t0
-
-    n = len(parcels)
-    problem = parcels["_problem"].to_numpy() if "_problem" in parcels else np.full(n, "")
-    ok = problem == ""
-    geoms = np.asarray(parcels.geometry.array, dtype=object)[ok]
-    ids = parcels["parcel_id"].to_numpy(dtype=object)[ok]
-
+    timings = timings if timings is not None else {}
     t0 = t()
-    area = shapely.area(geoms)
-    tree = shapely.STRtree(geoms)
-    lap("area", t0)
-
+    plots = PlotSet.of(parcels)
+    timings["area"] = t() - t0
+    layers = {"dev_boundary": dev_boundary, "cluster_points": cluster_points,
+              "protected": protected, "township_parks": township_parks}
+    base: dict[str, np.ndarray] = {}
+    for name, key in MEASURED_LAYERS.items():
+        t0 = t()
+        base.update(layer_measures(plots, name, layers[name]))
+        timings[key] = t() - t0
     t0 = t()
-    boundary = share(union_overlap(geoms, np.asarray(dev_boundary.geometry.array), area, tree),
-                     area)
-    lap("boundary", t0)
-
-    t0 = t()
-    cl_geoms = np.asarray(cluster_points.geometry.array, dtype=object)
-    cluster = share(union_overlap(geoms, cl_geoms, area, tree), area)
-    cluster_id = largest_overlap(geoms, cl_geoms, cluster_points["cluster_id"].to_numpy(str),
-                                 tree)
-    lap("cluster", t0)
-
-    t0 = t()
-    if protected is not None and len(protected):
-        prot = share(union_overlap(geoms, np.asarray(protected.geometry.array), area, tree),
-                     area)
-    else:
-        prot = np.zeros(len(geoms))
-    lap("protected", t0)
-
-    t0 = t()
-    park_id, park_m = nearest(geoms, np.asarray(township_parks.geometry.array, dtype=object),
-                              township_parks["park_id"].to_numpy(str))
-    lap("nearest_park", t0)
-
-    t0 = t()
-    pairs = adjacency_pairs(geoms, float(params["adjacency_gap_m"]), tree)
-    label, vp_id, vp_mu = village_parks(pairs, ids, area)
-    lap("village_parks", t0)
-
-    t0 = t()
-    linked, linked_m = linked_parks(label, park_id, park_m, float(params["park_contact_m"]))
-    lap("linked_park", t0)
-
-    out = pd.DataFrame(index=parcels.index)
-    full = {
-        "area_m2": (area, np.nan), "area_mu": (to_mu(area), np.nan),
-        "boundary_share": (boundary, np.nan), "cluster_share": (cluster, np.nan),
-        "cluster_id": (cluster_id, ""), "protected_share": (prot, np.nan),
-        "nearest_park_id": (park_id, ""), "nearest_park_m": (park_m, np.nan),
-        "village_park_id": (vp_id, ""), "village_park_mu": (vp_mu, np.nan),
-        "linked_park_id": (linked, ""), "_linked_m": (linked_m, np.nan),
-    }
-    for col, (values, fill) in full.items():
-        arr = np.full(n, fill, dtype=object if isinstance(fill, str) else float)
-        arr[ok] = values
-        out[col] = arr
-    out["_group"] = -1
-    out.loc[ok, "_group"] = label
-    return out
+    pairs = adjacency_pairs(plots.geoms, float(params["adjacency_gap_m"]), plots.tree)
+    groups = group_measures(plots, base, pairs, float(params["park_contact_m"]))
+    timings["village_parks"] = t() - t0
+    return assemble(plots, {**base, **groups})
