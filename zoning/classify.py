@@ -68,8 +68,18 @@ def _most_common(label: np.ndarray, values: pd.Series, groups: int) -> np.ndarra
     return out
 
 
-def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series) -> gpd.GeoDataFrame:
-    """Each village park dissolved, with its plots, mu, linked park and class mix."""
+def group_geometry(parcels: gpd.GeoDataFrame, label: np.ndarray, groups: int) -> np.ndarray:
+    """The dissolved shape of each village park (index = group label)."""
+    return group_union(np.asarray(parcels.geometry.array, dtype=object), label, groups)
+
+
+def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
+                       geometry: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Each village park dissolved, with its plots, mu, linked park and class mix.
+
+    ``geometry`` (one dissolved shape per group label) is reused when given: it depends on
+    the grouping only, not on the decision.
+    """
     ok = group.to_numpy() >= 0
     label = group.to_numpy()[ok].astype(np.int64)
     groups = int(label.max()) + 1 if len(label) else 0
@@ -90,9 +100,43 @@ def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series) -> gpd.GeoDa
         cols[f"plots_{c}"] = np.bincount(label, weights=hit, minlength=groups).astype(int)
         cols[f"mu_{c}"] = to_mu(np.bincount(label, weights=area * hit, minlength=groups)
                                 ).round(4)
-    geoms = group_union(np.asarray(p.geometry.array, dtype=object), label, groups)
+    geoms = geometry if geometry is not None else group_geometry(p, label, groups)
     out = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=parcels.crs))
     return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
+
+
+def plot_attributes(layers: Layers) -> gpd.GeoDataFrame:
+    """The plots' input attributes for the output: clashing names kept under ``*_input``
+    (reported once), ``town`` filled from the towns layer where missing."""
+    parcels = layers.parcels
+    attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
+    clash = [c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs and c != "parcel_id"]
+    if clash:  # keep the user's column under another name: nothing is lost
+        attrs = attrs.rename(columns={c: f"{c}_input" for c in clash})
+        layers.issues.add("parcels", "note", f"input field(s) {clash} clash with output "
+                          f"columns; kept as {[f'{c}_input' for c in clash]}")
+    attrs["town"] = assign_towns(attrs, layers.towns)
+    return attrs
+
+
+def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
+                 attrs: gpd.GeoDataFrame, timings: dict[str, float] | None = None,
+                 vp_geometry: np.ndarray | None = None) -> Classification:
+    """Decide over kept measures and assemble the outputs (no geometry work but the
+    village-park dissolve, which ``vp_geometry`` can supply)."""
+    timings = timings if timings is not None else {}
+    params = config.parameters
+    t0 = time.perf_counter()
+    problem = layers.parcels["_problem"] if "_problem" in layers.parcels else None
+    decision = decide(measures, attrs, params, problem)
+    timings["decide"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = pd.concat([attrs[["parcel_id"]], decision, measures[MEASURE_COLUMNS],
+                     attrs.drop(columns=["parcel_id"])], axis=1)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
+    vp = village_park_layer(out, measures["_group"], vp_geometry)
+    timings["assemble"] = time.perf_counter() - t0
+    return Classification(out, vp, layers, config, timings)
 
 
 def classify_layers(layers: Layers, config: Config | None = None,
@@ -109,34 +153,15 @@ def classify_layers(layers: Layers, config: Config | None = None,
         Optional callback receiving a short message per step.
     """
     config = config or Config()
-    params = config.parameters
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
-    parcels = layers.parcels
     say("measuring plots against boundary, parks, cluster points, protected land")
     t0 = time.perf_counter()
-    m = measure(parcels, layers.dev_boundary, layers.township_parks, layers.cluster_points,
-                layers.protected, params, timings)
+    m = measure(layers.parcels, layers.dev_boundary, layers.township_parks,
+                layers.cluster_points, layers.protected, config.parameters, timings)
     timings["measures"] = time.perf_counter() - t0
     say("deciding")
-    t0 = time.perf_counter()
-    problem = parcels["_problem"] if "_problem" in parcels else None
-    decision = decide(m, parcels, params, problem)
-    timings["decide"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
-    clash = [c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs and c != "parcel_id"]
-    if clash:  # keep the user's column under another name: nothing is lost
-        attrs = attrs.rename(columns={c: f"{c}_input" for c in clash})
-        layers.issues.add("parcels", "note", f"input field(s) {clash} clash with output "
-                          f"columns; kept as {[f'{c}_input' for c in clash]}")
-    out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
-                     attrs.drop(columns=["parcel_id"])], axis=1)
-    out["town"] = assign_towns(out.set_geometry("geometry", crs=parcels.crs), layers.towns)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
-    vp = village_park_layer(out, m["_group"])
-    timings["assemble"] = time.perf_counter() - t0
-    return Classification(out, vp, layers, config, timings)
+    return build_result(layers, config, m, plot_attributes(layers), timings)
 
 
 def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,
