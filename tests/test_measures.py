@@ -128,3 +128,12 @@ def test_threaded_queries_equal_single_threaded():
     ref = tree.query(plots, predicate="dwithin", distance=20.0)
     assert np.array_equal(i, ref[0]) and np.array_equal(j, ref[1])
     assert np.array_equal(_parallel.elementwise(shapely.area, plots), shapely.area(plots))
+
+
+def test_plot_covered_by_several_pieces_has_share_one():
+    # a boundary of 2,000 vertices is cut into pieces; a plot across a cut is still covered
+    ring = shapely.Point(620_000, 3_342_000).buffer(5000, quad_segs=500)
+    plot = arr(shapely.box(619_990, 3_341_990, 620_010, 3_342_010))  # the centre, on a cut
+    pieces = ms.subdivide(arr(ring), max_vertices=64)
+    assert len(pieces) > 4 and shapely.intersects(pieces, plot[0]).sum() >= 2
+    assert ms.share(ms.union_overlap(plot, arr(ring)), shapely.area(plot))[0] == 1.0

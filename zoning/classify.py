@@ -32,6 +32,7 @@ class Classification:
     layers: Layers
     config: Config
     timings: dict[str, float] = field(default_factory=dict)
+    name: str = ""
 
     @property
     def issues(self) -> pd.DataFrame:

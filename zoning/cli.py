@@ -142,6 +142,44 @@ def classify(input_path, out_dir, config_files, quiet, **given):
 
 
 @main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+@click.option("--config", "config_files", multiple=True, required=True, type=click.Path(),
+              help="scenario A's TOML, then scenario B's (SPEC §5); exactly two")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--quiet", is_flag=True)
+@expected_errors
+def compare(input_path, config_files, out_dir, quiet):
+    """Classify INPUT under two configs and write what moved between them.
+
+    Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
+    transitions.xlsx, changed.gpkg and the change map changes.html.
+    """
+    from .config import load_config
+    from .scenario import Study
+    from .scenario import compare as compare_runs
+
+    if len(config_files) != 2:
+        raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
+                          f"got {len(config_files)}")
+    progress = Progress(quiet)
+    configs = [load_config(f) for f in config_files]
+    progress("reading and measuring layers")
+    study_a = Study.from_file(input_path, config_files[0])
+    same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == \
+        (configs[1].fields, configs[1].crs, configs[1].encoding)
+    study_b = study_a if same_loading else Study.from_file(input_path, config_files[1])
+    names = [Path(f).stem for f in config_files]
+    a = study_a.classify(names[0], **configs[0].parameters)
+    b = study_b.classify(names[1], **configs[1].parameters)
+    result = compare_runs(a, b)
+    progress(f"writing {out_dir}")
+    result.write(out_dir)
+    moved = len(result.changed)
+    progress(f"done: {moved} plot(s) change class "
+             f"({result.changed['area_mu'].sum():.2f} mu) from {names[0]} to {names[1]}")
+
+
+@main.command()
 @click.option("--out", "out_dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False))
 @click.option("--maps", "maps_dir", default="maps", show_default=True,

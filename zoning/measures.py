@@ -138,7 +138,12 @@ def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None
     part[inside] = areas[plot_idx[inside]]
     cut = ~inside
     part[cut] = shapely.area(shapely.intersection(geoms[plot_idx[cut]], pieces[piece_idx[cut]]))
-    return np.bincount(plot_idx, weights=part, minlength=n)
+    overlap = np.bincount(plot_idx, weights=part, minlength=n)
+    # A plot covered by several pieces sums their parts with ~1e-15 relative rounding:
+    # call it covered (not 0.999999999998) so a threshold of 1.0 still holds for it.
+    covered = overlap >= areas * (1 - 1e-9)
+    overlap[covered] = areas[covered]
+    return overlap
 
 
 def share(overlap: np.ndarray, areas: np.ndarray) -> np.ndarray:

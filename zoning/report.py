@@ -160,3 +160,59 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     })
     write_run_log(paths["run_log"], info)
     return paths
+
+
+TRANSITION_ZH = {"town": "镇街", "from_class": "原分类", "to_class": "新分类", "plots": "地块数",
+                 "mu": "面积（亩）", "parcel_id": "地块编号", "from_rule": "原规则",
+                 "to_rule": "新规则", "from_target": "原目标", "to_target": "新目标",
+                 "to_reason": "新依据", "area_mu": "面积（亩）"}
+
+
+def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
+    """Formatted Excel of a comparison: matrix, per town, changed plots (Chinese headers)."""
+    t = comparison.transitions
+    zh = {**CLASS_ZH}
+    matrix_mu = t.pivot_table(index="from_class", columns="to_class", values="mu",
+                              aggfunc="sum", fill_value=0.0)
+    matrix_n = t.pivot_table(index="from_class", columns="to_class", values="plots",
+                             aggfunc="sum", fill_value=0)
+    classes = [c for c in CLASSES if c in matrix_mu.index or c in matrix_mu.columns]
+    matrix_mu = matrix_mu.reindex(index=classes, columns=classes, fill_value=0.0)
+    matrix_n = matrix_n.reindex(index=classes, columns=classes, fill_value=0)
+    changed = comparison.changed.drop(columns="geometry")
+    sheets = {
+        "分镇街": comparison.by_town.assign(
+            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
+        "变化地块": changed[["parcel_id", "town", "from_class", "to_class", "from_rule", "to_rule",
+                         "from_target", "to_target", "area_mu", "to_reason"]].assign(
+            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
+    }
+    with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        book = xl.book
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                "align": "center"})
+        title_fmt = book.add_format({"bold": True, "font_size": 14})
+        mu_fmt = book.add_format({"num_format": "#,##0.00", "border": 1})
+        int_fmt = book.add_format({"num_format": "#,##0", "border": 1})
+        ws = book.add_worksheet("转移矩阵")
+        ws.write(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}", title_fmt)
+        for block, (label, matrix, fmt) in enumerate((("面积（亩）", matrix_mu, mu_fmt),
+                                                      ("地块数", matrix_n, int_fmt))):
+            top = 2 + block * (len(classes) + 3)
+            ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", head)
+            for j, c in enumerate(classes):
+                ws.write(top + 1, j + 1, zh[c], head)
+                ws.write(top + 2 + j, 0, zh[c], head)
+                for i, r in enumerate(classes):
+                    ws.write_number(top + 2 + i, j + 1, float(matrix.loc[r, c]), fmt)
+        ws.set_column(0, len(classes), 16)
+        for name, frame in sheets.items():
+            out = frame.rename(columns=TRANSITION_ZH)
+            out.to_excel(xl, sheet_name=name, index=False, startrow=1)
+            sheet = xl.sheets[name]
+            sheet.write(0, 0, name, title_fmt)
+            for i, col in enumerate(out.columns):
+                sheet.write(1, i, col, head)
+            sheet.set_column(0, len(out.columns) - 1, 14)
+            sheet.freeze_panes(2, 0)
+            sheet.autofilter(1, 0, 1 + len(out), len(out.columns) - 1)
