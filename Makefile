@@ -15,7 +15,7 @@ demo: $(VENV)/.installed
 	$(PY) -m zoning demo
 
 test: $(VENV)/.installed
-	$(PY) -m ruff check zoning tests bench
+	$(PY) -m ruff check zoning tests bench tools
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed

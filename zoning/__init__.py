@@ -4,6 +4,7 @@ The public surface::
 
     from zoning import load_config, load_layers, classify_layers, classify_files
     from zoning import classify_frames, summarise
+    from zoning import Study, compare, sweep          # what-ifs
 
 Data flows one way: layers → measures → rules → report / maps.
 """
@@ -15,6 +16,7 @@ from .layers import Layers, Source, load_layers
 from .measures import measure
 from .report import summarise, write_classification
 from .rules import CLASS_ZH, CLASSES, decide
+from .scenario import Comparison, Study, compare, sweep, sweep_chart
 
 __version__ = "0.1.0"
 
@@ -22,4 +24,5 @@ __all__ = [
     "CLASSES", "CLASS_ZH", "Classification", "Config", "ConfigError", "CRSError", "LayerError",
     "Layers", "Source", "ZoningError", "classify_files", "classify_frames", "classify_layers",
     "decide", "load_config", "load_layers", "measure", "summarise", "write_classification",
+    "Study", "Comparison", "compare", "sweep", "sweep_chart",
 ]

@@ -40,10 +40,7 @@ def cjk_font() -> str | None:
 
 
 def _setup():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # headless machines fall back to Agg by themselves
 
     font = cjk_font()
     if font:

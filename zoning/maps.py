@@ -320,6 +320,23 @@ def write_map(fmap: folium.Map, target: str | os.PathLike, offline: bool = True)
     return Path(target)
 
 
+class NotebookMap:
+    """A map shown inline in a notebook as a self-contained iframe (works offline)."""
+
+    def __init__(self, fmap: folium.Map, height: int = 560):
+        self.page = inline_assets(fmap.get_root().render())
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.page, quote=True)}" '
+                f'style="width:100%;height:{self.height}px;border:1px solid #ccc"></iframe>')
+
+
+def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
+    """Display a map inline in Jupyter with Leaflet inlined (no CDN needed)."""
+    return NotebookMap(fmap, height)
+
+
 # --- per town ----------------------------------------------------------------------
 
 def town_file(town: str) -> str:
