@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench bench-map sample clean
+.PHONY: demo test bench bench-map bench-whatif sample clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+bench-whatif: $(VENV)/.installed
+	$(PY) bench/whatif_bench.py --sizes sample,100000
 
 bench-map: $(VENV)/.installed
 	$(PY) bench/map_bench.py --sizes sample,50000 --decimals 6,5
