@@ -64,10 +64,21 @@ def test_map_is_self_contained(demo_dir):
 
 
 @pytest.mark.skipif(not CHECK.exists(), reason="shared contract checker not beside the repo")
-@pytest.mark.parametrize("what", ["classify", "map"])
+@pytest.mark.parametrize("what", ["classify", "workshops", "map"])
 def test_output_contract(demo_dir, what):
-    args = [str(SAMPLE), str(demo_dir)] if what == "classify" else [
-        str(demo_dir / "map.html")]
+    args = [str(SAMPLE), str(demo_dir)] if what != "map" else [str(demo_dir / "map.html")]
     res = subprocess.run([sys.executable, str(CHECK), what, *args], capture_output=True,
                          text=True, timeout=300, env=dict(os.environ))
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_workshops_beside_the_classification(demo_dir):
+    for name in ("workshops.gpkg", "workshops.xlsx", "workshop_towns.csv",
+                 "workshop_issues.csv", "workshop_run.json"):
+        assert (demo_dir / name).is_file(), name
+    towns = pd.read_csv(demo_dir / "workshop_towns.csv").set_index("town")
+    assert len(towns) == 20 and towns.loc["合计", "found"] == 12000
+    assert 0.95 < towns.loc["合计", "rectification_rate"] < 1
+    assert towns.loc["合计", "shortfall_m2"] > 0
+    log = json.loads((demo_dir / "workshop_run.json").read_text(encoding="utf-8"))
+    assert log["placement"]["placed"] > 0 and log["placement"]["mip_gap"] < 0.01

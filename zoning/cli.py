@@ -180,6 +180,47 @@ def compare(input_path, config_files, out_dir, quiet):
 
 
 @main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path())
+@click.option("--workshops", "workshops_path", metavar="PATH[:LAYER]",
+              help="workshops from their own file: a layer, or a CSV/Excel list with "
+                   "coordinate columns ([workshops] x, y and [crs] workshops in the config)")
+@click.option("--micro-parks", "micro_parks_path", metavar="PATH[:LAYER]")
+@click.option("--quiet", is_flag=True)
+@expected_errors
+def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path, quiet):
+    """Household workshops: four classes, fixes owed, placement into micro parks (SPEC §6).
+
+    Writes OUT/workshops.gpkg, workshops.xlsx, workshop_towns.csv, workshop_issues.csv and
+    workshop_run.json.
+    """
+    run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
+                  Progress(quiet))
+
+
+def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
+                  progress):
+    """Shared by ``workshops`` and ``demo``."""
+    from .config import load_config
+    from .report import write_workshops
+    from .workshops import load_and_run
+
+    config = load_config(*config_files)
+    result, info = load_and_run(input_path, config, workshops_path, micro_parks_path,
+                                progress)
+    progress(f"writing {out_dir}")
+    write_workshops(result, out_dir, {"zoning": __version__, "command": " ".join(sys.argv),
+                                      **info})
+    ws = result.workshops
+    placed = int((ws["target_micro_park_id"] != "").sum())
+    moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
+    progress(f"done: {ws['class'].value_counts().to_dict()}; placed {placed} of {moving} "
+             f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    return result
+
+
+@main.command()
 @click.option("--out", "out_dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False))
 @click.option("--maps", "maps_dir", default="maps", show_default=True,
@@ -199,6 +240,7 @@ def demo(out_dir, maps_dir, quiet):
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
     run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    run_workshops(str(sample), Path(out_dir), (), None, None, progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"

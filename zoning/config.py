@@ -46,6 +46,7 @@ class Config:
     crs: dict[str, str] = field(default_factory=dict)
     encoding: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    workshops: dict[str, Any] = field(default_factory=dict)
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
@@ -66,6 +67,28 @@ def check_parameters(values: dict[str, Any], source: str) -> dict[str, float | i
         if value < 0:
             raise ConfigError(f"{source}: parameter {name!r} must not be negative, got {value!r}")
         out[name] = int(value) if isinstance(DEFAULT_PARAMETERS[name], int) else float(value)
+    return out
+
+
+#: [workshops] options: coordinate columns of a CSV/Excel list, placement settings (SPEC §6).
+WORKSHOP_OPTIONS = {"x": str, "y": str, "unplaced_penalty_m": float,
+                    "other_town_penalty_m": float, "mip_rel_gap": float, "time_limit_s": float}
+
+
+def check_workshop_options(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """Validate the [workshops] table."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        kind = WORKSHOP_OPTIONS.get(key)
+        if kind is None:
+            raise ConfigError(f"{source}: unknown [workshops] option {key!r} "
+                              f"(known: {', '.join(WORKSHOP_OPTIONS)})")
+        if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)
+                              or value < 0):
+            raise ConfigError(f"{source}: [workshops] {key} must be a number ≥ 0")
+        if kind is str and not isinstance(value, str):
+            raise ConfigError(f"{source}: [workshops] {key} must be a column name")
+        out[key] = float(value) if kind is float else value
     return out
 
 
@@ -92,6 +115,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     fields: dict[str, dict[str, str]] = {}
     crs: dict[str, str] = {}
     encoding: dict[str, str] = {}
+    workshops: dict[str, Any] = {}
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -103,7 +127,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
             raise ConfigError(f"{path}: config file not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        unknown = set(data) - {"parameters", "fields", "crs", "encoding"}
+        unknown = set(data) - {"parameters", "fields", "crs", "encoding", "workshops"}
         if unknown:
             raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
         params.update(check_parameters(data.get("parameters", {}), str(path)))
@@ -113,6 +137,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
             fields.setdefault(layer, {}).update(_string_table(table, str(path), f"fields.{layer}"))
         crs.update(_string_table(data.get("crs", {}), str(path), "crs"))
         encoding.update(_string_table(data.get("encoding", {}), str(path), "encoding"))
+        workshops.update(check_workshop_options(data.get("workshops", {}), str(path)))
         sources.append(str(path))
     params.update(check_parameters(overrides, "overrides"))
-    return Config(params, fields, crs, encoding, tuple(sources))
+    return Config(params, fields, crs, encoding, tuple(sources), workshops)

@@ -216,3 +216,83 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
             sheet.set_column(0, len(out.columns) - 1, 14)
             sheet.freeze_panes(2, 0)
             sheet.autofilter(1, 0, 1 + len(out), len(out.columns) - 1)
+
+
+WORKSHOP_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
+                    "class_zh": "分类", "fixes_zh": "待整改事项", "parcel_id": "所在地块",
+                    "target_micro_park_id": "安置小微园", "distance_m": "距离（米）",
+                    "floor_area_m2": "面积（平方米）", "reason": "依据"}
+TOWN_TABLE_ZH = {"town": "镇街", "found": "排查数", "classed": "已分类", "eliminate": "整治淘汰",
+                 "demolish": "搬迁拆除", "to_park": "园区集聚", "upgrade": "改造提升",
+                 "three_in_one": "三合一", "hazards_found": "排查隐患", "hazards_rectified": "已整改隐患",
+                 "hazards_open": "未整改隐患", "rectification_rate": "隐患整改率",
+                 "no_open_hazard": "无未整改隐患作坊", "share_no_open_hazard": "无隐患作坊占比",
+                 "shortfall_m2": "小微园缺口（平方米）"}
+PARK_ZH = {"micro_park_id": "园区编号", "name": "名称", "town": "镇街", "floor_area_m2": "建筑面积",
+           "occupied_m2": "已使用", "capacity_m2": "可用空间", "used_m2": "本次安置",
+           "remaining_m2": "剩余空间", "placed_workshops": "安置作坊数"}
+
+
+def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None
+                    ) -> dict[str, str]:
+    """workshops.gpkg (layers workshops, micro_parks), workshops.xlsx (清单, per town, per
+    park), workshop_towns.csv (ledger figures), workshop_issues.csv and workshop_run.json in
+    ``out_dir`` (names that sit beside a classification's outputs)."""
+    from ._io import write_layers
+    from .workshops import FIX_ZH
+
+    out = os.fspath(out_dir)
+    os.makedirs(out, exist_ok=True)
+    paths = {"gpkg": os.path.join(out, "workshops.gpkg"),
+             "xlsx": os.path.join(out, "workshops.xlsx"),
+             "towns": os.path.join(out, "workshop_towns.csv"),
+             "issues": os.path.join(out, "workshop_issues.csv"),
+             "run_log": os.path.join(out, "workshop_run.json")}
+    ws = result.workshops
+    write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
+    listing = ws.drop(columns="geometry").copy()
+    listing["fixes_zh"] = listing["fixes"].fillna("").map(
+        lambda f: "、".join(FIX_ZH[x] for x in f.split(";") if x))
+    listing = listing[[c for c in WORKSHOP_LIST_ZH if c in listing]].rename(
+        columns=WORKSHOP_LIST_ZH)
+    parks = result.micro_parks.drop(columns="geometry")
+    parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
+    towns = result.towns.rename(columns=TOWN_TABLE_ZH)
+    with atomic_path(paths["xlsx"]) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        book = xl.book
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                "text_wrap": True, "align": "center", "valign": "vcenter"})
+        title_fmt = book.add_format({"bold": True, "font_size": 14})
+        pct = book.add_format({"num_format": "0.0%"})
+        for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
+                                   ("镇街", towns, "分镇街统计（台账）"),
+                                   ("小微园", parks, "小微企业园安置")):
+            frame.to_excel(xl, sheet_name=name, index=False, startrow=1)
+            sheet = xl.sheets[name]
+            sheet.write(0, 0, title, title_fmt)
+            for i, col in enumerate(frame.columns):
+                sheet.write(1, i, col, head)
+            sheet.set_column(0, len(frame.columns) - 1, 13)
+            sheet.freeze_panes(2, 1)
+            sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
+            if name == "清单":
+                sheet.set_column(len(frame.columns) - 1, len(frame.columns) - 1, 60)
+            if name == "镇街":
+                for col in ("隐患整改率", "无隐患作坊占比"):
+                    i = list(frame.columns).index(col)
+                    sheet.set_column(i, i, 12, pct)
+    write_csv(result.towns, paths["towns"])
+    issues = result.issues.frame()
+    write_csv(issues, paths["issues"])
+    p = result.placement
+    info = dict(run_info or {})
+    info.update({
+        "rows": {"workshops_in": len(ws), "workshops_out": len(ws), "issues": len(issues)},
+        "classes": ws["class"].value_counts().to_dict(),
+        "placement": {"status": p.status, "mip_gap": p.gap, "objective": p.objective,
+                      "candidate_pairs": p.candidates, "seconds": round(p.seconds, 3),
+                      "placed": int((ws["target_micro_park_id"] != "").sum())},
+        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+    })
+    write_run_log(paths["run_log"], info)
+    return paths
