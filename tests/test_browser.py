@@ -162,3 +162,47 @@ def test_hidden_layers_draw_when_switched_on(browser, map_file):
     assert counts["村级工业园区（连片地块）"] == 1 and counts["纳入园区连线"] == 1
     assert page.errors == [] and page.requests == []
     page.page.close()
+
+
+def test_workshop_layer_clusters_and_popups(browser, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    layers = tiny_layers()
+    result = classify_layers(frames_to_layers(**layers))
+    x0, y0 = 620_000.0, 3_342_000.0
+    ws = gpd.GeoDataFrame(
+        {"workshop_id": ["W1", "W2"], "class": ["to_park", "upgrade"],
+         "class_zh": ["园区集聚", "改造提升"], "fixes": ["licence", ""],
+         "parcel_id": ["", "P001"], "target_micro_park_id": ["M1", ""],
+         "distance_m": [120.0, None], "town": ["浒山街道", "浒山街道"],
+         "reason": [EVIL, "on plot P001"]},
+        geometry=[shapely.Point(x0 + 700, y0 + 700), shapely.Point(x0 + 50, y0 + 25)],
+        crs=4549)
+    parks = gpd.GeoDataFrame({"micro_park_id": ["M1"], "capacity_m2": [500.0]},
+                             geometry=[shapely.box(x0 + 800, y0 + 700, x0 + 850, y0 + 750)],
+                             crs=4549)
+    path = tmp_path / "ws.html"
+    write_map(build_map({"parcels": result.parcels, "workshops": ws, "micro_parks": parks}),
+              path)
+    page = Page(browser, path)
+    page.page.click(".leaflet-control-layers label:has-text('家庭作坊') input")
+    page.page.evaluate("""() => {
+        const map = Object.values(window.zoningLayers)[0]._map;
+        map.setView([30.2, 121.25], 18, {animate: false});
+    }""")
+    lonlat = ws.to_crs(4326).geometry.iloc[0]
+    page.page.evaluate(f"""() => {{
+        const map = Object.values(window.zoningLayers)[0]._map;
+        map.setView([{lonlat.y}, {lonlat.x}], 19, {{animate: false}});
+    }}""")
+    page.page.wait_for_selector(".zoning-dot")
+    page.page.click(".zoning-dot")
+    page.page.wait_for_selector(".leaflet-popup-content")
+    text = page.page.inner_text(".leaflet-popup-content")
+    assert "W1" in text and "园区集聚" in text and "M1" in text and EVIL in text
+    assert page.page.query_selector(".leaflet-popup-content img") is None
+    assert page.errors == [] and page.requests == [] and page.dialogs == []
+    legend = page.page.inner_text(".leaflet-bottom.leaflet-right .zoning-legend")
+    assert "园区集聚 1" in legend and "改造提升 1" in legend
+    page.page.close()

@@ -39,6 +39,11 @@ from .rules import CLASS_ZH, CLASSES, RULE_TEXT, RULE_ZH
 #: Okabe–Ito colours (readable with the common colour-vision deficiencies), one per class.
 PALETTE = {"retain": "#009E73", "consolidate": "#0072B2", "vacate": "#D55E00",
            "unclassified": "#999999"}
+#: Workshop classes (SPEC §6), Okabe–Ito colours distinct from the plot classes.
+WORKSHOP_PALETTE = {"eliminate": "#CC79A7", "demolish": "#E69F00", "to_park": "#56B4E9",
+                    "upgrade": "#F0E442", "unclassified": "#999999"}
+WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_micro_park_id",
+                   "distance_m", "town", "village", "reason"]
 CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
             "unclassified": "unclassified"}
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
@@ -50,13 +55,20 @@ TEXT = {
                    "village": "村", "enterprise": "企业", "industry": "行业",
                    "area_mu": "面积（亩）", "park_id": "园区编号", "cluster_id": "集聚点编号",
                    "name": "名称", "kind": "类型", "village_park_id": "村级园区",
-                   "plots": "地块数", "linked_park_id": "连片园区"},
-        "layers": {"towns": "镇街", "protected": "生态保护红线/永久基本农田",
+                   "plots": "地块数", "linked_park_id": "连片园区",
+                   "workshop_id": "作坊编号", "fixes": "待整改", "target_micro_park_id": "安置小微园",
+                   "distance_m": "距离（米）", "micro_park_id": "小微园编号",
+                   "capacity_m2": "可用空间（㎡）", "used_m2": "本次安置（㎡）",
+                   "remaining_m2": "剩余（㎡）"},
+        "layers": {"towns": "镇街", "workshops": "家庭作坊", "micro_parks": "小微企业园",
+                   "workshop_links": "作坊安置连线", "protected": "生态保护红线/永久基本农田",
                    "dev_boundary": "城镇开发边界", "township_parks": "镇级工业园区",
                    "cluster_points": "村级工业集聚点", "village_parks": "村级工业园区（连片地块）",
                    "links": "纳入园区连线"},
         "legendTitle": "村级工业用地分类", "plots": "块", "mu": "亩", "fullscreen": "全屏",
         "searchPlaceholder": "搜索地块编号或企业名称", "classes": CLASS_ZH, "rules": RULE_ZH,
+        "workshopClasses": {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
+                            "upgrade": "改造提升", "unclassified": "未分类"},
         "title": "村级工业用地分类",
     },
     "en": {
@@ -65,8 +77,14 @@ TEXT = {
                    "village": "Village", "enterprise": "Enterprise", "industry": "Industry",
                    "area_mu": "Area (mu)", "park_id": "Park", "cluster_id": "Cluster point",
                    "name": "Name", "kind": "Kind", "village_park_id": "Village park",
-                   "plots": "Plots", "linked_park_id": "Contiguous with"},
-        "layers": {"towns": "Towns", "protected": "Protected land",
+                   "plots": "Plots", "linked_park_id": "Contiguous with",
+                   "workshop_id": "Workshop", "fixes": "Fixes owed",
+                   "target_micro_park_id": "Micro park", "distance_m": "Distance (m)",
+                   "micro_park_id": "Micro park", "capacity_m2": "Free space (m²)",
+                   "used_m2": "Placed (m²)", "remaining_m2": "Remaining (m²)"},
+        "layers": {"towns": "Towns", "workshops": "Household workshops",
+                   "micro_parks": "Micro-enterprise parks",
+                   "workshop_links": "Workshop placements", "protected": "Protected land",
                    "dev_boundary": "Urban development boundary",
                    "township_parks": "Township industrial parks",
                    "cluster_points": "Village cluster points",
@@ -75,6 +93,9 @@ TEXT = {
         "legendTitle": "Village industrial land", "plots": "plots", "mu": "mu",
         "fullscreen": "Full screen", "searchPlaceholder": "Search plot id or enterprise",
         "classes": CLASS_EN, "rules": RULE_TEXT, "title": "Village industrial land",
+        "workshopClasses": {"eliminate": "eliminate", "demolish": "demolish",
+                            "to_park": "to park", "upgrade": "upgrade",
+                            "unclassified": "unclassified"},
     },
 }
 #: layer -> (popup fields, Leaflet path style, shown at start); drawn in this order.
@@ -125,8 +146,14 @@ def read_classified(path: str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
     names = [n for n, _ in pyogrio.list_layers(gpkg)]
     if "parcels" not in names:
         raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-    return {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+    data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
             for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    workshops = gpkg.parent / "workshops.gpkg"
+    if workshops.exists():  # a zoning workshops output beside it
+        for n, _ in pyogrio.list_layers(workshops):
+            if n in ("workshops", "micro_parks"):
+                data[n] = pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+    return data
 
 
 def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
@@ -228,10 +255,58 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         if len(lines):
             payload["links"] = {"label": text["layers"]["links"],
                                 "data": _collection(lines, ["parcel_id", "target_id"])}
+    if data.get("workshops") is not None and len(data["workshops"]):
+        payload["workshops"] = workshop_payload(data["workshops"], data.get("micro_parks"),
+                                                text, gcj, decimals)
     if len(web):
         b = web.total_bounds
         payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
     return payload
+
+
+def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame | None,
+                     text: dict, gcj: bool, decimals: int) -> dict:
+    """Workshops as compact columns (one entry per point), micro parks and placement lines."""
+    web = _web(workshops, gcj, decimals)
+    classes = [c for c in (*WORKSHOP_PALETTE,) if (web["class"] == c).any()]
+    code = {c: i for i, c in enumerate(classes)}
+    columns: dict[str, object] = {}
+    for f in WORKSHOP_FIELDS:
+        if f not in web or f == "class_name":
+            continue
+        values = web[f].astype(object).where(web[f].notna(), "")
+        if f == "distance_m":
+            values = values.map(lambda v: round(v) if isinstance(v, float) else v)
+        codes, uniques = pd.factorize(values.astype(str))
+        if len(uniques) * 2 < len(values):  # repeated text: send each value once
+            columns[f] = {"values": list(uniques), "codes": codes.tolist()}
+        else:
+            columns[f] = values.tolist()
+    out = {"label": text["layers"]["workshops"],
+           "classes": [{"key": c, "name": text["workshopClasses"][c],
+                        "color": WORKSHOP_PALETTE[c], "count": int((web["class"] == c).sum())}
+                       for c in classes],
+           "lon": web.geometry.x.tolist(), "lat": web.geometry.y.tolist(),
+           "cls": [code[c] for c in web["class"]], "columns": columns,
+           "fields": WORKSHOP_FIELDS}
+    if micro_parks is not None and len(micro_parks):
+        fields = ["micro_park_id", "name", "town", "capacity_m2", "used_m2", "remaining_m2"]
+        out["microParks"] = {"label": text["layers"]["micro_parks"], "fields": fields,
+                             "data": _collection(_web(micro_parks, gcj, decimals), fields)}
+        placed = workshops[workshops["target_micro_park_id"].fillna("") != ""]
+        parks = micro_parks.set_index("micro_park_id").geometry
+        if len(placed):
+            target = np.asarray(parks.reindex(placed["target_micro_park_id"]).array,
+                                dtype=object)
+            lines = shapely.shortest_line(np.asarray(placed.geometry.array, dtype=object),
+                                          target)
+            keep = ~shapely.is_missing(lines)
+            lines = gpd.GeoDataFrame({"workshop_id": placed["workshop_id"].to_numpy()[keep]},
+                                     geometry=lines[keep], crs=workshops.crs)
+            lines = lines[shapely.length(lines.geometry.array) > 0]
+            out["links"] = {"label": text["layers"]["workshop_links"],
+                            "data": _collection(_web(lines, gcj, decimals), ["workshop_id"])}
+    return out
 
 
 # --- page --------------------------------------------------------------------------
@@ -278,6 +353,11 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     root.header.add_child(Element(f"<title>{escape_text(title)}</title>"))
     root.header.add_child(Element("<style>" + _asset("zoning_map.css") + "</style>"))
     root.header.add_child(Element("<script>" + _asset("zoning_map.js") + "</script>"))
+    if "workshops" in payload:
+        cluster = markercluster_assets()
+        root.header.add_child(Element("<style>" + cluster["css"] + "</style>"))
+        # in the body, so it runs after Leaflet (loaded in the header)
+        root.html.add_child(Element("<script>" + cluster["js"] + "</script>"))
     root.html.add_child(Element(f'<div class="zoning-title">{escape_text(title)}</div>'))
     fmap.add_child(_ZoningLayers(payload))
     return fmap
@@ -297,6 +377,16 @@ def leaflet_assets() -> dict[str, str]:
     css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri,
                  (base / "leaflet.css").read_text(encoding="utf-8"))
     return {"leaflet_js": (base / "leaflet.js").read_text(encoding="utf-8"), "leaflet_css": css}
+
+
+def markercluster_assets() -> dict[str, str]:
+    """Leaflet.markercluster's JS and CSS from the pinned ``xstatic-leaflet-markercluster``."""
+    from xstatic.pkg import leaflet_markercluster
+
+    base = Path(leaflet_markercluster.BASE_DIR)
+    css = "\n".join((base / f).read_text(encoding="utf-8")
+                    for f in ("MarkerCluster.css", "MarkerCluster.Default.css"))
+    return {"js": (base / "leaflet.markercluster.js").read_text(encoding="utf-8"), "css": css}
 
 
 def inline_assets(page: str) -> str:
@@ -357,6 +447,10 @@ def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.Geo
         window = shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     else:
         window = None
+    if data.get("workshops") is not None:
+        ws = data["workshops"]
+        out["workshops"] = ws[ws["town"].fillna("") == town]
+        out["micro_parks"] = data.get("micro_parks")
     for name in CONTEXT:
         if name in ("village_parks",) or name not in data:
             continue

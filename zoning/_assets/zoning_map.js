@@ -7,6 +7,7 @@
 function zoningMap(map, payload) {
   "use strict";
   var T = payload.text;
+  if (map.options.maxZoom === undefined) { map.setMaxZoom(19); }  // clustering needs one
   var renderer = L.canvas({padding: 0.5, tolerance: 4});
   var overlays = {};
   var plotIndex = [];   // [{layer, props}] for search
@@ -117,7 +118,9 @@ function zoningMap(map, payload) {
   };
   legend.addTo(map);
 
-  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  var control = L.control.layers(null, overlays, {collapsed: false, position: "topright"});
+  control.addTo(map);
+  zoningWorkshops(map, payload, control);
   L.control.scale({imperial: false, metric: true}).addTo(map);
 
   // Fullscreen: the browser's Fullscreen API on the map's page.
@@ -199,4 +202,105 @@ function zoningMap(map, payload) {
   window.zoningLayers = overlays;   // for tests and the curious
   window.zoningPlots = plotIndex;
   return overlays;
+}
+
+/* Household workshops: clustered markers coloured by class, micro parks, placement lines.
+ * Built the first time the layer is switched on (12,000 points cost nothing until then). */
+function zoningWorkshops(map, payload, control) {
+  "use strict";
+  var W = payload.workshops;
+  if (!W) { return; }
+  var T = payload.text;
+  var renderer = L.canvas({padding: 0.5});
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function popup(i) {
+    var box = el("div", "zoning-popup");
+    var table = el("table");
+    W.fields.forEach(function (f) {
+      var col = W.columns[f] || [];
+      var v = f === "class_name" ? W.classes[W.cls[i]].name :
+        (col.codes ? col.values[col.codes[i]] : col[i]);
+      if (v === undefined || v === null || v === "") { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", null, T.fields[f] || (f === "class_name" ? T.fields.class_name : f)));
+      tr.appendChild(el("td", null, v));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    return box;
+  }
+
+  var icons = W.classes.map(function (c) {
+    return L.divIcon({className: "zoning-dot", iconSize: [12, 12],
+                      html: '<span style="background:' + c.color + '"></span>'});
+  });
+  var points = L.layerGroup();
+  points.once("add", function () {
+    var cluster = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 50});
+    var markers = [];
+    for (var i = 0; i < W.lon.length; i++) {
+      var m = L.marker([W.lat[i], W.lon[i]], {icon: icons[W.cls[i]]});
+      (function (k) { m.bindPopup(function () { return popup(k); }, {maxWidth: 360}); })(i);
+      markers.push(m);
+    }
+    cluster.addLayers(markers);
+    points.addLayer(cluster);
+  });
+  control.addOverlay(points, W.label + " (" + W.lon.length + ")");
+  if (W.microParks) {
+    var parks = L.geoJSON(W.microParks.data, {
+      renderer: renderer,
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {radius: 7}); },
+      style: function () { return {color: "#000", weight: 1.5, fillColor: "#CC79A7",
+                                   fillOpacity: 0.5}; },
+      onEachFeature: function (f, lyr) {
+        lyr.bindPopup(function () {
+          var box = el("div", "zoning-popup");
+          var table = el("table");
+          W.microParks.fields.forEach(function (k) {
+            var v = f.properties[k];
+            if (v === undefined || v === null || v === "") { return; }
+            var tr = el("tr");
+            tr.appendChild(el("th", null, T.fields[k] || k));
+            tr.appendChild(el("td", null, v));
+            table.appendChild(tr);
+          });
+          box.appendChild(table);
+          return box;
+        });
+      }
+    });
+    control.addOverlay(parks, W.microParks.label);
+  }
+  if (W.links) {
+    var lines = L.layerGroup();
+    lines.once("add", function () {
+      lines.addLayer(L.geoJSON(W.links.data, {renderer: renderer, interactive: false,
+        style: function () { return {color: "#CC79A7", weight: 1, opacity: 0.7}; }}));
+    });
+    control.addOverlay(lines, W.links.label);
+  }
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = el("div", "zoning-legend");
+    div.appendChild(el("b", null, W.label));
+    W.classes.forEach(function (c) {
+      var row = el("div", "zoning-legend-row");
+      var sw = el("span", "zoning-swatch zoning-round");
+      sw.style.background = c.color;
+      row.appendChild(sw);
+      row.appendChild(el("span", null, c.name + " " + c.count));
+      div.appendChild(row);
+    });
+    return div;
+  };
+  legend.addTo(map);
+  window.zoningWorkshopLayers = {points: points};
 }
