@@ -60,6 +60,16 @@ def tiny_layers() -> dict[str, gpd.GeoDataFrame]:
     }
 
 
+def with_village_park(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Add P008, 5 m from P002: the two form a village park of two plots."""
+    import pandas as pd
+
+    extra = frame([{"parcel_id": "P008", "town": "浒山街道", "enterprise": "辛厂",
+                    "geometry": rect(105, 1000, 50, 50)}])
+    layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
+    return layers
+
+
 EXPECTED_TINY = {"P001": "C1", "P002": "C2", "P003": "R2", "P004": "V2", "P005": "R1",
                  "P006": "V3", "P007": "V1"}
 

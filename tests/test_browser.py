@@ -10,10 +10,9 @@ import os
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from conftest import frame, rect, tiny_layers
+from conftest import tiny_layers, with_village_park
 from zoning.classify import classify_layers
 from zoning.layers import frames_to_layers
 from zoning.maps import build_map, write_map
@@ -28,14 +27,6 @@ if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian chromium not installed (CI installs it)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else \
     __import__("playwright.sync_api", fromlist=["sync_playwright"])
-
-
-def with_village_park(layers):
-    """Add P008, 5 m from P002: the two form a village park of two plots."""
-    extra = frame([{"parcel_id": "P008", "town": "浒山街道", "enterprise": "辛厂",
-                    "geometry": rect(105, 1000, 50, 50)}])
-    layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
-    return layers
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ import json
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
-from conftest import frame, rect, tiny_layers
+from conftest import tiny_layers, with_village_park
 from zoning import crs as zcrs
 from zoning.classify import classify_layers
 from zoning.errors import ZoningError
@@ -27,14 +26,6 @@ from zoning.maps import (
 )
 
 EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
-
-
-def with_village_park(layers):
-    """Add P008, 5 m from P002: the two form a village park of two plots."""
-    extra = frame([{"parcel_id": "P008", "town": "浒山街道", "enterprise": "辛厂",
-                    "geometry": rect(105, 1000, 50, 50)}])
-    layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
-    return layers
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,31 @@ def write_csv(df: pd.DataFrame, target: str | os.PathLike) -> None:
         df.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
+def _formats(book) -> dict:
+    """The few cell formats every report uses."""
+    return {"head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                     "text_wrap": True, "align": "center",
+                                     "valign": "vcenter"}),
+            "title": book.add_format({"bold": True, "font_size": 14}),
+            "int": book.add_format({"num_format": "#,##0", "border": 1}),
+            "mu": book.add_format({"num_format": "#,##0.00", "border": 1}),
+            "pct": book.add_format({"num_format": "0.0%"})}
+
+
+def _table_sheet(xl, name: str, frame: pd.DataFrame, title: str, fmt: dict,
+                 width: int = 14, freeze_cols: int = 0):
+    """One sheet: a title row, a formatted header, the table, frozen panes and filters."""
+    frame.to_excel(xl, sheet_name=name, index=False, startrow=1)
+    sheet = xl.sheets[name]
+    sheet.write(0, 0, title, fmt["title"])
+    for i, col in enumerate(frame.columns):
+        sheet.write(1, i, col, fmt["head"])
+    sheet.set_column(0, len(frame.columns) - 1, width)
+    sheet.freeze_panes(2, freeze_cols)
+    sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
+    return sheet
+
+
 def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
                        title: str = "村级工业用地分类汇总") -> None:
     """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table."""
@@ -97,16 +122,9 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         ws.freeze_panes(4, 1)
 
         long = summary.rename(columns=SUMMARY_ZH)
-        long.to_excel(xl, sheet_name="明细", index=False, startrow=1)
-        ws2 = xl.sheets["明细"]
-        ws2.write(0, 0, title + "（明细）", title_fmt)
-        for i, name in enumerate(long.columns):
-            ws2.write(1, i, name, head)
-        ws2.set_column(0, 2, 14)
-        ws2.set_column(3, 3, 10, int_fmt)
-        ws2.set_column(4, 5, 16, mu_fmt)
-        ws2.autofilter(1, 0, 1 + len(long), len(long.columns) - 1)
-        ws2.freeze_panes(2, 0)
+        sheet = _table_sheet(xl, "明细", long, title + "（明细）", _formats(book))
+        sheet.set_column(3, 3, 10, int_fmt)
+        sheet.set_column(4, 5, 16, mu_fmt)
 
 
 def write_run_log(target: str | os.PathLike, info: dict) -> None:
@@ -188,34 +206,22 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
             from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
     }
     with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-        book = xl.book
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                "align": "center"})
-        title_fmt = book.add_format({"bold": True, "font_size": 14})
-        mu_fmt = book.add_format({"num_format": "#,##0.00", "border": 1})
-        int_fmt = book.add_format({"num_format": "#,##0", "border": 1})
-        ws = book.add_worksheet("转移矩阵")
-        ws.write(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}", title_fmt)
-        for block, (label, matrix, fmt) in enumerate((("面积（亩）", matrix_mu, mu_fmt),
-                                                      ("地块数", matrix_n, int_fmt))):
+        fmt = _formats(xl.book)
+        head = fmt["head"]
+        ws = xl.book.add_worksheet("转移矩阵")
+        ws.write(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}", fmt["title"])
+        for block, (label, matrix, cell) in enumerate((("面积（亩）", matrix_mu, fmt["mu"]),
+                                                       ("地块数", matrix_n, fmt["int"]))):
             top = 2 + block * (len(classes) + 3)
             ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", head)
             for j, c in enumerate(classes):
                 ws.write(top + 1, j + 1, zh[c], head)
                 ws.write(top + 2 + j, 0, zh[c], head)
                 for i, r in enumerate(classes):
-                    ws.write_number(top + 2 + i, j + 1, float(matrix.loc[r, c]), fmt)
+                    ws.write_number(top + 2 + i, j + 1, float(matrix.loc[r, c]), cell)
         ws.set_column(0, len(classes), 16)
         for name, frame in sheets.items():
-            out = frame.rename(columns=TRANSITION_ZH)
-            out.to_excel(xl, sheet_name=name, index=False, startrow=1)
-            sheet = xl.sheets[name]
-            sheet.write(0, 0, name, title_fmt)
-            for i, col in enumerate(out.columns):
-                sheet.write(1, i, col, head)
-            sheet.set_column(0, len(out.columns) - 1, 14)
-            sheet.freeze_panes(2, 0)
-            sheet.autofilter(1, 0, 1 + len(out), len(out.columns) - 1)
+            _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt)
 
 
 WORKSHOP_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
@@ -259,28 +265,17 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
     towns = result.towns.rename(columns=TOWN_TABLE_ZH)
     with atomic_path(paths["xlsx"]) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-        book = xl.book
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                "text_wrap": True, "align": "center", "valign": "vcenter"})
-        title_fmt = book.add_format({"bold": True, "font_size": 14})
-        pct = book.add_format({"num_format": "0.0%"})
+        fmt = _formats(xl.book)
         for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
                                    ("镇街", towns, "分镇街统计（台账）"),
                                    ("小微园", parks, "小微企业园安置")):
-            frame.to_excel(xl, sheet_name=name, index=False, startrow=1)
-            sheet = xl.sheets[name]
-            sheet.write(0, 0, title, title_fmt)
-            for i, col in enumerate(frame.columns):
-                sheet.write(1, i, col, head)
-            sheet.set_column(0, len(frame.columns) - 1, 13)
-            sheet.freeze_panes(2, 1)
-            sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
+            sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1)
             if name == "清单":
                 sheet.set_column(len(frame.columns) - 1, len(frame.columns) - 1, 60)
             if name == "镇街":
                 for col in ("隐患整改率", "无隐患作坊占比"):
                     i = list(frame.columns).index(col)
-                    sheet.set_column(i, i, 12, pct)
+                    sheet.set_column(i, i, 12, fmt["pct"])
     write_csv(result.towns, paths["towns"])
     issues = result.issues.frame()
     write_csv(issues, paths["issues"])

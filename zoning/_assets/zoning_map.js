@@ -4,6 +4,50 @@
  * innerHTML, so markup in an enterprise name shows as the characters it is made of.
  * Called once per page: zoningMap(map, payload).
  */
+/* Shared DOM helpers: every value goes in through textContent. */
+function zoningEl(tag, className, text) {
+  var node = document.createElement(tag);
+  if (className) { node.className = className; }
+  if (text !== undefined && text !== null) { node.textContent = String(text); }
+  return node;
+}
+
+/* A popup: a two-column table of the non-empty fields, labels from T.fields. */
+function zoningTable(fields, labels, value) {
+  var box = zoningEl("div", "zoning-popup");
+  var table = zoningEl("table");
+  fields.forEach(function (f) {
+    var v = value(f);
+    if (v === undefined || v === null || v === "") { return; }
+    var tr = zoningEl("tr");
+    tr.appendChild(zoningEl("th", null, labels[f] || f));
+    tr.appendChild(zoningEl("td", null, v));
+    table.appendChild(tr);
+  });
+  box.appendChild(table);
+  return box;
+}
+
+/* A legend control: a title and one coloured swatch per row. */
+function zoningLegend(map, position, title, rows, round) {
+  var legend = L.control({position: position});
+  legend.onAdd = function () {
+    var div = zoningEl("div", "zoning-legend");
+    div.appendChild(zoningEl("b", null, title));
+    rows.forEach(function (r) {
+      var row = zoningEl("div", "zoning-legend-row");
+      var sw = zoningEl("span", round ? "zoning-swatch zoning-round" : "zoning-swatch");
+      sw.style.background = r.color;
+      row.appendChild(sw);
+      row.appendChild(zoningEl("span", null, r.text));
+      div.appendChild(row);
+    });
+    return div;
+  };
+  legend.addTo(map);
+  return legend;
+}
+
 function zoningMap(map, payload) {
   "use strict";
   var T = payload.text;
@@ -12,12 +56,7 @@ function zoningMap(map, payload) {
   var overlays = {};
   var plotIndex = [];   // [{layer, props}] for search
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
+  var el = zoningEl;
 
   function fmtMu(v) { return (Math.round(v * 100) / 100).toFixed(2); }
 
@@ -32,18 +71,9 @@ function zoningMap(map, payload) {
 
   function popupNode(fields, props) {
     if (props["class"] !== undefined) { props = plotProps(props); }
-    var box = el("div", "zoning-popup");
-    var table = el("table");
-    fields.forEach(function (f) {
-      var v = props[f];
-      if (v === undefined || v === null || v === "") { return; }
-      var tr = el("tr");
-      tr.appendChild(el("th", null, T.fields[f] || f));
-      tr.appendChild(el("td", null, f === "area_mu" ? fmtMu(v) : v));
-      table.appendChild(tr);
+    return zoningTable(fields, T.fields, function (f) {
+      return f === "area_mu" && props[f] !== undefined ? fmtMu(props[f]) : props[f];
     });
-    box.appendChild(table);
-    return box;
   }
 
   function addGeoJson(key, data, style, opts) {
@@ -101,22 +131,10 @@ function zoningMap(map, payload) {
   }
 
   // Legend: count and mu per class.
-  var legend = L.control({position: "bottomleft"});
-  legend.onAdd = function () {
-    var div = el("div", "zoning-legend");
-    div.appendChild(el("b", null, T.legendTitle));
-    payload.classes.forEach(function (c) {
-      var row = el("div", "zoning-legend-row");
-      var sw = el("span", "zoning-swatch");
-      sw.style.background = c.color;
-      row.appendChild(sw);
-      row.appendChild(el("span", null, c.name + " " + c.count + " " + T.plots + " / " +
-                                      fmtMu(c.mu) + " " + T.mu));
-      div.appendChild(row);
-    });
-    return div;
-  };
-  legend.addTo(map);
+  zoningLegend(map, "bottomleft", T.legendTitle, payload.classes.map(function (c) {
+    return {color: c.color, text: c.name + " " + c.count + " " + T.plots + " / " +
+                                  fmtMu(c.mu) + " " + T.mu};
+  }));
 
   var control = L.control.layers(null, overlays, {collapsed: false, position: "topright"});
   control.addTo(map);
@@ -213,28 +231,12 @@ function zoningWorkshops(map, payload, control) {
   var T = payload.text;
   var renderer = L.canvas({padding: 0.5});
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-
   function popup(i) {
-    var box = el("div", "zoning-popup");
-    var table = el("table");
-    W.fields.forEach(function (f) {
+    return zoningTable(W.fields, T.fields, function (f) {
+      if (f === "class_name") { return W.classes[W.cls[i]].name; }
       var col = W.columns[f] || [];
-      var v = f === "class_name" ? W.classes[W.cls[i]].name :
-        (col.codes ? col.values[col.codes[i]] : col[i]);
-      if (v === undefined || v === null || v === "") { return; }
-      var tr = el("tr");
-      tr.appendChild(el("th", null, T.fields[f] || (f === "class_name" ? T.fields.class_name : f)));
-      tr.appendChild(el("td", null, v));
-      table.appendChild(tr);
+      return col.codes ? col.values[col.codes[i]] : col[i];
     });
-    box.appendChild(table);
-    return box;
   }
 
   var icons = W.classes.map(function (c) {
@@ -262,18 +264,8 @@ function zoningWorkshops(map, payload, control) {
                                    fillOpacity: 0.5}; },
       onEachFeature: function (f, lyr) {
         lyr.bindPopup(function () {
-          var box = el("div", "zoning-popup");
-          var table = el("table");
-          W.microParks.fields.forEach(function (k) {
-            var v = f.properties[k];
-            if (v === undefined || v === null || v === "") { return; }
-            var tr = el("tr");
-            tr.appendChild(el("th", null, T.fields[k] || k));
-            tr.appendChild(el("td", null, v));
-            table.appendChild(tr);
-          });
-          box.appendChild(table);
-          return box;
+          return zoningTable(W.microParks.fields, T.fields,
+                             function (k) { return f.properties[k]; });
         });
       }
     });
@@ -287,20 +279,8 @@ function zoningWorkshops(map, payload, control) {
     });
     control.addOverlay(lines, W.links.label);
   }
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    var div = el("div", "zoning-legend");
-    div.appendChild(el("b", null, W.label));
-    W.classes.forEach(function (c) {
-      var row = el("div", "zoning-legend-row");
-      var sw = el("span", "zoning-swatch zoning-round");
-      sw.style.background = c.color;
-      row.appendChild(sw);
-      row.appendChild(el("span", null, c.name + " " + c.count));
-      div.appendChild(row);
-    });
-    return div;
-  };
-  legend.addTo(map);
+  zoningLegend(map, "bottomright", W.label, W.classes.map(function (c) {
+    return {color: c.color, text: c.name + " " + c.count};
+  }), true);
   window.zoningWorkshopLayers = {points: points};
 }
