@@ -263,3 +263,16 @@ def test_place_handles_no_movers():
     p = place(empty, parks, {"other_town_penalty_m": 0.0, "unplaced_penalty_m": 1e5,
                              "mip_rel_gap": 1e-4, "time_limit_s": 5.0})
     assert p.status == "nothing to place"
+
+
+def test_time_limit_falls_back_to_a_feasible_heuristic():
+    rng = np.random.default_rng(5)
+    n_w, n_p = 400, 12
+    area = rng.integers(50, 900, n_w).astype(float)
+    free = rng.integers(1000, 6000, n_p).astype(float)
+    w, p = np.nonzero(area[:, None] <= free[None, :])
+    cost = sp.coo_matrix((rng.uniform(100, 9000, len(w)), (w, p)), shape=(n_w, n_p))
+    park, status, gap, objective = solve_placement(cost, area, free, 100_000.0, 1e-9, 1e-3)
+    used = np.bincount(park[park >= 0], weights=area[park >= 0], minlength=n_p)
+    assert (used <= free + 1e-9).all() and (park >= 0).sum() > 0
+    assert np.isfinite(objective) and gap >= 0

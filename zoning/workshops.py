@@ -174,14 +174,41 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     res = milp(objective, integrality=np.ones(k + n_w), bounds=Bounds(0, 1),
                constraints=constraints,
                options={"mip_rel_gap": gap, "time_limit": time_limit_s, "disp": False})
+    start = greedy_placement(cost, area, free)
+    start_obj = float(cost.tocsr()[np.flatnonzero(start >= 0), start[start >= 0]].sum()
+                      + unplaced_m * (start < 0).sum())
+    bound = getattr(res, "mip_dual_bound", None)
+    if res.x is None or res.fun > start_obj:
+        # time ran out before the solver found better: keep the heuristic, say so
+        reached = (start_obj - bound) / start_obj if bound is not None and np.isfinite(
+            bound) else float("inf")
+        return start, f"heuristic (solver: {res.message})", float(reached), start_obj
     park = np.full(n_w, -1)
-    if res.x is None:
-        return park, f"no solution ({res.message})", float("inf"), float("nan")
     chosen = res.x[:k] > 0.5
     park[w[chosen]] = p[chosen]
     status = "optimal within gap" if res.status == 0 else f"stopped: {res.message}"
     reached = float(getattr(res, "mip_gap", np.nan) or 0.0)
     return park, status, reached, float(res.fun)
+
+
+def greedy_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """A feasible start: smallest workshops first, each to its cheapest park with room.
+
+    Sequential by nature (each choice uses up space), so one short loop over the movers;
+    used when the integer program finds nothing better within its time limit.
+    """
+    n_w, n_p = cost.shape
+    table = np.full((n_w, n_p), np.inf)
+    table[cost.row, cost.col] = cost.data
+    left = np.asarray(free, dtype=float).copy()
+    park = np.full(n_w, -1)
+    for i in np.argsort(area, kind="stable"):
+        options = np.where(left >= area[i], table[i], np.inf)
+        j = int(np.argmin(options))
+        if np.isfinite(options[j]):
+            park[i] = j
+            left[j] -= area[i]
+    return park
 
 
 def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> Placement:
