@@ -461,10 +461,10 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
         say("classifying the plots under the workshops")
         sources = {n: Source(input_path, n) if n in names else None
                    for n in (*REQUIRED, "protected", "towns")}
-        result = classify_files(sources, config)
-        parcels, layers, crs = result.parcels, result.layers, result.layers.crs
-        issues.rows.extend(result.layers.issues.rows)
-        info["parcel_classes"] = result.parcels["class"].value_counts().to_dict()
+        classified = classify_files(sources, config)
+        parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
+        issues.rows.extend(classified.layers.issues.rows)
+        info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
     else:
         issues.add("parcels", "note", f"{input_path} has no plot layers: every workshop counts "
                                       "as on no industrial plot")
@@ -472,8 +472,7 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
     def load(name, given):
         src = Source.parse(given) if given else Source(input_path, name)
         if src.path.suffix.lower() in (".csv", ".xlsx", ".xls", ".xlsm"):
-            gdf = read_point_list(src.path, config, issues)
-            gdf = gdf.set_crs(None, allow_override=True) if gdf.crs else gdf
+            gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
             gdf = read_raw(src, name, config, issues)
         gdf = prepare_layer(gdf, name, str(src.path), config, issues)
@@ -492,5 +491,4 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
     protected = layers.protected if layers is not None else None
     towns = layers.towns if layers is not None else None
     say("classifying and placing workshops")
-    result = classify_and_place(ws, mp, parcels, protected, towns, config, issues)
-    return result, info
+    return classify_and_place(ws, mp, parcels, protected, towns, config, issues), info
