@@ -292,3 +292,93 @@ def sample(out_path, seed):
     counts = write_sample(out_path, seed=seed)
     for layer, n in counts.items():
         click.echo(f"{layer}: {n}")
+
+
+@main.group()
+def ledger():
+    """List + ledger + assessment (清单 + 台账 + 考评, SPEC §8)."""
+
+
+@ledger.command("init")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.option("--from", "classified", required=True, type=click.Path(exists=True),
+              help="a zoning classify output folder")
+@click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
+              help="a zoning workshops output folder")
+@expected_errors
+def ledger_init(ledger_path, classified, workshops_dir):
+    """List every item of a classification (and workshops), status pending."""
+    from .ledger import init
+
+    n = init(ledger_path, classified, workshops_dir)
+    click.echo(f"{ledger_path}: {n} items, all pending")
+
+
+@ledger.command("import")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.option("--today", default=None, help="the import day (YYYY-MM-DD); default: today")
+@expected_errors
+def ledger_import(ledger_path, sheet, today):
+    """Apply a town's update sheet (SPEC §8 checks, in order); rejected rows beside it."""
+    from .ledger import import_sheet, parse_date
+    from .report import write_csv
+
+    if today is not None and parse_date(today) is None:
+        raise ZoningError(f"--today {today!r} is not a date (YYYY-MM-DD)")
+    report = import_sheet(ledger_path, sheet, parse_date(today) if today else None)
+    target = Path(sheet).with_name(Path(sheet).stem + ".rejected.csv")
+    write_csv(report.rejected, target)
+    click.echo(f"{Path(sheet).name}: accepted {report.accepted}, already recorded "
+               f"{report.already}, rejected {len(report.rejected)} (see {target.name})")
+
+
+@ledger.command("adjust")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("kind", type=click.Choice(["parcel", "workshop"]))
+@click.argument("item_id")
+@click.option("--class", "cls", required=True)
+@click.option("--reason", required=True)
+@click.option("--by", "by", required=True)
+@expected_errors
+def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
+    """Override an item's class with a reason and a name (kept beside the computed one)."""
+    from .ledger import adjust
+
+    adjust(ledger_path, kind, item_id, cls, reason, by)
+    click.echo(f"{kind} {item_id}: class {cls} (by {by})")
+
+
+@ledger.command("verify")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@expected_errors
+def ledger_verify(ledger_path):
+    """Integrity check; non-zero exit on a problem."""
+    from .ledger import verify
+
+    problems = verify(ledger_path)
+    for p in problems:
+        click.echo(p)
+    click.echo(f"{ledger_path}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+    sys.exit(1 if problems else 0)
+
+
+@ledger.command("report")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@expected_errors
+def ledger_report(ledger_path, as_of, out_dir):
+    """progress.csv and towns.csv as of a date (events dated on or before it only)."""
+    from .ledger import parse_date, progress_table, status_as_of, town_scores
+    from .report import write_csv
+
+    day = parse_date(as_of)
+    if day is None:
+        raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    state = status_as_of(ledger_path, day)
+    write_csv(progress_table(state), Path(out_dir) / "progress.csv")
+    scores = town_scores(state)
+    write_csv(scores, Path(out_dir) / "towns.csv")
+    click.echo(f"as of {day}: {int(state['final'].sum())} of {len(state)} items final; "
+               f"first {scores['town'].iat[0] if len(scores) else '-'}")

@@ -1,0 +1,208 @@
+"""The ledger (SPEC §8): init, import checks in order, adjustments, verify, as-of reports,
+and what a killed or a concurrent import does to the file."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from conftest import tiny_layers, write_gpkg
+from zoning import ledger as lg
+from zoning.errors import ZoningError
+
+PY = sys.executable
+
+
+def zoning(*args):
+    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cls")
+    path = write_gpkg(root / "in.gpkg", tiny_layers())
+    assert zoning("classify", path, "--out", root / "out").returncode == 0
+    return root / "out"
+
+
+@pytest.fixture
+def ledger(classified, tmp_path):
+    path = tmp_path / "ledger.gpkg"
+    assert lg.init(path, classified) == 7
+    return path
+
+
+def sheet(tmp_path, rows, name="may.csv", columns=("kind", "item_id", "status", "date",
+                                                   "note")):
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def events(ledger):
+    with sqlite3.connect(ledger) as con:
+        return pd.read_sql("SELECT * FROM zoning_events ORDER BY event_id", con)
+
+
+# P001 consolidate (absorbed), P003 retain (upgraded), P004 vacate (cleared)
+def test_every_rejection_reason_in_order(ledger, tmp_path):
+    rows = [
+        ("parcel", "NOPE", "in_progress", "2026-05-01", ""),           # (1) unknown item
+        ("shop", "P001", "in_progress", "2026-05-01", ""),             # (1) unknown kind
+        ("parcel", "P001", "in_progress", "5月1日", ""),                 # (2) not a date
+        ("parcel", "P001", "in_progress", "2026-07-01", ""),            # (2) after today
+        ("parcel", "P001", "in_progress", "2026-05-02", ""),            # accepted
+        ("parcel", "P001", "in_progress", "2026-05-02", ""),            # (3) already
+        ("parcel", "P001", "cleared", "2026-05-03", "x"),               # (4) wrong final
+        ("parcel", "P001", "absorbed", "2026-05-01", "x"),              # (5) earlier
+        ("parcel", "P001", "absorbed", "2026-05-04", ""),               # (6) no note
+        ("parcel", "P001", "absorbed", "2026-05-04", "纳入园区"),          # accepted
+        ("parcel", "P004", "unknown", "2026-05-04", "x"),               # (4) not a status
+    ]
+    report = lg.import_sheet(ledger, sheet(tmp_path, rows), today="2026-06-01")
+    assert (report.accepted, report.already) == (2, 1)
+    reasons = dict(zip(report.rejected["row"], report.rejected["reason"], strict=True))
+    assert list(reasons) == [2, 3, 4, 5, 8, 9, 10, 12]  # header is row 1
+    assert reasons[2] == reasons[3] == "unknown kind or item"
+    assert "not a date" in reasons[4] and "after the import day" in reasons[5]
+    assert "does not fit class consolidate" in reasons[8]
+    assert "earlier than the item's latest event 2026-05-02" in reasons[9]
+    assert reasons[10] == "a final status needs a note"
+    assert "does not fit" in reasons[12]
+    assert lg.verify(ledger) == []
+
+
+def test_same_sheet_twice_counts_once(ledger, tmp_path):
+    path = sheet(tmp_path, [("parcel", "P003", "upgraded", "2026-05-01", "ok")])
+    assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
+    again = lg.import_sheet(ledger, path, "2026-06-01")
+    assert (again.accepted, again.already, len(again.rejected)) == (0, 1, 0)
+    assert len(events(ledger)) == 1
+
+
+def test_chinese_headers_statuses_and_excel_quirks(ledger, tmp_path):
+    path = tmp_path / "六月.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["类型", "编号", "状态", "日期", "备注", "填报人"])
+    ws.append(["地块", "P004", "推进中", 46143, "", "张三"])               # serial 2026-05-01
+    ws.append(["地块", "P004", "已腾退", "2026-05-20", "已拆除复垦", "张三"])
+    book.save(path)
+    report = lg.import_sheet(ledger, path, "2026-06-01")
+    assert report.accepted == 2 and report.rejected.empty
+    ev = events(ledger)
+    assert ev["date"].tolist() == ["2026-05-01", "2026-05-20"]
+    assert ev["status"].tolist() == ["in_progress", "cleared"]
+    assert ev["reporter"].tolist() == ["张三", "张三"]
+
+
+def test_ids_excel_turned_into_numbers(tmp_path):
+    layers = tiny_layers()
+    layers["parcels"]["parcel_id"] = ["001", "002", "003", "004", "005", "006", "007"]
+    path = write_gpkg(tmp_path / "in.gpkg", layers)
+    assert zoning("classify", path, "--out", tmp_path / "out").returncode == 0
+    ledger = tmp_path / "l.gpkg"
+    lg.init(ledger, tmp_path / "out")
+    book = openpyxl.Workbook()
+    book.active.append(["kind", "item_id", "status", "date", "note"])
+    book.active.append(["parcel", 7, "in_progress", "2026-05-01", None])
+    book.save(tmp_path / "s.xlsx")
+    report = lg.import_sheet(ledger, tmp_path / "s.xlsx", "2026-06-01")
+    assert report.accepted == 1 and events(ledger)["item_id"].tolist() == ["007"]
+
+
+def test_empty_sheet_and_missing_column(ledger, tmp_path):
+    assert lg.import_sheet(ledger, sheet(tmp_path, []), "2026-06-01").accepted == 0
+    bad = sheet(tmp_path, [("parcel", "P001", "x")], columns=("kind", "item_id", "status"))
+    res = zoning("ledger", "import", ledger, bad)
+    assert res.returncode != 0 and "missing column" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert zoning("ledger", "import", ledger, empty).returncode != 0
+    assert events(ledger).empty
+
+
+def test_killed_import_leaves_the_ledger_unchanged(ledger, tmp_path, monkeypatch):
+    lg.import_sheet(ledger, sheet(tmp_path, [("parcel", "P001", "in_progress", "2026-05-01",
+                                              "")]), "2026-06-01")
+    before = events(ledger)
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt  # killed in the middle of the transaction
+
+    path = sheet(tmp_path, [("parcel", "P003", "in_progress", "2026-05-02", "")], "b.csv")
+    monkeypatch.setattr(lg, "now", boom)
+    with pytest.raises(KeyboardInterrupt):
+        lg.import_sheet(ledger, path, "2026-06-01")
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(events(ledger), before)
+    assert lg.verify(ledger) == []
+
+
+def test_two_imports_at_once_both_land(ledger, tmp_path):
+    a = sheet(tmp_path, [("parcel", f"P00{i}", "in_progress", "2026-05-01", "")
+                         for i in (1, 2, 3)], "a.csv")
+    b = sheet(tmp_path, [("parcel", f"P00{i}", "in_progress", "2026-05-02", "")
+                         for i in (4, 5, 6)], "b.csv")
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda s: zoning("ledger", "import", ledger, s, "--today",
+                                              "2026-06-01"), [a, b]))
+    assert all(r.returncode == 0 for r in done), [r.stderr for r in done]
+    assert len(events(ledger)) == 6
+
+
+def test_adjustment_governs_statuses(ledger, tmp_path):
+    path = sheet(tmp_path, [("parcel", "P004", "upgraded", "2026-05-01", "保留")])
+    assert not lg.import_sheet(ledger, path, "2026-06-01").rejected.empty
+    res = zoning("ledger", "adjust", ledger, "parcel", "P004", "--class", "retain", "--reason",
+                 "村集体申请保留", "--by", "李四")
+    assert res.returncode == 0, res.stderr
+    assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
+    with pytest.raises(ZoningError, match="not a parcel class"):
+        lg.adjust(ledger, "parcel", "P004", "to_park", "x", "y")
+
+
+def test_report_as_of_a_past_date(ledger, tmp_path):
+    rows = [("parcel", "P001", "absorbed", "2026-05-10", "done"),
+            ("parcel", "P003", "upgraded", "2026-06-10", "done")]
+    lg.import_sheet(ledger, sheet(tmp_path, rows), "2026-07-01")
+    may = lg.status_as_of(ledger, "2026-05-31").set_index("item_id")
+    june = lg.status_as_of(ledger, "2026-06-30").set_index("item_id")
+    assert may.loc["P001", "status"] == "absorbed" and may.loc["P003", "status"] == "pending"
+    assert june.loc["P003", "status"] == "upgraded"
+    scores = lg.town_scores(may).set_index("town")
+    # 浒山街道: only P001 is final by May; its plots are P001, P002 and P006
+    hus = may[may["town"] == "浒山街道"]
+    share = hus.loc[hus["final"], "mu"].sum() / hus["mu"].sum()
+    assert scores.loc["浒山街道", "score"] == pytest.approx(100 * share, abs=1e-3)
+    assert scores.loc["宗汉街道", "score"] == 0 and scores["rank"].tolist() == [1, 2]
+    res = zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    progress = pd.read_csv(tmp_path / "r" / "progress.csv")
+    assert list(progress.columns) == ["town", "kind", "class", "status", "items", "mu",
+                                      "floor_m2"]
+    assert progress["items"].sum() == 7
+
+
+def test_verify_finds_problems(ledger):
+    with sqlite3.connect(ledger) as con:
+        con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
+                    "VALUES ('parcel', 'GHOST', 'pending', '2026-01-01', 'x')")
+        con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
+                    "VALUES ('parcel', 'P001', 'cleared', '2026-01-01', 'x')")
+    problems = lg.verify(ledger)
+    assert any("GHOST" in p for p in problems) and any("P001" in p for p in problems)
+    assert zoning("ledger", "verify", ledger).returncode == 1
+
+
+def test_init_never_overwrites(ledger, classified):
+    with pytest.raises(ZoningError, match="exists already"):
+        lg.init(ledger, classified)

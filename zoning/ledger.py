@@ -1,0 +1,410 @@
+"""List + ledger + assessment (清单 + 台账 + 考评, SPEC §8) in one GeoPackage.
+
+The ledger file is a GeoPackage: layer ``items`` (every plot and workshop, with its
+computed class, so QGIS shows it on the map) plus plain SQLite tables written with the
+standard library: ``zoning_events`` (append-only: who, what, when, from which sheet),
+``zoning_adjustments`` and ``zoning_meta`` (schema version). Writes are transactions in
+WAL mode with a busy timeout, so two imports at once both land and a killed import
+leaves the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from .errors import ZoningError
+
+SCHEMA_VERSION = "1"
+FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "absorbed",
+                ("parcel", "retain"): "upgraded", ("workshop", "eliminate"): "closed",
+                ("workshop", "demolish"): "demolished", ("workshop", "to_park"): "moved",
+                ("workshop", "upgrade"): "rectified"}
+OPEN_STATUSES = ("pending", "in_progress")
+STATUS_ZH = {"pending": "待处置", "in_progress": "推进中", "cleared": "已腾退",
+             "absorbed": "已纳入园区", "upgraded": "已提升", "closed": "已关停",
+             "demolished": "已拆除", "moved": "已入园", "rectified": "已整改"}
+KIND_WORDS = {"parcel": "parcel", "地块": "parcel", "workshop": "workshop", "作坊": "workshop",
+              "家庭作坊": "workshop"}
+COLUMNS_ZH = {"类型": "kind", "编号": "item_id", "状态": "status", "日期": "date", "备注": "note",
+              "填报人": "reporter"}
+REQUIRED_COLUMNS = ("kind", "item_id", "status", "date", "note")
+CLASSES_OF = {"parcel": ("retain", "consolidate", "vacate", "unclassified"),
+              "workshop": ("eliminate", "demolish", "to_park", "upgrade", "unclassified")}
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS zoning_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS zoning_events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL, item_id TEXT NOT NULL, status TEXT NOT NULL, date TEXT NOT NULL,
+    note TEXT, reporter TEXT, sheet TEXT, sheet_row INTEGER, recorded_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS zoning_events_item ON zoning_events (kind, item_id, date);
+CREATE TABLE IF NOT EXISTS zoning_adjustments (
+    adjustment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL, item_id TEXT NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL,
+    adjusted_by TEXT NOT NULL, adjusted_at TEXT NOT NULL);
+"""
+
+
+@contextlib.contextmanager
+def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection in WAL mode with a busy timeout; ``write`` takes the write lock at once
+    (BEGIN IMMEDIATE) and commits on success, rolls back on any error."""
+    path = Path(path)
+    if not path.exists():
+        raise ZoningError(f"{path}: no such ledger (create it with zoning ledger init)")
+    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        con.execute("PRAGMA busy_timeout = 30000")
+        con.execute("PRAGMA journal_mode = WAL")
+        if write:
+            con.execute("BEGIN IMMEDIATE")
+        yield con
+        if write:
+            con.execute("COMMIT")
+    except BaseException:
+        if write and con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def items_from(classified_dir: str | os.PathLike,
+               workshops_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """The SPEC §8 items of a classify output (and a workshops output)."""
+    gpkg = Path(classified_dir) / "classified.gpkg"
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+    p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    parts = [gpd.GeoDataFrame({
+        "kind": "parcel", "item_id": p["parcel_id"].astype(str),
+        "town": p["town"].fillna("").astype(str) if "town" in p else "",
+        "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
+        "reason": p["reason"].fillna("").astype(str),
+        "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
+        geometry=p.geometry.centroid, crs=p.crs)]
+    if workshops_dir is not None:
+        wpath = Path(workshops_dir) / "workshops.gpkg"
+        if not wpath.exists():
+            raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
+        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True).to_crs(p.crs)
+        parts.append(gpd.GeoDataFrame({
+            "kind": "workshop", "item_id": w["workshop_id"].astype(str),
+            "town": w["town"].fillna("").astype(str), "computed_class": w["class"].astype(str),
+            "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
+            "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
+            geometry=w.geometry, crs=p.crs))
+    items = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(items, geometry="geometry", crs=p.crs)
+
+
+def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
+    """Create a ledger listing every item, status pending (no events yet)."""
+    ledger = Path(ledger)
+    if ledger.exists():
+        raise ZoningError(f"{ledger}: exists already (a ledger is never overwritten; use "
+                          "zoning ledger sync for a new classification)")
+    items = items_from(classified_dir, workshops_dir)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    tmp = ledger.with_name(f".{ledger.stem}.tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    try:
+        pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
+        con = sqlite3.connect(tmp)
+        with con:
+            con.executescript(SCHEMA)
+            con.execute("INSERT INTO zoning_meta VALUES ('schema_version', ?)",
+                        (SCHEMA_VERSION,))
+            con.execute("INSERT INTO zoning_meta VALUES ('created', ?)", (now(),))
+        con.close()
+        os.replace(tmp, ledger)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(items)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_state(con: sqlite3.Connection) -> pd.DataFrame:
+    """Items with their adjusted class and latest event (indexed by kind, item_id)."""
+    items = pd.read_sql("SELECT kind, item_id, town, computed_class, mu, floor_m2 FROM items",
+                        con, dtype={"item_id": str})
+    adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
+                      "ORDER BY adjustment_id", con, dtype={"item_id": str})
+    last = pd.read_sql("SELECT kind, item_id, MAX(date) AS last_date FROM zoning_events "
+                       "GROUP BY kind, item_id", con, dtype={"item_id": str})
+    state = items.set_index(["kind", "item_id"])
+    state["class"] = state["computed_class"]
+    if len(adj):
+        latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
+            ["kind", "item_id"])["class"]
+        state.loc[latest.index.intersection(state.index), "class"] = latest
+    state["last_date"] = last.set_index(["kind", "item_id"])["last_date"].reindex(
+        state.index)
+    return state
+
+
+def parse_date(value) -> str | None:
+    """YYYY-MM-DD from text, an Excel serial number or a timestamp; None if not a date."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        serial = float(text)
+    except ValueError:
+        serial = None
+    if serial is not None:
+        if not 1 <= serial < 2958466:  # Excel's range of days
+            return None
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """An update sheet (CSV or Excel) with canonical column names, every cell as text."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            sheet = pd.read_excel(path, dtype=object)
+        else:
+            sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ZoningError(f"{path}: sheet not found") from None
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ZoningError(f"{path}: cannot read the sheet ({first})") from None
+    sheet = sheet.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
+    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
+    if missing:
+        raise ZoningError(f"{path}: missing column(s) {missing} (has {list(sheet.columns)})")
+    if "reporter" not in sheet:
+        sheet["reporter"] = ""
+    return sheet
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip()
+
+
+ALREADY = "already recorded"
+
+
+def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded: set,
+              last: dict, today: str) -> str | None:
+    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason."""
+    if kind is None or (kind, item) not in state.index:
+        return "unknown kind or item"
+    if date is None:
+        return f"date {raw.get('date', '')!r} is not a date" if raw.get("date") else \
+            "not a date"
+    if date > today:
+        return f"date {date} is after the import day {today}"
+    if status is not None and (kind, item, status, date) in recorded:
+        return ALREADY
+    cls = state.at[(kind, item), "class"]
+    allowed = {*OPEN_STATUSES, FINAL_STATUS.get((kind, cls), "")} - {""}
+    if status not in allowed:
+        return (f"status {raw['status']!r} does not fit class {cls} "
+                f"(allowed: {', '.join(sorted(allowed))})")
+    previous = last.get((kind, item))
+    if isinstance(previous, str) and date < previous:
+        return f"date {date} is earlier than the item's latest event {previous}"
+    if status not in OPEN_STATUSES and not raw["note"]:
+        return "a final status needs a note"
+    return None
+
+
+@dataclass
+class ImportReport:
+    accepted: int
+    already: int
+    rejected: pd.DataFrame  # row, kind, item_id, status, date, reason
+
+
+def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
+    """Apply a town's update sheet as SPEC §8 says: rows checked in order against the
+    ledger plus the rows accepted above them; accepted rows committed all at once."""
+    sheet = read_sheet(sheet_path)
+    today = today or dt.date.today().isoformat()
+    name = Path(sheet_path).name
+    rejected, accepted = [], []
+    already = 0
+    status_words = {**{s: s for s in STATUS_ZH}, **{v: k for k, v in STATUS_ZH.items()}}
+    with connect(ledger, write=True) as con:
+        state = load_state(con)
+        recorded = set(map(tuple, pd.read_sql(
+            "SELECT kind, item_id, status, date FROM zoning_events", con,
+            dtype={"item_id": str}).itertuples(index=False, name=None)))
+        digits = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
+        for kind, item_id in state.index:
+            if item_id.isdigit():
+                digits.setdefault((kind, str(int(item_id))), []).append(item_id)
+        last = state["last_date"].to_dict()
+        for i, row in enumerate(sheet.itertuples(index=False), start=2):
+            raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
+                                                        "reporter", "date")}
+            kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))
+            item = raw["item_id"]
+            if kind is not None and (kind, item) not in state.index and item.isdigit():
+                match = digits.get((kind, str(int(item))), [])
+                item = match[0] if len(match) == 1 else item
+            status = status_words.get(raw["status"].lower(), status_words.get(raw["status"]))
+            date = parse_date(row.date)
+            verdict = check_row(kind, item, status, raw, date, state, recorded, last, today)
+            if verdict == ALREADY:
+                already += 1
+            elif verdict:
+                rejected.append({"row": i, "kind": raw["kind"], "item_id": raw["item_id"],
+                                 "status": raw["status"], "date": date or _text(row.date),
+                                 "reason": verdict})
+            else:
+                accepted.append((kind, item, status, date, raw["note"], raw["reporter"], name,
+                                 i, now()))
+                recorded.add((kind, item, status, date))
+                previous = last.get((kind, item))
+                last[(kind, item)] = max(previous, date) if isinstance(previous, str) else date
+        con.executemany("INSERT INTO zoning_events (kind, item_id, status, date, note, "
+                        "reporter, sheet, sheet_row, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                        accepted)
+    rejected_frame = pd.DataFrame(rejected, columns=["row", "kind", "item_id", "status", "date",
+                                                     "reason"])
+    return ImportReport(len(accepted), already, rejected_frame)
+
+
+def verify(ledger) -> list[str]:
+    """Integrity problems (empty list when the ledger is sound)."""
+    problems = []
+    with connect(ledger) as con:
+        version = con.execute("SELECT value FROM zoning_meta WHERE key='schema_version'"
+                              ).fetchone()
+        if not version or version[0] != SCHEMA_VERSION:
+            problems.append(f"schema version {version and version[0]!r}, want {SCHEMA_VERSION}")
+        state = load_state(con)
+        events = pd.read_sql("SELECT * FROM zoning_events ORDER BY event_id", con,
+                             dtype={"item_id": str})
+    if events.empty:
+        return problems
+    key = list(zip(events["kind"], events["item_id"], strict=True))
+    known = pd.Index(key).isin(state.index)
+    for e in events[~known].itertuples():
+        problems.append(f"event {e.event_id}: unknown item {e.kind} {e.item_id}")
+    ev = events[known].copy()
+    ev["class"] = state["class"].reindex(pd.MultiIndex.from_frame(ev[["kind", "item_id"]])
+                                         ).to_numpy()
+    final = [FINAL_STATUS.get((k, c), "") for k, c in zip(ev["kind"], ev["class"],
+                                                          strict=True)]
+    fits = ev["status"].isin(OPEN_STATUSES) | (ev["status"] == pd.Series(final, index=ev.index))
+    for e in ev[~fits].itertuples():
+        problems.append(f"event {e.event_id}: status {e.status} does not fit the class of "
+                        f"{e.kind} {e.item_id}")
+    back = ev.groupby(["kind", "item_id"])["date"].transform(lambda d: d < d.cummax())
+    for e in ev[back].itertuples():
+        problems.append(f"event {e.event_id}: {e.kind} {e.item_id} dated {e.date}, before an "
+                        "earlier event of the item")
+    return problems
+
+
+#: Default town score weights (SPEC §8): plots' mu made final, workshops made final.
+SCORE_WEIGHTS = {"parcel": 0.6, "workshop": 0.4}
+
+
+def status_as_of(ledger, as_of: str) -> pd.DataFrame:
+    """Every item with its class (adjusted where adjusted by then) and its status as of a
+    date: that of its latest event dated on or before it, else pending."""
+    with connect(ledger) as con:
+        state = load_state(con).drop(columns=["class", "last_date"])
+        adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
+                          "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
+                          params=(as_of,), dtype={"item_id": str})
+        events = pd.read_sql("SELECT kind, item_id, status, date, note FROM zoning_events "
+                             "WHERE date <= ? ORDER BY date, event_id", con, params=(as_of,),
+                             dtype={"item_id": str})
+    state["class"] = state["computed_class"]
+    if len(adj):
+        latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
+            ["kind", "item_id"])["class"]
+        state.loc[latest.index.intersection(state.index), "class"] = latest
+    last = events.drop_duplicates(["kind", "item_id"], keep="last").set_index(
+        ["kind", "item_id"])
+    state["status"] = last["status"].reindex(state.index).fillna("pending")
+    state["last_event"] = last["date"].reindex(state.index).fillna("")
+    state["note"] = last["note"].reindex(state.index).fillna("")
+    final = [FINAL_STATUS.get((k, c)) for (k, _), c in zip(state.index, state["class"],
+                                                           strict=True)]
+    state["final"] = state["status"].to_numpy() == np.array(final, dtype=object)
+    return state.reset_index()
+
+
+def progress_table(state: pd.DataFrame) -> pd.DataFrame:
+    """Items, mu and floor m² per town, kind, class and status (combinations that occur)."""
+    g = state.groupby(["town", "kind", "class", "status"], sort=True).agg(
+        items=("item_id", "size"), mu=("mu", "sum"), floor_m2=("floor_m2", "sum"))
+    g["mu"] = g["mu"].round(2)
+    g["floor_m2"] = g["floor_m2"].round(1)
+    return g.reset_index()
+
+
+def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFrame:
+    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name."""
+    weights = weights or SCORE_WEIGHTS
+    rows = []
+    for town, t in state.groupby("town", sort=True):
+        parts = {}
+        p = t[t["kind"] == "parcel"]
+        mu = np.where(p["class"] == "unclassified", 0.0, p["mu"].fillna(0.0))
+        if mu.sum() > 0:
+            parts["parcel"] = mu[p["final"].to_numpy()].sum() / mu.sum()
+        w = t[t["kind"] == "workshop"]
+        if len(w):
+            parts["workshop"] = w["final"].mean()
+        total = sum(weights[k] for k in parts)
+        score = 100 * sum(weights[k] * v for k, v in parts.items()) / total if total else 0.0
+        rows.append({"town": town, "score": score})
+    out = pd.DataFrame(rows, columns=["town", "score"])
+    out = out.sort_values(["score", "town"], ascending=[False, True], kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    out["score"] = out["score"].round(4)
+    return out.reset_index(drop=True)
+
+
+def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> None:
+    """Override an item's class (kept beside the computed one; it governs statuses)."""
+    if kind not in CLASSES_OF:
+        raise ZoningError(f"unknown kind {kind!r} (parcel or workshop)")
+    if cls not in CLASSES_OF[kind] or cls == "unclassified":
+        raise ZoningError(f"class {cls!r} is not a {kind} class "
+                          f"({', '.join(c for c in CLASSES_OF[kind] if c != 'unclassified')})")
+    if not reason.strip() or not by.strip():
+        raise ZoningError("an adjustment needs a reason and a name")
+    with connect(ledger, write=True) as con:
+        found = con.execute("SELECT 1 FROM items WHERE kind = ? AND item_id = ?",
+                            (kind, item_id)).fetchone()
+        if not found:
+            raise ZoningError(f"{ledger}: no {kind} {item_id!r} in the ledger")
+        con.execute("INSERT INTO zoning_adjustments (kind, item_id, class, reason, adjusted_by,"
+                    " adjusted_at) VALUES (?,?,?,?,?,?)", (kind, item_id, cls, reason, by, now()))
