@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from . import __version__
 from .errors import ZoningError
@@ -367,9 +368,12 @@ def ledger_verify(ledger_path):
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [assessment] weights")
 @expected_errors
-def ledger_report(ledger_path, as_of, out_dir):
+def ledger_report(ledger_path, as_of, out_dir, config_files):
     """progress.csv and towns.csv as of a date (events dated on or before it only)."""
+    from .config import load_config
     from .ledger import parse_date, progress_table, status_as_of, town_scores
     from .report import write_csv
 
@@ -378,7 +382,41 @@ def ledger_report(ledger_path, as_of, out_dir):
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
     state = status_as_of(ledger_path, day)
     write_csv(progress_table(state), Path(out_dir) / "progress.csv")
-    scores = town_scores(state)
+    assessment = load_config(*config_files).assessment
+    scores = town_scores(state, {"parcel": assessment["parcel_weight"],
+                                 "workshop": assessment["workshop_weight"]})
     write_csv(scores, Path(out_dir) / "towns.csv")
     click.echo(f"as of {day}: {int(state['final'].sum())} of {len(state)} items final; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
+
+
+@main.command()
+@click.argument("enterprises", type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with a [grading] county profile (weights, quotas)")
+@expected_errors
+def grade(enterprises, out_dir, config_files):
+    """亩均效益评价: grade ENTERPRISES (CSV, Excel or a layer) A/B/C/D (SPEC §8)."""
+    from .config import load_config
+    from .grading import grade as grade_table
+    from .report import write_csv, write_grades_xlsx
+
+    path = Path(enterprises)
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            table = pd.read_csv(path, dtype={"enterprise_id": str}, encoding="utf-8-sig")
+        elif path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
+            table = pd.read_excel(path, dtype={"enterprise_id": str})
+        else:
+            import pyogrio
+
+            table = pyogrio.read_dataframe(path, read_geometry=False)
+    except Exception as exc:
+        raise ZoningError(f"{path}: cannot read the enterprise table ({exc})") from None
+    grades = grade_table(table, load_config(*config_files).grading)
+    write_csv(grades, Path(out_dir) / "grades.csv")
+    write_grades_xlsx(grades, Path(out_dir) / "grades.xlsx")
+    counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
+    click.echo(f"{len(grades)} enterprises: " + ", ".join(f"{g} {n}" for g, n in
+                                                          counts.items()))

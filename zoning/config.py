@@ -47,6 +47,9 @@ class Config:
     encoding: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     workshops: dict[str, Any] = field(default_factory=dict)
+    grading: dict[str, float] = field(default_factory=lambda: dict(_defaults()["grading"]))
+    assessment: dict[str, float] = field(
+        default_factory=lambda: dict(_defaults()["assessment"]))
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
@@ -92,6 +95,20 @@ def check_workshop_options(values: dict[str, Any], source: str) -> dict[str, Any
     return out
 
 
+def check_numbers(values: dict[str, Any], known: dict, table: str, source: str
+                  ) -> dict[str, float]:
+    """A table of non-negative numbers whose names the packaged defaults define."""
+    out = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{source}: unknown [{table}] key {key!r} "
+                              f"(known: {', '.join(known)})")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{source}: [{table}] {key} must be a number ≥ 0")
+        out[key] = float(value)
+    return out
+
+
 def _string_table(table: Any, source: str, what: str) -> dict[str, str]:
     if not isinstance(table, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in table.items()
@@ -116,6 +133,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     crs: dict[str, str] = {}
     encoding: dict[str, str] = {}
     workshops: dict[str, Any] = {}
+    grading = dict(cfg.grading)
+    assessment = dict(cfg.assessment)
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -127,7 +146,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
             raise ConfigError(f"{path}: config file not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        unknown = set(data) - {"parameters", "fields", "crs", "encoding", "workshops"}
+        unknown = set(data) - {"parameters", "fields", "crs", "encoding", "workshops",
+                               "grading", "assessment"}
         if unknown:
             raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
         params.update(check_parameters(data.get("parameters", {}), str(path)))
@@ -138,6 +158,9 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         crs.update(_string_table(data.get("crs", {}), str(path), "crs"))
         encoding.update(_string_table(data.get("encoding", {}), str(path), "encoding"))
         workshops.update(check_workshop_options(data.get("workshops", {}), str(path)))
+        for table, target in (("grading", grading), ("assessment", assessment)):
+            target.update(check_numbers(data.get(table, {}), target, table, str(path)))
         sources.append(str(path))
     params.update(check_parameters(overrides, "overrides"))
-    return Config(params, fields, crs, encoding, tuple(sources), workshops)
+    return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
+                  assessment)

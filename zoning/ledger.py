@@ -329,9 +329,6 @@ def verify(ledger) -> list[str]:
     return problems
 
 
-#: Default town score weights (SPEC §8): plots' mu made final, workshops made final.
-SCORE_WEIGHTS = {"parcel": 0.6, "workshop": 0.4}
-
 
 def status_as_of(ledger, as_of: str) -> pd.DataFrame:
     """Every item with its class (adjusted where adjusted by then) and its status as of a
@@ -370,8 +367,15 @@ def progress_table(state: pd.DataFrame) -> pd.DataFrame:
 
 
 def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFrame:
-    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name."""
-    weights = weights or SCORE_WEIGHTS
+    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name.
+
+    ``weights``: {"parcel": w1, "workshop": w2}; default from the packaged [assessment].
+    """
+    if weights is None:
+        from .config import Config
+
+        a = Config().assessment
+        weights = {"parcel": a["parcel_weight"], "workshop": a["workshop_weight"]}
     rows = []
     for town, t in state.groupby("town", sort=True):
         parts = {}

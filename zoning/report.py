@@ -291,3 +291,18 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     })
     write_run_log(paths["run_log"], info)
     return paths
+
+
+def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> None:
+    """The 亩均 grading as a formatted sheet with Chinese headers."""
+    from .grading import INDICATORS
+
+    zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
+          "grade": "等级", "rank": "排名", "flags": "缺项"}
+    for key, (_, _, name) in INDICATORS.items():
+        zh[key] = name
+        zh[f"score_{key}"] = f"{name}得分"
+    with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        fmt = _formats(xl.book)
+        _table_sheet(xl, "亩均评价", grades.rename(columns=zh).round(4), "亩均效益综合评价", fmt,
+                     width=12, freeze_cols=1)

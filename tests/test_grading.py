@@ -1,0 +1,66 @@
+"""亩均效益评价 (SPEC §8): indicator scores, missing indicators, ranks and quotas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zoning.grading import INDICATORS, grade
+
+ROWS = pd.DataFrame({
+    "enterprise_id": ["E2", "E1", "E3", "E4"], "land_mu": [10, 5, 0, 8],
+    "tax_10k_yuan": [100, 100, 50, None], "value_added_10k_yuan": [500, 300, 100, 200],
+    "energy_tce": [100, 50, 20, 0], "emissions_t": [10, 10, 10, 10],
+    "employees": [50, 30, 10, 20], "revenue_10k_yuan": [1000, 800, 300, 500],
+    "rd_10k_yuan": [30, 10, 0, 5]})
+
+
+def test_hand_computed_scores():
+    g = grade(ROWS).set_index("enterprise_id")
+    # tax per mu: E2 10, E1 20; E3 has land 0 and E4 no tax -> missing; mean 15
+    assert g.loc["E1", "score_tax_per_mu"] == pytest.approx(30 * 20 / 15)
+    assert g.loc["E2", "score_tax_per_mu"] == pytest.approx(30 * 10 / 15)
+    assert g.loc["E3", "score_tax_per_mu"] == 0 and "no tax_per_mu" in g.loc["E3", "flags"]
+    # value added per mu: 50, 60, -, 25 -> mean 45; E1 60/45 = 1.333 × 20
+    assert g.loc["E1", "score_value_added_per_mu"] == pytest.approx(20 * 60 / 45)
+    # rd share: 0.03, 0.0125, 0, 0.01 -> mean 0.013125; E2 0.03/mean = 2.29 -> capped 1.5
+    assert g.loc["E2", "score_rd_share"] == pytest.approx(10 * 1.5)
+    # labour productivity all 10 -> ratio 1 -> full weight 10
+    assert (g["score_labour_productivity"] == 10).all()
+    total = g[[f"score_{k}" for k in INDICATORS]].sum(axis=1)
+    assert np.allclose(total, g["score"])
+    assert g["rank"].to_dict() == {"E1": 1, "E2": 2, "E4": 3, "E3": 4}
+    # n = 4: A if rank ≤ 1, B ≤ 2, C ≤ 3, D otherwise
+    assert g["grade"].to_dict() == {"E1": "A", "E2": "B", "E4": "C", "E3": "D"}
+
+
+def test_ties_rank_by_enterprise_id_and_nonpositive_mean_scores_zero():
+    rows = pd.DataFrame({"enterprise_id": ["B", "A", "C"], "land_mu": [1, 1, 1],
+                         "tax_10k_yuan": [-5, -5, -5], "value_added_10k_yuan": [1, 1, 1],
+                         "energy_tce": [1, 1, 1], "emissions_t": [1, 1, 1],
+                         "employees": [1, 1, 1], "revenue_10k_yuan": [1, 1, 1],
+                         "rd_10k_yuan": [0, 0, 0]})
+    g = grade(rows).set_index("enterprise_id")
+    assert (g["score_tax_per_mu"] == 0).all()           # mean −5 ≤ 0
+    assert (g["score_rd_share"] == 0).all()             # mean 0 ≤ 0
+    assert g["rank"].to_dict() == {"A": 1, "B": 2, "C": 3}
+
+
+def test_profile_changes_quotas():
+    g = grade(ROWS, {"quota_a": 0.5}).set_index("enterprise_id")
+    assert g.loc["E2", "grade"] == "A"
+
+
+def test_cli_writes_grades(tmp_path):
+    ROWS.to_csv(tmp_path / "e.csv", index=False)
+    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(tmp_path / "out" / "grades.csv")
+    assert list(out.columns[:3]) == ["enterprise_id", "score", "grade"]
+    assert "flags" in out.columns and len(out) == 4
+    assert pd.ExcelFile(tmp_path / "out" / "grades.xlsx").sheet_names == ["亩均评价"]
