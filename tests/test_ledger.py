@@ -206,3 +206,37 @@ def test_verify_finds_problems(ledger):
 def test_init_never_overwrites(ledger, classified):
     with pytest.raises(ZoningError, match="exists already"):
         lg.init(ledger, classified)
+
+
+def test_sync_keeps_progress_and_lists_changes(ledger, tmp_path):
+    lg.import_sheet(ledger, sheet(tmp_path, [("parcel", "P003", "in_progress", "2026-05-01",
+                                              "")]), "2026-06-01")
+    lg.adjust(ledger, "parcel", "P002", "retain", "保留", "王五")
+    layers = tiny_layers()
+    layers["parcels"].loc[2, "eco_friendly"] = False          # P003: R2 -> V2
+    path = write_gpkg(tmp_path / "new.gpkg", layers)
+    assert zoning("classify", path, "--out", tmp_path / "new").returncode == 0
+    res = zoning("ledger", "sync", ledger, "--from", tmp_path / "new")
+    assert res.returncode == 0, res.stderr
+    review = pd.read_csv(ledger.with_name("review.csv"))
+    assert review[["item_id", "old_class", "new_class", "status"]].values.tolist() == [
+        ["P003", "retain", "vacate", "in_progress"]]
+    assert len(events(ledger)) == 1
+    state = lg.status_as_of(ledger, "9999-12-31").set_index("item_id")
+    assert state.loc["P002", "class"] == "retain"                # adjustment kept
+    assert state.loc["P003", "computed_class"] == "vacate"
+    assert lg.verify(ledger) == []
+
+
+def test_report_files(ledger, tmp_path):
+    lg.import_sheet(ledger, sheet(tmp_path, [("parcel", "P001", "absorbed", "2026-04-10",
+                                              "done")]), "2026-06-01")
+    res = zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    sheets = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx").sheet_names
+    assert sheets == ["排名", "宗汉街道", "浒山街道"]
+    listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道", header=1)
+    assert "已纳入园区" in set(listing["状态"]) and len(listing) == 3
+    assert (tmp_path / "r" / "completion.png").stat().st_size > 10_000
+    history = lg.completion_over_time(ledger, "2026-05-31")
+    assert history["date"].unique().tolist() == ["2026-04-30", "2026-05-31"]

@@ -350,6 +350,22 @@ def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
     click.echo(f"{kind} {item_id}: class {cls} (by {by})")
 
 
+@ledger.command("sync")
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.option("--from", "classified", required=True, type=click.Path(exists=True))
+@click.option("--workshops", "workshops_dir", type=click.Path(exists=True))
+@expected_errors
+def ledger_sync(ledger_path, classified, workshops_dir):
+    """Take a new classification; items whose computed class changed go to review.csv."""
+    from .ledger import sync
+    from .report import write_csv
+
+    review = sync(ledger_path, classified, workshops_dir)
+    target = Path(ledger_path).with_name("review.csv")
+    write_csv(review, target)
+    click.echo(f"{len(review)} item(s) to review in {target}")
+
+
 @ledger.command("verify")
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
 @expected_errors
@@ -374,7 +390,15 @@ def ledger_verify(ledger_path):
 def ledger_report(ledger_path, as_of, out_dir, config_files):
     """progress.csv and towns.csv as of a date (events dated on or before it only)."""
     from .config import load_config
-    from .ledger import parse_date, progress_table, status_as_of, town_scores
+    from .ledger import (
+        completion_over_time,
+        completion_png,
+        parse_date,
+        progress_table,
+        status_as_of,
+        town_scores,
+        write_assessment,
+    )
     from .report import write_csv
 
     day = parse_date(as_of)
@@ -383,9 +407,12 @@ def ledger_report(ledger_path, as_of, out_dir, config_files):
     state = status_as_of(ledger_path, day)
     write_csv(progress_table(state), Path(out_dir) / "progress.csv")
     assessment = load_config(*config_files).assessment
-    scores = town_scores(state, {"parcel": assessment["parcel_weight"],
-                                 "workshop": assessment["workshop_weight"]})
+    weights = {"parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]}
+    scores = town_scores(state, weights)
     write_csv(scores, Path(out_dir) / "towns.csv")
+    write_assessment(state, scores, Path(out_dir) / "assessment.xlsx")
+    completion_png(completion_over_time(ledger_path, day, weights),
+                   Path(out_dir) / "completion.png")
     click.echo(f"as of {day}: {int(state['final'].sum())} of {len(state)} items final; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 

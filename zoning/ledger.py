@@ -55,6 +55,34 @@ CREATE TABLE IF NOT EXISTS zoning_adjustments (
 """
 
 
+def _gpkg_geometry(blob):
+    """A shapely geometry from a GeoPackage geometry blob (None for NULL or empty)."""
+    import shapely
+
+    if blob is None:
+        return None
+    flags = blob[3]
+    if flags & 0x10:  # the empty flag
+        return None
+    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 0x07]
+    return shapely.from_wkb(bytes(blob[8 + envelope:]))
+
+
+def _bound(i):
+    def f(blob):
+        g = _gpkg_geometry(blob)
+        return None if g is None else float(g.bounds[i])
+    return f
+
+
+def _register_gpkg_functions(con: sqlite3.Connection) -> None:
+    """The spatial SQL functions GDAL's GeoPackage triggers call (sqlite3 lacks them)."""
+    con.create_function("ST_IsEmpty", 1, lambda b: 1 if _gpkg_geometry(b) is None else 0,
+                        deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
+        con.create_function(name, 1, _bound(i), deterministic=True)
+
+
 @contextlib.contextmanager
 def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
     """A connection in WAL mode with a busy timeout; ``write`` takes the write lock at once
@@ -63,6 +91,7 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
     if not path.exists():
         raise ZoningError(f"{path}: no such ledger (create it with zoning ledger init)")
     con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    _register_gpkg_functions(con)
     try:
         con.execute("PRAGMA busy_timeout = 30000")
         con.execute("PRAGMA journal_mode = WAL")
@@ -412,3 +441,91 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> N
             raise ZoningError(f"{ledger}: no {kind} {item_id!r} in the ledger")
         con.execute("INSERT INTO zoning_adjustments (kind, item_id, class, reason, adjusted_by,"
                     " adjusted_at) VALUES (?,?,?,?,?,?)", (kind, item_id, cls, reason, by, now()))
+
+
+def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
+    """Take a new classification: add new items, update computed classes, never touch
+    events or adjustments. Returns the items to review (computed class changed, or gone)."""
+    new = items_from(classified_dir, workshops_dir)
+    with connect(ledger) as con:
+        old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
+                          dtype={"item_id": str})
+    key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
+    key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
+    added = new[~key_new.isin(key_old)]
+    if len(added):  # GDAL appends the features (geometry, spatial index) first
+        pyogrio.write_dataframe(added, ledger, layer="items", driver="GPKG", append=True)
+    merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],
+                       on=["kind", "item_id"], how="left", suffixes=("", "_new"))
+    changed = merged[merged["computed_class_new"].fillna("") != merged["computed_class"]]
+    with connect(ledger, write=True) as con:
+        con.executemany(
+            "UPDATE items SET computed_class = ?, rule = ?, reason = ? WHERE kind = ? AND "
+            "item_id = ?",
+            [(r.computed_class_new, r.rule, r.reason, r.kind, r.item_id)
+             for r in changed.itertuples() if isinstance(r.computed_class_new, str)])
+        con.execute("INSERT OR REPLACE INTO zoning_meta VALUES ('synced', ?)", (now(),))
+    state = status_as_of(ledger, "9999-12-31").set_index(["kind", "item_id"])
+    review = changed.rename(columns={"computed_class": "old_class",
+                                     "computed_class_new": "new_class"})
+    review["new_class"] = review["new_class"].fillna("(not in the new classification)")
+    idx = pd.MultiIndex.from_frame(review[["kind", "item_id"]])
+    review["adjusted_class"] = state["class"].reindex(idx).to_numpy()
+    review["status"] = state["status"].reindex(idx).to_numpy()
+    cols = ["kind", "item_id", "town", "old_class", "new_class", "adjusted_class", "status"]
+    return review[cols].reset_index(drop=True)
+
+
+def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.DataFrame:
+    """Town scores at each month end from the first event to ``as_of`` (and at ``as_of``)."""
+    with connect(ledger) as con:
+        first = con.execute("SELECT MIN(date) FROM zoning_events").fetchone()[0]
+    start = pd.Timestamp(first or as_of)
+    ends = pd.date_range(start, as_of, freq="ME").strftime("%Y-%m-%d").tolist()
+    days = sorted({*ends, as_of})
+    rows = []
+    for day in days:
+        scores = town_scores(status_as_of(ledger, day), weights)
+        rows.append(scores.assign(date=day))
+    return pd.concat(rows, ignore_index=True)
+
+
+def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target) -> None:
+    """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers)."""
+    from ._io import atomic_path
+    from .report import _formats, _table_sheet
+
+    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+          "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
+          "floor_m2": "面积（平方米）"}
+    kinds = {"parcel": "地块", "workshop": "家庭作坊"}
+    with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+        fmt = _formats(xl.book)
+        ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
+        _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt)
+        used = set()
+        for town, items in state.groupby("town", sort=True):
+            name = "".join(c for c in (town or "未知") if c not in "[]:*?/\\")[:28] or "未知"
+            while name in used:
+                name = name[:26] + f"_{len(used)}"
+            used.add(name)
+            table = items[list(zh)].assign(kind=items["kind"].map(kinds),
+                                           status=items["status"].map(STATUS_ZH))
+            _table_sheet(xl, name, table.rename(columns=zh), f"{town} 清单", fmt)
+
+
+def completion_png(history: pd.DataFrame, target) -> None:
+    """A line per town: its score over time."""
+    from .figures import _save, _setup
+
+    plt, _, zh = _setup()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for town, t in history.groupby("town", sort=True):
+        ax.plot(pd.to_datetime(t["date"]), t["score"], marker="o", label=town)
+    ax.set_ylabel("得分" if zh else "score")
+    ax.set_ylim(0, 100)
+    ax.grid(color="#dddddd")
+    ax.legend(fontsize=7, ncol=2, loc="upper left")
+    ax.set_title("各镇街完成度" if zh else "Completion per town")
+    _save(fig, target)
+    plt.close(fig)
