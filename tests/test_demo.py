@@ -82,3 +82,19 @@ def test_workshops_beside_the_classification(demo_dir):
     assert towns.loc["合计", "shortfall_m2"] > 0
     log = json.loads((demo_dir / "workshop_run.json").read_text(encoding="utf-8"))
     assert log["placement"]["placed"] > 0 and log["placement"]["mip_gap"] < 0.01
+
+
+def test_ledger_assessment_and_grades(demo_dir):
+    towns = pd.read_csv(demo_dir / "assessment" / "towns.csv")
+    assert len(towns) == 19 and towns["rank"].tolist() == list(range(1, 20))
+    assert towns["score"].is_monotonic_decreasing and towns["score"].max() > 0
+    rejected = list((demo_dir / "progress").glob("*.rejected.csv"))
+    reasons = pd.concat([pd.read_csv(p) for p in rejected])["reason"]
+    assert reasons.str.contains("unknown kind or item").any()
+    assert reasons.str.contains("does not fit class").any()
+    assert reasons.str.contains("earlier than").any()
+    grades = pd.read_csv(demo_dir / "grades.csv")
+    assert set(grades["grade"]) == {"A", "B", "C", "D"}
+    ok = subprocess.run([sys.executable, "-m", "zoning", "ledger", "verify",
+                         str(demo_dir / "ledger.gpkg")], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout

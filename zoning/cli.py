@@ -109,6 +109,67 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
     return result
 
 
+def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
+    """The sample's list + ledger + assessment: build the ledger, import every town sheet
+    (each as of the end of its month), report, grade the enterprises."""
+    import calendar
+
+    from .config import Config
+    from .grading import grade as grade_table
+    from .ledger import (
+        completion_over_time,
+        completion_png,
+        import_sheet,
+        init,
+        progress_table,
+        status_as_of,
+        town_scores,
+        write_assessment,
+    )
+    from .report import write_csv, write_grades_xlsx
+
+    sheets = sorted((data_dir / "progress").glob("*.*"))
+    if not sheets:
+        progress(f"no progress sheets in {data_dir / 'progress'}: ledger skipped")
+        return
+    ledger = out_dir / "ledger.gpkg"
+    for stale in (ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm")):
+        stale.unlink(missing_ok=True)
+    n = init(ledger, out_dir, out_dir)
+    progress(f"ledger {ledger}: {n} items; importing {len(sheets)} town sheets")
+    inbox = out_dir / "progress"
+    inbox.mkdir(exist_ok=True)
+    totals = [0, 0, 0]
+    last_day = ""
+    for src in sheets:
+        sheet = inbox / src.name
+        shutil.copyfile(src, sheet)
+        year, month = int(src.name[:4]), int(src.name[5:7])
+        last_day = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+        report = import_sheet(ledger, sheet, last_day)
+        write_csv(report.rejected, sheet.with_name(sheet.stem + ".rejected.csv"))
+        totals = [totals[0] + report.accepted, totals[1] + report.already,
+                  totals[2] + len(report.rejected)]
+    progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
+             f"(see {inbox}/*.rejected.csv)")
+    a = Config().assessment
+    weights = {"parcel": a["parcel_weight"], "workshop": a["workshop_weight"]}
+    state = status_as_of(ledger, last_day)
+    folder = out_dir / "assessment"
+    write_csv(progress_table(state), folder / "progress.csv")
+    scores = town_scores(state, weights)
+    write_csv(scores, folder / "towns.csv")
+    write_assessment(state, scores, folder / "assessment.xlsx")
+    completion_png(completion_over_time(ledger, last_day, weights), folder / "completion.png")
+    enterprises = data_dir / "enterprises.csv"
+    if enterprises.exists():
+        grades = grade_table(pd.read_csv(enterprises, dtype={"enterprise_id": str},
+                                         encoding="utf-8-sig"))
+        write_csv(grades, out_dir / "grades.csv")
+        write_grades_xlsx(grades, out_dir / "grades.xlsx")
+    progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
+
+
 def write_figures(data, out_dir, title=None) -> list[Path]:
     """The static PNG figures next to the summary of a classify output folder."""
     from .figures import overview_png, towns_bar_png
@@ -242,6 +303,7 @@ def demo(out_dir, maps_dir, quiet):
         write_sample(sample)
     run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
     run_workshops(str(sample), Path(out_dir), (), None, None, progress)
+    run_ledger_demo(Path(out_dir), sample.parent, progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -279,6 +341,29 @@ def map_command(source, out_path, lang, basemap, by_town, online, no_links, titl
     else:
         write_map(build_map(data, lang, basemap, title, not no_links), out_path, not online)
         click.echo(f"wrote {out_path}")
+
+
+@main.command("sample-ledger")
+@click.option("--data", "data_dir", default=str(SAMPLE.parent), show_default=True,
+              type=click.Path(file_okay=False))
+@expected_errors
+def sample_ledger(data_dir):
+    """Generate the sample's enterprise table and town progress sheets (seeded)."""
+    from .classify import classify_files
+    from .config import load_config
+    from .layers import Source
+    from .sample_ledger import write_ledger_sample
+    from .workshops import load_and_run
+
+    sample = Path(data_dir) / "sample_county.gpkg"
+    sources = {n: Source(sample, n) for n in ("parcels", "dev_boundary", "township_parks",
+                                              "cluster_points", "protected", "towns")}
+    parcels = classify_files(sources, load_config()).parcels
+    config = load_config()
+    config.workshops["time_limit_s"] = 1.0  # only the classes are needed here
+    workshops_result, _ = load_and_run(sample, config)
+    files = write_ledger_sample(data_dir, parcels, workshops_result.workshops)
+    click.echo(f"wrote {len(files)} files into {data_dir}")
 
 
 @main.command()

@@ -522,8 +522,12 @@ def completion_png(history: pd.DataFrame, target) -> None:
     fig, ax = plt.subplots(figsize=(9, 5))
     for town, t in history.groupby("town", sort=True):
         ax.plot(pd.to_datetime(t["date"]), t["score"], marker="o", label=town)
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=-1))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     ax.set_ylabel("得分" if zh else "score")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0))))
     ax.grid(color="#dddddd")
     ax.legend(fontsize=7, ncol=2, loc="upper left")
     ax.set_title("各镇街完成度" if zh else "Completion per town")
