@@ -493,13 +493,13 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target) -> None:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers)."""
     from ._io import atomic_path
-    from .report import _formats, _table_sheet
+    from .report import _formats, _table_sheet, excel_writer
 
     zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
           "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
           "floor_m2": "面积（平方米）"}
     kinds = {"parcel": "地块", "workshop": "家庭作坊"}
-    with atomic_path(target) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt)

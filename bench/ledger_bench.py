@@ -1,0 +1,79 @@
+"""Ledger speed (issue: list + ledger + assessment).
+
+    .venv/bin/python bench/ledger_bench.py [--plots 100000] [--rows 10000]
+
+Classifies a synthetic county of N plots (bench/synth.py), builds a ledger of its items,
+then times importing a sheet of R rows (in_progress then final statuses, seeded) and a
+report as of a date (progress table, town scores, assessment workbook).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main() -> None:
+    import synth
+
+    from zoning import classify_files, load_config, write_classification
+    from zoning.layers import Source
+    from zoning.ledger import (
+        FINAL_STATUS,
+        import_sheet,
+        init,
+        progress_table,
+        status_as_of,
+        town_scores,
+        write_assessment,
+    )
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plots", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    county = synth.ensure(args.plots, quiet=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        sources = {n: Source(county, n) for n in ("parcels", "dev_boundary", "township_parks",
+                                                  "cluster_points", "protected", "towns")}
+        result = classify_files(sources, load_config(ROOT / "bench" / "bench.toml"))
+        write_classification(result, tmp / "cls")
+        t0 = time.perf_counter()
+        n = init(tmp / "ledger.gpkg", tmp / "cls")
+        t_init = time.perf_counter() - t0
+        rng = np.random.default_rng(1)
+        p = result.parcels.iloc[rng.choice(len(result.parcels), args.rows // 2, replace=False)]
+        final = [FINAL_STATUS.get(("parcel", c), "in_progress") for c in p["class"]]
+        sheet = pd.concat([
+            pd.DataFrame({"kind": "parcel", "item_id": p["parcel_id"], "status": "in_progress",
+                          "date": "2026-04-01", "note": ""}),
+            pd.DataFrame({"kind": "parcel", "item_id": p["parcel_id"], "status": final,
+                          "date": "2026-05-01", "note": "完成"})], ignore_index=True)
+        sheet.to_csv(tmp / "sheet.csv", index=False)
+        t0 = time.perf_counter()
+        report = import_sheet(tmp / "ledger.gpkg", tmp / "sheet.csv", "2026-06-01")
+        t_import = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        state = status_as_of(tmp / "ledger.gpkg", "2026-05-15")
+        progress_table(state).to_csv(tmp / "progress.csv")
+        scores = town_scores(state)
+        write_assessment(state, scores, tmp / "assessment.xlsx")
+        t_report = time.perf_counter() - t0
+    print("| items | sheet rows | accepted | init s | import s | report s |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| {n:,} | {len(sheet):,} | {report.accepted:,} | {t_init:.2f} | {t_import:.2f} | "
+          f"{t_report:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
