@@ -26,7 +26,7 @@ def main() -> None:
     import synth
 
     from zoning import classify_files, load_config, write_classification
-    from zoning.layers import Source
+    from zoning.layers import file_sources
     from zoning.ledger import (
         FINAL_STATUS,
         import_sheet,
@@ -44,8 +44,7 @@ def main() -> None:
     county = synth.ensure(args.plots, quiet=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        sources = {n: Source(county, n) for n in ("parcels", "dev_boundary", "township_parks",
-                                                  "cluster_points", "protected", "towns")}
+        sources = file_sources(county)
         result = classify_files(sources, load_config(ROOT / "bench" / "bench.toml"))
         write_classification(result, tmp / "cls")
         t0 = time.perf_counter()

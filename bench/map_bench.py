@@ -51,7 +51,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from zoning import classify_files, load_config
-    from zoning.layers import Source
+    from zoning.layers import file_sources
     from zoning.maps import build_map, write_map
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -63,9 +63,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for size in args.sizes.split(","):
             path = county(size)
-            sources = {name: Source(path, name) for name in
-                       ("parcels", "dev_boundary", "township_parks", "cluster_points",
-                        "protected", "towns")}
+            sources = file_sources(path)
             result = classify_files(sources, load_config())
             data = {"parcels": result.parcels, "village_parks": result.village_parks}
             for name in ("towns", "dev_boundary", "township_parks", "cluster_points",

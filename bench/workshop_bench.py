@@ -40,7 +40,7 @@ def grow(gdf: gpd.GeoDataFrame, n: int, id_field: str, rng, shift_m: float) -> g
 
 def main() -> None:
     from zoning import classify_files, load_config
-    from zoning.layers import IssueLog, Source
+    from zoning.layers import IssueLog, file_sources
     from zoning.workshops import classify_and_place
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -49,8 +49,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     args = parser.parse_args()
     rng = np.random.default_rng(7)
-    sources = {n: Source(SAMPLE, n) for n in ("parcels", "dev_boundary", "township_parks",
-                                              "cluster_points", "protected", "towns")}
+    sources = file_sources(SAMPLE)
     config = load_config()
     classified = classify_files(sources, config)
     ws = grow(pyogrio.read_dataframe(SAMPLE, layer="workshops"), args.workshops,

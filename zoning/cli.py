@@ -351,14 +351,12 @@ def sample_ledger(data_dir):
     """Generate the sample's enterprise table and town progress sheets (seeded)."""
     from .classify import classify_files
     from .config import load_config
-    from .layers import Source
+    from .layers import file_sources
     from .sample_ledger import write_ledger_sample
     from .workshops import load_and_run
 
     sample = Path(data_dir) / "sample_county.gpkg"
-    sources = {n: Source(sample, n) for n in ("parcels", "dev_boundary", "township_parks",
-                                              "cluster_points", "protected", "towns")}
-    parcels = classify_files(sources, load_config()).parcels
+    parcels = classify_files(file_sources(sample), load_config()).parcels
     config = load_config()
     config.workshops["time_limit_s"] = 1.0  # only the classes are needed here
     workshops_result, _ = load_and_run(sample, config)

@@ -467,6 +467,16 @@ REQUIRED = ("parcels", "dev_boundary", "township_parks", "cluster_points")
 OPTIONAL = ("protected", "towns")
 
 
+def file_sources(path: str | os.PathLike) -> dict[str, Source | None]:
+    """Sources for the classification layers of one file (SPEC §3 names); optional layers
+    the file lacks are None, required ones are always listed (a missing one is an error
+    when read)."""
+    path = Path(path)
+    names = list_layers(path)
+    return {n: Source(path, n) if (n in names or n in REQUIRED) else None
+            for n in (*REQUIRED, *OPTIONAL)}
+
+
 def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     """Read, validate and reproject the classification layers (SPEC §3).
 

@@ -25,16 +25,7 @@ import pandas as pd
 
 from .classify import Classification, build_result, group_geometry, plot_attributes
 from .config import Config, load_config
-from .layers import (
-    REQUIRED,
-    IssueLog,
-    Layers,
-    Source,
-    list_layers,
-    load_layers,
-    prepare_layer,
-    to_analysis,
-)
+from .layers import IssueLog, Layers, file_sources, load_layers, prepare_layer, to_analysis
 from .measures import (
     MEASURED_LAYERS,
     PlotSet,
@@ -78,12 +69,7 @@ class Study:
                   **overrides) -> Study:
         """Load every classification layer of a GeoPackage (SPEC §3 names) and measure."""
         config = load_config(*config_files, **overrides)
-        path = Path(path)
-        names = list_layers(path)
-        sources: dict[str, Source | None] = {
-            n: Source(path, n) if (n in names or n in REQUIRED) else None
-            for n in (*REQUIRED, "protected", "towns")}
-        return cls(load_layers(sources, config), config)
+        return cls(load_layers(file_sources(path), config), config)
 
     # --- measures -----------------------------------------------------------------
     def _adjacency(self, gap: float) -> tuple[np.ndarray, ...]:
