@@ -93,8 +93,7 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
     con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     _register_gpkg_functions(con)
     try:
-        con.execute("PRAGMA busy_timeout = 30000")
-        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA busy_timeout = 30000")  # WAL is set once, by init
         if write:
             con.execute("BEGIN IMMEDIATE")
         yield con
@@ -155,6 +154,9 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
             con.execute("INSERT INTO zoning_meta VALUES ('schema_version', ?)",
                         (SCHEMA_VERSION,))
             con.execute("INSERT INTO zoning_meta VALUES ('created', ?)", (now(),))
+        # WAL is a property of the file: set it here, once, not by every connection
+        # (two imports switching it at the same moment would lock each other out)
+        con.execute("PRAGMA journal_mode = WAL")
         con.close()
         os.replace(tmp, ledger)
     finally:
