@@ -136,3 +136,25 @@ def test_multipolygon_plots_survive(data):
     feats = [f for c in map_payload(d)["classes"] for f in c["data"]["features"]
              if f["properties"]["parcel_id"] == "P001"]
     assert feats[0]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_grades_beside_the_classification_reach_the_popups(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from conftest import write_gpkg
+    from zoning.maps import read_classified
+
+    path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "zoning", "classify", path, "--out", str(out)],
+                   check=True, capture_output=True)
+    pd.DataFrame({"enterprise_id": ["E1", "E2"], "enterprise": ["甲厂", "乙厂"],
+                  "grade": ["D", "A"]}).to_csv(out / "grades.csv", index=False)
+    payload = map_payload(read_classified(out))
+    props = {f["properties"]["parcel_id"]: f["properties"] for c in payload["classes"]
+             for f in c["data"]["features"]}
+    assert props["P001"]["grade"] == "D" and props["P002"]["grade"] == "A"
+    assert props["P003"].get("grade") is None

@@ -47,13 +47,13 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
             "unclassified": "unclassified"}
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
-               "enterprise", "industry", "area_mu"]
+               "enterprise", "grade", "industry", "area_mu"]
 TEXT = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
                    "reason": "依据", "target_id": "目标园区/集聚点", "town": "镇街",
                    "village": "村", "enterprise": "企业", "industry": "行业",
-                   "area_mu": "面积（亩）", "park_id": "园区编号", "cluster_id": "集聚点编号",
+                   "area_mu": "面积（亩）", "grade": "亩均等级", "park_id": "园区编号", "cluster_id": "集聚点编号",
                    "name": "名称", "kind": "类型", "village_park_id": "村级园区",
                    "plots": "地块数", "linked_park_id": "连片园区",
                    "workshop_id": "作坊编号", "fixes": "待整改", "target_micro_park_id": "安置小微园",
@@ -75,7 +75,7 @@ TEXT = {
         "fields": {"parcel_id": "Plot", "class_name": "Class", "rule_text": "Rule",
                    "reason": "Reason", "target_id": "Target", "town": "Town",
                    "village": "Village", "enterprise": "Enterprise", "industry": "Industry",
-                   "area_mu": "Area (mu)", "park_id": "Park", "cluster_id": "Cluster point",
+                   "area_mu": "Area (mu)", "grade": "Per-mu grade", "park_id": "Park", "cluster_id": "Cluster point",
                    "name": "Name", "kind": "Kind", "village_park_id": "Village park",
                    "plots": "Plots", "linked_park_id": "Contiguous with",
                    "workshop_id": "Workshop", "fixes": "Fixes owed",
@@ -148,6 +148,13 @@ def read_classified(path: str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
         raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
     data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
             for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    grades = gpkg.parent / "grades.csv"
+    if grades.exists() and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise name
+        table = pd.read_csv(grades, dtype={"enterprise_id": str, "enterprise": str},
+                            encoding="utf-8-sig")
+        if "enterprise" in table:
+            grade = table.drop_duplicates("enterprise").set_index("enterprise")["grade"]
+            data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
     workshops = gpkg.parent / "workshops.gpkg"
     if workshops.exists():  # a zoning workshops output beside it
         for n, _ in pyogrio.list_layers(workshops):
