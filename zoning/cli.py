@@ -114,18 +114,8 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     (each as of the end of its month), report, grade the enterprises."""
     import calendar
 
-    from .config import Config
     from .grading import grade as grade_table
-    from .ledger import (
-        completion_over_time,
-        completion_png,
-        import_sheet,
-        init,
-        progress_table,
-        status_as_of,
-        town_scores,
-        write_assessment,
-    )
+    from .ledger import import_sheet, init, write_report
     from .report import write_csv, write_grades_xlsx
 
     sheets = sorted((data_dir / "progress").glob("*.*"))
@@ -152,15 +142,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
                   totals[2] + len(report.rejected)]
     progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
              f"(see {inbox}/*.rejected.csv)")
-    a = Config().assessment
-    weights = {"parcel": a["parcel_weight"], "workshop": a["workshop_weight"]}
-    state = status_as_of(ledger, last_day)
-    folder = out_dir / "assessment"
-    write_csv(progress_table(state), folder / "progress.csv")
-    scores = town_scores(state, weights)
-    write_csv(scores, folder / "towns.csv")
-    write_assessment(state, scores, folder / "assessment.xlsx")
-    completion_png(completion_over_time(ledger, last_day, weights), folder / "completion.png")
+    scores = write_report(ledger, last_day, out_dir / "assessment")
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
         grades = grade_table(pd.read_csv(enterprises, dtype={"enterprise_id": str},
@@ -473,30 +455,15 @@ def ledger_verify(ledger_path):
 def ledger_report(ledger_path, as_of, out_dir, config_files):
     """progress.csv and towns.csv as of a date (events dated on or before it only)."""
     from .config import load_config
-    from .ledger import (
-        completion_over_time,
-        completion_png,
-        parse_date,
-        progress_table,
-        status_as_of,
-        town_scores,
-        write_assessment,
-    )
-    from .report import write_csv
+    from .ledger import parse_date, write_report
 
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    state = status_as_of(ledger_path, day)
-    write_csv(progress_table(state), Path(out_dir) / "progress.csv")
     assessment = load_config(*config_files).assessment
-    weights = {"parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]}
-    scores = town_scores(state, weights)
-    write_csv(scores, Path(out_dir) / "towns.csv")
-    write_assessment(state, scores, Path(out_dir) / "assessment.xlsx")
-    completion_png(completion_over_time(ledger_path, day, weights),
-                   Path(out_dir) / "completion.png")
-    click.echo(f"as of {day}: {int(state['final'].sum())} of {len(state)} items final; "
+    scores = write_report(ledger_path, day, out_dir, {
+        "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]})
+    click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
 

@@ -168,14 +168,17 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_state(con: sqlite3.Connection) -> pd.DataFrame:
-    """Items with their adjusted class and latest event (indexed by kind, item_id)."""
+def load_state(con: sqlite3.Connection, as_of: str = "9999-12-31") -> pd.DataFrame:
+    """Items (indexed by kind, item_id) with their class — adjusted where an adjustment was
+    made by ``as_of`` — and the date of their latest event dated on or before it."""
     items = pd.read_sql("SELECT kind, item_id, town, computed_class, mu, floor_m2 FROM items",
                         con, dtype={"item_id": str})
     adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
-                      "ORDER BY adjustment_id", con, dtype={"item_id": str})
+                      "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
+                      params=(as_of,), dtype={"item_id": str})
     last = pd.read_sql("SELECT kind, item_id, MAX(date) AS last_date FROM zoning_events "
-                       "GROUP BY kind, item_id", con, dtype={"item_id": str})
+                       "WHERE date <= ? GROUP BY kind, item_id", con, params=(as_of,),
+                       dtype={"item_id": str})
     state = items.set_index(["kind", "item_id"])
     state["class"] = state["computed_class"]
     if len(adj):
@@ -365,18 +368,10 @@ def status_as_of(ledger, as_of: str) -> pd.DataFrame:
     """Every item with its class (adjusted where adjusted by then) and its status as of a
     date: that of its latest event dated on or before it, else pending."""
     with connect(ledger) as con:
-        state = load_state(con).drop(columns=["class", "last_date"])
-        adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
-                          "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
-                          params=(as_of,), dtype={"item_id": str})
+        state = load_state(con, as_of).drop(columns=["last_date"])
         events = pd.read_sql("SELECT kind, item_id, status, date, note FROM zoning_events "
                              "WHERE date <= ? ORDER BY date, event_id", con, params=(as_of,),
                              dtype={"item_id": str})
-    state["class"] = state["computed_class"]
-    if len(adj):
-        latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
-            ["kind", "item_id"])["class"]
-        state.loc[latest.index.intersection(state.index), "class"] = latest
     last = events.drop_duplicates(["kind", "item_id"], keep="last").set_index(
         ["kind", "item_id"])
     state["status"] = last["status"].reindex(state.index).fillna("pending")
@@ -535,3 +530,18 @@ def completion_png(history: pd.DataFrame, target) -> None:
     ax.set_title("各镇街完成度" if zh else "Completion per town")
     _save(fig, target)
     plt.close(fig)
+
+
+def write_report(ledger, as_of: str, out_dir, weights: dict | None = None) -> pd.DataFrame:
+    """progress.csv, towns.csv, assessment.xlsx and completion.png as of a date into
+    ``out_dir``; returns the town scores."""
+    from .report import write_csv
+
+    out_dir = Path(out_dir)
+    state = status_as_of(ledger, as_of)
+    write_csv(progress_table(state), out_dir / "progress.csv")
+    scores = town_scores(state, weights)
+    write_csv(scores, out_dir / "towns.csv")
+    write_assessment(state, scores, out_dir / "assessment.xlsx")
+    completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
+    return scores
