@@ -74,26 +74,35 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
     return ws
 
 
+def first_under(points: np.ndarray, polygons: np.ndarray, ids) -> np.ndarray:
+    """Position in ``polygons`` of the polygon containing or touching each point, the
+    smallest id where several do (-1: none, or no point)."""
+    out = np.full(len(points), -1)
+    present = ~shapely.is_missing(points)
+    usable = ~shapely.is_missing(polygons)
+    if not usable.any() or not present.any():
+        return out
+    keep = np.flatnonzero(usable)
+    tree = shapely.STRtree(polygons[keep])
+    pt_idx, poly_idx = tree.query(points[present], predicate="intersects")
+    pt_idx, poly_idx = np.flatnonzero(present)[pt_idx], keep[poly_idx]
+    order = np.lexsort((code_rank(ids)[poly_idx], pt_idx))
+    pts = pt_idx[order]
+    first = np.r_[True, pts[1:] != pts[:-1]] if len(pts) else np.empty(0, bool)
+    out[pts[first]] = poly_idx[order][first]
+    return out
+
+
 def plot_under(points: np.ndarray, parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(parcel_id, class) of the plot containing or touching each point ("" if none);
     several: the smallest parcel_id (SPEC §6)."""
-    n = len(points)
-    pid = np.full(n, "", dtype=object)
-    cls = np.full(n, "", dtype=object)
-    usable = parcels[~shapely.is_missing(parcels.geometry.array)]
-    present = ~shapely.is_missing(points)
-    if not len(usable) or not present.any():
-        return pid, cls
-    tree = shapely.STRtree(np.asarray(usable.geometry.array, dtype=object))
-    pt_idx, plot_idx = tree.query(points[present], predicate="intersects")
-    pt_idx = np.flatnonzero(present)[pt_idx]
-    ids = usable["parcel_id"].to_numpy(dtype=object)
-    rank = code_rank(ids)
-    order = np.lexsort((rank[plot_idx], pt_idx))
-    pts = pt_idx[order]
-    first = np.r_[True, pts[1:] != pts[:-1]] if len(pts) else np.empty(0, bool)
-    pid[pts[first]] = ids[plot_idx[order][first]]
-    cls[pts[first]] = usable["class"].to_numpy(dtype=object)[plot_idx[order][first]]
+    hit = first_under(points, np.asarray(parcels.geometry.array, dtype=object),
+                      parcels["parcel_id"].to_numpy(dtype=str))
+    found = hit >= 0
+    pid = np.full(len(points), "", dtype=object)
+    cls = np.full(len(points), "", dtype=object)
+    pid[found] = parcels["parcel_id"].to_numpy(dtype=object)[hit[found]]
+    cls[found] = parcels["class"].to_numpy(dtype=object)[hit[found]]
     return pid, cls
 
 
@@ -174,6 +183,14 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     res = milp(objective, integrality=np.ones(k + n_w), bounds=Bounds(0, 1),
                constraints=constraints,
                options={"mip_rel_gap": gap, "time_limit": time_limit_s, "disp": False})
+    park = np.full(n_w, -1)
+    if res.x is not None:
+        chosen = res.x[:k] > 0.5
+        park[w[chosen]] = p[chosen]
+    if res.status == 0:
+        return park, "optimal within gap", float(getattr(res, "mip_gap", 0.0) or 0.0), \
+            float(res.fun)
+    # stopped early: keep the better of the solver's best and a greedy start
     start = greedy_placement(cost, area, free)
     start_obj = float(cost.tocsr()[np.flatnonzero(start >= 0), start[start >= 0]].sum()
                       + unplaced_m * (start < 0).sum())
@@ -183,12 +200,8 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
         reached = (start_obj - bound) / start_obj if bound is not None and np.isfinite(
             bound) else float("inf")
         return start, f"heuristic (solver: {res.message})", float(reached), start_obj
-    park = np.full(n_w, -1)
-    chosen = res.x[:k] > 0.5
-    park[w[chosen]] = p[chosen]
-    status = "optimal within gap" if res.status == 0 else f"stopped: {res.message}"
-    reached = float(getattr(res, "mip_gap", np.nan) or 0.0)
-    return park, status, reached, float(res.fun)
+    return park, f"stopped: {res.message}", float(getattr(res, "mip_gap", np.nan) or 0.0), \
+        float(res.fun)
 
 
 def greedy_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -233,16 +246,14 @@ def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> P
     other = towns_of(movers)[w] != towns_of(parks)[p]
     cost = dist + options["other_town_penalty_m"] * other
     useful = cost < options["unplaced_penalty_m"]
-    w, p, cost, dist = w[useful], p[useful], cost[useful], dist[useful]
+    w, p, cost = w[useful], p[useful], cost[useful]
     matrix = sp.coo_matrix((cost, (w, p)), shape=(n_w, n_p))
     park, status, gap, objective = solve_placement(
         matrix, area, free, options["unplaced_penalty_m"], options["mip_rel_gap"],
         options["time_limit_s"])
-    lookup = pd.Series(dist, index=pd.MultiIndex.from_arrays([w, p]))
     placed = park >= 0
     distance = np.full(n_w, np.nan)
-    distance[placed] = lookup.loc[list(zip(np.flatnonzero(placed), park[placed],
-                                           strict=True))].to_numpy()
+    distance[placed] = shapely.distance(pts[placed], pg[park[placed]])
     return Placement(park, distance, status, gap, objective, len(cost),
                      time.perf_counter() - t0)
 
@@ -353,18 +364,14 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     problem[not_point] = "geometry is not a point"
     pts = np.where(not_point, None, pts)
     if towns is not None and len(towns):
-        inside = in_layer(pts, towns)
-        out = ~missing & ~not_point & ~inside
+        out = ~missing & ~not_point & (first_under(
+            pts, np.asarray(towns.geometry.array, dtype=object),
+            towns["town"].to_numpy(dtype=str)) < 0)
         problem[out] = "outside the county (in no town polygon)"
-        spatial_town = np.full(n, "", dtype=object)
-        tree = shapely.STRtree(np.asarray(towns.geometry.array, dtype=object))
-        present = ~shapely.is_missing(pts)
-        p_idx, t_idx = tree.query(pts[present], predicate="intersects")
         names = towns["town"].to_numpy(dtype=object)
-        order = np.lexsort((code_rank(names)[t_idx], p_idx))
-        p_sorted = p_idx[order]
-        first = np.r_[True, p_sorted[1:] != p_sorted[:-1]] if len(p_sorted) else []
-        spatial_town[np.flatnonzero(present)[p_sorted[first]]] = names[t_idx[order][first]]
+        hit = first_under(pts, np.asarray(towns.geometry.array, dtype=object),
+                          names.astype(str))
+        spatial_town = np.where(hit >= 0, names[np.maximum(hit, 0)], "")
         given = ws["town"].fillna("").astype(str).str.strip() if "town" in ws else \
             pd.Series("", index=ws.index)
         unknown = given.ne("") & ~given.isin(set(names))
