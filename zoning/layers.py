@@ -505,6 +505,12 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
             fingerprints[src.path] = fingerprint(src.path)
         inputs[name] = {"path": str(src.path), "layer": src.layer or name,
                         "sha256": fingerprints[src.path], "rows": str(len(gdf))}
+    return _to_layers(raw, where, config, issues, inputs)
+
+
+def _to_layers(raw: dict[str, gpd.GeoDataFrame], where: dict[str, str], config: Config,
+               issues: IssueLog, inputs: dict | None = None) -> Layers:
+    """Checked layers into the analysis CRS chosen from the parcels (SPEC §2), repaired."""
     target = analysis_crs(raw["parcels"], config)
     out = {name: to_analysis(gdf, name, where[name], target, issues,
                              keep_invalid_rows=(name == "parcels"))
@@ -513,7 +519,7 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
         parcels=out["parcels"], dev_boundary=out["dev_boundary"],
         township_parks=out["township_parks"], cluster_points=out["cluster_points"],
         protected=out.get("protected"), towns=out.get("towns"), crs=target, issues=issues,
-        inputs=inputs)
+        inputs=inputs or {})
 
 
 def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, protected=None,
@@ -525,11 +531,4 @@ def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, prot
              "cluster_points": cluster_points, "protected": protected, "towns": towns}
     raw = {name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
            for name, gdf in given.items() if gdf is not None}
-    target = analysis_crs(raw["parcels"], config)
-    out = {name: to_analysis(gdf, name, "<frame>", target, issues,
-                             keep_invalid_rows=(name == "parcels"))
-           for name, gdf in raw.items()}
-    return Layers(
-        parcels=out["parcels"], dev_boundary=out["dev_boundary"],
-        township_parks=out["township_parks"], cluster_points=out["cluster_points"],
-        protected=out.get("protected"), towns=out.get("towns"), crs=target, issues=issues)
+    return _to_layers(raw, dict.fromkeys(raw, "<frame>"), config, issues)
