@@ -7,7 +7,6 @@ On CI (CI=true) a missing browser is a failure, not a skip.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -138,10 +137,6 @@ def test_english_popups(browser, tmp_path, map_file):
     text = page.click_plot("P003")
     assert "retain" in text and "Reason" in text and "R2" in text
     page.page.close()
-
-
-def test_chromium_is_the_debian_one():
-    assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
 
 
 def test_hidden_layers_draw_when_switched_on(browser, map_file):

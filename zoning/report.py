@@ -99,11 +99,8 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         book = xl.book
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                "align": "center", "valign": "vcenter", "text_wrap": True})
-        title_fmt = book.add_format({"bold": True, "font_size": 14})
-        int_fmt = book.add_format({"num_format": "#,##0", "border": 1})
-        mu_fmt = book.add_format({"num_format": "#,##0.00", "border": 1})
+        fmt = _formats(book)
+        head, title_fmt, int_fmt, mu_fmt = fmt["head"], fmt["title"], fmt["int"], fmt["mu"]
         text_fmt = book.add_format({"border": 1})
         bold_int = book.add_format({"num_format": "#,##0", "border": 1, "bold": True})
         bold_mu = book.add_format({"num_format": "#,##0.00", "border": 1, "bold": True})
@@ -136,7 +133,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         ws.freeze_panes(4, 1)
 
         long = summary.rename(columns=SUMMARY_ZH)
-        sheet = _table_sheet(xl, "明细", long, title + "（明细）", _formats(book))
+        sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt)
         sheet.set_column(3, 3, 10, int_fmt)
         sheet.set_column(4, 5, 16, mu_fmt)
 
