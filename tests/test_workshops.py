@@ -18,7 +18,8 @@ import shapely
 from conftest import X0, Y0, rect, tiny_layers, write_gpkg
 from zoning.config import load_config
 from zoning.layers import IssueLog
-from zoning.workshops import classify_and_place, place, solve_placement
+from zoning.placement import solve_placement
+from zoning.workshops import classify_and_place, place
 
 CHECK = Path(__file__).resolve().parents[2] / "shared" / "contract" / "check.py"
 
@@ -265,14 +266,80 @@ def test_place_handles_no_movers():
     assert p.status == "nothing to place"
 
 
-def test_time_limit_falls_back_to_a_feasible_heuristic():
-    rng = np.random.default_rng(5)
-    n_w, n_p = 400, 12
-    area = rng.integers(50, 900, n_w).astype(float)
-    free = rng.integers(1000, 6000, n_p).astype(float)
+def scarce_instance(seed, n_w=60, n_p=4):
+    """Movers and parks with far less room than demand: a hard packing."""
+    rng = np.random.default_rng(seed)
+    area = rng.uniform(50, 600, n_w).round(1)
+    free = rng.uniform(800, 2500, n_p).round(0)
     w, p = np.nonzero(area[:, None] <= free[None, :])
-    cost = sp.coo_matrix((rng.uniform(100, 9000, len(w)), (w, p)), shape=(n_w, n_p))
-    park, status, gap, objective = solve_placement(cost, area, free, 100_000.0, 1e-9, 1e-3)
-    used = np.bincount(park[park >= 0], weights=area[park >= 0], minlength=n_p)
-    assert (used <= free + 1e-9).all() and (park >= 0).sum() > 0
-    assert np.isfinite(objective) and gap >= 0
+    cost = sp.coo_matrix((rng.uniform(100, 30_000, len(w)).round(1), (w, p)),
+                         shape=(n_w, n_p))
+    return cost, area, free
+
+
+def exact_by_milp(cost, area, free, unplaced):
+    """The same integer program written out for scipy.milp, solved to optimality."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_w, n_p = cost.shape
+    k = cost.nnz
+    one = sp.coo_matrix((np.ones(k + n_w), (np.r_[cost.row, np.arange(n_w)],
+                                            np.arange(k + n_w))), shape=(n_w, k + n_w))
+    cap = sp.coo_matrix((area[cost.row], (cost.col, np.arange(k))), shape=(n_p, k + n_w))
+    res = milp(np.r_[cost.data, np.full(n_w, unplaced)], integrality=np.ones(k + n_w),
+               bounds=Bounds(0, 1), constraints=[LinearConstraint(one.tocsr(), 1, 1),
+                                                 LinearConstraint(cap.tocsr(), -np.inf, free)],
+               options={"mip_rel_gap": 0.0, "time_limit": 120})
+    assert res.status == 0
+    return res.fun
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_placement_matches_an_independent_exact_solve(seed):
+    cost, area, free = scarce_instance(seed)
+    best = exact_by_milp(cost, area, free, 100_000.0)
+    park, status, gap, objective = solve_placement(cost, area, free, 100_000.0, 0.0, 60.0)
+    assert status == "optimal within gap"
+    assert objective == pytest.approx(best, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reported_gap_is_a_true_bound_when_stopped_early(seed, monkeypatch):
+    """Solved in small neighbourhoods and stopped early, the gap still bounds the truth."""
+    import zoning.placement
+
+    cost, area, free = scarce_instance(seed)
+    best = exact_by_milp(cost, area, free, 100_000.0)
+    monkeypatch.setattr(zoning.placement, "NEIGHBOURHOOD", 5)
+    for limit in (1e-3, 0.05, 0.5):
+        park, status, gap, objective = solve_placement(cost, area, free, 100_000.0, 1e-9,
+                                                       limit)
+        used = np.bincount(park[park >= 0], weights=area[park >= 0], minlength=len(free))
+        assert (used <= free).all()
+        placed = park >= 0
+        table = cost.toarray()
+        assert objective == pytest.approx(table[np.flatnonzero(placed), park[placed]].sum()
+                                          + 100_000.0 * (~placed).sum())
+        assert objective >= best - 1e-6
+        assert (objective - best) / objective <= gap + 1e-12
+
+
+def test_lagrangian_bound_is_below_the_optimum_for_any_prices():
+    from zoning.placement import _Columns, _lagrangian
+
+    rng = np.random.default_rng(3)
+    for seed in range(5):
+        n_w, n_p = 6, 3
+        r = np.random.default_rng(seed)
+        cost = r.uniform(100, 50_000, (n_w, n_p)).round(1)
+        area = r.integers(50, 400, n_w).astype(float)
+        free = r.integers(100, 600, n_p).astype(float)
+        allowed = area[:, None] <= free[None, :]
+        w, p = np.nonzero(allowed)
+        cols = _Columns(sp.coo_matrix((cost[w, p], (w, p)), shape=(n_w, n_p)), area,
+                        100_000.0)
+        best, _ = brute_force(np.where(allowed, cost, np.nan), area, free, 100_000.0)
+        for _ in range(20):
+            bound, reduced = _lagrangian(cols, rng.uniform(0, 500, n_p), free)
+            assert bound <= best + 1e-6
+            assert reduced.min() >= -1e-9

@@ -1,7 +1,7 @@
 """Household workshops (SPEC §6): four classes, fixes owed, placement into micro parks.
 
-Placement is a generalised assignment problem, solved as an integer program with HiGHS
-(:func:`scipy.optimize.milp`) to a proven relative gap. The only candidates dropped are
+Placement is a generalised assignment problem, solved with HiGHS to a proven relative gap
+(:mod:`zoning.placement`). The only candidates dropped before solving are
 those that can never be in an optimum: a park whose free space is smaller than the
 workshop, and a placement costing at least the penalty of leaving it unplaced (moving it
 to "unplaced" instead never raises the objective and only frees space).
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .layers import IssueLog, parse_bool, parse_int
 from .measures import code_rank
+from .placement import solve_placement
 
 CLASSES = ("eliminate", "demolish", "to_park", "upgrade")
 CLASS_ZH = {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
@@ -162,68 +162,6 @@ class Placement:
     seconds: float
 
 
-def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
-                    unplaced_m: float, gap: float = 1e-4, time_limit_s: float = 60.0
-                    ) -> tuple[np.ndarray, str, float, float]:
-    """Min Σ cost·x + unplaced_m·(unplaced) s.t. each mover in ≤ 1 park, Σ area ≤ free.
-
-    ``cost`` is movers × parks with an entry per allowed pair. Returns (park per mover or
-    -1, status, gap reached, objective).
-    """
-    n_w, n_p = cost.shape
-    w, p, c = cost.row, cost.col, cost.data
-    k = len(c)
-    objective = np.concatenate([c, np.full(n_w, unplaced_m)])
-    one = sp.coo_matrix((np.ones(k + n_w), (np.r_[w, np.arange(n_w)], np.r_[np.arange(k),
-                                                                          k + np.arange(n_w)])),
-                        shape=(n_w, k + n_w))
-    cap = sp.coo_matrix((area[w], (p, np.arange(k))), shape=(n_p, k + n_w))
-    constraints = [LinearConstraint(one.tocsr(), 1, 1),
-                   LinearConstraint(cap.tocsr(), -np.inf, free)]
-    res = milp(objective, integrality=np.ones(k + n_w), bounds=Bounds(0, 1),
-               constraints=constraints,
-               options={"mip_rel_gap": gap, "time_limit": time_limit_s, "disp": False})
-    park = np.full(n_w, -1)
-    if res.x is not None:
-        chosen = res.x[:k] > 0.5
-        park[w[chosen]] = p[chosen]
-    if res.status == 0:
-        return park, "optimal within gap", float(getattr(res, "mip_gap", 0.0) or 0.0), \
-            float(res.fun)
-    # stopped early: keep the better of the solver's best and a greedy start
-    start = greedy_placement(cost, area, free)
-    start_obj = float(cost.tocsr()[np.flatnonzero(start >= 0), start[start >= 0]].sum()
-                      + unplaced_m * (start < 0).sum())
-    bound = getattr(res, "mip_dual_bound", None)
-    if res.x is None or res.fun > start_obj:
-        # time ran out before the solver found better: keep the heuristic, say so
-        reached = (start_obj - bound) / start_obj if bound is not None and np.isfinite(
-            bound) else float("inf")
-        return start, f"heuristic (solver: {res.message})", float(reached), start_obj
-    return park, f"stopped: {res.message}", float(getattr(res, "mip_gap", np.nan) or 0.0), \
-        float(res.fun)
-
-
-def greedy_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """A feasible start: smallest workshops first, each to its cheapest park with room.
-
-    Sequential by nature (each choice uses up space), so one short loop over the movers;
-    used when the integer program finds nothing better within its time limit.
-    """
-    n_w, n_p = cost.shape
-    table = np.full((n_w, n_p), np.inf)
-    table[cost.row, cost.col] = cost.data
-    left = np.asarray(free, dtype=float).copy()
-    park = np.full(n_w, -1)
-    for i in np.argsort(area, kind="stable"):
-        options = np.where(left >= area[i], table[i], np.inf)
-        j = int(np.argmin(options))
-        if np.isfinite(options[j]):
-            park[i] = j
-            left[j] -= area[i]
-    return park
-
-
 def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> Placement:
     """Place moving workshops (with ``floor_area_m2``) into micro parks (SPEC §6)."""
     t0 = time.perf_counter()
@@ -250,7 +188,7 @@ def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> P
     matrix = sp.coo_matrix((cost, (w, p)), shape=(n_w, n_p))
     park, status, gap, objective = solve_placement(
         matrix, area, free, options["unplaced_penalty_m"], options["mip_rel_gap"],
-        options["time_limit_s"])
+        options["time_limit_s"] - (time.perf_counter() - t0))
     placed = park >= 0
     distance = np.full(n_w, np.nan)
     distance[placed] = shapely.distance(pts[placed], pg[park[placed]])

@@ -1,0 +1,296 @@
+"""Placement of moving workshops into micro parks (SPEC §6): a generalised assignment.
+
+    min  Σ cost[i, j]·x[i, j] + unplaced·y[i]
+    s.t. Σ_j x[i, j] + y[i] = 1          every mover is placed once or left unplaced
+         Σ_i area[i]·x[i, j] ≤ free[j]   no park gets more than its free space
+         x, y ∈ {0, 1}
+
+Solved with HiGHS (``highspy``) in three steps, each with a reason:
+
+1. **Bound and prices.** The linear relaxation is solved by column generation (each mover
+   starts with its nearest park and "unplaced"; columns with a negative reduced cost are
+   added until none is left). Its capacity prices λ give the Lagrangian bound
+   ``L(λ) = Σ_i min(unplaced, min_j cost[i, j] + λ_j·area[i]) − Σ_j λ_j·free[j]``, which is
+   a valid lower bound for *any* λ ≥ 0, and a reduced cost for every column.
+2. **A good solution fast.** The movers whose two best columns are closest in reduced cost
+   (the ones the relaxation is unsure about) are solved as an integer program; every other
+   mover keeps its best column. The relaxation's optimal solution is integral for those.
+3. **Proof.** Any solution cheaper than the incumbent ``U`` uses only columns with reduced
+   cost ≤ ``U − L`` (a solution's cost is at least ``L`` plus its columns' reduced costs),
+   so dropping the other columns keeps every better solution: when the movers that still
+   have a choice are few enough, that reduced problem is solved exactly and its bound is
+   the problem's. The gap reported is ``(U − bound) / U``.
+
+Only columns that can never be in an optimum are left out before step 1 (see
+:func:`zoning.workshops.place`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Movers solved together in step 2 (and the most step 3 takes on).
+NEIGHBOURHOOD = 1000
+
+
+@contextlib.contextmanager
+def _stdout_silenced():
+    """HiGHS prints a banner on stdout when its first instance is made; keep it quiet."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _highs(seconds: float):
+    import highspy
+
+    with _stdout_silenced():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", max(float(seconds), 0.01))
+    h.setOptionValue("random_seed", 0)
+    return h
+
+
+class _Columns:
+    """Columns of the placement problem: pairs (mover, park) then one 'unplaced' per mover."""
+
+    def __init__(self, cost: sp.coo_matrix, area: np.ndarray, unplaced_m: float):
+        self.n, self.m = cost.shape
+        self.k = len(cost.data)
+        self.item = np.r_[cost.row, np.arange(self.n)].astype(np.int64)
+        self.park = np.r_[cost.col, np.full(self.n, -1)].astype(np.int64)
+        self.cost = np.r_[cost.data, np.full(self.n, unplaced_m)].astype(float)
+        self.area = np.asarray(area, dtype=float)
+
+    def add_to(self, h, cols: np.ndarray, row_of_item: np.ndarray, n_rows: int,
+               integer: bool = False) -> None:
+        """Add columns ``cols`` to a HiGHS model whose rows are items then parks."""
+        import highspy
+
+        cols = np.asarray(cols, dtype=np.int64)
+        pair = self.park[cols] >= 0
+        count = np.where(pair, 2, 1)
+        starts = np.r_[0, np.cumsum(count)[:-1]].astype(np.int32)
+        index = np.empty(int(count.sum()), dtype=np.int32)
+        value = np.ones(index.size)
+        index[starts] = row_of_item[self.item[cols]]
+        second = starts[pair] + 1
+        index[second] = n_rows + self.park[cols[pair]]
+        value[second] = self.area[self.item[cols[pair]]]
+        upper = 1.0 if integer else highspy.kHighsInf
+        h.addCols(cols.size, self.cost[cols], np.zeros(cols.size), np.full(cols.size, upper),
+                  index.size, starts, index, value)
+
+    def rows(self, h, n_items: int, free: np.ndarray) -> None:
+        import highspy
+
+        none = np.array([], dtype=np.int32)
+        h.addRows(n_items, np.ones(n_items), np.ones(n_items), 0, none, none, np.array([]))
+        h.addRows(self.m, np.full(self.m, -highspy.kHighsInf), np.maximum(free, 0.0), 0, none,
+                  none, np.array([]))
+
+
+def _prices(cols: _Columns, free: np.ndarray, deadline: float) -> tuple[np.ndarray, float]:
+    """Capacity prices λ of the linear relaxation by column generation, and L(λ)."""
+    n, k = cols.n, cols.k
+    h = _highs(deadline - time.perf_counter())
+    cols.rows(h, n, free)
+    order = np.lexsort((cols.cost[:k], cols.item[:k]))
+    first = order[np.r_[True, cols.item[order][1:] != cols.item[order][:-1]]] if k else order
+    present = np.zeros(k, dtype=bool)
+    present[first] = True
+    identity = np.arange(n)
+    cols.add_to(h, np.r_[first, k + identity], identity, n)
+    best_bound, best_prices = -np.inf, np.zeros(cols.m)
+    while True:
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        h.run()
+        dual = np.asarray(h.getSolution().row_dual)
+        if dual.size != n + cols.m:
+            break
+        prices = np.maximum(-dual[n:], 0.0)
+        bound, reduced = _lagrangian(cols, prices, free)
+        if bound > best_bound:
+            best_bound, best_prices = bound, prices
+        price_rc = cols.cost[:k] + prices[cols.park[:k]] * cols.area[cols.item[:k]] - \
+            dual[:n][cols.item[:k]]
+        new = np.flatnonzero((price_rc < -1e-6) & ~present)
+        if new.size == 0 or time.perf_counter() >= deadline:
+            break
+        new = new[np.lexsort((price_rc[new], cols.item[new]))]
+        new = new[np.r_[True, cols.item[new][1:] != cols.item[new][:-1]]]   # best per mover
+        present[new] = True
+        cols.add_to(h, new, identity, n)
+    return best_prices, best_bound
+
+
+def _lagrangian(cols: _Columns, prices: np.ndarray, free: np.ndarray
+                ) -> tuple[float, np.ndarray]:
+    """L(λ) and every column's reduced cost (≥ 0, 0 for each mover's best column)."""
+    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
+        cols.area[cols.item]
+    best = np.full(cols.n, np.inf)
+    np.minimum.at(best, cols.item, priced)
+    return float(best.sum() - prices @ np.maximum(free, 0.0)), priced - best[cols.item]
+
+
+def _fit(park: np.ndarray, priority: np.ndarray, area: np.ndarray, free: np.ndarray
+         ) -> np.ndarray:
+    """Keep placements park by park in ``priority`` order while they fit; unplace the rest."""
+    park = park.copy()
+    order = np.lexsort((priority, park))
+    p = park[order]
+    size = np.where(p >= 0, area[order], 0.0)
+    total = np.cumsum(size)
+    group_start = np.r_[True, p[1:] != p[:-1]] if p.size else np.zeros(0, bool)
+    before = np.maximum.accumulate(np.where(group_start, total - size, 0.0))
+    over = (p >= 0) & (total - before > np.maximum(free, 0.0)[np.maximum(p, 0)] + 1e-9)
+    park[order[over]] = -1
+    return park
+
+
+def _objective(cols: _Columns, chosen: np.ndarray) -> float:
+    return float(cols.cost[chosen].sum())
+
+
+def _chosen_columns(cols: _Columns, park: np.ndarray, lookup) -> np.ndarray:
+    """Column index of each mover's current choice (its 'unplaced' column if -1)."""
+    placed = park >= 0
+    chosen = cols.k + np.arange(cols.n)
+    chosen[placed] = lookup(np.flatnonzero(placed), park[placed])
+    return chosen
+
+
+def _sub_problem(cols: _Columns, free: np.ndarray, reduced: np.ndarray, chosen: np.ndarray,
+                 delta: float, gap_abs: float, seconds: float):
+    """Solve exactly the movers with two or more columns of reduced cost ≤ ``delta``.
+
+    Every other mover keeps its current column (``chosen``), which is also the start.
+    Returns (chosen columns, kept movers' cost + HiGHS's bound on the rest, whether HiGHS
+    closed its gap). The bound holds for the whole problem only when ``delta`` is the
+    incumbent's distance from the lower bound (the caller knows).
+    """
+    import highspy
+
+    within = reduced <= delta
+    within[chosen] = True
+    count = np.bincount(cols.item[within], minlength=cols.n)
+    free_items = np.flatnonzero(count >= 2)
+    fixed = np.ones(cols.n, dtype=bool)
+    fixed[free_items] = False
+    held = chosen[fixed]
+    held_pair = held[cols.park[held] >= 0]
+    used = np.bincount(cols.park[held_pair], weights=cols.area[cols.item[held_pair]],
+                       minlength=cols.m)
+    room = free - used
+    held_cost = float(cols.cost[held].sum())
+    if free_items.size == 0:
+        return chosen, held_cost, True
+    sub = np.flatnonzero(within & ~fixed[cols.item])
+    row = np.full(cols.n, -1)
+    row[free_items] = np.arange(free_items.size)
+    h = _highs(seconds)
+    cols.rows(h, free_items.size, room)
+    cols.add_to(h, sub, row, free_items.size, integer=True)
+    h.changeColsIntegrality(sub.size, np.arange(sub.size, dtype=np.int32),
+                            np.full(sub.size, highspy.HighsVarType.kInteger))
+    start = highspy.HighsSolution()
+    start.col_value = list(np.isin(sub, chosen).astype(float))
+    start.value_valid = True
+    h.setSolution(start)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", max(gap_abs, 1e-6))
+    h.run()
+    value = np.asarray(h.getSolution().col_value)
+    out = chosen.copy()
+    if value.size == sub.size and h.getInfo().primal_solution_status == 2:
+        take = sub[value > 0.5]
+        out[cols.item[take]] = take
+    bound = held_cost + float(h.getInfo().mip_dual_bound)
+    proved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return out, bound, proved
+
+
+def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
+                    unplaced_m: float, gap: float = 1e-4, time_limit_s: float = 30.0
+                    ) -> tuple[np.ndarray, str, float, float]:
+    """Min Σ cost·x + unplaced_m·(unplaced) s.t. each mover in ≤ 1 park, Σ area ≤ free.
+
+    ``cost`` is movers × parks with an entry per allowed pair. Returns (park per mover or
+    -1, status, relative gap proven, objective).
+    """
+    deadline = time.perf_counter() + time_limit_s
+    cost = sp.coo_matrix(cost)
+    cost.sum_duplicates()
+    free = np.asarray(free, dtype=float)
+    cols = _Columns(cost, area, unplaced_m)
+    n = cols.n
+    if cols.k == 0:
+        return np.full(n, -1), "optimal (no park has room for any mover)", 0.0, \
+            float(unplaced_m * n)
+    lookup_matrix = sp.csr_matrix((np.arange(cols.k) + 1, (cost.row, cost.col)),
+                                  shape=cost.shape)
+
+    def lookup(items, parks):
+        return np.asarray(lookup_matrix[items, parks]).ravel() - 1
+
+    prices, bound = _prices(cols, free, deadline)
+    _, reduced = _lagrangian(cols, prices, free)
+    # movers by how sure the relaxation is of them: the reduced cost of their second best
+    order = np.lexsort((reduced, cols.item))
+    head = np.r_[True, cols.item[order][1:] != cols.item[order][:-1]]
+    best = order[head]
+    rest = order[~head]
+    rest = rest[np.r_[True, cols.item[rest][1:] != cols.item[rest][:-1]]] if rest.size else rest
+    second = np.full(n, np.inf)
+    second[cols.item[rest]] = reduced[rest]
+    # start: every mover on its best column; a park over capacity drops its least sure
+    park = _fit(cols.park[best], -second, cols.area, free)
+    chosen = _chosen_columns(cols, park, lookup)
+    upper = _objective(cols, chosen)
+    proved_whole = False
+    margins = np.sort(second)
+    size = NEIGHBOURHOOD
+    while time.perf_counter() < deadline:
+        target = gap * upper
+        if upper - bound <= target:
+            break
+        exact = upper - bound             # no better solution uses a column beyond this
+        whole = int((second <= exact).sum()) <= size
+        delta = exact if whole else margins[size - 1]
+        new, sub_bound, proved = _sub_problem(cols, free, reduced, chosen, delta, target,
+                                              deadline - time.perf_counter())
+        if _objective(cols, new) <= upper:
+            chosen, upper = new, _objective(cols, new)
+        if whole:                         # the reduced problem holds every better solution
+            bound = max(bound, min(sub_bound, upper))
+            proved_whole = proved
+            break
+        if not proved:
+            break                         # time ran out inside the neighbourhood
+        size *= 4                         # solved it: widen and go again
+    park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
+    # HiGHS works to a feasibility tolerance; capacity is never exceeded, by any amount
+    park = _fit(park, reduced[chosen], cols.area, free)
+    chosen = _chosen_columns(cols, park, lookup)
+    upper = _objective(cols, chosen)
+    reached = max((upper - bound) / upper, 0.0) if upper > 0 else 0.0
+    if reached <= gap or proved_whole:
+        status = "optimal within gap"
+    else:
+        status = "time limit reached" if time.perf_counter() >= deadline else \
+            "stopped: neighbourhood solved, gap not closed"
+    return park, status, float(reached), upper
