@@ -192,3 +192,36 @@ def test_workshop_layer_clusters_and_popups(browser, tmp_path):
     legend = page.page.inner_text(".leaflet-bottom.leaflet-right .zoning-legend")
     assert "园区集聚 1" in legend and "改造提升 1" in legend
     page.page.close()
+
+
+def test_colour_by_progress_switches_plots_and_legend(browser, tmp_path):
+    import pandas as pd
+
+    from zoning.maps import join_status
+
+    result = classify_layers(frames_to_layers(**tiny_layers()))
+    data = {"parcels": result.parcels.copy()}
+    status = pd.DataFrame({"kind": "parcel", "item_id": ["P001", "P003"],
+                           "status": ["absorbed", "in_progress"],
+                           "last_event": ["2026-05-10", "2026-05-12"], "final": [True, False]})
+    join_status(data, status)
+    path = tmp_path / "status.html"
+    write_map(build_map(data), path)
+    page = Page(browser, path)
+    fill = """(pid) => window.zoningPlots.find(p => p.props.parcel_id === pid)
+                  .layer.options.fillColor"""
+    assert page.page.evaluate(fill, "P001") == "#0072B2"          # consolidate blue
+    page.page.check(".zoning-colour-by input[value=status]")
+    assert page.page.evaluate(fill, "P001") == "#009E73"          # done: green
+    assert page.page.evaluate(fill, "P003") == "#E69F00"          # under way: orange
+    assert page.page.evaluate(fill, "P002") == "#999999"          # not started: grey
+    legend = page.page.inner_text(".leaflet-bottom.leaflet-left .zoning-legend")
+    assert "整治进度" in legend and "已完成 1 块" in legend and "推进中 1 块" in legend
+    text = page.click_plot("P001")
+    assert "已纳入园区" in text and "2026-05-10" in text
+    page.page.check(".zoning-colour-by input[value=class]")
+    assert page.page.evaluate(fill, "P001") == "#0072B2"
+    assert "村级工业用地分类" in page.page.inner_text(
+        ".leaflet-bottom.leaflet-left .zoning-legend")
+    assert page.errors == [] and page.requests == []
+    page.page.close()

@@ -158,3 +158,48 @@ def test_grades_beside_the_classification_reach_the_popups(tmp_path):
              for f in c["data"]["features"]}
     assert props["P001"]["grade"] == "D" and props["P002"]["grade"] == "A"
     assert props["P003"].get("grade") is None
+
+
+def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
+    """A ledger beside classified.gpkg (as the demo writes it) or a report's status.gpkg
+    gives each plot its status; the payload counts plots and mu per progress group."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from conftest import write_gpkg
+    from zoning import ledger as lg
+    from zoning.maps import read_classified
+
+    path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "zoning", "classify", path, "--out", str(out)],
+                   check=True, capture_output=True)
+    ledger = out / "ledger.gpkg"
+    lg.init(ledger, out)
+    sheet = tmp_path / "may.csv"
+    pd.DataFrame({"kind": ["parcel", "parcel"], "item_id": ["P001", "P003"],
+                  "status": ["absorbed", "in_progress"], "date": ["2026-05-10", "2026-05-12"],
+                  "note": ["done", ""]}).to_csv(sheet, index=False)
+    lg.import_sheet(ledger, sheet, "2026-06-01")
+    payload = map_payload(read_classified(out))
+    props = {f["properties"]["parcel_id"]: f["properties"] for c in payload["classes"]
+             for f in c["data"]["features"]}
+    assert props["P001"]["sg"] == "final" and props["P001"]["status_name"] == "已纳入园区"
+    assert props["P001"]["last_event"] == "2026-05-10"
+    assert props["P003"]["sg"] == "in_progress" and props["P002"]["sg"] == "pending"
+    groups = {g["key"]: g for g in payload["status"]["groups"]}
+    parcels = read_classified(out)["parcels"]
+    assert sum(g["count"] for g in groups.values()) == len(parcels)
+    assert groups["final"]["count"] == 1
+    assert groups["final"]["mu"] == pytest.approx(
+        parcels.loc[parcels["parcel_id"] == "P001", "area_mu"].sum(), rel=1e-3)
+    # the same from the report's layer, as of a date before P003 moved
+    lg.write_report(ledger, "2026-05-11", tmp_path / "r")
+    ledger.unlink()
+    again = map_payload(read_classified(out, status=tmp_path / "r" / "status.gpkg"))
+    groups = {g["key"]: g["count"] for g in again["status"]["groups"]}
+    assert groups == {"pending": len(parcels) - 1, "final": 1}
+    with pytest.raises(ZoningError, match="neither a ledger"):
+        read_classified(out, status=path)

@@ -308,12 +308,17 @@ def demo(out_dir, maps_dir, quiet):
               help="link Leaflet from its CDN instead of inlining it (smaller, needs network)")
 @click.option("--no-links", is_flag=True, help="no lines from consolidated plots to parks")
 @click.option("--title", default=None, help="page title")
+@click.option("--status", "status_path", type=click.Path(exists=True, dir_okay=False),
+              help="ledger (status as of today) or a `ledger report` status.gpkg: lets the "
+                   "page colour the plots by progress (a ledger.gpkg beside the "
+                   "classification is used by default)")
 @expected_errors
-def map_command(source, out_path, lang, basemap, by_town, online, no_links, title):
+def map_command(source, out_path, lang, basemap, by_town, online, no_links, title,
+                status_path):
     """Draw an interactive HTML map of a `zoning classify` output (offline by default)."""
     from .maps import build_map, read_classified, write_map, write_town_maps
 
-    data = read_classified(source)
+    data = read_classified(source, status=status_path)
     if Path(source).is_dir():
         for png in write_figures(data, source, title):
             click.echo(f"wrote {png}")

@@ -511,6 +511,20 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target) -> None:
             _table_sheet(xl, name, table.rename(columns=zh), f"{town} 清单", fmt)
 
 
+def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
+    """status.gpkg, layer ``status``: every item where it lies (plot centroid, workshop
+    point) with its class and status as of the report's date, for QGIS and ``zoning map``."""
+    from ._io import write_layers
+
+    where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
+    where["item_id"] = where["item_id"].astype(str)
+    cols = ["kind", "item_id", "town", "class", "status", "last_event", "note", "final"]
+    layer = where.merge(state[cols], on=["kind", "item_id"], how="left", validate="1:1")
+    layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
+                 layer["status"].map(STATUS_ZH))
+    write_layers(target, {"status": layer})
+
+
 def completion_png(history: pd.DataFrame, target) -> None:
     """A line per town: its score over time."""
     from .figures import _save, _setup
@@ -533,8 +547,8 @@ def completion_png(history: pd.DataFrame, target) -> None:
 
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None) -> pd.DataFrame:
-    """progress.csv, towns.csv, assessment.xlsx and completion.png as of a date into
-    ``out_dir``; returns the town scores."""
+    """progress.csv, towns.csv, assessment.xlsx, status.gpkg and completion.png as of a
+    date into ``out_dir``; returns the town scores."""
     from .report import write_csv
 
     out_dir = Path(out_dir)
@@ -543,5 +557,6 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None) -> pd
     scores = town_scores(state, weights)
     write_csv(scores, out_dir / "towns.csv")
     write_assessment(state, scores, out_dir / "assessment.xlsx")
+    write_status_layer(ledger, state, out_dir / "status.gpkg")
     completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
     return scores

@@ -33,6 +33,7 @@ from jinja2 import Template
 from . import crs as zcrs
 from ._io import write_text
 from .errors import ZoningError
+from .ledger import STATUS_ZH
 from .measures import to_mu
 from .rules import CLASS_ZH, CLASSES, RULE_TEXT, RULE_ZH
 
@@ -47,7 +48,9 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
             "unclassified": "unclassified"}
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
-               "enterprise", "grade", "industry", "area_mu"]
+               "enterprise", "grade", "industry", "area_mu", "status_name", "last_event"]
+#: Ledger progress (SPEC §8) drawn as three groups: not started, under way, done.
+STATUS_GROUPS = {"pending": "#999999", "in_progress": "#E69F00", "final": "#009E73"}
 TEXT = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
@@ -59,7 +62,8 @@ TEXT = {
                    "workshop_id": "作坊编号", "fixes": "待整改", "target_micro_park_id": "安置小微园",
                    "distance_m": "距离（米）", "micro_park_id": "小微园编号",
                    "capacity_m2": "可用空间（㎡）", "used_m2": "本次安置（㎡）",
-                   "remaining_m2": "剩余（㎡）"},
+                   "remaining_m2": "剩余（㎡）", "status_name": "进度",
+                   "last_event": "最近更新"},
         "layers": {"towns": "镇街", "workshops": "家庭作坊", "micro_parks": "小微企业园",
                    "workshop_links": "作坊安置连线", "protected": "生态保护红线/永久基本农田",
                    "dev_boundary": "城镇开发边界", "township_parks": "镇级工业园区",
@@ -70,6 +74,10 @@ TEXT = {
         "workshopClasses": {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
                             "upgrade": "改造提升", "unclassified": "未分类"},
         "title": "村级工业用地分类",
+        "colourBy": {"class": "按分类着色", "status": "按整治进度着色"},
+        "statusTitle": "整治进度", "statusGroups": {"pending": "待处置", "in_progress": "推进中",
+                                                  "final": "已完成"},
+        "statuses": STATUS_ZH,
     },
     "en": {
         "fields": {"parcel_id": "Plot", "class_name": "Class", "rule_text": "Rule",
@@ -81,7 +89,8 @@ TEXT = {
                    "workshop_id": "Workshop", "fixes": "Fixes owed",
                    "target_micro_park_id": "Micro park", "distance_m": "Distance (m)",
                    "micro_park_id": "Micro park", "capacity_m2": "Free space (m²)",
-                   "used_m2": "Placed (m²)", "remaining_m2": "Remaining (m²)"},
+                   "used_m2": "Placed (m²)", "remaining_m2": "Remaining (m²)",
+                   "status_name": "Progress", "last_event": "Last update"},
         "layers": {"towns": "Towns", "workshops": "Household workshops",
                    "micro_parks": "Micro-enterprise parks",
                    "workshop_links": "Workshop placements", "protected": "Protected land",
@@ -96,6 +105,10 @@ TEXT = {
         "workshopClasses": {"eliminate": "eliminate", "demolish": "demolish",
                             "to_park": "to park", "upgrade": "upgrade",
                             "unclassified": "unclassified"},
+        "colourBy": {"class": "Colour by class", "status": "Colour by progress"},
+        "statusTitle": "Progress", "statusGroups": {"pending": "not started",
+                                                    "in_progress": "under way", "final": "done"},
+        "statuses": {k: k.replace("_", " ") for k in STATUS_ZH},
     },
 }
 #: layer -> (popup fields, Leaflet path style, shown at start); drawn in this order.
@@ -136,8 +149,51 @@ def script_json(data) -> str:
 
 # --- data --------------------------------------------------------------------------
 
-def read_classified(path: str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
-    """The layers of a ``zoning classify`` output (folder or its classified.gpkg)."""
+def read_status(path: str | os.PathLike) -> pd.DataFrame:
+    """Progress per item: a ``ledger report`` status.gpkg, or a ledger (as of today)."""
+    from .ledger import status_as_of
+
+    path = Path(path)
+    try:
+        names = [n for n, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error here
+        raise ZoningError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
+    if "status" in names:
+        table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
+                                       columns=["kind", "item_id", "status", "last_event",
+                                                "final"])
+    elif "items" in names:
+        import datetime as dt
+
+        table = status_as_of(path, dt.date.today().isoformat())
+    else:
+        raise ZoningError(f"{path}: neither a ledger nor a ledger report's status.gpkg "
+                          f"(layers {names})")
+    table["item_id"] = table["item_id"].astype(str)
+    return table[["kind", "item_id", "status", "last_event", "final"]]
+
+
+def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None:
+    """Give the plots (and workshops) their ledger status and last update, by id."""
+    for layer, kind, key in (("parcels", "parcel", "parcel_id"),
+                             ("workshops", "workshop", "workshop_id")):
+        gdf = data.get(layer)
+        if gdf is None or key not in gdf:
+            continue
+        part = status[status["kind"] == kind].drop_duplicates("item_id").set_index("item_id")
+        ids = gdf[key].astype(str)
+        gdf["status"] = ids.map(part["status"])
+        gdf["last_event"] = ids.map(part["last_event"]).fillna("")
+        gdf["status_final"] = ids.map(part["final"].astype(bool))
+
+
+def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None
+                    ) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
+
+    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
+    and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
+    """
     path = Path(path)
     gpkg = path / "classified.gpkg" if path.is_dir() else path
     if not gpkg.exists():
@@ -160,6 +216,11 @@ def read_classified(path: str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
         for n, _ in pyogrio.list_layers(workshops):
             if n in ("workshops", "micro_parks"):
                 data[n] = pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+    ledger = gpkg.parent / "ledger.gpkg"
+    if status is None and ledger.exists():
+        status = ledger
+    if status is not None:
+        join_status(data, read_status(status))
     return data
 
 
@@ -233,6 +294,9 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
+    status = status_groups(parcels, web, exact_mu, text)
+    if status:
+        web["status_name"] = parcels["status"].map(text["statuses"]).fillna("")
     classes = []
     for c in CLASSES:
         part = web[web["class"] == c]
@@ -242,7 +306,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         classes.append({"key": c, "name": text["classes"][c], "color": PALETTE[c],
                         "count": int(is_c.sum()), "mu": float(exact_mu[is_c].sum()),
                         "label": f"{text['classes'][c]} ({int(is_c.sum())})",
-                        "data": _collection(part, ["parcel_id", "class", "rule",
+                        "data": _collection(part, ["parcel_id", "class", "rule", "sg",
                                                    *PLOT_FIELDS[3:]])})
     context = {}
     for name, (fields, style, show) in CONTEXT.items():
@@ -254,7 +318,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         context[name] = {"label": text["layers"][name], "style": style, "show": show,
                          "popupFields": fields,
                          "data": _collection(_web(gdf, gcj, decimals), fields or [])}
-    payload = {"text": text,
+    payload = {"text": text, "status": status,
                "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
                "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
     if links:
@@ -269,6 +333,25 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         b = web.total_bounds
         payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
     return payload
+
+
+def status_groups(parcels: pd.DataFrame, web: gpd.GeoDataFrame, exact_mu: pd.Series,
+                  text: dict) -> dict | None:
+    """Ledger progress per plot as three groups (not started / under way / done): each
+    plot feature gets its group key ``sg``; the page can colour the plots by it."""
+    if "status" not in parcels or parcels["status"].isna().all():
+        return None
+    group = pd.Series(np.where(parcels["status_final"].fillna(False).astype(bool), "final",
+                               parcels["status"].fillna("pending").astype(str)),
+                      index=parcels.index)
+    web["sg"] = group
+    groups = []
+    for key, color in STATUS_GROUPS.items():
+        is_g = (group == key).to_numpy()
+        if is_g.any():
+            groups.append({"key": key, "name": text["statusGroups"][key], "color": color,
+                           "count": int(is_g.sum()), "mu": float(exact_mu[is_g].sum())})
+    return {"title": text["statusTitle"], "groups": groups}
 
 
 def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame | None,

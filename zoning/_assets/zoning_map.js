@@ -119,10 +119,10 @@ function zoningMap(map, payload) {
     addGeoJson(spec.label, spec.data, spec.style,
                {popupFields: spec.popupFields, show: spec.show});
   });
-  payload.classes.forEach(function (c) {
-    addGeoJson(c.label, c.data, {color: c.color, weight: 1, fillColor: c.color,
-                                 fillOpacity: 0.65},
-               {popupFields: payload.plotFields, index: true});
+  var classLayers = payload.classes.map(function (c) {
+    return addGeoJson(c.label, c.data, {color: c.color, weight: 1, fillColor: c.color,
+                                        fillOpacity: 0.65},
+                      {popupFields: payload.plotFields, index: true});
   });
   if (payload.links) {
     addGeoJson(payload.links.label, payload.links.data,
@@ -131,10 +131,54 @@ function zoningMap(map, payload) {
   }
 
   // Legend: count and mu per class.
-  zoningLegend(map, "bottomleft", T.legendTitle, payload.classes.map(function (c) {
-    return {color: c.color, text: c.name + " " + c.count + " " + T.plots + " / " +
-                                  fmtMu(c.mu) + " " + T.mu};
-  }));
+  function legendRows(groups) {
+    return groups.map(function (c) {
+      return {color: c.color, text: c.name + " " + c.count + " " + T.plots + " / " +
+                                    fmtMu(c.mu) + " " + T.mu};
+    });
+  }
+  var legend = zoningLegend(map, "bottomleft", T.legendTitle, legendRows(payload.classes));
+
+  // Ledger progress: colour the same plots by status group instead of class.
+  if (payload.status) {
+    var byKey = {};
+    payload.status.groups.forEach(function (g) { byKey[g.key] = g.color; });
+    var colourBy = function (what) {
+      classLayers.forEach(function (lyr, i) {
+        if (!lyr) { return; }
+        var c = payload.classes[i].color;
+        lyr.setStyle(function (f) {
+          var col = what === "status" ? (byKey[f.properties.sg] || "#999999") : c;
+          return {color: col, fillColor: col, weight: 1,
+                  fillOpacity: what === "status" ? 0.8 : 0.65};
+        });
+      });
+      map.removeControl(legend);
+      legend = what === "status"
+        ? zoningLegend(map, "bottomleft", payload.status.title,
+                       legendRows(payload.status.groups))
+        : zoningLegend(map, "bottomleft", T.legendTitle, legendRows(payload.classes));
+    };
+    var switcher = L.control({position: "topright"});
+    switcher.onAdd = function () {
+      var box = el("div", "zoning-colour-by leaflet-bar");
+      ["class", "status"].forEach(function (what) {
+        var label = el("label");
+        var input = el("input");
+        input.type = "radio";
+        input.name = "zoning-colour-by";
+        input.value = what;
+        input.checked = what === "class";
+        input.addEventListener("change", function () { if (input.checked) { colourBy(what); } });
+        label.appendChild(input);
+        label.appendChild(el("span", null, " " + T.colourBy[what]));
+        box.appendChild(label);
+      });
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    switcher.addTo(map);
+  }
 
   var control = L.control.layers(null, overlays, {collapsed: false, position: "topright"});
   control.addTo(map);
