@@ -343,3 +343,18 @@ def test_lagrangian_bound_is_below_the_optimum_for_any_prices():
             bound, reduced = _lagrangian(cols, rng.uniform(0, 500, n_p), free)
             assert bound <= best + 1e-6
             assert reduced.min() >= -1e-9
+
+
+def test_fill_places_into_room_left_until_nothing_fits():
+    from zoning.placement import _Columns, _fill
+
+    cost, area, free = scarce_instance(4, n_w=80, n_p=5)
+    cols = _Columns(cost, area, 100_000.0)
+    park = _fill(cols, np.full(80, -1), free)
+    used = np.bincount(park[park >= 0], weights=area[park >= 0], minlength=5)
+    assert (used <= free).all() and (park >= 0).sum() > 0
+    table = cost.toarray()
+    assert (table[np.flatnonzero(park >= 0), park[park >= 0]] > 0).all()  # allowed pairs only
+    left = free - used
+    unplaced = np.flatnonzero(park < 0)
+    assert not (area[unplaced, None] <= left[None, :]).any()

@@ -12,9 +12,10 @@ Solved with HiGHS (``highspy``) in three steps, each with a reason:
    added until none is left). Its capacity prices λ give the Lagrangian bound
    ``L(λ) = Σ_i min(unplaced, min_j cost[i, j] + λ_j·area[i]) − Σ_j λ_j·free[j]``, which is
    a valid lower bound for *any* λ ≥ 0, and a reduced cost for every column.
-2. **A good solution fast.** The movers whose two best columns are closest in reduced cost
-   (the ones the relaxation is unsure about) are solved as an integer program; every other
-   mover keeps its best column. The relaxation's optimal solution is integral for those.
+2. **A good solution fast.** Every mover starts on its best column (parks over capacity
+   drop their least sure movers, then room left is filled); the movers whose two best
+   columns are closest in reduced cost (the ones the relaxation is unsure about) are then
+   solved as an integer program, every other mover keeping its column.
 3. **Proof.** Any solution cheaper than the incumbent ``U`` uses only columns with reduced
    cost ≤ ``U − L`` (a solution's cost is at least ``L`` plus its columns' reduced costs),
    so dropping the other columns keeps every better solution: when the movers that still
@@ -36,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 #: Movers solved together in step 2 (and the most step 3 takes on).
-NEIGHBOURHOOD = 1000
+NEIGHBOURHOOD = 500
 
 
 @contextlib.contextmanager
@@ -162,6 +163,31 @@ def _fit(park: np.ndarray, priority: np.ndarray, area: np.ndarray, free: np.ndar
     return park
 
 
+def _fill(cols: _Columns, park: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Place unplaced movers into the room parks have left, while any fits.
+
+    Each round every unplaced mover asks for its nearest park with room for it, and each
+    park takes the smallest askers that fit. Every placement lowers the objective (its
+    cost is below the unplaced penalty), so this only ever improves a solution.
+    """
+    k = cols.k
+    pair_item, pair_park = cols.item[:k], cols.park[:k]
+    for _ in range(20):
+        placed = park >= 0
+        left = free - np.bincount(park[placed], weights=cols.area[placed], minlength=cols.m)
+        fits = np.flatnonzero(~placed[pair_item] &
+                              (cols.area[pair_item] <= left[pair_park] + 1e-9))
+        if fits.size == 0:
+            break
+        fits = fits[np.lexsort((cols.cost[fits], pair_item[fits]))]
+        fits = fits[np.r_[True, pair_item[fits][1:] != pair_item[fits][:-1]]]
+        asks = np.full(cols.n, -1)
+        asks[pair_item[fits]] = pair_park[fits]
+        taken = _fit(asks, cols.area, cols.area, left)
+        park = np.where(taken >= 0, taken, park)
+    return park
+
+
 def _objective(cols: _Columns, chosen: np.ndarray) -> float:
     return float(cols.cost[chosen].sum())
 
@@ -258,7 +284,7 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     second = np.full(n, np.inf)
     second[cols.item[rest]] = reduced[rest]
     # start: every mover on its best column; a park over capacity drops its least sure
-    park = _fit(cols.park[best], -second, cols.area, free)
+    park = _fill(cols, _fit(cols.park[best], -second, cols.area, free), free)
     chosen = _chosen_columns(cols, park, lookup)
     upper = _objective(cols, chosen)
     proved_whole = False
@@ -284,7 +310,7 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
         size *= 4                         # solved it: widen and go again
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
     # HiGHS works to a feasibility tolerance; capacity is never exceeded, by any amount
-    park = _fit(park, reduced[chosen], cols.area, free)
+    park = _fill(cols, _fit(park, reduced[chosen], cols.area, free), free)
     chosen = _chosen_columns(cols, park, lookup)
     upper = _objective(cols, chosen)
     reached = max((upper - bound) / upper, 0.0) if upper > 0 else 0.0
