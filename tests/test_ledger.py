@@ -8,6 +8,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
@@ -237,12 +238,20 @@ def test_sync_keeps_progress_and_lists_changes(ledger, tmp_path):
 def test_report_files(ledger, tmp_path):
     lg.import_sheet(ledger, sheet(tmp_path, [("parcel", "P001", "absorbed", "2026-04-10",
                                               "done")]), "2026-06-01")
+    pd.DataFrame({"enterprise_id": ["E1", "E2"], "enterprise": ["甲厂", "乙厂"],
+                  "grade": ["D", "A"]}).to_csv(ledger.with_name("grades.csv"), index=False)
     res = zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--out", tmp_path / "r")
     assert res.returncode == 0, res.stderr
     sheets = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx").sheet_names
     assert sheets == ["排名", "宗汉街道", "浒山街道"]
-    listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道", header=1)
+    listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道", header=1,
+                            dtype={"编号": str}).set_index("编号")
     assert "已纳入园区" in set(listing["状态"]) and len(listing) == 3
+    assert listing.loc["P001", "企业"] == "甲厂" and listing.loc["P001", "亩均等级"] == "D"
+    assert listing.loc["P002", "亩均等级"] == "A"
+    status = gpd.read_file(tmp_path / "r" / "status.gpkg", layer="status").set_index("item_id")
+    assert len(status) == 7 and status.loc["P001", "status_zh"] == "已纳入园区"
+    assert status.loc["P003", "status"] == "pending" and bool(status.loc["P001", "final"])
     assert (tmp_path / "r" / "completion.png").stat().st_size > 10_000
     history = lg.completion_over_time(ledger, "2026-05-31")
     assert history["date"].unique().tolist() == ["2026-04-30", "2026-05-31"]

@@ -142,13 +142,13 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
                   totals[2] + len(report.rejected)]
     progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
              f"(see {inbox}/*.rejected.csv)")
-    scores = write_report(ledger, last_day, out_dir / "assessment")
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
         grades = grade_table(pd.read_csv(enterprises, dtype={"enterprise_id": str},
                                          encoding="utf-8-sig"))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
+    scores = write_report(ledger, last_day, out_dir / "assessment")
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -456,9 +456,13 @@ def ledger_verify(ledger_path):
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="TOML with [assessment] weights")
+@click.option("--grades", type=click.Path(exists=True, dir_okay=False),
+              help="grades.csv of `zoning grade` for the 清单 (default: one beside the "
+                   "ledger, if any)")
 @expected_errors
-def ledger_report(ledger_path, as_of, out_dir, config_files):
-    """progress.csv and towns.csv as of a date (events dated on or before it only)."""
+def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
+    """The assessment as of a date (events dated on or before it only): progress.csv,
+    towns.csv, assessment.xlsx, status.gpkg and completion.png."""
     from .config import load_config
     from .ledger import parse_date, write_report
 
@@ -467,7 +471,8 @@ def ledger_report(ledger_path, as_of, out_dir, config_files):
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
     assessment = load_config(*config_files).assessment
     scores = write_report(ledger_path, day, out_dir, {
-        "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]})
+        "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
+        grades)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 

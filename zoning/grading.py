@@ -84,3 +84,19 @@ def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFram
     first = ["enterprise_id", "score", "grade", "rank",
              *[f"score_{k}" for k in INDICATORS], "flags"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def grades_by_enterprise(path) -> pd.Series | None:
+    """Grade per enterprise name from a ``zoning grade`` grades.csv (None if there is none):
+    how the grades join the plot list, the maps and the 清单."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype={"enterprise_id": str, "enterprise": str},
+                        encoding="utf-8-sig")
+    if "enterprise" not in table or "grade" not in table:
+        return None
+    return table.dropna(subset=["enterprise"]).drop_duplicates("enterprise").set_index(
+        "enterprise")["grade"]

@@ -117,6 +117,7 @@ def items_from(classified_dir: str | os.PathLike,
     parts = [gpd.GeoDataFrame({
         "kind": "parcel", "item_id": p["parcel_id"].astype(str),
         "town": p["town"].fillna("").astype(str) if "town" in p else "",
+        "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
         "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
         "reason": p["reason"].fillna("").astype(str),
         "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
@@ -128,7 +129,8 @@ def items_from(classified_dir: str | os.PathLike,
         w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True).to_crs(p.crs)
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
-            "town": w["town"].fillna("").astype(str), "computed_class": w["class"].astype(str),
+            "town": w["town"].fillna("").astype(str), "enterprise": "",
+            "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
             "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
             geometry=w.geometry, crs=p.crs))
@@ -171,8 +173,10 @@ def now() -> str:
 def load_state(con: sqlite3.Connection, as_of: str = "9999-12-31") -> pd.DataFrame:
     """Items (indexed by kind, item_id) with their class — adjusted where an adjustment was
     made by ``as_of`` — and the date of their latest event dated on or before it."""
-    items = pd.read_sql("SELECT kind, item_id, town, computed_class, mu, floor_m2 FROM items",
-                        con, dtype={"item_id": str})
+    have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
+    extra = ", enterprise" if "enterprise" in have else ""   # ledgers made before it lack it
+    items = pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
+                        "FROM items", con, dtype={"item_id": str})
     adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
                       "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
                       params=(as_of,), dtype={"item_id": str})
@@ -487,14 +491,21 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
     return pd.concat(rows, ignore_index=True)
 
 
-def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target) -> None:
-    """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers)."""
+def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
+                     grades: pd.Series | None = None) -> None:
+    """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
+    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too."""
     from ._io import atomic_path
     from .report import _formats, _table_sheet, excel_writer
 
     zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
           "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
           "floor_m2": "面积（平方米）"}
+    if "enterprise" in state:
+        zh["enterprise"] = "企业"
+        if grades is not None:
+            state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
+            zh["grade"] = "亩均等级"
     kinds = {"parcel": "地块", "workshop": "家庭作坊"}
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
@@ -546,9 +557,11 @@ def completion_png(history: pd.DataFrame, target) -> None:
     plt.close(fig)
 
 
-def write_report(ledger, as_of: str, out_dir, weights: dict | None = None) -> pd.DataFrame:
+def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
+                 grades=None) -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, status.gpkg and completion.png as of a
-    date into ``out_dir``; returns the town scores."""
+    date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
+    ``grades`` (a grades.csv; by default the one beside the ledger, if any)."""
     from .report import write_csv
 
     out_dir = Path(out_dir)
@@ -556,7 +569,10 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None) -> pd
     write_csv(progress_table(state), out_dir / "progress.csv")
     scores = town_scores(state, weights)
     write_csv(scores, out_dir / "towns.csv")
-    write_assessment(state, scores, out_dir / "assessment.xlsx")
+    from .grading import grades_by_enterprise
+
+    by_name = grades_by_enterprise(grades or Path(ledger).with_name("grades.csv"))
+    write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
     write_status_layer(ledger, state, out_dir / "status.gpkg")
     completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
     return scores

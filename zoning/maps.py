@@ -33,6 +33,7 @@ from jinja2 import Template
 from . import crs as zcrs
 from ._io import write_text
 from .errors import ZoningError
+from .grading import grades_by_enterprise
 from .ledger import STATUS_ZH
 from .measures import to_mu
 from .rules import CLASS_ZH, CLASSES, RULE_TEXT, RULE_ZH
@@ -204,13 +205,9 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
         raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
     data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
             for n in ["parcels", "village_parks", *CONTEXT] if n in names}
-    grades = gpkg.parent / "grades.csv"
-    if grades.exists() and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise name
-        table = pd.read_csv(grades, dtype={"enterprise_id": str, "enterprise": str},
-                            encoding="utf-8-sig")
-        if "enterprise" in table:
-            grade = table.drop_duplicates("enterprise").set_index("enterprise")["grade"]
-            data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
+    grade = grades_by_enterprise(gpkg.parent / "grades.csv")
+    if grade is not None and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise
+        data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
     workshops = gpkg.parent / "workshops.gpkg"
     if workshops.exists():  # a zoning workshops output beside it
         for n, _ in pyogrio.list_layers(workshops):
