@@ -4,7 +4,8 @@
 
 Classifies a synthetic county of N plots (bench/synth.py), builds a ledger of its items,
 then times importing a sheet of R rows (in_progress then final statuses, seeded) and a
-report as of a date (progress table, town scores, assessment workbook).
+report as of a date: everything `zoning ledger report` writes (progress.csv, towns.csv,
+assessment.xlsx, status.gpkg, completion.png).
 """
 
 from __future__ import annotations
@@ -27,15 +28,7 @@ def main() -> None:
 
     from zoning import classify_files, load_config, write_classification
     from zoning.layers import file_sources
-    from zoning.ledger import (
-        FINAL_STATUS,
-        import_sheet,
-        init,
-        progress_table,
-        status_as_of,
-        town_scores,
-        write_assessment,
-    )
+    from zoning.ledger import FINAL_STATUS, import_sheet, init, write_report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plots", type=int, default=100_000)
@@ -63,10 +56,7 @@ def main() -> None:
         report = import_sheet(tmp / "ledger.gpkg", tmp / "sheet.csv", "2026-06-01")
         t_import = time.perf_counter() - t0
         t0 = time.perf_counter()
-        state = status_as_of(tmp / "ledger.gpkg", "2026-05-15")
-        progress_table(state).to_csv(tmp / "progress.csv")
-        scores = town_scores(state)
-        write_assessment(state, scores, tmp / "assessment.xlsx")
+        write_report(tmp / "ledger.gpkg", "2026-05-15", tmp / "report")
         t_report = time.perf_counter() - t0
     print("| items | sheet rows | accepted | init s | import s | report s |")
     print("|---:|---:|---:|---:|---:|---:|")

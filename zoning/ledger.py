@@ -30,6 +30,7 @@ FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "abs
                 ("parcel", "retain"): "upgraded", ("workshop", "eliminate"): "closed",
                 ("workshop", "demolish"): "demolished", ("workshop", "to_park"): "moved",
                 ("workshop", "upgrade"): "rectified"}
+FINAL_BY_CLASS = pd.Series(FINAL_STATUS)
 OPEN_STATUSES = ("pending", "in_progress")
 STATUS_ZH = {"pending": "待处置", "in_progress": "推进中", "cleared": "已腾退",
              "absorbed": "已纳入园区", "upgraded": "已提升", "closed": "已关停",
@@ -170,13 +171,17 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
+    have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
+    extra = ", enterprise" if "enterprise" in have else ""   # ledgers made before it lack it
+    return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
+                       "FROM items", con, dtype={"item_id": str})
+
+
 def load_state(con: sqlite3.Connection, as_of: str = "9999-12-31") -> pd.DataFrame:
     """Items (indexed by kind, item_id) with their class — adjusted where an adjustment was
     made by ``as_of`` — and the date of their latest event dated on or before it."""
-    have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = ", enterprise" if "enterprise" in have else ""   # ledgers made before it lack it
-    items = pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
-                        "FROM items", con, dtype={"item_id": str})
+    items = _read_items(con)
     adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
                       "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
                       params=(as_of,), dtype={"item_id": str})
@@ -368,23 +373,44 @@ def verify(ledger) -> list[str]:
 
 
 
-def status_as_of(ledger, as_of: str) -> pd.DataFrame:
+def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
+    """Items, adjustments (in order made) and events (by date, then as recorded)."""
+    items = _read_items(con)
+    adjustments = pd.read_sql("SELECT kind, item_id, class, adjusted_at FROM "
+                              "zoning_adjustments ORDER BY adjustment_id", con,
+                              dtype={"item_id": str})
+    events = pd.read_sql("SELECT kind, item_id, status, date, note FROM zoning_events "
+                         "ORDER BY date, event_id", con, dtype={"item_id": str})
+    return items, adjustments, events
+
+
+def state_on(items: pd.DataFrame, adjustments: pd.DataFrame, events: pd.DataFrame,
+             as_of: str) -> pd.DataFrame:
     """Every item with its class (adjusted where adjusted by then) and its status as of a
     date: that of its latest event dated on or before it, else pending."""
-    with connect(ledger) as con:
-        state = load_state(con, as_of).drop(columns=["last_date"])
-        events = pd.read_sql("SELECT kind, item_id, status, date, note FROM zoning_events "
-                             "WHERE date <= ? ORDER BY date, event_id", con, params=(as_of,),
-                             dtype={"item_id": str})
-    last = events.drop_duplicates(["kind", "item_id"], keep="last").set_index(
-        ["kind", "item_id"])
+    state = items.set_index(["kind", "item_id"])
+    state["class"] = state["computed_class"]
+    adj = adjustments[adjustments["adjusted_at"].str[:10] <= as_of]
+    if len(adj):
+        latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
+            ["kind", "item_id"])["class"]
+        state.loc[latest.index.intersection(state.index), "class"] = latest
+    last = events[events["date"] <= as_of].drop_duplicates(
+        ["kind", "item_id"], keep="last").set_index(["kind", "item_id"])
     state["status"] = last["status"].reindex(state.index).fillna("pending")
     state["last_event"] = last["date"].reindex(state.index).fillna("")
     state["note"] = last["note"].reindex(state.index).fillna("")
-    final = [FINAL_STATUS.get((k, c)) for (k, _), c in zip(state.index, state["class"],
-                                                           strict=True)]
-    state["final"] = state["status"].to_numpy() == np.array(final, dtype=object)
+    final = FINAL_BY_CLASS.reindex(pd.MultiIndex.from_arrays(
+        [state.index.get_level_values("kind"), state["class"]])).to_numpy()
+    state["final"] = state["status"].to_numpy() == final
     return state.reset_index()
+
+
+def status_as_of(ledger, as_of: str) -> pd.DataFrame:
+    """:func:`state_on` for a ledger file."""
+    with connect(ledger) as con:
+        history = read_history(con)
+    return state_on(*history, as_of)
 
 
 def progress_table(state: pd.DataFrame) -> pd.DataFrame:
@@ -406,20 +432,21 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
 
         a = Config().assessment
         weights = {"parcel": a["parcel_weight"], "workshop": a["workshop_weight"]}
-    rows = []
-    for town, t in state.groupby("town", sort=True):
-        parts = {}
-        p = t[t["kind"] == "parcel"]
-        mu = np.where(p["class"] == "unclassified", 0.0, p["mu"].fillna(0.0))
-        if mu.sum() > 0:
-            parts["parcel"] = mu[p["final"].to_numpy()].sum() / mu.sum()
-        w = t[t["kind"] == "workshop"]
-        if len(w):
-            parts["workshop"] = w["final"].mean()
-        total = sum(weights[k] for k in parts)
-        score = 100 * sum(weights[k] * v for k, v in parts.items()) / total if total else 0.0
-        rows.append({"town": town, "score": score})
-    out = pd.DataFrame(rows, columns=["town", "score"])
+    parcel = (state["kind"] == "parcel").to_numpy()
+    workshop = (state["kind"] == "workshop").to_numpy()
+    final = state["final"].to_numpy(dtype=bool)
+    mu = np.where(parcel & (state["class"] != "unclassified").to_numpy(),
+                  state["mu"].fillna(0.0).to_numpy(dtype=float), 0.0)
+    g = pd.DataFrame({"town": state["town"].to_numpy(), "mu": mu, "mu_final": mu * final,
+                      "workshops": workshop, "workshops_final": workshop & final}
+                     ).groupby("town", sort=True).sum()
+    has_p, has_w = g["mu"] > 0, g["workshops"] > 0
+    share_p = (g["mu_final"] / g["mu"].where(has_p)).fillna(0.0)
+    share_w = (g["workshops_final"] / g["workshops"].where(has_w)).fillna(0.0)
+    total = weights["parcel"] * has_p + weights["workshop"] * has_w
+    num = weights["parcel"] * share_p * has_p + weights["workshop"] * share_w * has_w
+    score = (100 * num / total.where(total > 0)).fillna(0.0)
+    out = pd.DataFrame({"town": g.index.to_numpy(), "score": score.to_numpy(dtype=float)})
     out = out.sort_values(["score", "town"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     out["score"] = out["score"].round(4)
@@ -484,11 +511,10 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
     start = pd.Timestamp(first or as_of)
     ends = pd.date_range(start, as_of, freq="ME").strftime("%Y-%m-%d").tolist()
     days = sorted({*ends, as_of})
-    rows = []
-    for day in days:
-        scores = town_scores(status_as_of(ledger, day), weights)
-        rows.append(scores.assign(date=day))
-    return pd.concat(rows, ignore_index=True)
+    with connect(ledger) as con:
+        history = read_history(con)
+    return pd.concat([town_scores(state_on(*history, day), weights).assign(date=day)
+                      for day in days], ignore_index=True)
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
@@ -496,9 +522,12 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too."""
     from ._io import atomic_path
-    from .report import _formats, _table_sheet, excel_writer
+    from .report import Columns, _formats, _table_sheet, excel_writer
 
-    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+    # the computed class is shown only where an adjustment changed it
+    state = state.assign(computed_class=state["computed_class"].where(
+        state["computed_class"] != state["class"], ""))
+    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "调整前测算分类",
           "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
           "floor_m2": "面积（平方米）"}
     if "enterprise" in state:
@@ -511,15 +540,22 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         fmt = _formats(xl.book)
         ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt)
+        # one table sorted by town, made ready once; each town's rows become its sheet
+        state = state.sort_values("town", kind="stable")
+        table = Columns(state[list(zh)].assign(kind=state["kind"].map(kinds),
+                                               status=state["status"].map(STATUS_ZH)
+                                               ).rename(columns=zh))
+        towns = state["town"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
+            np.zeros(0, int)
         used = set()
-        for town, items in state.groupby("town", sort=True):
+        for start, stop in zip(starts, np.r_[starts[1:], len(towns)], strict=True):
+            town = towns[start]
             name = "".join(c for c in (town or "未知") if c not in "[]:*?/\\")[:28] or "未知"
             while name in used:
                 name = name[:26] + f"_{len(used)}"
             used.add(name)
-            table = items[list(zh)].assign(kind=items["kind"].map(kinds),
-                                           status=items["status"].map(STATUS_ZH))
-            _table_sheet(xl, name, table.rename(columns=zh), f"{town} 清单", fmt)
+            table.sheet(xl, name, f"{town} 清单", fmt, int(start), int(stop))
 
 
 def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
@@ -536,14 +572,27 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     write_layers(target, {"status": layer})
 
 
+#: Towns named in the completion chart; beyond this the rest are drawn as grey lines.
+CHART_TOWNS = 20
+
+
 def completion_png(history: pd.DataFrame, target) -> None:
-    """A line per town: its score over time."""
+    """A line per town: its score over time. With more than :data:`CHART_TOWNS` towns the
+    first and last ten at the latest date are named, the others drawn thin and grey."""
     from .figures import _save, _setup
 
     plt, _, zh = _setup()
     fig, ax = plt.subplots(figsize=(9, 5))
+    latest = history[history["date"] == history["date"].max()].sort_values(
+        ["score", "town"], ascending=[False, True])["town"].tolist()
+    named = set(latest) if len(latest) <= CHART_TOWNS else \
+        set(latest[:CHART_TOWNS // 2] + latest[-(CHART_TOWNS // 2):])
+    dates = pd.to_datetime(history["date"])
     for town, t in history.groupby("town", sort=True):
-        ax.plot(pd.to_datetime(t["date"]), t["score"], marker="o", label=town)
+        if town in named:
+            ax.plot(dates[t.index], t["score"], marker="o", label=town, zorder=2)
+        else:
+            ax.plot(dates[t.index], t["score"], color="#cccccc", linewidth=0.6, zorder=1)
     import matplotlib.dates as mdates
 
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=-1))
@@ -562,6 +611,7 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     """progress.csv, towns.csv, assessment.xlsx, status.gpkg and completion.png as of a
     date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any)."""
+    from .grading import grades_by_enterprise
     from .report import write_csv
 
     out_dir = Path(out_dir)
@@ -569,10 +619,30 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     write_csv(progress_table(state), out_dir / "progress.csv")
     scores = town_scores(state, weights)
     write_csv(scores, out_dir / "towns.csv")
-    from .grading import grades_by_enterprise
-
     by_name = grades_by_enterprise(grades or Path(ledger).with_name("grades.csv"))
+    # the workbook (pure Python) and the layer + chart are written side by side
+    extras = _beside(_write_extras, ledger, state, as_of, weights, out_dir)
     write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
+    extras.result()
+    return scores
+
+
+def _write_extras(ledger, state: pd.DataFrame, as_of: str, weights, out_dir: Path) -> None:
     write_status_layer(ledger, state, out_dir / "status.gpkg")
     completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
-    return scores
+
+
+def _beside(fn, *args):
+    """Run ``fn(*args)`` in a forked process next to this one, where the system can fork
+    (a Future; its result() re-raises the child's error); elsewhere run it now."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return future
