@@ -15,7 +15,9 @@ Solved with HiGHS (``highspy``) in three steps, each with a reason:
 2. **A good solution fast.** Every mover starts on its best column (parks over capacity
    drop their least sure movers, then room left is filled); the movers whose two best
    columns are closest in reduced cost (the ones the relaxation is unsure about) are then
-   solved as an integer program, every other mover keeping its column.
+   solved as an integer program, every other mover keeping its column; then each park in
+   turn is refilled as a knapsack from its own movers and the unplaced ones that could
+   use it. Both repeat while they improve and time is left.
 3. **Proof.** Any solution cheaper than the incumbent ``U`` uses only columns with reduced
    cost ≤ ``U − L`` (a solution's cost is at least ``L`` plus its columns' reduced costs),
    so dropping the other columns keeps every better solution: when the movers that still
@@ -38,6 +40,12 @@ import scipy.sparse as sp
 
 #: Movers solved together in step 2 (and the most step 3 takes on).
 NEIGHBOURHOOD = 500
+#: Share of the time left that the neighbourhood of step 2 may take before the park rounds.
+SHARE = 1 / 3
+#: Park rounds look at movers within this share of the unplaced penalty in reduced cost,
+#: and give each park at most this many seconds.
+PARK_SLACK = 0.3
+PARK_SECONDS = 1.0
 
 
 @contextlib.contextmanager
@@ -200,18 +208,19 @@ def _chosen_columns(cols: _Columns, park: np.ndarray, lookup) -> np.ndarray:
     return chosen
 
 
-def _sub_problem(cols: _Columns, free: np.ndarray, reduced: np.ndarray, chosen: np.ndarray,
-                 delta: float, gap_abs: float, seconds: float):
-    """Solve exactly the movers with two or more columns of reduced cost ≤ ``delta``.
+def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: np.ndarray,
+                 gap_abs: float, seconds: float):
+    """Solve exactly the movers with two or more columns in ``within`` (a column mask).
 
     Every other mover keeps its current column (``chosen``), which is also the start.
     Returns (chosen columns, kept movers' cost + HiGHS's bound on the rest, whether HiGHS
-    closed its gap). The bound holds for the whole problem only when ``delta`` is the
-    incumbent's distance from the lower bound (the caller knows).
+    closed its gap). The bound holds for the whole problem only when ``within`` holds
+    every column of reduced cost up to the incumbent's distance from the lower bound (the
+    caller knows).
     """
     import highspy
 
-    within = reduced <= delta
+    within = within.copy()
     within[chosen] = True
     count = np.bincount(cols.item[within], minlength=cols.n)
     free_items = np.flatnonzero(count >= 2)
@@ -248,6 +257,33 @@ def _sub_problem(cols: _Columns, free: np.ndarray, reduced: np.ndarray, chosen: 
     bound = held_cost + float(h.getInfo().mip_dual_bound)
     proved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     return out, bound, proved
+
+
+def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: np.ndarray,
+                 chosen: np.ndarray, upper: float, bound: float, target: float,
+                 deadline: float) -> tuple[np.ndarray, float]:
+    """Refill one park at a time: its movers and the unplaced movers that could use it
+    (reduced cost within :data:`PARK_SLACK` of the unplaced penalty) solved as a knapsack,
+    everyone else held. Parks that leave the most priced room go first; one pass."""
+    k = cols.k
+    placed = cols.park[chosen] >= 0
+    used = np.bincount(cols.park[chosen[placed]], weights=cols.area[placed], minlength=cols.m)
+    slack = PARK_SLACK * float(cols.cost[k:].max(initial=0.0))
+    pair_item, pair_park = cols.item[:k], cols.park[:k]
+    loose_in = reduced[k:] <= slack           # placed movers that could come out
+    for j in np.argsort(-(prices * (free - used)), kind="stable"):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0 or upper - bound <= target:
+            break
+        here = cols.park[chosen] == j
+        out = cols.park[chosen] < 0
+        within = np.zeros(cols.item.size, dtype=bool)
+        within[:k] = (pair_park == j) & (reduced[:k] <= slack) & (here | out)[pair_item]
+        within[k:] = here & loose_in
+        new, _, _ = _sub_problem(cols, free, within, chosen, 0.0, min(remaining, PARK_SECONDS))
+        if _objective(cols, new) < upper:
+            chosen, upper = new, _objective(cols, new)
+    return chosen, upper
 
 
 def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
@@ -295,19 +331,27 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
         if upper - bound <= target:
             break
         exact = upper - bound             # no better solution uses a column beyond this
-        whole = int((second <= exact).sum()) <= size
-        delta = exact if whole else margins[size - 1]
-        new, sub_bound, proved = _sub_problem(cols, free, reduced, chosen, delta, target,
-                                              deadline - time.perf_counter())
-        if _objective(cols, new) <= upper:
-            chosen, upper = new, _objective(cols, new)
-        if whole:                         # the reduced problem holds every better solution
+        if int((second <= exact).sum()) <= size:
+            # the reduced problem holds every better solution: solve it, its bound counts
+            new, sub_bound, proved = _sub_problem(cols, free, reduced <= exact, chosen,
+                                                  target, deadline - time.perf_counter())
+            if _objective(cols, new) <= upper:
+                chosen, upper = new, _objective(cols, new)
             bound = max(bound, min(sub_bound, upper))
             proved_whole = proved
             break
-        if not proved:
-            break                         # time ran out inside the neighbourhood
-        size *= 4                         # solved it: widen and go again
+        start = upper
+        # the movers the relaxation is least sure of, together (a third of the time left)
+        new, _, proved = _sub_problem(cols, free, reduced <= margins[size - 1], chosen,
+                                      target, (deadline - time.perf_counter()) * SHARE)
+        if _objective(cols, new) <= upper:
+            chosen, upper = new, _objective(cols, new)
+        chosen, upper = _park_rounds(cols, free, reduced, prices, chosen, upper, bound,
+                                     target, deadline)
+        if proved:
+            size *= 4                     # solved it: widen and go again
+        elif upper >= start:
+            break                         # nothing moved: more of the same will not help
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
     # HiGHS works to a feasibility tolerance; capacity is never exceeded, by any amount
     park = _fill(cols, _fit(park, reduced[chosen], cols.area, free), free)
