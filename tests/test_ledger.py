@@ -175,6 +175,12 @@ def test_adjustment_governs_statuses(ledger, tmp_path):
     assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
     with pytest.raises(ZoningError, match="not a parcel class"):
         lg.adjust(ledger, "parcel", "P004", "to_park", "x", "y")
+    lg.write_report(ledger, "9999-12-31", tmp_path / "r")
+    book = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx")
+    listing = pd.concat([pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
+                         for n in book.sheet_names[1:]]).set_index("编号")
+    assert listing.loc["P004", "分类"] == "保留提升" and listing.loc["P004", "状态"] == "已提升"
+    assert listing.loc["P004", "调整前测算分类"] == "腾挪清退"
 
 
 def test_report_as_of_a_past_date(ledger, tmp_path):
@@ -249,6 +255,11 @@ def test_report_files(ledger, tmp_path):
     assert "已纳入园区" in set(listing["状态"]) and len(listing) == 3
     assert listing.loc["P001", "企业"] == "甲厂" and listing.loc["P001", "亩均等级"] == "D"
     assert listing.loc["P002", "亩均等级"] == "A"
+    assert listing.loc["P001", "分类"] == "纳入镇级园区"
+    assert listing["调整前测算分类"].isna().all()          # nothing adjusted
+    book = openpyxl.load_workbook(tmp_path / "r" / "assessment.xlsx")
+    mu_col = [c.value for c in book["浒山街道"][2]].index("面积（亩）")
+    assert book["浒山街道"].cell(row=3, column=mu_col + 1).number_format == "#,##0.00"
     status = gpd.read_file(tmp_path / "r" / "status.gpkg", layer="status").set_index("item_id")
     assert len(status) == 7 and status.loc["P001", "status_zh"] == "已纳入园区"
     assert status.loc["P003", "status"] == "pending" and bool(status.loc["P001", "final"])

@@ -505,14 +505,17 @@ def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
 
 
 def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.DataFrame:
-    """Town scores at each month end from the first event to ``as_of`` (and at ``as_of``)."""
-    with connect(ledger) as con:
-        first = con.execute("SELECT MIN(date) FROM zoning_events").fetchone()[0]
-    start = pd.Timestamp(first or as_of)
-    ends = pd.date_range(start, as_of, freq="ME").strftime("%Y-%m-%d").tolist()
-    days = sorted({*ends, as_of})
+    """Town scores at each month end from the first event to ``as_of`` and at ``as_of``.
+    An ``as_of`` in the future ends the series today (or at the latest event, if later):
+    nothing changes after that."""
     with connect(ledger) as con:
         history = read_history(con)
+    dates = history[2]["date"]
+    dates = dates[dates <= as_of]
+    end = min(as_of, max(dt.date.today().isoformat(), dates.max() if len(dates) else ""))
+    start = pd.Timestamp(dates.min() if len(dates) else end)
+    ends = pd.date_range(start, end, freq="ME").strftime("%Y-%m-%d").tolist()
+    days = sorted({*ends, end})
     return pd.concat([town_scores(state_on(*history, day), weights).assign(date=day)
                       for day in days], ignore_index=True)
 
@@ -523,6 +526,8 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too."""
     from ._io import atomic_path
     from .report import Columns, _formats, _table_sheet, excel_writer
+    from .rules import CLASS_ZH
+    from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
 
     # the computed class is shown only where an adjustment changed it
     state = state.assign(computed_class=state["computed_class"].where(
@@ -542,9 +547,12 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt)
         # one table sorted by town, made ready once; each town's rows become its sheet
         state = state.sort_values("town", kind="stable")
-        table = Columns(state[list(zh)].assign(kind=state["kind"].map(kinds),
-                                               status=state["status"].map(STATUS_ZH)
-                                               ).rename(columns=zh))
+        class_zh = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        table = Columns(state[list(zh)].assign(
+            kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
+            **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
+        ).rename(columns=zh))
+        formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"]}
         towns = state["town"].to_numpy()
         starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
             np.zeros(0, int)
@@ -555,7 +563,7 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             while name in used:
                 name = name[:26] + f"_{len(used)}"
             used.add(name)
-            table.sheet(xl, name, f"{town} 清单", fmt, int(start), int(stop))
+            table.sheet(xl, name, f"{town} 清单", fmt, int(start), int(stop), formats=formats)
 
 
 def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
@@ -633,12 +641,15 @@ def _write_extras(ledger, state: pd.DataFrame, as_of: str, weights, out_dir: Pat
 
 
 def _beside(fn, *args):
-    """Run ``fn(*args)`` in a forked process next to this one, where the system can fork
-    (a Future; its result() re-raises the child's error); elsewhere run it now."""
+    """Run ``fn(*args)`` in a forked process next to this one (a Future; its result()
+    re-raises the child's error). Only where the system can fork and this process runs a
+    single thread (forking a threaded process can deadlock the child); otherwise it runs
+    now, in this process."""
     import multiprocessing
+    import threading
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         done: Future = Future()
         done.set_result(fn(*args))
         return done

@@ -68,6 +68,7 @@ def _formats(book) -> dict:
             "title": book.add_format({"bold": True, "font_size": 14}),
             "int": book.add_format({"num_format": "#,##0", "border": 1}),
             "mu": book.add_format({"num_format": "#,##0.00", "border": 1}),
+            "m2": book.add_format({"num_format": "#,##0.0", "border": 1}),
             "pct": book.add_format({"num_format": "0.0%"})}
 
 
@@ -97,10 +98,12 @@ class Columns:
             self.columns.append((rows, values.to_numpy(dtype=object)[rows].tolist(), writer))
 
     def sheet(self, xl, name: str, title: str, fmt: dict, start: int = 0,
-              stop: int | None = None, width: int = 14, freeze_cols: int = 0):
+              stop: int | None = None, width: int = 14, freeze_cols: int = 0,
+              formats: dict | None = None):
         """Rows ``start:stop`` as one sheet: a title row, a formatted header, the rows,
-        frozen panes and filters. Cells go straight to xlsxwriter, a column at a time
-        (pandas' cell-by-cell writer is several times slower on 100k-row workbooks)."""
+        frozen panes and filters; ``formats`` maps a header to its column's cell format.
+        Cells go straight to xlsxwriter, a column at a time (pandas' cell-by-cell writer
+        is several times slower on 100k-row workbooks)."""
         stop = self.n if stop is None else stop
         sheet = xl.book.add_worksheet(name)
         xl.sheets[name] = sheet
@@ -112,6 +115,10 @@ class Columns:
             for r, v in zip((rows[lo:hi] + (2 - start)).tolist(), values[lo:hi], strict=True):
                 write(r, c, v)
         sheet.set_column(0, len(self.headers) - 1, width)
+        for header, cell_format in (formats or {}).items():
+            if header in self.headers:
+                c = self.headers.index(header)
+                sheet.set_column(c, c, width, cell_format)
         sheet.freeze_panes(2, freeze_cols)
         sheet.autofilter(1, 0, 1 + stop - start, len(self.headers) - 1)
         return sheet
