@@ -353,7 +353,7 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
         elif upper >= start:
             break                         # nothing moved: more of the same will not help
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
-    # HiGHS works to a feasibility tolerance; capacity is never exceeded, by any amount
+    # HiGHS works to a feasibility tolerance: re-check every park (float rounding only)
     park = _fill(cols, _fit(park, reduced[chosen], cols.area, free), free)
     chosen = _chosen_columns(cols, park, lookup)
     upper = _objective(cols, chosen)
