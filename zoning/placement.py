@@ -348,10 +348,8 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
             chosen, upper = new, _objective(cols, new)
         chosen, upper = _park_rounds(cols, free, reduced, prices, chosen, upper, bound,
                                      target, deadline)
-        if proved:
-            size *= 4                     # solved it: widen and go again
-        elif upper >= start:
-            break                         # nothing moved: more of the same will not help
+        if proved or upper >= start:
+            size *= 4                     # solved it, or stuck: widen and go again
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
     # HiGHS works to a feasibility tolerance: re-check every park (float rounding only)
     park = _fill(cols, _fit(park, reduced[chosen], cols.area, free), free)
