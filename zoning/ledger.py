@@ -178,24 +178,11 @@ def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
                        "FROM items", con, dtype={"item_id": str})
 
 
-def load_state(con: sqlite3.Connection, as_of: str = "9999-12-31") -> pd.DataFrame:
-    """Items (indexed by kind, item_id) with their class — adjusted where an adjustment was
-    made by ``as_of`` — and the date of their latest event dated on or before it."""
-    items = _read_items(con)
-    adj = pd.read_sql("SELECT kind, item_id, class FROM zoning_adjustments "
-                      "WHERE substr(adjusted_at, 1, 10) <= ? ORDER BY adjustment_id", con,
-                      params=(as_of,), dtype={"item_id": str})
-    last = pd.read_sql("SELECT kind, item_id, MAX(date) AS last_date FROM zoning_events "
-                       "WHERE date <= ? GROUP BY kind, item_id", con, params=(as_of,),
-                       dtype={"item_id": str})
-    state = items.set_index(["kind", "item_id"])
-    state["class"] = state["computed_class"]
-    if len(adj):
-        latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
-            ["kind", "item_id"])["class"]
-        state.loc[latest.index.intersection(state.index), "class"] = latest
-    state["last_date"] = last.set_index(["kind", "item_id"])["last_date"].reindex(
-        state.index)
+def load_state(con: sqlite3.Connection) -> pd.DataFrame:
+    """Items (indexed by kind, item_id) with their class as adjusted and the date of their
+    latest event (NaN if none): what an import checks its rows against."""
+    state = state_on(*read_history(con), "9999-12-31").set_index(["kind", "item_id"])
+    state["last_date"] = state["last_event"].replace("", np.nan)
     return state
 
 
