@@ -289,3 +289,24 @@ def test_map_tianditu_without_token_is_one_line(tiny_gpkg, tmp_path):
     res = subprocess.run([PY, "-m", "zoning", "map", str(out), "--out", str(tmp_path / "m.html"),
                           "--basemap", "tianditu"], capture_output=True, text=True, env=env_free)
     assert_one_line_error(res, "TIANDITU_TOKEN")
+
+
+def test_failed_classify_leaves_previous_output_set_whole(tiny_gpkg, tmp_path, monkeypatch):
+    """A later writer failing must not leave the folder mixing two runs (issue 12)."""
+    from zoning import cli, report
+
+    out = tmp_path / "out"
+    assert zoning("classify", tiny_gpkg, "--out", out).returncode == 0
+    before = {p.name: sha(p) for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write_summary_xlsx", broken)
+    changed = tiny_layers()
+    changed["parcels"]["built_year"] = 2030  # every plot would now be V3 / V1
+    path = write_gpkg(tmp_path / "changed.gpkg", changed)
+    with pytest.raises(OSError, match="disk full"):
+        cli.run_classify(path, str(out), (), {}, lambda message: None)
+    assert {p.name: sha(p) for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["changed.gpkg", "out", "tiny.gpkg"]

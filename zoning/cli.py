@@ -90,6 +90,7 @@ def _sources(input_path: str | None, given: dict[str, str | None]):
 
 def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
     """Shared by ``classify`` and ``demo``: classify and write the outputs."""
+    from ._io import output_set
     from .classify import classify_files
     from .config import load_config
     from .report import write_classification
@@ -101,7 +102,8 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
     t0 = time.perf_counter()
     info = {"zoning": __version__, "command": " ".join(sys.argv),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {})}
-    write_classification(result, out_dir, info)
+    with output_set(out_dir) as stage:
+        write_classification(result, stage, info)
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
     progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -198,6 +200,7 @@ def compare(input_path, config_files, out_dir, quiet):
     Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
     transitions.xlsx, changed.gpkg and the change map changes.html.
     """
+    from ._io import output_set
     from .config import load_config
     from .scenario import Study
     from .scenario import compare as compare_runs
@@ -217,7 +220,8 @@ def compare(input_path, config_files, out_dir, quiet):
     b = study_b.classify(names[1], **configs[1].parameters)
     result = compare_runs(a, b)
     progress(f"writing {out_dir}")
-    result.write(out_dir)
+    with output_set(out_dir) as stage:
+        result.write(stage)
     moved = len(result.changed)
     progress(f"done: {moved} plot(s) change class "
              f"({result.changed['area_mu'].sum():.2f} mu) from {names[0]} to {names[1]}")
@@ -246,6 +250,7 @@ def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_pat
 def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
                   progress):
     """Shared by ``workshops`` and ``demo``."""
+    from ._io import output_set
     from .config import load_config
     from .report import write_workshops
     from .workshops import load_and_run
@@ -254,8 +259,9 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     result, info = load_and_run(input_path, config, workshops_path, micro_parks_path,
                                 progress)
     progress(f"writing {out_dir}")
-    write_workshops(result, out_dir, {"zoning": __version__, "command": " ".join(sys.argv),
-                                      **info})
+    with output_set(out_dir) as stage:
+        write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),
+                                        **info})
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
@@ -485,6 +491,7 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
 @expected_errors
 def grade(enterprises, out_dir, config_files):
     """亩均效益评价: grade ENTERPRISES (CSV, Excel or a layer) A/B/C/D (SPEC §8)."""
+    from ._io import output_set
     from .config import load_config
     from .grading import grade as grade_table
     from .report import write_csv, write_grades_xlsx
@@ -502,8 +509,9 @@ def grade(enterprises, out_dir, config_files):
     except Exception as exc:
         raise ZoningError(f"{path}: cannot read the enterprise table ({exc})") from None
     grades = grade_table(table, load_config(*config_files).grading)
-    write_csv(grades, Path(out_dir) / "grades.csv")
-    write_grades_xlsx(grades, Path(out_dir) / "grades.xlsx")
+    with output_set(out_dir) as stage:
+        write_csv(grades, stage / "grades.csv")
+        write_grades_xlsx(grades, stage / "grades.xlsx")
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
     click.echo(f"{len(grades)} enterprises: " + ", ".join(f"{g} {n}" for g, n in
                                                           counts.items()))
