@@ -94,8 +94,8 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
                            issues, ids)
         negative = values.lt(0).fillna(False).to_numpy()
         report(negative, "coerced",
-               lambda p, f=f, raw=raw: f"{f} 为负数 {raw.iloc[p]!r}，留空（{f} is negative; "
-                                       "left empty）")
+               lambda p, f=f, values=values: f"{f} 为负数 {values.iloc[p]}，留空（{f} is "
+                                             "negative; left empty）")
         ws[f] = values.mask(negative)
     for f in NUMBERS:
         if f not in ws:
@@ -394,7 +394,14 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
                          str(path), "workshops")
     try:
         if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            table = pd.read_excel(path, dtype=str)
+            sheets = pd.read_excel(path, dtype=str, sheet_name=None)
+            names = list(sheets)
+            table = sheets[names[0]]
+            if len(names) > 1:
+                issues.add("workshops", "note", f"只读取第一个工作表 {names[0]!r}，其余 "
+                           f"{names[1:]} 未读取（only the first sheet is read）")
+        elif path.stat().st_size == 0:
+            table = pd.DataFrame()
         else:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig")
@@ -406,19 +413,29 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
     table = table.rename(columns={k: v for k, v in fields.items() if k in table.columns})
     x_col = config.workshops.get("x", "lon")
     y_col = config.workshops.get("y", "lat")
+    if table.shape == (0, 0):  # an empty file: no workshops
+        issues.add("workshops", "note", "作坊清单为空（the list is empty: no workshops）")
+        table = pd.DataFrame({c: pd.Series([], dtype=object)
+                              for c in ("workshop_id", x_col, y_col)})
     missing = [c for c in (x_col, y_col) if c not in table.columns]
     if missing:
         raise LayerError(f"coordinate column(s) {missing} not found (columns: "
                          f"{list(table.columns)}); name them in [workshops] x / y",
                          str(path), "workshops")
-    x = pd.to_numeric(table[x_col], errors="coerce").to_numpy()
-    y = pd.to_numeric(table[y_col], errors="coerce").to_numpy()
+    x, y = to_number(table[x_col]).to_numpy(), to_number(table[y_col]).to_numpy()
     ok = np.isfinite(x) & np.isfinite(y)
     pts = np.full(len(table), None, dtype=object)
     pts[ok] = shapely.points(x[ok], y[ok])
-    bad = np.flatnonzero(~ok)
     ids = table["workshop_id"] if "workshop_id" in table else None
-    issues.add("workshops", "rejected", "missing or non-numeric coordinates", bad,
+    plain = (np.isfinite(pd.to_numeric(table[x_col], errors="coerce").to_numpy(dtype=float))
+             & np.isfinite(pd.to_numeric(table[y_col], errors="coerce").to_numpy(dtype=float)))
+    typed = np.flatnonzero(ok & ~plain)
+    issues.add("workshops", "repaired", "坐标含全角字符或空格，已按数字读取（coordinates with "
+               "full-width characters or spaces read as numbers）", typed,
+               None if ids is None else ids.iloc[typed])
+    bad = np.flatnonzero(~ok)
+    issues.add("workshops", "rejected", "坐标缺失、不是数字或不是有限数，无法定位（missing, "
+               "non-numeric, NaN or infinite coordinates）", bad,
                None if ids is None else ids.iloc[bad])
     return gpd.GeoDataFrame(table.drop(columns=[x_col, y_col]), geometry=pts)
 
@@ -525,6 +542,20 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
 
 
+def without_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Geometries with any NaN or infinite coordinate set to None (they cannot be located
+    or reprojected); returns the frame and their positions."""
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if bad.size:
+        geoms = geoms.copy()
+        geoms[bad] = None
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return gdf, bad
+
+
 def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
                  progress=None) -> tuple[WorkshopResult, dict]:
     """Read the layers of INPUT (and separate workshop / micro-park files), classify the
@@ -560,7 +591,13 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
             gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
             gdf = read_raw(src, name, config, issues)
+        gdf, unusable = without_nonfinite(gdf)
         gdf = prepare_layer(gdf, name, str(src.path), config, issues)
+        id_field = "workshop_id" if name == "workshops" else "micro_park_id"
+        issues.add(name, "unclassified" if name == "workshops" else "coerced",
+                   "坐标含 NaN 或无穷大，无法定位，按无坐标处理（NaN or infinite coordinates: "
+                   "cannot be located; kept without geometry）", unusable,
+                   gdf[id_field].iloc[unusable])
         info["inputs"][name] = str(src)
         return gdf
 
@@ -568,9 +605,15 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
     ws_raw = load("workshops", workshops_path)
     mp_raw = load("micro_parks", micro_parks_path)
     if crs is None:
+        from .errors import LayerError
         from .layers import analysis_crs
 
-        crs = analysis_crs(ws_raw, config)
+        located = [g for g in (ws_raw, mp_raw)
+                   if len(g) and np.isfinite(g.geometry.total_bounds).all()]
+        if not located and "analysis" not in config.crs:
+            raise LayerError("no plots, workshops or micro parks with coordinates to choose "
+                             "the analysis CRS from; declare [crs] analysis", str(input_path))
+        crs = analysis_crs(located[0] if located else ws_raw, config)
     ws = to_analysis(ws_raw, "workshops", "workshops", crs, issues, keep_invalid_rows=True)
     mp = to_analysis(mp_raw, "micro_parks", "micro_parks", crs, issues, keep_invalid_rows=False)
     protected = layers.protected if layers is not None else None
