@@ -265,7 +265,8 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
-    progress(f"done: {ws['class'].value_counts().to_dict()}; placed {placed} of {moving} "
+    progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
+             f"placed {placed} of {moving} "
              f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
     return result
 

@@ -39,28 +39,97 @@ PLACEMENT_DEFAULTS = {"unplaced_penalty_m": 100_000.0, "other_town_penalty_m": 0
                       "mip_rel_gap": 1e-4, "time_limit_s": 30.0}
 
 
+#: A household workshop's floor area above this is taken for a typing or unit error
+#: (the largest of the city's 19 micro parks holds about 300,000 m²; a home workshop of
+#: 100,000 m² would be a factory): treated as missing, listed.
+MAX_FLOOR_AREA_M2 = 100_000.0
+
+
+def to_number(values: pd.Series) -> pd.Series:
+    """Numbers as towns type them: full-width digits and signs (NFKC), spaces anywhere.
+
+    Text that is still not a number gives NaN; ``inf``/``1e400`` give ±inf (the caller
+    decides what a non-finite value means).
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    return pd.to_numeric(text.astype(object).where(text.notna(), None),
+                         errors="coerce").astype(float)
+
+
+def _given(values: pd.Series) -> np.ndarray:
+    """True where a cell holds something (not NA, not blank text)."""
+    return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
+
+
 def clean_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
-    """Booleans, integers, numbers and env_permit as SPEC §6 reads them; bad values reported."""
+    """Booleans, integers, numbers and env_permit as SPEC §6 reads them; bad values reported.
+
+    Repairs (each listed with the workshop id, Chinese first): numbers that are not
+    numbers or not finite are left empty; a floor area ≤ 0 or above
+    :data:`MAX_FLOOR_AREA_M2` is unusable and left empty (a moving workshop without one is
+    unplaceable); negative counts are left empty; ``hazards_open`` > ``hazards_found``
+    (or open hazards with no count found) raises ``hazards_found`` to ``hazards_open``:
+    an open hazard is a found one, and the city's rate 1 − open/found stays in [0, 1]
+    without hiding any open hazard.
+    """
     ws = ws.copy()
     ids = ws["workshop_id"]
+
+    def report(mask, action, reasons):
+        pos = np.flatnonzero(mask)
+        if pos.size:
+            issues.add("workshops", action, [reasons(p) for p in pos], pos, ids.iloc[pos])
+
     for f in BOOLEANS:
         ws[f] = parse_bool(ws[f], f, "workshops", issues, ids) if f in ws else False
     for f in INTEGERS:
-        ws[f] = parse_int(ws[f], f, "workshops", issues, ids) if f in ws else pd.array(
-            [pd.NA] * len(ws), dtype="Int64")
+        if f not in ws:
+            ws[f] = pd.array([pd.NA] * len(ws), dtype="Int64")
+            continue
+        raw = ws[f]
+        text = raw.astype("string").str.normalize("NFKC").str.strip()
+        values = parse_int(text.astype(object).where(text.notna(), None), f, "workshops",
+                           issues, ids)
+        negative = values.lt(0).fillna(False).to_numpy()
+        report(negative, "coerced",
+               lambda p, f=f, values=values: f"{f} 为负数 {values.iloc[p]}，留空（{f} is "
+                                             "negative; left empty）")
+        ws[f] = values.mask(negative)
     for f in NUMBERS:
         if f not in ws:
             ws[f] = np.nan
             continue
         raw = ws[f]
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = (raw.notna() & raw.astype(str).str.strip().ne("") & num.isna()).to_numpy()
-        if bad.any():
-            pos = np.flatnonzero(bad)
-            issues.add("workshops", "coerced",
-                       [f"{f} value {raw.iloc[p]!r} is not a number; left empty" for p in pos],
-                       pos, ids.iloc[pos])
+        num = to_number(raw)
+        given = _given(raw)
+        report(given & num.isna().to_numpy(), "coerced",
+               lambda p, f=f, raw=raw: f"{f} 值 {raw.iloc[p]!r} 不是数字，留空（{f} value "
+                                       f"{raw.iloc[p]!r} is not a number; left empty）")
+        infinite = np.isinf(num.to_numpy())
+        report(infinite, "coerced",
+               lambda p, f=f, raw=raw: f"{f} 值 {raw.iloc[p]!r} 不是有限数，留空（not a finite "
+                                       "number; left empty）")
+        num = num.mask(infinite)
         ws[f] = num.astype(float)
+    area = ws["floor_area_m2"].to_numpy(dtype=float)
+    report(area <= 0, "coerced",
+           lambda p: f"建筑面积 {area[p]:g} ≤ 0，无法使用，按缺失处理（floor_area_m2 {area[p]:g} "
+                     "is not positive; treated as missing）")
+    report(area > MAX_FLOOR_AREA_M2, "coerced",
+           lambda p: f"建筑面积 {area[p]:g} 平方米超过家庭作坊上限 {MAX_FLOOR_AREA_M2:,.0f}，"
+                     f"疑为录入错误，按缺失处理（floor_area_m2 {area[p]:g} > "
+                     f"{MAX_FLOOR_AREA_M2:,.0f}; treated as missing）")
+    ws["floor_area_m2"] = np.where((area > 0) & (area <= MAX_FLOOR_AREA_M2), area, np.nan)
+    found, still_open = ws["hazards_found"], ws["hazards_open"]
+    raise_found = still_open.gt(found.fillna(0)).fillna(False).to_numpy()
+    report(raise_found, "repaired",
+           lambda p: f"未整改隐患 {still_open.iloc[p]} 多于排查隐患 "
+                     f"{'（空）' if pd.isna(found.iloc[p]) else found.iloc[p]}，排查隐患按 "
+                     f"{still_open.iloc[p]} 计（hazards_open > hazards_found: hazards_found "
+                     f"counted as {still_open.iloc[p]}, open hazards kept as given）")
+    ws["hazards_found"] = found.mask(raise_found, still_open)
     permit = ws["env_permit"] if "env_permit" in ws else pd.Series("", index=ws.index)
     text = permit.astype(object).where(permit.notna(), "").astype(str).str.strip().str.lower()
     norm = text.map(PERMIT_WORDS)
@@ -162,11 +231,15 @@ class Placement:
     seconds: float
 
 
-def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> Placement:
-    """Place moving workshops (with ``floor_area_m2``) into micro parks (SPEC §6)."""
+def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict,
+          free: np.ndarray | None = None) -> Placement:
+    """Place moving workshops (with ``floor_area_m2``) into micro parks (SPEC §6).
+
+    ``free``: each park's free space (default: :func:`park_free_space` without a log).
+    """
     t0 = time.perf_counter()
-    free = (parks["floor_area_m2"].astype(float) - parks["occupied_m2"].astype(float)).fillna(
-        0.0).to_numpy()
+    if free is None:
+        free = park_free_space(parks, IssueLog())
     area = movers["floor_area_m2"].to_numpy(dtype=float)
     n_w, n_p = len(movers), len(parks)
     if n_w == 0 or n_p == 0:
@@ -196,36 +269,98 @@ def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict) -> P
                      time.perf_counter() - t0)
 
 
+def park_free_space(parks: gpd.GeoDataFrame, issues: IssueLog) -> np.ndarray:
+    """Each micro park's free space for placement (SPEC §6: floor area − occupied), ≥ 0.
+
+    Listed with the park id: a floor area missing, not a number or negative (no free
+    space); ``occupied_m2`` missing or negative (counted 0); occupied above the floor area
+    (free space clipped at 0); a park without usable geometry (no workshop is placed
+    there, free space 0 for placement).
+    """
+    n = len(parks)
+    ids = parks["micro_park_id"] if "micro_park_id" in parks else pd.Series([""] * n)
+
+    def report(mask, reason):
+        pos = np.flatnonzero(mask)
+        if pos.size:
+            issues.add("micro_parks", "coerced", [reason(p) for p in pos], pos, ids.iloc[pos])
+
+    def column(name):
+        raw = parks[name] if name in parks else pd.Series([None] * n, index=parks.index,
+                                                          dtype=object)
+        num = to_number(raw).to_numpy(dtype=float)
+        report(_given(raw) & ~np.isfinite(num),
+               lambda p: f"{name} 值 {raw.iloc[p]!r} 不是有限数，留空（{name} value "
+                         f"{raw.iloc[p]!r} is not a finite number; left empty）")
+        return np.where(np.isfinite(num), num, np.nan)
+
+    floor, occupied = column("floor_area_m2"), column("occupied_m2")
+    report(np.isnan(floor), lambda p: "建筑面积缺失，可用空间按 0 计（floor_area_m2 missing; "
+                                      "no free space）")
+    report(floor < 0, lambda p: f"建筑面积为负 {floor[p]:g}，可用空间按 0 计（floor_area_m2 "
+                                "negative; no free space）")
+    report(np.isnan(occupied) & ~np.isnan(floor) & (floor > 0),
+           lambda p: "已使用面积缺失，按 0 计（occupied_m2 missing; counted 0）")
+    report(occupied < 0, lambda p: f"已使用面积为负 {occupied[p]:g}，按 0 计（occupied_m2 "
+                                   "negative; counted 0）")
+    occupied = np.where(np.isnan(occupied) | (occupied < 0), 0.0, occupied)
+    floor_ok = np.where(np.isnan(floor) | (floor < 0), 0.0, floor)
+    report((occupied > floor_ok) & (floor >= 0),
+           lambda p: f"已使用面积 {occupied[p]:g} 大于建筑面积 {floor_ok[p]:g}，可用空间按 0 计"
+                     f"（occupied_m2 > floor_area_m2; free space clipped at 0）")
+    free = np.maximum(floor_ok - occupied, 0.0)
+    geoms = np.asarray(parks.geometry.array, dtype=object) if n else np.empty(0, object)
+    unusable = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ~np.isfinite(
+        shapely.bounds(geoms)).all(axis=1) if n else np.zeros(0, bool)
+    report(unusable, lambda p: "园区无几何图形，无法安置作坊（no geometry; no workshop is "
+                               "placed here）")
+    return np.where(unusable, 0.0, free)
+
+
 def town_table(ws: pd.DataFrame) -> pd.DataFrame:
-    """Per town: workshops found and classed, per class, three-in-one, hazards, shortfall."""
-    g = ws.assign(town=ws["town"].fillna("").replace("", "(未知)"))
-    out = g.groupby("town").agg(
-        found=("workshop_id", "size"),
-        classed=("class", lambda s: int((s != "unclassified").sum())),
-        three_in_one=("three_in_one", "sum"),
-        hazards_found=("hazards_found", "sum"), hazards_open=("hazards_open", "sum"),
-        no_open_hazard=("hazards_open", lambda s: int((s.fillna(0) == 0).sum())),
-        shortfall_m2=("_shortfall", "sum"))
-    for c in CLASSES:
-        out[c] = g[g["class"] == c].groupby("town").size().reindex(out.index, fill_value=0)
+    """Per town: workshops found and classed, per class, three-in-one, hazards, shortfall.
+
+    A last row 合计 sums the towns; with no workshops it is the only row (all 0, rates
+    empty). Rates with nothing to divide by are empty (NaN), never infinite.
+    """
+    town = ws["town"].fillna("").astype(str).replace("", "(未知)")
+    cls = ws["class"].astype(str)
+    found = ws["hazards_found"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    still_open = ws["hazards_open"].astype("Float64")
+    counts = pd.DataFrame({
+        "town": town.to_numpy(), "found": 1, "classed": cls.ne("unclassified").to_numpy(int),
+        **{c: cls.eq(c).to_numpy(int) for c in CLASSES},
+        "three_in_one": ws["three_in_one"].astype(bool).to_numpy(int),
+        "hazards_found": found, "hazards_open": still_open.fillna(0).to_numpy(dtype=float),
+        "no_open_hazard": still_open.fillna(0).eq(0).to_numpy(int),
+        "shortfall_m2": ws["_shortfall"].astype(float).to_numpy()})
+    out = counts.groupby("town").sum()
+    out.loc["合计"] = out.sum() if len(out) else 0
     out["hazards_rectified"] = out["hazards_found"] - out["hazards_open"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["rectification_rate"] = (1 - out["hazards_open"] / out["hazards_found"]).round(4)
-        out["share_no_open_hazard"] = (out["no_open_hazard"] / out["found"]).round(4)
-    total = out.sum(numeric_only=True)
-    total["rectification_rate"] = round(1 - total["hazards_open"] / total["hazards_found"], 4) \
-        if total["hazards_found"] else np.nan
-    total["share_no_open_hazard"] = round(total["no_open_hazard"] / total["found"], 4)
-    out.loc["合计"] = total
+        out["rectification_rate"] = (1 - out["hazards_open"] / out["hazards_found"].where(
+            out["hazards_found"] > 0)).round(4)
+        out["share_no_open_hazard"] = (out["no_open_hazard"] / out["found"].where(
+            out["found"] > 0)).round(4)
     cols = ["found", "classed", *CLASSES, "three_in_one", "hazards_found", "hazards_rectified",
             "hazards_open", "rectification_rate", "no_open_hazard", "share_no_open_hazard",
             "shortfall_m2"]
-    out = out[cols].reset_index()
+    out = out[cols].rename_axis("town").reset_index()
     ints = [c for c in cols if c not in ("rectification_rate", "share_no_open_hazard",
                                          "shortfall_m2")]
-    out[ints] = out[ints].astype(int)
+    out[ints] = out[ints].round().astype(int)
     out["shortfall_m2"] = out["shortfall_m2"].astype(float).round(1)
     return out
+
+
+def finite_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """±inf in float columns as missing (an empty cell), so no writer meets one."""
+    frame = frame.copy()
+    for c in frame.columns:
+        if c != "geometry" and frame[c].dtype.kind == "f":
+            values = frame[c].to_numpy(dtype=float, na_value=np.nan)
+            frame[c] = np.where(np.isfinite(values), values, np.nan)
+    return frame
 
 
 # --- the whole job -------------------------------------------------------------------
@@ -259,7 +394,14 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
                          str(path), "workshops")
     try:
         if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            table = pd.read_excel(path, dtype=str)
+            sheets = pd.read_excel(path, dtype=str, sheet_name=None)
+            names = list(sheets)
+            table = sheets[names[0]]
+            if len(names) > 1:
+                issues.add("workshops", "note", f"只读取第一个工作表 {names[0]!r}，其余 "
+                           f"{names[1:]} 未读取（only the first sheet is read）")
+        elif path.stat().st_size == 0:
+            table = pd.DataFrame()
         else:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig")
@@ -271,19 +413,29 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
     table = table.rename(columns={k: v for k, v in fields.items() if k in table.columns})
     x_col = config.workshops.get("x", "lon")
     y_col = config.workshops.get("y", "lat")
+    if table.shape == (0, 0):  # an empty file: no workshops
+        issues.add("workshops", "note", "作坊清单为空（the list is empty: no workshops）")
+        table = pd.DataFrame({c: pd.Series([], dtype=object)
+                              for c in ("workshop_id", x_col, y_col)})
     missing = [c for c in (x_col, y_col) if c not in table.columns]
     if missing:
         raise LayerError(f"coordinate column(s) {missing} not found (columns: "
                          f"{list(table.columns)}); name them in [workshops] x / y",
                          str(path), "workshops")
-    x = pd.to_numeric(table[x_col], errors="coerce").to_numpy()
-    y = pd.to_numeric(table[y_col], errors="coerce").to_numpy()
+    x, y = to_number(table[x_col]).to_numpy(), to_number(table[y_col]).to_numpy()
     ok = np.isfinite(x) & np.isfinite(y)
     pts = np.full(len(table), None, dtype=object)
     pts[ok] = shapely.points(x[ok], y[ok])
-    bad = np.flatnonzero(~ok)
     ids = table["workshop_id"] if "workshop_id" in table else None
-    issues.add("workshops", "rejected", "missing or non-numeric coordinates", bad,
+    plain = (np.isfinite(pd.to_numeric(table[x_col], errors="coerce").to_numpy(dtype=float))
+             & np.isfinite(pd.to_numeric(table[y_col], errors="coerce").to_numpy(dtype=float)))
+    typed = np.flatnonzero(ok & ~plain)
+    issues.add("workshops", "repaired", "坐标含全角字符或空格，已按数字读取（coordinates with "
+               "full-width characters or spaces read as numbers）", typed,
+               None if ids is None else ids.iloc[typed])
+    bad = np.flatnonzero(~ok)
+    issues.add("workshops", "rejected", "坐标缺失、不是数字或不是有限数，无法定位（missing, "
+               "non-numeric, NaN or infinite coordinates）", bad,
                None if ids is None else ids.iloc[bad])
     return gpd.GeoDataFrame(table.drop(columns=[x_col, y_col]), geometry=pts)
 
@@ -296,11 +448,12 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     pts = np.asarray(ws.geometry.array, dtype=object)
     n = len(ws)
     problem = np.full(n, "", dtype=object)
-    missing = shapely.is_missing(pts)
-    problem[missing] = "no coordinates"
+    missing = shapely.is_missing(pts) | ~np.isfinite(shapely.bounds(pts)).all(axis=1) if n \
+        else np.zeros(0, bool)
+    problem[missing] = "no coordinates (missing, empty, NaN or infinite)"
     not_point = ~missing & (shapely.get_type_id(pts) != shapely.GeometryType.POINT)
     problem[not_point] = "geometry is not a point"
-    pts = np.where(not_point, None, pts)
+    pts = np.where(not_point | missing, None, pts)
     if towns is not None and len(towns):
         out = ~missing & ~not_point & (first_under(
             pts, np.asarray(towns.geometry.array, dtype=object),
@@ -340,7 +493,8 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     has_area = np.isfinite(area) & (area > 0)
     movers = ws[moving & has_area]
     parks = micro_parks.reset_index(drop=True)
-    placement = place(movers, parks, options)
+    free = park_free_space(parks, issues)
+    placement = place(movers, parks, options, free)
     target = np.full(n, "", dtype=object)
     dist = np.full(n, np.nan)
     mover_rows = np.flatnonzero(moving & has_area)
@@ -348,11 +502,13 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     target[mover_rows[placed]] = parks["micro_park_id"].to_numpy(dtype=object)[
         placement.park[placed]]
     dist[mover_rows[placed]] = placement.distance_m[placed]
-    free = (parks["floor_area_m2"].astype(float) - parks["occupied_m2"].astype(float)).fillna(
-        0.0).to_numpy()
     reason = ws["reason"].astype(str).to_numpy(dtype=object)
     no_area = moving & ~has_area
     reason[no_area] = reason[no_area] + "; unplaceable: no floor area given"
+    lost = np.flatnonzero(no_area)
+    issues.add("workshops", "unplaceable", "需搬迁但无可用建筑面积，无法安置，不计入安置目标"
+               "（moving workshop without a usable floor_area_m2: unplaceable, not part of "
+               "the placement objective）", lost, ws["workshop_id"].iloc[lost])
     too_big = mover_rows[~placed][area[mover_rows[~placed]] > free.max(initial=0.0)]
     reason[too_big] = reason[too_big] + f"; unplaced: larger than any park's free space " \
                                         f"({free.max(initial=0.0):.0f} m²)"
@@ -377,12 +533,27 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     mp["remaining_m2"] = (free - used).round(1)
     mp["placed_workshops"] = count.astype(int)
 
-    towns_tab = town_table(ws)
+    towns_tab = finite_only(town_table(ws))
     first = ["workshop_id", "class", "class_zh", "fixes", "parcel_id",
              "target_micro_park_id", "distance_m", "reason"]
     rest = [c for c in ws.columns if c not in first and c not in ("_shortfall", "geometry")]
-    out = gpd.GeoDataFrame(ws[first + rest], geometry=pts, crs=workshops.crs)
+    out = gpd.GeoDataFrame(finite_only(ws[first + rest]), geometry=pts, crs=workshops.crs)
+    mp = gpd.GeoDataFrame(finite_only(mp), geometry=mp.geometry.name, crs=parks.crs)
     return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
+
+
+def without_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Geometries with any NaN or infinite coordinate set to None (they cannot be located
+    or reprojected); returns the frame and their positions."""
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    if bad.size:
+        geoms = geoms.copy()
+        geoms[bad] = None
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return gdf, bad
 
 
 def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
@@ -420,7 +591,13 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
             gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
             gdf = read_raw(src, name, config, issues)
+        gdf, unusable = without_nonfinite(gdf)
         gdf = prepare_layer(gdf, name, str(src.path), config, issues)
+        id_field = "workshop_id" if name == "workshops" else "micro_park_id"
+        issues.add(name, "unclassified" if name == "workshops" else "coerced",
+                   "坐标含 NaN 或无穷大，无法定位，按无坐标处理（NaN or infinite coordinates: "
+                   "cannot be located; kept without geometry）", unusable,
+                   gdf[id_field].iloc[unusable])
         info["inputs"][name] = str(src)
         return gdf
 
@@ -428,9 +605,15 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
     ws_raw = load("workshops", workshops_path)
     mp_raw = load("micro_parks", micro_parks_path)
     if crs is None:
+        from .errors import LayerError
         from .layers import analysis_crs
 
-        crs = analysis_crs(ws_raw, config)
+        located = [g for g in (ws_raw, mp_raw)
+                   if len(g) and np.isfinite(g.geometry.total_bounds).all()]
+        if not located and "analysis" not in config.crs:
+            raise LayerError("no plots, workshops or micro parks with coordinates to choose "
+                             "the analysis CRS from; declare [crs] analysis", str(input_path))
+        crs = analysis_crs(located[0] if located else ws_raw, config)
     ws = to_analysis(ws_raw, "workshops", "workshops", crs, issues, keep_invalid_rows=True)
     mp = to_analysis(mp_raw, "micro_parks", "micro_parks", crs, issues, keep_invalid_rows=False)
     protected = layers.protected if layers is not None else None
