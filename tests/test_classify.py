@@ -19,7 +19,7 @@ def test_redeciding_on_kept_measures_equals_a_full_run():
     first = classify_layers(loaded)
     measures = first.parcels  # measure columns are kept in the output
     for override in ({"scattered_max_mu": 2.0}, {"inside_share_min": 0.0},
-                     {"baseline_year": 2030}, {"protected_share_min": 1.1}):
+                     {"baseline_year": 2030}, {"protected_share_min": 1.0}):
         params = load_config(**override).parameters
         quick = decide(measures.assign(_linked_m=0.0), measures, params)
         full = classify_frames(**layers, params=override)

@@ -138,3 +138,78 @@ def test_input_columns_that_clash_with_outputs_are_kept(tmp_path):
     out = classify_frames(**layers)
     assert (out["class_input"] == "工业").all() and (out["area_m2_input"] == 1.0).all()
     assert set(out["class"]) <= {"retain", "consolidate", "vacate"}
+
+
+def test_all_empty_geometries_are_one_line():
+    from zoning.layers import frames_to_layers
+
+    layers = tiny_layers()
+    layers["parcels"]["geometry"] = shapely.Polygon()
+    with pytest.raises(LayerError, match="none of the 7 rows has a geometry"):
+        frames_to_layers(**layers)
+
+
+def test_a_nan_vertex_is_unclassified_not_half_a_plot():
+    from zoning import classify_frames
+
+    layers = tiny_layers()
+    coords = shapely.get_coordinates(layers["parcels"].geometry.iloc[1])
+    coords[2, 1] = np.nan
+    layers["parcels"].loc[1, "geometry"] = shapely.Polygon(coords)
+    out = classify_frames(**layers).set_index("parcel_id")
+    assert out.loc["P002", "class"] == "unclassified"
+    assert out.loc["P002", "geometry"] is None and np.isnan(out.loc["P002", "area_m2"])
+    assert (out.drop(index="P002")["class"] != "unclassified").all()
+
+
+def test_real_ids_render_exactly():
+    values = pd.Series([1e20, 2.0**63, 2.0**63 - 1024, -5.0, 0.1, np.nan])
+    got = ids_as_text(values).tolist()
+    assert got == ["100000000000000000000", "9223372036854775808", "9223372036854774784",
+                   "-5", "0.1", None]
+
+
+def test_keep_apart_renames_reserved_and_case_clashes():
+    from zoning.layers import keep_apart
+
+    gdf = frame([{"TOWN": "a", "town": "b", "FID": 3, "_x": 1, "town_input": "c",
+                  "geometry": rect(0, 0, 1, 1)}])
+    issues = IssueLog()
+    out = keep_apart(gdf, "parcels", issues)
+    # the file's own town_input keeps its name, so TOWN becomes TOWN_input_2
+    assert list(out.columns) == ["TOWN_input_2", "town", "FID_input", "_x_input", "town_input",
+                                 "geometry"]
+    assert len(issues.frame()) == 1
+
+
+def test_a_hand_built_config_with_a_geographic_analysis_crs_is_refused():
+    from zoning.config import Config
+    from zoning.errors import ConfigError
+    from zoning.layers import frames_to_layers
+
+    with pytest.raises(ConfigError, match="geographic"):
+        frames_to_layers(**tiny_layers(), config=Config(crs={"analysis": "EPSG:4490"}))
+
+
+def test_a_point_layer_with_nan_coordinates_is_one_line():
+    from zoning.layers import prepare_layer
+
+    ws = gpd.GeoDataFrame({"workshop_id": ["W1", "W2"]},
+                          geometry=[shapely.Point(121.2, 30.2), shapely.Point(np.nan, 30.2)],
+                          crs=4490)
+    with pytest.raises(LayerError, match=r"coordinates are not finite.*\(rows 2\)"):
+        prepare_layer(ws, "workshops", "w.csv", load_config(), IssueLog())
+
+
+def test_a_context_row_outside_china_is_rejected_and_listed():
+    from zoning.layers import frames_to_layers
+
+    layers = tiny_layers()
+    extra = frame([{"park_id": "T9", "geometry": shapely.box(0, 0, 10, 10)}])
+    layers["township_parks"] = pd.concat([layers["township_parks"], extra], ignore_index=True)
+    loaded = frames_to_layers(**layers)
+    assert loaded.township_parks["park_id"].tolist() == ["T1", "T2"]
+    issues = loaded.issues.frame()
+    row = issues[issues["layer"] == "township_parks"]
+    assert row["id"].tolist() == ["T9"] and row["action"].tolist() == ["rejected"]
+    assert "outside China" in row["reason"].iloc[0]

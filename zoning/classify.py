@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .config import Config, load_config
-from .layers import Layers, Source, frames_to_layers, load_layers
+from .layers import Layers, Source, frames_to_layers, input_name, load_layers
 from .measures import MEASURE_COLUMNS, group_union, largest_overlap, measure, to_mu
 from .rules import CLASS_ZH, CLASSES, decide
 
@@ -111,11 +111,16 @@ def plot_attributes(layers: Layers) -> gpd.GeoDataFrame:
     (reported once), ``town`` filled from the towns layer where missing."""
     parcels = layers.parcels
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
-    clash = [c for c in OUTPUT_FIRST + MEASURE_COLUMNS if c in attrs and c != "parcel_id"]
+    # Output names compared as GeoPackage does (case-insensitively); private names were
+    # kept apart at the door (zoning.layers.keep_apart).
+    output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+    clash = [c for c in attrs.columns if str(c).casefold() in output]
     if clash:  # keep the user's column under another name: nothing is lost
-        attrs = attrs.rename(columns={c: f"{c}_input" for c in clash})
+        taken = {str(c).casefold() for c in attrs.columns} | output
+        moved = {c: input_name(str(c), taken) for c in clash}
+        attrs = attrs.rename(columns=moved)
         layers.issues.add("parcels", "note", f"input field(s) {clash} clash with output "
-                          f"columns; kept as {[f'{c}_input' for c in clash]}")
+                          f"columns; kept as {list(moved.values())}")
     attrs["town"] = assign_towns(attrs, layers.towns)
     return attrs
 

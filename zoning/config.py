@@ -3,15 +3,23 @@
 The packaged ``defaults.toml`` is the single source of default parameters; a user's
 TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
 a layer (``[crs]``) or an attribute encoding (``[encoding]``).
+
+Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
+:data:`WORKSHOP_RULES`, :data:`GRADING_RULES`, :data:`ASSESSMENT_RULES`): its type, that it
+is finite, and its range. An error names the config file and the key.
 """
 
 from __future__ import annotations
 
+import codecs
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import pyproj
 
 from .errors import ConfigError
 
@@ -25,6 +33,98 @@ LAYERS = (
     "micro_parks",
     "workshops",
 )
+#: Top-level tables a config may hold; each must be a TOML table.
+TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment")
+#: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
+GCJ02_NAMES = ("GCJ-02", "GCJ02")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one config value may be: its type and its closed range [low, high]."""
+
+    kind: type  # float, int (whole numbers) or str
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
+
+    def describe(self) -> str:
+        what = {float: "a number", int: "a whole number", str: "text"}[self.kind]
+        if self.low is None:
+            return what
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{what} from {self.low:g} to {self.high:g}{unit}"
+
+
+#: [parameters] of the decision table (SPEC §5). Distances have an upper bound: a gap of
+#: kilometres links a whole county into one village park and runs for minutes.
+PARAMETER_RULES: dict[str, Rule] = {
+    "inside_share_min": Rule(float, 0.0, 1.0, "(share)"),
+    "cluster_share_min": Rule(float, 0.0, 1.0, "(share)"),
+    "protected_share_min": Rule(float, 0.0, 1.0, "(share)"),
+    "adjacency_gap_m": Rule(float, 0.0, 1000.0, "m"),
+    "park_contact_m": Rule(float, 0.0, 10000.0, "m"),
+    "scattered_max_mu": Rule(float, 0.0, 100000.0, "mu"),
+    "baseline_year": Rule(int, 1949, 2100, "(year)"),
+}
+#: [workshops] options: coordinate columns of a CSV/Excel list, placement settings (SPEC §6).
+WORKSHOP_RULES: dict[str, Rule] = {
+    "x": Rule(str),
+    "y": Rule(str),
+    "unplaced_penalty_m": Rule(float, 0.0, 1_000_000.0, "m"),
+    "other_town_penalty_m": Rule(float, 0.0, 1_000_000.0, "m"),
+    "mip_rel_gap": Rule(float, 0.0, 1.0),
+    "time_limit_s": Rule(float, 0.0, 86400.0, "s"),
+}
+#: [grading] (SPEC §8): indicator weights and grade quotas (shares of enterprises).
+GRADING_RULES: dict[str, Rule] = {
+    **{name: Rule(float, 0.0, 100.0) for name in (
+        "tax_per_mu", "value_added_per_mu", "value_added_per_tce",
+        "value_added_per_emission", "labour_productivity", "rd_share")},
+    **{name: Rule(float, 0.0, 1.0, "(share)") for name in ("quota_a", "quota_b", "quota_c")},
+}
+#: [assessment] (SPEC §8): weights of the town score's two parts.
+ASSESSMENT_RULES: dict[str, Rule] = {
+    "parcel_weight": Rule(float, 0.0, 100.0),
+    "workshop_weight": Rule(float, 0.0, 100.0),
+}
+
+
+def check_value(value: Any, rule: Rule, where: str) -> float | int | str:
+    """One value against its rule; ``where`` names the file and key for the error."""
+    if rule.kind is str:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} must be {rule.describe()} (a column name), "
+                              f"got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where} must be {rule.describe()}, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
+    if rule.kind is int and value != int(value):
+        raise ConfigError(f"{where} must be {rule.describe()}, got {value!r}")
+    if rule.low is not None and rule.high is not None and not rule.low <= value <= rule.high:
+        if value < 0 <= rule.low:
+            raise ConfigError(f"{where} must not be negative: it must be {rule.describe()}, "
+                              f"got {value!r}")
+        raise ConfigError(f"{where} is out of range: it must be {rule.describe()}, "
+                          f"got {value!r}")
+    return int(value) if rule.kind is int else float(value)
+
+
+def check_table(values: Any, rules: dict[str, Rule], table: str, source: str) -> dict:
+    """A config table: a TOML table whose keys ``rules`` knows and whose values obey them."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: [{table}] must be a table of key = value lines, "
+                          f"got {values!r}")
+    out = {}
+    for key, value in values.items():
+        rule = rules.get(key)
+        if rule is None:
+            raise ConfigError(f"{source}: unknown [{table}] key {key!r} "
+                              f"(known: {', '.join(rules)})")
+        out[key] = check_value(value, rule, f"{source}: [{table}] {key}")
+    return out
 
 
 def _defaults() -> dict[str, Any]:
@@ -32,7 +132,8 @@ def _defaults() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-DEFAULT_PARAMETERS: dict[str, float | int] = dict(_defaults()["parameters"])
+DEFAULT_PARAMETERS: dict[str, float | int] = check_table(
+    _defaults()["parameters"], PARAMETER_RULES, "parameters", "defaults.toml")
 #: Parameters whose change alters geometry work (the rest only re-decide).
 GEOMETRIC_PARAMETERS = frozenset({"adjacency_gap_m", "park_contact_m"})
 
@@ -59,54 +160,99 @@ class Config:
 
 
 def check_parameters(values: dict[str, Any], source: str) -> dict[str, float | int]:
-    """Validate parameter names and numeric values; return them with the default's type."""
-    out: dict[str, float | int] = {}
-    for name, value in values.items():
-        if name not in DEFAULT_PARAMETERS:
-            known = ", ".join(sorted(DEFAULT_PARAMETERS))
-            raise ConfigError(f"{source}: unknown parameter {name!r} (known: {known})")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{source}: parameter {name!r} must be a number, got {value!r}")
-        if value < 0:
-            raise ConfigError(f"{source}: parameter {name!r} must not be negative, got {value!r}")
-        out[name] = int(value) if isinstance(DEFAULT_PARAMETERS[name], int) else float(value)
-    return out
-
-
-#: [workshops] options: coordinate columns of a CSV/Excel list, placement settings (SPEC §6).
-WORKSHOP_OPTIONS = {"x": str, "y": str, "unplaced_penalty_m": float,
-                    "other_town_penalty_m": float, "mip_rel_gap": float, "time_limit_s": float}
+    """Validate [parameters] names and values (:data:`PARAMETER_RULES`)."""
+    try:
+        return check_table(values, PARAMETER_RULES, "parameters", source)
+    except ConfigError as exc:  # keep the wording the API has always used
+        raise ConfigError(str(exc).replace("unknown [parameters] key",
+                                           "unknown parameter")) from None
 
 
 def check_workshop_options(values: dict[str, Any], source: str) -> dict[str, Any]:
-    """Validate the [workshops] table."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        kind = WORKSHOP_OPTIONS.get(key)
-        if kind is None:
-            raise ConfigError(f"{source}: unknown [workshops] option {key!r} "
-                              f"(known: {', '.join(WORKSHOP_OPTIONS)})")
-        if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)
-                              or value < 0):
-            raise ConfigError(f"{source}: [workshops] {key} must be a number ≥ 0")
-        if kind is str and not isinstance(value, str):
-            raise ConfigError(f"{source}: [workshops] {key} must be a column name")
-        out[key] = float(value) if kind is float else value
-    return out
+    """Validate the [workshops] table (:data:`WORKSHOP_RULES`)."""
+    return check_table(values, WORKSHOP_RULES, "workshops", source)
 
 
-def check_numbers(values: dict[str, Any], known: dict, table: str, source: str
-                  ) -> dict[str, float]:
-    """A table of non-negative numbers whose names the packaged defaults define."""
+def check_crs(values: Any, source: str) -> dict[str, str]:
+    """[crs]: ``analysis`` a projected CRS in metres; a layer's declared CRS a known CRS
+    or GCJ-02."""
+    table = _string_table(values, source, "crs")
+    for key, text in table.items():
+        where = f"{source}: [crs] {key} = {text!r}"
+        if key != "analysis" and key not in LAYERS:
+            raise ConfigError(f"{source}: unknown [crs] key {key!r} "
+                              f"(known: analysis, {', '.join(LAYERS)})")
+        gcj = text.strip().upper().replace("_", "-") in GCJ02_NAMES
+        if gcj and key != "analysis":
+            continue
+        if gcj:
+            raise ConfigError(f"{where}: GCJ-02 is a display shift, not an analysis CRS; "
+                              "use a projected CRS in metres such as \"EPSG:4549\"")
+        try:
+            crs = pyproj.CRS.from_user_input(text)
+        except pyproj.exceptions.CRSError:
+            raise ConfigError(f"{where} is not a known CRS; write it as \"EPSG:4549\"") \
+                from None
+        if key == "analysis":
+            units = {axis.unit_name for axis in crs.axis_info}
+            if not crs.is_projected or units != {"metre"}:
+                found = "geographic (degrees)" if crs.is_geographic else \
+                    f"not projected in metres (axis units {sorted(units)})"
+                raise ConfigError(f"{where} is {found}; the analysis CRS must be projected "
+                                  "in metres, e.g. \"EPSG:4549\" (CGCS2000 3-degree GK "
+                                  "CM 120E)")
+    return table
+
+
+def check_encoding(values: Any, source: str) -> dict[str, str]:
+    """[encoding]: layer -> a codec Python knows (gb18030, gbk, utf-8 …)."""
+    table = _string_table(values, source, "encoding")
+    for key, text in table.items():
+        try:
+            codecs.lookup(text)
+        except LookupError:
+            raise ConfigError(f"{source}: [encoding] {key} = {text!r} is not a known "
+                              "encoding (e.g. \"gb18030\", \"utf-8\")") from None
+    return table
+
+
+def check_fields(values: Any, source: str) -> dict[str, dict[str, str]]:
+    """[fields.LAYER] tables: source field = canonical name; no name is a target twice and
+    none is the geometry."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: [fields] must hold one table per layer, "
+                          f"e.g. [fields.parcels], got {values!r}")
     out = {}
-    for key, value in values.items():
-        if key not in known:
-            raise ConfigError(f"{source}: unknown [{table}] key {key!r} "
-                              f"(known: {', '.join(known)})")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{source}: [{table}] {key} must be a number ≥ 0")
-        out[key] = float(value)
+    for layer, table in values.items():
+        if layer not in LAYERS:
+            raise ConfigError(f"{source}: [fields.{layer}] names no known layer {LAYERS}")
+        out[layer] = _string_table(table, source, f"fields.{layer}")
     return out
+
+
+def check_field_targets(fields: dict[str, dict[str, str]], source: str) -> None:
+    """Every renamed field has its own canonical name, and none is ``geometry``."""
+    for layer, mapping in fields.items():
+        seen: dict[str, str] = {}
+        for src, target in mapping.items():
+            key = target.strip().casefold()
+            if not key:
+                raise ConfigError(f"{source}: [fields.{layer}] {src} is mapped to an empty name")
+            if key == "geometry":
+                raise ConfigError(f"{source}: [fields.{layer}] {src} = {target!r}: "
+                                  "'geometry' is the geometry column, not a field name")
+            if key in seen:
+                raise ConfigError(f"{source}: [fields.{layer}] {seen[key]} and {src} are both "
+                                  f"mapped to {target!r}; map only one of them")
+            seen[key] = src
+
+
+def check_grading(values: dict[str, float], source: str) -> None:
+    """Grade quotas in order: quota_a ≤ quota_b ≤ quota_c."""
+    a, b, c = values["quota_a"], values["quota_b"], values["quota_c"]
+    if not a <= b <= c:
+        raise ConfigError(f"{source}: [grading] quotas must rise: quota_a ≤ quota_b ≤ "
+                          f"quota_c, got {a:g}, {b:g}, {c:g}")
 
 
 def _string_table(table: Any, source: str, what: str) -> dict[str, str]:
@@ -115,6 +261,21 @@ def _string_table(table: Any, source: str, what: str) -> dict[str, str]:
     ):
         raise ConfigError(f"{source}: [{what}] must map names to text values")
     return dict(table)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A user's TOML file as a dict (a UTF-8 byte-order mark is accepted)."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder, not a config file; give a .toml file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        return tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
 
 
 def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
@@ -140,27 +301,24 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         if path is None:
             continue
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        unknown = set(data) - {"parameters", "fields", "crs", "encoding", "workshops",
-                               "grading", "assessment"}
+        source = str(path)
+        data = read_toml(path)
+        unknown = set(data) - set(TABLES)
         if unknown:
-            raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)}")
-        params.update(check_parameters(data.get("parameters", {}), str(path)))
-        for layer, table in data.get("fields", {}).items():
-            if layer not in LAYERS:
-                raise ConfigError(f"{path}: [fields.{layer}] names no known layer {LAYERS}")
-            fields.setdefault(layer, {}).update(_string_table(table, str(path), f"fields.{layer}"))
-        crs.update(_string_table(data.get("crs", {}), str(path), "crs"))
-        encoding.update(_string_table(data.get("encoding", {}), str(path), "encoding"))
-        workshops.update(check_workshop_options(data.get("workshops", {}), str(path)))
-        for table, target in (("grading", grading), ("assessment", assessment)):
-            target.update(check_numbers(data.get(table, {}), target, table, str(path)))
-        sources.append(str(path))
+            raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)} "
+                              f"(known: {', '.join(TABLES)})")
+        params.update(check_parameters(data.get("parameters", {}), source))
+        for layer, table in check_fields(data.get("fields", {}), source).items():
+            fields.setdefault(layer, {}).update(table)
+        check_field_targets(fields, source)
+        crs.update(check_crs(data.get("crs", {}), source))
+        encoding.update(check_encoding(data.get("encoding", {}), source))
+        workshops.update(check_workshop_options(data.get("workshops", {}), source))
+        grading.update(check_table(data.get("grading", {}), GRADING_RULES, "grading", source))
+        check_grading(grading, source)
+        assessment.update(check_table(data.get("assessment", {}), ASSESSMENT_RULES,
+                                      "assessment", source))
+        sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
     return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
                   assessment)

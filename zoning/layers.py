@@ -23,7 +23,7 @@ import shapely
 
 from . import crs as zcrs
 from ._parallel import elementwise
-from .config import Config
+from .config import Config, check_crs
 from .errors import CRSError, LayerError
 
 log = logging.getLogger(__name__)
@@ -171,8 +171,13 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
 
 
-def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config) -> gpd.GeoDataFrame:
-    """Apply the ``[fields.LAYER]`` map (exact names first, then case-insensitive)."""
+def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config,
+                  issues: IssueLog | None = None) -> gpd.GeoDataFrame:
+    """Apply the ``[fields.LAYER]`` map (exact names first, then case-insensitive).
+
+    A field of the file that already bears a target name (and is not renamed itself) is
+    kept as ``<name>_input`` (noted in the issues): the renamed field wins, nothing is lost.
+    """
     mapping = config.fields.get(name, {})
     if not mapping:
         return gdf
@@ -183,16 +188,82 @@ def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config) -> gpd.GeoDa
             rename[source] = canonical
         elif source.lower() in lower:
             rename[lower[source.lower()]] = canonical
+    targets = {str(t).casefold() for t in rename.values()}
+    geometry = gdf.geometry.name
+    displaced = [c for c in gdf.columns if c not in rename and c != geometry
+                 and str(c).casefold() in targets]
+    if displaced:
+        taken = {str(c).casefold() for c in gdf.columns if c not in displaced} | targets
+        moved = {c: input_name(str(c), taken) for c in displaced}
+        rename.update(moved)
+        if issues is not None:
+            issues.add(name, "note", f"field(s) {displaced} of the file bear the name(s) that "
+                       "[fields] gives to other fields; kept as "
+                       f"{list(moved.values())}")
     return gdf.rename(columns=rename)
+
+
+#: Attribute names an input may not keep: ``fid`` is the GeoPackage feature id column (a
+#: text or repeated ``fid`` cannot be written), names starting with ``_`` are private to
+#: the toolkit (``_problem`` …), ``geometry`` is the geometry column.
+RESERVED_NAMES = ("fid", "geometry")
+
+
+def input_name(column: str, taken: set[str]) -> str:
+    """``<column>_input`` (``_input_2`` … if that is taken too, compared case-insensitively,
+    as GeoPackage does); the name is added to ``taken``."""
+    new, k = f"{column}_input", 2
+    while new.casefold() in taken:
+        new, k = f"{column}_input_{k}", k + 1
+    taken.add(new.casefold())
+    return new
+
+
+def keep_apart(gdf: gpd.GeoDataFrame, name: str, issues: IssueLog) -> gpd.GeoDataFrame:
+    """Give every attribute a name that survives the outputs (SPEC §7: nothing is lost).
+
+    Reserved names (:data:`RESERVED_NAMES`, a leading ``_``) and names that differ only in
+    case from another field (``town`` and ``TOWN``: GeoPackage cannot hold both) are kept
+    as ``<name>_input`` and listed in the issues; a lowercase name (the SPEC's spelling)
+    keeps its name before other spellings, else the first in the file.
+    """
+    geometry = gdf.geometry.name
+    cols = [str(c) for c in gdf.columns if c != geometry]
+    reserved = [c for c in cols if c.startswith("_") or c.casefold() in RESERVED_NAMES]
+    order = sorted((c for c in cols if c not in reserved), key=lambda c: c != c.casefold())
+    taken = {"geometry", str(geometry).casefold()}
+    clash = []
+    for c in order:
+        if c.casefold() in taken:
+            clash.append(c)
+        else:
+            taken.add(c.casefold())
+    moved = {c: input_name(c, taken) for c in reserved + clash}
+    if not moved:
+        return gdf
+    why = [f"{c!r} is reserved" if c in reserved else f"{c!r} differs only in case from "
+           f"another field" for c in moved]
+    issues.add(name, "note", "input field(s) kept under another name: "
+               + "; ".join(f"{w}, kept as {moved[c]!r}" for w, c in zip(why, moved, strict=True)))
+    return gdf.rename(columns=moved)
 
 
 def ids_as_text(values: pd.Series) -> pd.Series:
     """Ids as text: integers without '.0', text kept as is (leading zeros stay), NA kept."""
     if pd.api.types.is_float_dtype(values):
-        whole = values.notna() & (values == np.floor(values))
-        out = values.astype(object).where(values.notna(), None)
-        out[whole] = values[whole].astype("int64").astype(str)
-        out[values.notna() & ~whole] = values[values.notna() & ~whole].astype(str)
+        # A REAL id column: whole numbers as the exact integer the file stores (1e20 ->
+        # 100000000000000000000; distinct values stay distinct, also above 2**63), other
+        # values by their shortest round-trip text; NaN and inf give no id.
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(v)
+        whole = finite & (v == np.floor(v))
+        fits = whole & (np.abs(v) < 2.0**63)
+        out = np.full(len(v), None, dtype=object)
+        out[fits] = v[fits].astype(np.int64).astype(str)
+        big = whole & ~fits
+        out[big] = [str(int(x)) for x in v[big]]  # rare: Python ints are exact
+        frac = finite & ~whole
+        out[frac] = [repr(float(x)) for x in v[frac]]
         return pd.Series(out, index=values.index, dtype=object)
     if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
         return values.astype(str).where(values.notna(), None).astype(object)
@@ -209,7 +280,13 @@ def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
         have = [c for c in gdf.columns if c != gdf.geometry.name]
         raise LayerError(f"missing required field {id_field!r} (fields: {have}); "
                          f"map yours in [fields.{name}]", where, name)
-    ids = ids_as_text(gdf[id_field])
+    raw = gdf[id_field]
+    if pd.api.types.is_float_dtype(raw):
+        inf = np.flatnonzero(np.isinf(raw.to_numpy(dtype=float, na_value=np.nan)))
+        if inf.size:
+            raise LayerError(f"{id_field} is not a finite number (inf); give every row an id",
+                             where, name, rows=list(inf + 1))
+    ids = ids_as_text(raw)
     gdf[id_field] = ids
     empty = np.flatnonzero(ids.isna().to_numpy() | (ids.fillna("") == "").to_numpy())
     if empty.size:
@@ -323,17 +400,53 @@ def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
                 gdf = gdf.set_crs(fixed, allow_override=True)
                 issues.add(name, "repaired", f"eastings have no GK zone prefix but the CRS is "
                                              f"{crs.to_string()}; read as EPSG:{fixed}")
-    ll = zcrs.lonlat_bounds(tuple(_xy_bounds(np.asarray(gdf.geometry.array))), gdf.crs)
-    if not zcrs.in_china(ll):
-        raise CRSError(f"coordinates in {gdf.crs.to_string()} do not fall in China "
-                       f"(lon/lat bounds {tuple(round(v, 3) for v in ll)}); is the CRS right?",
-                       where, name)
     return gdf
+
+
+def nonfinite_rows(geoms: np.ndarray) -> np.ndarray:
+    """Mask of rows with a NaN or infinite x or y anywhere (such a shape is not repaired:
+    make_valid would keep a part of it)."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    mask = np.zeros(len(geoms), dtype=bool)
+    mask[owner[~np.isfinite(coords).all(axis=1)]] = True
+    return mask
+
+
+def rows_outside_china(geoms: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of rows whose lon/lat bounds fall outside China's rough extent (rows without a
+    geometry are not outside), and the lon/lat of each row's bounding-box centre."""
+    b = shapely.bounds(geoms)
+    present = np.isfinite(b).all(axis=1)
+    tr = pyproj.Transformer.from_crs(crs, 4490, always_xy=True)
+    lon, lat = tr.transform(b[:, [0, 2, 0, 2]].ravel(), b[:, [1, 1, 3, 3]].ravel())
+    lon, lat = np.asarray(lon).reshape(-1, 4), np.asarray(lat).reshape(-1, 4)
+    with np.errstate(invalid="ignore"):
+        inside = (np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
+                  & (lon.min(axis=1) >= zcrs.CHINA_LON[0]) & (lon.max(axis=1) <= zcrs.CHINA_LON[1])
+                  & (lat.min(axis=1) >= zcrs.CHINA_LAT[0]) & (lat.max(axis=1) <= zcrs.CHINA_LAT[1]))
+    centre = np.column_stack([lon.mean(axis=1), lat.mean(axis=1)])
+    return present & ~inside, centre
+
+
+def check_extent(gdf: gpd.GeoDataFrame, name: str, where: str) -> np.ndarray:
+    """Rows of the layer that lie outside China (mask). A layer most of whose rows are
+    outside has a wrong CRS: one line naming the rows and the fix."""
+    geoms = np.asarray(gdf.geometry.array)
+    outside, centre = rows_outside_china(geoms, gdf.crs)
+    present = np.isfinite(shapely.bounds(geoms)).all(axis=1)
+    if outside.any() and outside.sum() * 2 >= present.sum():
+        ll = zcrs.lonlat_bounds(tuple(_xy_bounds(geoms)), gdf.crs)
+        raise CRSError(f"coordinates in {gdf.crs.to_string()} do not fall in China "
+                       f"(lon/lat bounds {tuple(round(float(v), 3) for v in ll)}); is the "
+                       f"CRS right? Declare it in the config as [crs] {name} = \"EPSG:...\"",
+                       where, name, rows=list(np.flatnonzero(outside) + 1))
+    return outside
 
 
 def analysis_crs(parcels: gpd.GeoDataFrame, config: Config) -> pyproj.CRS:
     """The analysis CRS (SPEC §2): configured, else GK CM nearest the parcels' bbox centre."""
     if "analysis" in config.crs:
+        check_crs({"analysis": config.crs["analysis"]}, "config")
         return pyproj.CRS.from_user_input(config.crs["analysis"])
     ll = zcrs.lonlat_bounds(tuple(_xy_bounds(np.asarray(parcels.geometry.array))), parcels.crs)
     return pyproj.CRS.from_epsg(zcrs.gk_cm_epsg((ll[0] + ll[2]) / 2.0))
@@ -406,11 +519,21 @@ class Layers:
 
 def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
                   issues: IssueLog) -> gpd.GeoDataFrame:
-    """Rename fields, check ids and geometry type, resolve the CRS (not yet reprojected)."""
-    gdf = rename_fields(gdf, name, config)
+    """Rename fields, check ids and geometry type, resolve the CRS (not yet reprojected).
+
+    Rows of a polygon layer whose coordinates are not finite or lie outside China lose
+    their geometry and carry the reason in ``_problem`` (parcels: unclassified; other
+    layers: rejected), listed with their ids; in a point layer they are an error naming
+    the rows. An empty parcels layer, or one without any geometry, is an error.
+    """
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
+    gdf = keep_apart(gdf, name, issues)
+    gdf = rename_fields(gdf, name, config, issues)
     gdf = gdf.reset_index(drop=True)
+    if name == "parcels" and not len(gdf):
+        raise LayerError("the layer has no rows: nothing to classify; is it the right layer?",
+                         where, name)
     check_ids(gdf, name, where)
     types = shapely.get_type_id(np.asarray(gdf.geometry.array))
     present = types >= 0
@@ -431,7 +554,43 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     for f in INT_FIELDS.get(name, ()):
         if f in gdf.columns:
             gdf[f] = parse_int(gdf[f], f, name, issues, ids)
-    return resolve_crs(gdf, name, where, config, issues)
+    problem = np.full(len(gdf), "", dtype=object)
+    nonfinite = nonfinite_rows(np.asarray(gdf.geometry.array))
+    if nonfinite.any() and name not in POLYGON_LAYERS:
+        raise LayerError("coordinates are not finite (NaN or inf); fix or delete these rows",
+                         where, name, rows=list(np.flatnonzero(nonfinite) + 1))
+    problem[nonfinite] = "coordinates are not finite (NaN or inf); fix the vertices"
+    gdf = _drop_geometry(gdf, nonfinite)
+    if name == "parcels":
+        geoms = np.asarray(gdf.geometry.array)
+        if not (~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)).any():
+            raise LayerError(f"none of the {len(gdf)} rows has a geometry (all null, empty or "
+                             "not finite); is it the right layer?", where, name)
+    gdf = resolve_crs(gdf, name, where, config, issues)
+    outside = check_extent(gdf, name, where)
+    if outside.any():
+        if name not in POLYGON_LAYERS:
+            raise CRSError("rows lie outside China; fix their coordinates or delete them",
+                           where, name, rows=list(np.flatnonzero(outside) + 1))
+        _, centre = rows_outside_china(np.asarray(gdf.geometry.array)[outside], gdf.crs)
+        problem[outside] = [f"lies outside China (lon/lat near {x:.3f}, {y:.3f} in "
+                            f"{gdf.crs.to_string()}); fix its coordinates" for x, y in centre]
+        gdf = _drop_geometry(gdf, outside)
+    if name in POLYGON_LAYERS:
+        pos = np.flatnonzero(problem != "")
+        issues.add(name, "unclassified" if name == "parcels" else "rejected", problem[pos],
+                   pos, None if ids is None else gdf[ID_FIELDS[name]].iloc[pos])
+        gdf["_problem"] = problem
+    return gdf
+
+
+def _drop_geometry(gdf: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
+    """The layer with the geometry of ``rows`` (mask) set to null."""
+    if not rows.any():
+        return gdf
+    geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
+    geoms[rows] = None
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
 def to_analysis(gdf: gpd.GeoDataFrame, name: str, where: str, target: pyproj.CRS,
@@ -447,13 +606,16 @@ def to_analysis(gdf: gpd.GeoDataFrame, name: str, where: str, target: pyproj.CRS
                        where, name, rows=list(bad + 1))
     if name not in POLYGON_LAYERS:
         return gdf
+    earlier = (gdf.pop("_problem").fillna("").to_numpy(dtype=object) if "_problem" in gdf
+               else np.full(len(gdf), "", dtype=object))
     geoms, repaired, reason = polygonal(np.asarray(gdf.geometry.array))
     idf = ID_FIELDS[name]
     ids = gdf[idf] if idf else None
     pos = np.flatnonzero(repaired)
     issues.add(name, "repaired", "invalid or mixed geometry repaired (make_valid 'structure', "
                "polygonal parts kept)", pos, None if ids is None else ids.iloc[pos])
-    lost = np.flatnonzero(reason != "")
+    lost = np.flatnonzero((reason != "") & (earlier == ""))  # earlier ones are listed
+    reason = np.where(earlier != "", earlier, reason)
     action = "unclassified" if (keep_invalid_rows and name == "parcels") else "rejected"
     issues.add(name, action, reason[lost], lost, None if ids is None else ids.iloc[lost])
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=target))
