@@ -203,3 +203,14 @@ def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
     assert groups == {"pending": len(parcels) - 1, "final": 1}
     with pytest.raises(ZoningError, match="neither a ledger"):
         read_classified(out, status=path)
+
+
+@pytest.mark.parametrize("text", ["{{7*7}}", "{% if 1 %}x{% endif %}", "{#", "{{ lipsum }}"])
+def test_no_text_is_read_as_a_template(data, text):
+    """Title and data go into the page as text: folium renders every element through
+    Jinja2, and our markup and payload must never be its template source."""
+    d = dict(data)
+    d["parcels"] = data["parcels"].assign(enterprise=text, town=text + "镇")
+    page = build_map(d, title=text).get_root().render()
+    assert f"<title>{escape_text(text)}</title>" in page
+    assert json.dumps(text + "镇", ensure_ascii=False)[1:-1] in page

@@ -398,19 +398,41 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
 
 # --- page --------------------------------------------------------------------------
 
-class _ZoningLayers(MacroElement):
-    """Calls zoningMap(map, payload) once the folium map variable exists."""
+class _Literal(Element):
+    """Markup put into the page as it is, never read as a template.
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        zoningMap({{ this._parent.get_name() }}, {{ this.payload }});
-        {% endmacro %}
-    """)
+    folium/branca render every element through Jinja2: markup given to ``Element(...)``
+    is template *source*, so a town named ``{{ 6*7 }}`` would print 42 and
+    ``{{ lipsum.__globals__... }}`` would run code. Here the markup is a template
+    *variable*; Jinja prints it without evaluating it. Data in it must already be escaped
+    for HTML (:func:`escape_text`); our own assets go in as they are.
+    """
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._name = "Literal"
+        self.markup = markup
+
+
+class _ZoningLayers(MacroElement):
+    """Calls zoningMap(map, payload) once the folium map variable exists.
+
+    branca's ``MacroElement.render`` wraps a macro's output in ``Element(...)``, which
+    compiles it as a template a second time: the payload (town names, enterprises ...)
+    would be template source. The call is put into the page's script as a
+    :class:`_Literal` instead.
+    """
 
     def __init__(self, payload: dict):
         super().__init__()
         self._name = "ZoningLayers"
         self.payload = script_json(payload)
+
+    def render(self, **kwargs):
+        call = f"zoningMap({self._parent.get_name()}, {self.payload});"
+        self.get_root().script.add_child(_Literal(call), name=self.get_name())
 
 
 def _asset(name: str) -> str:
@@ -437,15 +459,15 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
     root = fmap.get_root()
     title = title or TEXT[lang]["title"]
-    root.header.add_child(Element(f"<title>{escape_text(title)}</title>"))
-    root.header.add_child(Element("<style>" + _asset("zoning_map.css") + "</style>"))
-    root.header.add_child(Element("<script>" + _asset("zoning_map.js") + "</script>"))
+    root.header.add_child(_Literal(f"<title>{escape_text(title)}</title>"))
+    root.header.add_child(_Literal("<style>" + _asset("zoning_map.css") + "</style>"))
+    root.header.add_child(_Literal("<script>" + _asset("zoning_map.js") + "</script>"))
     if "workshops" in payload:
         cluster = markercluster_assets()
-        root.header.add_child(Element("<style>" + cluster["css"] + "</style>"))
+        root.header.add_child(_Literal("<style>" + cluster["css"] + "</style>"))
         # in the body, so it runs after Leaflet (loaded in the header)
-        root.html.add_child(Element("<script>" + cluster["js"] + "</script>"))
-    root.html.add_child(Element(f'<div class="zoning-title">{escape_text(title)}</div>'))
+        root.html.add_child(_Literal("<script>" + cluster["js"] + "</script>"))
+    root.html.add_child(_Literal(f'<div class="zoning-title">{escape_text(title)}</div>'))
     fmap.add_child(_ZoningLayers(payload))
     return fmap
 
