@@ -7,6 +7,7 @@ English labels rather than printing empty boxes.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -57,7 +58,10 @@ def plain(text) -> str:
 
 
 def _save(fig, target: str | os.PathLike) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, warnings.catch_warnings():
+        # without a CJK font, Chinese town names fall back to boxes: one warning per glyph
+        # would bury the command's own messages
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
 
 

@@ -625,17 +625,23 @@ tfoot td {{ font-weight: bold; }}
 
 def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
                     lang: str = "zh", basemap: str = "none", offline: bool = True,
-                    title: str | None = None, links: bool = True) -> Path:
-    """``index.html`` plus one map per town (and the whole county) in ``out_dir``."""
+                    title: str | None = None, links: bool = True,
+                    progress=None) -> Path:
+    """``index.html`` plus one map per town (and the whole county) in ``out_dir``;
+    ``progress`` (a callable taking a message) hears of each page as it is written."""
     out_dir = Path(out_dir)
     title = title or TEXT[lang]["title"]
+    report = progress or (lambda _message: None)
     parcels = data["parcels"]
     table = class_table(parcels)
     files: dict[str | None, str] = {None: "county.html"}
+    report(f"building the county map ({len(parcels)} plots)")
     write_map(build_map(data, lang, basemap, title, links), out_dir / files[None], offline)
-    for town in table.index:
+    for i, town in enumerate(table.index, start=1):
         files[town] = town_file(town)
-        write_map(build_map(town_data(data, town), lang, basemap, f"{title} · {town}", links),
+        one = town_data(data, town)
+        report(f"town map {i}/{len(table)}: {len(one['parcels'])} plots -> {files[town]}")
+        write_map(build_map(one, lang, basemap, f"{title} · {town}", links),
                   out_dir / files[town], offline)
     index = out_dir / "index.html"
     write_text(index, index_page(table, files, lang, title))
