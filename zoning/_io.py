@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
 
 
@@ -48,3 +50,38 @@ def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") ->
     """Write a text file atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding=encoding)
+
+
+#: Text Excel would read as a formula (or a DDE call): '=', '+', '-', '@', tab, CR first,
+#: after any apostrophes (so that escaping can be undone exactly); a plain number is safe.
+_FORMULA = r"^'*[=+\-@\t\r]"
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def _recode(values: pd.Series, pattern: str, change) -> pd.Series:
+    """``change`` applied to the text cells matching ``pattern`` (by position)."""
+    cells = values.to_numpy(dtype=object)
+    is_str = np.fromiter((type(v) is str for v in cells), bool, len(cells))
+    if not is_str.any():
+        return values
+    text = pd.Series(cells[is_str], dtype=object)
+    hit = text.str.contains(pattern, regex=True).to_numpy(dtype=bool, copy=True)
+    if pattern == _FORMULA:
+        hit &= ~text.str.fullmatch(_NUMBER).to_numpy()
+    if not hit.any():
+        return values
+    cells = cells.copy()
+    where = np.flatnonzero(is_str)[hit]
+    cells[where] = change(text[hit]).to_numpy()
+    return pd.Series(cells, index=values.index, name=values.name, dtype=object)
+
+
+def formula_escape(values: pd.Series) -> pd.Series:
+    """Text cells that would start a formula in Excel get a leading ``'`` (shown by Excel
+    as plain text); numbers and other values are left alone (OWASP CSV injection)."""
+    return _recode(values, _FORMULA, lambda s: "'" + s)
+
+
+def formula_unescape(values: pd.Series) -> pd.Series:
+    """Undo :func:`formula_escape` on text read back from one of our CSV files."""
+    return _recode(values, "^'" + _FORMULA[1:], lambda s: s.str.slice(1))
