@@ -324,3 +324,73 @@ def test_map_reports_progress_on_stderr(classified, tmp_path):
     assert "Glyph" not in res.stderr
     quiet = zoning("map", classified, "--out", tmp_path / "q.html", "--quiet")
     assert quiet.returncode == 0 and "reading" not in quiet.stderr
+
+
+# --- damaged files beside a classification, outputs that cannot be written ---------
+
+@pytest.mark.parametrize("name, content, what", [
+    ("grades.csv", b"enterprise,grade\n\xff\xfe\x81 broken", "亩均 grades"),
+    ("workshops.gpkg", b"SQLite format 3\x00" + b"\x13" * 500, "the workshops"),
+    ("ledger.gpkg", b"not a database at all" * 50, "progress"),
+])
+def test_a_damaged_optional_file_is_a_warning_and_the_map_is_drawn(classified, tmp_path,
+                                                                  name, content, what):
+    import shutil
+
+    folder = tmp_path / "c"
+    shutil.copytree(classified, folder)
+    (folder / name).write_bytes(content)
+    res = zoning("map", folder, "--out", tmp_path / "m.html", "--quiet")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("warning")]
+    assert len(warnings) == 1 and name in warnings[0] and what in warnings[0], res.stderr
+    assert "zoningMap(" in (tmp_path / "m.html").read_text(encoding="utf-8")
+
+
+def test_a_damaged_classification_is_one_line(classified, tmp_path):
+    import shutil
+
+    folder = tmp_path / "c"
+    shutil.copytree(classified, folder)
+    data = (folder / "classified.gpkg").read_bytes()
+    (folder / "classified.gpkg").write_bytes(data[: len(data) // 3])
+    one_line_error(zoning("map", folder, "--out", tmp_path / "m.html"), "classified.gpkg")
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_an_output_that_cannot_be_written_is_one_line(classified, tmp_path):
+    """/proc takes no new files, even from root (chmod would not stop root)."""
+    from conftest import write_gpkg
+
+    one_line_error(zoning("map", classified, "--out", "/proc/zoning-map.html"),
+                   "/proc/zoning-map.html")
+    one_line_error(zoning("map", classified, "--by-town", "--out", "/proc/zoning-maps"),
+                   "/proc/zoning-maps")
+    src = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    one_line_error(zoning("classify", src, "--out", "/proc/zoning-out"), "/proc/zoning-out")
+
+
+def test_a_full_disk_is_one_line(classified, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from zoning import _io
+    from zoning.cli import main
+
+    real = _io.tempfile.mkstemp
+
+    def full(*args, **kwargs):  # the disk fills up once the first file is being written
+        fd, name = real(*args, **kwargs)
+        os.close(fd)
+        os.unlink(name)
+        raise OSError(errno.ENOSPC, "No space left on device", name)
+
+    monkeypatch.setattr(_io.tempfile, "mkstemp", full)
+    res = CliRunner().invoke(main, ["map", str(classified), "--out", str(tmp_path / "m.html"),
+                                    "--quiet"])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("error")]
+    assert lines == [f"error: cannot write {tmp_path / 'm.html'} (No space left on device)"]
+    assert list(tmp_path.iterdir()) == []

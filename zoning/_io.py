@@ -22,17 +22,26 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     previous good ``target`` stays in place.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                               dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL wants to create the file itself
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                   dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)  # GDAL wants to create the file itself
+        tmp_path = Path(tmp)
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        # read-only folder, full disk, a file where a folder should be: name the target,
+        # not our temporary file (the CLI prints it as one line)
+        if exc.filename is None or tmp_path is None or \
+                os.fspath(exc.filename) in (str(tmp_path), str(target.parent)):
+            raise OSError(exc.errno, f"cannot write {target} ({exc.strerror or exc})",
+                          str(target)) from exc
+        raise
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 

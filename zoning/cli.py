@@ -42,7 +42,8 @@ class Progress:
 
 
 def expected_errors(func):
-    """Turn ZoningError into one line on stderr and exit status 1."""
+    """Turn ZoningError (and an OSError: a read-only or full disk ...) into one line on
+    stderr and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -50,6 +51,12 @@ def expected_errors(func):
             return func(*args, **kwargs)
         except ZoningError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:  # read-only or full disk, a path that cannot be made ...
+            reason = exc.strerror or str(exc)
+            if exc.filename and str(exc.filename) not in reason:
+                reason = f"{exc.filename}: {reason}"
+            click.echo(f"error: {reason}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -330,7 +337,8 @@ def map_command(source, out_path, lang, basemap, by_town, offline, no_links, tit
     basemap_tiles(basemap)  # a Tianditu basemap needs its key: fail before any work
     out = out_folder(out_path) if by_town else out_file(out_path, ".html")
     progress(f"reading {source}")
-    data = read_classified(source, status=status_path)
+    data = read_classified(source, status=status_path,
+                           warn=lambda message: click.echo(f"warning: {message}", err=True))
     n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
     progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
     if by_town:
