@@ -274,7 +274,8 @@ def test_map_command(tiny_gpkg, tmp_path):
     assert res.returncode == 0, res.stderr
     page = (tmp_path / "m" / "map.html").read_text(encoding="utf-8")
     assert "Village industrial land" in page and "Leaflet 1.9.3" in page
-    assert (out / "overview.png").exists() and (out / "towns_mu.png").exists()
+    assert (tmp_path / "m" / "overview.png").exists()  # beside the map, not in the
+    assert not (out / "overview.png").exists()          # classification's folder
     res = zoning("map", out / "classified.gpkg", "--by-town", "--out", tmp_path / "maps",
                  "--basemap", "gaode")
     assert res.returncode == 0, res.stderr

@@ -203,3 +203,194 @@ def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
     assert groups == {"pending": len(parcels) - 1, "final": 1}
     with pytest.raises(ZoningError, match="neither a ledger"):
         read_classified(out, status=path)
+
+
+@pytest.mark.parametrize("text", ["{{7*7}}", "{% if 1 %}x{% endif %}", "{#", "{{ lipsum }}"])
+def test_no_text_is_read_as_a_template(data, text):
+    """Title and data go into the page as text: folium renders every element through
+    Jinja2, and our markup and payload must never be its template source."""
+    d = dict(data)
+    d["parcels"] = data["parcels"].assign(enterprise=text, town=text + "镇")
+    page = build_map(d, title=text).get_root().render()
+    assert f"<title>{escape_text(text)}</title>" in page
+    assert json.dumps(text + "镇", ensure_ascii=False)[1:-1] in page
+
+
+# --- the map command: options checked first, nothing written on a bad one ------------
+
+def zoning(*args, env=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def one_line_error(res, *words):
+    assert res.returncode == 1, (res.returncode, res.stderr)
+    lines = [ln for ln in res.stderr.strip().splitlines() if ln.startswith("error")]
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+def snapshot(folder):
+    return {p: p.stat().st_mtime_ns for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory):
+    from conftest import write_gpkg
+
+    tmp = tmp_path_factory.mktemp("mapcli")
+    out = tmp / "classified"
+    res = zoning("classify", write_gpkg(tmp / "in.gpkg", tiny_layers()), "--out", out)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_map_offline_online_flags(classified, tmp_path):
+    res = zoning("map", classified, "--out", tmp_path / "off.html", "--offline")
+    assert res.returncode == 0, res.stderr
+    off = (tmp_path / "off.html").read_text(encoding="utf-8")
+    assert "unpkg.com" not in off and "cdn.jsdelivr" not in off and "L.map" in off
+    assert zoning("map", classified, "--out", tmp_path / "on.html", "--online").returncode == 0
+    on = (tmp_path / "on.html").read_text(encoding="utf-8")
+    assert re.search(r'<script src="https?://[^"]*leaflet', on) and len(on) < len(off)
+
+
+def test_map_writes_its_figures_beside_the_map_only(classified, tmp_path):
+    before = snapshot(classified)
+    res = zoning("map", classified, "--out", tmp_path / "m" / "map.html")
+    assert res.returncode == 0, res.stderr
+    assert {p.name for p in (tmp_path / "m").iterdir()} == {
+        "map.html", "overview.png", "towns_mu.png"}
+    assert snapshot(classified) == before  # the classification is only read
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--basemap", "tianditu"], ["TIANDITU_TOKEN"]),
+    (["--title", "a\x07b"], ["--title", "U+0007"]),
+    (["--lang", "fr"], None),  # click's own usage error (exit 2), nothing written either
+])
+def test_a_bad_option_writes_nothing(classified, tmp_path, args, words):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TIANDITU_TOKEN"}
+    before = snapshot(classified)
+    for extra in ([], ["--by-town"]):
+        res = zoning("map", classified, "--out", tmp_path / "m" / "x.html", *args, *extra,
+                     env=env)
+        if words is None:
+            assert res.returncode == 2 and "Traceback" not in res.stderr
+        else:
+            one_line_error(res, *words)
+        assert not (tmp_path / "m").exists()
+    assert snapshot(classified) == before
+
+
+def test_an_unreadable_status_file_writes_nothing(classified, tmp_path):
+    bad = tmp_path / "status.gpkg"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    before = snapshot(classified)
+    res = zoning("map", classified, "--out", tmp_path / "m" / "x.html", "--status", bad)
+    one_line_error(res, "status.gpkg")
+    assert not (tmp_path / "m").exists() and snapshot(classified) == before
+
+
+def test_an_existing_file_as_out_folder_is_one_line(classified, tmp_path):
+    from conftest import write_gpkg
+
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    one_line_error(zoning("map", classified, "--by-town", "--out", a_file), str(a_file),
+                   "not a folder")
+    one_line_error(zoning("map", classified, "--out", a_file / "sub" / "m.html"),
+                   "is a file")
+    one_line_error(zoning("map", classified, "--out", classified), "is a folder")
+    src = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    one_line_error(zoning("classify", src, "--out", a_file), "not a folder")
+    (tmp_path / "a.toml").write_text("")
+    one_line_error(zoning("compare", src, "--config", tmp_path / "a.toml", "--config",
+                          tmp_path / "a.toml", "--out", a_file / "cmp"), "is a file")
+    assert a_file.read_text() == "keep me"
+
+
+def test_map_reports_progress_on_stderr(classified, tmp_path):
+    res = zoning("map", classified, "--by-town", "--out", tmp_path / "t")
+    assert res.returncode == 0, res.stderr
+    assert "reading" in res.stderr and "7 plots" in res.stderr
+    assert re.search(r"town map 2/2: \d+ plots", res.stderr)
+    assert "Glyph" not in res.stderr
+    quiet = zoning("map", classified, "--out", tmp_path / "q.html", "--quiet")
+    assert quiet.returncode == 0 and "reading" not in quiet.stderr
+
+
+# --- damaged files beside a classification, outputs that cannot be written ---------
+
+@pytest.mark.parametrize("name, content, what", [
+    ("grades.csv", b"enterprise,grade\n\xff\xfe\x81 broken", "亩均 grades"),
+    ("workshops.gpkg", b"SQLite format 3\x00" + b"\x13" * 500, "the workshops"),
+    ("ledger.gpkg", b"not a database at all" * 50, "progress"),
+])
+def test_a_damaged_optional_file_is_a_warning_and_the_map_is_drawn(classified, tmp_path,
+                                                                  name, content, what):
+    import shutil
+
+    folder = tmp_path / "c"
+    shutil.copytree(classified, folder)
+    (folder / name).write_bytes(content)
+    res = zoning("map", folder, "--out", tmp_path / "m.html", "--quiet")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("warning")]
+    assert len(warnings) == 1 and name in warnings[0] and what in warnings[0], res.stderr
+    assert "zoningMap(" in (tmp_path / "m.html").read_text(encoding="utf-8")
+
+
+def test_a_damaged_classification_is_one_line(classified, tmp_path):
+    import shutil
+
+    folder = tmp_path / "c"
+    shutil.copytree(classified, folder)
+    data = (folder / "classified.gpkg").read_bytes()
+    (folder / "classified.gpkg").write_bytes(data[: len(data) // 3])
+    one_line_error(zoning("map", folder, "--out", tmp_path / "m.html"), "classified.gpkg")
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_an_output_that_cannot_be_written_is_one_line(classified, tmp_path):
+    """/proc takes no new files, even from root (chmod would not stop root)."""
+    from conftest import write_gpkg
+
+    one_line_error(zoning("map", classified, "--out", "/proc/zoning-map.html"),
+                   "/proc/zoning-map.html")
+    one_line_error(zoning("map", classified, "--by-town", "--out", "/proc/zoning-maps"),
+                   "/proc/zoning-maps")
+    src = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    one_line_error(zoning("classify", src, "--out", "/proc/zoning-out"), "/proc/zoning-out")
+
+
+def test_a_full_disk_is_one_line(classified, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from zoning import _io
+    from zoning.cli import main
+
+    real = _io.tempfile.mkstemp
+
+    def full(*args, **kwargs):  # the disk fills up once the first file is being written
+        fd, name = real(*args, **kwargs)
+        os.close(fd)
+        os.unlink(name)
+        raise OSError(errno.ENOSPC, "No space left on device", name)
+
+    monkeypatch.setattr(_io.tempfile, "mkstemp", full)
+    res = CliRunner().invoke(main, ["map", str(classified), "--out", str(tmp_path / "m.html"),
+                                    "--quiet"])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.startswith("error")]
+    assert lines == [f"error: cannot write {tmp_path / 'm.html'} (No space left on device)"]
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
 
 
@@ -21,17 +23,26 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     previous good ``target`` stays in place.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                               dir=target.parent)
-    os.close(fd)
-    os.unlink(tmp)  # GDAL wants to create the file itself
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                   dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)  # GDAL wants to create the file itself
+        tmp_path = Path(tmp)
         yield tmp_path
         os.replace(tmp_path, target)
+    except OSError as exc:
+        # read-only folder, full disk, a file where a folder should be: name the target,
+        # not our temporary file (the CLI prints it as one line)
+        if exc.filename is None or tmp_path is None or \
+                os.fspath(exc.filename) in (str(tmp_path), str(target.parent)):
+            raise OSError(exc.errno, f"cannot write {target} ({exc.strerror or exc})",
+                          str(target)) from exc
+        raise
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 
@@ -89,3 +100,38 @@ def output_set(target_dir: str | os.PathLike) -> Iterator[Path]:
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+#: Text Excel would read as a formula (or a DDE call): '=', '+', '-', '@', tab, CR first,
+#: after any apostrophes (so that escaping can be undone exactly); a plain number is safe.
+_FORMULA = r"^'*[=+\-@\t\r]"
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def _recode(values: pd.Series, pattern: str, change) -> pd.Series:
+    """``change`` applied to the text cells matching ``pattern`` (by position)."""
+    cells = values.to_numpy(dtype=object)
+    is_str = np.fromiter((type(v) is str for v in cells), bool, len(cells))
+    if not is_str.any():
+        return values
+    text = pd.Series(cells[is_str], dtype=object)
+    hit = text.str.contains(pattern, regex=True).to_numpy(dtype=bool, copy=True)
+    if pattern == _FORMULA:
+        hit &= ~text.str.fullmatch(_NUMBER).to_numpy()
+    if not hit.any():
+        return values
+    cells = cells.copy()
+    where = np.flatnonzero(is_str)[hit]
+    cells[where] = change(text[hit]).to_numpy()
+    return pd.Series(cells, index=values.index, name=values.name, dtype=object)
+
+
+def formula_escape(values: pd.Series) -> pd.Series:
+    """Text cells that would start a formula in Excel get a leading ``'`` (shown by Excel
+    as plain text); numbers and other values are left alone (OWASP CSV injection)."""
+    return _recode(values, _FORMULA, lambda s: "'" + s)
+
+
+def formula_unescape(values: pd.Series) -> pd.Series:
+    """Undo :func:`formula_escape` on text read back from one of our CSV files."""
+    return _recode(values, "^'" + _FORMULA[1:], lambda s: s.str.slice(1))

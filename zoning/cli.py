@@ -42,7 +42,8 @@ class Progress:
 
 
 def expected_errors(func):
-    """Turn ZoningError into one line on stderr and exit status 1."""
+    """Turn ZoningError (and an OSError: a read-only or full disk ...) into one line on
+    stderr and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -50,6 +51,12 @@ def expected_errors(func):
             return func(*args, **kwargs)
         except ZoningError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:  # read-only or full disk, a path that cannot be made ...
+            reason = exc.strerror or str(exc)
+            if exc.filename and str(exc.filename) not in reason:
+                reason = f"{exc.filename}: {reason}"
+            click.echo(f"error: {reason}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -172,8 +179,7 @@ def layer_options(func):
 @main.command()
 @click.argument("input_path", metavar="INPUT", required=False,
                 type=click.Path(dir_okay=True))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="output folder")
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="output folder")
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="TOML with [parameters] and [fields] (SPEC §5); may repeat")
 @click.option("--quiet", is_flag=True, help="no progress messages")
@@ -184,14 +190,14 @@ def classify(input_path, out_dir, config_files, quiet, **given):
 
     Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
     """
-    run_classify(input_path, out_dir, config_files, given, Progress(quiet))
+    run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet))
 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
 @click.option("--config", "config_files", multiple=True, required=True, type=click.Path(),
               help="scenario A's TOML, then scenario B's (SPEC §5); exactly two")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path())
 @click.option("--quiet", is_flag=True)
 @expected_errors
 def compare(input_path, config_files, out_dir, quiet):
@@ -208,6 +214,7 @@ def compare(input_path, config_files, out_dir, quiet):
     if len(config_files) != 2:
         raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
                           f"got {len(config_files)}")
+    out_folder(out_dir)
     progress = Progress(quiet)
     configs = [load_config(f) for f in config_files]
     progress("reading and measuring layers")
@@ -305,36 +312,93 @@ def demo(out_dir, maps_dir, quiet):
 @main.command(name="map")
 @click.argument("source", metavar="CLASSIFIED_DIR_OR_GPKG", type=click.Path(exists=True))
 @click.option("--out", "out_path", required=True, type=click.Path(),
-              help="HTML file (or folder with --by-town)")
+              help="HTML file (or folder with --by-town); overview.png and towns_mu.png "
+                   "are written beside it")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode"]),
               default="none", show_default=True,
               help="tiles under the data; gaode shifts the data to GCJ-02")
 @click.option("--by-town", is_flag=True, help="index.html plus one map per town in --out")
-@click.option("--online", is_flag=True,
-              help="link Leaflet from its CDN instead of inlining it (smaller, needs network)")
+@click.option("--offline/--online", default=True, show_default=True,
+              help="inline Leaflet into the page (works without network) or link it from "
+                   "its CDN (smaller, needs network)")
 @click.option("--no-links", is_flag=True, help="no lines from consolidated plots to parks")
 @click.option("--title", default=None, help="page title")
 @click.option("--status", "status_path", type=click.Path(exists=True, dir_okay=False),
               help="ledger (status as of today) or a `ledger report` status.gpkg: lets the "
                    "page colour the plots by progress (a ledger.gpkg beside the "
                    "classification is used by default)")
+@click.option("--quiet", is_flag=True, help="no progress messages")
 @expected_errors
-def map_command(source, out_path, lang, basemap, by_town, online, no_links, title,
-                status_path):
-    """Draw an interactive HTML map of a `zoning classify` output (offline by default)."""
-    from .maps import build_map, read_classified, write_map, write_town_maps
+def map_command(source, out_path, lang, basemap, by_town, offline, no_links, title,
+                status_path, quiet):
+    """Draw an interactive HTML map of a `zoning classify` output (offline by default).
 
-    data = read_classified(source, status=status_path)
-    if Path(source).is_dir():
-        for png in write_figures(data, source, title):
-            click.echo(f"wrote {png}")
-    if by_town:
-        index = write_town_maps(data, out_path, lang, basemap, not online, title, not no_links)
-        click.echo(f"wrote {index} and {len(list(Path(out_path).glob('town-*.html')))} town maps")
-    else:
-        write_map(build_map(data, lang, basemap, title, not no_links), out_path, not online)
-        click.echo(f"wrote {out_path}")
+    Every option is checked before anything is written; the classification's folder is
+    only read. The static figures (overview.png, towns_mu.png) go beside the map.
+    """
+    from ._io import output_set
+    from .maps import basemap_tiles, build_map, read_classified, write_map, write_town_maps
+
+    progress = Progress(quiet)
+    title = check_title(title)
+    basemap_tiles(basemap)  # a Tianditu basemap needs its key: fail before any work
+    out = out_folder(out_path) if by_town else out_file(out_path, ".html")
+    progress(f"reading {source}")
+    data = read_classified(source, status=status_path,
+                           warn=lambda message: click.echo(f"warning: {message}", err=True))
+    n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
+    progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
+    folder = out if by_town else out.parent
+    with output_set(folder) as stage:  # the page(s) and figures land together or not at all
+        if by_town:
+            write_town_maps(data, stage, lang, basemap, offline, title, not no_links,
+                            progress=progress)
+            done = f"wrote {out / 'index.html'} and {len(list(stage.glob('town-*.html')))} " \
+                   "town maps"
+        else:
+            progress("building the map")
+            fmap = build_map(data, lang, basemap, title, not no_links)
+            progress(f"writing {out}")
+            write_map(fmap, stage / out.name, offline)
+            done = f"wrote {out}"
+        progress("drawing overview.png and towns_mu.png")
+        pngs = [folder / p.name for p in write_figures(data, stage, title)]
+    for png in pngs:
+        click.echo(f"wrote {png}")
+    click.echo(done)
+
+
+def check_title(title: str | None) -> str | None:
+    """A --title is shown as text anywhere; only control characters are refused."""
+    if title is None or not title.strip():
+        return None
+    bad = sorted({f"U+{ord(ch):04X}" for ch in title if ord(ch) < 32 or ord(ch) == 127})
+    if bad:
+        raise ZoningError(f"--title contains control characters ({', '.join(bad)})")
+    return title
+
+
+def out_folder(path) -> Path:
+    """An output folder given with --out: a file in its place (or in place of one of its
+    parents) is one line, before anything is written."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                where = "" if p == path else f" ({p} is a file)"
+                raise ZoningError(f"--out {path}: not a folder{where}; give a folder path")
+            break
+    return path
+
+
+def out_file(path, suffix: str) -> Path:
+    """An output file given with --out: not an existing folder, its folder not a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ZoningError(f"--out {path}: is a folder; give a file name ending in {suffix}")
+    out_folder(path.parent)
+    return path
 
 
 @main.command("sample-ledger")

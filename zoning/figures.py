@@ -7,6 +7,7 @@ English labels rather than printing empty boxes.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,8 +51,17 @@ def _setup():
     return plt, names, font is not None
 
 
+def plain(text) -> str:
+    """Text shown as it is: matplotlib reads ``$...$`` as mathtext (``$\\foo$`` raises),
+    so every ``$`` of data or a title is escaped."""
+    return str(text).replace("$", r"\$")
+
+
 def _save(fig, target: str | os.PathLike) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, warnings.catch_warnings():
+        # without a CJK font, Chinese town names fall back to boxes: one warning per glyph
+        # would bury the command's own messages
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
 
 
@@ -83,7 +93,7 @@ def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
     ax.legend(handles=handles, loc="lower right", frameon=True)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(title if (title and zh) else ("村级工业用地分类" if zh else
+    ax.set_title(plain(title) if (title and zh) else ("村级工业用地分类" if zh else
                                                "Village industrial land by class"))
     _save(fig, target)
     plt.close(fig)
@@ -99,6 +109,7 @@ def towns_bar_png(parcels: pd.DataFrame, target: str | os.PathLike) -> Path:
                           fill_value=0.0)
     table = table[[c for c in CLASSES if c in table.columns and c != "unclassified"]]
     table = table.loc[table.sum(axis=1).sort_values().index]
+    table.index = [plain(t) for t in table.index]  # town names as text, never mathtext
     fig, ax = plt.subplots(figsize=(9, max(4, 0.35 * len(table) + 1)))
     left = pd.Series(0.0, index=table.index)
     for c in table.columns:

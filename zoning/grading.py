@@ -98,5 +98,8 @@ def grades_by_enterprise(path) -> pd.Series | None:
                         encoding="utf-8-sig")
     if "enterprise" not in table or "grade" not in table:
         return None
+    from ._io import formula_unescape
+
+    table["enterprise"] = formula_unescape(table["enterprise"])  # '=x in the CSV is =x
     return table.dropna(subset=["enterprise"]).drop_duplicates("enterprise").set_index(
         "enterprise")["grade"]

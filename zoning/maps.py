@@ -159,17 +159,22 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
         names = [n for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error here
         raise ZoningError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
-    if "status" in names:
-        table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
-                                       columns=["kind", "item_id", "status", "last_event",
-                                                "final"])
-    elif "items" in names:
-        import datetime as dt
-
-        table = status_as_of(path, dt.date.today().isoformat())
-    else:
+    if "status" not in names and "items" not in names:
         raise ZoningError(f"{path}: neither a ledger nor a ledger report's status.gpkg "
                           f"(layers {names})")
+    try:
+        if "status" in names:
+            table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
+                                           columns=["kind", "item_id", "status",
+                                                    "last_event", "final"])
+        else:
+            import datetime as dt
+
+            table = status_as_of(path, dt.date.today().isoformat())
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
+        raise ZoningError(f"{path}: cannot read the progress ({_first_line(exc)})") from None
     table["item_id"] = table["item_id"].astype(str)
     return table[["kind", "item_id", "status", "last_event", "final"]]
 
@@ -188,37 +193,69 @@ def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None
         gdf["status_final"] = ids.map(part["final"].astype(bool))
 
 
-def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None
-                    ) -> dict[str, gpd.GeoDataFrame]:
+def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
+                    warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
 
     Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
     and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
+    A damaged file picked up this way is left out of the map with a warning (``warn``, a
+    callable taking the message; default :func:`warnings.warn`): it is extra, the map is
+    what was asked for. A damaged classification or ``status`` file is an error.
     """
     path = Path(path)
     gpkg = path / "classified.gpkg" if path.is_dir() else path
     if not gpkg.exists():
         raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
                           "classified.gpkg)")
-    names = [n for n, _ in pyogrio.list_layers(gpkg)]
-    if "parcels" not in names:
-        raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-    data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-            for n in ["parcels", "village_parks", *CONTEXT] if n in names}
-    grade = grades_by_enterprise(gpkg.parent / "grades.csv")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names:
+            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
+        data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({_first_line(exc)}); "
+                          "run zoning classify again") from None
+    if warn is None:
+        import warnings
+
+        def warn(message):
+            warnings.warn(message, stacklevel=3)
+
+    def optional(file: Path, what: str, read):
+        try:
+            return read()
+        except Exception as exc:  # noqa: BLE001 - a damaged extra never stops the map
+            warn(f"{file}: cannot be read ({_first_line(exc)}); the map is drawn without "
+                 f"{what}")
+            return None
+
+    grade = optional(gpkg.parent / "grades.csv", "the 亩均 grades",
+                     lambda: grades_by_enterprise(gpkg.parent / "grades.csv"))
     if grade is not None and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise
         data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
     workshops = gpkg.parent / "workshops.gpkg"
     if workshops.exists():  # a zoning workshops output beside it
-        for n, _ in pyogrio.list_layers(workshops):
-            if n in ("workshops", "micro_parks"):
-                data[n] = pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+        layers = optional(workshops, "the workshops", lambda: {
+            n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+            for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
+        data.update(layers or {})
     ledger = gpkg.parent / "ledger.gpkg"
-    if status is None and ledger.exists():
-        status = ledger
     if status is not None:
         join_status(data, read_status(status))
+    elif ledger.exists():
+        table = optional(ledger, "the ledger's progress", lambda: read_status(ledger))
+        if table is not None:
+            join_status(data, table)
     return data
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
 
 
 def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
@@ -398,19 +435,41 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
 
 # --- page --------------------------------------------------------------------------
 
-class _ZoningLayers(MacroElement):
-    """Calls zoningMap(map, payload) once the folium map variable exists."""
+class _Literal(Element):
+    """Markup put into the page as it is, never read as a template.
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        zoningMap({{ this._parent.get_name() }}, {{ this.payload }});
-        {% endmacro %}
-    """)
+    folium/branca render every element through Jinja2: markup given to ``Element(...)``
+    is template *source*, so a town named ``{{ 6*7 }}`` would print 42 and
+    ``{{ lipsum.__globals__... }}`` would run code. Here the markup is a template
+    *variable*; Jinja prints it without evaluating it. Data in it must already be escaped
+    for HTML (:func:`escape_text`); our own assets go in as they are.
+    """
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._name = "Literal"
+        self.markup = markup
+
+
+class _ZoningLayers(MacroElement):
+    """Calls zoningMap(map, payload) once the folium map variable exists.
+
+    branca's ``MacroElement.render`` wraps a macro's output in ``Element(...)``, which
+    compiles it as a template a second time: the payload (town names, enterprises ...)
+    would be template source. The call is put into the page's script as a
+    :class:`_Literal` instead.
+    """
 
     def __init__(self, payload: dict):
         super().__init__()
         self._name = "ZoningLayers"
         self.payload = script_json(payload)
+
+    def render(self, **kwargs):
+        call = f"zoningMap({self._parent.get_name()}, {self.payload});"
+        self.get_root().script.add_child(_Literal(call), name=self.get_name())
 
 
 def _asset(name: str) -> str:
@@ -437,15 +496,15 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
     root = fmap.get_root()
     title = title or TEXT[lang]["title"]
-    root.header.add_child(Element(f"<title>{escape_text(title)}</title>"))
-    root.header.add_child(Element("<style>" + _asset("zoning_map.css") + "</style>"))
-    root.header.add_child(Element("<script>" + _asset("zoning_map.js") + "</script>"))
+    root.header.add_child(_Literal(f"<title>{escape_text(title)}</title>"))
+    root.header.add_child(_Literal("<style>" + _asset("zoning_map.css") + "</style>"))
+    root.header.add_child(_Literal("<script>" + _asset("zoning_map.js") + "</script>"))
     if "workshops" in payload:
         cluster = markercluster_assets()
-        root.header.add_child(Element("<style>" + cluster["css"] + "</style>"))
+        root.header.add_child(_Literal("<style>" + cluster["css"] + "</style>"))
         # in the body, so it runs after Leaflet (loaded in the header)
-        root.html.add_child(Element("<script>" + cluster["js"] + "</script>"))
-    root.html.add_child(Element(f'<div class="zoning-title">{escape_text(title)}</div>'))
+        root.html.add_child(_Literal("<script>" + cluster["js"] + "</script>"))
+    root.html.add_child(_Literal(f'<div class="zoning-title">{escape_text(title)}</div>'))
     fmap.add_child(_ZoningLayers(payload))
     return fmap
 
@@ -603,17 +662,23 @@ tfoot td {{ font-weight: bold; }}
 
 def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
                     lang: str = "zh", basemap: str = "none", offline: bool = True,
-                    title: str | None = None, links: bool = True) -> Path:
-    """``index.html`` plus one map per town (and the whole county) in ``out_dir``."""
+                    title: str | None = None, links: bool = True,
+                    progress=None) -> Path:
+    """``index.html`` plus one map per town (and the whole county) in ``out_dir``;
+    ``progress`` (a callable taking a message) hears of each page as it is written."""
     out_dir = Path(out_dir)
     title = title or TEXT[lang]["title"]
+    report = progress or (lambda _message: None)
     parcels = data["parcels"]
     table = class_table(parcels)
     files: dict[str | None, str] = {None: "county.html"}
+    report(f"building the county map ({len(parcels)} plots)")
     write_map(build_map(data, lang, basemap, title, links), out_dir / files[None], offline)
-    for town in table.index:
+    for i, town in enumerate(table.index, start=1):
         files[town] = town_file(town)
-        write_map(build_map(town_data(data, town), lang, basemap, f"{title} · {town}", links),
+        one = town_data(data, town)
+        report(f"town map {i}/{len(table)}: {len(one['parcels'])} plots -> {files[town]}")
+        write_map(build_map(one, lang, basemap, f"{title} · {town}", links),
                   out_dir / files[town], offline)
     index = out_dir / "index.html"
     write_text(index, index_page(table, files, lang, title))

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_path, write_text
+from ._io import atomic_path, formula_escape, write_text
 from .measures import to_mu
 from .rules import CLASS_ZH, CLASSES
 
@@ -47,10 +47,67 @@ def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     return g[["town", "class", "class_zh", "plots", "area_m2", "area_mu"]].reset_index(drop=True)
 
 
+def safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell that Excel would run as a formula (``=``, ``+``,
+    ``-``, ``@``, tab or CR first) prefixed by ``'``; numbers are left alone. Read back
+    with :func:`zoning._io.formula_unescape`."""
+    out = frame
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype.kind in "iufbmMc":
+            continue
+        escaped = formula_escape(column)
+        if escaped is not column:
+            if out is frame:
+                out = frame.copy()
+            out.isetitem(i, escaped.to_numpy())
+    return out
+
+
 def write_csv(df: pd.DataFrame, target: str | os.PathLike) -> None:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text correctly."""
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text correctly; no cell
+    can start a formula (:func:`safe_cells`). Every CSV of zoning is written here.
+    Lines end in CRLF (RFC 4180), so a field holding a lone CR is quoted, not split."""
     with atomic_path(target) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        safe_cells(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+#: Excel's limit on the characters of one cell; xlsxwriter cuts longer text silently.
+EXCEL_TEXT_MAX = 32_767
+NOTE_COLUMNS = ["layer", "row", "id", "action", "reason"]
+
+
+def fit_excel_text(frame: pd.DataFrame, where: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Text cells cut to Excel's 32,767 characters, and a note per cut cell.
+
+    The notes have the columns of an issues file (``layer`` = ``where``, ``row`` 1-based
+    in the frame, ``id`` = the row's first column, ``action``, ``reason``) so a caller can
+    add them to its issues file.
+    """
+    notes = []
+    out = frame
+    for c in frame.columns:
+        if frame[c].dtype.kind in "iufbmMc":
+            continue
+        lengths = frame[c].astype(object).str.len() if len(frame) else pd.Series(dtype=float)
+        long = (lengths.fillna(0).to_numpy() > EXCEL_TEXT_MAX)
+        if not long.any():
+            continue
+        if out is frame:
+            out = frame.copy()
+        rows = np.flatnonzero(long)
+        cells = out[c].to_numpy(dtype=object).copy()
+        cells[rows] = [v[:EXCEL_TEXT_MAX] for v in cells[rows]]
+        out[c] = cells
+        ids = frame.iloc[rows, 0].astype(str).to_numpy()
+        notes.append(pd.DataFrame({
+            "layer": where, "row": rows + 1, "id": ids, "action": "truncated",
+            "reason": [f"{c}：文字 {int(n)} 字超过 Excel 单元格上限 {EXCEL_TEXT_MAX} 字，"
+                       f"表格中已截断（CSV/GeoPackage 中为全文） / text cut to Excel's limit"
+                       for n in lengths.to_numpy()[rows]]}))
+    frame_notes = pd.concat(notes, ignore_index=True) if notes else \
+        pd.DataFrame(columns=NOTE_COLUMNS)
+    return out, frame_notes
 
 
 def excel_writer(path) -> pd.ExcelWriter:
@@ -77,7 +134,8 @@ class Columns:
     positions and the writer for the column's type. NaN, None and empty text are left
     as empty cells, not written. Slices of it (:meth:`sheet`) become sheets."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, where: str = ""):
+        frame, self.notes = fit_excel_text(frame, where)
         self.headers = [str(c) for c in frame.columns]
         self.n = len(frame)
         self.columns = []
@@ -125,14 +183,32 @@ class Columns:
 
 
 def _table_sheet(xl, name: str, frame: pd.DataFrame, title: str, fmt: dict,
-                 width: int = 14, freeze_cols: int = 0):
-    """One sheet of a whole table (see :class:`Columns`)."""
-    return Columns(frame).sheet(xl, name, title, fmt, width=width, freeze_cols=freeze_cols)
+                 width: int = 14, freeze_cols: int = 0, notes: list | None = None):
+    """One sheet of a whole table (see :class:`Columns`); cells cut to Excel's limit are
+    noted in ``notes`` (a list of frames, see :func:`fit_excel_text`)."""
+    columns = Columns(frame, where=name)
+    if notes is not None:
+        notes.append(columns.notes)
+    return columns.sheet(xl, name, title, fmt, width=width, freeze_cols=freeze_cols)
+
+
+def excel_notes(notes: list, workbook: str | os.PathLike) -> pd.DataFrame:
+    """The notes of a workbook's sheets as one table (columns of an issues file), each
+    ``layer`` naming the workbook and its sheet."""
+    notes = [n for n in notes if len(n)]
+    if not notes:
+        return pd.DataFrame(columns=NOTE_COLUMNS)
+    out = pd.concat(notes, ignore_index=True)
+    out["layer"] = os.path.basename(os.fspath(workbook)) + ":" + out["layer"].astype(str)
+    return out
 
 
 def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
-                       title: str = "村级工业用地分类汇总") -> None:
-    """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table."""
+                       title: str = "村级工业用地分类汇总") -> pd.DataFrame:
+    """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table.
+
+    Returns the notes of cells cut to Excel's limit (:func:`fit_excel_text`)."""
+    notes: list = []
     pivot_plots = summary.pivot(index="town", columns="class", values="plots")
     pivot_mu = summary.pivot(index="town", columns="class", values="area_mu")
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
@@ -157,7 +233,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
             col += 2
         for r, town in enumerate(towns, start=4):
             is_total = town == TOTAL
-            ws.write(r, 0, town, bold_text if is_total else text_fmt)
+            ws.write_string(r, 0, str(town)[:EXCEL_TEXT_MAX], bold_text if is_total else text_fmt)
             col = 1
             for c in CLASSES:
                 ws.write_number(r, col, int(pivot_plots.loc[town, c]),
@@ -172,9 +248,10 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         ws.freeze_panes(4, 1)
 
         long = summary.rename(columns=SUMMARY_ZH)
-        sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt)
+        sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt, notes=notes)
         sheet.set_column(3, 3, 10, int_fmt)
         sheet.set_column(4, 5, 16, mu_fmt)
+    return excel_notes(notes, target)
 
 
 def write_run_log(target: str | os.PathLike, info: dict) -> None:
@@ -209,10 +286,10 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
              "issues": os.path.join(out, "issues.csv"),
              "run_log": os.path.join(out, "run.json")}
     summary = summarise(result.parcels)
-    issues = result.issues
     write_layers(paths["classified"], layers)
     write_csv(summary, paths["summary_csv"])
-    write_summary_xlsx(summary, paths["summary_xlsx"])
+    cut = write_summary_xlsx(summary, paths["summary_xlsx"])
+    issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
     info.update({
@@ -236,8 +313,10 @@ TRANSITION_ZH = {"town": "镇街", "from_class": "原分类", "to_class": "新�
                  "to_reason": "新依据", "area_mu": "面积（亩）"}
 
 
-def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
-    """Formatted Excel of a comparison: matrix, per town, changed plots (Chinese headers)."""
+def write_transitions_xlsx(comparison, target: str | os.PathLike) -> pd.DataFrame:
+    """Formatted Excel of a comparison: matrix, per town, changed plots (Chinese headers).
+    Returns the notes of cells cut to Excel's limit."""
+    notes: list = []
     t = comparison.transitions
     zh = {**CLASS_ZH}
     matrix_mu = t.pivot_table(index="from_class", columns="to_class", values="mu",
@@ -259,7 +338,8 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
         fmt = _formats(xl.book)
         head = fmt["head"]
         ws = xl.book.add_worksheet("转移矩阵")
-        ws.write(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}", fmt["title"])
+        ws.write_string(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}"[
+            :EXCEL_TEXT_MAX], fmt["title"])
         for block, (label, matrix, cell) in enumerate((("面积（亩）", matrix_mu, fmt["mu"]),
                                                        ("地块数", matrix_n, fmt["int"]))):
             top = 2 + block * (len(classes) + 3)
@@ -271,7 +351,8 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> None:
                     ws.write_number(top + 2 + i, j + 1, float(matrix.loc[r, c]), cell)
         ws.set_column(0, len(classes), 16)
         for name, frame in sheets.items():
-            _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt)
+            _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt, notes=notes)
+    return excel_notes(notes, target)
 
 
 WORKSHOP_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
@@ -314,12 +395,14 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     parks = result.micro_parks.drop(columns="geometry")
     parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
     towns = result.towns.rename(columns=TOWN_TABLE_ZH)
+    notes: list = []
     with atomic_path(paths["xlsx"]) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
                                    ("镇街", towns, "分镇街统计（台账）"),
                                    ("小微园", parks, "小微企业园安置")):
-            sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1)
+            sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1,
+                                 notes=notes)
             if name == "清单":
                 sheet.set_column(len(frame.columns) - 1, len(frame.columns) - 1, 60)
             if name == "镇街":
@@ -328,6 +411,9 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
                     sheet.set_column(i, i, 12, fmt["pct"])
     write_csv(result.towns, paths["towns"])
     issues = result.issues.frame()
+    cut = excel_notes(notes, paths["xlsx"])
+    if len(cut):
+        issues = pd.concat([issues, cut], ignore_index=True)
     write_csv(issues, paths["issues"])
     p = result.placement
     info = dict(run_info or {})
@@ -343,8 +429,10 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     return paths
 
 
-def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> None:
-    """The 亩均 grading as a formatted sheet with Chinese headers."""
+def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.DataFrame:
+    """The 亩均 grading as a formatted sheet with Chinese headers; returns the notes of
+    cells cut to Excel's limit."""
+    notes: list = []
     from .grading import INDICATORS
 
     zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
@@ -355,4 +443,5 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> None:
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         _table_sheet(xl, "亩均评价", grades.rename(columns=zh).round(4), "亩均效益综合评价", fmt,
-                     width=12, freeze_cols=1)
+                     width=12, freeze_cols=1, notes=notes)
+    return excel_notes(notes, target)
