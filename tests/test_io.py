@@ -40,6 +40,7 @@ def test_failed_run_leaves_previous_set_whole(tmp_path, fail_after):
     assert _contents(out) == {"a.csv": "run1", "b.csv": "run1", "sub/c.txt": "run1",
                               "ledger.gpkg": "another command's file"}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_successful_run_replaces_its_files_and_keeps_others(tmp_path):

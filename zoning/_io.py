@@ -63,27 +63,37 @@ def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") ->
 
 
 @contextlib.contextmanager
-def output_set(target_dir: str | os.PathLike) -> Iterator[Path]:
+def output_set(target_dir: str | os.PathLike, label: str | os.PathLike | None = None
+               ) -> Iterator[Path]:
     """Yield a staging folder beside ``target_dir``; move its contents in only on success.
 
     A command writes its whole set of files into the staging folder. When the block ends
     without error, each staged entry replaces the entry of the same name in ``target_dir``
     (other files there, such as another command's outputs, are left alone). When it fails,
     the staging folder is removed and the previous set in ``target_dir`` stays whole.
+    ``label`` names the output in error messages (default: the folder).
     """
     from .errors import ZoningError
 
     target = Path(target_dir)
     if target.exists() and not target.is_dir():
         raise ZoningError(f"{target}: exists and is not a folder; give a folder for --out")
-    try:
+    try:  # staged on the target's own file system: inside it, or beside a new one
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
-                                      dir=target.parent))
+        stage = Path(tempfile.mkdtemp(prefix=".zoning-", suffix=".partial",
+                                      dir=target if target.is_dir() else target.parent))
     except OSError as exc:
-        raise ZoningError(f"{target}: cannot write here ({exc.strerror or exc})") from exc
+        raise ZoningError(f"{label or target}: cannot write here ({exc.strerror or exc})"
+                          ) from exc
     try:
-        yield stage
+        try:
+            yield stage
+        except OSError as exc:  # name the output the user asked for, not the staging folder
+            def final(text):
+                return None if text is None else os.fspath(text).replace(str(stage),
+                                                                         str(target))
+            raise OSError(exc.errno, final(exc.strerror or str(exc)), final(exc.filename)
+                          ) from exc
         if not target.exists():
             os.replace(stage, target)  # nothing to keep: the whole folder at once
             return

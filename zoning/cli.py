@@ -350,7 +350,7 @@ def map_command(source, out_path, lang, basemap, by_town, offline, no_links, tit
     n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
     progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
     folder = out if by_town else out.parent
-    with output_set(folder) as stage:  # the page(s) and figures land together or not at all
+    with output_set(folder, out) as stage:  # the page(s) and figures land together or not
         if by_town:
             write_town_maps(data, stage, lang, basemap, offline, title, not no_links,
                             progress=progress)
