@@ -206,11 +206,14 @@ def test_report_as_of_a_past_date(ledger, tmp_path):
 
 
 def test_verify_finds_problems(ledger):
+    """Events that break SPEC §8 under a chain that holds (as a bug in zoning would
+    write them; hand edits are caught by the chain, see test_ledger_hardening)."""
     with sqlite3.connect(ledger) as con:
         con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
                     "VALUES ('parcel', 'GHOST', 'pending', '2026-01-01', 'x')")
         con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
                     "VALUES ('parcel', 'P001', 'cleared', '2026-01-01', 'x')")
+        lg._rechain(con, "event")
     problems = lg.verify(ledger)
     assert any("GHOST" in p for p in problems) and any("P001" in p for p in problems)
     assert zoning("ledger", "verify", ledger).returncode == 1

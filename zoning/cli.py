@@ -440,14 +440,20 @@ def ledger_sync(ledger_path, classified, workshops_dir):
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
 @expected_errors
 def ledger_verify(ledger_path):
-    """Integrity check; non-zero exit on a problem."""
-    from .ledger import verify
+    """Integrity check: the hash chains of items, events and adjustments (the first row
+    deleted, edited, inserted or moved by hand is named), then the events against SPEC §8.
+    One line per problem and exit 1; on success the chain heads (keep them elsewhere)."""
+    from .ledger import chain_heads, verify
 
     problems = verify(ledger_path)
     for p in problems:
-        click.echo(p)
-    click.echo(f"{ledger_path}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
-    sys.exit(1 if problems else 0)
+        click.echo(f"{ledger_path}: {p}")
+    if problems:
+        sys.exit(1)
+    heads = chain_heads(ledger_path)
+    click.echo(f"{ledger_path}: ok (" + "; ".join(
+        f"{chain}s {head.split()[0]}, head {head.split()[-1][:16]}"
+        for chain, head in heads.items()) + ")")
 
 
 @ledger.command("report")

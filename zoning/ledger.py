@@ -4,14 +4,27 @@ The ledger file is a GeoPackage: layer ``items`` (every plot and workshop, with 
 computed class, so QGIS shows it on the map) plus plain SQLite tables written with the
 standard library: ``zoning_events`` (append-only: who, what, when, from which sheet),
 ``zoning_adjustments`` and ``zoning_meta`` (schema version). Writes are transactions in
-WAL mode with a busy timeout, so two imports at once both land and a killed import
-leaves the ledger as it was.
+WAL mode with a long busy timeout, so imports started at once wait for each other and
+all land, and a killed import leaves the ledger as it was.
+
+**The trail is tamper-evident (全过程留痕).** Items, events and adjustments each form a
+hash chain: every row carries ``prev_hash`` (the hash of the row before it in id order)
+and ``row_hash`` = SHA-256 of ``prev_hash``, a newline and the row's canonical text (see
+:func:`canonical_row`); ``zoning_meta`` holds each chain's head (row count, last id, last
+hash). :func:`verify` recomputes the chains and names the first row deleted, edited,
+inserted or moved by hand. A ledger made before the chains existed is reported as such
+by ``verify`` and sealed (chained as it stands) by its next import, adjustment or sync.
+Anyone able to recompute SHA-256 over the whole file can forge a chain; keep the head
+that ``verify`` prints (or the file itself) somewhere the ledger's users cannot write to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -24,6 +37,10 @@ import pandas as pd
 import pyogrio
 
 from .errors import ZoningError
+
+#: Seconds an import waits for another one holding the ledger (a large sheet takes
+#: seconds; several at once queue up behind each other).
+BUSY_TIMEOUT_S = 600.0
 
 SCHEMA_VERSION = "1"
 FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "absorbed",
@@ -54,6 +71,200 @@ CREATE TABLE IF NOT EXISTS zoning_adjustments (
     kind TEXT NOT NULL, item_id TEXT NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL,
     adjusted_by TEXT NOT NULL, adjusted_at TEXT NOT NULL);
 """
+LEDGER_TABLES = ("items", "zoning_meta", "zoning_events", "zoning_adjustments")
+
+CHAIN_VERSION = "zoning ledger chain 1"
+#: chain -> (table, id column, fields hashed in this order; a field the table lacks,
+#: e.g. ``enterprise`` of old ledgers, is left out, and the list used opens the chain)
+CHAINS = {
+    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise",
+                              "computed_class", "rule", "reason", "mu", "floor_m2", "geom")),
+    "event": ("zoning_events", "event_id", ("event_id", "kind", "item_id", "status", "date",
+                                            "note", "reporter", "sheet", "sheet_row",
+                                            "recorded_at")),
+    "adjustment": ("zoning_adjustments", "adjustment_id", (
+        "adjustment_id", "kind", "item_id", "class", "reason", "adjusted_by", "adjusted_at")),
+}
+
+
+def _canonical(value) -> str | None:
+    """A cell as text: NULL stays None (JSON null, unlike ''), integers in decimal, floats
+    that are whole as integers (5.0 and 5 are the same number), others by ``repr`` (the
+    shortest text that reads back to the same float), blobs in hex, text as is."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 2 ** 53:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def canonical_row(chain: str, values) -> str:
+    """The text a row's hash covers: the chain's name and every field in the chain's
+    order, as a compact JSON array (UTF-8, no escaping of Chinese)."""
+    return json.dumps([chain, *map(_canonical, values)], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def row_hash(prev: str, chain: str, values) -> str:
+    """SHA-256 (hex) of the previous row's hash, a newline and the row's canonical text."""
+    return hashlib.sha256(f"{prev}\n{canonical_row(chain, values)}".encode()).hexdigest()
+
+
+def _chain_fields(con: sqlite3.Connection, chain: str) -> tuple[str, str, list[str]]:
+    table, key, fields = CHAINS[chain]
+    have = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+    return table, key, [f for f in fields if f in have]
+
+
+def _genesis(chain: str, fields: list[str]) -> str:
+    """The hash the first row of a chain follows: it names the fields hashed, so a
+    column dropped or added by hand breaks the chain at its first row."""
+    return hashlib.sha256(f"{CHAIN_VERSION}\n{chain}\n{','.join(fields)}".encode()
+                          ).hexdigest()
+
+
+def _head(con: sqlite3.Connection, chain: str) -> tuple[int, int | None, str] | None:
+    """(rows, last id, last hash) as recorded in zoning_meta, None if never chained."""
+    row = con.execute("SELECT value FROM zoning_meta WHERE key = ?",
+                      (f"chain_{chain}",)).fetchone()
+    if row is None:
+        return None
+    try:
+        count, last, digest = str(row[0]).split(" ")
+        return int(count), None if last == "-" else int(last), digest
+    except ValueError:
+        return -1, None, ""
+
+
+def _set_head(con: sqlite3.Connection, chain: str, count: int, last: int | None,
+              digest: str) -> None:
+    con.execute("INSERT OR REPLACE INTO zoning_meta VALUES (?, ?)",
+                (f"chain_{chain}", f"{count} {'-' if last is None else last} {digest}"))
+
+
+def is_chained(con: sqlite3.Connection) -> bool:
+    return _head(con, "event") is not None
+
+
+def _rechain(con: sqlite3.Connection, chain: str) -> None:
+    """(Re)compute a whole chain in id order and record its head (inside a write
+    transaction). Used when sealing a ledger and by ``sync`` for the items it updates."""
+    table, key, fields = _chain_fields(con, chain)
+    have = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+    for column in ("prev_hash", "row_hash"):
+        if column not in have:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN {column} TEXT')
+    prev = _genesis(chain, fields)
+    updates, last, count = [], None, 0
+    cols = ", ".join(f'"{f}"' for f in fields)
+    for values in con.execute(f'SELECT {cols} FROM "{table}" ORDER BY "{key}"'):
+        digest = row_hash(prev, chain, values)
+        last = values[0]
+        updates.append((prev, digest, last))
+        prev, count = digest, count + 1
+    con.executemany(f'UPDATE "{table}" SET prev_hash = ?, row_hash = ? WHERE "{key}" = ?',
+                    updates)
+    _set_head(con, chain, count, last, prev)
+
+
+def _seal(con: sqlite3.Connection) -> None:
+    """Chain a ledger made before the chains existed, as it stands (noted in meta)."""
+    for chain in CHAINS:
+        _rechain(con, chain)
+    con.execute("INSERT OR REPLACE INTO zoning_meta VALUES ('chain_sealed', ?)", (now(),))
+
+
+def check_chain(con: sqlite3.Connection, chain: str) -> str | None:
+    """The first broken row of a chain as one sentence, None when the chain holds."""
+    table, key, fields = _chain_fields(con, chain)
+    head = _head(con, chain)
+    if head is None:
+        return f"{chain}s: no hash chain"
+    count, head_last, head_hash = head
+    expected = _genesis(chain, fields)
+    cols = ", ".join(f'"{f}"' for f in fields)
+    previous_id, seen, reached = None, 0, head_last is None
+    for *values, prev, stored in con.execute(
+            f'SELECT {cols}, prev_hash, row_hash FROM "{table}" ORDER BY "{key}"'):
+        this = values[0]
+        after = f"after {chain} {previous_id}" if previous_id is not None else "first"
+        if reached:
+            return (f"{chain} {this}: added after the last {chain} zoning recorded "
+                    f"({head_last if head_last is not None else 'none'}); not written by "
+                    "zoning")
+        if stored is None or prev is None:
+            return f"{chain} {this}: has no hash (inserted by hand, not by zoning)"
+        if row_hash(prev, chain, values) != stored:
+            return f"{chain} {this}: its content does not match its hash (edited by hand)"
+        if prev != expected:
+            return (f"{chain} {this}: does not follow the row before it ({after}): a {chain} "
+                    "was deleted, inserted or moved by hand")
+        expected, previous_id, seen = stored, this, seen + 1
+        if this == head_last:
+            if stored != head_hash or seen != count:
+                return (f"{chain} {this}: the chain head in zoning_meta does not match "
+                        f"({count} rows recorded, {seen} found): rows deleted, or the head "
+                        "edited by hand")
+            reached = True
+    if not reached:
+        return (f"{chain} {head_last}: missing (the last {chain} zoning recorded was deleted "
+                "by hand)")
+    return None
+
+
+def chain_heads(ledger) -> dict[str, str]:
+    """Each chain's head as recorded (rows, last id, hash): what to keep elsewhere to
+    prove later that the ledger was not rebuilt."""
+    with connect(ledger) as con:
+        return {chain: " ".join(map(str, _head(con, chain) or ())) for chain in CHAINS}
+
+
+def _check_tail(con: sqlite3.Connection, chain: str, ledger) -> tuple[int, str]:
+    """Before appending: the chain's last row must be the head recorded (cheap: one row).
+    Returns (next id, hash to follow); a broken tail refuses the write."""
+    table, key, fields = _chain_fields(con, chain)
+    count, head_last, head_hash = _head(con, chain) or (-1, None, "")
+    cols = ", ".join(f'"{f}"' for f in fields)
+    last = con.execute(f'SELECT {cols}, prev_hash, row_hash FROM "{table}" '
+                       f'ORDER BY "{key}" DESC LIMIT 1').fetchone()
+    if last is None:
+        ok = count == 0 and head_last is None and head_hash == _genesis(chain, fields)
+    else:
+        *values, prev, stored = last
+        ok = (values[0] == head_last and stored == head_hash and prev is not None
+              and row_hash(prev, chain, values) == head_hash)
+    if not ok:
+        raise ZoningError(f"{ledger}: its {chain}s fail their hash check; nothing written "
+                          "(zoning ledger verify names the row)")
+    return (0 if last is None else int(last[0])) + 1, head_hash
+
+
+def _append(con: sqlite3.Connection, chain: str, rows: list[tuple], ledger) -> None:
+    """Insert rows (all fields but the id, in the chain's order) at the end of a chain."""
+    if not rows:
+        return
+    table, key, fields = _chain_fields(con, chain)
+    next_id, prev = _check_tail(con, chain, ledger)
+    count = _head(con, chain)[0]
+    out = []
+    for i, row in enumerate(rows, start=next_id):
+        values = (i, *row)
+        digest = row_hash(prev, chain, values)
+        out.append((*values, prev, digest))
+        prev = digest
+    cols = ", ".join(f'"{f}"' for f in fields)
+    marks = ", ".join("?" * (len(fields) + 2))
+    con.executemany(f'INSERT INTO "{table}" ({cols}, prev_hash, row_hash) VALUES ({marks})',
+                    out)
+    _set_head(con, chain, count + len(rows), next_id + len(rows) - 1, prev)
 
 
 def _gpkg_geometry(blob):
@@ -84,19 +295,51 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
         con.create_function(name, 1, _bound(i), deterministic=True)
 
 
-@contextlib.contextmanager
-def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection in WAL mode with a busy timeout; ``write`` takes the write lock at once
-    (BEGIN IMMEDIATE) and commits on success, rolls back on any error."""
+def check_ledger(path: str | os.PathLike) -> Path:
+    """``path`` if it is a ledger; otherwise one clear ZoningError (a folder, a text file,
+    an empty file, a GeoPackage without the ledger's tables)."""
     path = Path(path)
     if not path.exists():
         raise ZoningError(f"{path}: no such ledger (create it with zoning ledger init)")
-    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    if path.is_dir():
+        raise ZoningError(f"{path}: is a folder, not a ledger (give the ledger .gpkg file)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ZoningError(f"{path}: not a ledger (not a GeoPackage/SQLite file: {exc})"
+                          ) from None
+    missing = [t for t in LEDGER_TABLES if t not in tables]
+    if missing:
+        what = "an empty file" if not tables else "a GeoPackage/SQLite file"
+        raise ZoningError(f"{path}: not a ledger ({what} without the ledger's tables "
+                          f"{', '.join(missing)}; create one with zoning ledger init)")
+    return path
+
+
+@contextlib.contextmanager
+def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection in WAL mode with a long busy timeout; ``write`` takes the write lock at
+    once (BEGIN IMMEDIATE: imports queue up instead of failing), seals a ledger made
+    before the hash chains, and commits on success, rolls back on any error."""
+    path = check_ledger(path)
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     _register_gpkg_functions(con)
     try:
-        con.execute("PRAGMA busy_timeout = 30000")  # WAL is set once, by init
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")  # WAL: set by init
         if write:
-            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise ZoningError(f"{path}: the ledger stayed busy for {BUSY_TIMEOUT_S:.0f} s "
+                                  f"({exc}); try again when the other import is done"
+                                  ) from None
+            if not is_chained(con):
+                _seal(con)
         yield con
         if write:
             con.execute("COMMIT")
@@ -108,35 +351,43 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
         con.close()
 
 
-def items_from(classified_dir: str | os.PathLike,
-               workshops_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
-    """The SPEC §8 items of a classify output (and a workshops output)."""
-    gpkg = Path(classified_dir) / "classified.gpkg"
-    if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
-    p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
-    parts = [gpd.GeoDataFrame({
-        "kind": "parcel", "item_id": p["parcel_id"].astype(str),
-        "town": p["town"].fillna("").astype(str) if "town" in p else "",
-        "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
-        "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
-        "reason": p["reason"].fillna("").astype(str),
-        "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
-        geometry=p.geometry.centroid, crs=p.crs)]
+def items_from(classified_dir: str | os.PathLike | None,
+               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
+    """The SPEC §8 items of a classify output and/or a workshops output (in the plots'
+    CRS, else ``crs``)."""
+    parts = []
+    if classified_dir is not None:
+        gpkg = Path(classified_dir) / "classified.gpkg"
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+        crs = p.crs
+        parts.append(gpd.GeoDataFrame({
+            "kind": "parcel", "item_id": p["parcel_id"].astype(str),
+            "town": p["town"].fillna("").astype(str) if "town" in p else "",
+            "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
+            "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
+            "reason": p["reason"].fillna("").astype(str),
+            "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
+            geometry=p.geometry.centroid, crs=p.crs))
     if workshops_dir is not None:
         wpath = Path(workshops_dir) / "workshops.gpkg"
         if not wpath.exists():
             raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
-        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True).to_crs(p.crs)
+        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
+        w = w.to_crs(crs) if crs is not None else w
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
             "town": w["town"].fillna("").astype(str), "enterprise": "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
             "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
-            geometry=w.geometry, crs=p.crs))
+            geometry=w.geometry, crs=w.crs))
+    if not parts:
+        raise ZoningError("no items: give a classification (--from) or workshops "
+                          "(--workshops)")
     items = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(items, geometry="geometry", crs=p.crs)
+    return gpd.GeoDataFrame(items, geometry="geometry", crs=parts[0].crs)
 
 
 def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
@@ -152,11 +403,14 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
         con = sqlite3.connect(tmp)
+        _register_gpkg_functions(con)
         with con:
             con.executescript(SCHEMA)
             con.execute("INSERT INTO zoning_meta VALUES ('schema_version', ?)",
                         (SCHEMA_VERSION,))
             con.execute("INSERT INTO zoning_meta VALUES ('created', ?)", (now(),))
+            for chain in CHAINS:
+                _rechain(con, chain)
         # WAL is a property of the file: set it here, once, not by every connection
         # (two imports switching it at the same moment would lock each other out)
         con.execute("PRAGMA journal_mode = WAL")
@@ -168,7 +422,9 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time a row is written (UTC, microseconds: orders an adjustment and an import
+    made in the same second)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
@@ -318,25 +574,41 @@ def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
                 recorded.add((kind, item, status, date))
                 previous = last.get((kind, item))
                 last[(kind, item)] = max(previous, date) if isinstance(previous, str) else date
-        con.executemany("INSERT INTO zoning_events (kind, item_id, status, date, note, "
-                        "reporter, sheet, sheet_row, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                        accepted)
+        _append(con, "event", accepted, ledger)
     rejected_frame = pd.DataFrame(rejected, columns=["row", "kind", "item_id", "status", "date",
                                                      "reason"])
     return ImportReport(len(accepted), already, rejected_frame)
 
 
+NOT_CHAINED = ("no hash chain: the ledger was made before zoning chained its rows, so its "
+               "history cannot be proved; its next import, adjust or sync seals it as it "
+               "stands")
+
+
 def verify(ledger) -> list[str]:
-    """Integrity problems (empty list when the ledger is sound)."""
-    problems = []
+    """Integrity problems, one sentence each (empty list when the ledger is sound).
+
+    First the hash chains (the first row of each chain deleted, edited, inserted or moved
+    by hand); when they hold, the events against SPEC §8: known items, statuses that fit
+    the class in force when the event was recorded (an adjustment made after a final
+    event does not make that event wrong), dates in order per item."""
     with connect(ledger) as con:
         version = con.execute("SELECT value FROM zoning_meta WHERE key='schema_version'"
                               ).fetchone()
+        if not is_chained(con):
+            return [NOT_CHAINED]
+        broken = [problem for chain in CHAINS if (problem := check_chain(con, chain))]
+        if broken:
+            return broken
+        problems = []
         if not version or version[0] != SCHEMA_VERSION:
             problems.append(f"schema version {version and version[0]!r}, want {SCHEMA_VERSION}")
         state = load_state(con)
         events = pd.read_sql("SELECT * FROM zoning_events ORDER BY event_id", con,
                              dtype={"item_id": str})
+        adjustments = pd.read_sql("SELECT kind, item_id, class, adjusted_at FROM "
+                                  "zoning_adjustments ORDER BY adjustment_id", con,
+                                  dtype={"item_id": str})
     if events.empty:
         return problems
     key = list(zip(events["kind"], events["item_id"], strict=True))
@@ -344,20 +616,47 @@ def verify(ledger) -> list[str]:
     for e in events[~known].itertuples():
         problems.append(f"event {e.event_id}: unknown item {e.kind} {e.item_id}")
     ev = events[known].copy()
-    ev["class"] = state["class"].reindex(pd.MultiIndex.from_frame(ev[["kind", "item_id"]])
-                                         ).to_numpy()
-    final = [FINAL_STATUS.get((k, c), "") for k, c in zip(ev["kind"], ev["class"],
-                                                          strict=True)]
-    fits = ev["status"].isin(OPEN_STATUSES) | (ev["status"] == pd.Series(final, index=ev.index))
+    ev["computed"] = state["computed_class"].reindex(
+        pd.MultiIndex.from_frame(ev[["kind", "item_id"]])).to_numpy()
+    ev["class_then"] = _class_when_recorded(ev, adjustments)
+    final_then = FINAL_BY_CLASS.reindex(pd.MultiIndex.from_arrays(
+        [ev["kind"], ev["class_then"]])).to_numpy()
+    final_computed = FINAL_BY_CLASS.reindex(pd.MultiIndex.from_arrays(
+        [ev["kind"], ev["computed"]])).to_numpy()
+    status = ev["status"].to_numpy()
+    fits = ev["status"].isin(OPEN_STATUSES).to_numpy() | (status == final_then) | \
+        (status == final_computed)
     for e in ev[~fits].itertuples():
         problems.append(f"event {e.event_id}: status {e.status} does not fit the class of "
-                        f"{e.kind} {e.item_id}")
+                        f"{e.kind} {e.item_id} ({e.class_then}) when it was recorded")
     back = ev.groupby(["kind", "item_id"])["date"].transform(lambda d: d < d.cummax())
     for e in ev[back].itertuples():
         problems.append(f"event {e.event_id}: {e.kind} {e.item_id} dated {e.date}, before an "
                         "earlier event of the item")
     return problems
 
+
+def _when(stamps: pd.Series) -> pd.Series:
+    """Recording times as UTC timestamps (unreadable ones: the far future)."""
+    t = pd.to_datetime(stamps, utc=True, format="ISO8601", errors="coerce")
+    return t.fillna(pd.Timestamp("2262-01-01", tz="UTC"))
+
+
+def _class_when_recorded(events: pd.DataFrame, adjustments: pd.DataFrame) -> np.ndarray:
+    """Per event (aligned): the item's class when the event was recorded, i.e. its latest
+    adjustment made before then, else its computed class."""
+    left = events[["kind", "item_id"]].assign(t=_when(events["recorded_at"]).to_numpy(),
+                                              order=np.arange(len(events)))
+    if adjustments.empty:
+        return events["computed"].to_numpy()
+    right = adjustments[["kind", "item_id", "class"]].assign(
+        t=_when(adjustments["adjusted_at"]).to_numpy())
+    merged = pd.merge_asof(left.sort_values("t", kind="stable"),
+                           right.sort_values("t", kind="stable"), on="t",
+                           by=["kind", "item_id"], direction="backward")
+    merged = merged.sort_values("order")
+    return merged["class"].fillna(pd.Series(events["computed"].to_numpy(),
+                                            index=merged.index)).to_numpy()
 
 
 def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
@@ -454,22 +753,35 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> N
                             (kind, item_id)).fetchone()
         if not found:
             raise ZoningError(f"{ledger}: no {kind} {item_id!r} in the ledger")
-        con.execute("INSERT INTO zoning_adjustments (kind, item_id, class, reason, adjusted_by,"
-                    " adjusted_at) VALUES (?,?,?,?,?,?)", (kind, item_id, cls, reason, by, now()))
+        _append(con, "adjustment", [(kind, item_id, cls, reason, by, now())], ledger)
 
 
-def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
-    """Take a new classification: add new items, update computed classes, never touch
-    events or adjustments. Returns the items to review (computed class changed, or gone)."""
-    new = items_from(classified_dir, workshops_dir)
+def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
+    """Take a new classification and/or workshops output: add new items, update computed
+    classes, never touch events or adjustments. Only the kinds given are compared (no
+    ``workshops_dir``: the workshop items are left alone, and the other way round).
+    Returns the items to review (computed class changed, or gone)."""
+    check_ledger(ledger)
+    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
+             if given is not None]
+    if not kinds:
+        raise ZoningError("sync needs a classification (--from) or workshops (--workshops)")
     with connect(ledger) as con:
+        problem = check_chain(con, "item") if is_chained(con) else None
+        if problem:
+            raise ZoningError(f"{ledger}: {problem}; nothing synced (see zoning ledger "
+                              "verify)")
         old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
                           dtype={"item_id": str})
+    crs = pyogrio.read_info(ledger, layer="items")["crs"]
+    new = items_from(classified_dir, workshops_dir, crs=crs)
+    old = old[old["kind"].isin(kinds)]
     key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
     added = new[~key_new.isin(key_old)]
     if len(added):  # GDAL appends the features (geometry, spatial index) first
-        pyogrio.write_dataframe(added, ledger, layer="items", driver="GPKG", append=True)
+        pyogrio.write_dataframe(added.to_crs(crs), ledger, layer="items", driver="GPKG",
+                                append=True)
     merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],
                        on=["kind", "item_id"], how="left", suffixes=("", "_new"))
     changed = merged[merged["computed_class_new"].fillna("") != merged["computed_class"]]
@@ -479,6 +791,7 @@ def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
             "item_id = ?",
             [(r.computed_class_new, r.rule, r.reason, r.kind, r.item_id)
              for r in changed.itertuples() if isinstance(r.computed_class_new, str)])
+        _rechain(con, "item")  # the items' chain covers the classes just updated
         con.execute("INSERT OR REPLACE INTO zoning_meta VALUES ('synced', ?)", (now(),))
     state = status_as_of(ledger, "9999-12-31").set_index(["kind", "item_id"])
     review = changed.rename(columns={"computed_class": "old_class",

@@ -1,0 +1,200 @@
+"""The ledger under attack (issue 12): hand edits caught by the hash chains, imports at
+once, SPEC §8 check (6) both ways, files that are not a ledger, hostile town names and
+the habits of towns' sheets."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import tiny_layers, write_gpkg
+from zoning import ledger as lg
+from zoning.errors import ZoningError
+
+PY = sys.executable
+
+
+def zoning(*args, timeout=300):
+    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cls")
+    path = write_gpkg(root / "in.gpkg", tiny_layers())
+    assert zoning("classify", path, "--out", root / "out").returncode == 0
+    return root / "out"
+
+
+@pytest.fixture
+def ledger(classified, tmp_path):
+    path = tmp_path / "ledger.gpkg"
+    assert lg.init(path, classified) == 7
+    return path
+
+
+def sheet(tmp_path, rows, name="may.csv", columns=("kind", "item_id", "status", "date",
+                                                   "note")):
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def hand(ledger, *statements):
+    """Edit the file by hand, as a planner with an SQLite tool would (the GeoPackage's
+    spatial functions registered, as GDAL-aware tools have them)."""
+    con = sqlite3.connect(ledger)
+    lg._register_gpkg_functions(con)
+    with con:
+        for statement in statements:
+            con.execute(statement)
+    con.close()
+
+
+# ---------------------------------------------------------------- the hash chains
+
+@pytest.fixture
+def history(ledger, tmp_path):
+    """Three events (ids 1-3) and two adjustments (ids 1-2)."""
+    rows = [("parcel", "P001", "in_progress", "2026-05-01", "开工"),
+            ("parcel", "P003", "in_progress", "2026-05-02", ""),
+            ("parcel", "P001", "absorbed", "2026-05-03", "已纳入")]
+    assert lg.import_sheet(ledger, sheet(tmp_path, rows), "2026-06-01").accepted == 3
+    lg.adjust(ledger, "parcel", "P002", "retain", "村申请保留", "王五")
+    lg.adjust(ledger, "parcel", "P004", "retain", "村申请保留", "王五")
+    assert lg.verify(ledger) == []
+    return ledger
+
+
+SWAP = ("UPDATE zoning_events SET event_id = -{a} WHERE event_id = {a}",
+        "UPDATE zoning_events SET event_id = {a} WHERE event_id = {b}",
+        "UPDATE zoning_events SET event_id = {b} WHERE event_id = -{a}")
+EVENT_COLS = ("kind, item_id, status, date, note, reporter, sheet, sheet_row, recorded_at, "
+              "prev_hash, row_hash")
+
+TAMPER = {
+    "delete a middle event": (["DELETE FROM zoning_events WHERE event_id = 2"],
+                              "event 3: does not follow"),
+    "delete the last event": (["DELETE FROM zoning_events WHERE event_id = 3"],
+                              "event 3: missing"),
+    "delete the first event": (["DELETE FROM zoning_events WHERE event_id = 1"],
+                               "event 2: does not follow"),
+    "edit a note": (["UPDATE zoning_events SET note = '未纳入' WHERE event_id = 3"],
+                    "event 3: its content does not match"),
+    "edit a date": (["UPDATE zoning_events SET date = '2026-04-01' WHERE event_id = 2"],
+                    "event 2: its content does not match"),
+    "edit a status": (["UPDATE zoning_events SET status = 'pending' WHERE event_id = 1"],
+                      "event 1: its content does not match"),
+    "note NULL instead of empty": (["UPDATE zoning_events SET note = NULL WHERE event_id = 2"],
+                                   "event 2: its content does not match"),
+    "reorder two events (ids swapped)": ([s.format(a=1, b=2) for s in SWAP],
+                                         "event 1: its content does not match"),
+    "insert an event at the end": ([
+        "INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) VALUES "
+        "('parcel', 'P004', 'cleared', '2026-05-04', 'x')"], "event 4: added after the last"),
+    "insert an event before the others": ([
+        "INSERT INTO zoning_events (event_id, kind, item_id, status, date, recorded_at) "
+        "VALUES (0, 'parcel', 'P004', 'in_progress', '2026-05-04', 'x')"],
+        "event 0: has no hash"),
+    "insert a copy with the last hashes": ([
+        f"INSERT INTO zoning_events (event_id, {EVENT_COLS}) SELECT 4, {EVENT_COLS} "
+        "FROM zoning_events WHERE event_id = 3"], "event 4: added after the last"),
+    "insert a copy in a gap": ([
+        "DELETE FROM zoning_events WHERE event_id = 2",
+        f"INSERT INTO zoning_events (event_id, {EVENT_COLS}) SELECT 2, {EVENT_COLS} "
+        "FROM zoning_events WHERE event_id = 1"], "event 2: its content does not match"),
+    "edit the chain head": (["UPDATE zoning_meta SET value = '2 2 ' || "
+                             "(SELECT row_hash FROM zoning_events WHERE event_id = 2) "
+                             "WHERE key = 'chain_event'"], "event 3: added after the last"),
+    "delete an adjustment": (["DELETE FROM zoning_adjustments WHERE adjustment_id = 1"],
+                             "adjustment 2: does not follow"),
+    "edit an adjustment's class": (["UPDATE zoning_adjustments SET class = 'vacate' "
+                                    "WHERE adjustment_id = 2"],
+                                   "adjustment 2: its content does not match"),
+    "insert an adjustment": (["INSERT INTO zoning_adjustments (kind, item_id, class, reason, "
+                              "adjusted_by, adjusted_at) VALUES ('parcel', 'P001', 'vacate', "
+                              "'x', 'y', 'z')"], "adjustment 3: added after the last"),
+    "delete an item": (["DELETE FROM items WHERE fid = 4"], "item 5: does not follow"),
+    "edit an item's class": (["UPDATE items SET computed_class = 'retain' WHERE fid = 4"],
+                             "item 4: its content does not match"),
+    "edit an item's area": (["UPDATE items SET mu = mu * 2 WHERE fid = 1"],
+                            "item 1: its content does not match"),
+    "edit an item's town": (["UPDATE items SET town = '别镇' WHERE fid = 7"],
+                            "item 7: its content does not match"),
+    "drop a column": (["ALTER TABLE items DROP COLUMN enterprise"],
+                      "item 1: its content does not match"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPER))
+def test_verify_names_the_first_row_edited_by_hand(history, case):
+    statements, expected = TAMPER[case]
+    hand(history, *statements)
+    problems = lg.verify(history)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+@pytest.mark.parametrize("case", ["delete a middle event", "edit an item's class",
+                                  "delete an adjustment"])
+def test_verify_cli_one_line_and_exit_1(history, case):
+    statements, expected = TAMPER[case]
+    ok = zoning("ledger", "verify", history)
+    assert ok.returncode == 0 and "ok" in ok.stdout and "head" in ok.stdout
+    hand(history, *statements)
+    res = zoning("ledger", "verify", history)
+    assert res.returncode == 1 and res.stderr == ""
+    assert res.stdout.strip().splitlines() == [f"{history}: {expected}" +
+                                               res.stdout.strip().split(expected, 1)[1]]
+
+
+def test_writes_refuse_a_ledger_whose_tail_was_cut(history, tmp_path):
+    hand(history, "DELETE FROM zoning_events WHERE event_id = 3")
+    path = sheet(tmp_path, [("parcel", "P003", "upgraded", "2026-05-20", "ok")], "b.csv")
+    with pytest.raises(ZoningError, match="events fail their hash check; nothing written"):
+        lg.import_sheet(history, path, "2026-06-01")
+    res = zoning("ledger", "import", history, path, "--today", "2026-06-01")
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
+    hand(history, "DELETE FROM zoning_adjustments WHERE adjustment_id = 2")
+    with pytest.raises(ZoningError, match="adjustments fail their hash check"):
+        lg.adjust(history, "parcel", "P005", "vacate", "x", "y")
+
+
+def test_sync_refuses_items_edited_by_hand(history, classified):
+    hand(history, "UPDATE items SET computed_class = 'retain' WHERE fid = 4")
+    with pytest.raises(ZoningError, match="item 4: its content does not match"):
+        lg.sync(history, classified)
+
+
+def test_canonical_text_of_a_row():
+    # NULL and empty text differ; 5 and 5.0 are the same number; text stays text
+    assert lg.row_hash("p", "event", [1, None]) != lg.row_hash("p", "event", [1, ""])
+    assert lg.row_hash("p", "event", [1, 5]) == lg.row_hash("p", "event", [1, 5.0])
+    assert lg.row_hash("p", "event", [1, 5]) != lg.row_hash("p", "event", [1, "5.0"])
+    assert lg.canonical_row("item", [3, "镇", 0.1, b"\x01", None]) == \
+        '["item","3","镇","0.1","01",null]'
+    assert lg.row_hash("a", "event", [1]) != lg.row_hash("b", "event", [1])
+
+
+def test_old_ledger_without_chain_is_said_so_then_sealed(history, tmp_path):
+    hand(history, "DELETE FROM zoning_meta WHERE key LIKE 'chain_%'",
+         *[f"ALTER TABLE {t} DROP COLUMN {c}" for t in ("items", "zoning_events",
+                                                       "zoning_adjustments")
+           for c in ("prev_hash", "row_hash")])
+    assert lg.verify(history) == [lg.NOT_CHAINED]
+    res = zoning("ledger", "verify", history)
+    assert res.returncode == 1 and len(res.stdout.strip().splitlines()) == 1
+    assert "no hash chain" in res.stdout
+    # reports still read it; the next write seals it as it stands
+    assert len(lg.status_as_of(history, "2026-06-01")) == 7
+    path = sheet(tmp_path, [("parcel", "P003", "upgraded", "2026-05-20", "ok")], "b.csv")
+    assert lg.import_sheet(history, path, "2026-06-01").accepted == 1
+    assert lg.verify(history) == []
+    with sqlite3.connect(history) as con:
+        assert con.execute("SELECT count(*) FROM zoning_meta WHERE key = 'chain_sealed'"
+                           ).fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM zoning_events").fetchone()[0] == 4
