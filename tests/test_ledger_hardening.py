@@ -198,3 +198,143 @@ def test_old_ledger_without_chain_is_said_so_then_sealed(history, tmp_path):
         assert con.execute("SELECT count(*) FROM zoning_meta WHERE key = 'chain_sealed'"
                            ).fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM zoning_events").fetchone()[0] == 4
+
+
+# ---------------------------------------------------------------- imports at once
+
+def big_classified(root, n):
+    """A classify output folder with n plots (only what the ledger reads)."""
+    import geopandas as gpd
+    import shapely
+
+    from conftest import X0, Y0
+
+    i = pd.RangeIndex(n)
+    folder = root / "big"
+    folder.mkdir()
+    gpd.GeoDataFrame({"parcel_id": [f"B{k:06d}" for k in i], "town": "浒山街道",
+                      "class": "vacate", "rule": "V2", "reason": "r", "area_mu": 1.5},
+                     geometry=shapely.points(X0 + i * 10.0, Y0), crs=4549
+                     ).to_file(folder / "classified.gpkg", layer="parcels")
+    return folder
+
+
+def test_four_large_imports_at_once_all_land(tmp_path):
+    n = 3000
+    ledger = tmp_path / "big.gpkg"
+    assert lg.init(ledger, big_classified(tmp_path, 4 * n)) == 4 * n
+    sheets = [sheet(tmp_path, [("parcel", f"B{k:06d}", "in_progress", f"2026-05-0{s + 1}",
+                                "开工") for k in range(s * n, (s + 1) * n)], f"s{s}.csv")
+              for s in range(4)]
+    procs = [subprocess.Popen([PY, "-m", "zoning", "ledger", "import", str(ledger), str(s),
+                               "--today", "2026-06-01"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for s in sheets]
+    results = [(p.wait(timeout=600), *p.communicate()) for p in procs]
+    assert [r[0] for r in results] == [0, 0, 0, 0], [r[2] for r in results]
+    assert all(f"accepted {n}," in r[1] for r in results), [r[1] for r in results]
+    with sqlite3.connect(ledger) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT item_id) FROM zoning_events"
+                           ).fetchone() == (4 * n, 4 * n)
+    assert lg.verify(ledger) == []
+
+
+def test_busy_ledger_is_one_line(ledger, tmp_path, monkeypatch):
+    monkeypatch.setattr(lg, "BUSY_TIMEOUT_S", 0.2)
+    hold = sqlite3.connect(ledger, isolation_level=None)
+    hold.execute("BEGIN IMMEDIATE")
+    try:
+        path = sheet(tmp_path, [("parcel", "P001", "in_progress", "2026-05-01", "")])
+        with pytest.raises(ZoningError, match="stayed busy"):
+            lg.import_sheet(ledger, path, "2026-06-01")
+    finally:
+        hold.execute("ROLLBACK")
+        hold.close()
+
+
+# ---------------------------------------------------------------- SPEC §8 semantics
+
+def test_adjusting_after_a_final_event_is_legitimate(ledger, tmp_path):
+    path = sheet(tmp_path, [("parcel", "P004", "cleared", "2026-05-01", "已腾退复垦")])
+    assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
+    lg.adjust(ledger, "parcel", "P004", "retain", "复核后保留", "李四")
+    assert lg.verify(ledger) == []
+    res = zoning("ledger", "verify", ledger)
+    assert res.returncode == 0 and ": ok" in res.stdout
+    # the adjusted class governs from now on: cleared no longer fits, upgraded does
+    later = sheet(tmp_path, [("parcel", "P004", "cleared", "2026-05-02", "x"),
+                             ("parcel", "P004", "upgraded", "2026-05-03", "提升完成")], "b.csv")
+    report = lg.import_sheet(ledger, later, "2026-06-01")
+    assert report.accepted == 1 and "does not fit class retain" in report.rejected["reason"][0]
+    assert lg.verify(ledger) == []
+
+
+def test_reopening_a_final_item_needs_a_note(ledger, tmp_path):
+    lg.import_sheet(ledger, sheet(tmp_path, [("parcel", "P004", "cleared", "2026-05-01",
+                                              "已腾退")]), "2026-06-01")
+    rows = [("parcel", "P004", "in_progress", "2026-05-02", ""),       # reopen, no note
+            ("parcel", "P004", "pending", "2026-05-02", ""),           # reopen, no note
+            ("parcel", "P004", "in_progress", "2026-05-03", "复耕验收未通过"),  # accepted
+            ("parcel", "P004", "in_progress", "2026-05-04", ""),       # not final before
+            ("parcel", "P004", "cleared", "2026-05-05", ""),           # closing, no note
+            ("parcel", "P003", "in_progress", "2026-05-05", "")]       # never final
+    report = lg.import_sheet(ledger, sheet(tmp_path, rows, "b.csv"), "2026-06-01")
+    reasons = dict(zip(report.rejected["row"], report.rejected["reason"], strict=True))
+    assert list(reasons) == [2, 3, 6]
+    assert reasons[2].startswith("reopening an item whose latest status is final (cleared)")
+    assert reasons[3].startswith("reopening") and reasons[6] == "a final status needs a note"
+    assert report.accepted == 3 and lg.verify(ledger) == []
+
+
+def fake_workshops(folder, classes):
+    import geopandas as gpd
+    import shapely
+
+    from conftest import X0, Y0
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = list(classes)
+    gpd.GeoDataFrame({"workshop_id": ids, "town": "浒山街道",
+                      "class": [classes[i] for i in ids], "reason": "r",
+                      "floor_area_m2": 300.0},
+                     geometry=shapely.points([X0 + 5.0 * k for k in range(len(ids))], Y0),
+                     crs=4549).to_file(folder / "workshops.gpkg", layer="workshops")
+    return folder
+
+
+def test_sync_compares_only_the_kinds_given(classified, tmp_path):
+    ws = fake_workshops(tmp_path / "ws", {"W1": "upgrade", "W2": "to_park"})
+    ledger = tmp_path / "l.gpkg"
+    assert lg.init(ledger, classified, ws) == 9
+    res = zoning("ledger", "sync", ledger, "--from", classified)
+    assert res.returncode == 0, res.stderr
+    assert "0 item(s) to review" in res.stdout          # the workshops are left alone
+    assert lg.sync(ledger, classified).empty
+    ws2 = fake_workshops(tmp_path / "ws2", {"W1": "eliminate", "W3": "upgrade"})
+    review = lg.sync(ledger, None, ws2)                 # only the workshops compared
+    assert sorted(review["item_id"]) == ["W1", "W2"]
+    assert set(review["kind"]) == {"workshop"}
+    state = lg.status_as_of(ledger, "2026-06-01").set_index("item_id")
+    assert len(state) == 10 and state.loc["W3", "computed_class"] == "upgrade"
+    assert state.loc["W1", "computed_class"] == "eliminate"
+    assert lg.verify(ledger) == []
+    res = zoning("ledger", "sync", ledger)
+    assert res.returncode == 1 and "--from" in res.stderr
+
+
+@pytest.mark.parametrize(("kind", "cls", "want"), [
+    ("parcel", "保留提升", "retain"), ("地块", "纳入镇级园区", "consolidate"),
+    ("parcel", "RETAIN", "retain"), ("作坊", "整治淘汰", "eliminate")])
+def test_adjust_takes_chinese_names(classified, tmp_path, kind, cls, want):
+    ws = fake_workshops(tmp_path / "ws", {"W1": "upgrade"})
+    ledger = tmp_path / "l.gpkg"
+    lg.init(ledger, classified, ws)
+    item = "W1" if kind == "作坊" else "P004"
+    res = zoning("ledger", "adjust", ledger, kind, item, "--class", cls, "--reason", "复核",
+                 "--by", "李四")
+    assert res.returncode == 0, res.stderr
+    state = lg.status_as_of(ledger, "9999-12-31").set_index("item_id")
+    assert state.loc[item, "class"] == want
+    bad = zoning("ledger", "adjust", ledger, "地块", "P004", "--class", "园区集聚", "--reason",
+                 "x", "--by", "y")
+    assert bad.returncode == 1 and "保留提升" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -406,27 +406,34 @@ def ledger_import(ledger_path, sheet, today):
 
 @ledger.command("adjust")
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
-@click.argument("kind", type=click.Choice(["parcel", "workshop"]))
+@click.argument("kind", metavar="KIND")
 @click.argument("item_id")
-@click.option("--class", "cls", required=True)
+@click.option("--class", "cls", required=True,
+              help="the class that governs the item from now on (English or Chinese name)")
 @click.option("--reason", required=True)
 @click.option("--by", "by", required=True)
 @expected_errors
 def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
-    """Override an item's class with a reason and a name (kept beside the computed one)."""
+    """Override an item's class with a reason and a name (kept beside the computed one).
+
+    KIND is parcel/地块 or workshop/作坊; --class a class of that kind, e.g. retain or
+    保留提升."""
     from .ledger import adjust
 
-    adjust(ledger_path, kind, item_id, cls, reason, by)
+    kind, cls = adjust(ledger_path, kind, item_id, cls, reason, by)
     click.echo(f"{kind} {item_id}: class {cls} (by {by})")
 
 
 @ledger.command("sync")
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
-@click.option("--from", "classified", required=True, type=click.Path(exists=True))
-@click.option("--workshops", "workshops_dir", type=click.Path(exists=True))
+@click.option("--from", "classified", type=click.Path(exists=True),
+              help="a new zoning classify output folder: the plots are compared")
+@click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
+              help="a new zoning workshops output folder: the workshops are compared")
 @expected_errors
 def ledger_sync(ledger_path, classified, workshops_dir):
-    """Take a new classification; items whose computed class changed go to review.csv."""
+    """Take a new classification; items whose computed class changed go to review.csv.
+    Only the kinds given are compared: without --workshops the workshops are left alone."""
     from .ledger import sync
     from .report import write_csv
 

@@ -456,6 +456,8 @@ def parse_date(value) -> str | None:
     if serial is not None:
         if not 1 <= serial < 2958466:  # Excel's range of days
             return None
+        if 1000 <= serial <= 9999 and serial == int(serial):
+            return None  # a year alone (2026), not the serial of a day in 1905
         return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
     for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
         try:
@@ -465,26 +467,60 @@ def parse_date(value) -> str | None:
     return None
 
 
-def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
-    """An update sheet (CSV or Excel) with canonical column names, every cell as text."""
+HEADER_HINT = "kind/类型, item_id/编号, status/状态, date/日期, note/备注"
+
+
+def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
+
+
+def read_sheets(path: str | os.PathLike) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+    """An update sheet (CSV, or every sheet of a workbook) with canonical column names,
+    every cell as text ('NA', 'None', 'null' stay text).
+
+    Returns the tables to import as (sheet name, frame), in workbook order, and the names
+    of the workbook's other sheets that hold cells but no header row: a town that puts
+    rows on a second sheet gets them read when the sheet has the header, and is told
+    which sheet was not read otherwise. A file whose sheets all lack the header is an
+    error."""
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            sheet = pd.read_excel(path, dtype=object)
+            book = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False,
+                                 na_values=[])
         else:
-            sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            book = {"": pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
+                                    encoding="utf-8-sig")}
     except FileNotFoundError:
         raise ZoningError(f"{path}: sheet not found") from None
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ZoningError(f"{path}: cannot read the sheet ({first})") from None
-    sheet = sheet.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
-    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
-    if missing:
-        raise ZoningError(f"{path}: missing column(s) {missing} (has {list(sheet.columns)})")
-    if "reporter" not in sheet:
-        sheet["reporter"] = ""
-    return sheet
+    tables, unread, first_missing = [], [], None
+    for name, frame in book.items():
+        frame = _canonical_columns(frame)
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if not missing:
+            if "reporter" not in frame:
+                frame["reporter"] = ""
+            tables.append((str(name), frame))
+            continue
+        has_cells = len(frame) > 0 or any(not str(c).startswith("Unnamed") for c in
+                                          frame.columns)
+        if has_cells:
+            unread.append(str(name))
+            if first_missing is None:
+                where = f" sheet {name!r}" if name else ""
+                first_missing = (f"{path}{where}: missing column(s) {missing} "
+                                 f"(has {list(frame.columns)})")
+    if not tables:
+        raise ZoningError(first_missing or f"{path}: no sheet with the header ({HEADER_HINT})")
+    return tables, unread
+
+
+def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """The first table of :func:`read_sheets` (a CSV's only one)."""
+    return read_sheets(path)[0][0][1]
 
 
 def _text(value) -> str:
@@ -500,19 +536,26 @@ def _text(value) -> str:
 ALREADY = "already recorded"
 
 
-def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded: set,
-              last: dict, today: str) -> str | None:
-    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason."""
-    if kind is None or (kind, item) not in state.index:
+def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
+              last: dict, today: str, last_status: dict | None = None) -> str | None:
+    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason.
+
+    ``classes``: (kind, item_id) -> class in force (adjusted); ``last``: -> date of the
+    latest event; ``last_status``: -> status of the latest event."""
+    if kind is None or (kind, item) not in classes:
         return "unknown kind or item"
     if date is None:
-        return f"date {raw.get('date', '')!r} is not a date" if raw.get("date") else \
-            "not a date"
+        text = raw.get("date", "")
+        if not text:
+            return "not a date"
+        hint = " (a year alone is not a date)" if text.isascii() and text.isdigit() and \
+            len(text) == 4 else ""
+        return f"date {text!r} is not a date{hint}"
     if date > today:
         return f"date {date} is after the import day {today}"
     if status is not None and (kind, item, status, date) in recorded:
         return ALREADY
-    cls = state.at[(kind, item), "class"]
+    cls = classes[(kind, item)]
     allowed = {*OPEN_STATUSES, FINAL_STATUS.get((kind, cls), "")} - {""}
     if status not in allowed:
         return (f"status {raw['status']!r} does not fit class {cls} "
@@ -522,6 +565,10 @@ def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded
         return f"date {date} is earlier than the item's latest event {previous}"
     if status not in OPEN_STATUSES and not raw["note"]:
         return "a final status needs a note"
+    latest = (last_status or {}).get((kind, item), "pending")
+    if status in OPEN_STATUSES and latest not in OPEN_STATUSES and not raw["note"]:
+        return (f"reopening an item whose latest status is final ({latest}) needs a note "
+                "(the reason)")
     return None
 
 
@@ -529,16 +576,32 @@ def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded
 class ImportReport:
     accepted: int
     already: int
-    rejected: pd.DataFrame  # row, kind, item_id, status, date, reason
+    rejected: pd.DataFrame  # [sheet,] row, kind, item_id, status, date, reason
+
+
+def _ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: '²', '٣' and other Unicode digits are text, compared exactly."""
+    return text.isascii() and text.isdigit()
 
 
 def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
     """Apply a town's update sheet as SPEC §8 says: rows checked in order against the
-    ledger plus the rows accepted above them; accepted rows committed all at once."""
-    sheet = read_sheet(sheet_path)
+    ledger plus the rows accepted above them; accepted rows committed all at once.
+
+    A workbook's sheets that have the header are read in workbook order (rows are named
+    by sheet and row); a sheet with cells but no header is listed among the rejected,
+    not skipped silently. Notes are kept whole, however long."""
+    check_ledger(ledger)
+    tables, unread = read_sheets(sheet_path)
     today = today or dt.date.today().isoformat()
     name = Path(sheet_path).name
+    several = len(tables) > 1 or bool(unread)
     rejected, accepted = [], []
+    for sheet_name in unread:
+        rejected.append({"sheet": sheet_name, "row": 1, "kind": "", "item_id": "",
+                         "status": "", "date": "",
+                         "reason": f"sheet {sheet_name!r} has no header row ({HEADER_HINT}): "
+                                   "its rows were not read"})
     already = 0
     status_words = {**{s: s for s in STATUS_ZH}, **{v: k for k, v in STATUS_ZH.items()}}
     with connect(ledger, write=True) as con:
@@ -546,37 +609,47 @@ def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
         recorded = set(map(tuple, pd.read_sql(
             "SELECT kind, item_id, status, date FROM zoning_events", con,
             dtype={"item_id": str}).itertuples(index=False, name=None)))
+        classes = state["class"].to_dict()
         digits = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
-        for kind, item_id in state.index:
-            if item_id.isdigit():
+        for kind, item_id in classes:
+            if _ascii_digits(item_id):
                 digits.setdefault((kind, str(int(item_id))), []).append(item_id)
         last = state["last_date"].to_dict()
-        for i, row in enumerate(sheet.itertuples(index=False), start=2):
-            raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
-                                                        "reporter", "date")}
-            kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))
-            item = raw["item_id"]
-            if kind is not None and (kind, item) not in state.index and item.isdigit():
-                match = digits.get((kind, str(int(item))), [])
-                item = match[0] if len(match) == 1 else item
-            status = status_words.get(raw["status"].lower(), status_words.get(raw["status"]))
-            date = parse_date(row.date)
-            verdict = check_row(kind, item, status, raw, date, state, recorded, last, today)
-            if verdict == ALREADY:
-                already += 1
-            elif verdict:
-                rejected.append({"row": i, "kind": raw["kind"], "item_id": raw["item_id"],
-                                 "status": raw["status"], "date": date or _text(row.date),
-                                 "reason": verdict})
-            else:
-                accepted.append((kind, item, status, date, raw["note"], raw["reporter"], name,
-                                 i, now()))
-                recorded.add((kind, item, status, date))
-                previous = last.get((kind, item))
-                last[(kind, item)] = max(previous, date) if isinstance(previous, str) else date
+        last_status = state["status"].to_dict()
+        for sheet_name, sheet in tables:
+            source = f"{name}!{sheet_name}" if several else name
+            for i, row in enumerate(sheet.itertuples(index=False), start=2):
+                raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
+                                                            "reporter", "date")}
+                kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))
+                item = raw["item_id"]
+                if kind is not None and (kind, item) not in classes and _ascii_digits(item):
+                    match = digits.get((kind, str(int(item))), [])
+                    item = match[0] if len(match) == 1 else item
+                status = status_words.get(raw["status"].lower(),
+                                          status_words.get(raw["status"]))
+                date = parse_date(row.date)
+                verdict = check_row(kind, item, status, raw, date, classes, recorded, last,
+                                    today, last_status)
+                if verdict == ALREADY:
+                    already += 1
+                elif verdict:
+                    rejected.append({"sheet": sheet_name, "row": i, "kind": raw["kind"],
+                                     "item_id": raw["item_id"], "status": raw["status"],
+                                     "date": date or _text(row.date), "reason": verdict})
+                else:
+                    accepted.append((kind, item, status, date, raw["note"], raw["reporter"],
+                                     source, i, now()))
+                    recorded.add((kind, item, status, date))
+                    previous = last.get((kind, item))
+                    last[(kind, item)] = max(previous, date) if isinstance(previous, str) \
+                        else date
+                    last_status[(kind, item)] = status
         _append(con, "event", accepted, ledger)
-    rejected_frame = pd.DataFrame(rejected, columns=["row", "kind", "item_id", "status", "date",
-                                                     "reason"])
+    columns = ["sheet", "row", "kind", "item_id", "status", "date", "reason"]
+    rejected_frame = pd.DataFrame(rejected, columns=columns)
+    if not several:
+        rejected_frame = rejected_frame.drop(columns="sheet")
     return ImportReport(len(accepted), already, rejected_frame)
 
 
@@ -739,13 +812,24 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
-def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> None:
-    """Override an item's class (kept beside the computed one; it governs statuses)."""
+def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
+           ) -> tuple[str, str]:
+    """Override an item's class (kept beside the computed one; it governs statuses).
+    Kinds and classes are accepted by their Chinese names too (地块/作坊, 保留提升 …)."""
+    from .rules import CLASS_ZH
+    from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
+
+    check_ledger(ledger)
+    kind = KIND_WORDS.get(str(kind).strip().lower(), KIND_WORDS.get(str(kind).strip(), kind))
     if kind not in CLASSES_OF:
-        raise ZoningError(f"unknown kind {kind!r} (parcel or workshop)")
+        raise ZoningError(f"unknown kind {kind!r} (parcel/地块 or workshop/作坊)")
+    words = {v: k for k, v in (CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH).items()}
+    cls = str(cls).strip()
+    cls = words.get(cls, cls.lower())
     if cls not in CLASSES_OF[kind] or cls == "unclassified":
-        raise ZoningError(f"class {cls!r} is not a {kind} class "
-                          f"({', '.join(c for c in CLASSES_OF[kind] if c != 'unclassified')})")
+        names = CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH
+        raise ZoningError(f"class {cls!r} is not a {kind} class " + "(" + ", ".join(
+            f"{c}/{names[c]}" for c in CLASSES_OF[kind] if c != "unclassified") + ")")
     if not reason.strip() or not by.strip():
         raise ZoningError("an adjustment needs a reason and a name")
     with connect(ledger, write=True) as con:
@@ -754,6 +838,7 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> N
         if not found:
             raise ZoningError(f"{ledger}: no {kind} {item_id!r} in the ledger")
         _append(con, "adjustment", [(kind, item_id, cls, reason, by, now())], ledger)
+    return kind, cls
 
 
 def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
