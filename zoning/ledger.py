@@ -905,21 +905,68 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
                       for day in days], ignore_index=True)
 
 
+#: Excel's limit on the characters of one cell.
+EXCEL_CELL_MAX = 32767
+#: Sheet names Excel refuses (case-insensitive) besides those of the workbook itself.
+EXCEL_RESERVED_SHEETS = ("history",)
+
+
+def sheet_names(towns, taken=("排名",)) -> list[str]:
+    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
+    control characters dropped, no apostrophe at either end, at most 31 characters,
+    unique ignoring case (as Excel compares them) against each other and ``taken``;
+    an empty result becomes 未知."""
+    used = {t.casefold() for t in (*taken, *EXCEL_RESERVED_SHEETS)}
+    names = []
+    for town in towns:
+        base = "".join(c for c in str(town or "") if c not in "[]:*?/\\" and c.isprintable())
+        base = base.strip().strip("'").strip()[:31].strip("'") or "未知"
+        name, k = base, 1
+        while name.casefold() in used:
+            k += 1
+            suffix = f"({k})"
+            name = base[:31 - len(suffix)].rstrip("'") + suffix
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def cut_for_excel(frame: pd.DataFrame, columns, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Text cells over Excel's 32,767 characters cut to fit, and one issue row per cut
+    cell (kind, item_id, column, length, reason): the ledger keeps the whole text."""
+    issues, frame = [], frame.copy()
+    for column in columns:
+        text = frame[column].astype("string")
+        long = (text.str.len() > EXCEL_CELL_MAX).fillna(False).to_numpy()
+        if long.any():
+            issues.append(pd.DataFrame({
+                "kind": frame["kind"].to_numpy()[long],
+                "item_id": frame["item_id"].to_numpy()[long], "column": column,
+                "length": text[long].str.len().to_numpy(),
+                "reason": f"{what}超过Excel单元格上限{EXCEL_CELL_MAX}字符，表格中已截断，"
+                          "台账中保留全文"}))
+            frame.loc[long, column] = text[long].str.slice(0, EXCEL_CELL_MAX).to_numpy()
+    columns_out = ["kind", "item_id", "column", "length", "reason"]
+    return frame, (pd.concat(issues, ignore_index=True) if issues else
+                   pd.DataFrame(columns=columns_out))
+
+
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None) -> None:
+                     grades: pd.Series | None = None) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
-    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too."""
+    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
+    Each item shows its class in force (分类, adjusted where adjusted) and its computed
+    class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     from ._io import atomic_path
     from .report import Columns, _formats, _table_sheet, excel_writer
     from .rules import CLASS_ZH
     from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
 
-    # the computed class is shown only where an adjustment changed it
-    state = state.assign(computed_class=state["computed_class"].where(
-        state["computed_class"] != state["class"], ""))
-    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "调整前测算分类",
-          "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
-          "floor_m2": "面积（平方米）"}
+    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+          "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
+          "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
+    state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
+    state, issues = cut_for_excel(state, ["note"], "备注")
     if "enterprise" in state:
         zh["enterprise"] = "企业"
         if grades is not None:
@@ -941,25 +988,29 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         towns = state["town"].to_numpy()
         starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
             np.zeros(0, int)
-        used = set()
-        for start, stop in zip(starts, np.r_[starts[1:], len(towns)], strict=True):
+        names = sheet_names([towns[i] for i in starts])
+        for start, stop, name in zip(starts, np.r_[starts[1:], len(towns)], names,
+                                     strict=True):
             town = towns[start]
-            name = "".join(c for c in (town or "未知") if c not in "[]:*?/\\")[:28] or "未知"
-            while name in used:
-                name = name[:26] + f"_{len(used)}"
-            used.add(name)
-            table.sheet(xl, name, f"{town} 清单", fmt, int(start), int(stop), formats=formats)
+            table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
+                        formats=formats)
+    return issues
 
 
 def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     """status.gpkg, layer ``status``: every item where it lies (plot centroid, workshop
-    point) with its class and status as of the report's date, for QGIS and ``zoning map``."""
+    point) with its class and status as of the report's date, for QGIS and ``zoning map``:
+    ``class`` is the class in force (adjusted where adjusted), ``computed_class`` the
+    classification's beside it, ``adjusted`` whether they differ."""
     from ._io import write_layers
 
     where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
     where["item_id"] = where["item_id"].astype(str)
-    cols = ["kind", "item_id", "town", "class", "status", "last_event", "note", "final"]
+    cols = ["kind", "item_id", "town", "class", "computed_class", "status", "last_event",
+            "note", "final"]
     layer = where.merge(state[cols], on=["kind", "item_id"], how="left", validate="1:1")
+    layer.insert(layer.columns.get_loc("computed_class") + 1, "adjusted",
+                 (layer["class"] != layer["computed_class"]).to_numpy())
     layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
                  layer["status"].map(STATUS_ZH))
     write_layers(target, {"status": layer})
@@ -1001,12 +1052,14 @@ def completion_png(history: pd.DataFrame, target) -> None:
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
                  grades=None) -> pd.DataFrame:
-    """progress.csv, towns.csv, assessment.xlsx, status.gpkg and completion.png as of a
-    date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
-    ``grades`` (a grades.csv; by default the one beside the ledger, if any)."""
+    """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
+    as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
+    ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
+    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell."""
     from .grading import grades_by_enterprise
     from .report import write_csv
 
+    check_ledger(ledger)
     out_dir = Path(out_dir)
     state = status_as_of(ledger, as_of)
     write_csv(progress_table(state), out_dir / "progress.csv")
@@ -1015,8 +1068,11 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     by_name = grades_by_enterprise(grades or Path(ledger).with_name("grades.csv"))
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = _beside(_write_extras, ledger, state, as_of, weights, out_dir)
-    write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
-    extras.result()
+    try:
+        issues = write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
+        write_csv(issues, out_dir / "issues.csv")
+    finally:
+        extras.result()
     return scores
 
 
@@ -1025,20 +1081,86 @@ def _write_extras(ledger, state: pd.DataFrame, as_of: str, weights, out_dir: Pat
     completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
 
 
-def _beside(fn, *args):
-    """Run ``fn(*args)`` in a forked process next to this one (a Future; its result()
-    re-raises the child's error). Only where the system can fork and this process runs a
-    single thread (forking a threaded process can deadlock the child); otherwise it runs
-    now, in this process."""
-    import multiprocessing
-    import threading
-    from concurrent.futures import Future, ProcessPoolExecutor
+class _Done:
+    """The result of a call already made (same face as :class:`_Forked`)."""
 
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        done: Future = Future()
-        done.set_result(fn(*args))
-        return done
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(fn, *args)
-    pool.shutdown(wait=False)
-    return future
+    def __init__(self, fn, args):
+        self.error = None
+        try:
+            fn(*args)
+        except Exception as exc:  # raised by result(), as the forked one is
+            self.error = exc
+
+    def result(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class _Forked:
+    """A forked child running a writer: :meth:`result` waits for it and re-raises its
+    error (a ZoningError as itself, anything else by type and message)."""
+
+    def __init__(self, pid: int, fd: int):
+        self.pid, self.fd, self.done = pid, fd, False
+
+    def result(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        import pickle
+
+        with os.fdopen(self.fd, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if payload:
+            kind, message, pickled = pickle.loads(payload)
+            try:
+                error = pickle.loads(pickled) if pickled else None
+            except Exception:
+                error = None
+            raise error if isinstance(error, BaseException) else ZoningError(
+                f"the report's writer failed: {kind}: {message}")
+        if status != 0:
+            raise ZoningError(f"the report's writer ended with status {status}")
+
+
+def _beside(fn, *args):
+    """Run ``fn(*args)`` in a forked process next to this one; ``result()`` waits and
+    re-raises the child's error. The child writes nothing to the terminal and leaves by
+    ``os._exit`` (no exit handlers, no executor threads: nothing printed on exit). Only
+    where the system can fork and this process runs a single thread (forking a threaded
+    process can deadlock the child); otherwise it runs now, in this process."""
+    import sys
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return _Done(fn, args)
+    read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return _Forked(pid, read_fd)
+    code = 0  # the child
+    try:
+        os.close(read_fd)
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        fn(*args)
+    except BaseException as exc:
+        code = 1
+        try:
+            import pickle
+
+            try:
+                pickled = pickle.dumps(exc)
+            except Exception:
+                pickled = b""
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(pickle.dumps((type(exc).__name__, str(exc), pickled)))
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
