@@ -338,3 +338,61 @@ def test_adjust_takes_chinese_names(classified, tmp_path, kind, cls, want):
                  "x", "--by", "y")
     assert bad.returncode == 1 and "保留提升" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- not a ledger
+
+def not_ledgers(root):
+    import geopandas as gpd
+    import shapely
+
+    text = root / "notes.gpkg"
+    text.write_text("这不是台账\n", encoding="utf-8")
+    empty = root / "empty.gpkg"
+    empty.write_bytes(b"")
+    plain = root / "plain.gpkg"
+    gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=4549).to_file(plain)
+    folder = root / "folder.gpkg"
+    folder.mkdir()
+    return {"a text file": (text, "not a ledger (not a GeoPackage"),
+            "an empty file": (empty, "not a ledger (an empty file"),
+            "a GeoPackage without the ledger tables": (plain, "not a ledger (a GeoPackage"),
+            "a folder": (folder, "is a folder, not a ledger")}
+
+
+@pytest.fixture(scope="module")
+def impostors(tmp_path_factory):
+    return not_ledgers(tmp_path_factory.mktemp("impostors"))
+
+
+@pytest.mark.parametrize("what", ["a text file", "an empty file",
+                                  "a GeoPackage without the ledger tables", "a folder"])
+def test_a_file_that_is_not_a_ledger_is_one_line(impostors, classified, tmp_path, what):
+    from click.testing import CliRunner
+
+    from zoning.cli import main
+
+    path, expected = impostors[what]
+    size = path.stat().st_size if path.is_file() else None
+    upd = sheet(tmp_path, [("parcel", "P001", "in_progress", "2026-05-01", "")])
+    commands = {
+        "verify": ["ledger", "verify", path],
+        "import": ["ledger", "import", path, upd, "--today", "2026-06-01"],
+        "report": ["ledger", "report", path, "--as-of", "2026-06-01", "--out", tmp_path / "r"],
+        "adjust": ["ledger", "adjust", path, "parcel", "P001", "--class", "retain",
+                   "--reason", "x", "--by", "y"],
+        "sync": ["ledger", "sync", path, "--from", classified],
+    }
+    runner = CliRunner()
+    for name, args in commands.items():
+        res = runner.invoke(main, [str(a) for a in args])
+        assert res.exit_code == 1, (name, res.output, res.exception)
+        assert not isinstance(res.exception, Exception) or isinstance(res.exception,
+                                                                      SystemExit), name
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {path}: {expected}"), \
+            (name, lines)
+        assert res.stdout == "", name
+    assert not (tmp_path / "r").exists()                # nothing written
+    if size is not None:
+        assert path.stat().st_size == size              # nor the file touched

@@ -386,7 +386,7 @@ def ledger_init(ledger_path, classified, workshops_dir):
 
 
 @ledger.command("import")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--today", default=None, help="the import day (YYYY-MM-DD); default: today")
 @expected_errors
@@ -405,7 +405,7 @@ def ledger_import(ledger_path, sheet, today):
 
 
 @ledger.command("adjust")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.argument("kind", metavar="KIND")
 @click.argument("item_id")
 @click.option("--class", "cls", required=True,
@@ -425,7 +425,7 @@ def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
 
 
 @ledger.command("sync")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.option("--from", "classified", type=click.Path(exists=True),
               help="a new zoning classify output folder: the plots are compared")
 @click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
@@ -444,7 +444,7 @@ def ledger_sync(ledger_path, classified, workshops_dir):
 
 
 @ledger.command("verify")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @expected_errors
 def ledger_verify(ledger_path):
     """Integrity check: the hash chains of items, events and adjustments (the first row
@@ -464,7 +464,7 @@ def ledger_verify(ledger_path):
 
 
 @ledger.command("report")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
