@@ -396,3 +396,77 @@ def test_a_file_that_is_not_a_ledger_is_one_line(impostors, classified, tmp_path
     assert not (tmp_path / "r").exists()                # nothing written
     if size is not None:
         assert path.stat().st_size == size              # nor the file touched
+
+
+# ---------------------------------------------------------------- report: hostile towns
+
+HOSTILE_TOWNS = ["排名", "Town", "TOWN", "'撇号镇", "a[b]:c*?/\\d镇", "长" * 40, "History", "",
+                 "'", "长" * 40 + "乙"]
+
+
+def classified_with_towns(root, towns, notes_long=False):
+    import geopandas as gpd
+    import shapely
+
+    from conftest import X0, Y0
+
+    folder = root / "towns"
+    folder.mkdir()
+    n = len(towns)
+    gpd.GeoDataFrame({"parcel_id": [f"Q{k:03d}" for k in range(n)], "town": towns,
+                      "class": "vacate", "rule": "V2", "reason": "r", "area_mu": 2.0},
+                     geometry=shapely.points([X0 + 10.0 * k for k in range(n)], Y0), crs=4549
+                     ).to_file(folder / "classified.gpkg", layer="parcels")
+    return folder
+
+
+def test_sheet_names_legal_and_unique():
+    names = lg.sheet_names(HOSTILE_TOWNS)
+    assert len(names) == len(HOSTILE_TOWNS)
+    folded = [n.casefold() for n in names]
+    assert len(set(folded)) == len(folded) and "排名" not in names and "history" not in folded
+    for name in names:
+        assert 1 <= len(name) <= 31 and not any(c in name for c in "[]:*?/\\")
+        assert not name.startswith("'") and not name.endswith("'")
+    assert names[1] == "Town" and names[2] != "TOWN" and names[2].startswith("TOWN")
+    assert names[7] == "未知"
+
+
+def test_report_for_hostile_town_names_writes_the_whole_workbook(tmp_path):
+    import openpyxl
+
+    ledger = tmp_path / "l.gpkg"
+    lg.init(ledger, classified_with_towns(tmp_path, HOSTILE_TOWNS))
+    res = zoning("ledger", "report", ledger, "--as-of", "2026-06-01", "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""                      # no stray output from the forked writer
+    assert len(res.stdout.strip().splitlines()) == 1
+    book = openpyxl.load_workbook(tmp_path / "r" / "assessment.xlsx")
+    assert book.sheetnames[0] == "排名"
+    listed = sorted(book[name]["A1"].value for name in book.sheetnames[1:])
+    want = sorted(f"{t or '未知'} 清单" for t in HOSTILE_TOWNS)
+    assert len(book.sheetnames) == 1 + len(set(HOSTILE_TOWNS)) and listed == sorted(want)
+    assert (tmp_path / "r" / "status.gpkg").exists()
+    assert (tmp_path / "r" / "completion.png").stat().st_size > 1000
+
+
+def test_forked_writer_is_silent_and_passes_its_error_on(capfd):
+    def noisy():
+        print("from the child")
+        sys.stderr.write("child stderr\n")
+
+    lg._beside(noisy).result()
+
+    def failing():
+        raise ZoningError("状态图层写不出")
+
+    with pytest.raises(ZoningError, match="状态图层写不出"):
+        lg._beside(failing).result()
+
+    def crashing():
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        lg._beside(crashing).result()
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

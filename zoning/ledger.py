@@ -1148,6 +1148,7 @@ def _beside(fn, *args):
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (left by os._exit)
         fn(*args)
     except BaseException as exc:
         code = 1
