@@ -470,3 +470,128 @@ def test_forked_writer_is_silent_and_passes_its_error_on(capfd):
         lg._beside(crashing).result()
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+# ---------------------------------------------------------------- sheet habits
+
+def test_a_40k_note_is_kept_whole_and_cut_in_the_workbook(ledger, tmp_path):
+    import openpyxl
+
+    note = "验收意见" * 10_000                            # 40,000 characters
+    path = sheet(tmp_path, [("parcel", "P004", "cleared", "2026-05-01", note)])
+    assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
+    with sqlite3.connect(ledger) as con:
+        assert con.execute("SELECT note FROM zoning_events").fetchone()[0] == note
+    res = zoning("ledger", "report", ledger, "--as-of", "2026-06-01", "--out", tmp_path / "r")
+    assert res.returncode == 0 and res.stderr == "", res.stderr
+    book = openpyxl.load_workbook(tmp_path / "r" / "assessment.xlsx")
+    ws = book["宗汉街道"]
+    header = [c.value for c in ws[2]]
+    rows = {r[header.index("编号")]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+    assert rows["P004"][header.index("备注")] == note[:32767]
+    issues = pd.read_csv(tmp_path / "r" / "issues.csv", dtype=str)
+    assert issues[["kind", "item_id", "column", "length"]].values.tolist() == [
+        ["parcel", "P004", "note", "40000"]]
+    assert "32767" in issues["reason"][0] and "台账中保留全文" in issues["reason"][0]
+
+
+def workbook(path, sheets):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    book.save(path)
+    return path
+
+
+HEAD = ["类型", "编号", "状态", "日期", "备注"]
+
+
+def test_every_sheet_with_the_header_is_read_others_named(ledger, tmp_path):
+    path = workbook(tmp_path / "五月.xlsx", {
+        "浒山": [HEAD, ["地块", "P001", "推进中", "2026-05-01", ""]],
+        "宗汉": [HEAD, ["地块", "P003", "推进中", "2026-05-02", ""],
+                 ["地块", "P001", "推进中", "2026-04-01", ""]],      # earlier than row above
+        "空表": [],
+        "说明": [["请按月填报"], ["地块", "P004", "推进中", "2026-05-03", ""]]})
+    report = lg.import_sheet(ledger, path, "2026-06-01")
+    assert report.accepted == 2
+    rejected = report.rejected.set_index("sheet")
+    assert list(rejected.index) == ["说明", "宗汉"]
+    assert "sheet '说明' has no header row" in rejected.loc["说明", "reason"]
+    assert rejected.loc["宗汉", "row"] == 3 and "earlier" in rejected.loc["宗汉", "reason"]
+    with sqlite3.connect(ledger) as con:
+        sources = [r[0] for r in con.execute("SELECT sheet FROM zoning_events ORDER BY "
+                                             "event_id")]
+    assert sources == ["五月.xlsx!浒山", "五月.xlsx!宗汉"]
+    res = zoning("ledger", "import", ledger, path, "--today", "2026-06-01")
+    assert res.returncode == 0 and "already recorded 2" in res.stdout
+    out = pd.read_csv(tmp_path / "五月.rejected.csv")
+    assert list(out.columns[:2]) == ["sheet", "row"] and len(out) == 2
+    nohead = workbook(tmp_path / "x.xlsx", {"说明": [["请按月填报"], ["a", "b"]]})
+    res = zoning("ledger", "import", ledger, nohead)
+    assert res.returncode == 1 and "sheet '说明': missing column(s)" in res.stderr
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_na_none_null_notes_are_text(ledger, tmp_path, form):
+    rows = [["地块", "P004", "已腾退", "2026-05-01", "NA"],
+            ["地块", "P003", "已提升", "2026-05-01", "None"],
+            ["地块", "P005", "已提升", "2026-05-01", "null"],
+            ["地块", "P001", "已纳入园区", "2026-05-01", "N/A"]]
+    if form == "csv":
+        path = sheet(tmp_path, rows, columns=HEAD)
+    else:
+        path = workbook(tmp_path / "s.xlsx", {"Sheet": [HEAD, *rows]})
+    report = lg.import_sheet(ledger, path, "2026-06-01")
+    assert report.accepted == 4, report.rejected
+    with sqlite3.connect(ledger) as con:
+        notes = [r[0] for r in con.execute("SELECT note FROM zoning_events ORDER BY event_id")]
+    assert notes == ["NA", "None", "null", "N/A"]
+
+
+def test_a_bare_year_is_not_a_date(ledger, tmp_path):
+    assert lg.parse_date("2026") is None and lg.parse_date(2026) is None
+    assert lg.parse_date(46143) == "2026-05-01"             # an Excel serial still is
+    path = workbook(tmp_path / "s.xlsx", {"Sheet": [HEAD, ["地块", "P001", "推进中", 2026, ""],
+                                                    ["地块", "P003", "推进中", "2026", ""]]})
+    report = lg.import_sheet(ledger, path, "2026-06-01")
+    assert report.accepted == 0 and len(report.rejected) == 2
+    assert all(r == "date '2026' is not a date (a year alone is not a date)"
+               for r in report.rejected["reason"])
+    with sqlite3.connect(ledger) as con:
+        assert con.execute("SELECT count(*) FROM zoning_events").fetchone()[0] == 0
+
+
+def test_unicode_digit_ids_are_text(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from conftest import X0, Y0
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    ids = ["²", "٣", "007", "2"]
+    gpd.GeoDataFrame({"parcel_id": ids, "town": "浒山街道", "class": "vacate", "rule": "V2",
+                      "reason": "r", "area_mu": 1.0},
+                     geometry=shapely.points([X0 + 10.0 * k for k in range(4)], Y0), crs=4549
+                     ).to_file(folder / "classified.gpkg", layer="parcels")
+    ledger = tmp_path / "l.gpkg"
+    lg.init(ledger, folder)
+    rows = [("parcel", "²", "in_progress", "2026-05-01", ""),
+            ("parcel", "3", "in_progress", "2026-05-01", ""),      # not ٣
+            ("parcel", "٣", "in_progress", "2026-05-01", ""),
+            ("parcel", "7", "in_progress", "2026-05-01", ""),      # Excel's 007
+            ("parcel", "2", "in_progress", "2026-05-02", "")]      # 2, not ²
+    report = lg.import_sheet(ledger, sheet(tmp_path, rows), "2026-06-01")
+    assert report.accepted == 4 and report.rejected["item_id"].tolist() == ["3"]
+    later = sheet(tmp_path, [("parcel", "²", "cleared", "2026-05-03", "已腾退")], "b.csv")
+    assert lg.import_sheet(ledger, later, "2026-06-01").accepted == 1   # later imports work
+    with sqlite3.connect(ledger) as con:
+        got = [r[0] for r in con.execute("SELECT item_id FROM zoning_events ORDER BY event_id")]
+    assert got == ["²", "٣", "007", "2", "²"]
+    assert lg.verify(ledger) == []
