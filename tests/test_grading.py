@@ -64,3 +64,46 @@ def test_cli_writes_grades(tmp_path):
     assert list(out.columns[:3]) == ["enterprise_id", "score", "grade"]
     assert "flags" in out.columns and len(out) == 4
     assert pd.ExcelFile(tmp_path / "out" / "grades.xlsx").sheet_names == ["亩均评价"]
+
+
+HOSTILE = pd.DataFrame({
+    "enterprise_id": ["G1", "G2", "G3", "G4", "G5", "G6", "G7"],
+    "land_mu": [10, "inf", -3, "n/a", 5, 8, 1e-300],
+    "tax_10k_yuan": [100, 50, 40, 30, -20, "约五十", 1e300],
+    "value_added_10k_yuan": [500, 400, "-inf", 300, 200, 100, 1e300],
+    "energy_tce": [100, 50, 20, 0, None, 30, 10], "emissions_t": [10] * 7,
+    "employees": [50, 30, 10, 20, 5, 8, 1], "revenue_10k_yuan": [1000, 800, 300, 500, 90, 70, 1],
+    "rd_10k_yuan": [30, 10, 0, 5, 1, 1, 0]})
+
+
+def test_hostile_values_give_flagged_missing_indicators_never_non_finite_scores():
+    g = grade(HOSTILE).set_index("enterprise_id")
+    scores = g[["score", *[f"score_{k}" for k in INDICATORS]]].to_numpy(dtype=float)
+    assert np.isfinite(scores).all()
+    values = g[list(INDICATORS)].to_numpy(dtype=float)
+    assert not np.isinf(values).any()
+    assert "no tax_per_mu (land_mu inf not finite)" in g.loc["G2", "flags"]
+    assert "no tax_per_mu (land_mu -3 not > 0)" in g.loc["G3", "flags"]
+    assert "no tax_per_mu (land_mu 'n/a' not a number)" in g.loc["G4", "flags"]
+    assert "no value_added_per_tce (value_added_10k_yuan -inf not finite)" in \
+        g.loc["G3", "flags"]
+    assert "no tax_per_mu (tax_10k_yuan '约五十' not a number)" in g.loc["G6", "flags"]
+    assert "no value_added_per_tce (energy_tce 0 not > 0)" in g.loc["G4", "flags"]
+    assert "no value_added_per_tce (energy_tce missing)" in g.loc["G5", "flags"]
+    assert "no tax_per_mu (overflow)" in g.loc["G7", "flags"]
+    # a negative tax is a real value: its ratio clips to 0, not flagged
+    assert g.loc["G5", "tax_per_mu"] == -4 and g.loc["G5", "score_tax_per_mu"] == 0
+    assert "tax_per_mu" not in g.loc["G5", "flags"]
+    assert g.loc["G1", "flags"] == ""
+    assert sorted(g["rank"]) == list(range(1, 8))
+
+
+def test_cli_always_writes_the_workbook_for_hostile_values(tmp_path):
+    HOSTILE.to_csv(tmp_path / "e.csv", index=False)
+    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "Warning" not in res.stderr
+    out = pd.read_csv(tmp_path / "out" / "grades.csv")
+    assert np.isfinite(out["score"]).all() and len(out) == 7
+    assert pd.read_excel(tmp_path / "out" / "grades.xlsx", header=1)["总分"].notna().all()

@@ -180,7 +180,11 @@ def test_adjustment_governs_statuses(ledger, tmp_path):
     listing = pd.concat([pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
                          for n in book.sheet_names[1:]]).set_index("编号")
     assert listing.loc["P004", "分类"] == "保留提升" and listing.loc["P004", "状态"] == "已提升"
-    assert listing.loc["P004", "调整前测算分类"] == "腾挪清退"
+    assert listing.loc["P004", "测算分类"] == "腾挪清退" and listing.loc["P004", "已调整"] == "是"
+    status = gpd.read_file(tmp_path / "r" / "status.gpkg", layer="status").set_index("item_id")
+    assert status.loc["P004", "class"] == "retain"
+    assert status.loc["P004", "computed_class"] == "vacate" and bool(status.loc["P004",
+                                                                         "adjusted"])
 
 
 def test_report_as_of_a_past_date(ledger, tmp_path):
@@ -206,11 +210,14 @@ def test_report_as_of_a_past_date(ledger, tmp_path):
 
 
 def test_verify_finds_problems(ledger):
+    """Events that break SPEC §8 under a chain that holds (as a bug in zoning would
+    write them; hand edits are caught by the chain, see test_ledger_hardening)."""
     with sqlite3.connect(ledger) as con:
         con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
                     "VALUES ('parcel', 'GHOST', 'pending', '2026-01-01', 'x')")
         con.execute("INSERT INTO zoning_events (kind, item_id, status, date, recorded_at) "
                     "VALUES ('parcel', 'P001', 'cleared', '2026-01-01', 'x')")
+        lg._rechain(con, "event")
     problems = lg.verify(ledger)
     assert any("GHOST" in p for p in problems) and any("P001" in p for p in problems)
     assert zoning("ledger", "verify", ledger).returncode == 1
@@ -256,7 +263,8 @@ def test_report_files(ledger, tmp_path):
     assert listing.loc["P001", "企业"] == "甲厂" and listing.loc["P001", "亩均等级"] == "D"
     assert listing.loc["P002", "亩均等级"] == "A"
     assert listing.loc["P001", "分类"] == "纳入镇级园区"
-    assert listing["调整前测算分类"].isna().all()          # nothing adjusted
+    assert (listing["测算分类"] == listing["分类"]).all()   # nothing adjusted: both shown
+    assert listing["已调整"].isna().all()
     book = openpyxl.load_workbook(tmp_path / "r" / "assessment.xlsx")
     mu_col = [c.value for c in book["浒山街道"][2]].index("面积（亩）")
     assert book["浒山街道"].cell(row=3, column=mu_col + 1).number_format == "#,##0.00"

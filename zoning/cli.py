@@ -457,7 +457,7 @@ def ledger_init(ledger_path, classified, workshops_dir):
 
 
 @ledger.command("import")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--today", default=None, help="the import day (YYYY-MM-DD); default: today")
 @expected_errors
@@ -476,28 +476,35 @@ def ledger_import(ledger_path, sheet, today):
 
 
 @ledger.command("adjust")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
-@click.argument("kind", type=click.Choice(["parcel", "workshop"]))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
+@click.argument("kind", metavar="KIND")
 @click.argument("item_id")
-@click.option("--class", "cls", required=True)
+@click.option("--class", "cls", required=True,
+              help="the class that governs the item from now on (English or Chinese name)")
 @click.option("--reason", required=True)
 @click.option("--by", "by", required=True)
 @expected_errors
 def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
-    """Override an item's class with a reason and a name (kept beside the computed one)."""
+    """Override an item's class with a reason and a name (kept beside the computed one).
+
+    KIND is parcel/地块 or workshop/作坊; --class a class of that kind, e.g. retain or
+    保留提升."""
     from .ledger import adjust
 
-    adjust(ledger_path, kind, item_id, cls, reason, by)
+    kind, cls = adjust(ledger_path, kind, item_id, cls, reason, by)
     click.echo(f"{kind} {item_id}: class {cls} (by {by})")
 
 
 @ledger.command("sync")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
-@click.option("--from", "classified", required=True, type=click.Path(exists=True))
-@click.option("--workshops", "workshops_dir", type=click.Path(exists=True))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
+@click.option("--from", "classified", type=click.Path(exists=True),
+              help="a new zoning classify output folder: the plots are compared")
+@click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
+              help="a new zoning workshops output folder: the workshops are compared")
 @expected_errors
 def ledger_sync(ledger_path, classified, workshops_dir):
-    """Take a new classification; items whose computed class changed go to review.csv."""
+    """Take a new classification; items whose computed class changed go to review.csv.
+    Only the kinds given are compared: without --workshops the workshops are left alone."""
     from .ledger import sync
     from .report import write_csv
 
@@ -508,21 +515,27 @@ def ledger_sync(ledger_path, classified, workshops_dir):
 
 
 @ledger.command("verify")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @expected_errors
 def ledger_verify(ledger_path):
-    """Integrity check; non-zero exit on a problem."""
-    from .ledger import verify
+    """Integrity check: the hash chains of items, events and adjustments (the first row
+    deleted, edited, inserted or moved by hand is named), then the events against SPEC §8.
+    One line per problem and exit 1; on success the chain heads (keep them elsewhere)."""
+    from .ledger import chain_heads, verify
 
     problems = verify(ledger_path)
     for p in problems:
-        click.echo(p)
-    click.echo(f"{ledger_path}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
-    sys.exit(1 if problems else 0)
+        click.echo(f"{ledger_path}: {p}")
+    if problems:
+        sys.exit(1)
+    heads = chain_heads(ledger_path)
+    click.echo(f"{ledger_path}: ok (" + "; ".join(
+        f"{chain}s {head.split()[0]}, head {head.split()[-1][:16]}"
+        for chain, head in heads.items()) + ")")
 
 
 @ledger.command("report")
-@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path(dir_okay=False))
+@click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),

@@ -4,6 +4,11 @@ Each indicator scores weight × min(max(value / mean, 0), 1.5), the mean taken o
 enterprises that have the indicator; a missing indicator (inputs missing or denominator
 not > 0) scores 0 and is flagged; an indicator whose mean is ≤ 0 scores 0 for everyone.
 Enterprises are ranked by total score (ties: enterprise_id) and graded A/B/C/D by quota.
+
+Input values that are no number give a missing indicator, flagged with the reason in the
+enterprise's ``flags``: an empty cell, text ('n/a', '约5'), inf, or a denominator not > 0
+(a negative or zero ``land_mu``). A negative numerator (a tax refund) is a real value:
+its ratio clips to a score of 0. Scores are always finite.
 """
 
 from __future__ import annotations
@@ -50,24 +55,29 @@ def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFram
         if extra in enterprises:
             out[extra] = enterprises[extra].to_numpy()
     total = np.zeros(len(out))
-    flags = [[] for _ in range(len(out))]
+    flags = pd.Series("", index=enterprises.index, dtype=object)
     for name, (num, den, _) in INDICATORS.items():
-        n = pd.to_numeric(enterprises.get(num), errors="coerce") if num in enterprises else \
-            pd.Series(np.nan, index=enterprises.index)
-        d = pd.to_numeric(enterprises.get(den), errors="coerce") if den in enterprises else \
-            pd.Series(np.nan, index=enterprises.index)
-        ok = (n.notna() & d.notna() & (d > 0)).to_numpy()
+        n, n_why = _number(enterprises, num)
+        d, d_why = _number(enterprises, den)
+        shown = d.astype(str).str.removesuffix(".0")
+        d_why = d_why.where(d_why != "", np.where(d.notna() & (d <= 0),
+                                                  den + " " + shown + " not > 0", ""))
+        why = n_why.where(n_why != "", d_why)
+        ok = (why == "").to_numpy()
         value = np.full(len(out), np.nan)
-        value[ok] = (n.to_numpy(dtype=float)[ok] / d.to_numpy(dtype=float)[ok])
+        with np.errstate(over="ignore", under="ignore"):
+            value[ok] = (n.to_numpy(dtype=float)[ok] / d.to_numpy(dtype=float)[ok])
+        ok = ok & np.isfinite(value)  # a huge ratio that overflows is no value either
         mean = value[ok].mean() if ok.any() else 0.0
         weight = float(profile[name])
-        if mean > 0:
+        if np.isfinite(mean) and mean > 0:
             score = weight * np.clip(np.where(ok, value, 0.0) / mean, 0.0, 1.5)
         else:
             score = np.zeros(len(out))
         score[~ok] = 0.0
-        for i in np.flatnonzero(~ok):
-            flags[i].append(f"no {name}")
+        value[~ok] = np.nan
+        text = np.where(ok, "", f"no {name} (" + why.where(why != "", "overflow") + ")")
+        flags = flags + np.where((flags != "") & ~ok, ";", "") + text
         out[name] = value
         out[f"score_{name}"] = score
         total += score
@@ -80,10 +90,28 @@ def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFram
     out["rank"] = rank
     out["grade"] = np.select([rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]],
                              ["A", "B", "C"], "D")
-    out["flags"] = [";".join(f) for f in flags]
+    out["flags"] = flags.to_numpy()
     first = ["enterprise_id", "score", "grade", "rank",
              *[f"score_{k}" for k in INDICATORS], "flags"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def _number(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """A column as finite numbers (NaN where there is none) and, aligned, why a value is
+    missing: the column absent, the cell empty, text that is not a number ('n/a', '约5'),
+    or a number that is not finite (inf); '' where the number is fine."""
+    if column not in table:
+        return (pd.Series(np.nan, index=table.index),
+                pd.Series(f"{column} not given", index=table.index))
+    raw = table[column]
+    number = pd.to_numeric(raw, errors="coerce").astype(float)
+    text = raw.astype("string").str.strip().fillna("")
+    finite = np.isfinite(number.to_numpy())
+    why = np.select(
+        [text.eq("").to_numpy() | raw.isna().to_numpy(), number.isna().to_numpy(), ~finite],
+        [f"{column} missing", f"{column} " + text.str.slice(0, 20).map(repr) + " not a number",
+         f"{column} " + text + " not finite"], "")
+    return number.where(finite), pd.Series(why, index=table.index, dtype=object)
 
 
 def grades_by_enterprise(path) -> pd.Series | None:

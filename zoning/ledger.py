@@ -4,14 +4,27 @@ The ledger file is a GeoPackage: layer ``items`` (every plot and workshop, with 
 computed class, so QGIS shows it on the map) plus plain SQLite tables written with the
 standard library: ``zoning_events`` (append-only: who, what, when, from which sheet),
 ``zoning_adjustments`` and ``zoning_meta`` (schema version). Writes are transactions in
-WAL mode with a busy timeout, so two imports at once both land and a killed import
-leaves the ledger as it was.
+WAL mode with a long busy timeout, so imports started at once wait for each other and
+all land, and a killed import leaves the ledger as it was.
+
+**The trail is tamper-evident (全过程留痕).** Items, events and adjustments each form a
+hash chain: every row carries ``prev_hash`` (the hash of the row before it in id order)
+and ``row_hash`` = SHA-256 of ``prev_hash``, a newline and the row's canonical text (see
+:func:`canonical_row`); ``zoning_meta`` holds each chain's head (row count, last id, last
+hash). :func:`verify` recomputes the chains and names the first row deleted, edited,
+inserted or moved by hand. A ledger made before the chains existed is reported as such
+by ``verify`` and sealed (chained as it stands) by its next import, adjustment or sync.
+Anyone able to recompute SHA-256 over the whole file can forge a chain; keep the head
+that ``verify`` prints (or the file itself) somewhere the ledger's users cannot write to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -24,6 +37,10 @@ import pandas as pd
 import pyogrio
 
 from .errors import ZoningError
+
+#: Seconds an import waits for another one holding the ledger (a large sheet takes
+#: seconds; several at once queue up behind each other).
+BUSY_TIMEOUT_S = 600.0
 
 SCHEMA_VERSION = "1"
 FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "absorbed",
@@ -54,6 +71,200 @@ CREATE TABLE IF NOT EXISTS zoning_adjustments (
     kind TEXT NOT NULL, item_id TEXT NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL,
     adjusted_by TEXT NOT NULL, adjusted_at TEXT NOT NULL);
 """
+LEDGER_TABLES = ("items", "zoning_meta", "zoning_events", "zoning_adjustments")
+
+CHAIN_VERSION = "zoning ledger chain 1"
+#: chain -> (table, id column, fields hashed in this order; a field the table lacks,
+#: e.g. ``enterprise`` of old ledgers, is left out, and the list used opens the chain)
+CHAINS = {
+    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise",
+                              "computed_class", "rule", "reason", "mu", "floor_m2", "geom")),
+    "event": ("zoning_events", "event_id", ("event_id", "kind", "item_id", "status", "date",
+                                            "note", "reporter", "sheet", "sheet_row",
+                                            "recorded_at")),
+    "adjustment": ("zoning_adjustments", "adjustment_id", (
+        "adjustment_id", "kind", "item_id", "class", "reason", "adjusted_by", "adjusted_at")),
+}
+
+
+def _canonical(value) -> str | None:
+    """A cell as text: NULL stays None (JSON null, unlike ''), integers in decimal, floats
+    that are whole as integers (5.0 and 5 are the same number), others by ``repr`` (the
+    shortest text that reads back to the same float), blobs in hex, text as is."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 2 ** 53:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def canonical_row(chain: str, values) -> str:
+    """The text a row's hash covers: the chain's name and every field in the chain's
+    order, as a compact JSON array (UTF-8, no escaping of Chinese)."""
+    return json.dumps([chain, *map(_canonical, values)], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def row_hash(prev: str, chain: str, values) -> str:
+    """SHA-256 (hex) of the previous row's hash, a newline and the row's canonical text."""
+    return hashlib.sha256(f"{prev}\n{canonical_row(chain, values)}".encode()).hexdigest()
+
+
+def _chain_fields(con: sqlite3.Connection, chain: str) -> tuple[str, str, list[str]]:
+    table, key, fields = CHAINS[chain]
+    have = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+    return table, key, [f for f in fields if f in have]
+
+
+def _genesis(chain: str, fields: list[str]) -> str:
+    """The hash the first row of a chain follows: it names the fields hashed, so a
+    column dropped or added by hand breaks the chain at its first row."""
+    return hashlib.sha256(f"{CHAIN_VERSION}\n{chain}\n{','.join(fields)}".encode()
+                          ).hexdigest()
+
+
+def _head(con: sqlite3.Connection, chain: str) -> tuple[int, int | None, str] | None:
+    """(rows, last id, last hash) as recorded in zoning_meta, None if never chained."""
+    row = con.execute("SELECT value FROM zoning_meta WHERE key = ?",
+                      (f"chain_{chain}",)).fetchone()
+    if row is None:
+        return None
+    try:
+        count, last, digest = str(row[0]).split(" ")
+        return int(count), None if last == "-" else int(last), digest
+    except ValueError:
+        return -1, None, ""
+
+
+def _set_head(con: sqlite3.Connection, chain: str, count: int, last: int | None,
+              digest: str) -> None:
+    con.execute("INSERT OR REPLACE INTO zoning_meta VALUES (?, ?)",
+                (f"chain_{chain}", f"{count} {'-' if last is None else last} {digest}"))
+
+
+def is_chained(con: sqlite3.Connection) -> bool:
+    return _head(con, "event") is not None
+
+
+def _rechain(con: sqlite3.Connection, chain: str) -> None:
+    """(Re)compute a whole chain in id order and record its head (inside a write
+    transaction). Used when sealing a ledger and by ``sync`` for the items it updates."""
+    table, key, fields = _chain_fields(con, chain)
+    have = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+    for column in ("prev_hash", "row_hash"):
+        if column not in have:
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN {column} TEXT')
+    prev = _genesis(chain, fields)
+    updates, last, count = [], None, 0
+    cols = ", ".join(f'"{f}"' for f in fields)
+    for values in con.execute(f'SELECT {cols} FROM "{table}" ORDER BY "{key}"'):
+        digest = row_hash(prev, chain, values)
+        last = values[0]
+        updates.append((prev, digest, last))
+        prev, count = digest, count + 1
+    con.executemany(f'UPDATE "{table}" SET prev_hash = ?, row_hash = ? WHERE "{key}" = ?',
+                    updates)
+    _set_head(con, chain, count, last, prev)
+
+
+def _seal(con: sqlite3.Connection) -> None:
+    """Chain a ledger made before the chains existed, as it stands (noted in meta)."""
+    for chain in CHAINS:
+        _rechain(con, chain)
+    con.execute("INSERT OR REPLACE INTO zoning_meta VALUES ('chain_sealed', ?)", (now(),))
+
+
+def check_chain(con: sqlite3.Connection, chain: str) -> str | None:
+    """The first broken row of a chain as one sentence, None when the chain holds."""
+    table, key, fields = _chain_fields(con, chain)
+    head = _head(con, chain)
+    if head is None:
+        return f"{chain}s: no hash chain"
+    count, head_last, head_hash = head
+    expected = _genesis(chain, fields)
+    cols = ", ".join(f'"{f}"' for f in fields)
+    previous_id, seen, reached = None, 0, head_last is None
+    for *values, prev, stored in con.execute(
+            f'SELECT {cols}, prev_hash, row_hash FROM "{table}" ORDER BY "{key}"'):
+        this = values[0]
+        after = f"after {chain} {previous_id}" if previous_id is not None else "first"
+        if reached:
+            return (f"{chain} {this}: added after the last {chain} zoning recorded "
+                    f"({head_last if head_last is not None else 'none'}); not written by "
+                    "zoning")
+        if stored is None or prev is None:
+            return f"{chain} {this}: has no hash (inserted by hand, not by zoning)"
+        if row_hash(prev, chain, values) != stored:
+            return f"{chain} {this}: its content does not match its hash (edited by hand)"
+        if prev != expected:
+            return (f"{chain} {this}: does not follow the row before it ({after}): a {chain} "
+                    "was deleted, inserted or moved by hand")
+        expected, previous_id, seen = stored, this, seen + 1
+        if this == head_last:
+            if stored != head_hash or seen != count:
+                return (f"{chain} {this}: the chain head in zoning_meta does not match "
+                        f"({count} rows recorded, {seen} found): rows deleted, or the head "
+                        "edited by hand")
+            reached = True
+    if not reached:
+        return (f"{chain} {head_last}: missing (the last {chain} zoning recorded was deleted "
+                "by hand)")
+    return None
+
+
+def chain_heads(ledger) -> dict[str, str]:
+    """Each chain's head as recorded (rows, last id, hash): what to keep elsewhere to
+    prove later that the ledger was not rebuilt."""
+    with connect(ledger) as con:
+        return {chain: " ".join(map(str, _head(con, chain) or ())) for chain in CHAINS}
+
+
+def _check_tail(con: sqlite3.Connection, chain: str, ledger) -> tuple[int, str]:
+    """Before appending: the chain's last row must be the head recorded (cheap: one row).
+    Returns (next id, hash to follow); a broken tail refuses the write."""
+    table, key, fields = _chain_fields(con, chain)
+    count, head_last, head_hash = _head(con, chain) or (-1, None, "")
+    cols = ", ".join(f'"{f}"' for f in fields)
+    last = con.execute(f'SELECT {cols}, prev_hash, row_hash FROM "{table}" '
+                       f'ORDER BY "{key}" DESC LIMIT 1').fetchone()
+    if last is None:
+        ok = count == 0 and head_last is None and head_hash == _genesis(chain, fields)
+    else:
+        *values, prev, stored = last
+        ok = (values[0] == head_last and stored == head_hash and prev is not None
+              and row_hash(prev, chain, values) == head_hash)
+    if not ok:
+        raise ZoningError(f"{ledger}: its {chain}s fail their hash check; nothing written "
+                          "(zoning ledger verify names the row)")
+    return (0 if last is None else int(last[0])) + 1, head_hash
+
+
+def _append(con: sqlite3.Connection, chain: str, rows: list[tuple], ledger) -> None:
+    """Insert rows (all fields but the id, in the chain's order) at the end of a chain."""
+    if not rows:
+        return
+    table, key, fields = _chain_fields(con, chain)
+    next_id, prev = _check_tail(con, chain, ledger)
+    count = _head(con, chain)[0]
+    out = []
+    for i, row in enumerate(rows, start=next_id):
+        values = (i, *row)
+        digest = row_hash(prev, chain, values)
+        out.append((*values, prev, digest))
+        prev = digest
+    cols = ", ".join(f'"{f}"' for f in fields)
+    marks = ", ".join("?" * (len(fields) + 2))
+    con.executemany(f'INSERT INTO "{table}" ({cols}, prev_hash, row_hash) VALUES ({marks})',
+                    out)
+    _set_head(con, chain, count + len(rows), next_id + len(rows) - 1, prev)
 
 
 def _gpkg_geometry(blob):
@@ -84,19 +295,51 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
         con.create_function(name, 1, _bound(i), deterministic=True)
 
 
-@contextlib.contextmanager
-def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
-    """A connection in WAL mode with a busy timeout; ``write`` takes the write lock at once
-    (BEGIN IMMEDIATE) and commits on success, rolls back on any error."""
+def check_ledger(path: str | os.PathLike) -> Path:
+    """``path`` if it is a ledger; otherwise one clear ZoningError (a folder, a text file,
+    an empty file, a GeoPackage without the ledger's tables)."""
     path = Path(path)
     if not path.exists():
         raise ZoningError(f"{path}: no such ledger (create it with zoning ledger init)")
-    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    if path.is_dir():
+        raise ZoningError(f"{path}: is a folder, not a ledger (give the ledger .gpkg file)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise ZoningError(f"{path}: not a ledger (not a GeoPackage/SQLite file: {exc})"
+                          ) from None
+    missing = [t for t in LEDGER_TABLES if t not in tables]
+    if missing:
+        what = "an empty file" if not tables else "a GeoPackage/SQLite file"
+        raise ZoningError(f"{path}: not a ledger ({what} without the ledger's tables "
+                          f"{', '.join(missing)}; create one with zoning ledger init)")
+    return path
+
+
+@contextlib.contextmanager
+def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection in WAL mode with a long busy timeout; ``write`` takes the write lock at
+    once (BEGIN IMMEDIATE: imports queue up instead of failing), seals a ledger made
+    before the hash chains, and commits on success, rolls back on any error."""
+    path = check_ledger(path)
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     _register_gpkg_functions(con)
     try:
-        con.execute("PRAGMA busy_timeout = 30000")  # WAL is set once, by init
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")  # WAL: set by init
         if write:
-            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise ZoningError(f"{path}: the ledger stayed busy for {BUSY_TIMEOUT_S:.0f} s "
+                                  f"({exc}); try again when the other import is done"
+                                  ) from None
+            if not is_chained(con):
+                _seal(con)
         yield con
         if write:
             con.execute("COMMIT")
@@ -108,35 +351,43 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
         con.close()
 
 
-def items_from(classified_dir: str | os.PathLike,
-               workshops_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
-    """The SPEC §8 items of a classify output (and a workshops output)."""
-    gpkg = Path(classified_dir) / "classified.gpkg"
-    if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
-    p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
-    parts = [gpd.GeoDataFrame({
-        "kind": "parcel", "item_id": p["parcel_id"].astype(str),
-        "town": p["town"].fillna("").astype(str) if "town" in p else "",
-        "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
-        "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
-        "reason": p["reason"].fillna("").astype(str),
-        "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
-        geometry=p.geometry.centroid, crs=p.crs)]
+def items_from(classified_dir: str | os.PathLike | None,
+               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
+    """The SPEC §8 items of a classify output and/or a workshops output (in the plots'
+    CRS, else ``crs``)."""
+    parts = []
+    if classified_dir is not None:
+        gpkg = Path(classified_dir) / "classified.gpkg"
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+        crs = p.crs
+        parts.append(gpd.GeoDataFrame({
+            "kind": "parcel", "item_id": p["parcel_id"].astype(str),
+            "town": p["town"].fillna("").astype(str) if "town" in p else "",
+            "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
+            "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
+            "reason": p["reason"].fillna("").astype(str),
+            "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
+            geometry=p.geometry.centroid, crs=p.crs))
     if workshops_dir is not None:
         wpath = Path(workshops_dir) / "workshops.gpkg"
         if not wpath.exists():
             raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
-        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True).to_crs(p.crs)
+        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
+        w = w.to_crs(crs) if crs is not None else w
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
             "town": w["town"].fillna("").astype(str), "enterprise": "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
             "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
-            geometry=w.geometry, crs=p.crs))
+            geometry=w.geometry, crs=w.crs))
+    if not parts:
+        raise ZoningError("no items: give a classification (--from) or workshops "
+                          "(--workshops)")
     items = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(items, geometry="geometry", crs=p.crs)
+    return gpd.GeoDataFrame(items, geometry="geometry", crs=parts[0].crs)
 
 
 def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
@@ -152,11 +403,14 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
         con = sqlite3.connect(tmp)
+        _register_gpkg_functions(con)
         with con:
             con.executescript(SCHEMA)
             con.execute("INSERT INTO zoning_meta VALUES ('schema_version', ?)",
                         (SCHEMA_VERSION,))
             con.execute("INSERT INTO zoning_meta VALUES ('created', ?)", (now(),))
+            for chain in CHAINS:
+                _rechain(con, chain)
         # WAL is a property of the file: set it here, once, not by every connection
         # (two imports switching it at the same moment would lock each other out)
         con.execute("PRAGMA journal_mode = WAL")
@@ -168,7 +422,9 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time a row is written (UTC, microseconds: orders an adjustment and an import
+    made in the same second)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
@@ -200,6 +456,8 @@ def parse_date(value) -> str | None:
     if serial is not None:
         if not 1 <= serial < 2958466:  # Excel's range of days
             return None
+        if 1000 <= serial <= 9999 and serial == int(serial):
+            return None  # a year alone (2026), not the serial of a day in 1905
         return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
     for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
         try:
@@ -209,26 +467,60 @@ def parse_date(value) -> str | None:
     return None
 
 
-def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
-    """An update sheet (CSV or Excel) with canonical column names, every cell as text."""
+HEADER_HINT = "kind/类型, item_id/编号, status/状态, date/日期, note/备注"
+
+
+def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
+
+
+def read_sheets(path: str | os.PathLike) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+    """An update sheet (CSV, or every sheet of a workbook) with canonical column names,
+    every cell as text ('NA', 'None', 'null' stay text).
+
+    Returns the tables to import as (sheet name, frame), in workbook order, and the names
+    of the workbook's other sheets that hold cells but no header row: a town that puts
+    rows on a second sheet gets them read when the sheet has the header, and is told
+    which sheet was not read otherwise. A file whose sheets all lack the header is an
+    error."""
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            sheet = pd.read_excel(path, dtype=object)
+            book = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False,
+                                 na_values=[])
         else:
-            sheet = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            book = {"": pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
+                                    encoding="utf-8-sig")}
     except FileNotFoundError:
         raise ZoningError(f"{path}: sheet not found") from None
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ZoningError(f"{path}: cannot read the sheet ({first})") from None
-    sheet = sheet.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
-    missing = [c for c in REQUIRED_COLUMNS if c not in sheet.columns]
-    if missing:
-        raise ZoningError(f"{path}: missing column(s) {missing} (has {list(sheet.columns)})")
-    if "reporter" not in sheet:
-        sheet["reporter"] = ""
-    return sheet
+    tables, unread, first_missing = [], [], None
+    for name, frame in book.items():
+        frame = _canonical_columns(frame)
+        missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+        if not missing:
+            if "reporter" not in frame:
+                frame["reporter"] = ""
+            tables.append((str(name), frame))
+            continue
+        has_cells = len(frame) > 0 or any(not str(c).startswith("Unnamed") for c in
+                                          frame.columns)
+        if has_cells:
+            unread.append(str(name))
+            if first_missing is None:
+                where = f" sheet {name!r}" if name else ""
+                first_missing = (f"{path}{where}: missing column(s) {missing} "
+                                 f"(has {list(frame.columns)})")
+    if not tables:
+        raise ZoningError(first_missing or f"{path}: no sheet with the header ({HEADER_HINT})")
+    return tables, unread
+
+
+def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
+    """The first table of :func:`read_sheets` (a CSV's only one)."""
+    return read_sheets(path)[0][0][1]
 
 
 def _text(value) -> str:
@@ -244,19 +536,26 @@ def _text(value) -> str:
 ALREADY = "already recorded"
 
 
-def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded: set,
-              last: dict, today: str) -> str | None:
-    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason."""
-    if kind is None or (kind, item) not in state.index:
+def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
+              last: dict, today: str, last_status: dict | None = None) -> str | None:
+    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason.
+
+    ``classes``: (kind, item_id) -> class in force (adjusted); ``last``: -> date of the
+    latest event; ``last_status``: -> status of the latest event."""
+    if kind is None or (kind, item) not in classes:
         return "unknown kind or item"
     if date is None:
-        return f"date {raw.get('date', '')!r} is not a date" if raw.get("date") else \
-            "not a date"
+        text = raw.get("date", "")
+        if not text:
+            return "not a date"
+        hint = " (a year alone is not a date)" if text.isascii() and text.isdigit() and \
+            len(text) == 4 else ""
+        return f"date {text!r} is not a date{hint}"
     if date > today:
         return f"date {date} is after the import day {today}"
     if status is not None and (kind, item, status, date) in recorded:
         return ALREADY
-    cls = state.at[(kind, item), "class"]
+    cls = classes[(kind, item)]
     allowed = {*OPEN_STATUSES, FINAL_STATUS.get((kind, cls), "")} - {""}
     if status not in allowed:
         return (f"status {raw['status']!r} does not fit class {cls} "
@@ -266,6 +565,10 @@ def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded
         return f"date {date} is earlier than the item's latest event {previous}"
     if status not in OPEN_STATUSES and not raw["note"]:
         return "a final status needs a note"
+    latest = (last_status or {}).get((kind, item), "pending")
+    if status in OPEN_STATUSES and latest not in OPEN_STATUSES and not raw["note"]:
+        return (f"reopening an item whose latest status is final ({latest}) needs a note "
+                "(the reason)")
     return None
 
 
@@ -273,16 +576,32 @@ def check_row(kind, item, status, raw: dict, date, state: pd.DataFrame, recorded
 class ImportReport:
     accepted: int
     already: int
-    rejected: pd.DataFrame  # row, kind, item_id, status, date, reason
+    rejected: pd.DataFrame  # [sheet,] row, kind, item_id, status, date, reason
+
+
+def _ascii_digits(text: str) -> bool:
+    """Digits 0-9 only: '²', '٣' and other Unicode digits are text, compared exactly."""
+    return text.isascii() and text.isdigit()
 
 
 def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
     """Apply a town's update sheet as SPEC §8 says: rows checked in order against the
-    ledger plus the rows accepted above them; accepted rows committed all at once."""
-    sheet = read_sheet(sheet_path)
+    ledger plus the rows accepted above them; accepted rows committed all at once.
+
+    A workbook's sheets that have the header are read in workbook order (rows are named
+    by sheet and row); a sheet with cells but no header is listed among the rejected,
+    not skipped silently. Notes are kept whole, however long."""
+    check_ledger(ledger)
+    tables, unread = read_sheets(sheet_path)
     today = today or dt.date.today().isoformat()
     name = Path(sheet_path).name
+    several = len(tables) > 1 or bool(unread)
     rejected, accepted = [], []
+    for sheet_name in unread:
+        rejected.append({"sheet": sheet_name, "row": 1, "kind": "", "item_id": "",
+                         "status": "", "date": "",
+                         "reason": f"sheet {sheet_name!r} has no header row ({HEADER_HINT}): "
+                                   "its rows were not read"})
     already = 0
     status_words = {**{s: s for s in STATUS_ZH}, **{v: k for k, v in STATUS_ZH.items()}}
     with connect(ledger, write=True) as con:
@@ -290,53 +609,79 @@ def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
         recorded = set(map(tuple, pd.read_sql(
             "SELECT kind, item_id, status, date FROM zoning_events", con,
             dtype={"item_id": str}).itertuples(index=False, name=None)))
+        classes = state["class"].to_dict()
         digits = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
-        for kind, item_id in state.index:
-            if item_id.isdigit():
+        for kind, item_id in classes:
+            if _ascii_digits(item_id):
                 digits.setdefault((kind, str(int(item_id))), []).append(item_id)
         last = state["last_date"].to_dict()
-        for i, row in enumerate(sheet.itertuples(index=False), start=2):
-            raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
-                                                        "reporter", "date")}
-            kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))
-            item = raw["item_id"]
-            if kind is not None and (kind, item) not in state.index and item.isdigit():
-                match = digits.get((kind, str(int(item))), [])
-                item = match[0] if len(match) == 1 else item
-            status = status_words.get(raw["status"].lower(), status_words.get(raw["status"]))
-            date = parse_date(row.date)
-            verdict = check_row(kind, item, status, raw, date, state, recorded, last, today)
-            if verdict == ALREADY:
-                already += 1
-            elif verdict:
-                rejected.append({"row": i, "kind": raw["kind"], "item_id": raw["item_id"],
-                                 "status": raw["status"], "date": date or _text(row.date),
-                                 "reason": verdict})
-            else:
-                accepted.append((kind, item, status, date, raw["note"], raw["reporter"], name,
-                                 i, now()))
-                recorded.add((kind, item, status, date))
-                previous = last.get((kind, item))
-                last[(kind, item)] = max(previous, date) if isinstance(previous, str) else date
-        con.executemany("INSERT INTO zoning_events (kind, item_id, status, date, note, "
-                        "reporter, sheet, sheet_row, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                        accepted)
-    rejected_frame = pd.DataFrame(rejected, columns=["row", "kind", "item_id", "status", "date",
-                                                     "reason"])
+        last_status = state["status"].to_dict()
+        for sheet_name, sheet in tables:
+            source = f"{name}!{sheet_name}" if several else name
+            for i, row in enumerate(sheet.itertuples(index=False), start=2):
+                raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
+                                                            "reporter", "date")}
+                kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))
+                item = raw["item_id"]
+                if kind is not None and (kind, item) not in classes and _ascii_digits(item):
+                    match = digits.get((kind, str(int(item))), [])
+                    item = match[0] if len(match) == 1 else item
+                status = status_words.get(raw["status"].lower(),
+                                          status_words.get(raw["status"]))
+                date = parse_date(row.date)
+                verdict = check_row(kind, item, status, raw, date, classes, recorded, last,
+                                    today, last_status)
+                if verdict == ALREADY:
+                    already += 1
+                elif verdict:
+                    rejected.append({"sheet": sheet_name, "row": i, "kind": raw["kind"],
+                                     "item_id": raw["item_id"], "status": raw["status"],
+                                     "date": date or _text(row.date), "reason": verdict})
+                else:
+                    accepted.append((kind, item, status, date, raw["note"], raw["reporter"],
+                                     source, i, now()))
+                    recorded.add((kind, item, status, date))
+                    previous = last.get((kind, item))
+                    last[(kind, item)] = max(previous, date) if isinstance(previous, str) \
+                        else date
+                    last_status[(kind, item)] = status
+        _append(con, "event", accepted, ledger)
+    columns = ["sheet", "row", "kind", "item_id", "status", "date", "reason"]
+    rejected_frame = pd.DataFrame(rejected, columns=columns)
+    if not several:
+        rejected_frame = rejected_frame.drop(columns="sheet")
     return ImportReport(len(accepted), already, rejected_frame)
 
 
+NOT_CHAINED = ("no hash chain: the ledger was made before zoning chained its rows, so its "
+               "history cannot be proved; its next import, adjust or sync seals it as it "
+               "stands")
+
+
 def verify(ledger) -> list[str]:
-    """Integrity problems (empty list when the ledger is sound)."""
-    problems = []
+    """Integrity problems, one sentence each (empty list when the ledger is sound).
+
+    First the hash chains (the first row of each chain deleted, edited, inserted or moved
+    by hand); when they hold, the events against SPEC §8: known items, statuses that fit
+    the class in force when the event was recorded (an adjustment made after a final
+    event does not make that event wrong), dates in order per item."""
     with connect(ledger) as con:
         version = con.execute("SELECT value FROM zoning_meta WHERE key='schema_version'"
                               ).fetchone()
+        if not is_chained(con):
+            return [NOT_CHAINED]
+        broken = [problem for chain in CHAINS if (problem := check_chain(con, chain))]
+        if broken:
+            return broken
+        problems = []
         if not version or version[0] != SCHEMA_VERSION:
             problems.append(f"schema version {version and version[0]!r}, want {SCHEMA_VERSION}")
         state = load_state(con)
         events = pd.read_sql("SELECT * FROM zoning_events ORDER BY event_id", con,
                              dtype={"item_id": str})
+        adjustments = pd.read_sql("SELECT kind, item_id, class, adjusted_at FROM "
+                                  "zoning_adjustments ORDER BY adjustment_id", con,
+                                  dtype={"item_id": str})
     if events.empty:
         return problems
     key = list(zip(events["kind"], events["item_id"], strict=True))
@@ -344,20 +689,47 @@ def verify(ledger) -> list[str]:
     for e in events[~known].itertuples():
         problems.append(f"event {e.event_id}: unknown item {e.kind} {e.item_id}")
     ev = events[known].copy()
-    ev["class"] = state["class"].reindex(pd.MultiIndex.from_frame(ev[["kind", "item_id"]])
-                                         ).to_numpy()
-    final = [FINAL_STATUS.get((k, c), "") for k, c in zip(ev["kind"], ev["class"],
-                                                          strict=True)]
-    fits = ev["status"].isin(OPEN_STATUSES) | (ev["status"] == pd.Series(final, index=ev.index))
+    ev["computed"] = state["computed_class"].reindex(
+        pd.MultiIndex.from_frame(ev[["kind", "item_id"]])).to_numpy()
+    ev["class_then"] = _class_when_recorded(ev, adjustments)
+    final_then = FINAL_BY_CLASS.reindex(pd.MultiIndex.from_arrays(
+        [ev["kind"], ev["class_then"]])).to_numpy()
+    final_computed = FINAL_BY_CLASS.reindex(pd.MultiIndex.from_arrays(
+        [ev["kind"], ev["computed"]])).to_numpy()
+    status = ev["status"].to_numpy()
+    fits = ev["status"].isin(OPEN_STATUSES).to_numpy() | (status == final_then) | \
+        (status == final_computed)
     for e in ev[~fits].itertuples():
         problems.append(f"event {e.event_id}: status {e.status} does not fit the class of "
-                        f"{e.kind} {e.item_id}")
+                        f"{e.kind} {e.item_id} ({e.class_then}) when it was recorded")
     back = ev.groupby(["kind", "item_id"])["date"].transform(lambda d: d < d.cummax())
     for e in ev[back].itertuples():
         problems.append(f"event {e.event_id}: {e.kind} {e.item_id} dated {e.date}, before an "
                         "earlier event of the item")
     return problems
 
+
+def _when(stamps: pd.Series) -> pd.Series:
+    """Recording times as UTC timestamps (unreadable ones: the far future)."""
+    t = pd.to_datetime(stamps, utc=True, format="ISO8601", errors="coerce")
+    return t.fillna(pd.Timestamp("2262-01-01", tz="UTC"))
+
+
+def _class_when_recorded(events: pd.DataFrame, adjustments: pd.DataFrame) -> np.ndarray:
+    """Per event (aligned): the item's class when the event was recorded, i.e. its latest
+    adjustment made before then, else its computed class."""
+    left = events[["kind", "item_id"]].assign(t=_when(events["recorded_at"]).to_numpy(),
+                                              order=np.arange(len(events)))
+    if adjustments.empty:
+        return events["computed"].to_numpy()
+    right = adjustments[["kind", "item_id", "class"]].assign(
+        t=_when(adjustments["adjusted_at"]).to_numpy())
+    merged = pd.merge_asof(left.sort_values("t", kind="stable"),
+                           right.sort_values("t", kind="stable"), on="t",
+                           by=["kind", "item_id"], direction="backward")
+    merged = merged.sort_values("order")
+    return merged["class"].fillna(pd.Series(events["computed"].to_numpy(),
+                                            index=merged.index)).to_numpy()
 
 
 def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
@@ -440,13 +812,24 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
-def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> None:
-    """Override an item's class (kept beside the computed one; it governs statuses)."""
+def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
+           ) -> tuple[str, str]:
+    """Override an item's class (kept beside the computed one; it governs statuses).
+    Kinds and classes are accepted by their Chinese names too (地块/作坊, 保留提升 …)."""
+    from .rules import CLASS_ZH
+    from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
+
+    check_ledger(ledger)
+    kind = KIND_WORDS.get(str(kind).strip().lower(), KIND_WORDS.get(str(kind).strip(), kind))
     if kind not in CLASSES_OF:
-        raise ZoningError(f"unknown kind {kind!r} (parcel or workshop)")
+        raise ZoningError(f"unknown kind {kind!r} (parcel/地块 or workshop/作坊)")
+    words = {v: k for k, v in (CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH).items()}
+    cls = str(cls).strip()
+    cls = words.get(cls, cls.lower())
     if cls not in CLASSES_OF[kind] or cls == "unclassified":
-        raise ZoningError(f"class {cls!r} is not a {kind} class "
-                          f"({', '.join(c for c in CLASSES_OF[kind] if c != 'unclassified')})")
+        names = CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH
+        raise ZoningError(f"class {cls!r} is not a {kind} class " + "(" + ", ".join(
+            f"{c}/{names[c]}" for c in CLASSES_OF[kind] if c != "unclassified") + ")")
     if not reason.strip() or not by.strip():
         raise ZoningError("an adjustment needs a reason and a name")
     with connect(ledger, write=True) as con:
@@ -454,22 +837,36 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str) -> N
                             (kind, item_id)).fetchone()
         if not found:
             raise ZoningError(f"{ledger}: no {kind} {item_id!r} in the ledger")
-        con.execute("INSERT INTO zoning_adjustments (kind, item_id, class, reason, adjusted_by,"
-                    " adjusted_at) VALUES (?,?,?,?,?,?)", (kind, item_id, cls, reason, by, now()))
+        _append(con, "adjustment", [(kind, item_id, cls, reason, by, now())], ledger)
+    return kind, cls
 
 
-def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
-    """Take a new classification: add new items, update computed classes, never touch
-    events or adjustments. Returns the items to review (computed class changed, or gone)."""
-    new = items_from(classified_dir, workshops_dir)
+def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
+    """Take a new classification and/or workshops output: add new items, update computed
+    classes, never touch events or adjustments. Only the kinds given are compared (no
+    ``workshops_dir``: the workshop items are left alone, and the other way round).
+    Returns the items to review (computed class changed, or gone)."""
+    check_ledger(ledger)
+    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
+             if given is not None]
+    if not kinds:
+        raise ZoningError("sync needs a classification (--from) or workshops (--workshops)")
     with connect(ledger) as con:
+        problem = check_chain(con, "item") if is_chained(con) else None
+        if problem:
+            raise ZoningError(f"{ledger}: {problem}; nothing synced (see zoning ledger "
+                              "verify)")
         old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
                           dtype={"item_id": str})
+    crs = pyogrio.read_info(ledger, layer="items")["crs"]
+    new = items_from(classified_dir, workshops_dir, crs=crs)
+    old = old[old["kind"].isin(kinds)]
     key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
     added = new[~key_new.isin(key_old)]
     if len(added):  # GDAL appends the features (geometry, spatial index) first
-        pyogrio.write_dataframe(added, ledger, layer="items", driver="GPKG", append=True)
+        pyogrio.write_dataframe(added.to_crs(crs), ledger, layer="items", driver="GPKG",
+                                append=True)
     merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],
                        on=["kind", "item_id"], how="left", suffixes=("", "_new"))
     changed = merged[merged["computed_class_new"].fillna("") != merged["computed_class"]]
@@ -479,6 +876,7 @@ def sync(ledger, classified_dir, workshops_dir=None) -> pd.DataFrame:
             "item_id = ?",
             [(r.computed_class_new, r.rule, r.reason, r.kind, r.item_id)
              for r in changed.itertuples() if isinstance(r.computed_class_new, str)])
+        _rechain(con, "item")  # the items' chain covers the classes just updated
         con.execute("INSERT OR REPLACE INTO zoning_meta VALUES ('synced', ?)", (now(),))
     state = status_as_of(ledger, "9999-12-31").set_index(["kind", "item_id"])
     review = changed.rename(columns={"computed_class": "old_class",
@@ -507,21 +905,68 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
                       for day in days], ignore_index=True)
 
 
+#: Excel's limit on the characters of one cell.
+EXCEL_CELL_MAX = 32767
+#: Sheet names Excel refuses (case-insensitive) besides those of the workbook itself.
+EXCEL_RESERVED_SHEETS = ("history",)
+
+
+def sheet_names(towns, taken=("排名",)) -> list[str]:
+    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
+    control characters dropped, no apostrophe at either end, at most 31 characters,
+    unique ignoring case (as Excel compares them) against each other and ``taken``;
+    an empty result becomes 未知."""
+    used = {t.casefold() for t in (*taken, *EXCEL_RESERVED_SHEETS)}
+    names = []
+    for town in towns:
+        base = "".join(c for c in str(town or "") if c not in "[]:*?/\\" and c.isprintable())
+        base = base.strip().strip("'").strip()[:31].strip("'") or "未知"
+        name, k = base, 1
+        while name.casefold() in used:
+            k += 1
+            suffix = f"({k})"
+            name = base[:31 - len(suffix)].rstrip("'") + suffix
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def cut_for_excel(frame: pd.DataFrame, columns, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Text cells over Excel's 32,767 characters cut to fit, and one issue row per cut
+    cell (kind, item_id, column, length, reason): the ledger keeps the whole text."""
+    issues, frame = [], frame.copy()
+    for column in columns:
+        text = frame[column].astype("string")
+        long = (text.str.len() > EXCEL_CELL_MAX).fillna(False).to_numpy()
+        if long.any():
+            issues.append(pd.DataFrame({
+                "kind": frame["kind"].to_numpy()[long],
+                "item_id": frame["item_id"].to_numpy()[long], "column": column,
+                "length": text[long].str.len().to_numpy(),
+                "reason": f"{what}超过Excel单元格上限{EXCEL_CELL_MAX}字符，表格中已截断，"
+                          "台账中保留全文"}))
+            frame.loc[long, column] = text[long].str.slice(0, EXCEL_CELL_MAX).to_numpy()
+    columns_out = ["kind", "item_id", "column", "length", "reason"]
+    return frame, (pd.concat(issues, ignore_index=True) if issues else
+                   pd.DataFrame(columns=columns_out))
+
+
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None) -> None:
+                     grades: pd.Series | None = None) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
-    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too."""
+    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
+    Each item shows its class in force (分类, adjusted where adjusted) and its computed
+    class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     from ._io import atomic_path
     from .report import Columns, _formats, _table_sheet, excel_writer
     from .rules import CLASS_ZH
     from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
 
-    # the computed class is shown only where an adjustment changed it
-    state = state.assign(computed_class=state["computed_class"].where(
-        state["computed_class"] != state["class"], ""))
-    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "调整前测算分类",
-          "status": "状态", "last_event": "最近填报日期", "note": "备注", "mu": "面积（亩）",
-          "floor_m2": "面积（平方米）"}
+    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+          "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
+          "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
+    state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
+    state, issues = cut_for_excel(state, ["note"], "备注")
     if "enterprise" in state:
         zh["enterprise"] = "企业"
         if grades is not None:
@@ -543,25 +988,29 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         towns = state["town"].to_numpy()
         starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
             np.zeros(0, int)
-        used = set()
-        for start, stop in zip(starts, np.r_[starts[1:], len(towns)], strict=True):
+        names = sheet_names([towns[i] for i in starts])
+        for start, stop, name in zip(starts, np.r_[starts[1:], len(towns)], names,
+                                     strict=True):
             town = towns[start]
-            name = "".join(c for c in (town or "未知") if c not in "[]:*?/\\")[:28] or "未知"
-            while name in used:
-                name = name[:26] + f"_{len(used)}"
-            used.add(name)
-            table.sheet(xl, name, f"{town} 清单", fmt, int(start), int(stop), formats=formats)
+            table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
+                        formats=formats)
+    return issues
 
 
 def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     """status.gpkg, layer ``status``: every item where it lies (plot centroid, workshop
-    point) with its class and status as of the report's date, for QGIS and ``zoning map``."""
+    point) with its class and status as of the report's date, for QGIS and ``zoning map``:
+    ``class`` is the class in force (adjusted where adjusted), ``computed_class`` the
+    classification's beside it, ``adjusted`` whether they differ."""
     from ._io import write_layers
 
     where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
     where["item_id"] = where["item_id"].astype(str)
-    cols = ["kind", "item_id", "town", "class", "status", "last_event", "note", "final"]
+    cols = ["kind", "item_id", "town", "class", "computed_class", "status", "last_event",
+            "note", "final"]
     layer = where.merge(state[cols], on=["kind", "item_id"], how="left", validate="1:1")
+    layer.insert(layer.columns.get_loc("computed_class") + 1, "adjusted",
+                 (layer["class"] != layer["computed_class"]).to_numpy())
     layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
                  layer["status"].map(STATUS_ZH))
     write_layers(target, {"status": layer})
@@ -603,12 +1052,14 @@ def completion_png(history: pd.DataFrame, target) -> None:
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
                  grades=None) -> pd.DataFrame:
-    """progress.csv, towns.csv, assessment.xlsx, status.gpkg and completion.png as of a
-    date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
-    ``grades`` (a grades.csv; by default the one beside the ledger, if any)."""
+    """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
+    as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
+    ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
+    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell."""
     from .grading import grades_by_enterprise
     from .report import write_csv
 
+    check_ledger(ledger)
     out_dir = Path(out_dir)
     state = status_as_of(ledger, as_of)
     write_csv(progress_table(state), out_dir / "progress.csv")
@@ -617,8 +1068,11 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     by_name = grades_by_enterprise(grades or Path(ledger).with_name("grades.csv"))
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = _beside(_write_extras, ledger, state, as_of, weights, out_dir)
-    write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
-    extras.result()
+    try:
+        issues = write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
+        write_csv(issues, out_dir / "issues.csv")
+    finally:
+        extras.result()
     return scores
 
 
@@ -627,20 +1081,87 @@ def _write_extras(ledger, state: pd.DataFrame, as_of: str, weights, out_dir: Pat
     completion_png(completion_over_time(ledger, as_of, weights), out_dir / "completion.png")
 
 
-def _beside(fn, *args):
-    """Run ``fn(*args)`` in a forked process next to this one (a Future; its result()
-    re-raises the child's error). Only where the system can fork and this process runs a
-    single thread (forking a threaded process can deadlock the child); otherwise it runs
-    now, in this process."""
-    import multiprocessing
-    import threading
-    from concurrent.futures import Future, ProcessPoolExecutor
+class _Done:
+    """The result of a call already made (same face as :class:`_Forked`)."""
 
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        done: Future = Future()
-        done.set_result(fn(*args))
-        return done
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(fn, *args)
-    pool.shutdown(wait=False)
-    return future
+    def __init__(self, fn, args):
+        self.error = None
+        try:
+            fn(*args)
+        except Exception as exc:  # raised by result(), as the forked one is
+            self.error = exc
+
+    def result(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class _Forked:
+    """A forked child running a writer: :meth:`result` waits for it and re-raises its
+    error (a ZoningError as itself, anything else by type and message)."""
+
+    def __init__(self, pid: int, fd: int):
+        self.pid, self.fd, self.done = pid, fd, False
+
+    def result(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        import pickle
+
+        with os.fdopen(self.fd, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if payload:
+            kind, message, pickled = pickle.loads(payload)
+            try:
+                error = pickle.loads(pickled) if pickled else None
+            except Exception:
+                error = None
+            raise error if isinstance(error, BaseException) else ZoningError(
+                f"the report's writer failed: {kind}: {message}")
+        if status != 0:
+            raise ZoningError(f"the report's writer ended with status {status}")
+
+
+def _beside(fn, *args):
+    """Run ``fn(*args)`` in a forked process next to this one; ``result()`` waits and
+    re-raises the child's error. The child writes nothing to the terminal and leaves by
+    ``os._exit`` (no exit handlers, no executor threads: nothing printed on exit). Only
+    where the system can fork and this process runs a single thread (forking a threaded
+    process can deadlock the child); otherwise it runs now, in this process."""
+    import sys
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return _Done(fn, args)
+    read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return _Forked(pid, read_fd)
+    code = 0  # the child
+    try:
+        os.close(read_fd)
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (left by os._exit)
+        fn(*args)
+    except BaseException as exc:
+        code = 1
+        try:
+            import pickle
+
+            try:
+                pickled = pickle.dumps(exc)
+            except Exception:
+                pickled = b""
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(pickle.dumps((type(exc).__name__, str(exc), pickled)))
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
