@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from . import __version__
 from .errors import ZoningError
@@ -124,6 +123,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     import calendar
 
     from .grading import grade as grade_table
+    from .layers import read_table
     from .ledger import import_sheet, init, write_report
     from .report import write_csv, write_grades_xlsx
 
@@ -153,8 +153,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
              f"(see {inbox}/*.rejected.csv)")
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
-        grades = grade_table(pd.read_csv(enterprises, dtype={"enterprise_id": str},
-                                         encoding="utf-8-sig"))
+        grades = grade_table(read_table(enterprises, "enterprises"))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
     scores = write_report(ledger, last_day, out_dir / "assessment")
@@ -572,20 +571,10 @@ def grade(enterprises, out_dir, config_files):
     from ._io import output_set
     from .config import load_config
     from .grading import grade as grade_table
+    from .layers import read_table
     from .report import write_csv, write_grades_xlsx
 
-    path = Path(enterprises)
-    try:
-        if path.suffix.lower() in (".csv", ".txt"):
-            table = pd.read_csv(path, dtype={"enterprise_id": str}, encoding="utf-8-sig")
-        elif path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            table = pd.read_excel(path, dtype={"enterprise_id": str})
-        else:
-            import pyogrio
-
-            table = pyogrio.read_dataframe(path, read_geometry=False)
-    except Exception as exc:
-        raise ZoningError(f"{path}: cannot read the enterprise table ({exc})") from None
+    table = read_table(enterprises, "enterprises")
     grades = grade_table(table, load_config(*config_files).grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")

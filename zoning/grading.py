@@ -123,6 +123,7 @@ def grades_by_enterprise(path) -> pd.Series | None:
     if not path.exists():
         return None
     table = pd.read_csv(path, dtype={"enterprise_id": str, "enterprise": str},
+                        keep_default_na=False, na_values={"enterprise": [""]},
                         encoding="utf-8-sig")
     if "enterprise" not in table or "grade" not in table:
         return None

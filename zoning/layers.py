@@ -171,6 +171,30 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
 
 
+def read_table(path: str | os.PathLike, what: str = "table") -> pd.DataFrame:
+    """A town's table (CSV, Excel's first sheet, or a layer's attributes) with every cell
+    as text: 'NA', 'None', 'NULL' and '007' stay as typed, an empty cell is missing (the
+    caller converts numbers). An unreadable file is one line naming it."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            if path.stat().st_size == 0:
+                return pd.DataFrame()
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                               encoding="utf-8-sig")
+        if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
+            return pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+        table = pyogrio.read_dataframe(path, read_geometry=False)
+        text = table.select_dtypes(exclude="number").columns
+        table[text] = table[text].astype("string").astype(object).where(
+            table[text].notna(), None)
+        return table
+    except FileNotFoundError:
+        raise LayerError("file not found", str(path), what) from None
+    except Exception as exc:
+        raise LayerError(f"cannot read ({_first_line(exc)})", str(path), what) from None
+
+
 def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config,
                   issues: IssueLog | None = None) -> gpd.GeoDataFrame:
     """Apply the ``[fields.LAYER]`` map (exact names first, then case-insensitive).
@@ -271,8 +295,30 @@ def ids_as_text(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
-def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
-    """Required id field present, no empty and no duplicate values (else LayerError)."""
+#: Words the tables use for rows that are not a town: a town of that name is quoted.
+RESERVED_TOWNS = ("合计", "(未知)")
+
+
+def reserved_town_names(town: pd.Series, name: str, issues: IssueLog) -> pd.Series:
+    """A ``town`` spelled like a table's total row (合计) or its no-town row ((未知)) is
+    kept in quotes ("合计" -> “合计”) so its figures never merge with those rows; listed."""
+    text = town.astype("string").str.strip()
+    hit = text.isin(RESERVED_TOWNS).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        return town
+    pos = np.flatnonzero(hit)
+    issues.add(name, "repaired", "镇街名与汇总行同名，已加引号（a town named like a total row "
+               "is quoted）", pos)
+    out = town.astype(object).copy()
+    out.iloc[pos] = "“" + text.iloc[pos].astype(str) + "”"
+    return out
+
+
+def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str,
+              issues: IssueLog | None = None) -> None:
+    """Required id field present, no empty and no duplicate values (else LayerError).
+
+    Ids are text; spaces around an id (a habit of typed sheets) are trimmed and listed."""
     id_field = ID_FIELDS[name]
     if id_field is None:
         return
@@ -287,6 +333,11 @@ def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
             raise LayerError(f"{id_field} is not a finite number (inf); give every row an id",
                              where, name, rows=list(inf + 1))
     ids = ids_as_text(raw)
+    if issues is not None and not pd.api.types.is_numeric_dtype(raw):
+        trimmed = np.flatnonzero(raw.astype("string").fillna("").to_numpy(dtype=object)
+                                 != ids.fillna("").to_numpy(dtype=object))
+        issues.add(name, "repaired", f"{id_field} 首尾空格已去除（spaces around the id "
+                   "trimmed）", trimmed, ids.iloc[trimmed])
     gdf[id_field] = ids
     empty = np.flatnonzero(ids.isna().to_numpy() | (ids.fillna("") == "").to_numpy())
     if empty.size:
@@ -534,7 +585,9 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     if name == "parcels" and not len(gdf):
         raise LayerError("the layer has no rows: nothing to classify; is it the right layer?",
                          where, name)
-    check_ids(gdf, name, where)
+    if "town" in gdf.columns:
+        gdf["town"] = reserved_town_names(gdf["town"], name, issues)
+    check_ids(gdf, name, where, issues)
     types = shapely.get_type_id(np.asarray(gdf.geometry.array))
     present = types >= 0
     if name in POLYGON_LAYERS and present.any():

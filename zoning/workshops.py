@@ -394,7 +394,8 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
                          str(path), "workshops")
     try:
         if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            sheets = pd.read_excel(path, dtype=str, sheet_name=None)
+            sheets = pd.read_excel(path, dtype=str, sheet_name=None, keep_default_na=False,
+                                   na_values=[""])
             names = list(sheets)
             table = sheets[names[0]]
             if len(names) > 1:
