@@ -64,6 +64,23 @@ def test_cli_writes_grades(tmp_path):
     assert list(out.columns[:3]) == ["enterprise_id", "score", "grade"]
     assert "flags" in out.columns and len(out) == 4
     assert pd.ExcelFile(tmp_path / "out" / "grades.xlsx").sheet_names == ["亩均评价"]
+    assert not (tmp_path / "out" / "grade_issues.csv").exists()  # nothing was cut
+
+
+def test_cli_notes_cells_cut_to_fit_excel(tmp_path):
+    rows = ROWS.assign(enterprise=["甲" * 40_000, "乙", "丙", "NA"],
+                       enterprise_id=["E1", "NULL", "007", "E4"])
+    rows.to_csv(tmp_path / "e.csv", index=False)
+    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "1 cell(s) cut to fit Excel" in res.stdout
+    notes = pd.read_csv(tmp_path / "out" / "grade_issues.csv", dtype=str)
+    assert len(notes) == 1 and notes.loc[0, "id"] == "E1"
+    out = pd.read_csv(tmp_path / "out" / "grades.csv", dtype=str, keep_default_na=False)
+    assert sorted(out["enterprise_id"]) == ["007", "E1", "E4", "NULL"]  # ids as typed
+    assert len(out.set_index("enterprise_id").loc["E1", "enterprise"]) == 40_000  # CSV whole
+    assert out.set_index("enterprise_id").loc["E4", "enterprise"] == "NA"
 
 
 HOSTILE = pd.DataFrame({

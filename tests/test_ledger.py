@@ -166,7 +166,7 @@ def test_imports_at_once_all_land(ledger, tmp_path):
     assert lg.verify(ledger) == []
 
 
-def test_adjustment_governs_statuses(ledger, tmp_path):
+def test_adjustment_governs_statuses(ledger, classified, tmp_path):
     path = sheet(tmp_path, [("parcel", "P004", "upgraded", "2026-05-01", "保留")])
     assert not lg.import_sheet(ledger, path, "2026-06-01").rejected.empty
     res = zoning("ledger", "adjust", ledger, "parcel", "P004", "--class", "retain", "--reason",
@@ -185,6 +185,19 @@ def test_adjustment_governs_statuses(ledger, tmp_path):
     assert status.loc["P004", "class"] == "retain"
     assert status.loc["P004", "computed_class"] == "vacate" and bool(status.loc["P004",
                                                                          "adjusted"])
+    from zoning.maps import map_payload, read_classified  # the map shows the class in force
+
+    for source in (tmp_path / "r" / "status.gpkg", ledger):
+        data = read_classified(classified, status=source)
+        plots = data["parcels"].set_index("parcel_id")
+        assert plots.loc["P004", "class"] == "retain"
+        assert plots.loc["P004", "computed_class"] == "vacate"
+        assert plots.loc["P003", "computed_class"] == ""  # not adjusted: nothing beside it
+        payload = map_payload(data)
+        retain = next(c for c in payload["classes"] if c["key"] == "retain")
+        props = {f["properties"]["parcel_id"]: f["properties"]
+                 for f in retain["data"]["features"]}
+        assert props["P004"]["computed_name"] == "腾挪清退"
 
 
 def test_report_as_of_a_past_date(ledger, tmp_path):

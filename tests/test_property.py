@@ -38,7 +38,7 @@ HOSTILE = [
     "../../etc/passwd", "..\\..\\boot.ini", "a/b\\c:d*e?f", "CON", "NUL", ".", "..",
     "排名", "合计", "'镇", "镇" * 40, "NA", "None", "null", "nan", "TRUE", "007",
     "1e20", "²", "٣", "\u202etxt.exe", "\t", "a\r\nb", "\x1b[31mred", "\u200b", "😀",
-    " 浒山街道 ",
+    " 浒山街道 ", "$\\foo$", "$x^2$", "镇" * 33000,
 ]
 TEXT = st.one_of(
     st.sampled_from(HOSTILE),

@@ -122,6 +122,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     (each as of the end of its month), report, grade the enterprises."""
     import calendar
 
+    from ._io import output_set
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet, init, write_report
@@ -156,7 +157,8 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
         grades = grade_table(read_table(enterprises, "enterprises"))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
-    scores = write_report(ledger, last_day, out_dir / "assessment")
+    with output_set(out_dir / "assessment") as stage:
+        scores = write_report(ledger, last_day, stage)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -546,6 +548,7 @@ def ledger_verify(ledger_path):
 def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     """The assessment as of a date (events dated on or before it only): progress.csv,
     towns.csv, assessment.xlsx, status.gpkg and completion.png."""
+    from ._io import output_set
     from .config import load_config
     from .ledger import parse_date, write_report
 
@@ -553,9 +556,10 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
     assessment = load_config(*config_files).assessment
-    scores = write_report(ledger_path, day, out_dir, {
-        "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-        grades)
+    with output_set(out_folder(out_dir)) as stage:
+        scores = write_report(ledger_path, day, stage, {
+            "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
+            grades)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -578,7 +582,11 @@ def grade(enterprises, out_dir, config_files):
     grades = grade_table(table, load_config(*config_files).grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")
-        write_grades_xlsx(grades, stage / "grades.xlsx")
+        notes = write_grades_xlsx(grades, stage / "grades.xlsx")
+        if len(notes):  # cells cut to Excel's limit, one row each
+            write_csv(notes, stage / "grade_issues.csv")
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
     click.echo(f"{len(grades)} enterprises: " + ", ".join(f"{g} {n}" for g, n in
-                                                          counts.items()))
+                                                          counts.items())
+               + (f"; {len(notes)} cell(s) cut to fit Excel, see grade_issues.csv"
+                  if len(notes) else ""))

@@ -1023,7 +1023,7 @@ CHART_TOWNS = 20
 def completion_png(history: pd.DataFrame, target) -> None:
     """A line per town: its score over time. With more than :data:`CHART_TOWNS` towns the
     first and last ten at the latest date are named, the others drawn thin and grey."""
-    from .figures import _save, _setup
+    from .figures import _save, _setup, plain
 
     plt, _, zh = _setup()
     fig, ax = plt.subplots(figsize=(9, 5))
@@ -1034,7 +1034,7 @@ def completion_png(history: pd.DataFrame, target) -> None:
     dates = pd.to_datetime(history["date"])
     for town, t in history.groupby("town", sort=True):
         if town in named:
-            ax.plot(dates[t.index], t["score"], marker="o", label=town, zorder=2)
+            ax.plot(dates[t.index], t["score"], marker="o", label=plain(town), zorder=2)
         else:
             ax.plot(dates[t.index], t["score"], color="#cccccc", linewidth=0.6, zorder=1)
     import matplotlib.dates as mdates

@@ -49,7 +49,10 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
             "unclassified": "unclassified"}
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
-               "enterprise", "grade", "industry", "area_mu", "status_name", "last_event"]
+               "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
+               "computed_name"]
+#: Columns of a status layer that carry a planner's adjustment (SPEC §8).
+ADJUSTED = {"class", "computed_class"}
 #: Ledger progress (SPEC §8) drawn as three groups: not started, under way, done.
 STATUS_GROUPS = {"pending": "#999999", "in_progress": "#E69F00", "final": "#009E73"}
 TEXT = {
@@ -64,7 +67,7 @@ TEXT = {
                    "distance_m": "距离（米）", "micro_park_id": "小微园编号",
                    "capacity_m2": "可用空间（㎡）", "used_m2": "本次安置（㎡）",
                    "remaining_m2": "剩余（㎡）", "status_name": "进度",
-                   "last_event": "最近更新"},
+                   "last_event": "最近更新", "computed_name": "调整前测算分类"},
         "layers": {"towns": "镇街", "workshops": "家庭作坊", "micro_parks": "小微企业园",
                    "workshop_links": "作坊安置连线", "protected": "生态保护红线/永久基本农田",
                    "dev_boundary": "城镇开发边界", "township_parks": "镇级工业园区",
@@ -91,7 +94,8 @@ TEXT = {
                    "target_micro_park_id": "Micro park", "distance_m": "Distance (m)",
                    "micro_park_id": "Micro park", "capacity_m2": "Free space (m²)",
                    "used_m2": "Placed (m²)", "remaining_m2": "Remaining (m²)",
-                   "status_name": "Progress", "last_event": "Last update"},
+                   "status_name": "Progress", "last_event": "Last update",
+                   "computed_name": "Computed class (before adjustment)"},
         "layers": {"towns": "Towns", "workshops": "Household workshops",
                    "micro_parks": "Micro-enterprise parks",
                    "workshop_links": "Workshop placements", "protected": "Protected land",
@@ -164,9 +168,11 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
                           f"(layers {names})")
     try:
         if "status" in names:
+            have = set(pyogrio.read_info(path, layer="status")["fields"])
             table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
                                            columns=["kind", "item_id", "status",
-                                                    "last_event", "final"])
+                                                    "last_event", "final",
+                                                    *sorted(ADJUSTED & have)])
         else:
             import datetime as dt
 
@@ -176,7 +182,8 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
         raise ZoningError(f"{path}: cannot read the progress ({_first_line(exc)})") from None
     table["item_id"] = table["item_id"].astype(str)
-    return table[["kind", "item_id", "status", "last_event", "final"]]
+    return table[["kind", "item_id", "status", "last_event", "final",
+                  *sorted(ADJUSTED & set(table.columns))]]
 
 
 def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None:
@@ -189,6 +196,11 @@ def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None
         part = status[status["kind"] == kind].drop_duplicates("item_id").set_index("item_id")
         ids = gdf[key].astype(str)
         gdf["status"] = ids.map(part["status"])
+        if "class" in part and "class" in gdf:  # SPEC §8: the adjusted class governs
+            in_force = ids.map(part["class"])
+            adjusted = (in_force.notna() & in_force.ne(gdf["class"])).to_numpy(dtype=bool)
+            gdf["computed_class"] = gdf["class"].where(adjusted, "")
+            gdf.loc[adjusted, "class"] = in_force[adjusted]
         gdf["last_event"] = ids.map(part["last_event"]).fillna("")
         gdf["status_final"] = ids.map(part["final"].astype(bool))
 
@@ -331,6 +343,8 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     status = status_groups(parcels, web, exact_mu, text)
     if status:
         web["status_name"] = parcels["status"].map(text["statuses"]).fillna("")
+    if "computed_class" in parcels:
+        web["computed_name"] = parcels["computed_class"].map(text["classes"]).fillna("")
     classes = []
     for c in CLASSES:
         part = web[web["class"] == c]
