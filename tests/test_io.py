@@ -76,3 +76,30 @@ def test_atomic_path_keeps_previous_file_on_error(tmp_path):
         raise RuntimeError("boom")
     assert target.read_text(encoding="utf-8") == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_gdal_write_failure_is_one_line_and_keeps_the_previous_set(tiny_gpkg, tmp_path,
+                                                                   monkeypatch):
+    """GDAL reports a full disk as its own error, not an OSError: still one line."""
+    import pyogrio
+    from click.testing import CliRunner
+    from pyogrio.errors import DataSourceError
+
+    from zoning.cli import main
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out),
+                                     "--quiet"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(*args, **kwargs):
+        raise DataSourceError("sqlite3_exec(COMMIT) failed: database or disk is full")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    res = CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out), "--quiet"])
+    assert res.exit_code == 1 and not isinstance(res.exception, DataSourceError)
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1, res.output
+    assert lines[0].startswith(f"error: cannot write {out / 'classified.gpkg'} layer")
+    assert "disk is full" in lines[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

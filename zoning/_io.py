@@ -48,12 +48,19 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write several layers into one GeoPackage atomically (polygons as MultiPolygon)."""
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     with atomic_path(target) as tmp:
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
             multi = bool(geom_types) and geom_types <= {"Polygon", "MultiPolygon"}
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
-                                    promote_to_multi=multi or None, use_arrow=True)
+            try:
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
+                                        promote_to_multi=multi or None, use_arrow=True)
+            except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise OSError(None, f"cannot write {target} layer {name!r} ({first})",
+                              str(target)) from exc
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
