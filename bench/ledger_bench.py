@@ -3,9 +3,9 @@
     .venv/bin/python bench/ledger_bench.py [--plots 100000] [--rows 10000]
 
 Classifies a synthetic county of N plots (bench/synth.py), builds a ledger of its items,
-then times importing a sheet of R rows (in_progress then final statuses, seeded) and a
+then times importing a sheet of R rows (in_progress then final statuses, seeded), a
 report as of a date: everything `zoning ledger report` writes (progress.csv, towns.csv,
-assessment.xlsx, status.gpkg, completion.png).
+assessment.xlsx, status.gpkg, completion.png), and `verify` (every hash chain recomputed).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main() -> None:
 
     from zoning import classify_files, load_config, write_classification
     from zoning.layers import file_sources
-    from zoning.ledger import FINAL_STATUS, import_sheet, init, write_report
+    from zoning.ledger import FINAL_STATUS, import_sheet, init, verify, write_report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plots", type=int, default=100_000)
@@ -58,10 +58,14 @@ def main() -> None:
         t0 = time.perf_counter()
         write_report(tmp / "ledger.gpkg", "2026-05-15", tmp / "report")
         t_report = time.perf_counter() - t0
-    print("| items | sheet rows | accepted | init s | import s | report s |")
-    print("|---:|---:|---:|---:|---:|---:|")
+        t0 = time.perf_counter()
+        problems = verify(tmp / "ledger.gpkg")
+        t_verify = time.perf_counter() - t0
+        assert not problems, problems
+    print("| items | sheet rows | accepted | init s | import s | report s | verify s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {n:,} | {len(sheet):,} | {report.accepted:,} | {t_init:.2f} | {t_import:.2f} | "
-          f"{t_report:.2f} |")
+          f"{t_report:.2f} | {t_verify:.2f} |")
 
 
 if __name__ == "__main__":
