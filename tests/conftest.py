@@ -84,3 +84,39 @@ def write_gpkg(path, layers: dict[str, gpd.GeoDataFrame]) -> str:
 def tiny_gpkg(tmp_path):
     """The tiny county as one GeoPackage with SPEC §3 layer names."""
     return write_gpkg(tmp_path / "tiny.gpkg", tiny_layers())
+
+
+# --- a ledger of the tiny county (SPEC §8), shared by the ledger tests -------------------
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory):
+    """The tiny county classified by the real command line, once per test module."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("cls")
+    path = write_gpkg(root / "in.gpkg", tiny_layers())
+    res = subprocess.run([sys.executable, "-m", "zoning", "classify", path, "--out",
+                          str(root / "out")], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return root / "out"
+
+
+@pytest.fixture
+def ledger(classified, tmp_path):
+    """A new ledger of the tiny county's seven plots."""
+    from zoning import ledger as lg
+
+    path = tmp_path / "ledger.gpkg"
+    assert lg.init(path, classified) == 7
+    return path
+
+
+def sheet(tmp_path, rows, name="may.csv", columns=("kind", "item_id", "status", "date",
+                                                   "note")):
+    """A town's update sheet as a UTF-8 CSV with a BOM (as Excel writes it)."""
+    import pandas as pd
+
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False, encoding="utf-8-sig")
+    return path

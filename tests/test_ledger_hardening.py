@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import tiny_layers, write_gpkg
+from conftest import sheet
 from zoning import ledger as lg
 from zoning.errors import ZoningError
 
@@ -21,28 +21,6 @@ PY = sys.executable
 def zoning(*args, timeout=300):
     return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
                           text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def classified(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cls")
-    path = write_gpkg(root / "in.gpkg", tiny_layers())
-    assert zoning("classify", path, "--out", root / "out").returncode == 0
-    return root / "out"
-
-
-@pytest.fixture
-def ledger(classified, tmp_path):
-    path = tmp_path / "ledger.gpkg"
-    assert lg.init(path, classified) == 7
-    return path
-
-
-def sheet(tmp_path, rows, name="may.csv", columns=("kind", "item_id", "status", "date",
-                                                   "note")):
-    path = tmp_path / name
-    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False, encoding="utf-8-sig")
-    return path
 
 
 def hand(ledger, *statements):
