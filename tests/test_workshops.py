@@ -358,3 +358,36 @@ def test_fill_places_into_room_left_until_nothing_fits():
     left = free - used
     unplaced = np.flatnonzero(park < 0)
     assert not (area[unplaced, None] <= left[None, :]).any()
+
+
+def test_town_penalty_and_own_town_counts():
+    """A workshop nearer another town's park goes there at penalty 0, home at 5 km;
+    workshop_towns.csv counts own-town and other-town placements (issue 13)."""
+    parks = gpd.GeoDataFrame(
+        {"micro_park_id": ["M1", "M2"], "town": ["浒山街道", "宗汉街道"],
+         "floor_area_m2": [1000.0, 1000.0], "occupied_m2": [0.0, 0.0]},
+        geometry=[rect(0, 3300, 50, 50), rect(1600, 3300, 50, 50)], crs=4549)
+    rows = [workshop("A", pt(1400, 3300), town="浒山街道", illegal_building=True),
+            workshop("B", pt(100, 3300), town="浒山街道", illegal_building=True),
+            workshop("C", pt(1700, 3300), town="宗汉街道", illegal_building=True)]
+    for penalty, a_goes_to in ((0.0, "M2"), (5000.0, "M1")):
+        config = load_config()
+        config.workshops["other_town_penalty_m"] = penalty
+        res = run(rows, parks, config)
+        out = res.workshops.set_index("workshop_id")["target_micro_park_id"]
+        assert out.to_dict() == {"A": a_goes_to, "B": "M1", "C": "M2"}
+        towns = res.towns.set_index("town")
+        own_a = int(a_goes_to == "M1")
+        assert towns.loc["浒山街道", "placed_own_town"] == 1 + own_a
+        assert towns.loc["浒山街道", "placed_other_town"] == 1 - own_a
+        assert towns.loc["宗汉街道", ["placed_own_town", "placed_other_town"]].tolist() == [1, 0]
+        assert towns.loc["合计", "placed_own_town"] == 2 + own_a
+    assert "placed_own_town" not in res.workshops and "_placed_own_town" not in res.workshops
+
+
+def test_demo_profile_prefers_the_own_town():
+    from zoning.cli import SAMPLE
+
+    config = load_config(SAMPLE.parent / "cixi.toml")
+    assert config.workshops["other_town_penalty_m"] > 0
+    assert load_config().workshops.get("other_town_penalty_m", 0.0) == 0.0  # SPEC default

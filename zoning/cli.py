@@ -299,7 +299,9 @@ def demo(out_dir, maps_dir, quiet):
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
     run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    run_workshops(str(sample), Path(out_dir), (), None, None, progress)
+    profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
+    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
+                  None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
     progress("drawing the maps")
     data = read_classified(out_dir)

@@ -364,6 +364,7 @@ TOWN_TABLE_ZH = {"town": "镇街", "found": "排查数", "classed": "已分类",
                  "three_in_one": "三合一", "hazards_found": "排查隐患", "hazards_rectified": "已整改隐患",
                  "hazards_open": "未整改隐患", "rectification_rate": "隐患整改率",
                  "no_open_hazard": "无未整改隐患作坊", "share_no_open_hazard": "无隐患作坊占比",
+                 "placed_own_town": "本镇街安置", "placed_other_town": "跨镇街安置",
                  "shortfall_m2": "小微园缺口（平方米）"}
 PARK_ZH = {"micro_park_id": "园区编号", "name": "名称", "town": "镇街", "floor_area_m2": "建筑面积",
            "occupied_m2": "已使用", "capacity_m2": "可用空间", "used_m2": "本次安置",

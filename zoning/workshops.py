@@ -318,7 +318,8 @@ def park_free_space(parks: gpd.GeoDataFrame, issues: IssueLog) -> np.ndarray:
 
 
 def town_table(ws: pd.DataFrame) -> pd.DataFrame:
-    """Per town: workshops found and classed, per class, three-in-one, hazards, shortfall.
+    """Per town: workshops found and classed, per class, three-in-one, hazards, workshops
+    placed in a park of their own town and of another town, shortfall.
 
     A last row 合计 sums the towns; with no workshops it is the only row (all 0, rates
     empty). Rates with nothing to divide by are empty (NaN), never infinite.
@@ -333,7 +334,9 @@ def town_table(ws: pd.DataFrame) -> pd.DataFrame:
         "three_in_one": ws["three_in_one"].astype(bool).to_numpy(int),
         "hazards_found": found, "hazards_open": still_open.fillna(0).to_numpy(dtype=float),
         "no_open_hazard": still_open.fillna(0).eq(0).to_numpy(int),
-        "shortfall_m2": ws["_shortfall"].astype(float).to_numpy()})
+        "shortfall_m2": ws["_shortfall"].astype(float).to_numpy(),
+        **{c: (ws[f"_{c}"].to_numpy(int) if f"_{c}" in ws else np.zeros(len(ws), int))
+           for c in ("placed_own_town", "placed_other_town")}})
     out = counts.groupby("town").sum()
     out.loc["合计"] = out.sum() if len(out) else 0
     out["hazards_rectified"] = out["hazards_found"] - out["hazards_open"]
@@ -344,7 +347,7 @@ def town_table(ws: pd.DataFrame) -> pd.DataFrame:
             out["found"] > 0)).round(4)
     cols = ["found", "classed", *CLASSES, "three_in_one", "hazards_found", "hazards_rectified",
             "hazards_open", "rectification_rate", "no_open_hazard", "share_no_open_hazard",
-            "shortfall_m2"]
+            "placed_own_town", "placed_other_town", "shortfall_m2"]
     out = out[cols].rename_axis("town").reset_index()
     ints = [c for c in cols if c not in ("rectification_rate", "share_no_open_hazard",
                                          "shortfall_m2")]
@@ -523,6 +526,14 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     ws["distance_m"] = np.round(dist, 1)
     ws["reason"] = reason
     ws["_shortfall"] = np.where(moving & has_area & (target == ""), area, 0.0)
+    park_town = dict(zip(parks["micro_park_id"].astype(str),
+                         parks["town"].fillna("").astype(str), strict=True)) \
+        if "town" in parks else {}
+    own_town = ws["town"].fillna("").astype(str).to_numpy(dtype=object) \
+        if "town" in ws else np.full(n, "", dtype=object)
+    into = pd.Series(target).map(park_town).fillna("").to_numpy(dtype=object)
+    ws["_placed_own_town"] = (target != "") & (into == own_town) & (own_town != "")
+    ws["_placed_other_town"] = (target != "") & ~ws["_placed_own_town"].to_numpy()
 
     used = np.bincount(placement.park[placed], weights=movers["floor_area_m2"].to_numpy(
         dtype=float)[placed], minlength=len(parks)) if len(parks) else np.zeros(0)
@@ -537,7 +548,8 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     towns_tab = finite_only(town_table(ws))
     first = ["workshop_id", "class", "class_zh", "fixes", "parcel_id",
              "target_micro_park_id", "distance_m", "reason"]
-    rest = [c for c in ws.columns if c not in first and c not in ("_shortfall", "geometry")]
+    private = ("_shortfall", "_placed_own_town", "_placed_other_town", "geometry")
+    rest = [c for c in ws.columns if c not in first and c not in private]
     out = gpd.GeoDataFrame(finite_only(ws[first + rest]), geometry=pts, crs=workshops.crs)
     mp = gpd.GeoDataFrame(finite_only(mp), geometry=mp.geometry.name, crs=parks.crs)
     return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
