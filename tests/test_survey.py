@@ -264,3 +264,20 @@ def test_town_check_is_silent_without_towns_and_for_matching_plots():
     check_towns(tiny["parcels"], None, issues)
     check_towns(tiny["parcels"], tiny["towns"], issues)
     assert issues.frame().empty
+
+
+def test_errors_about_selected_rows_name_the_rows_of_the_file(tmp_path):
+    """A duplicate id among the selected patches: the rows of DLTB.shp, not of the
+    selection (P001 is row 1 and P003 row 5 of the file, rows 1 and 3 of the selection)."""
+    from zoning.errors import LayerError
+    from zoning.layers import Source, load_layers
+
+    files = survey_files(tmp_path / "in")
+    patches = dltb()
+    patches.loc[patches["BSM"] == "P003", "BSM"] = "P001"
+    write_shp(patches, files["DLTB"])
+    sources = {"parcels": Source(files["DLTB"]), "dev_boundary": Source(files["CZKFBJ"]),
+               "township_parks": Source(files["parks"]),
+               "cluster_points": Source(files["clusters"])}
+    with pytest.raises(LayerError, match=r"duplicate parcel_id \['P001'\] \(rows 1, 5\)"):
+        load_layers(sources, load_config(SANDIAO))

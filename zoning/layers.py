@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -857,7 +858,8 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
             if config.select.get(name):
                 selection.update({f"{name}_read": n_read, f"{name}_selected": len(gdf),
                                   f"{name}_not_selected": n_read - len(gdf)})
-            prepared = prepare_layer(gdf, name, str(src.path), config, issues)
+            with source_rows_in_errors(issues, name):
+                prepared = prepare_layer(gdf, name, str(src.path), config, issues)
             if name == "protected":
                 prepared = protected_kind(prepared, src, issues)
             frames.append(prepared)
@@ -870,9 +872,23 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
         raw[name] = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
             pd.concat([f.to_crs(frames[0].crs) for f in frames], ignore_index=True),
             geometry="geometry", crs=frames[0].crs)
-    layers = _to_layers(raw, where, config, issues, inputs)
+    with source_rows_in_errors(issues, "parcels"):
+        layers = _to_layers(raw, where, config, issues, inputs)
     layers.selection = selection
     return layers
+
+
+@contextmanager
+def source_rows_in_errors(issues: IssueLog, name: str):
+    """A LayerError about rows of a selected layer names the rows of the source file."""
+    try:
+        yield
+    except LayerError as exc:
+        rows = issues.source_rows.get(name)
+        if rows is None or not exc.rows or exc.layer != name:
+            raise
+        mapped = [int(rows[int(r) - 1]) + 1 for r in exc.rows]
+        raise type(exc)(exc.reason, exc.path, exc.layer, rows=mapped) from None
 
 
 def _to_layers(raw: dict[str, gpd.GeoDataFrame], where: dict[str, str], config: Config,
