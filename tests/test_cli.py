@@ -183,7 +183,8 @@ def test_invalid_and_empty_geometries_are_kept_and_reported(tmp_path):
         assert out.loc[pid, "reason"]
     issues = pd.read_csv(tmp_path / "o" / "issues.csv", dtype={"id": str}, keep_default_na=False)
     listed = dict(zip(issues["id"], issues["action"], strict=False))
-    assert listed["BOW"] == "repaired"
+    # BOW also lies outside every town polygon: listed as a check after its repair
+    assert "repaired" in set(issues.loc[issues["id"] == "BOW", "action"])
     assert {listed["EMPTY"], listed["NULL"], listed["LINE"]} == {"unclassified"}
 
 

@@ -56,6 +56,58 @@ def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> p
     return out.fillna("")
 
 
+#: Planar and official (survey) areas differing by more than this share are listed.
+OFFICIAL_AREA_TOLERANCE = 0.005
+
+
+def check_official_area(parcels: pd.DataFrame, area_m2, issues) -> None:
+    """List the plots whose planar area differs from ``official_area_m2`` (the survey's
+    TBMJ) by more than :data:`OFFICIAL_AREA_TOLERANCE` of the official area, both numbers
+    quoted (SPEC §3). The rules keep using the planar area."""
+    if "official_area_m2" not in parcels:
+        return
+    official = pd.to_numeric(parcels["official_area_m2"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    planar = np.asarray(area_m2, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = (planar - official) / official
+    usable = np.isfinite(planar) & (planar > 0) & np.isfinite(official)
+    bad = usable & (((official > 0) & (np.abs(diff) > OFFICIAL_AREA_TOLERANCE))
+                    | (official == 0))
+    pos = np.flatnonzero(bad)
+    issues.add("parcels", "check", [
+        f"平面面积与图斑面积（调查）相差 {diff[i] * 100:+.2f}%：平面 {planar[i]:.2f} 平方米，"
+        f"调查 {official[i]:.2f} 平方米（planar area {planar[i]:.2f} m² differs from the "
+        f"official area {official[i]:.2f} m² by more than "
+        f"{OFFICIAL_AREA_TOLERANCE * 100:g} %）" for i in pos],
+        pos, parcels["parcel_id"].iloc[pos])
+
+
+def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issues) -> None:
+    """List plots whose ``town`` attribute differs from the town polygon they overlap most,
+    with both names, and plots that overlap no town polygon (one STRtree query)."""
+    if towns is None or not len(towns):
+        return
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    found = largest_overlap(geoms, np.asarray(towns.geometry.array, dtype=object),
+                            towns["town"].to_numpy(str))
+    found = np.asarray(found, dtype=object)
+    if "town" in parcels:
+        given = parcels["town"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+    else:
+        given = np.full(len(parcels), "", dtype=object)
+    ids = parcels["parcel_id"]
+    outside = np.flatnonzero(present & (found == ""))
+    issues.add("parcels", "check", "地块不在任何镇街范围内（the plot overlaps no town polygon）",
+               outside, ids.iloc[outside])
+    differ = np.flatnonzero(present & (found != "") & (given != "") & (given != found))
+    issues.add("parcels", "check", [
+        f"镇街属性“{given[i]}”与所在镇街“{found[i]}”不符（town attribute {given[i]!r} differs "
+        f"from the town polygon it overlaps most, {found[i]!r}）" for i in differ],
+        differ, ids.iloc[differ])
+
+
 def _most_common(label: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:
     """Most common value per group (ties: first in code-point order)."""
     codes, uniques = pd.factorize(values.fillna("").astype(str), sort=True)
@@ -95,6 +147,11 @@ def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
         "town": _most_common(label, p["town"], groups),
     }
     cols["area_mu"] = to_mu(cols["area_m2"]).round(4)
+    if "official_area_m2" in p:  # the survey's area beside the planar one (SPEC §3)
+        official = pd.to_numeric(p["official_area_m2"], errors="coerce").fillna(0.0)
+        cols["official_area_m2"] = np.bincount(label, weights=official.to_numpy(dtype=float),
+                                               minlength=groups)
+        cols["official_area_mu"] = to_mu(cols["official_area_m2"]).round(4)
     cls = p["class"].to_numpy(dtype=object)
     for c in CLASSES[:3]:
         hit = cls == c
@@ -166,6 +223,8 @@ def classify_layers(layers: Layers, config: Config | None = None,
     m = measure(layers.parcels, layers.dev_boundary, layers.township_parks,
                 layers.cluster_points, layers.protected, config.parameters, timings)
     timings["measures"] = time.perf_counter() - t0
+    check_official_area(layers.parcels, m["area_m2"], layers.issues)
+    check_towns(layers.parcels, layers.towns, layers.issues)
     say("deciding")
     return build_result(layers, config, m, plot_attributes(layers), timings)
 

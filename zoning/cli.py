@@ -70,21 +70,36 @@ def main() -> None:
             stream.reconfigure(errors="replace")
 
 
+def _flag_sources(option: str, values):
+    """The source(s) of one layer flag: --protected may repeat (the layers are combined,
+    SPEC §3), any other flag is given once (never silently the last one)."""
+    from .layers import Source
+
+    values = (values,) if isinstance(values, str) else tuple(values)
+    if len(values) > 1 and option != "protected":
+        raise ZoningError(f"--{option} given {len(values)} times ({', '.join(values)}); "
+                          "give it once (only --protected may repeat)")
+    sources = [Source.parse(v) for v in values]
+    return sources if len(sources) > 1 else sources[0]
+
+
 def _sources(input_path: str | None, given: dict[str, str | None]):
-    from .layers import Source, list_layers
+    from .layers import Source, layer_sources, list_layers
 
     sources: dict[str, Source | None] = {}
     available: list[str] = []
+    found = {}
     if input_path is not None:
         path = Path(input_path)
         if not path.exists():
             raise ZoningError(f"{path}: file not found")
         available = list_layers(path)
+        found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
     for option, name in LAYER_OPTIONS.items():
         if given.get(option):
-            sources[name] = Source.parse(given[option])
-        elif input_path is not None and name in available:
-            sources[name] = Source(Path(input_path), name)
+            sources[name] = _flag_sources(option, given[option])
+        elif name in found:
+            sources[name] = found[name]
         elif name in ("protected", "towns"):
             sources[name] = None
         else:
@@ -172,8 +187,10 @@ def write_figures(data, out_dir, title=None) -> list[Path]:
 
 def layer_options(func):
     for option, name in reversed(LAYER_OPTIONS.items()):
-        func = click.option(f"--{option}", metavar="PATH[:LAYER]",
-                            help=f"the {name} layer from its own file")(func)
+        func = click.option(f"--{option}", metavar="PATH[:LAYER]", multiple=True,
+                            help=f"the {name} layer from its own file"
+                            + ("; may repeat (STBHHX, YJJBNT …)" if name == "protected"
+                               else ""))(func)
     return func
 
 

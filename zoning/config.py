@@ -34,7 +34,10 @@ LAYERS = (
     "workshops",
 )
 #: Top-level tables a config may hold; each must be a TOML table.
-TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment")
+TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
+          "select")
+#: Layers whose rows a [select.LAYER] table may choose (SPEC §3 land-survey input).
+SELECTABLE = ("parcels",)
 #: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
 GCJ02_NAMES = ("GCJ-02", "GCJ02")
 
@@ -151,6 +154,8 @@ class Config:
     grading: dict[str, float] = field(default_factory=lambda: dict(_defaults()["grading"]))
     assessment: dict[str, float] = field(
         default_factory=lambda: dict(_defaults()["assessment"]))
+    #: [select.LAYER]: field -> the values a kept row may have (``"203*"``: prefix).
+    select: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
@@ -247,6 +252,31 @@ def check_field_targets(fields: dict[str, dict[str, str]], source: str) -> None:
             seen[key] = src
 
 
+def check_select(values: Any, source: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """[select.LAYER] tables (SPEC §3): field = "value" or ["value", ...]; a value ending
+    in ``*`` matches by prefix. Only the layers of :data:`SELECTABLE` may be selected."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: [select] must hold one table per layer, "
+                          f"e.g. [select.parcels], got {values!r}")
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for layer, table in values.items():
+        if layer not in SELECTABLE:
+            raise ConfigError(f"{source}: [select.{layer}]: only {', '.join(SELECTABLE)} "
+                              "rows can be selected")
+        if not isinstance(table, dict) or not table:
+            raise ConfigError(f"{source}: [select.{layer}] must map field names to the values "
+                              "to keep, e.g. DLBM = [\"0601\"]")
+        out[layer] = {}
+        for name, given in table.items():
+            items = [given] if isinstance(given, str) else given
+            if not isinstance(items, list) or not items or not all(
+                    isinstance(v, str) and v.strip() and v.strip() != "*" for v in items):
+                raise ConfigError(f"{source}: [select.{layer}] {name} must be text or a list "
+                                  f"of text (e.g. [\"0601\"] or \"203*\"), got {given!r}")
+            out[layer][name] = tuple(v.strip() for v in items)
+    return out
+
+
 def check_grading(values: dict[str, float], source: str) -> None:
     """Grade quotas in order: quota_a ≤ quota_b ≤ quota_c."""
     a, b, c = values["quota_a"], values["quota_b"], values["quota_c"]
@@ -296,6 +326,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     workshops: dict[str, Any] = {}
     grading = dict(cfg.grading)
     assessment = dict(cfg.assessment)
+    select: dict[str, dict[str, tuple[str, ...]]] = {}
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -318,7 +349,9 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         check_grading(grading, source)
         assessment.update(check_table(data.get("assessment", {}), ASSESSMENT_RULES,
                                       "assessment", source))
+        for layer, table in check_select(data.get("select", {}), source).items():
+            select.setdefault(layer, {}).update(table)
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
     return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
-                  assessment)
+                  assessment, select)

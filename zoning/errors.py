@@ -12,6 +12,7 @@ class LayerError(ZoningError):
 
     def __init__(self, message: str, path: str | None = None, layer: str | None = None,
                  rows: list | None = None):
+        self.reason = message  # without the place and rows (to re-raise with other rows)
         where = ""
         if path is not None:
             where = f"{path}"

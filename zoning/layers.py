@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,13 @@ POLYGON_LAYERS = {"parcels", "dev_boundary", "township_parks", "cluster_points",
 POINT_LAYERS = {"workshops"}
 BOOL_FIELDS = {"parcels": ("eco_friendly", "rural_fusion")}
 INT_FIELDS = {"parcels": ("built_year",)}
+NUMBER_FIELDS = {"parcels": ("official_area_m2",)}
+#: Layer names of a land-survey (三调) and 三区三线 delivery (SPEC §3), upper case, and the
+#: canonical layer each stands for; a file or layer of the canonical name is used first.
+SURVEY_LAYERS = {"DLTB": "parcels", "CZKFBJ": "dev_boundary", "STBHHX": "protected",
+                 "YJJBNT": "protected", "YJJBNTTB": "protected"}
+#: ``kind`` of the protected land a survey layer holds.
+SURVEY_KINDS = {"STBHHX": "生态保护红线", "YJJBNT": "永久基本农田", "YJJBNTTB": "永久基本农田"}
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "f", ""}
 POLYGONAL = np.array([shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
@@ -54,9 +62,14 @@ class IssueLog:
     """Every repaired, coerced or rejected row, and layer-level notes (SPEC §7)."""
 
     rows: list[pd.DataFrame] = field(default_factory=list)
+    #: layer -> 0-based source row of each position, for a layer whose rows were selected
+    #: ([select.LAYER]): issue rows then name the row of the source file.
+    source_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, layer: str, action: str, reason, positions=None, ids=None) -> None:
         """Record ``action`` with ``reason`` for rows at 0-based ``positions`` (or the layer)."""
+        if positions is not None and layer in self.source_rows:
+            positions = self.source_rows[layer][np.asarray(positions, dtype=np.int64)]
         if positions is None:
             frame = pd.DataFrame({"layer": [layer], "row": [pd.NA], "id": [""],
                                   "action": [action], "reason": [reason]})
@@ -142,10 +155,13 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
     available = list_layers(path)
     layer = src.layer
     if layer is None:
+        survey = [a for a in available if SURVEY_LAYERS.get(survey_layer(a) or "") == name]
         if name in available:
             layer = name
         elif len(available) == 1:
             layer = available[0]
+        elif len(survey) == 1:  # CZKFBJ for dev_boundary … (SPEC §3)
+            layer = survey[0]
         else:
             raise LayerError(f"no layer {name!r} (the file has {available})", str(path))
     elif layer not in available:
@@ -369,6 +385,22 @@ def parse_bool(values: pd.Series, field_name: str, name: str, issues: IssueLog,
     return truth.astype(bool)
 
 
+def parse_number(values: pd.Series, field_name: str, name: str, issues: IssueLog,
+                 ids: pd.Series | None) -> pd.Series:
+    """Numbers ≥ 0 (an area); text that is not one is reported and left empty."""
+    num = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
+    num = num.astype(float)
+    given = values.notna() & (values.astype(str).str.strip() != "")
+    bad = (given & ~(np.isfinite(num) & (num >= 0))).to_numpy()
+    if bad.any():
+        pos = np.flatnonzero(bad)
+        issues.add(name, "coerced",
+                   [f"{field_name} 值 {values.iloc[p]!r} 不是面积数值，按空值处理（not a number "
+                    "≥ 0; left empty）" for p in pos],
+                   pos, None if ids is None else ids.iloc[pos])
+    return num.where(~bad)
+
+
 def parse_int(values: pd.Series, field_name: str, name: str, issues: IssueLog,
               ids: pd.Series | None) -> pd.Series:
     """Integers (nullable); text that is not a whole number is reported and left empty."""
@@ -566,6 +598,9 @@ class Layers:
     issues: IssueLog
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: Rows kept by [select.LAYER] (SPEC §3): e.g. parcels_read, parcels_selected,
+    #: parcels_not_selected; empty when nothing was selected.
+    selection: dict[str, int] = field(default_factory=dict)
 
 
 def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
@@ -607,6 +642,9 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     for f in INT_FIELDS.get(name, ()):
         if f in gdf.columns:
             gdf[f] = parse_int(gdf[f], f, name, issues, ids)
+    for f in NUMBER_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_number(gdf[f], f, name, issues, ids)
     problem = np.full(len(gdf), "", dtype=object)
     nonfinite = nonfinite_rows(np.asarray(gdf.geometry.array))
     if nonfinite.any() and name not in POLYGON_LAYERS:
@@ -682,14 +720,107 @@ REQUIRED = ("parcels", "dev_boundary", "township_parks", "cluster_points")
 OPTIONAL = ("protected", "towns")
 
 
-def file_sources(path: str | os.PathLike) -> dict[str, Source | None]:
-    """Sources for the classification layers of one file (SPEC §3 names); optional layers
-    the file lacks are None, required ones are always listed (a missing one is an error
-    when read)."""
+def survey_layer(text: str) -> str | None:
+    """The survey name (:data:`SURVEY_LAYERS`) a layer or file name stands for: the name
+    itself in any case, or followed by a non-letter (``STBHHX_2023``); else None."""
+    upper = str(text).strip().upper()
+    for key in sorted(SURVEY_LAYERS, key=len, reverse=True):
+        if upper == key or (upper.startswith(key) and not upper[len(key)].isalpha()):
+            return key
+    return None
+
+
+def layer_sources(path: str | os.PathLike) -> dict[str, Source | list[Source]]:
+    """The classification layers a multi-layer file holds: a layer of the canonical name
+    (SPEC §3) first, else the survey names (CZKFBJ → dev_boundary; STBHHX, YJJBNT,
+    YJJBNTTB → protected, several combined; DLTB → parcels). Layers it lacks are absent."""
     path = Path(path)
     names = list_layers(path)
-    return {n: Source(path, n) if (n in names or n in REQUIRED) else None
+    found: dict[str, Source | list[Source]] = {
+        n: Source(path, n) for n in (*REQUIRED, *OPTIONAL) if n in names}
+    survey: dict[str, list[Source]] = {}
+    for n in names:
+        canonical = SURVEY_LAYERS.get(survey_layer(n) or "")
+        if canonical is not None and canonical not in found:
+            survey.setdefault(canonical, []).append(Source(path, n))
+    for canonical, srcs in survey.items():
+        if len(srcs) > 1 and canonical != "protected":
+            raise LayerError(f"several layers {[s.layer for s in srcs]} could be {canonical!r}; "
+                             "name the one to use with its flag PATH:LAYER", str(path))
+        found[canonical] = srcs if len(srcs) > 1 else srcs[0]
+    return found
+
+
+def file_sources(path: str | os.PathLike) -> dict[str, Source | list[Source] | None]:
+    """Sources for the classification layers of one file (SPEC §3 names, or the survey's,
+    :func:`layer_sources`); optional layers the file lacks are None, required ones are
+    always listed (a missing one is an error when read)."""
+    path = Path(path)
+    found = layer_sources(path)
+    return {n: found.get(n, Source(path, n) if n in REQUIRED else None)
             for n in (*REQUIRED, *OPTIONAL)}
+
+
+def select_rows(gdf: gpd.GeoDataFrame, name: str, config: Config, where: str,
+                issues: IssueLog) -> gpd.GeoDataFrame:
+    """The rows a ``[select.LAYER]`` table keeps (SPEC §3 land-survey input).
+
+    A row is kept when every named field holds one of its values (``"203*"``: a prefix;
+    compared as text, ignoring case and spaces around). Fields are looked up by their name
+    in the source (``DLBM``), else by the canonical name ``[fields]`` gives them
+    (``land_class``). Rows not kept are not plots: they are counted, not listed; the issue
+    rows of the layer keep naming the row of the source file.
+    """
+    rules = config.select.get(name)
+    if not rules:
+        return gdf
+    geometry = gdf.geometry.name
+    columns = [c for c in gdf.columns if c != geometry]
+    lower = {str(c).casefold(): c for c in columns}
+    back = {t.casefold(): src for src, t in config.fields.get(name, {}).items()}
+    keep = np.ones(len(gdf), dtype=bool)
+    for field_name, values in rules.items():
+        col = lower.get(field_name.casefold())
+        if col is None and field_name.casefold() in back:
+            col = lower.get(back[field_name.casefold()].casefold())
+        if col is None:
+            raise LayerError(f"[select.{name}] names field {field_name!r}, which the layer "
+                             f"does not have (fields: {columns})", where, name)
+        text = ids_as_text(gdf[col]).fillna("").astype(str).str.casefold()
+        wanted = [v.casefold() for v in values]
+        hit = text.isin([v for v in wanted if not v.endswith("*")])
+        prefixes = tuple(v[:-1] for v in wanted if v.endswith("*"))
+        if prefixes:
+            hit |= text.str.startswith(prefixes)
+        keep &= hit.to_numpy(dtype=bool)
+    if not keep.any():
+        raise LayerError(f"[select.{name}] keeps none of the {len(gdf)} rows "
+                         f"({', '.join(f'{k} = {list(v)}' for k, v in rules.items())}); "
+                         "are the values and fields right?", where, name)
+    kept = np.flatnonzero(keep)
+    issues.source_rows[name] = kept
+    issues.add(name, "note", f"[select.{name}] 选取 {kept.size} 行，{len(gdf) - kept.size} 行"
+               f"不是地块（rows selected: {kept.size} of {len(gdf)}）")
+    return gdf.iloc[kept].reset_index(drop=True)
+
+
+def protected_kind(gdf: gpd.GeoDataFrame, src: Source, issues: IssueLog) -> gpd.GeoDataFrame:
+    """``kind`` of protected land from a survey layer's name (STBHHX → 生态保护红线, YJJBNT
+    → 永久基本农田), where the layer gives none (SPEC §3)."""
+    key = survey_layer(src.layer or src.path.stem)
+    kind = SURVEY_KINDS.get(key or "")
+    if kind is None:
+        return gdf
+    if "kind" in gdf.columns:
+        given = gdf["kind"].astype(object)
+        empty = (given.isna() | given.astype(str).str.strip().eq("")).to_numpy()
+    else:
+        given, empty = pd.Series(None, index=gdf.index, dtype=object), np.ones(len(gdf), bool)
+    if empty.any():
+        gdf["kind"] = given.where(~empty, kind)
+        issues.add("protected", "note", f"{key}：kind 取 {kind}（kind set from the survey "
+                   "layer name）")
+    return gdf
 
 
 def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
@@ -707,20 +838,57 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     where: dict[str, str] = {}
     inputs: dict[str, dict[str, str]] = {}
     fingerprints: dict[Path, str] = {}
+    selection: dict[str, int] = {}
     for name in REQUIRED + OPTIONAL:
-        src = sources.get(name)
-        if src is None:
+        given = sources.get(name)
+        if given is None:
             if name in REQUIRED:
                 raise LayerError("required layer not given", None, name)
             continue
-        gdf = read_raw(src, name, config, issues)
-        where[name] = str(src.path)
-        raw[name] = prepare_layer(gdf, name, where[name], config, issues)
-        if src.path not in fingerprints:
-            fingerprints[src.path] = fingerprint(src.path)
-        inputs[name] = {"path": str(src.path), "layer": src.layer or name,
-                        "sha256": fingerprints[src.path], "rows": str(len(gdf))}
-    return _to_layers(raw, where, config, issues, inputs)
+        srcs = given if isinstance(given, list | tuple) else [given]
+        if len(srcs) > 1 and name != "protected":
+            raise LayerError(f"given {len(srcs)} times ({', '.join(map(str, srcs))}); give "
+                             "it once (only protected land may come in several files)",
+                             None, name)
+        frames = []
+        for src in srcs:
+            gdf = read_raw(src, name, config, issues)
+            n_read = len(gdf)
+            gdf = select_rows(gdf, name, config, str(src.path), issues)
+            if config.select.get(name):
+                selection.update({f"{name}_read": n_read, f"{name}_selected": len(gdf),
+                                  f"{name}_not_selected": n_read - len(gdf)})
+            with source_rows_in_errors(issues, name):
+                prepared = prepare_layer(gdf, name, str(src.path), config, issues)
+            if name == "protected":
+                prepared = protected_kind(prepared, src, issues)
+            frames.append(prepared)
+            if src.path not in fingerprints:
+                fingerprints[src.path] = fingerprint(src.path)
+            key = name if name not in inputs else f"{name}:{src.layer or src.path.stem}"
+            inputs[key] = {"path": str(src.path), "layer": src.layer or name,
+                           "sha256": fingerprints[src.path], "rows": str(n_read)}
+        where[name] = "; ".join(str(src.path) for src in srcs)
+        raw[name] = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
+            pd.concat([f.to_crs(frames[0].crs) for f in frames], ignore_index=True),
+            geometry="geometry", crs=frames[0].crs)
+    with source_rows_in_errors(issues, "parcels"):
+        layers = _to_layers(raw, where, config, issues, inputs)
+    layers.selection = selection
+    return layers
+
+
+@contextmanager
+def source_rows_in_errors(issues: IssueLog, name: str):
+    """A LayerError about rows of a selected layer names the rows of the source file."""
+    try:
+        yield
+    except LayerError as exc:
+        rows = issues.source_rows.get(name)
+        if rows is None or not exc.rows or exc.layer != name:
+            raise
+        mapped = [int(rows[int(r) - 1]) + 1 for r in exc.rows]
+        raise type(exc)(exc.reason, exc.path, exc.layer, rows=mapped) from None
 
 
 def _to_layers(raw: dict[str, gpd.GeoDataFrame], where: dict[str, str], config: Config,

@@ -14,26 +14,38 @@ from .rules import CLASS_ZH, CLASSES
 
 TOTAL = "合计"
 SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
-              "area_m2": "面积（平方米）", "area_mu": "面积（亩）"}
+              "area_m2": "面积（平方米）", "area_mu": "面积（亩）",
+              "official_area_m2": "图斑面积（调查，平方米）",
+              "official_area_mu": "图斑面积（调查，亩）"}
 
 
 def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     """Plots, m² and mu per town × class, every class listed, with town and grand totals.
 
-    Columns: ``town, class, class_zh, plots, area_m2, area_mu`` (mu to 2 decimals).
-    Unclassified plots count with 0 m² (they have no usable area).
+    Columns: ``town, class, class_zh, plots, area_m2, area_mu`` (mu to 2 decimals), and
+    ``official_area_m2, official_area_mu`` when the plots carry the survey's official area
+    (SPEC §3: planar and official side by side; a plot without one adds 0).
+    Unclassified plots count with 0 m² planar (they have no usable area); their official
+    area counts as the survey gives it.
     """
     p = pd.DataFrame({"town": parcels["town"].fillna("").astype(str).replace("", "(未知)"),
                       "class": parcels["class"].astype(str),
                       "area_m2": parcels["area_m2"].astype(float).fillna(0.0)})
+    sums = ["plots", "area_m2"]
+    agg = {"plots": ("area_m2", "size"), "area_m2": ("area_m2", "sum")}
+    if "official_area_m2" in parcels:
+        p["official_area_m2"] = pd.to_numeric(parcels["official_area_m2"],
+                                              errors="coerce").astype(float).fillna(0.0)
+        sums.append("official_area_m2")
+        agg["official_area_m2"] = ("official_area_m2", "sum")
     towns = sorted(p["town"].unique())
     full = pd.MultiIndex.from_product([towns, list(CLASSES)], names=["town", "class"])
-    g = p.groupby(["town", "class"]).agg(plots=("area_m2", "size"), area_m2=("area_m2", "sum"))
+    g = p.groupby(["town", "class"]).agg(**agg)
     g = g.reindex(full, fill_value=0).reset_index()
-    by_class = g.groupby("class", sort=False)[["plots", "area_m2"]].sum().reset_index()
+    by_class = g.groupby("class", sort=False)[sums].sum().reset_index()
     by_class.insert(0, "town", TOTAL)
     g = pd.concat([g, by_class], ignore_index=True)
-    town_tot = g.groupby("town", sort=False)[["plots", "area_m2"]].sum().reset_index()
+    town_tot = g.groupby("town", sort=False)[sums].sum().reset_index()
     town_tot["class"] = "total"
     g = pd.concat([g, town_tot], ignore_index=True)
     order = {t: i for i, t in enumerate([*towns, TOTAL])}
@@ -44,7 +56,12 @@ def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     g["plots"] = g["plots"].astype(int)
     g["area_m2"] = g["area_m2"].round(2)
     g["area_mu"] = to_mu(g["area_m2"]).round(2)
-    return g[["town", "class", "class_zh", "plots", "area_m2", "area_mu"]].reset_index(drop=True)
+    columns = ["town", "class", "class_zh", "plots", "area_m2", "area_mu"]
+    if "official_area_m2" in g:
+        g["official_area_mu"] = to_mu(g["official_area_m2"]).round(2)
+        g["official_area_m2"] = g["official_area_m2"].round(2)
+        columns += ["official_area_m2", "official_area_mu"]
+    return g[columns].reset_index(drop=True)
 
 
 def safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -212,6 +229,8 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
     pivot_plots = summary.pivot(index="town", columns="class", values="plots")
     pivot_mu = summary.pivot(index="town", columns="class", values="area_mu")
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
+    official = (summary[summary["class"] == "total"].set_index("town")["official_area_mu"]
+                if "official_area_mu" in summary else None)
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         book = xl.book
         fmt = _formats(book)
@@ -243,14 +262,18 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
                 col += 2
             ws.write_number(r, col, int(pivot_plots.loc[town, "total"]), bold_int)
             ws.write_number(r, col + 1, float(pivot_mu.loc[town, "total"]), bold_mu)
+            if official is not None:  # the survey's area beside the planar total
+                ws.write_number(r, col + 2, float(official.loc[town]), bold_mu)
+        if official is not None:
+            ws.merge_range(2, col + 2, 3, col + 2, SUMMARY_ZH["official_area_mu"], head)
         ws.set_column(0, 0, 14)
-        ws.set_column(1, 2 * len(CLASSES) + 2, 12)
+        ws.set_column(1, 2 * len(CLASSES) + 3, 12)
         ws.freeze_panes(4, 1)
 
         long = summary.rename(columns=SUMMARY_ZH)
         sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt, notes=notes)
         sheet.set_column(3, 3, 10, int_fmt)
-        sheet.set_column(4, 5, 16, mu_fmt)
+        sheet.set_column(4, 7 if official is not None else 5, 16, mu_fmt)
     return excel_notes(notes, target)
 
 
@@ -298,6 +321,7 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
         "config_files": list(result.config.sources),
         "inputs": result.layers.inputs,
         "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
+                 **result.layers.selection,  # [select.parcels]: read, selected, not selected
                  "village_parks": len(result.village_parks), "issues": len(issues)},
         "classes": result.parcels["class"].value_counts().to_dict(),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
