@@ -154,7 +154,8 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
              f"(see {inbox}/*.rejected.csv)")
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
-        grades = grade_table(read_table(enterprises, "enterprises"))
+        grades = grade_table(read_table(enterprises, "enterprises",
+                                            keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
     with output_set(out_dir / "assessment") as stage:
@@ -461,15 +462,19 @@ def ledger_init(ledger_path, classified, workshops_dir):
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--today", default=None, help="the import day (YYYY-MM-DD); default: today")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields.updates] and [encoding] updates for the sheet")
 @expected_errors
-def ledger_import(ledger_path, sheet, today):
+def ledger_import(ledger_path, sheet, today, config_files):
     """Apply a town's update sheet (SPEC §8 checks, in order); rejected rows beside it."""
+    from .config import load_config
     from .ledger import import_sheet, parse_date
     from .report import write_csv
 
     if today is not None and parse_date(today) is None:
         raise ZoningError(f"--today {today!r} is not a date (YYYY-MM-DD)")
-    report = import_sheet(ledger_path, sheet, parse_date(today) if today else None)
+    report = import_sheet(ledger_path, sheet, parse_date(today) if today else None,
+                          load_config(*config_files))
     target = Path(sheet).with_name(Path(sheet).stem + ".rejected.csv")
     write_csv(report.rejected, target)
     click.echo(f"{Path(sheet).name}: accepted {report.accepted}, already recorded "
@@ -568,7 +573,8 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
 @click.argument("enterprises", type=click.Path(exists=True))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
-              help="TOML with a [grading] county profile (weights, quotas)")
+              help="TOML with a [grading] county profile (weights, quotas), "
+                   "[fields.enterprises] and [encoding] enterprises")
 @expected_errors
 def grade(enterprises, out_dir, config_files):
     """亩均效益评价: grade ENTERPRISES (CSV, Excel or a layer) A/B/C/D (SPEC §8)."""
@@ -578,8 +584,10 @@ def grade(enterprises, out_dir, config_files):
     from .layers import read_table
     from .report import write_csv, write_grades_xlsx
 
-    table = read_table(enterprises, "enterprises")
-    grades = grade_table(table, load_config(*config_files).grading)
+    config = load_config(*config_files)
+    table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
+                       required=("enterprise_id",))
+    grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")
         notes = write_grades_xlsx(grades, stage / "grades.xlsx")

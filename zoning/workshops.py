@@ -378,7 +378,9 @@ class WorkshopResult:
 
 
 def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
-    """A CSV or Excel list with coordinate columns ([workshops] x, y) as points.
+    """A CSV or Excel list with coordinate columns ([workshops] x, y) as points, read by
+    the one table reader (:func:`zoning.layers.read_table`: UTF-8 or GBK CSV,
+    ``[encoding] workshops``, ``[fields.workshops]``, title rows above the header).
 
     The list's coordinate system must be declared ([crs] workshops = "EPSG:4490",
     "EPSG:4326" or "GCJ-02"): lists typed from map pickers are often GCJ-02.
@@ -386,32 +388,19 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
     from pathlib import Path
 
     from .errors import LayerError
+    from .layers import read_table
 
     path = Path(path)
     if "workshops" not in config.crs:
         raise LayerError('a coordinate list needs its CRS: declare [crs] workshops = '
                          '"EPSG:4490" (CGCS2000), "EPSG:4326" (WGS84) or "GCJ-02"',
                          str(path), "workshops")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            sheets = pd.read_excel(path, dtype=str, sheet_name=None, keep_default_na=False,
-                                   na_values=[""])
-            names = list(sheets)
-            table = sheets[names[0]]
-            if len(names) > 1:
-                issues.add("workshops", "note", f"只读取第一个工作表 {names[0]!r}，其余 "
-                           f"{names[1:]} 未读取（only the first sheet is read）")
-        elif path.stat().st_size == 0:
-            table = pd.DataFrame()
-        else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LayerError("file not found", str(path), "workshops") from None
-    except Exception as exc:  # unreadable sheet: one line
-        raise LayerError(f"cannot read ({exc})", str(path), "workshops") from None
-    fields = config.fields.get("workshops", {})
-    table = table.rename(columns={k: v for k, v in fields.items() if k in table.columns})
+    table = read_table(path, "workshops", config=config, keys=("workshop_id",))
+    if table.attrs.get("other_sheets"):
+        which = "第一个工作表" if table.attrs["sheet_index"] == 0 else "含表头的工作表"
+        issues.add("workshops", "note", f"只读取{which} {table.attrs['sheet']!r}，其余 "
+                   f"{table.attrs['other_sheets']} 未读取（only one sheet is read: the first "
+                   "with the header row）")
     x_col = config.workshops.get("x", "lon")
     y_col = config.workshops.get("y", "lat")
     if table.shape == (0, 0):  # an empty file: no workshops
