@@ -90,6 +90,8 @@ class Source:
 
     path: Path
     layer: str | None = None
+    #: the plots of a ``zoning classify`` output (classified.gpkg) read back as input
+    output: bool = False
 
     @classmethod
     def parse(cls, text: str | os.PathLike) -> Source:

@@ -546,37 +546,56 @@ def without_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarr
     return gdf, bad
 
 
-def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
+def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
                  progress=None) -> tuple[WorkshopResult, dict]:
-    """Read the layers of INPUT (and separate workshop / micro-park files), classify the
-    plots under the workshops, then classify and place the workshops."""
+    """Read the layers, classify the plots under the workshops, then classify and place
+    the workshops.
+
+    ``inputs``: layer name -> :class:`zoning.layers.Source` (``zoning.cli.resolve_inputs``)
+    or one multi-layer file with SPEC §3 names; ``workshops_path`` / ``micro_parks_path``
+    (``PATH[:LAYER]``, a CSV/Excel point list too) replace the file's layers. A layer the
+    job needs and did not get is one line naming it: nothing is classified without its
+    plots."""
     from pathlib import Path
 
     from .classify import classify_files
-    from .layers import REQUIRED, Source, list_layers, prepare_layer, read_raw, to_analysis
+    from .errors import LayerError
+    from .layers import (
+        OPTIONAL,
+        REQUIRED,
+        Source,
+        list_layers,
+        prepare_layer,
+        read_raw,
+        to_analysis,
+    )
 
     say = progress or (lambda msg: None)
-    input_path = Path(input_path)
-    names = list_layers(input_path)
+    if isinstance(inputs, dict):
+        sources = dict(inputs)
+        input_path = next((str(s.path) for s in sources.values() if s is not None), "")
+    else:
+        input_path = Path(inputs)
+        names = list_layers(input_path)
+        sources = {n: Source(input_path, n) if n in names else None
+                   for n in (*REQUIRED, *OPTIONAL, "workshops", "micro_parks")}
+    for name, given in (("workshops", workshops_path), ("micro_parks", micro_parks_path)):
+        if given:
+            sources[name] = Source.parse(given)
+    missing = [n for n in (*REQUIRED, "workshops", "micro_parks") if sources.get(n) is None]
+    if missing:
+        raise LayerError(f"no layer {', '.join(missing)}: give the county's layers (the "
+                         "workshops are classified by the plots under them) and the "
+                         "workshops and micro parks", str(input_path) or None)
     issues = IssueLog()
     info: dict = {"inputs": {}}
-    parcels = None
-    crs = None
-    layers = None
-    if all(n in names for n in REQUIRED):
-        say("classifying the plots under the workshops")
-        sources = {n: Source(input_path, n) if n in names else None
-                   for n in (*REQUIRED, "protected", "towns")}
-        classified = classify_files(sources, config)
-        parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
-        issues.rows.extend(classified.layers.issues.rows)
-        info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
-    else:
-        issues.add("parcels", "note", f"{input_path} has no plot layers: every workshop counts "
-                                      "as on no industrial plot")
+    say("classifying the plots under the workshops")
+    classified = classify_files({n: sources.get(n) for n in (*REQUIRED, *OPTIONAL)}, config)
+    parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
+    issues.rows.extend(classified.layers.issues.rows)
+    info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
 
-    def load(name, given):
-        src = Source.parse(given) if given else Source(input_path, name)
+    def load(name, src):
         if src.path.suffix.lower() in (".csv", ".xlsx", ".xls", ".xlsm"):
             gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
@@ -592,21 +611,10 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
         return gdf
 
     say("reading workshops and micro parks")
-    ws_raw = load("workshops", workshops_path)
-    mp_raw = load("micro_parks", micro_parks_path)
-    if crs is None:
-        from .errors import LayerError
-        from .layers import analysis_crs
-
-        located = [g for g in (ws_raw, mp_raw)
-                   if len(g) and np.isfinite(g.geometry.total_bounds).all()]
-        if not located and "analysis" not in config.crs:
-            raise LayerError("no plots, workshops or micro parks with coordinates to choose "
-                             "the analysis CRS from; declare [crs] analysis", str(input_path))
-        crs = analysis_crs(located[0] if located else ws_raw, config)
+    ws_raw = load("workshops", sources["workshops"])
+    mp_raw = load("micro_parks", sources["micro_parks"])
     ws = to_analysis(ws_raw, "workshops", "workshops", crs, issues, keep_invalid_rows=True)
     mp = to_analysis(mp_raw, "micro_parks", "micro_parks", crs, issues, keep_invalid_rows=False)
-    protected = layers.protected if layers is not None else None
-    towns = layers.towns if layers is not None else None
+    protected, towns = layers.protected, layers.towns
     say("classifying and placing workshops")
     return classify_and_place(ws, mp, parcels, protected, towns, config, issues), info
