@@ -258,7 +258,7 @@ def _header(grid: pd.DataFrame, keys, mapping) -> tuple[int | None, int]:
     wanted = [k.casefold() for k in keys]
     fallback = None
     for i in range(min(len(grid), HEADER_SEARCH_ROWS)):
-        cells = [str(c).strip() for c in grid.iloc[i] if c is not None and str(c).strip()]
+        cells = [str(c).strip() for c in grid.iloc[i] if pd.notna(c) and str(c).strip()]
         if fallback is None and (len(cells) >= 2 or (cells and grid.shape[1] == 1)):
             fallback = i
         if wanted:
@@ -272,7 +272,7 @@ def _header(grid: pd.DataFrame, keys, mapping) -> tuple[int | None, int]:
 def _frame_below(grid: pd.DataFrame, h: int, mapping: dict[str, str]) -> pd.DataFrame:
     """The rows under header row ``h`` with the header's names, renamed; empty rows and
     unnamed empty columns dropped. ``attrs``: header_row and sheet_rows (1-based)."""
-    head = ["" if c is None else str(c).strip() for c in grid.iloc[h]] if len(grid) else []
+    head = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[h]] if len(grid) else []
     body = grid.iloc[h + 1:]
     keep_rows = body.notna().any(axis=1).to_numpy() if body.shape[1] else np.zeros(
         len(body), bool)
