@@ -163,6 +163,19 @@ def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
     return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
 
 
+def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
+    """:func:`zoning.layers.load_layers`; plots read back from a classify output
+    (``Source.output``) lose the columns this module wrote (class, rule, measures …), so
+    a new run makes them afresh instead of keeping the old ones as clashing inputs."""
+    layers = load_layers(sources, config)
+    src = sources.get("parcels")
+    if src is not None and src.output:
+        output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+        layers.parcels = layers.parcels.drop(
+            columns=[c for c in layers.parcels.columns if str(c).casefold() in output])
+    return layers
+
+
 def plot_attributes(layers: Layers) -> gpd.GeoDataFrame:
     """The plots' input attributes for the output: clashing names kept under ``*_input``
     (reported once), ``town`` filled from the towns layer where missing."""
@@ -249,7 +262,7 @@ def classify_files(sources: dict[str, Source | None], config: Config | None = No
     say = progress or (lambda msg: None)
     say("reading layers")
     t0 = time.perf_counter()
-    layers = load_layers(sources, config)
+    layers = read_layers(sources, config)
     read_s = time.perf_counter() - t0
     result = classify_layers(layers, config, progress)
     result.timings = {"read": read_s, **result.timings}

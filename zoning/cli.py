@@ -6,6 +6,7 @@ exit with status 1; there is no traceback for them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shutil
 import sys
@@ -83,29 +84,68 @@ def _flag_sources(option: str, values):
     return sources if len(sources) > 1 else sources[0]
 
 
-def _sources(input_path: str | None, given: dict[str, str | None]):
+#: Flags of the workshop layers (``zoning workshops``), beside :data:`LAYER_OPTIONS`.
+WORKSHOP_OPTIONS = {"workshops": "workshops", "micro_parks": "micro_parks"}
+#: The classification layers every command that classifies needs (SPEC §3).
+CLASSIFY_NEEDS = ("parcels", "dev_boundary", "township_parks", "cluster_points")
+
+
+def _flag(name: str) -> str:
+    option = {v: k for k, v in {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}.items()}[name]
+    return "--" + option.replace("_", "-")
+
+
+def resolve_inputs(input_path: str | None, given: dict[str, str | None],
+                   needs=CLASSIFY_NEEDS, optional=("protected", "towns")):
+    """The one way every command names its inputs: a multi-layer file (SPEC §3 layer
+    names), a ``zoning classify`` output folder (its classified.gpkg; the plots' output
+    columns are dropped on reading, not reported as clashes) and/or the per-layer flags
+    (``PATH[:LAYER]``, which win over INPUT's layer of that name).
+
+    Returns layer name -> Source (None for an optional layer not given). A layer of
+    ``needs`` given neither way stops with one line naming every such layer and its flag:
+    nothing degrades silently (a single shapefile is one layer, not the whole input)."""
     from .layers import Source, layer_sources, list_layers
 
-    sources: dict[str, Source | None] = {}
-    available: list[str] = []
-    found = {}
+    path, available, output, found = None, [], False, {}
     if input_path is not None:
         path = Path(input_path)
         if not path.exists():
             raise ZoningError(f"{path}: file not found")
+        if path.is_dir() and path.suffix.lower() != ".gdb":
+            if not (path / "classified.gpkg").exists():
+                raise ZoningError(f"{path}: a folder without classified.gpkg; give a "
+                                  "GeoPackage with the SPEC §3 layers, a zoning classify "
+                                  "output folder, or each layer with --parcels --boundary "
+                                  "--parks --clusters [--protected --towns] PATH[:LAYER]")
+            path = path / "classified.gpkg"
         available = list_layers(path)
+        output = "parcels" in available and "village_parks" in available
         found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
-    for option, name in LAYER_OPTIONS.items():
+        if output and "parcels" in found:
+            found["parcels"] = dataclasses.replace(found["parcels"], output=True)
+    options = {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}
+    sources = {}
+    for option, name in options.items():
+        if name not in (*needs, *optional):
+            continue
         if given.get(option):
             sources[name] = _flag_sources(option, given[option])
         elif name in found:
             sources[name] = found[name]
-        elif name in ("protected", "towns"):
-            sources[name] = None
+        elif name in available:
+            sources[name] = Source(path, name)
         else:
-            where = f"{input_path} has no layer {name!r} (it has {available})" if input_path \
-                else f"no input for layer {name!r}"
-            raise ZoningError(f"{where}; give it with --{option} PATH[:LAYER]")
+            sources[name] = None
+    missing = [n for n in needs if sources.get(n) is None]
+    if missing:
+        flags = ", ".join(f"{_flag(n)} for {n}" for n in missing)
+        where = (f"{input_path} has no layer {', '.join(missing)} (it has {available}"
+                 + ("; a single-layer file is one layer, not the whole input)"
+                    if len(available) == 1 else ")")) if input_path is not None \
+            else f"no input for layer {', '.join(missing)}"
+        raise ZoningError(f"{where}; give {'it' if len(missing) == 1 else 'them'} with "
+                          f"{flags} PATH[:LAYER]")
     return sources
 
 
@@ -117,7 +157,7 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
     from .report import write_classification
 
     config = load_config(*config_files)
-    sources = _sources(input_path, given)
+    sources = resolve_inputs(input_path, given)
     result = classify_files(sources, config, progress)
     progress(f"writing {out_dir}")
     t0 = time.perf_counter()
@@ -169,7 +209,8 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
              f"(see {inbox}/*.rejected.csv)")
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
-        grades = grade_table(read_table(enterprises, "enterprises"))
+        grades = grade_table(read_table(enterprises, "enterprises",
+                                            keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
     with output_set(out_dir / "assessment") as stage:
@@ -194,17 +235,24 @@ def layer_options(func):
     return func
 
 
+def input_options(func):
+    """INPUT and the per-layer flags, the same for every command that reads the county
+    (:func:`resolve_inputs`)."""
+    func = layer_options(func)
+    return click.argument("input_path", metavar="[INPUT]", required=False,
+                          type=click.Path(dir_okay=True))(func)
+
+
 @main.command()
-@click.argument("input_path", metavar="INPUT", required=False,
-                type=click.Path(dir_okay=True))
+@input_options
 @click.option("--out", "out_dir", required=True, type=click.Path(), help="output folder")
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="TOML with [parameters] and [fields] (SPEC §5); may repeat")
 @click.option("--quiet", is_flag=True, help="no progress messages")
-@layer_options
 @expected_errors
 def classify(input_path, out_dir, config_files, quiet, **given):
-    """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers).
+    """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
+    or a classify output folder) and/or the layers given by flag.
 
     Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
     """
@@ -212,14 +260,15 @@ def classify(input_path, out_dir, config_files, quiet, **given):
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+@input_options
 @click.option("--config", "config_files", multiple=True, required=True, type=click.Path(),
               help="scenario A's TOML, then scenario B's (SPEC §5); exactly two")
 @click.option("--out", "out_dir", required=True, type=click.Path())
 @click.option("--quiet", is_flag=True)
 @expected_errors
-def compare(input_path, config_files, out_dir, quiet):
-    """Classify INPUT under two configs and write what moved between them.
+def compare(input_path, config_files, out_dir, quiet, **given):
+    """Classify INPUT (and/or the layers given by flag, as for classify) under two
+    configs and write what moved between them.
 
     Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
     transitions.xlsx, changed.gpkg and the change map changes.html.
@@ -232,14 +281,15 @@ def compare(input_path, config_files, out_dir, quiet):
     if len(config_files) != 2:
         raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
                           f"got {len(config_files)}")
+    sources = resolve_inputs(input_path, given)
     out_folder(out_dir)
     progress = Progress(quiet)
     configs = [load_config(f) for f in config_files]
     progress("reading and measuring layers")
-    study_a = Study.from_file(input_path, config_files[0])
+    study_a = Study.from_sources(sources, config_files[0])
     same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == \
         (configs[1].fields, configs[1].crs, configs[1].encoding)
-    study_b = study_a if same_loading else Study.from_file(input_path, config_files[1])
+    study_b = study_a if same_loading else Study.from_sources(sources, config_files[1])
     names = [Path(f).stem for f in config_files]
     a = study_a.classify(names[0], **configs[0].parameters)
     b = study_b.classify(names[1], **configs[1].parameters)
@@ -253,7 +303,7 @@ def compare(input_path, config_files, out_dir, quiet):
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+@input_options
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path())
 @click.option("--workshops", "workshops_path", metavar="PATH[:LAYER]",
@@ -262,27 +312,32 @@ def compare(input_path, config_files, out_dir, quiet):
 @click.option("--micro-parks", "micro_parks_path", metavar="PATH[:LAYER]")
 @click.option("--quiet", is_flag=True)
 @expected_errors
-def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path, quiet):
+def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path, quiet,
+              **given):
     """Household workshops: four classes, fixes owed, placement into micro parks (SPEC §6).
 
+    INPUT and the layer flags as for classify (the plots under the workshops are
+    classified first); workshops and micro parks from INPUT or their flags.
     Writes OUT/workshops.gpkg, workshops.xlsx, workshop_towns.csv, workshop_issues.csv and
     workshop_run.json.
     """
     run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  Progress(quiet))
+                  Progress(quiet), given)
 
 
 def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  progress):
+                  progress, given=None):
     """Shared by ``workshops`` and ``demo``."""
     from ._io import output_set
     from .config import load_config
     from .report import write_workshops
     from .workshops import load_and_run
 
+    sources = resolve_inputs(input_path, {**(given or {}), "workshops": workshops_path,
+                                          "micro_parks": micro_parks_path},
+                             needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
     config = load_config(*config_files)
-    result, info = load_and_run(input_path, config, workshops_path, micro_parks_path,
-                                progress)
+    result, info = load_and_run(sources, config, progress=progress)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),
@@ -480,15 +535,19 @@ def ledger_init(ledger_path, classified, workshops_dir):
 @click.argument("ledger_path", metavar="LEDGER.gpkg", type=click.Path())
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--today", default=None, help="the import day (YYYY-MM-DD); default: today")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields.updates] and [encoding] updates for the sheet")
 @expected_errors
-def ledger_import(ledger_path, sheet, today):
+def ledger_import(ledger_path, sheet, today, config_files):
     """Apply a town's update sheet (SPEC §8 checks, in order); rejected rows beside it."""
+    from .config import load_config
     from .ledger import import_sheet, parse_date
     from .report import write_csv
 
     if today is not None and parse_date(today) is None:
         raise ZoningError(f"--today {today!r} is not a date (YYYY-MM-DD)")
-    report = import_sheet(ledger_path, sheet, parse_date(today) if today else None)
+    report = import_sheet(ledger_path, sheet, parse_date(today) if today else None,
+                          load_config(*config_files))
     target = Path(sheet).with_name(Path(sheet).stem + ".rejected.csv")
     write_csv(report.rejected, target)
     click.echo(f"{Path(sheet).name}: accepted {report.accepted}, already recorded "
@@ -587,7 +646,8 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
 @click.argument("enterprises", type=click.Path(exists=True))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
-              help="TOML with a [grading] county profile (weights, quotas)")
+              help="TOML with a [grading] county profile (weights, quotas), "
+                   "[fields.enterprises] and [encoding] enterprises")
 @expected_errors
 def grade(enterprises, out_dir, config_files):
     """亩均效益评价: grade ENTERPRISES (CSV, Excel or a layer) A/B/C/D (SPEC §8)."""
@@ -597,8 +657,10 @@ def grade(enterprises, out_dir, config_files):
     from .layers import read_table
     from .report import write_csv, write_grades_xlsx
 
-    table = read_table(enterprises, "enterprises")
-    grades = grade_table(table, load_config(*config_files).grading)
+    config = load_config(*config_files)
+    table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
+                       required=("enterprise_id",))
+    grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")
         notes = write_grades_xlsx(grades, stage / "grades.xlsx")

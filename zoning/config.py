@@ -33,6 +33,10 @@ LAYERS = (
     "micro_parks",
     "workshops",
 )
+#: Tables (CSV/Excel) a config may rename fields of ([fields.<table>]) and declare an
+#: encoding for ([encoding] <table>): workshop lists, enterprise tables, ledger update
+#: sheets (SPEC §3, §8).
+TABLE_NAMES = ("workshops", "enterprises", "updates")
 #: Top-level tables a config may hold; each must be a TOML table.
 TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
           "select")
@@ -222,15 +226,17 @@ def check_encoding(values: Any, source: str) -> dict[str, str]:
 
 
 def check_fields(values: Any, source: str) -> dict[str, dict[str, str]]:
-    """[fields.LAYER] tables: source field = canonical name; no name is a target twice and
-    none is the geometry."""
+    """[fields.LAYER] and [fields.TABLE] (:data:`TABLE_NAMES`) tables: source field =
+    canonical name; no name is a target twice and none is the geometry."""
     if not isinstance(values, dict):
         raise ConfigError(f"{source}: [fields] must hold one table per layer, "
                           f"e.g. [fields.parcels], got {values!r}")
     out = {}
     for layer, table in values.items():
-        if layer not in LAYERS:
-            raise ConfigError(f"{source}: [fields.{layer}] names no known layer {LAYERS}")
+        if layer not in LAYERS and layer not in TABLE_NAMES:
+            known = (*LAYERS, *(t for t in TABLE_NAMES if t not in LAYERS))
+            raise ConfigError(f"{source}: [fields.{layer}] names no known layer or table "
+                              f"{known}")
         out[layer] = _string_table(table, source, f"fields.{layer}")
     return out
 

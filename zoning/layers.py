@@ -52,8 +52,9 @@ SURVEY_LAYERS = {"DLTB": "parcels", "CZKFBJ": "dev_boundary", "STBHHX": "protect
                  "YJJBNT": "protected", "YJJBNTTB": "protected"}
 #: ``kind`` of the protected land a survey layer holds.
 SURVEY_KINDS = {"STBHHX": "生态保护红线", "YJJBNT": "永久基本农田", "YJJBNTTB": "永久基本农田"}
-TRUE_WORDS = {"true", "yes", "y", "1", "是", "t"}
-FALSE_WORDS = {"false", "no", "n", "0", "否", "f", ""}
+#: Boolean words of SPEC §3 (compared after NFKC and lower-casing); empty is false.
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "t", "有", "√", "✓", "✔"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "f", "", "无", "×", "✗", "✘"}
 POLYGONAL = np.array([shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
 
 
@@ -102,6 +103,8 @@ class Source:
 
     path: Path
     layer: str | None = None
+    #: the plots of a ``zoning classify`` output (classified.gpkg) read back as input
+    output: bool = False
 
     @classmethod
     def parse(cls, text: str | os.PathLike) -> Source:
@@ -187,28 +190,231 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
 
 
-def read_table(path: str | os.PathLike, what: str = "table") -> pd.DataFrame:
-    """A town's table (CSV, Excel's first sheet, or a layer's attributes) with every cell
-    as text: 'NA', 'None', 'NULL' and '007' stay as typed, an empty cell is missing (the
-    caller converts numbers). An unreadable file is one line naming it."""
+#: Rows searched for a table's header: a town's sheet may carry a merged title row or a
+#: few lines of explanation above it.
+HEADER_SEARCH_ROWS = 30
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+def decode_table(data: bytes, path: str, what: str, config: Config | None = None
+                 ) -> tuple[str, str]:
+    """The text of a CSV and the encoding it was read in (SPEC §3): ``[encoding] what``
+    if the config declares one, else UTF-8 (with or without BOM), else GBK/GB18030 (what
+    a Chinese Excel writes with "另存为 CSV"). Neither: one line naming the row and the fix."""
+    import codecs
+
+    declared = (config.encoding.get(what) if config is not None else None) or None
+    tried = [declared] if declared else ["utf-8-sig", "gb18030"]
+    if declared and codecs.lookup(declared).name == "utf-8":
+        tried = ["utf-8-sig"]
+    for encoding in tried:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            error = exc
+    row = data[:error.start].count(b"\n") + 1
+    if declared:
+        raise LayerError(f"not {declared} text (byte {error.start}, row {row}) although the "
+                         f"config says [encoding] {what} = {declared!r}; fix or remove that "
+                         "entry", path, what)
+    raise LayerError(f"neither UTF-8 nor GBK/GB18030 text (byte {error.start}, row {row}); "
+                     f"save it as CSV UTF-8 or declare [encoding] {what} = \"...\" in the "
+                     "config", path, what)
+
+
+def _cell_text(value):
+    """One cell as text: whole numbers without '.0', a date cell as YYYY-MM-DD (with the
+    time if it has one), an empty cell None; text stays as typed ('NA', '007')."""
+    import datetime as dt
+
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return str(int(value)) if np.isfinite(value) and value == int(value) else repr(
+            float(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _as_text(grid: pd.DataFrame) -> pd.DataFrame:
+    """Every cell of a sheet as text or None (columns already all text pass untouched)."""
+    grid = grid.astype(object)
+    for c in grid.columns:
+        col = grid[c]
+        if pd.api.types.infer_dtype(col, skipna=True) != "string" or col.eq("").any():
+            grid[c] = col.map(_cell_text)
+        else:
+            grid[c] = col.where(col.notna(), None)
+    return grid
+
+
+def _table_renaming(names: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """``[fields.<table>]`` on header names: exact names first, then case-insensitive."""
+    lower = {n.casefold(): n for n in reversed(names)}
+    out = {}
+    for source, target in mapping.items():
+        if source in names:
+            out[source] = target
+        elif source.casefold() in lower and lower[source.casefold()] not in out:
+            out[lower[source.casefold()]] = target
+    return out
+
+
+def _header(grid: pd.DataFrame, keys, mapping) -> tuple[int | None, int]:
+    """(row holding every key column after renaming, or None; fallback header row): the
+    fallback is the first row with two or more cells (a merged title has one)."""
+    wanted = [k.casefold() for k in keys]
+    fallback = None
+    for i in range(min(len(grid), HEADER_SEARCH_ROWS)):
+        cells = [str(c).strip() for c in grid.iloc[i] if pd.notna(c) and str(c).strip()]
+        if fallback is None and (len(cells) >= 2 or (cells and grid.shape[1] == 1)):
+            fallback = i
+        if wanted:
+            renamed = _table_renaming(cells, mapping)
+            have = {renamed.get(c, c).casefold() for c in cells}
+            if all(k in have for k in wanted):
+                return i, i
+    return None, 0 if fallback is None else fallback
+
+
+def _frame_below(grid: pd.DataFrame, h: int, mapping: dict[str, str]) -> pd.DataFrame:
+    """The rows under header row ``h`` with the header's names, renamed; empty rows and
+    unnamed empty columns dropped. ``attrs``: header_row and sheet_rows (1-based)."""
+    head = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[h]] if len(grid) else []
+    body = grid.iloc[h + 1:]
+    keep_rows = body.notna().any(axis=1).to_numpy() if body.shape[1] else np.zeros(
+        len(body), bool)
+    body = body[keep_rows]
+    names: list[str] = []
+    renamed = _table_renaming([n for n in head if n], mapping)
+    targets = {t.casefold() for t in renamed.values()}
+    taken = {n.casefold() for n in head if n} | targets
+    keep_cols = []
+    for j, name in enumerate(head):
+        if not name:
+            if not body.iloc[:, j].notna().any():
+                continue
+            name = f"Unnamed: {j}"
+        elif name in renamed:
+            name = renamed[name]
+        elif name.casefold() in targets:
+            name = input_name(name, taken)  # a column bearing a [fields] target name
+        k, base = 1, name
+        while name in names:
+            name, k = f"{base}.{k}", k + 1
+        names.append(name)
+        keep_cols.append(j)
+    frame = pd.DataFrame(body.iloc[:, keep_cols].to_numpy(dtype=object), columns=names)
+    frame.attrs["header_row"] = h + 1
+    frame.attrs["sheet_rows"] = (np.flatnonzero(keep_rows) + h + 2).tolist()
+    return frame
+
+
+def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config | None = None,
+                keys=(), rename: dict[str, str] | None = None
+                ) -> list[tuple[str, pd.DataFrame, bool]]:
+    """Every sheet of a town's table (a CSV is one sheet named ''), every cell as text.
+
+    The one table reader of SPEC §3 for workshop lists, ledger sheets, enterprise tables
+    and point lists:
+
+    - CSV in UTF-8 (with or without BOM) or GBK/GB18030, detected; ``[encoding] what``
+      overrides (:func:`decode_table`);
+    - Excel: the header is the first row holding every column of ``keys`` (after
+      renaming), so merged title rows above it are skipped; without ``keys``, or when no
+      row has them, the first row with two or more cells;
+    - ``rename`` (e.g. a table's Chinese headers) then ``[fields.what]`` rename columns;
+    - cells as text: 'NA', 'NULL', '007' stay as typed, an empty cell is None, a date
+      cell YYYY-MM-DD, a whole number without '.0'.
+
+    Returns (sheet name, frame, header found) per sheet in workbook order; a frame's
+    ``attrs`` hold ``header_row`` and ``sheet_rows`` (each row's 1-based row in the sheet).
+    An unreadable file is one :class:`LayerError` line naming it and the fix.
+    """
     path = Path(path)
+    mapping = {**(rename or {}), **(config.fields.get(what, {}) if config else {})}
     try:
-        if path.suffix.lower() in (".csv", ".txt"):
-            if path.stat().st_size == 0:
-                return pd.DataFrame()
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                               encoding="utf-8-sig")
-        if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            return pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[""])
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            book = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
+                                 keep_default_na=False, na_values=[])
+            grids = {str(name): _as_text(grid) for name, grid in book.items()}
+        elif path.suffix.lower() in CSV_SUFFIXES:
+            import csv
+            import io
+
+            text, encoding = decode_table(path.read_bytes(), str(path), what, config)
+            try:
+                rows = list(csv.reader(io.StringIO(text, newline="")))
+            except csv.Error as exc:
+                raise LayerError(f"not a CSV table ({exc}); save it again from Excel as CSV",
+                                 str(path), what) from None
+            grid = pd.DataFrame(rows, dtype=object)
+            grids = {"": grid.where(grid.notna() & grid.ne(""), None)}
+        else:
+            raise LayerError("not a table (give a .csv, .xlsx or .xls file)", str(path), what)
+    except LayerError:
+        raise
+    except FileNotFoundError:
+        raise LayerError("file not found", str(path), what) from None
+    except Exception as exc:
+        raise LayerError(f"cannot read ({_first_line(exc)}); is it a .csv or .xlsx table?",
+                         str(path), what) from None
+    out = []
+    for name, grid in grids.items():
+        found, h = _header(grid, keys, mapping)
+        frame = _frame_below(grid, found if found is not None else h, mapping)
+        frame.attrs["sheet"] = name
+        out.append((name, frame, found is not None or not keys))
+    return out
+
+
+def read_table(path: str | os.PathLike, what: str = "table", *, config: Config | None = None,
+               keys=(), required=(), rename: dict[str, str] | None = None) -> pd.DataFrame:
+    """A town's table (CSV, Excel, or a layer's attributes) with every cell as text:
+    'NA', 'None', 'NULL' and '007' stay as typed, an empty cell is missing (the caller
+    converts numbers). Excel: the first sheet whose header has ``keys`` (else the first
+    sheet); the other sheets holding cells are named in ``attrs['other_sheets']``.
+    See :func:`read_tables`. A column of ``required`` missing from the header is one
+    :class:`LayerError` line naming the file, the sheet, the header row and the fix."""
+    path = Path(path)
+    if path.suffix.lower() not in EXCEL_SUFFIXES + CSV_SUFFIXES:
+        return _layer_table(path, what, config)
+    tables = read_tables(path, what, config=config, keys=keys, rename=rename)
+    pick = next((i for i, (_, _, found) in enumerate(tables) if found), 0)
+    name, frame, _ = tables[pick]
+    frame.attrs["sheet_index"] = pick
+    frame.attrs["other_sheets"] = [n for i, (n, f, _) in enumerate(tables)
+                                   if i != pick and (len(f) or len(f.columns))]
+    missing = [c for c in required if c not in frame.columns]
+    if missing and frame.shape != (0, 0):
+        sheet = f"sheet {name!r}, " if name else ""
+        raise LayerError(f"missing column(s) {missing} ({sheet}header row "
+                         f"{frame.attrs['header_row']}: {list(frame.columns)}); name the "
+                         f"column(s) so or map yours in [fields.{what}] of the config",
+                         str(path), what)
+    return frame
+
+
+def _layer_table(path: Path, what: str, config: Config | None) -> pd.DataFrame:
+    """A layer's attributes as a table (text columns as text), renamed by [fields.what]."""
+    try:
         table = pyogrio.read_dataframe(path, read_geometry=False)
-        text = table.select_dtypes(exclude="number").columns
-        table[text] = table[text].astype("string").astype(object).where(
-            table[text].notna(), None)
-        return table
     except FileNotFoundError:
         raise LayerError("file not found", str(path), what) from None
     except Exception as exc:
         raise LayerError(f"cannot read ({_first_line(exc)})", str(path), what) from None
+    text = table.select_dtypes(exclude="number").columns
+    table[text] = table[text].astype("string").astype(object).where(table[text].notna(), None)
+    mapping = config.fields.get(what, {}) if config else {}
+    return table.rename(columns=_table_renaming([str(c) for c in table.columns], mapping))
 
 
 def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config,
@@ -373,7 +579,7 @@ def parse_bool(values: pd.Series, field_name: str, name: str, issues: IssueLog,
         return values.astype(bool)
     text = values.astype(object).where(values.notna(), "").map(
         lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v))
-    text = text.str.strip().str.lower()
+    text = text.str.normalize("NFKC").str.strip().str.lower()
     truth = text.isin(TRUE_WORDS)
     bad = ~truth & ~text.isin(FALSE_WORDS)
     if bad.any():

@@ -26,7 +26,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -442,13 +444,28 @@ def load_state(con: sqlite3.Connection) -> pd.DataFrame:
     return state
 
 
+#: Date forms towns type (SPEC §8): 2026-04-15, 2026/4/15, 2026.4.15, 2026年4月15日
+#: (separators may mix, spaces are ignored), optionally followed by a time.
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                       r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
 def parse_date(value) -> str | None:
-    """YYYY-MM-DD from text, an Excel serial number or a timestamp; None if not a date."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """YYYY-MM-DD from the date forms of SPEC §8: YYYY-MM-DD, YYYY/M/D, YYYY.M.D,
+    YYYY年M月D日, YYYYMMDD, an Excel date cell (a timestamp) or an Excel serial number;
+    None if not a date (a year alone is not one)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
-    text = str(value).strip()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m-%d")
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         return None
+    if len(text) == 8 and text.isascii() and text.isdigit():  # YYYYMMDD
+        try:
+            return dt.datetime.strptime(text, "%Y%m%d").date().isoformat()
+        except ValueError:
+            return None
     try:
         serial = float(text)
     except ValueError:
@@ -459,60 +476,53 @@ def parse_date(value) -> str | None:
         if 1000 <= serial <= 9999 and serial == int(serial):
             return None  # a year alone (2026), not the serial of a day in 1905
         return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
-    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return dt.datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
+    match = DATE_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return dt.date(*map(int, match.groups())).isoformat()
+    except ValueError:
+        return None
 
 
 HEADER_HINT = "kind/类型, item_id/编号, status/状态, date/日期, note/备注"
 
 
-def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns=lambda c: COLUMNS_ZH.get(str(c).strip(), str(c).strip()))
-
-
-def read_sheets(path: str | os.PathLike) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
+def read_sheets(path: str | os.PathLike, config=None
+                ) -> tuple[list[tuple[str, pd.DataFrame]], list[str]]:
     """An update sheet (CSV, or every sheet of a workbook) with canonical column names,
-    every cell as text ('NA', 'None', 'null' stay text).
+    every cell as text ('NA', 'None', 'null' stay text), read by the one table reader
+    (:func:`zoning.layers.read_tables`: UTF-8 or GBK CSV, ``[encoding] updates``,
+    ``[fields.updates]``, title rows above the header skipped).
 
     Returns the tables to import as (sheet name, frame), in workbook order, and the names
     of the workbook's other sheets that hold cells but no header row: a town that puts
     rows on a second sheet gets them read when the sheet has the header, and is told
     which sheet was not read otherwise. A file whose sheets all lack the header is an
-    error."""
+    error. A frame's ``attrs['sheet_rows']`` give each row's row in the sheet."""
+    from .layers import read_tables
+
     path = Path(path)
-    try:
-        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            book = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False,
-                                 na_values=[])
-        else:
-            book = {"": pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
-                                    encoding="utf-8-sig")}
-    except FileNotFoundError:
-        raise ZoningError(f"{path}: sheet not found") from None
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ZoningError(f"{path}: cannot read the sheet ({first})") from None
+    if not path.exists():
+        raise ZoningError(f"{path}: sheet not found")
+    book = read_tables(path, "updates", config=config, keys=("kind", "item_id"),
+                       rename=COLUMNS_ZH)
     tables, unread, first_missing = [], [], None
-    for name, frame in book.items():
-        frame = _canonical_columns(frame)
+    for name, frame, _ in book:
         missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
         if not missing:
             if "reporter" not in frame:
                 frame["reporter"] = ""
             tables.append((str(name), frame))
             continue
-        has_cells = len(frame) > 0 or any(not str(c).startswith("Unnamed") for c in
-                                          frame.columns)
-        if has_cells:
+        if len(frame) > 0 or len(frame.columns) > 0:
             unread.append(str(name))
             if first_missing is None:
                 where = f" sheet {name!r}" if name else ""
                 first_missing = (f"{path}{where}: missing column(s) {missing} "
-                                 f"(has {list(frame.columns)})")
+                                 f"(has {list(frame.columns)} in row "
+                                 f"{frame.attrs.get('header_row', 1)}); name them "
+                                 f"{HEADER_HINT} or map yours in [fields.updates]")
     if not tables:
         raise ZoningError(first_missing or f"{path}: no sheet with the header ({HEADER_HINT})")
     return tables, unread
@@ -584,15 +594,17 @@ def _ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
+def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> ImportReport:
     """Apply a town's update sheet as SPEC §8 says: rows checked in order against the
     ledger plus the rows accepted above them; accepted rows committed all at once.
 
     A workbook's sheets that have the header are read in workbook order (rows are named
     by sheet and row); a sheet with cells but no header is listed among the rejected,
-    not skipped silently. Notes are kept whole, however long."""
+    not skipped silently. Notes are kept whole, however long. Rows are named by their
+    row in the sheet (the header is row 1 when nothing stands above it). ``config``:
+    ``[encoding] updates`` and ``[fields.updates]``."""
     check_ledger(ledger)
-    tables, unread = read_sheets(sheet_path)
+    tables, unread = read_sheets(sheet_path, config)
     today = today or dt.date.today().isoformat()
     name = Path(sheet_path).name
     several = len(tables) > 1 or bool(unread)
@@ -618,7 +630,8 @@ def import_sheet(ledger, sheet_path, today: str | None = None) -> ImportReport:
         last_status = state["status"].to_dict()
         for sheet_name, sheet in tables:
             source = f"{name}!{sheet_name}" if several else name
-            for i, row in enumerate(sheet.itertuples(index=False), start=2):
+            for i, row in zip(sheet.attrs["sheet_rows"], sheet.itertuples(index=False),
+                              strict=True):
                 raw = {k: _text(getattr(row, k)) for k in ("kind", "item_id", "status", "note",
                                                             "reporter", "date")}
                 kind = KIND_WORDS.get(raw["kind"].lower(), KIND_WORDS.get(raw["kind"]))

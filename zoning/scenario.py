@@ -23,7 +23,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .classify import Classification, build_result, group_geometry, plot_attributes
+from .classify import (
+    Classification,
+    build_result,
+    group_geometry,
+    plot_attributes,
+    read_layers,
+)
 from .config import Config, load_config
 from .layers import IssueLog, Layers, file_sources, load_layers, prepare_layer, to_analysis
 from .measures import (
@@ -70,6 +76,14 @@ class Study:
         """Load every classification layer of a GeoPackage (SPEC §3 names) and measure."""
         config = load_config(*config_files, **overrides)
         return cls(load_layers(file_sources(path), config), config)
+
+    @classmethod
+    def from_sources(cls, sources: dict, *config_files: str | os.PathLike,
+                     **overrides) -> Study:
+        """Load the layers named by ``sources`` (layer -> :class:`zoning.layers.Source`,
+        e.g. from ``zoning.cli.resolve_inputs``) and measure."""
+        config = load_config(*config_files, **overrides)
+        return cls(read_layers(sources, config), config)
 
     # --- measures -----------------------------------------------------------------
     def _adjacency(self, gap: float) -> tuple[np.ndarray, ...]:

@@ -381,7 +381,9 @@ class WorkshopResult:
 
 
 def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
-    """A CSV or Excel list with coordinate columns ([workshops] x, y) as points.
+    """A CSV or Excel list with coordinate columns ([workshops] x, y) as points, read by
+    the one table reader (:func:`zoning.layers.read_table`: UTF-8 or GBK CSV,
+    ``[encoding] workshops``, ``[fields.workshops]``, title rows above the header).
 
     The list's coordinate system must be declared ([crs] workshops = "EPSG:4490",
     "EPSG:4326" or "GCJ-02"): lists typed from map pickers are often GCJ-02.
@@ -389,32 +391,19 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
     from pathlib import Path
 
     from .errors import LayerError
+    from .layers import read_table
 
     path = Path(path)
     if "workshops" not in config.crs:
         raise LayerError('a coordinate list needs its CRS: declare [crs] workshops = '
                          '"EPSG:4490" (CGCS2000), "EPSG:4326" (WGS84) or "GCJ-02"',
                          str(path), "workshops")
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-            sheets = pd.read_excel(path, dtype=str, sheet_name=None, keep_default_na=False,
-                                   na_values=[""])
-            names = list(sheets)
-            table = sheets[names[0]]
-            if len(names) > 1:
-                issues.add("workshops", "note", f"只读取第一个工作表 {names[0]!r}，其余 "
-                           f"{names[1:]} 未读取（only the first sheet is read）")
-        elif path.stat().st_size == 0:
-            table = pd.DataFrame()
-        else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                                encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LayerError("file not found", str(path), "workshops") from None
-    except Exception as exc:  # unreadable sheet: one line
-        raise LayerError(f"cannot read ({exc})", str(path), "workshops") from None
-    fields = config.fields.get("workshops", {})
-    table = table.rename(columns={k: v for k, v in fields.items() if k in table.columns})
+    table = read_table(path, "workshops", config=config, keys=("workshop_id",))
+    if table.attrs.get("other_sheets"):
+        which = "第一个工作表" if table.attrs["sheet_index"] == 0 else "含表头的工作表"
+        issues.add("workshops", "note", f"只读取{which} {table.attrs['sheet']!r}，其余 "
+                   f"{table.attrs['other_sheets']} 未读取（only one sheet is read: the first "
+                   "with the header row）")
     x_col = config.workshops.get("x", "lon")
     y_col = config.workshops.get("y", "lat")
     if table.shape == (0, 0):  # an empty file: no workshops
@@ -569,37 +558,59 @@ def without_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarr
     return gdf, bad
 
 
-def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
+def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
                  progress=None) -> tuple[WorkshopResult, dict]:
-    """Read the layers of INPUT (and separate workshop / micro-park files), classify the
-    plots under the workshops, then classify and place the workshops."""
+    """Read the layers, classify the plots under the workshops, then classify and place
+    the workshops.
+
+    ``inputs``: layer name -> :class:`zoning.layers.Source` (``zoning.cli.resolve_inputs``)
+    or one multi-layer file with SPEC §3 names; ``workshops_path`` / ``micro_parks_path``
+    (``PATH[:LAYER]``, a CSV/Excel point list too) replace the file's layers. A layer the
+    job needs and did not get is one line naming it: nothing is classified without its
+    plots."""
     from pathlib import Path
 
     from .classify import classify_files
-    from .layers import REQUIRED, Source, list_layers, prepare_layer, read_raw, to_analysis
+    from .errors import LayerError
+    from .layers import (
+        OPTIONAL,
+        REQUIRED,
+        Source,
+        layer_sources,
+        list_layers,
+        prepare_layer,
+        read_raw,
+        to_analysis,
+    )
 
     say = progress or (lambda msg: None)
-    input_path = Path(input_path)
-    names = list_layers(input_path)
+    if isinstance(inputs, dict):
+        sources = dict(inputs)
+        first = [s[0] if isinstance(s, list) else s for s in sources.values() if s]
+        input_path = str(first[0].path) if first else ""
+    else:
+        input_path = Path(inputs)
+        names = list_layers(input_path)
+        sources = {n: Source(input_path, n) if n in names else None
+                   for n in (*REQUIRED, *OPTIONAL, "workshops", "micro_parks")}
+        sources.update(layer_sources(input_path))  # survey names too (CZKFBJ, STBHHX …)
+    for name, given in (("workshops", workshops_path), ("micro_parks", micro_parks_path)):
+        if given:
+            sources[name] = Source.parse(given)
+    missing = [n for n in (*REQUIRED, "workshops", "micro_parks") if sources.get(n) is None]
+    if missing:
+        raise LayerError(f"no layer {', '.join(missing)}: give the county's layers (the "
+                         "workshops are classified by the plots under them) and the "
+                         "workshops and micro parks", str(input_path) or None)
     issues = IssueLog()
     info: dict = {"inputs": {}}
-    parcels = None
-    crs = None
-    layers = None
-    if all(n in names for n in REQUIRED):
-        say("classifying the plots under the workshops")
-        sources = {n: Source(input_path, n) if n in names else None
-                   for n in (*REQUIRED, "protected", "towns")}
-        classified = classify_files(sources, config)
-        parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
-        issues.rows.extend(classified.layers.issues.rows)
-        info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
-    else:
-        issues.add("parcels", "note", f"{input_path} has no plot layers: every workshop counts "
-                                      "as on no industrial plot")
+    say("classifying the plots under the workshops")
+    classified = classify_files({n: sources.get(n) for n in (*REQUIRED, *OPTIONAL)}, config)
+    parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
+    issues.rows.extend(classified.layers.issues.rows)
+    info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
 
-    def load(name, given):
-        src = Source.parse(given) if given else Source(input_path, name)
+    def load(name, src):
         if src.path.suffix.lower() in (".csv", ".xlsx", ".xls", ".xlsm"):
             gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
@@ -615,21 +626,10 @@ def load_and_run(input_path, config, workshops_path=None, micro_parks_path=None,
         return gdf
 
     say("reading workshops and micro parks")
-    ws_raw = load("workshops", workshops_path)
-    mp_raw = load("micro_parks", micro_parks_path)
-    if crs is None:
-        from .errors import LayerError
-        from .layers import analysis_crs
-
-        located = [g for g in (ws_raw, mp_raw)
-                   if len(g) and np.isfinite(g.geometry.total_bounds).all()]
-        if not located and "analysis" not in config.crs:
-            raise LayerError("no plots, workshops or micro parks with coordinates to choose "
-                             "the analysis CRS from; declare [crs] analysis", str(input_path))
-        crs = analysis_crs(located[0] if located else ws_raw, config)
+    ws_raw = load("workshops", sources["workshops"])
+    mp_raw = load("micro_parks", sources["micro_parks"])
     ws = to_analysis(ws_raw, "workshops", "workshops", crs, issues, keep_invalid_rows=True)
     mp = to_analysis(mp_raw, "micro_parks", "micro_parks", crs, issues, keep_invalid_rows=False)
-    protected = layers.protected if layers is not None else None
-    towns = layers.towns if layers is not None else None
+    protected, towns = layers.protected, layers.towns
     say("classifying and placing workshops")
     return classify_and_place(ws, mp, parcels, protected, towns, config, issues), info
