@@ -520,7 +520,8 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
         if "town" in parks else {}
     own_town = ws["town"].fillna("").astype(str).to_numpy(dtype=object) \
         if "town" in ws else np.full(n, "", dtype=object)
-    into = pd.Series(target).map(park_town).fillna("").to_numpy(dtype=object)
+    into = pd.Series(target, dtype=object).map(park_town).astype("string").fillna(
+        "").to_numpy(dtype=object)
     ws["_placed_own_town"] = (target != "") & (into == own_town) & (own_town != "")
     ws["_placed_other_town"] = (target != "") & ~ws["_placed_own_town"].to_numpy()
 
