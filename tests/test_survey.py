@@ -5,6 +5,7 @@ under their survey names, classified with data/sandiao.toml."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -281,3 +282,83 @@ def test_errors_about_selected_rows_name_the_rows_of_the_file(tmp_path):
                "cluster_points": Source(files["clusters"])}
     with pytest.raises(LayerError, match=r"duplicate parcel_id \['P001'\] \(rows 1, 5\)"):
         load_layers(sources, load_config(SANDIAO))
+
+
+def test_a_survey_delivery_goes_through_every_command_like_the_geopackage(tmp_path):
+    """Issue 15's "done when": the 三调 shapefiles (GBK, EPSG:4528) and a town's GBK
+    workshop list give `workshops` and `compare` the same classes, targets and rows as
+    the canonical GeoPackage."""
+    from conftest import X0, Y0, write_gpkg
+
+    files = survey_files(tmp_path / "in")
+    points = [(50, 25, "有", "无"), (700, 700, "无", "有"), (3050, 1050, "√", "×"),
+              (20, 1020, "无", "无"), (3020, 20, "有", "有")]
+    listing = pd.DataFrame({
+        "workshop_id": [f"W{i:03d}" for i in range(len(points))],
+        "x": [X0 + ZONE40 + p[0] for p in points], "y": [Y0 + p[1] for p in points],
+        "licensed": [p[2] for p in points], "three_in_one": [p[3] for p in points],
+        "village": ["东村", "西村", "南村", "北村", "东村"],
+        "floor_area_m2": ["120", "80", "", "60", "200"]})
+    listing.to_csv(tmp_path / "作坊.csv", index=False, encoding="gbk")
+    parks = gpd.GeoDataFrame({"micro_park_id": ["M1"], "name": ["小微园"],
+                              "floor_area_m2": [500.0], "occupied_m2": [0.0]},
+                             geometry=[rect(500, 500, 50, 50)], crs=4549)
+    write_shp(parks, tmp_path / "in" / "micro.shp")
+    profile = tmp_path / "profile.toml"
+    text, n = re.subn(r"^\[fields\.parcels\][^\n]*\n", EXTRA,  # one file: compare takes
+                      SANDIAO.read_text(encoding="utf-8"), count=1, flags=re.M)  # one each
+    assert n == 1
+    profile.write_text(text + '\n[crs]\nworkshops = "EPSG:4528"\n\n[workshops]\nx = "x"\n'
+                       'y = "y"\n\n[fields.micro_parks]\nmicro_park = "micro_park_id"\n'
+                       'floor_area = "floor_area_m2"\noccupied_m = "occupied_m2"\n',
+                       encoding="utf-8")
+    flags = ["--parcels", files["DLTB"], "--boundary", files["CZKFBJ"],
+             "--protected", files["STBHHX"], "--protected", files["YJJBNT"],
+             "--parks", files["parks"], "--clusters", files["clusters"],
+             "--towns", files["towns"]]
+    res = zoning("workshops", *flags, "--workshops", tmp_path / "作坊.csv",
+                 "--micro-parks", tmp_path / "in" / "micro.shp", "--config", profile,
+                 "--out", tmp_path / "survey", "--quiet")
+    assert res.returncode == 0, res.stderr
+
+    canonical = tiny_layers()
+    canonical["workshops"] = gpd.GeoDataFrame(
+        listing.drop(columns=["x", "y"]).assign(
+            licensed=[p[2] == "有" or p[2] == "√" for p in points],
+            three_in_one=[p[3] == "有" for p in points],
+            floor_area_m2=pd.to_numeric(listing["floor_area_m2"])),
+        geometry=gpd.points_from_xy(listing["x"] - ZONE40, listing["y"]), crs=4549)
+    canonical["micro_parks"] = parks
+    gpkg = write_gpkg(tmp_path / "tiny.gpkg", canonical)
+    res = zoning("workshops", gpkg, "--out", tmp_path / "canonical", "--quiet")
+    assert res.returncode == 0, res.stderr
+
+    def placed(folder):
+        ws = gpd.read_file(folder / "workshops.gpkg", layer="workshops")
+        cols = ["workshop_id", "class", "fixes", "parcel_id", "target_micro_park_id"]
+        return ws[cols].fillna("").sort_values("workshop_id").reset_index(drop=True)
+
+    survey, plain = placed(tmp_path / "survey"), placed(tmp_path / "canonical")
+    assert len(survey) == len(points)
+    pd.testing.assert_frame_equal(survey, plain)
+
+    wider = tmp_path / "wider.toml"
+    wider.write_text(profile.read_text(encoding="utf-8").replace(
+        "[parameters]", "[parameters]\nscattered_max_mu = 1\n", 1)
+        if "[parameters]" in profile.read_text(encoding="utf-8") else
+        profile.read_text(encoding="utf-8") + "\n[parameters]\nscattered_max_mu = 1\n",
+        encoding="utf-8")
+    res = zoning("compare", *flags, "--config", profile, "--config", wider,
+                 "--out", tmp_path / "cmp_survey", "--quiet")
+    assert res.returncode == 0, res.stderr
+    plain_a, plain_b = tmp_path / "a.toml", tmp_path / "b.toml"
+    plain_a.write_text("", encoding="utf-8")
+    plain_b.write_text("[parameters]\nscattered_max_mu = 1\n", encoding="utf-8")
+    res = zoning("compare", gpkg, "--config", plain_a, "--config", plain_b,
+                 "--out", tmp_path / "cmp_plain", "--quiet")
+    assert res.returncode == 0, res.stderr
+    moved = [pd.read_csv(tmp_path / d / "transitions.csv")[["from_class", "to_class", "plots"]]
+             for d in ("cmp_survey", "cmp_plain")]
+    pd.testing.assert_frame_equal(*moved)
+    change = moved[0].set_index(["from_class", "to_class"])["plots"]
+    assert change.get(("retain", "vacate"), 0) == 1  # P003 (R2, 3.75 mu > 1 mu) moves
