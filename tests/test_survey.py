@@ -362,3 +362,22 @@ def test_a_survey_delivery_goes_through_every_command_like_the_geopackage(tmp_pa
     pd.testing.assert_frame_equal(*moved)
     change = moved[0].set_index(["from_class", "to_class"])["plots"]
     assert change.get(("retain", "vacate"), 0) == 1  # P003 (R2, 3.75 mu > 1 mu) moves
+
+
+def test_official_area_in_the_ledger_and_its_lists(survey_run, tmp_path):
+    """The survey's area goes into the ledger's items, progress.csv and the 清单 beside
+    the planar mu (SPEC §3), and the chained items still verify."""
+    ledger = tmp_path / "ledger.gpkg"
+    assert zoning("ledger", "init", ledger, "--from", survey_run).returncode == 0
+    res = zoning("ledger", "report", ledger, "--as-of", "2026-11-30", "--out", tmp_path / "r")
+    assert res.returncode == 0, res.stderr
+    tbmj = dltb().set_index("BSM").loc[list(EXPECTED_TINY), "TBMJ"]
+    progress = pd.read_csv(tmp_path / "r" / "progress.csv")
+    assert progress["official_mu"].sum() == pytest.approx(tbmj.sum() * 15 / 10000, abs=0.02)
+    assert progress["official_mu"].sum() < progress["mu"].sum()
+    book = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx")
+    listing = pd.concat([pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
+                         for n in book.sheet_names[1:]]).set_index("编号")
+    assert listing.loc["P004", "图斑面积（调查，亩）"] == pytest.approx(
+        tbmj["P004"] * 15 / 10000, abs=0.005)
+    assert zoning("ledger", "verify", ledger).returncode == 0

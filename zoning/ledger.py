@@ -80,7 +80,8 @@ CHAIN_VERSION = "zoning ledger chain 1"
 #: e.g. ``enterprise`` of old ledgers, is left out, and the list used opens the chain)
 CHAINS = {
     "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise",
-                              "computed_class", "rule", "reason", "mu", "floor_m2", "geom")),
+                              "computed_class", "rule", "reason", "mu", "official_mu",
+                              "floor_m2", "geom")),
     "event": ("zoning_events", "event_id", ("event_id", "kind", "item_id", "status", "date",
                                             "note", "reporter", "sheet", "sheet_row",
                                             "recorded_at")),
@@ -370,7 +371,10 @@ def items_from(classified_dir: str | os.PathLike | None,
             "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
             "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
             "reason": p["reason"].fillna("").astype(str),
-            "mu": p["area_mu"].astype(float).fillna(0.0), "floor_m2": np.nan},
+            "mu": p["area_mu"].astype(float).fillna(0.0),
+            "official_mu": (pd.to_numeric(p["official_area_m2"], errors="coerce") * 15 / 10000
+                            if "official_area_m2" in p else np.nan),  # SPEC §3 (TBMJ)
+            "floor_m2": np.nan},
             geometry=p.geometry.centroid, crs=p.crs))
     if workshops_dir is not None:
         wpath = Path(workshops_dir) / "workshops.gpkg"
@@ -383,6 +387,7 @@ def items_from(classified_dir: str | os.PathLike | None,
             "town": w["town"].fillna("").astype(str), "enterprise": "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
+            "official_mu": np.nan,
             "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
             geometry=w.geometry, crs=w.crs))
     if not parts:
@@ -431,7 +436,8 @@ def now() -> str:
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
     have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = ", enterprise" if "enterprise" in have else ""   # ledgers made before it lack it
+    extra = "".join(f", {c}" for c in ("enterprise", "official_mu")  # older ledgers lack
+                    if c in have)                                    # these columns
     return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
                        "FROM items", con, dtype={"item_id": str})
 
@@ -786,9 +792,14 @@ def status_as_of(ledger, as_of: str) -> pd.DataFrame:
 
 
 def progress_table(state: pd.DataFrame) -> pd.DataFrame:
-    """Items, mu and floor m² per town, kind, class and status (combinations that occur)."""
-    g = state.groupby(["town", "kind", "class", "status"], sort=True).agg(
+    """Items, mu and floor m² per town, kind, class and status (combinations that occur);
+    with a survey's official area (SPEC §3), its mu beside the planar mu."""
+    keys = ["town", "kind", "class", "status"]
+    g = state.groupby(keys, sort=True).agg(
         items=("item_id", "size"), mu=("mu", "sum"), floor_m2=("floor_m2", "sum"))
+    if "official_mu" in state and state["official_mu"].notna().any():
+        official = state.groupby(keys, sort=True)["official_mu"].sum(min_count=1)
+        g.insert(2, "official_mu", official.round(2))
     g["mu"] = g["mu"].round(2)
     g["floor_m2"] = g["floor_m2"].round(1)
     return g.reset_index()
@@ -980,6 +991,9 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
           "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
     state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
     state, issues = cut_for_excel(state, ["note"], "备注")
+    if "official_mu" in state and state["official_mu"].notna().any():
+        zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
+              "official_mu": "图斑面积（调查，亩）", "floor_m2": zh["floor_m2"]}
     if "enterprise" in state:
         zh["enterprise"] = "企业"
         if grades is not None:
@@ -997,7 +1011,8 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
             **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
         ).rename(columns=zh))
-        formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"]}
+        formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"],
+                   zh.get("official_mu", "-"): fmt["mu"]}
         towns = state["town"].to_numpy()
         starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
             np.zeros(0, int)
