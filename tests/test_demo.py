@@ -98,3 +98,21 @@ def test_ledger_assessment_and_grades(demo_dir):
     ok = subprocess.run([sys.executable, "-m", "zoning", "ledger", "verify",
                          str(demo_dir / "ledger.gpkg")], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout
+
+
+def test_the_survey_shaped_copy_classifies_like_the_sample(demo_dir):
+    """The demo writes the sample as a 三调 delivery (GBK shapefiles without .cpg,
+    EPSG:4528) and classifies it with data/sandiao.toml: the same rule for every plot."""
+    folder = demo_dir / "sandiao"
+    assert (folder / "DLTB.shp").exists() and not (folder / "DLTB.cpg").exists()
+    survey = gpd.read_file(folder / "out" / "classified.gpkg", layer="parcels",
+                           read_geometry=False).set_index("parcel_id")
+    plain = gpd.read_file(demo_dir / "classified.gpkg", layer="parcels",
+                          read_geometry=False).set_index("parcel_id")
+    assert survey.index.sort_values().equals(plain.index.sort_values())
+    assert (survey["rule"] == plain["rule"].reindex(survey.index)).all()
+    assert survey["enterprise"].fillna("").equals(  # GBK without .cpg read right
+        plain["enterprise"].reindex(survey.index).fillna(""))
+    log = json.loads((folder / "out" / "run.json").read_text(encoding="utf-8"))
+    assert log["rows"]["parcels_selected"] == len(plain)
+    assert log["rows"]["parcels_not_selected"] > 0

@@ -12,11 +12,15 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import ZoningError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LAYER_OPTIONS = {  # CLI option -> canonical layer name (SPEC §3)
     "parcels": "parcels",
@@ -218,6 +222,24 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
+def run_survey_demo(sample: Path, folder: Path, parcels: pd.DataFrame, progress) -> None:
+    """The sample as a land-survey delivery (DLTB + 三区三线 shapefiles, GBK, EPSG:4528)
+    classified with data/sandiao.toml: it must give the sample's classes (issue 15)."""
+    from .sample import write_survey_sample
+
+    files = write_survey_sample(sample, folder)
+    progress(f"the sample as a 三调 delivery in {folder}: classifying with data/sandiao.toml")
+    given = {"parcels": str(files["DLTB"]), "boundary": str(files["CZKFBJ"]),
+             "protected": (str(files["STBHHX"]), str(files["YJJBNT"])),
+             "parks": f"{sample}:township_parks", "clusters": f"{sample}:cluster_points",
+             "towns": f"{sample}:towns"}
+    survey = run_classify(None, folder / "out", (str(SAMPLE.parent / "sandiao.toml"),
+                                                 str(files["extra"])), given, progress)
+    same = survey.parcels.set_index("parcel_id")["rule"].reindex(parcels["parcel_id"])
+    agree = int((same.to_numpy() == parcels["rule"].to_numpy()).sum())
+    progress(f"三调 delivery: {agree} of {len(parcels)} plots get the sample's rule")
+
+
 def write_figures(data, out_dir, title=None) -> list[Path]:
     """The static PNG figures next to the summary of a classify output folder."""
     from .figures import overview_png, towns_bar_png
@@ -370,7 +392,8 @@ def demo(out_dir, maps_dir, quiet):
         sample = Path(out_dir) / "sample_county.gpkg"
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
-    run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
     profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
     run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
                   None, None, progress)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from importlib import resources
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -1048,3 +1049,74 @@ def write_sample(path: str | os.PathLike, seed: int = DEFAULT_SEED) -> dict[str,
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return {name: len(gdf) for name, gdf in layers.items()}
+
+
+#: Survey-shaped copy of the sample (issue 15): field names a 三调 DLTB layer has, plus the
+#: town office's own attribute columns, which data/sandiao.toml does not know.
+SURVEY_EXTRA_TOML = """\
+# 乡镇补充调查字段（样例）· the town office's own columns joined to DLTB (sample only)
+[fields.parcels]
+QYMC = "enterprise"
+HY = "industry"
+JSNF = "built_year"
+STYH = "eco_friendly"
+SCRH = "rural_fusion"
+"""
+
+
+def write_survey_sample(sample: str | os.PathLike, folder: str | os.PathLike
+                        ) -> dict[str, Path]:
+    """The sample county as a land-survey delivery, for ``make demo`` (issue 15).
+
+    ``DLTB.shp`` holds the sample's plots as village industrial patches (DLBM 0601,
+    CZCSXM 203) between patches that are not plots (farmland 0103, homesteads 0702, town
+    industry 0601 with CZCSXM 202); ``CZKFBJ.shp``, ``STBHHX.shp`` and ``YJJBNT.shp`` are
+    the boundary and the protected land by kind. Every shapefile is written the way
+    surveys deliver them: GBK attributes without a ``.cpg``, zone-prefixed GK eastings
+    (EPSG:4528). ``extra.toml`` maps the town office's own columns. Classified with
+    ``data/sandiao.toml`` and ``extra.toml``, the plots get the sample's classes.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = pyogrio.read_dataframe(sample, layer="parcels")
+    n = len(plots)
+    yes_no = {True: "是", False: "否"}
+    patches = gpd.GeoDataFrame({
+        "BSM": plots["parcel_id"], "TBBH": [f"{i % 10000:04d}" for i in range(n)],
+        "DLBM": "0601", "DLMC": "工业用地", "CZCSXM": "203",
+        "ZLDWMC": plots["village"], "TBMJ": plots["TBMJ"], "SJNF": plots["SJNF"],
+        "QYMC": plots["enterprise"], "HY": plots["industry"],
+        "JSNF": plots["built_year"].astype("Int64"),
+        "STYH": plots["eco_friendly"].map(yes_no), "SCRH": plots["rural_fusion"].map(yes_no)},
+        geometry=plots.geometry, crs=plots.crs)
+    step = max(n // 300, 1)  # about 300 patches that are not plots, beside real ones
+    others = patches.iloc[::step].copy()
+    kinds = np.array([("0103", "旱地", "203"), ("0702", "农村宅基地", "203"),
+                      ("0601", "工业用地", "202")], dtype=object)[np.arange(len(others)) % 3]
+    others["BSM"] = [f"X{i:06d}" for i in range(len(others))]
+    others[["DLBM", "DLMC", "CZCSXM"]] = kinds
+    others["STYH"], others["SCRH"], others["JSNF"] = "否", "否", pd.NA
+    others = others.set_geometry(others.geometry.translate(yoff=-60.0))
+    protected = pyogrio.read_dataframe(sample, layer="protected")
+    layers = {
+        "DLTB": pd.concat([patches, others], ignore_index=True),
+        "CZKFBJ": pyogrio.read_dataframe(sample, layer="dev_boundary"),
+        "STBHHX": protected[protected["kind"] == "生态保护红线"].drop(columns="kind"),
+        "YJJBNT": protected[protected["kind"] == "永久基本农田"].drop(columns="kind"),
+    }
+    files = {}
+    for name, gdf in layers.items():
+        gdf = gdf.set_geometry(gdf.geometry.translate(xoff=40_000_000.0).set_crs(
+            4528, allow_override=True))  # zone 40 eastings (40 6xx xxx), EPSG:4528
+        with atomic_path(folder / f"{name}.shp") as tmp:
+            pyogrio.write_dataframe(gdf, tmp, driver="ESRI Shapefile", encoding="gbk",
+                                    promote_to_multi=True)
+            for side in tmp.parent.glob(tmp.stem + ".*"):
+                if side.suffix.lower() == ".cpg":
+                    side.unlink()
+                elif side != tmp:
+                    side.replace(folder / f"{name}{side.suffix}")
+        files[name] = folder / f"{name}.shp"
+    files["extra"] = folder / "extra.toml"
+    files["extra"].write_text(SURVEY_EXTRA_TOML, encoding="utf-8")
+    return files
