@@ -17,7 +17,8 @@ Solved with HiGHS (``highspy``) in three steps, each with a reason:
    columns are closest in reduced cost (the ones the relaxation is unsure about) are then
    solved as an integer program, every other mover keeping its column; then each park in
    turn is refilled as a knapsack from its own movers and the unplaced ones that could
-   use it. Both repeat while they improve and time is left.
+   use it. Both repeat while they improve, within deterministic work limits (nodes,
+   rounds; see :data:`WORK`): the wall clock only ever acts as a safety stop.
 3. **Proof.** Any solution cheaper than the incumbent ``U`` uses only columns with reduced
    cost ≤ ``U − L`` (a solution's cost is at least ``L`` plus its columns' reduced costs),
    so dropping the other columns keeps every better solution: when the movers that still
