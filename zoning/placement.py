@@ -17,7 +17,8 @@ Solved with HiGHS (``highspy``) in three steps, each with a reason:
    columns are closest in reduced cost (the ones the relaxation is unsure about) are then
    solved as an integer program, every other mover keeping its column; then each park in
    turn is refilled as a knapsack from its own movers and the unplaced ones that could
-   use it. Both repeat while they improve and time is left.
+   use it. Both repeat while they improve, within deterministic work limits (nodes,
+   rounds; see :data:`WORK`): the wall clock only ever acts as a safety stop.
 3. **Proof.** Any solution cheaper than the incumbent ``U`` uses only columns with reduced
    cost ≤ ``U − L`` (a solution's cost is at least ``L`` plus its columns' reduced costs),
    so dropping the other columns keeps every better solution: when the movers that still
@@ -31,6 +32,7 @@ Only columns that can never be in an optimum are left out before step 1 (see
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -38,14 +40,30 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+_log = logging.getLogger(__name__)
+
 #: Movers solved together in step 2 (and the most step 3 takes on).
 NEIGHBOURHOOD = 500
-#: Share of the time left that the neighbourhood of step 2 may take before the park rounds.
-SHARE = 1 / 3
+#: Work limits. Every limit that decides the answer counts work (branch-and-bound nodes,
+#: rounds), never seconds, so the same problem gives the same placement on any machine and
+#: under any load (SPEC §6). Nodes of the step-2 neighbourhood MIP:
+NEIGHBOURHOOD_NODES = 800
+#: Rounds of step 2 at most (each widens the neighbourhood when it stalls).
+ROUNDS = 6
 #: Park rounds look at movers within this share of the unplaced penalty in reduced cost,
-#: and give each park at most this many seconds.
+#: and give each park's knapsack at most this many nodes.
 PARK_SLACK = 0.3
-PARK_SECONDS = 1.0
+PARK_NODES = 50
+#: Nodes of the exact solve of step 3.
+EXACT_NODES = 2_000
+#: Work budget of the integer steps (2 and 3), in branch-and-bound nodes × columns of
+#: each sub-problem, less WORK_PER_PAIR per candidate pair: a larger county spends more
+#: on its relaxation, so its integer steps get less (calibrated so that 20,000 workshops
+#: and 50 parks are placed in about 10 s on a 2-core VM and the sample reaches 1e-4).
+WORK = 2_000_000
+WORK_PER_PAIR = 1.7
+#: Status when the wall-clock safety stop fired (the answer may then depend on the machine).
+SAFETY = "safety time limit reached"
 
 
 @contextlib.contextmanager
@@ -62,14 +80,52 @@ def _stdout_silenced():
         os.close(saved)
 
 
-def _highs(seconds: float):
+class _Budget:
+    """What is left of the integer steps' work budget (nodes × columns), deterministic."""
+
+    def __init__(self, units: float):
+        self.left = float(units)
+
+    def nodes(self, columns: int, limit: int) -> int:
+        """Node limit for a sub-problem of ``columns`` columns (0: no budget left)."""
+        return int(min(limit, self.left // max(columns, 1)))
+
+    def spend(self, nodes: int, columns: int) -> None:
+        self.left -= (nodes + 1) * columns
+
+
+class _Safety:
+    """The wall-clock safety stop: only ever passed to HiGHS as ``time_limit`` and checked
+    between steps; when it fires the status says so (it never decides a normal answer)."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.perf_counter() + seconds
+        self.fired = False
+
+    def left(self) -> float:
+        return max(self.deadline - time.perf_counter(), 0.01)
+
+    def out(self) -> bool:
+        self.fired = self.fired or time.perf_counter() >= self.deadline
+        return self.fired
+
+    def check(self, h) -> None:
+        import highspy
+
+        if h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+            self.fired = True
+
+
+def _highs(safety: _Safety, nodes: int | None = None):
     import highspy
 
     with _stdout_silenced():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(float(seconds), 0.01))
+    h.setOptionValue("time_limit", safety.left())
     h.setOptionValue("random_seed", 0)
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", int(nodes))
     return h
 
 
@@ -112,10 +168,10 @@ class _Columns:
                   none, np.array([]))
 
 
-def _prices(cols: _Columns, free: np.ndarray, deadline: float) -> tuple[np.ndarray, float]:
+def _prices(cols: _Columns, free: np.ndarray, safety: _Safety) -> tuple[np.ndarray, float]:
     """Capacity prices λ of the linear relaxation by column generation, and L(λ)."""
     n, k = cols.n, cols.k
-    h = _highs(deadline - time.perf_counter())
+    h = _highs(safety)
     cols.rows(h, n, free)
     order = np.lexsort((cols.cost[:k], cols.item[:k]))
     first = order[np.r_[True, cols.item[order][1:] != cols.item[order][:-1]]] if k else order
@@ -125,8 +181,9 @@ def _prices(cols: _Columns, free: np.ndarray, deadline: float) -> tuple[np.ndarr
     cols.add_to(h, np.r_[first, k + identity], identity, n)
     best_bound, best_prices = -np.inf, np.zeros(cols.m)
     while True:
-        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        h.setOptionValue("time_limit", safety.left())
         h.run()
+        safety.check(h)
         dual = np.asarray(h.getSolution().row_dual)
         if dual.size != n + cols.m:
             break
@@ -137,7 +194,7 @@ def _prices(cols: _Columns, free: np.ndarray, deadline: float) -> tuple[np.ndarr
         price_rc = cols.cost[:k] + prices[cols.park[:k]] * cols.area[cols.item[:k]] - \
             dual[:n][cols.item[:k]]
         new = np.flatnonzero((price_rc < -1e-6) & ~present)
-        if new.size == 0 or time.perf_counter() >= deadline:
+        if new.size == 0 or safety.out():
             break
         new = new[np.lexsort((price_rc[new], cols.item[new]))]
         new = new[np.r_[True, cols.item[new][1:] != cols.item[new][:-1]]]   # best per mover
@@ -209,7 +266,7 @@ def _chosen_columns(cols: _Columns, park: np.ndarray, lookup) -> np.ndarray:
 
 
 def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: np.ndarray,
-                 gap_abs: float, seconds: float):
+                 gap_abs: float, safety: _Safety, budget: _Budget, limit: int):
     """Solve exactly the movers with two or more columns in ``within`` (a column mask).
 
     Every other mover keeps its current column (``chosen``), which is also the start.
@@ -235,9 +292,12 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     if free_items.size == 0:
         return chosen, held_cost, True
     sub = np.flatnonzero(within & ~fixed[cols.item])
+    nodes = budget.nodes(sub.size, limit)
+    if nodes <= 0:
+        return chosen, -np.inf, False
     row = np.full(cols.n, -1)
     row[free_items] = np.arange(free_items.size)
-    h = _highs(seconds)
+    h = _highs(safety, nodes)
     cols.rows(h, free_items.size, room)
     cols.add_to(h, sub, row, free_items.size, integer=True)
     h.changeColsIntegrality(sub.size, np.arange(sub.size, dtype=np.int32),
@@ -248,7 +308,15 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     h.setSolution(start)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_abs_gap", max(gap_abs, 1e-6))
+    t0 = time.perf_counter()
     h.run()
+    safety.check(h)
+    budget.spend(h.getInfo().mip_node_count, sub.size)
+    _log.debug("sub-problem: %d movers, %d columns, node limit %d: %s in %.2f s, %d nodes, "
+               "objective %.1f, bound %.1f, budget left %.0f", free_items.size, sub.size, nodes,
+               h.modelStatusToString(h.getModelStatus()), time.perf_counter() - t0,
+               h.getInfo().mip_node_count, held_cost + h.getInfo().objective_function_value,
+               held_cost + h.getInfo().mip_dual_bound, budget.left)
     value = np.asarray(h.getSolution().col_value)
     out = chosen.copy()
     if value.size == sub.size and h.getInfo().primal_solution_status == 2:
@@ -261,7 +329,7 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
 
 def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: np.ndarray,
                  chosen: np.ndarray, upper: float, bound: float, target: float,
-                 deadline: float) -> tuple[np.ndarray, float]:
+                 safety: _Safety, budget: _Budget) -> tuple[np.ndarray, float]:
     """Refill one park at a time: its movers and the unplaced movers that could use it
     (reduced cost within :data:`PARK_SLACK` of the unplaced penalty) solved as a knapsack,
     everyone else held. Parks that leave the most priced room go first; one pass."""
@@ -272,15 +340,15 @@ def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: 
     pair_item, pair_park = cols.item[:k], cols.park[:k]
     loose_in = reduced[k:] <= slack           # placed movers that could come out
     for j in np.argsort(-(prices * (free - used)), kind="stable"):
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0 or upper - bound <= target:
+        if safety.out() or upper - bound <= target or budget.left <= 0:
             break
         here = cols.park[chosen] == j
         out = cols.park[chosen] < 0
         within = np.zeros(cols.item.size, dtype=bool)
         within[:k] = (pair_park == j) & (reduced[:k] <= slack) & (here | out)[pair_item]
         within[k:] = here & loose_in
-        new, _, _ = _sub_problem(cols, free, within, chosen, 0.0, min(remaining, PARK_SECONDS))
+        new, _, _ = _sub_problem(cols, free, within, chosen, 0.0, safety, budget,
+                                 PARK_NODES)
         if _objective(cols, new) < upper:
             chosen, upper = new, _objective(cols, new)
     return chosen, upper
@@ -294,9 +362,10 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     ``cost`` is movers × parks with an entry per allowed pair. Returns (park per mover or
     -1, status, relative gap proven, objective).
     """
-    deadline = time.perf_counter() + time_limit_s
+    safety = _Safety(time_limit_s)
     cost = sp.coo_matrix(cost)
     cost.sum_duplicates()
+    budget = _Budget(WORK - WORK_PER_PAIR * cost.nnz)
     free = np.asarray(free, dtype=float)
     cols = _Columns(cost, area, unplaced_m)
     n = cols.n
@@ -309,7 +378,8 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     def lookup(items, parks):
         return np.asarray(lookup_matrix[items, parks]).ravel() - 1
 
-    prices, bound = _prices(cols, free, deadline)
+    prices, bound = _prices(cols, free, safety)
+    _log.debug("relaxation: bound %.1f", bound)
     _, reduced = _lagrangian(cols, prices, free)
     # movers by how sure the relaxation is of them: the reduced cost of their second best
     order = np.lexsort((reduced, cols.item))
@@ -326,28 +396,28 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     proved_whole = False
     margins = np.sort(second)
     size = NEIGHBOURHOOD
-    while time.perf_counter() < deadline:
+    for _ in range(ROUNDS):
         target = gap * upper
-        if upper - bound <= target:
+        if upper - bound <= target or safety.out() or budget.left <= 0:
             break
         exact = upper - bound             # no better solution uses a column beyond this
         if int((second <= exact).sum()) <= size:
             # the reduced problem holds every better solution: solve it, its bound counts
             new, sub_bound, proved = _sub_problem(cols, free, reduced <= exact, chosen,
-                                                  target, deadline - time.perf_counter())
+                                                  target, safety, budget, EXACT_NODES)
             if _objective(cols, new) <= upper:
                 chosen, upper = new, _objective(cols, new)
             bound = max(bound, min(sub_bound, upper))
             proved_whole = proved
             break
         start = upper
-        # the movers the relaxation is least sure of, together (a third of the time left)
+        # the movers the relaxation is least sure of, together
         new, _, proved = _sub_problem(cols, free, reduced <= margins[size - 1], chosen,
-                                      target, (deadline - time.perf_counter()) * SHARE)
+                                      target, safety, budget, NEIGHBOURHOOD_NODES)
         if _objective(cols, new) <= upper:
             chosen, upper = new, _objective(cols, new)
         chosen, upper = _park_rounds(cols, free, reduced, prices, chosen, upper, bound,
-                                     target, deadline)
+                                     target, safety, budget)
         if proved or upper >= start:
             size *= 4                     # solved it, or stuck: widen and go again
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
@@ -356,9 +426,10 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     chosen = _chosen_columns(cols, park, lookup)
     upper = _objective(cols, chosen)
     reached = max((upper - bound) / upper, 0.0) if upper > 0 else 0.0
-    if reached <= gap or proved_whole:
+    if safety.fired:
+        status = SAFETY
+    elif reached <= gap or proved_whole:
         status = "optimal within gap"
     else:
-        status = "time limit reached" if time.perf_counter() >= deadline else \
-            "stopped: neighbourhood solved, gap not closed"
+        status = "work limit reached"
     return park, status, float(reached), upper
