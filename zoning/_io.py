@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import shutil
 import tempfile
@@ -46,11 +47,29 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+#: The time stamp written into GeoPackage and workbook metadata: fixed, so that the same
+#: data give byte-identical files on any machine (SPEC §6); run.json says when a run was.
+FIXED_STAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+@contextlib.contextmanager
+def fixed_gdal_date() -> Iterator[None]:
+    """GDAL's OGR_CURRENT_DATE pinned to :data:`FIXED_STAMP` while writing."""
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_STAMP.strftime(
+        "%Y-%m-%dT%H:%M:%SZ")})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
 def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write several layers into one GeoPackage atomically (polygons as MultiPolygon)."""
+    """Write several layers into one GeoPackage atomically (polygons as MultiPolygon),
+    with a fixed metadata date (:func:`fixed_gdal_date`)."""
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
             multi = bool(geom_types) and geom_types <= {"Polygon", "MultiPolygon"}

@@ -129,9 +129,15 @@ def fit_excel_text(frame: pd.DataFrame, where: str = "") -> tuple[pd.DataFrame, 
 
 def excel_writer(path) -> pd.ExcelWriter:
     """An xlsxwriter workbook that stores text as text: a note starting with '=' never
-    becomes a formula, nor a web address a link (and writing is faster)."""
-    return pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
+    becomes a formula, nor a web address a link (and writing is faster). Its 'created'
+    stamp is fixed (:data:`zoning._io.FIXED_STAMP`): the same data give the same bytes;
+    when a run happened is in its run.json."""
+    from ._io import FIXED_STAMP
+
+    writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
         "strings_to_formulas": False, "strings_to_urls": False}})
+    writer.book.set_properties({"created": FIXED_STAMP})
+    return writer
 
 
 def _formats(book) -> dict:
