@@ -1,0 +1,90 @@
+"""The words of the domain, in one place: layer names, classes, rules, statuses, colours.
+
+Plain data only (tuples and dicts of text); this module imports nothing of ``zoning`` so
+every tier may take its words from here (HOUSE.md, tier T0). Adding a class, a rule
+code, a status or a colour starts here; the modules that use a word read it from here
+and never retype it.
+"""
+
+from __future__ import annotations
+
+# --- input layers (SPEC §3) ------------------------------------------------------------
+#: Layers a classification cannot do without.
+REQUIRED_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points")
+#: Layers a classification uses when given.
+OPTIONAL_LAYERS = ("protected", "towns")
+#: Layers of the workshop programme (SPEC §6).
+WORKSHOP_LAYERS = ("micro_parks", "workshops")
+#: Every input layer a config may name, in this order.
+LAYERS = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
+
+# --- plot classes and rules (SPEC §5) ----------------------------------------------------
+CLASSES = ("retain", "consolidate", "vacate", "unclassified")
+CLASS_ZH = {"retain": "保留提升", "consolidate": "纳入镇级园区", "vacate": "腾挪清退",
+            "unclassified": "未分类"}
+CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
+            "unclassified": "unclassified"}
+#: Rules in the order they are tried (first match wins), with their class.
+RULES = {"V1": "vacate", "V3": "vacate", "C1": "consolidate", "R1": "retain", "R2": "retain",
+         "V2": "vacate", "C2": "consolidate"}
+RULE_ZH = {
+    "V1": "位于生态保护红线/永久基本农田",
+    "V3": "基准年后村内新增工业用地",
+    "C1": "与镇级工业园区连片且在城镇开发边界内",
+    "R1": "位于村级工业集聚点",
+    "R2": "开发边界外零星生态友好/三产融合用地",
+    "V2": "位于城镇开发边界外",
+    "C2": "开发边界内未连片、不在集聚点：就近纳入镇级园区",
+}
+RULE_TEXT = {
+    "V1": "in protected land (生态保护红线/永久基本农田)",
+    "V3": "new industrial land in a village after the baseline year",
+    "C1": "contiguous with a township park, inside the development boundary",
+    "R1": "in a village industrial cluster point",
+    "R2": "scattered eco-friendly or rural-fusion plot outside the boundary",
+    "V2": "outside the urban development boundary",
+    "C2": "inside the boundary, not contiguous, not in a cluster point: nearest township park",
+}
+
+# --- workshop classes (SPEC §6) ----------------------------------------------------------
+WORKSHOP_CLASSES = ("eliminate", "demolish", "to_park", "upgrade")
+WORKSHOP_CLASS_ZH = {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
+                     "upgrade": "改造提升", "unclassified": "未分类"}
+WORKSHOP_CLASS_EN = {"eliminate": "eliminate", "demolish": "demolish", "to_park": "to park",
+                     "upgrade": "upgrade", "unclassified": "unclassified"}
+
+# --- ledger statuses (SPEC §8) -----------------------------------------------------------
+#: Classes a ledger item of each kind may carry.
+CLASSES_OF = {"parcel": CLASSES, "workshop": (*WORKSHOP_CLASSES, "unclassified")}
+#: Statuses of work not yet done.
+OPEN_STATUSES = ("pending", "in_progress")
+#: (kind, class) -> the status that closes the item.
+FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "absorbed",
+                ("parcel", "retain"): "upgraded", ("workshop", "eliminate"): "closed",
+                ("workshop", "demolish"): "demolished", ("workshop", "to_park"): "moved",
+                ("workshop", "upgrade"): "rectified"}
+STATUS_ZH = {"pending": "待处置", "in_progress": "推进中", "cleared": "已腾退",
+             "absorbed": "已纳入园区", "upgraded": "已提升", "closed": "已关停",
+             "demolished": "已拆除", "moved": "已入园", "rectified": "已整改"}
+STATUS_EN = {k: k.replace("_", " ") for k in STATUS_ZH}
+#: Progress drawn as three groups: not started, under way, done.
+STATUS_GROUP_ZH = {"pending": "待处置", "in_progress": "推进中", "final": "已完成"}
+STATUS_GROUP_EN = {"pending": "not started", "in_progress": "under way", "final": "done"}
+
+# --- colours -----------------------------------------------------------------------------
+#: Okabe–Ito colours (readable with the common colour-vision deficiencies), one per class.
+PALETTE = {"retain": "#009E73", "consolidate": "#0072B2", "vacate": "#D55E00",
+           "unclassified": "#999999"}
+#: Workshop classes (SPEC §6), Okabe–Ito colours distinct from the plot classes.
+WORKSHOP_PALETTE = {"eliminate": "#CC79A7", "demolish": "#E69F00", "to_park": "#56B4E9",
+                    "upgrade": "#F0E442", "unclassified": "#999999"}
+#: Ledger progress (SPEC §8), one colour per status group.
+STATUS_GROUPS = {"pending": "#999999", "in_progress": "#E69F00", "final": "#009E73"}
+
+# --- rows of the tables that are not a town ----------------------------------------------
+#: The total row of every per-town table.
+TOTAL = "合计"
+#: The row of plots or workshops without a town.
+UNKNOWN_TOWN = "(未知)"
+#: Words the tables use for rows that are not a town: a town of that name is quoted.
+RESERVED_TOWNS = (TOTAL, UNKNOWN_TOWN)
