@@ -28,7 +28,8 @@ def main() -> None:
 
     from zoning import classify_files, load_config, write_classification
     from zoning.layers import file_sources
-    from zoning.ledger import FINAL_STATUS, import_sheet, init, verify, write_report
+    from zoning.ledger import import_sheet, init, verify, write_report
+    from zoning.vocab import FINAL_STATUS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plots", type=int, default=100_000)

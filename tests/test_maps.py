@@ -15,7 +15,6 @@ from zoning.classify import classify_layers
 from zoning.errors import ZoningError
 from zoning.layers import frames_to_layers
 from zoning.maps import (
-    PALETTE,
     build_map,
     escape_text,
     map_payload,
@@ -24,6 +23,7 @@ from zoning.maps import (
     write_map,
     write_town_maps,
 )
+from zoning.vocab import PALETTE
 
 EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from zoning.config import DEFAULT_PARAMETERS, load_config
-from zoning.rules import RULES, decide
+from zoning.rules import decide
+from zoning.vocab import RULES
 
 P = dict(DEFAULT_PARAMETERS)
 

@@ -1,13 +1,32 @@
-"""The words of the domain live in zoning.vocab (HOUSE.md T0), complete."""
+"""The words of the domain live in zoning.vocab (HOUSE.md T0): complete, and imported from
+there, so the figures no longer pull in the maps, the ledger or folium."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from zoning import vocab
 
 PACKAGE = Path(vocab.__file__).parent
+
+
+def module_imports(name: str) -> set[str]:
+    """The zoning modules a module imports at its top level (not inside functions)."""
+    tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {node.module} if node.module else {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("zoning"):
+            found.add(node.module.removeprefix("zoning").lstrip(".") or "zoning")
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("zoning")}
+    return found
 
 
 def test_vocab_imports_nothing_of_the_package():
@@ -16,6 +35,27 @@ def test_vocab_imports_nothing_of_the_package():
     assert [(n.module, n.level) for n in imports if isinstance(n, ast.ImportFrom)] == [
         ("__future__", 0)]
     assert not [n for n in imports if isinstance(n, ast.Import)]
+
+
+@pytest.mark.parametrize(("module", "not_imported"), [
+    ("figures", {"maps", "ledger", "rules"}),
+    ("maps", {"ledger", "rules"}),
+    ("report", {"rules"}),
+    ("scenario", {"maps"}),
+    ("workshops", {"rules"}),
+])
+def test_words_come_from_vocab(module, not_imported):
+    imports = module_imports(module)
+    assert "vocab" in imports
+    assert not imports & not_imported
+
+
+def test_importing_figures_loads_neither_maps_nor_ledger():
+    code = ("import sys, zoning.figures; "
+            "print(sorted({'zoning.maps', 'zoning.ledger', 'folium', 'sqlite3'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_every_class_has_its_names_and_colour():

@@ -15,8 +15,9 @@ from .errors import ConfigError, CRSError, LayerError, ZoningError
 from .layers import Layers, Source, load_layers
 from .measures import measure
 from .report import summarise, write_classification
-from .rules import CLASS_ZH, CLASSES, decide
+from .rules import decide
 from .scenario import Comparison, Study, compare, sweep, sweep_chart
+from .vocab import CLASS_ZH, CLASSES
 
 __version__ = "0.1.0"
 

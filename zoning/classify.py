@@ -18,7 +18,8 @@ import shapely
 from .config import Config, load_config
 from .layers import Layers, Source, frames_to_layers, input_name, load_layers
 from .measures import MEASURE_COLUMNS, group_union, largest_overlap, measure, to_mu
-from .rules import CLASS_ZH, CLASSES, decide
+from .rules import decide
+from .vocab import CLASS_ZH, CLASSES
 
 OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
 

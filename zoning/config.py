@@ -22,17 +22,8 @@ from typing import Any
 import pyproj
 
 from .errors import ConfigError
+from .vocab import LAYERS
 
-LAYERS = (
-    "parcels",
-    "dev_boundary",
-    "township_parks",
-    "cluster_points",
-    "protected",
-    "towns",
-    "micro_parks",
-    "workshops",
-)
 #: Tables (CSV/Excel) a config may rename fields of ([fields.<table>]) and declare an
 #: encoding for ([encoding] <table>): workshop lists, enterprise tables, ledger update
 #: sheets (SPEC §3, §8).

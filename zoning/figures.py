@@ -14,9 +14,8 @@ import geopandas as gpd
 import pandas as pd
 
 from ._io import atomic_path
-from .maps import CLASS_EN, PALETTE
 from .measures import to_mu
-from .rules import CLASS_ZH, CLASSES
+from .vocab import CLASS_EN, CLASS_ZH, CLASSES, PALETTE
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",

@@ -26,6 +26,7 @@ from . import crs as zcrs
 from ._parallel import elementwise
 from .config import Config, check_crs
 from .errors import CRSError, LayerError
+from .vocab import OPTIONAL_LAYERS, REQUIRED_LAYERS, RESERVED_TOWNS
 
 log = logging.getLogger(__name__)
 
@@ -517,10 +518,6 @@ def ids_as_text(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
-#: Words the tables use for rows that are not a town: a town of that name is quoted.
-RESERVED_TOWNS = ("合计", "(未知)")
-
-
 def reserved_town_names(town: pd.Series, name: str, issues: IssueLog) -> pd.Series:
     """A ``town`` spelled like a table's total row (合计) or its no-town row ((未知)) is
     kept in quotes ("合计" -> “合计”) so its figures never merge with those rows; listed."""
@@ -922,10 +919,6 @@ def to_analysis(gdf: gpd.GeoDataFrame, name: str, where: str, target: pyproj.CRS
     return gdf[reason == ""].reset_index(drop=True)
 
 
-REQUIRED = ("parcels", "dev_boundary", "township_parks", "cluster_points")
-OPTIONAL = ("protected", "towns")
-
-
 def survey_layer(text: str) -> str | None:
     """The survey name (:data:`SURVEY_LAYERS`) a layer or file name stands for: the name
     itself in any case, or followed by a non-letter (``STBHHX_2023``); else None."""
@@ -943,7 +936,7 @@ def layer_sources(path: str | os.PathLike) -> dict[str, Source | list[Source]]:
     path = Path(path)
     names = list_layers(path)
     found: dict[str, Source | list[Source]] = {
-        n: Source(path, n) for n in (*REQUIRED, *OPTIONAL) if n in names}
+        n: Source(path, n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS) if n in names}
     survey: dict[str, list[Source]] = {}
     for n in names:
         canonical = SURVEY_LAYERS.get(survey_layer(n) or "")
@@ -963,8 +956,8 @@ def file_sources(path: str | os.PathLike) -> dict[str, Source | list[Source] | N
     always listed (a missing one is an error when read)."""
     path = Path(path)
     found = layer_sources(path)
-    return {n: found.get(n, Source(path, n) if n in REQUIRED else None)
-            for n in (*REQUIRED, *OPTIONAL)}
+    return {n: found.get(n, Source(path, n) if n in REQUIRED_LAYERS else None)
+            for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}
 
 
 def select_rows(gdf: gpd.GeoDataFrame, name: str, config: Config, where: str,
@@ -1045,10 +1038,10 @@ def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     inputs: dict[str, dict[str, str]] = {}
     fingerprints: dict[Path, str] = {}
     selection: dict[str, int] = {}
-    for name in REQUIRED + OPTIONAL:
+    for name in REQUIRED_LAYERS + OPTIONAL_LAYERS:
         given = sources.get(name)
         if given is None:
-            if name in REQUIRED:
+            if name in REQUIRED_LAYERS:
                 raise LayerError("required layer not given", None, name)
             continue
         srcs = given if isinstance(given, list | tuple) else [given]

@@ -39,28 +39,26 @@ import pandas as pd
 import pyogrio
 
 from .errors import ZoningError
+from .vocab import (
+    CLASS_ZH,
+    CLASSES_OF,
+    FINAL_STATUS,
+    OPEN_STATUSES,
+    STATUS_ZH,
+    WORKSHOP_CLASS_ZH,
+)
 
 #: Seconds an import waits for another one holding the ledger (a large sheet takes
 #: seconds; several at once queue up behind each other).
 BUSY_TIMEOUT_S = 600.0
 
 SCHEMA_VERSION = "1"
-FINAL_STATUS = {("parcel", "vacate"): "cleared", ("parcel", "consolidate"): "absorbed",
-                ("parcel", "retain"): "upgraded", ("workshop", "eliminate"): "closed",
-                ("workshop", "demolish"): "demolished", ("workshop", "to_park"): "moved",
-                ("workshop", "upgrade"): "rectified"}
 FINAL_BY_CLASS = pd.Series(FINAL_STATUS)
-OPEN_STATUSES = ("pending", "in_progress")
-STATUS_ZH = {"pending": "待处置", "in_progress": "推进中", "cleared": "已腾退",
-             "absorbed": "已纳入园区", "upgraded": "已提升", "closed": "已关停",
-             "demolished": "已拆除", "moved": "已入园", "rectified": "已整改"}
 KIND_WORDS = {"parcel": "parcel", "地块": "parcel", "workshop": "workshop", "作坊": "workshop",
               "家庭作坊": "workshop"}
 COLUMNS_ZH = {"类型": "kind", "编号": "item_id", "状态": "status", "日期": "date", "备注": "note",
               "填报人": "reporter"}
 REQUIRED_COLUMNS = ("kind", "item_id", "status", "date", "note")
-CLASSES_OF = {"parcel": ("retain", "consolidate", "vacate", "unclassified"),
-              "workshop": ("eliminate", "demolish", "to_park", "upgrade", "unclassified")}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS zoning_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS zoning_events (
@@ -840,9 +838,6 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
            ) -> tuple[str, str]:
     """Override an item's class (kept beside the computed one; it governs statuses).
     Kinds and classes are accepted by their Chinese names too (地块/作坊, 保留提升 …)."""
-    from .rules import CLASS_ZH
-    from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
-
     check_ledger(ledger)
     kind = KIND_WORDS.get(str(kind).strip().lower(), KIND_WORDS.get(str(kind).strip(), kind))
     if kind not in CLASSES_OF:
@@ -983,8 +978,6 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     from ._io import atomic_path
     from .report import Columns, _formats, _table_sheet, excel_writer
-    from .rules import CLASS_ZH
-    from .workshops import CLASS_ZH as WORKSHOP_CLASS_ZH
 
     zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
           "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",

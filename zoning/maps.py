@@ -34,27 +34,32 @@ from . import crs as zcrs
 from ._io import write_text
 from .errors import ZoningError
 from .grading import grades_by_enterprise
-from .ledger import STATUS_ZH
 from .measures import to_mu
-from .rules import CLASS_ZH, CLASSES, RULE_TEXT, RULE_ZH
+from .vocab import (
+    CLASS_EN,
+    CLASS_ZH,
+    CLASSES,
+    PALETTE,
+    RULE_TEXT,
+    RULE_ZH,
+    STATUS_EN,
+    STATUS_GROUP_EN,
+    STATUS_GROUP_ZH,
+    STATUS_GROUPS,
+    STATUS_ZH,
+    TOTAL,
+    WORKSHOP_CLASS_EN,
+    WORKSHOP_CLASS_ZH,
+    WORKSHOP_PALETTE,
+)
 
-#: Okabe–Ito colours (readable with the common colour-vision deficiencies), one per class.
-PALETTE = {"retain": "#009E73", "consolidate": "#0072B2", "vacate": "#D55E00",
-           "unclassified": "#999999"}
-#: Workshop classes (SPEC §6), Okabe–Ito colours distinct from the plot classes.
-WORKSHOP_PALETTE = {"eliminate": "#CC79A7", "demolish": "#E69F00", "to_park": "#56B4E9",
-                    "upgrade": "#F0E442", "unclassified": "#999999"}
 WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_micro_park_id",
                    "distance_m", "town", "village", "reason"]
-CLASS_EN = {"retain": "retain", "consolidate": "consolidate", "vacate": "vacate",
-            "unclassified": "unclassified"}
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
                "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
                "computed_name"]
 #: Columns of a status layer that carry a planner's adjustment (SPEC §8).
 ADJUSTED = {"class", "computed_class"}
-#: Ledger progress (SPEC §8) drawn as three groups: not started, under way, done.
-STATUS_GROUPS = {"pending": "#999999", "in_progress": "#E69F00", "final": "#009E73"}
 TEXT = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
@@ -75,12 +80,10 @@ TEXT = {
                    "links": "纳入园区连线"},
         "legendTitle": "村级工业用地分类", "plots": "块", "mu": "亩", "fullscreen": "全屏",
         "searchPlaceholder": "搜索地块编号或企业名称", "classes": CLASS_ZH, "rules": RULE_ZH,
-        "workshopClasses": {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
-                            "upgrade": "改造提升", "unclassified": "未分类"},
+        "workshopClasses": WORKSHOP_CLASS_ZH,
         "title": "村级工业用地分类",
         "colourBy": {"class": "按分类着色", "status": "按整治进度着色"},
-        "statusTitle": "整治进度", "statusGroups": {"pending": "待处置", "in_progress": "推进中",
-                                                  "final": "已完成"},
+        "statusTitle": "整治进度", "statusGroups": STATUS_GROUP_ZH,
         "statuses": STATUS_ZH,
     },
     "en": {
@@ -107,13 +110,10 @@ TEXT = {
         "legendTitle": "Village industrial land", "plots": "plots", "mu": "mu",
         "fullscreen": "Full screen", "searchPlaceholder": "Search plot id or enterprise",
         "classes": CLASS_EN, "rules": RULE_TEXT, "title": "Village industrial land",
-        "workshopClasses": {"eliminate": "eliminate", "demolish": "demolish",
-                            "to_park": "to park", "upgrade": "upgrade",
-                            "unclassified": "unclassified"},
+        "workshopClasses": WORKSHOP_CLASS_EN,
         "colourBy": {"class": "Colour by class", "status": "Colour by progress"},
-        "statusTitle": "Progress", "statusGroups": {"pending": "not started",
-                                                    "in_progress": "under way", "final": "done"},
-        "statuses": {k: k.replace("_", " ") for k in STATUS_ZH},
+        "statusTitle": "Progress", "statusGroups": STATUS_GROUP_EN,
+        "statuses": STATUS_EN,
     },
 }
 #: layer -> (popup fields, Leaflet path style, shown at start); drawn in this order.
@@ -651,7 +651,7 @@ def index_page(table: pd.DataFrame, files: dict[str, str], lang: str, title: str
     total = "".join(f"<td>{int(table[('plots', c)].sum())}</td>"
                     f"<td>{table[('mu', c)].sum():.2f}</td>" for c in classes)
     town_word = "镇街" if lang == "zh" else "Town"
-    total_word = "合计" if lang == "zh" else "Total"
+    total_word = TOTAL if lang == "zh" else "Total"
     all_word = "全市地图" if lang == "zh" else "Whole county"
     return f"""<!DOCTYPE html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">

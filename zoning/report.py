@@ -10,9 +10,8 @@ import pandas as pd
 
 from ._io import atomic_path, formula_escape, write_text
 from .measures import to_mu
-from .rules import CLASS_ZH, CLASSES
+from .vocab import CLASS_ZH, CLASSES, TOTAL, UNKNOWN_TOWN
 
-TOTAL = "合计"
 SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
               "area_m2": "面积（平方米）", "area_mu": "面积（亩）",
               "official_area_m2": "图斑面积（调查，平方米）",
@@ -28,7 +27,7 @@ def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     Unclassified plots count with 0 m² planar (they have no usable area); their official
     area counts as the survey gives it.
     """
-    p = pd.DataFrame({"town": parcels["town"].fillna("").astype(str).replace("", "(未知)"),
+    p = pd.DataFrame({"town": parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN),
                       "class": parcels["class"].astype(str),
                       "area_m2": parcels["area_m2"].astype(float).fillna(0.0)})
     sums = ["plots", "area_m2"]

@@ -11,30 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-CLASSES = ("retain", "consolidate", "vacate", "unclassified")
-CLASS_ZH = {"retain": "保留提升", "consolidate": "纳入镇级园区", "vacate": "腾挪清退",
-            "unclassified": "未分类"}
-#: Rules in the order they are tried (first match wins), with their class.
-RULES = {"V1": "vacate", "V3": "vacate", "C1": "consolidate", "R1": "retain", "R2": "retain",
-         "V2": "vacate", "C2": "consolidate"}
-RULE_ZH = {
-    "V1": "位于生态保护红线/永久基本农田",
-    "V3": "基准年后村内新增工业用地",
-    "C1": "与镇级工业园区连片且在城镇开发边界内",
-    "R1": "位于村级工业集聚点",
-    "R2": "开发边界外零星生态友好/三产融合用地",
-    "V2": "位于城镇开发边界外",
-    "C2": "开发边界内未连片、不在集聚点：就近纳入镇级园区",
-}
-RULE_TEXT = {
-    "V1": "in protected land (生态保护红线/永久基本农田)",
-    "V3": "new industrial land in a village after the baseline year",
-    "C1": "contiguous with a township park, inside the development boundary",
-    "R1": "in a village industrial cluster point",
-    "R2": "scattered eco-friendly or rural-fusion plot outside the boundary",
-    "V2": "outside the urban development boundary",
-    "C2": "inside the boundary, not contiguous, not in a cluster point: nearest township park",
-}
+from .vocab import CLASS_ZH, RULES
 
 
 def fixed(values: pd.Series, decimals: int) -> pd.Series:

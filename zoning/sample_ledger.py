@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .ledger import FINAL_STATUS, STATUS_ZH
+from .vocab import FINAL_STATUS, STATUS_ZH
 
 MONTHS = ("2026-03", "2026-04", "2026-05")
 DEFAULT_SEED = 2021

@@ -41,7 +41,7 @@ from .measures import (
     layer_measures,
     to_mu,
 )
-from .rules import CLASSES
+from .vocab import CLASSES, PALETTE
 
 TRANSITION_COLUMNS = ["from_class", "to_class", "plots", "mu"]
 
@@ -276,7 +276,6 @@ def sweep(study: Study, parameter: str, values, **fixed) -> pd.DataFrame:
 def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax=None):
     """A line chart of mu per class against the swept parameter (PNG if ``target``)."""
     from .figures import _save, _setup
-    from .maps import PALETTE
 
     plt, names, zh = _setup()
     own = ax is None

@@ -21,10 +21,15 @@ import shapely
 from .layers import IssueLog, parse_bool, parse_int
 from .measures import code_rank
 from .placement import solve_placement
+from .vocab import (
+    OPTIONAL_LAYERS,
+    REQUIRED_LAYERS,
+    TOTAL,
+    UNKNOWN_TOWN,
+    WORKSHOP_CLASS_ZH,
+    WORKSHOP_CLASSES,
+)
 
-CLASSES = ("eliminate", "demolish", "to_park", "upgrade")
-CLASS_ZH = {"eliminate": "整治淘汰", "demolish": "搬迁拆除", "to_park": "园区集聚",
-            "upgrade": "改造提升", "unclassified": "未分类"}
 BOOLEANS = ("licensed", "pollution", "major_hazard", "three_in_one", "illegal_building",
             "backward_capacity")
 INTEGERS = ("hazards_found", "hazards_open", "employees")
@@ -214,7 +219,8 @@ def decide_workshops(ws: pd.DataFrame, problem: np.ndarray) -> pd.DataFrame:
     fixes = pd.Series("", index=ws.index, dtype=object)
     for name, mask in owes.items():
         fixes = fixes.where(~mask, fixes + np.where(fixes.eq(""), "", ";") + name)
-    return pd.DataFrame({"class": cls, "class_zh": pd.Series(cls, index=ws.index).map(CLASS_ZH),
+    class_zh = pd.Series(cls, index=ws.index).map(WORKSHOP_CLASS_ZH)
+    return pd.DataFrame({"class": cls, "class_zh": class_zh,
                          "fixes": fixes, "reason": reason}, index=ws.index)
 
 
@@ -324,13 +330,13 @@ def town_table(ws: pd.DataFrame) -> pd.DataFrame:
     A last row 合计 sums the towns; with no workshops it is the only row (all 0, rates
     empty). Rates with nothing to divide by are empty (NaN), never infinite.
     """
-    town = ws["town"].fillna("").astype(str).replace("", "(未知)")
+    town = ws["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN)
     cls = ws["class"].astype(str)
     found = ws["hazards_found"].astype("Float64").fillna(0).to_numpy(dtype=float)
     still_open = ws["hazards_open"].astype("Float64")
     counts = pd.DataFrame({
         "town": town.to_numpy(), "found": 1, "classed": cls.ne("unclassified").to_numpy(int),
-        **{c: cls.eq(c).to_numpy(int) for c in CLASSES},
+        **{c: cls.eq(c).to_numpy(int) for c in WORKSHOP_CLASSES},
         "three_in_one": ws["three_in_one"].astype(bool).to_numpy(int),
         "hazards_found": found, "hazards_open": still_open.fillna(0).to_numpy(dtype=float),
         "no_open_hazard": still_open.fillna(0).eq(0).to_numpy(int),
@@ -338,15 +344,15 @@ def town_table(ws: pd.DataFrame) -> pd.DataFrame:
         **{c: (ws[f"_{c}"].to_numpy(int) if f"_{c}" in ws else np.zeros(len(ws), int))
            for c in ("placed_own_town", "placed_other_town")}})
     out = counts.groupby("town").sum()
-    out.loc["合计"] = out.sum() if len(out) else 0
+    out.loc[TOTAL] = out.sum() if len(out) else 0
     out["hazards_rectified"] = out["hazards_found"] - out["hazards_open"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rectification_rate"] = (1 - out["hazards_open"] / out["hazards_found"].where(
             out["hazards_found"] > 0)).round(4)
         out["share_no_open_hazard"] = (out["no_open_hazard"] / out["found"].where(
             out["found"] > 0)).round(4)
-    cols = ["found", "classed", *CLASSES, "three_in_one", "hazards_found", "hazards_rectified",
-            "hazards_open", "rectification_rate", "no_open_hazard", "share_no_open_hazard",
+    cols = ["found", "classed", *WORKSHOP_CLASSES, "three_in_one", "hazards_found",
+            "hazards_rectified", "hazards_open", "rectification_rate", "no_open_hazard", "share_no_open_hazard",
             "placed_own_town", "placed_other_town", "shortfall_m2"]
     out = out[cols].rename_axis("town").reset_index()
     ints = [c for c in cols if c not in ("rectification_rate", "share_no_open_hazard",
@@ -574,8 +580,6 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     from .classify import classify_files
     from .errors import LayerError
     from .layers import (
-        OPTIONAL,
-        REQUIRED,
         Source,
         layer_sources,
         list_layers,
@@ -593,12 +597,12 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
         input_path = Path(inputs)
         names = list_layers(input_path)
         sources = {n: Source(input_path, n) if n in names else None
-                   for n in (*REQUIRED, *OPTIONAL, "workshops", "micro_parks")}
+                   for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, "workshops", "micro_parks")}
         sources.update(layer_sources(input_path))  # survey names too (CZKFBJ, STBHHX …)
     for name, given in (("workshops", workshops_path), ("micro_parks", micro_parks_path)):
         if given:
             sources[name] = Source.parse(given)
-    missing = [n for n in (*REQUIRED, "workshops", "micro_parks") if sources.get(n) is None]
+    missing = [n for n in (*REQUIRED_LAYERS, "workshops", "micro_parks") if sources.get(n) is None]
     if missing:
         raise LayerError(f"no layer {', '.join(missing)}: give the county's layers (the "
                          "workshops are classified by the plots under them) and the "
@@ -606,7 +610,8 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     issues = IssueLog()
     info: dict = {"inputs": {}}
     say("classifying the plots under the workshops")
-    classified = classify_files({n: sources.get(n) for n in (*REQUIRED, *OPTIONAL)}, config)
+    classified = classify_files(
+        {n: sources.get(n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}, config)
     parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
     issues.rows.extend(classified.layers.issues.rows)
     info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
