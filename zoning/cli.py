@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .errors import ZoningError
+from .vocab import REQUIRED_LAYERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,7 +92,7 @@ def _flag_sources(option: str, values):
 #: Flags of the workshop layers (``zoning workshops``), beside :data:`LAYER_OPTIONS`.
 WORKSHOP_OPTIONS = {"workshops": "workshops", "micro_parks": "micro_parks"}
 #: The classification layers every command that classifies needs (SPEC §3).
-CLASSIFY_NEEDS = ("parcels", "dev_boundary", "township_parks", "cluster_points")
+CLASSIFY_NEEDS = REQUIRED_LAYERS
 
 
 def _flag(name: str) -> str:
