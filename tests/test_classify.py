@@ -72,3 +72,50 @@ def test_rows_in_equal_rows_out(kinds):
     assert (out["class"].ne("unclassified").to_numpy() == np.array(usable)).all()
     shares = out.loc[usable, ["boundary_share", "cluster_share", "protected_share"]]
     assert ((shares >= 0) & (shares <= 1)).all().all()
+
+
+def noted_layers():
+    """Tiny layers whose classification adds notes of its own: a field named like an
+    output column, an official area off by 20 %, a plot named in the wrong town."""
+    layers = tiny_layers()
+    parcels = layers["parcels"].copy()
+    parcels["rule"] = "旧规则"  # clashes with the output column ``rule``
+    parcels["official_area_m2"] = parcels.area.to_numpy()
+    parcels.loc[0, "official_area_m2"] *= 1.2
+    parcels.loc[2, "town"] = "浒山街道"  # P003 lies in 宗汉街道
+    layers["parcels"] = parcels
+    loaded = frames_to_layers(**layers)
+    loaded.issues.add("parcels", "note", "读取时的说明（a note made when loading）")
+    return loaded
+
+
+def test_classifying_twice_lists_each_note_once_and_leaves_the_input_log_alone():
+    loaded = noted_layers()
+    before = loaded.issues.frame()
+    assert len(before) == 1
+    first = classify_layers(loaded)
+    second = classify_layers(loaded)
+    pd.testing.assert_frame_equal(first.issues, second.issues)
+    pd.testing.assert_frame_equal(loaded.issues.frame(), before)
+    added = first.issues.iloc[len(before):]
+    # the input's rows first, then the classification's own: check, check, clash note
+    pd.testing.assert_frame_equal(first.issues.iloc[:len(before)], before, check_dtype=False)
+    assert list(added["action"]) == ["check", "check", "note"]
+    assert list(added["id"]) == ["P001", "P003", ""]
+    assert "clash" in added["reason"].iloc[-1]
+    assert not first.issues.duplicated().any()
+
+
+def test_study_whatifs_do_not_pile_up_notes():
+    from zoning.scenario import Study
+
+    loaded = noted_layers()
+    before = len(loaded.issues.rows)
+    study = Study(loaded)
+    runs = [study.classify(), study.classify(), study.classify(scattered_max_mu=2.0),
+            study.with_layer("towns", tiny_layers()["towns"]).classify()]
+    assert len(loaded.issues.rows) == before
+    for run in runs:
+        pd.testing.assert_frame_equal(run.issues, runs[0].issues)
+        assert (run.issues["reason"].str.contains("clash")).sum() == 1
+        assert not run.issues.duplicated().any()

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .config import Config, load_config
-from .layers import Layers, Source, frames_to_layers, input_name, load_layers
+from .layers import IssueLog, Layers, Source, frames_to_layers, input_name, load_layers
 from .measures import MEASURE_COLUMNS, group_union, largest_overlap, measure, to_mu
 from .rules import decide
 from .vocab import CLASS_ZH, CLASSES
@@ -26,7 +26,12 @@ OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
 
 @dataclass
 class Classification:
-    """The result of a run: plots with class and measures, village parks, context."""
+    """The result of a run: plots with class and measures, village parks, context.
+
+    The classification owns its issue log (``issue_log``): the rows of the input layers'
+    log as they were when it was made, then its own notes. It never writes into
+    ``layers``: classifying the same layers twice lists every note once per result.
+    """
 
     parcels: gpd.GeoDataFrame
     village_parks: gpd.GeoDataFrame
@@ -34,11 +39,19 @@ class Classification:
     config: Config
     timings: dict[str, float] = field(default_factory=dict)
     name: str = ""
+    issue_log: IssueLog = field(default_factory=IssueLog)
 
     @property
     def issues(self) -> pd.DataFrame:
         """Every repaired, coerced, rejected or unclassified row (SPEC §7)."""
-        return self.layers.issues.frame()
+        return self.issue_log.frame()
+
+
+def own_log(layers: Layers, *notes: IssueLog) -> IssueLog:
+    """A new log: the rows of the layers' log, then those of ``notes``; the layers' log
+    is left as it is (its source rows are shared so new rows name rows of the file)."""
+    return IssueLog(rows=[*layers.issues.rows, *(r for log in notes for r in log.rows)],
+                    source_rows=dict(layers.issues.source_rows))
 
 
 def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> pd.Series:
@@ -177,9 +190,10 @@ def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     return layers
 
 
-def plot_attributes(layers: Layers) -> gpd.GeoDataFrame:
+def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
     """The plots' input attributes for the output: clashing names kept under ``*_input``
-    (reported once), ``town`` filled from the towns layer where missing."""
+    (reported once, in ``issues``, not in the layers' log), ``town`` filled from the
+    towns layer where missing."""
     parcels = layers.parcels
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
     # Output names compared as GeoPackage does (case-insensitively); private names were
@@ -190,17 +204,19 @@ def plot_attributes(layers: Layers) -> gpd.GeoDataFrame:
         taken = {str(c).casefold() for c in attrs.columns} | output
         moved = {c: input_name(str(c), taken) for c in clash}
         attrs = attrs.rename(columns=moved)
-        layers.issues.add("parcels", "note", f"input field(s) {clash} clash with output "
-                          f"columns; kept as {list(moved.values())}")
+        issues.add("parcels", "note", f"input field(s) {clash} clash with output "
+                   f"columns; kept as {list(moved.values())}")
     attrs["town"] = assign_towns(attrs, layers.towns)
     return attrs
 
 
 def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
                  attrs: gpd.GeoDataFrame, timings: dict[str, float] | None = None,
-                 vp_geometry: np.ndarray | None = None) -> Classification:
+                 vp_geometry: np.ndarray | None = None,
+                 issues: IssueLog | None = None) -> Classification:
     """Decide over kept measures and assemble the outputs (no geometry work but the
-    village-park dissolve, which ``vp_geometry`` can supply)."""
+    village-park dissolve, which ``vp_geometry`` can supply). ``issues`` is the
+    classification's own log (default: a copy of the layers' log, see :func:`own_log`)."""
     timings = timings if timings is not None else {}
     params = config.parameters
     t0 = time.perf_counter()
@@ -213,7 +229,8 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
     vp = village_park_layer(out, measures["_group"], vp_geometry)
     timings["assemble"] = time.perf_counter() - t0
-    return Classification(out, vp, layers, config, timings)
+    log = issues if issues is not None else own_log(layers)
+    return Classification(out, vp, layers, config, timings, issue_log=log)
 
 
 def classify_layers(layers: Layers, config: Config | None = None,
@@ -237,10 +254,12 @@ def classify_layers(layers: Layers, config: Config | None = None,
     m = measure(layers.parcels, layers.dev_boundary, layers.township_parks,
                 layers.cluster_points, layers.protected, config.parameters, timings)
     timings["measures"] = time.perf_counter() - t0
-    check_official_area(layers.parcels, m["area_m2"], layers.issues)
-    check_towns(layers.parcels, layers.towns, layers.issues)
+    log = own_log(layers)  # the input's log is never written into
+    check_official_area(layers.parcels, m["area_m2"], log)
+    check_towns(layers.parcels, layers.towns, log)
     say("deciding")
-    return build_result(layers, config, m, plot_attributes(layers), timings)
+    attrs = plot_attributes(layers, log)
+    return build_result(layers, config, m, attrs, timings, issues=log)
 
 
 def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,

@@ -27,6 +27,7 @@ from .classify import (
     Classification,
     build_result,
     group_geometry,
+    own_log,
     plot_attributes,
     read_layers,
 )
@@ -61,7 +62,9 @@ class Study:
         self.layers = layers
         self.config = config or Config()
         self.plots = PlotSet.of(layers.parcels)
-        self.attrs = plot_attributes(layers)
+        #: notes of the plots' attributes (made once; each result gets a copy)
+        self.notes = IssueLog()
+        self.attrs = plot_attributes(layers, self.notes)
         self._base: dict[str, np.ndarray] = {}
         for name in MEASURED_LAYERS:
             self._base.update(layer_measures(self.plots, name, getattr(layers, name)))
@@ -123,7 +126,8 @@ class Study:
             groups = int(label.max()) + 1 if len(label) else 0
             self._vp_geometry[gap] = group_geometry(self.layers.parcels.loc[ok], label, groups)
         result = build_result(self.layers, config, m, self.attrs,
-                              vp_geometry=self._vp_geometry[gap])
+                              vp_geometry=self._vp_geometry[gap],
+                              issues=own_log(self.layers, self.notes))
         result.name = name or describe(overrides)
         return result
 
@@ -142,7 +146,11 @@ class Study:
         new.layers = Layers(**{**self.layers.__dict__, name: layer})
         new.config = self.config
         new.plots = self.plots
-        new.attrs = plot_attributes(new.layers) if name == "towns" else self.attrs
+        if name == "towns":
+            new.notes = IssueLog()
+            new.attrs = plot_attributes(new.layers, new.notes)
+        else:
+            new.notes, new.attrs = self.notes, self.attrs
         new._base = dict(self._base)
         if name in MEASURED_LAYERS:
             new._base.update(layer_measures(self.plots, name, layer))

@@ -613,7 +613,7 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     classified = classify_files(
         {n: sources.get(n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}, config)
     parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
-    issues.rows.extend(classified.layers.issues.rows)
+    issues.rows.extend(classified.issue_log.rows)
     info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()
 
     def load(name, src):
