@@ -19,7 +19,7 @@ import shapely
 from conftest import X0, Y0, rect, tiny_layers, write_gpkg
 from zoning.config import load_config
 from zoning.layers import IssueLog
-from zoning.workshops import MAX_FLOOR_AREA_M2, classify_and_place
+from zoning.workshops import classify_and_place
 
 OUTPUTS = ("workshops.gpkg", "workshops.xlsx", "workshop_towns.csv", "workshop_issues.csv",
            "workshop_run.json")
@@ -172,8 +172,9 @@ def test_zero_workshops_from_a_list(tmp_path, content):
 # --- case 3: impossible numbers ------------------------------------------------------------
 
 def test_bad_floor_areas_are_missing_and_listed():
+    max_area = load_config().workshops["max_floor_area_m2"]  # from defaults.toml
     rows = [{"workshop_id": wid, "floor_area_m2": area, "geometry": pt(700, 700)}
-            for wid, area in [("NEG", -5.0), ("ZERO", 0.0), ("HUGE", MAX_FLOOR_AREA_M2 * 2),
+            for wid, area in [("NEG", -5.0), ("ZERO", 0.0), ("HUGE", max_area * 2),
                               ("TEXTINF", "inf"), ("BIG", "1e400"), ("FULLW", "１２０"),
                               ("SPACED", " 1 20 "), ("OK", 120.0)]]
     res = run(rows)
@@ -186,7 +187,7 @@ def test_bad_floor_areas_are_missing_and_listed():
     assert out.loc["FULLW", "floor_area_m2"] == 120 and out.loc["SPACED", "floor_area_m2"] == 120
     why = listed(res.issues.frame())
     assert why["NEG"].startswith("建筑面积 -5") and "按缺失处理" in why["NEG"]
-    assert "≤ 0" in why["ZERO"] and f"{MAX_FLOOR_AREA_M2:,.0f}" in why["HUGE"]
+    assert "≤ 0" in why["ZERO"] and f"{max_area:,.0f}" in why["HUGE"]
     assert "不是有限数" in why["TEXTINF"] and "不是有限数" in why["BIG"]
     assert "FULLW" not in why and "OK" not in why
 
