@@ -1,7 +1,8 @@
 """Parameters and field maps from TOML (SPEC §5).
 
-The packaged ``defaults.toml`` is the single source of default parameters; a user's
-TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
+The packaged ``defaults.toml`` is the single source of every default ([parameters],
+[workshops], [grading], [assessment]: :data:`DEFAULTS`), checked by the same rules as a
+user's file and required complete; a user's TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
 a layer (``[crs]``) or an attribute encoding (``[encoding]``).
 
 Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
