@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from zoning.config import DEFAULT_PARAMETERS, load_config
+from zoning.config import DEFAULT_PARAMETERS, DEFAULT_RULES, Config, load_config
 from zoning.errors import ConfigError
 
 
@@ -17,6 +17,29 @@ def test_defaults_come_from_the_packaged_toml():
     assert set(DEFAULT_PARAMETERS) == {"inside_share_min", "cluster_share_min",
                                        "protected_share_min", "adjacency_gap_m",
                                        "park_contact_m", "scattered_max_mu", "baseline_year"}
+
+
+def test_every_default_lives_in_the_packaged_toml():
+    """[workshops], [grading] and [assessment] too: the defaults a config starts from are
+    exactly the packaged file's, every key of every rule table has one, and a bare
+    Config() carries the same."""
+    text = resources.files("zoning").joinpath("defaults.toml").read_text(encoding="utf-8")
+    packaged = tomllib.loads(text)
+    cfg, bare = load_config(), Config()
+    for table, rules in DEFAULT_RULES.items():
+        assert set(packaged[table]) == set(rules), table
+        assert getattr(cfg, table) == packaged[table] == getattr(bare, table), table
+    assert cfg.workshops["x"] == "lon" and cfg.workshops["y"] == "lat"  # a list's columns
+    assert cfg.workshops["other_town_penalty_m"] == 0.0  # SPEC §6: no same-town preference
+
+
+def test_a_user_workshops_table_overrides_only_its_keys(tmp_path):
+    (tmp_path / "w.toml").write_text("[workshops]\nx = \"经度\"\nmax_floor_area_m2 = 5000\n",
+                                     encoding="utf-8")
+    cfg = load_config(tmp_path / "w.toml")
+    assert cfg.workshops["x"] == "经度" and cfg.workshops["max_floor_area_m2"] == 5000.0
+    assert {k: v for k, v in cfg.workshops.items() if k not in ("x", "max_floor_area_m2")} \
+        == {k: v for k, v in load_config().workshops.items() if k not in ("x", "max_floor_area_m2")}
 
 
 def test_user_toml_overrides_and_renames(tmp_path):
@@ -108,6 +131,8 @@ def _load(tmp_path, text, name="bad.toml", encoding="utf-8"):
     ("[workshops]\ntime_limit_s = nan\n", r"\[workshops\] time_limit_s must be a finite"),
     ("[workshops]\nunplaced_penalty_m = -1\n", "unplaced_penalty_m must not be negative"),
     ("[workshops]\nx = 3\n", r"\[workshops\] x must be text"),
+    ("[workshops]\nmax_floor_area_m2 = 0\n", r"\[workshops\] max_floor_area_m2 is out of range"),
+    ("[workshops]\nmax_floor_area_m2 = 1e9\n", "max_floor_area_m2 is out of range"),
     ("[grading]\nquota_a = 0.9\n", "quotas must rise"),
     ("[grading]\ntax_per_mu = inf\n", r"\[grading\] tax_per_mu must be a finite"),
     ("[assessment]\nparcel_weight = -0.6\n", r"\[assessment\] parcel_weight must not be neg"),

@@ -71,7 +71,9 @@ def test_gbk_workshop_list_with_title_row_and_survey_words(tmp_path, words):
     ], "gb18030" if "✓" in words else "gbk")
     (tmp_path / "c.toml").write_text(WORKSHOP_CONFIG, encoding="utf-8")
     issues = IssueLog()
-    ws = clean_fields(read_point_list(path, load_config(tmp_path / "c.toml"), issues), issues)
+    config = load_config(tmp_path / "c.toml")
+    ws = clean_fields(read_point_list(path, config, issues), issues,
+                      config.workshops["max_floor_area_m2"])
     assert ws["workshop_id"].tolist() == ["007", "008", "009", "010"]
     truth = {words[0]: True, words[1]: False, words[2]: True, words[3]: False}
     assert ws["licensed"].tolist() == [truth[words[0]], truth[words[1]], truth[words[2]], False]

@@ -261,8 +261,7 @@ def test_place_handles_no_movers():
     empty = gpd.GeoDataFrame({"floor_area_m2": [], "town": []}, geometry=[], crs=4549)
     parks = gpd.GeoDataFrame({"micro_park_id": ["M"], "floor_area_m2": [1.0],
                               "occupied_m2": [0.0]}, geometry=[pt(0, 0)], crs=4549)
-    p = place(empty, parks, {"other_town_penalty_m": 0.0, "unplaced_penalty_m": 1e5,
-                             "mip_rel_gap": 1e-4, "time_limit_s": 5.0})
+    p = place(empty, parks, load_config().workshops)
     assert p.status == "nothing to place"
 
 
@@ -390,4 +389,4 @@ def test_demo_profile_prefers_the_own_town():
 
     config = load_config(SAMPLE.parent / "cixi.toml")
     assert config.workshops["other_town_penalty_m"] > 0
-    assert load_config().workshops.get("other_town_penalty_m", 0.0) == 0.0  # SPEC default
+    assert load_config().workshops["other_town_penalty_m"] == 0.0  # SPEC default

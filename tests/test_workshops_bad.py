@@ -19,7 +19,7 @@ import shapely
 from conftest import X0, Y0, rect, tiny_layers, write_gpkg
 from zoning.config import load_config
 from zoning.layers import IssueLog
-from zoning.workshops import MAX_FLOOR_AREA_M2, classify_and_place
+from zoning.workshops import classify_and_place
 
 OUTPUTS = ("workshops.gpkg", "workshops.xlsx", "workshop_towns.csv", "workshop_issues.csv",
            "workshop_run.json")
@@ -37,7 +37,7 @@ def parks_frame(**columns):
     return gpd.GeoDataFrame(data, geometry=geometry, crs=4549)
 
 
-def run(rows, parks=None):
+def run(rows, parks=None, config=None):
     """classify_and_place on the tiny county; rows are dicts with a geometry."""
     from zoning import classify_frames
 
@@ -47,7 +47,7 @@ def run(rows, parks=None):
                          geometry=gpd.GeoSeries([], crs=4549))
     return classify_and_place(ws, parks if parks is not None else parks_frame(),
                               classify_frames(**layers), layers["protected"], layers["towns"],
-                              load_config(), IssueLog())
+                              config or load_config(), IssueLog())
 
 
 def listed(issues: pd.DataFrame) -> dict[str, str]:
@@ -172,8 +172,9 @@ def test_zero_workshops_from_a_list(tmp_path, content):
 # --- case 3: impossible numbers ------------------------------------------------------------
 
 def test_bad_floor_areas_are_missing_and_listed():
+    max_area = load_config().workshops["max_floor_area_m2"]  # from defaults.toml
     rows = [{"workshop_id": wid, "floor_area_m2": area, "geometry": pt(700, 700)}
-            for wid, area in [("NEG", -5.0), ("ZERO", 0.0), ("HUGE", MAX_FLOOR_AREA_M2 * 2),
+            for wid, area in [("NEG", -5.0), ("ZERO", 0.0), ("HUGE", max_area * 2),
                               ("TEXTINF", "inf"), ("BIG", "1e400"), ("FULLW", "１２０"),
                               ("SPACED", " 1 20 "), ("OK", 120.0)]]
     res = run(rows)
@@ -186,9 +187,22 @@ def test_bad_floor_areas_are_missing_and_listed():
     assert out.loc["FULLW", "floor_area_m2"] == 120 and out.loc["SPACED", "floor_area_m2"] == 120
     why = listed(res.issues.frame())
     assert why["NEG"].startswith("建筑面积 -5") and "按缺失处理" in why["NEG"]
-    assert "≤ 0" in why["ZERO"] and f"{MAX_FLOOR_AREA_M2:,.0f}" in why["HUGE"]
+    assert "≤ 0" in why["ZERO"] and f"{max_area:,.0f}" in why["HUGE"]
     assert "不是有限数" in why["TEXTINF"] and "不是有限数" in why["BIG"]
     assert "FULLW" not in why and "OK" not in why
+
+
+def test_the_largest_floor_area_is_a_config_value(tmp_path):
+    """[workshops] max_floor_area_m2 of a user's TOML is the limit the repair uses."""
+    (tmp_path / "c.toml").write_text("[workshops]\nmax_floor_area_m2 = 500\n")
+    rows = [{"workshop_id": wid, "floor_area_m2": area, "geometry": pt(700, 700)}
+            for wid, area in [("SMALL", 400.0), ("EDGE", 500.0), ("LARGE", 600.0)]]
+    res = run(rows, config=load_config(tmp_path / "c.toml"))
+    out = res.workshops.set_index("workshop_id")["floor_area_m2"]
+    assert out["SMALL"] == 400 and out["EDGE"] == 500 and np.isnan(out["LARGE"])
+    why = listed(res.issues.frame())
+    assert "上限 500" in why["LARGE"] and "EDGE" not in why
+    assert run(rows).workshops.set_index("workshop_id")["floor_area_m2"]["LARGE"] == 600
 
 
 def test_hazards_and_employees_repaired_and_listed():

@@ -1,7 +1,8 @@
 """Parameters and field maps from TOML (SPEC §5).
 
-The packaged ``defaults.toml`` is the single source of default parameters; a user's
-TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
+The packaged ``defaults.toml`` is the single source of every default ([parameters],
+[workshops], [grading], [assessment]: :data:`DEFAULTS`), checked by the same rules as a
+user's file and required complete; a user's TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
 a layer (``[crs]``) or an attribute encoding (``[encoding]``).
 
 Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
@@ -65,7 +66,8 @@ PARAMETER_RULES: dict[str, Rule] = {
     "scattered_max_mu": Rule(float, 0.0, 100000.0, "mu"),
     "baseline_year": Rule(int, 1949, 2100, "(year)"),
 }
-#: [workshops] options: coordinate columns of a CSV/Excel list, placement settings (SPEC §6).
+#: [workshops] options: coordinate columns of a CSV/Excel list, placement settings and the
+#: largest credible floor area of a household workshop (SPEC §6).
 WORKSHOP_RULES: dict[str, Rule] = {
     "x": Rule(str),
     "y": Rule(str),
@@ -73,6 +75,7 @@ WORKSHOP_RULES: dict[str, Rule] = {
     "other_town_penalty_m": Rule(float, 0.0, 1_000_000.0, "m"),
     "mip_rel_gap": Rule(float, 0.0, 1.0),
     "time_limit_s": Rule(float, 0.0, 86400.0, "s"),
+    "max_floor_area_m2": Rule(float, 1.0, 1_000_000.0, "m²"),
 }
 #: [grading] (SPEC §8): indicator weights and grade quotas (shares of enterprises).
 GRADING_RULES: dict[str, Rule] = {
@@ -125,15 +128,29 @@ def check_table(values: Any, rules: dict[str, Rule], table: str, source: str) ->
     return out
 
 
-def _defaults() -> dict[str, Any]:
-    text = resources.files("zoning").joinpath("defaults.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+#: The config tables whose every key has its default in ``defaults.toml``, with their rules.
+DEFAULT_RULES: dict[str, dict[str, Rule]] = {
+    "parameters": PARAMETER_RULES,
+    "workshops": WORKSHOP_RULES,
+    "grading": GRADING_RULES,
+    "assessment": ASSESSMENT_RULES,
+}
 
 
-DEFAULT_PARAMETERS: dict[str, float | int] = check_table(
-    _defaults()["parameters"], PARAMETER_RULES, "parameters", "defaults.toml")
-#: Parameters whose change alters geometry work (the rest only re-decide).
-GEOMETRIC_PARAMETERS = frozenset({"adjacency_gap_m", "park_contact_m"})
+def _defaults() -> dict[str, dict[str, Any]]:
+    """The packaged ``defaults.toml``, checked by the same rules as a user's TOML; every
+    key of :data:`DEFAULT_RULES` must have its default there."""
+    source = "defaults.toml"
+    text = resources.files("zoning").joinpath(source).read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    out = {}
+    for table, rules in DEFAULT_RULES.items():
+        out[table] = check_table(data.get(table, {}), rules, table, source)
+        missing = [key for key in rules if key not in out[table]]
+        if missing:
+            raise ConfigError(f"{source}: [{table}] has no default for {', '.join(missing)}")
+    check_grading(out["grading"], source)
+    return out
 
 
 @dataclass(frozen=True)
@@ -145,10 +162,9 @@ class Config:
     crs: dict[str, str] = field(default_factory=dict)
     encoding: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
-    workshops: dict[str, Any] = field(default_factory=dict)
-    grading: dict[str, float] = field(default_factory=lambda: dict(_defaults()["grading"]))
-    assessment: dict[str, float] = field(
-        default_factory=lambda: dict(_defaults()["assessment"]))
+    workshops: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["workshops"]))
+    grading: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["grading"]))
+    assessment: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["assessment"]))
     #: [select.LAYER]: field -> the values a kept row may have (``"203*"``: prefix).
     select: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
@@ -282,6 +298,13 @@ def check_grading(values: dict[str, float], source: str) -> None:
                           f"quota_c, got {a:g}, {b:g}, {c:g}")
 
 
+#: Every default, checked (:func:`_defaults`): table -> key -> value.
+DEFAULTS: dict[str, dict[str, Any]] = _defaults()
+DEFAULT_PARAMETERS: dict[str, float | int] = DEFAULTS["parameters"]
+#: Parameters whose change alters geometry work (the rest only re-decide).
+GEOMETRIC_PARAMETERS = frozenset({"adjacency_gap_m", "park_contact_m"})
+
+
 def _string_table(table: Any, source: str, what: str) -> dict[str, str]:
     if not isinstance(table, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in table.items()
@@ -320,7 +343,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     fields: dict[str, dict[str, str]] = {}
     crs: dict[str, str] = {}
     encoding: dict[str, str] = {}
-    workshops: dict[str, Any] = {}
+    workshops = dict(cfg.workshops)
     grading = dict(cfg.grading)
     assessment = dict(cfg.assessment)
     select: dict[str, dict[str, tuple[str, ...]]] = {}

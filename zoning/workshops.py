@@ -39,15 +39,6 @@ PERMIT_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "有": "yes
                 "exempt": "exempt", "豁免": "exempt", "免办": "exempt", "": ""}
 FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
           "separation": "三合一场所分离"}
-#: Placement defaults (SPEC §6); a [workshops] table in the TOML overrides them.
-PLACEMENT_DEFAULTS = {"unplaced_penalty_m": 100_000.0, "other_town_penalty_m": 0.0,
-                      "mip_rel_gap": 1e-4, "time_limit_s": 30.0}
-
-
-#: A household workshop's floor area above this is taken for a typing or unit error
-#: (the largest of the city's 19 micro parks holds about 300,000 m²; a home workshop of
-#: 100,000 m² would be a factory): treated as missing, listed.
-MAX_FLOOR_AREA_M2 = 100_000.0
 
 
 def to_number(values: pd.Series) -> pd.Series:
@@ -68,12 +59,12 @@ def _given(values: pd.Series) -> np.ndarray:
     return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
 
 
-def clean_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
+def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.DataFrame:
     """Booleans, integers, numbers and env_permit as SPEC §6 reads them; bad values reported.
 
     Repairs (each listed with the workshop id, Chinese first): numbers that are not
-    numbers or not finite are left empty; a floor area ≤ 0 or above
-    :data:`MAX_FLOOR_AREA_M2` is unusable and left empty (a moving workshop without one is
+    numbers or not finite are left empty; a floor area ≤ 0 or above ``max_area``
+    (``[workshops] max_floor_area_m2``, a typing or unit error) is unusable and left empty (a moving workshop without one is
     unplaceable); negative counts are left empty; ``hazards_open`` > ``hazards_found``
     (or open hazards with no count found) raises ``hazards_found`` to ``hazards_open``:
     an open hazard is a found one, and the city's rate 1 − open/found stays in [0, 1]
@@ -122,11 +113,11 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
     report(area <= 0, "coerced",
            lambda p: f"建筑面积 {area[p]:g} ≤ 0，无法使用，按缺失处理（floor_area_m2 {area[p]:g} "
                      "is not positive; treated as missing）")
-    report(area > MAX_FLOOR_AREA_M2, "coerced",
-           lambda p: f"建筑面积 {area[p]:g} 平方米超过家庭作坊上限 {MAX_FLOOR_AREA_M2:,.0f}，"
+    report(area > max_area, "coerced",
+           lambda p: f"建筑面积 {area[p]:g} 平方米超过家庭作坊上限 {max_area:,.0f}，"
                      f"疑为录入错误，按缺失处理（floor_area_m2 {area[p]:g} > "
-                     f"{MAX_FLOOR_AREA_M2:,.0f}; treated as missing）")
-    ws["floor_area_m2"] = np.where((area > 0) & (area <= MAX_FLOOR_AREA_M2), area, np.nan)
+                     f"{max_area:,.0f}; treated as missing）")
+    ws["floor_area_m2"] = np.where((area > 0) & (area <= max_area), area, np.nan)
     found, still_open = ws["hazards_found"], ws["hazards_open"]
     raise_found = still_open.gt(found.fillna(0)).fillna(False).to_numpy()
     report(raise_found, "repaired",
@@ -241,7 +232,9 @@ def place(movers: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, options: dict,
           free: np.ndarray | None = None) -> Placement:
     """Place moving workshops (with ``floor_area_m2``) into micro parks (SPEC §6).
 
-    ``free``: each park's free space (default: :func:`park_free_space` without a log).
+    ``options``: the ``[workshops]`` config table (``Config.workshops``: penalties, gap,
+    time limit). ``free``: each park's free space (default: :func:`park_free_space` without
+    a log).
     """
     t0 = time.perf_counter()
     if free is None:
@@ -410,8 +403,7 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
         issues.add("workshops", "note", f"只读取{which} {table.attrs['sheet']!r}，其余 "
                    f"{table.attrs['other_sheets']} 未读取（only one sheet is read: the first "
                    "with the header row）")
-    x_col = config.workshops.get("x", "lon")
-    y_col = config.workshops.get("y", "lat")
+    x_col, y_col = config.workshops["x"], config.workshops["y"]
     if table.shape == (0, 0):  # an empty file: no workshops
         issues.add("workshops", "note", "作坊清单为空（the list is empty: no workshops）")
         table = pd.DataFrame({c: pd.Series([], dtype=object)
@@ -443,7 +435,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
                        parcels: gpd.GeoDataFrame | None, protected, towns, config,
                        issues: IssueLog) -> WorkshopResult:
     """SPEC §6 on loaded layers (analysis CRS): facts, classes, fixes, placement."""
-    ws = clean_fields(workshops, issues)
+    ws = clean_fields(workshops, issues, config.workshops["max_floor_area_m2"])
     pts = np.asarray(ws.geometry.array, dtype=object)
     n = len(ws)
     problem = np.full(n, "", dtype=object)
@@ -485,15 +477,13 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     ws = pd.concat([ws.drop(columns=[c for c in decision.columns if c in ws]), decision],
                    axis=1)
 
-    options = {**PLACEMENT_DEFAULTS, **{k: v for k, v in config.workshops.items()
-                                        if k in PLACEMENT_DEFAULTS}}
     moving = ws["class"].isin(["to_park", "demolish"]).to_numpy()
     area = ws["floor_area_m2"].to_numpy(dtype=float)
     has_area = np.isfinite(area) & (area > 0)
     movers = ws[moving & has_area]
     parks = micro_parks.reset_index(drop=True)
     free = park_free_space(parks, issues)
-    placement = place(movers, parks, options, free)
+    placement = place(movers, parks, config.workshops, free)
     target = np.full(n, "", dtype=object)
     dist = np.full(n, np.nan)
     mover_rows = np.flatnonzero(moving & has_area)
