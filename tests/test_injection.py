@@ -87,7 +87,8 @@ def test_per_town_maps_and_index_show_names_literally(hostile):
         assert escape_text(town) in index
         page = (tmp / "towns" / town_file(town)).read_text(encoding="utf-8")
         assert f"<title>{escape_text(title + ' · ' + town)}</title>" in page
-    assert f"<title>{escape_text(title)}</title>" in index and "49" not in index
+    assert f"<title>{escape_text(title)}</title>" in index
+    assert "<title>49" not in index  # (not a bare "49": the temp path may hold one)
     assert_literal((tmp / "towns" / "county.html").read_text(encoding="utf-8"))
     assert not list(tmp.glob("PWNED*"))
 
