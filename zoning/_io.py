@@ -69,6 +69,8 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame])
     with a fixed metadata date (:func:`fixed_gdal_date`)."""
     from pyogrio.errors import DataLayerError, DataSourceError
 
+    from .errors import first_line
+
     with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
@@ -77,8 +79,8 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame])
                 pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
                                         promote_to_multi=multi or None, use_arrow=True)
             except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise OSError(None, f"cannot write {target} layer {name!r} ({first})",
+                raise OSError(None, f"cannot write {target} layer {name!r} "
+                              f"({first_line(exc)})",
                               str(target)) from exc
 
 

@@ -35,3 +35,10 @@ class CRSError(LayerError):
 
 class ConfigError(ZoningError):
     """The TOML configuration is unreadable or names unknown parameters."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of a library's error message (its type if it has none), for the
+    one-line errors users see."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -25,7 +25,7 @@ import shapely
 from . import crs as zcrs
 from ._parallel import elementwise
 from .config import Config, check_crs
-from .errors import CRSError, LayerError
+from .errors import CRSError, LayerError, first_line
 from .vocab import OPTIONAL_LAYERS, REQUIRED_LAYERS, RESERVED_TOWNS
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,7 @@ def list_layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise LayerError(f"cannot read as a vector file ({_first_line(exc)})", str(path)) from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LayerError(f"cannot read as a vector file ({first_line(exc)})", str(path)) from None
 
 
 def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.GeoDataFrame:
@@ -155,7 +151,7 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         try:
             return gpd.read_parquet(path)
         except Exception as exc:
-            raise LayerError(f"cannot read GeoParquet ({_first_line(exc)})", str(path)) from None
+            raise LayerError(f"cannot read GeoParquet ({first_line(exc)})", str(path)) from None
     available = list_layers(path)
     layer = src.layer
     if layer is None:
@@ -175,7 +171,7 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         try:
             info = pyogrio.read_info(path, layer=layer)
         except Exception as exc:
-            raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
+            raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
         # A shapefile without .cpg is reported as ISO-8859-1; in China it is GBK/GB18030.
         if info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
             encoding = "gb18030"
@@ -188,7 +184,7 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
         raise LayerError(f"attributes are not valid {encoding or 'UTF-8'} text ({exc.reason}); "
                          f"set [encoding] {name} = \"...\" in the config", str(path), layer) from None
     except Exception as exc:
-        raise LayerError(f"cannot read ({_first_line(exc)})", str(path), layer) from None
+        raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
 
 
 #: Rows searched for a table's header: a town's sheet may carry a merged title row or a
@@ -366,7 +362,7 @@ def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config 
     except FileNotFoundError:
         raise LayerError("file not found", str(path), what) from None
     except Exception as exc:
-        raise LayerError(f"cannot read ({_first_line(exc)}); is it a .csv or .xlsx table?",
+        raise LayerError(f"cannot read ({first_line(exc)}); is it a .csv or .xlsx table?",
                          str(path), what) from None
     out = []
     for name, grid in grids.items():
@@ -411,7 +407,7 @@ def _layer_table(path: Path, what: str, config: Config | None) -> pd.DataFrame:
     except FileNotFoundError:
         raise LayerError("file not found", str(path), what) from None
     except Exception as exc:
-        raise LayerError(f"cannot read ({_first_line(exc)})", str(path), what) from None
+        raise LayerError(f"cannot read ({first_line(exc)})", str(path), what) from None
     text = table.select_dtypes(exclude="number").columns
     table[text] = table[text].astype("string").astype(object).where(table[text].notna(), None)
     mapping = config.fields.get(what, {}) if config else {}

@@ -32,7 +32,7 @@ from jinja2 import Template
 
 from . import crs as zcrs
 from ._io import write_text
-from .errors import ZoningError
+from .errors import ZoningError, first_line
 from .grading import grades_by_enterprise
 from .measures import to_mu
 from .vocab import (
@@ -180,7 +180,7 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
     except ZoningError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
-        raise ZoningError(f"{path}: cannot read the progress ({_first_line(exc)})") from None
+        raise ZoningError(f"{path}: cannot read the progress ({first_line(exc)})") from None
     table["item_id"] = table["item_id"].astype(str)
     return table[["kind", "item_id", "status", "last_event", "final",
                   *sorted(ADJUSTED & set(table.columns))]]
@@ -229,7 +229,7 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
     except ZoningError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({_first_line(exc)}); "
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
                           "run zoning classify again") from None
     if warn is None:
         import warnings
@@ -241,7 +241,7 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
         try:
             return read()
         except Exception as exc:  # noqa: BLE001 - a damaged extra never stops the map
-            warn(f"{file}: cannot be read ({_first_line(exc)}); the map is drawn without "
+            warn(f"{file}: cannot be read ({first_line(exc)}); the map is drawn without "
                  f"{what}")
             return None
 
@@ -263,11 +263,6 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
         if table is not None:
             join_status(data, table)
     return data
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
 
 
 def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
