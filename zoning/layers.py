@@ -584,13 +584,29 @@ def parse_bool(values: pd.Series, field_name: str, name: str, issues: IssueLog,
     return truth.astype(bool)
 
 
+def to_number(values: pd.Series) -> pd.Series:
+    """Numbers as towns type them: full-width digits and signs (NFKC), spaces anywhere.
+
+    Text that is still not a number gives NaN; ``inf``/``1e400`` give ±inf (the caller
+    decides what a non-finite value means).
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    return pd.to_numeric(text.astype(object).where(text.notna(), None),
+                         errors="coerce").astype(float)
+
+
+def is_given(values: pd.Series) -> np.ndarray:
+    """True where a cell holds something (not NA, not blank text)."""
+    return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
+
+
 def parse_number(values: pd.Series, field_name: str, name: str, issues: IssueLog,
                  ids: pd.Series | None) -> pd.Series:
     """Numbers ≥ 0 (an area); text that is not one is reported and left empty."""
-    num = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
-    num = num.astype(float)
-    given = values.notna() & (values.astype(str).str.strip() != "")
-    bad = (given & ~(np.isfinite(num) & (num >= 0))).to_numpy()
+    num = to_number(values)
+    bad = is_given(values) & ~(np.isfinite(num) & (num >= 0)).to_numpy()
     if bad.any():
         pos = np.flatnonzero(bad)
         issues.add(name, "coerced",
@@ -603,9 +619,8 @@ def parse_number(values: pd.Series, field_name: str, name: str, issues: IssueLog
 def parse_int(values: pd.Series, field_name: str, name: str, issues: IssueLog,
               ids: pd.Series | None) -> pd.Series:
     """Integers (nullable); text that is not a whole number is reported and left empty."""
-    num = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
-    given = values.notna() & (values.astype(str).str.strip() != "")
-    bad = (given & (num.isna() | (num != np.floor(num)))).to_numpy()
+    num = to_number(values)
+    bad = is_given(values) & (~np.isfinite(num) | (num != np.floor(num))).to_numpy()
     if bad.any():
         pos = np.flatnonzero(bad)
         issues.add(name, "coerced",

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .layers import IssueLog, parse_bool, parse_int
+from .layers import IssueLog, is_given, parse_bool, parse_int, to_number
 from .measures import code_rank
 from .placement import solve_placement
 from .vocab import (
@@ -39,24 +39,6 @@ PERMIT_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "有": "yes
                 "exempt": "exempt", "豁免": "exempt", "免办": "exempt", "": ""}
 FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
           "separation": "三合一场所分离"}
-
-
-def to_number(values: pd.Series) -> pd.Series:
-    """Numbers as towns type them: full-width digits and signs (NFKC), spaces anywhere.
-
-    Text that is still not a number gives NaN; ``inf``/``1e400`` give ±inf (the caller
-    decides what a non-finite value means).
-    """
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return pd.to_numeric(values, errors="coerce").astype(float)
-    text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-    return pd.to_numeric(text.astype(object).where(text.notna(), None),
-                         errors="coerce").astype(float)
-
-
-def _given(values: pd.Series) -> np.ndarray:
-    """True where a cell holds something (not NA, not blank text)."""
-    return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
 
 
 def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.DataFrame:
@@ -84,10 +66,7 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.Data
         if f not in ws:
             ws[f] = pd.array([pd.NA] * len(ws), dtype="Int64")
             continue
-        raw = ws[f]
-        text = raw.astype("string").str.normalize("NFKC").str.strip()
-        values = parse_int(text.astype(object).where(text.notna(), None), f, "workshops",
-                           issues, ids)
+        values = parse_int(ws[f], f, "workshops", issues, ids)
         negative = values.lt(0).fillna(False).to_numpy()
         report(negative, "coerced",
                lambda p, f=f, values=values: f"{f} 为负数 {values.iloc[p]}，留空（{f} is "
@@ -99,8 +78,7 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.Data
             continue
         raw = ws[f]
         num = to_number(raw)
-        given = _given(raw)
-        report(given & num.isna().to_numpy(), "coerced",
+        report(is_given(raw) & num.isna().to_numpy(), "coerced",
                lambda p, f=f, raw=raw: f"{f} 值 {raw.iloc[p]!r} 不是数字，留空（{f} value "
                                        f"{raw.iloc[p]!r} is not a number; left empty）")
         infinite = np.isinf(num.to_numpy())
@@ -288,7 +266,7 @@ def park_free_space(parks: gpd.GeoDataFrame, issues: IssueLog) -> np.ndarray:
         raw = parks[name] if name in parks else pd.Series([None] * n, index=parks.index,
                                                           dtype=object)
         num = to_number(raw).to_numpy(dtype=float)
-        report(_given(raw) & ~np.isfinite(num),
+        report(is_given(raw) & ~np.isfinite(num),
                lambda p: f"{name} 值 {raw.iloc[p]!r} 不是有限数，留空（{name} value "
                          f"{raw.iloc[p]!r} is not a finite number; left empty）")
         return np.where(np.isfinite(num), num, np.nan)
