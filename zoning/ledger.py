@@ -532,11 +532,6 @@ def read_sheets(path: str | os.PathLike, config=None
     return tables, unread
 
 
-def read_sheet(path: str | os.PathLike) -> pd.DataFrame:
-    """The first table of :func:`read_sheets` (a CSV's only one)."""
-    return read_sheets(path)[0][0][1]
-
-
 def _text(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -924,8 +919,6 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
                       for day in days], ignore_index=True)
 
 
-#: Excel's limit on the characters of one cell.
-EXCEL_CELL_MAX = 32767
 #: Sheet names Excel refuses (case-insensitive) besides those of the workbook itself.
 EXCEL_RESERVED_SHEETS = ("history",)
 
@@ -950,26 +943,6 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
     return names
 
 
-def cut_for_excel(frame: pd.DataFrame, columns, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Text cells over Excel's 32,767 characters cut to fit, and one issue row per cut
-    cell (kind, item_id, column, length, reason): the ledger keeps the whole text."""
-    issues, frame = [], frame.copy()
-    for column in columns:
-        text = frame[column].astype("string")
-        long = (text.str.len() > EXCEL_CELL_MAX).fillna(False).to_numpy()
-        if long.any():
-            issues.append(pd.DataFrame({
-                "kind": frame["kind"].to_numpy()[long],
-                "item_id": frame["item_id"].to_numpy()[long], "column": column,
-                "length": text[long].str.len().to_numpy(),
-                "reason": f"{what}超过Excel单元格上限{EXCEL_CELL_MAX}字符，表格中已截断，"
-                          "台账中保留全文"}))
-            frame.loc[long, column] = text[long].str.slice(0, EXCEL_CELL_MAX).to_numpy()
-    columns_out = ["kind", "item_id", "column", "length", "reason"]
-    return frame, (pd.concat(issues, ignore_index=True) if issues else
-                   pd.DataFrame(columns=columns_out))
-
-
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
                      grades: pd.Series | None = None) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
@@ -977,13 +950,12 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     from ._io import atomic_path
-    from .report import Columns, _formats, _table_sheet, excel_writer
+    from .report import Columns, _formats, _table_sheet, excel_notes, excel_writer
 
     zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
           "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
           "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
     state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
-    state, issues = cut_for_excel(state, ["note"], "备注")
     if "official_mu" in state and state["official_mu"].notna().any():
         zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
               "official_mu": "图斑面积（调查，亩）", "floor_m2": zh["floor_m2"]}
@@ -996,14 +968,16 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
-        _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt)
+        notes: list = []  # cells cut to Excel's limit, the 排名 sheet's and the 清单's
+        _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
         # one table sorted by town, made ready once; each town's rows become its sheet
         state = state.sort_values("town", kind="stable")
         class_zh = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
         table = Columns(state[list(zh)].assign(
             kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
             **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
-        ).rename(columns=zh))
+        ).rename(columns=zh), where="清单", id_column=zh["item_id"])
+        notes.append(table.notes)
         formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"],
                    zh.get("official_mu", "-"): fmt["mu"]}
         towns = state["town"].to_numpy()
@@ -1015,7 +989,7 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
-    return issues
+    return excel_notes(notes, target)
 
 
 def write_status_layer(ledger, state: pd.DataFrame, target) -> None:

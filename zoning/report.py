@@ -93,12 +93,13 @@ EXCEL_TEXT_MAX = 32_767
 NOTE_COLUMNS = ["layer", "row", "id", "action", "reason"]
 
 
-def fit_excel_text(frame: pd.DataFrame, where: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+def fit_excel_text(frame: pd.DataFrame, where: str = "", id_column: str | None = None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Text cells cut to Excel's 32,767 characters, and a note per cut cell.
 
     The notes have the columns of an issues file (``layer`` = ``where``, ``row`` 1-based
-    in the frame, ``id`` = the row's first column, ``action``, ``reason``) so a caller can
-    add them to its issues file.
+    in the frame, ``id`` = the row's ``id_column``, default its first column, ``action``,
+    ``reason``) so a caller can add them to its issues file.
     """
     notes = []
     out = frame
@@ -115,7 +116,8 @@ def fit_excel_text(frame: pd.DataFrame, where: str = "") -> tuple[pd.DataFrame, 
         cells = out[c].to_numpy(dtype=object).copy()
         cells[rows] = [v[:EXCEL_TEXT_MAX] for v in cells[rows]]
         out[c] = cells
-        ids = frame.iloc[rows, 0].astype(str).to_numpy()
+        ids = (frame[id_column].iloc[rows] if id_column else frame.iloc[rows, 0]).astype(
+            str).to_numpy()
         notes.append(pd.DataFrame({
             "layer": where, "row": rows + 1, "id": ids, "action": "truncated",
             "reason": [f"{c}：文字 {int(n)} 字超过 Excel 单元格上限 {EXCEL_TEXT_MAX} 字，"
@@ -156,8 +158,8 @@ class Columns:
     positions and the writer for the column's type. NaN, None and empty text are left
     as empty cells, not written. Slices of it (:meth:`sheet`) become sheets."""
 
-    def __init__(self, frame: pd.DataFrame, where: str = ""):
-        frame, self.notes = fit_excel_text(frame, where)
+    def __init__(self, frame: pd.DataFrame, where: str = "", id_column: str | None = None):
+        frame, self.notes = fit_excel_text(frame, where, id_column)
         self.headers = [str(c) for c in frame.columns]
         self.n = len(frame)
         self.columns = []
