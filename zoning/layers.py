@@ -865,7 +865,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
         raise LayerError("coordinates are not finite (NaN or inf); fix or delete these rows",
                          where, name, rows=list(np.flatnonzero(nonfinite) + 1))
     problem[nonfinite] = "coordinates are not finite (NaN or inf); fix the vertices"
-    gdf = _drop_geometry(gdf, nonfinite)
+    gdf = drop_geometry(gdf, nonfinite)
     if name == "parcels":
         geoms = np.asarray(gdf.geometry.array)
         if not (~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)).any():
@@ -880,7 +880,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
         _, centre = rows_outside_china(np.asarray(gdf.geometry.array)[outside], gdf.crs)
         problem[outside] = [f"lies outside China (lon/lat near {x:.3f}, {y:.3f} in "
                             f"{gdf.crs.to_string()}); fix its coordinates" for x, y in centre]
-        gdf = _drop_geometry(gdf, outside)
+        gdf = drop_geometry(gdf, outside)
     if name in POLYGON_LAYERS:
         pos = np.flatnonzero(problem != "")
         issues.add(name, "unclassified" if name == "parcels" else "rejected", problem[pos],
@@ -889,7 +889,7 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     return gdf
 
 
-def _drop_geometry(gdf: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
+def drop_geometry(gdf: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
     """The layer with the geometry of ``rows`` (mask) set to null."""
     if not rows.any():
         return gdf

@@ -519,20 +519,6 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
 
 
-def without_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Geometries with any NaN or infinite coordinate set to None (they cannot be located
-    or reprojected); returns the frame and their positions."""
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
-    if bad.size:
-        geoms = geoms.copy()
-        geoms[bad] = None
-        gdf = gdf.copy()
-        gdf[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
-    return gdf, bad
-
-
 def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
                  progress=None) -> tuple[WorkshopResult, dict]:
     """Read the layers, classify the plots under the workshops, then classify and place
@@ -549,8 +535,10 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     from .errors import LayerError
     from .layers import (
         Source,
+        drop_geometry,
         layer_sources,
         list_layers,
+        nonfinite_rows,
         prepare_layer,
         read_raw,
         to_analysis,
@@ -589,7 +577,8 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
             gdf = read_point_list(src.path, config, issues)  # no CRS: declared in [crs]
         else:
             gdf = read_raw(src, name, config, issues)
-        gdf, unusable = without_nonfinite(gdf)
+        nonfinite = nonfinite_rows(np.asarray(gdf.geometry.array, dtype=object))
+        gdf, unusable = drop_geometry(gdf, nonfinite), np.flatnonzero(nonfinite)
         gdf = prepare_layer(gdf, name, str(src.path), config, issues)
         id_field = "workshop_id" if name == "workshops" else "micro_park_id"
         issues.add(name, "unclassified" if name == "workshops" else "coerced",
