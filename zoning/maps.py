@@ -58,8 +58,9 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
                "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
                "computed_name"]
-#: Columns of a status layer that carry a planner's adjustment (SPEC §8).
-ADJUSTED = {"class", "computed_class"}
+#: The status layer's column with the class in force (SPEC §8: the adjusted one where a
+#: planner adjusted it); the computed class is the classification's own.
+ADJUSTED = {"class"}
 TEXT = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
