@@ -1,6 +1,7 @@
 """Tight placement instances: few parks, free space well below demand (issue 13).
 
-    .venv/bin/python bench/tight.py [--seeds 0,1,2] [--milp-limit 600]
+    .venv/bin/python bench/tight.py [--seeds 0,1,2] [--milp-limit 600] [--movers 150,400]
+                                    [--parks 5,10]
 
 A seeded generator of hard placement problems (SPEC §6) and a benchmark of
 :func:`zoning.placement.solve_placement` against the plain integer program (one binary per
@@ -119,12 +120,16 @@ def main() -> None:
     parser.add_argument("--milp-limit", type=float, default=600.0)
     parser.add_argument("--no-milp", action="store_true")
     parser.add_argument("--limit", type=float, default=600.0, help="our safety limit, s")
+    parser.add_argument("--movers", default="150,400", help="range of movers, LO,HI")
+    parser.add_argument("--parks", default="5,10", help="range of parks, LO,HI")
     args = parser.parse_args()
+    movers = tuple(int(v) for v in args.movers.split(","))
+    parks = tuple(int(v) for v in args.parks.split(","))
     print("| seed | movers | placeable | parks | free/demand | ours s | ours objective | "
           "ours gap | ours status | milp s | milp objective | milp gap | speed-up |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for seed in [int(s) for s in args.seeds.split(",")]:
-        inst = tight_instance(seed)
+        inst = tight_instance(seed, movers=movers, parks=parks)
         t0 = time.perf_counter()
         park, status, gap, objective = solve_placement(inst["cost"], inst["area"], inst["free"],
                                                        inst["unplaced"], 1e-4, args.limit)

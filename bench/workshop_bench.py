@@ -13,6 +13,7 @@ time limit is only the safety stop).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from pathlib import Path
 
@@ -65,12 +66,14 @@ def main() -> None:
     p = result.placement
     moving = int(result.workshops["class"].isin(["to_park", "demolish"]).sum())
     placed = int((result.workshops["target_micro_park_id"] != "").sum())
+    digest = hashlib.sha1(np.ascontiguousarray(p.park).tobytes()).hexdigest()[:12]
     print(f"| {len(ws):,} | {len(mp)} | {moving:,} | {p.candidates:,} | {placed:,} | "
-          f"{p.seconds:.1f} | {total:.1f} | {p.gap:.1e} | {p.status} |")
+          f"{p.seconds:.1f} | {total:.1f} | {p.gap:.1e} | {p.status} | {p.objective:,.0f} | "
+          f"{digest} |")
 
 
 if __name__ == "__main__":
     print("| workshops | parks | moving | candidate pairs | placed | placement s | total s "
-          "| gap | status |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| gap | status | objective m | sha1 of the placement |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
     main()
