@@ -23,7 +23,7 @@ def main() -> None:
 
     import zoning.placement as placement
     import zoning.workshops
-    from zoning import classify_files, load_config
+    from zoning import classify, load_config
     from zoning.layers import IssueLog, file_sources
     from zoning.workshops import classify_and_place
 
@@ -40,7 +40,7 @@ def main() -> None:
     zoning.workshops.solve_placement = capture
     rng = np.random.default_rng(7)
     sources = file_sources(workshop_bench.SAMPLE)
-    classified = classify_files(sources, load_config())
+    classified = classify(sources, config=load_config())
     import pyogrio
 
     ws = workshop_bench.grow(pyogrio.read_dataframe(workshop_bench.SAMPLE, layer="workshops"),

@@ -26,9 +26,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 def main() -> None:
     import synth
 
-    from zoning import classify_files, load_config, write_classification
+    from zoning import classify, load_config, write_classification
     from zoning.layers import file_sources
-    from zoning.ledger import import_sheet, init, verify, write_report
+    from zoning.ledger import import_sheet, init, verify
+    from zoning.outputs import write_ledger_report
     from zoning.vocab import FINAL_STATUS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -39,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         sources = file_sources(county)
-        result = classify_files(sources, load_config(ROOT / "bench" / "bench.toml"))
+        result = classify(sources, config=load_config(ROOT / "bench" / "bench.toml"))
         write_classification(result, tmp / "cls")
         t0 = time.perf_counter()
         n = init(tmp / "ledger.gpkg", tmp / "cls")
@@ -57,7 +58,7 @@ def main() -> None:
         report = import_sheet(tmp / "ledger.gpkg", tmp / "sheet.csv", "2026-06-01")
         t_import = time.perf_counter() - t0
         t0 = time.perf_counter()
-        write_report(tmp / "ledger.gpkg", "2026-05-15", tmp / "report")
+        write_ledger_report(tmp / "ledger.gpkg", "2026-05-15", tmp / "report")
         t_report = time.perf_counter() - t0
         t0 = time.perf_counter()
         problems = verify(tmp / "ledger.gpkg")

@@ -50,7 +50,7 @@ def draw_seconds(browser, html: Path, runs: int = 3) -> float:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    from zoning import classify_files, load_config
+    from zoning import classify, load_config
     from zoning.layers import file_sources
     from zoning.maps import build_map, write_map
 
@@ -64,7 +64,7 @@ def main() -> None:
         for size in args.sizes.split(","):
             path = county(size)
             sources = file_sources(path)
-            result = classify_files(sources, load_config())
+            result = classify(sources, config=load_config())
             data = {"parcels": result.parcels, "village_parks": result.village_parks}
             for name in ("towns", "dev_boundary", "township_parks", "cluster_points",
                          "protected"):

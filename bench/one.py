@@ -74,7 +74,7 @@ def run(input_path: str, out_dir: str, config: str | None) -> dict:
     if os.environ.get("ZONING_SRC"):
         use_source(os.environ["ZONING_SRC"])
     import zoning
-    from zoning.cli import run_classify
+    from zoning.outputs import run_classify
     import_s = time.perf_counter() - t0
 
     memory = Memory()

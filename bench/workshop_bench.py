@@ -41,7 +41,7 @@ def grow(gdf: gpd.GeoDataFrame, n: int, id_field: str, rng, shift_m: float) -> g
 
 
 def main() -> None:
-    from zoning import classify_files, load_config
+    from zoning import classify, load_config
     from zoning.layers import IssueLog, file_sources
     from zoning.workshops import classify_and_place
 
@@ -53,7 +53,7 @@ def main() -> None:
     rng = np.random.default_rng(7)
     sources = file_sources(SAMPLE)
     config = load_config()
-    classified = classify_files(sources, config)
+    classified = classify(sources, config=config)
     ws = grow(pyogrio.read_dataframe(SAMPLE, layer="workshops"), args.workshops,
               "workshop_id", rng, 300.0)
     mp = grow(pyogrio.read_dataframe(SAMPLE, layer="micro_parks"), args.parks,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tiny_layers, with_village_park
-from zoning.classify import classify_layers
+from zoning.classification import classify_layers
 from zoning.layers import frames_to_layers
 from zoning.maps import build_map, write_map
 
@@ -197,7 +197,7 @@ def test_workshop_layer_clusters_and_popups(browser, tmp_path):
 def test_colour_by_progress_switches_plots_and_legend(browser, tmp_path):
     import pandas as pd
 
-    from zoning.maps import join_status
+    from zoning.outputs import join_status
 
     result = classify_layers(frames_to_layers(**tiny_layers()))
     data = {"parcels": result.parcels.copy()}

@@ -9,20 +9,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import frame, rect, tiny_layers
-from zoning import classify_frames, classify_layers, decide, load_config
+from zoning import classify, decide, load_config
 from zoning.layers import frames_to_layers
 
 
 def test_redeciding_on_kept_measures_equals_a_full_run():
     layers = tiny_layers()
     loaded = frames_to_layers(**layers)
-    first = classify_layers(loaded)
+    first = classify(loaded)
     measures = first.parcels  # measure columns are kept in the output
     for override in ({"scattered_max_mu": 2.0}, {"inside_share_min": 0.0},
                      {"baseline_year": 2030}, {"protected_share_min": 1.0}):
         params = load_config(**override).parameters
         quick = decide(measures.assign(_linked_m=0.0), measures, params)
-        full = classify_frames(**layers, params=override)
+        full = classify(layers, config=load_config(**override)).parcels
         pd.testing.assert_series_equal(quick["rule"], full["rule"], check_names=False)
         pd.testing.assert_series_equal(quick["target_id"], full["target_id"],
                                        check_names=False)
@@ -30,7 +30,7 @@ def test_redeciding_on_kept_measures_equals_a_full_run():
 
 def test_village_parks_layer_sums_up():
     layers = tiny_layers()
-    result = classify_layers(frames_to_layers(**layers))
+    result = classify(frames_to_layers(**layers))
     vp = result.village_parks
     assert vp["plots"].sum() == len(layers["parcels"])
     assert np.isclose(vp["area_mu"].sum(), result.parcels["area_mu"].sum())
@@ -66,7 +66,7 @@ def test_rows_in_equal_rows_out(kinds):
     layers["parcels"] = frame([{"parcel_id": f"X{i}", "geometry": make(*k)}
                                for i, k in enumerate(kinds)] + [{"parcel_id": "ANCHOR",
                                                                  "geometry": rect(0, 0, 5, 5)}])
-    out = classify_frames(**layers)
+    out = classify(layers).parcels
     assert out["parcel_id"].tolist() == layers["parcels"]["parcel_id"].tolist()
     usable = [k[0] in ("ok", "bowtie") for k in kinds] + [True]
     assert (out["class"].ne("unclassified").to_numpy() == np.array(usable)).all()
@@ -93,8 +93,8 @@ def test_classifying_twice_lists_each_note_once_and_leaves_the_input_log_alone()
     loaded = noted_layers()
     before = loaded.issues.frame()
     assert len(before) == 1
-    first = classify_layers(loaded)
-    second = classify_layers(loaded)
+    first = classify(loaded)
+    second = classify(loaded)
     pd.testing.assert_frame_equal(first.issues, second.issues)
     pd.testing.assert_frame_equal(loaded.issues.frame(), before)
     added = first.issues.iloc[len(before):]

@@ -295,7 +295,7 @@ def test_map_tianditu_without_token_is_one_line(tiny_gpkg, tmp_path):
 
 def test_failed_classify_leaves_previous_output_set_whole(tiny_gpkg, tmp_path, monkeypatch):
     """A later writer failing must not leave the folder mixing two runs (issue 12)."""
-    from zoning import cli, report
+    from zoning import outputs, report
 
     out = tmp_path / "out"
     assert zoning("classify", tiny_gpkg, "--out", out).returncode == 0
@@ -309,6 +309,6 @@ def test_failed_classify_leaves_previous_output_set_whole(tiny_gpkg, tmp_path, m
     changed["parcels"]["built_year"] = 2030  # every plot would now be V3 / V1
     path = write_gpkg(tmp_path / "changed.gpkg", changed)
     with pytest.raises(OSError, match="disk full"):
-        cli.run_classify(path, str(out), (), {}, lambda message: None)
+        outputs.run_classify(path, str(out), (), {}, lambda message: None)
     assert {p.name: sha(p) for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["changed.gpkg", "out", "tiny.gpkg"]

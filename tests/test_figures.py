@@ -7,7 +7,7 @@ from PIL import Image
 
 from conftest import tiny_layers
 from zoning import figures
-from zoning.classify import classify_layers
+from zoning.classification import classify_layers
 from zoning.layers import frames_to_layers
 
 

@@ -124,7 +124,7 @@ def test_figures_take_dollar_text_as_text(hostile, tmp_path):
     """Town names and --title with ``$...$`` are drawn as text (not mathtext, which
     raises on ``\\foo``)."""
     from zoning import figures
-    from zoning.maps import read_classified
+    from zoning.outputs import read_classified
 
     data = read_classified(hostile["out"])
     figures.overview_png(data, tmp_path / "o.png", MATH + EXPR)
@@ -165,7 +165,7 @@ def test_csv_cells_never_start_a_formula(tmp_path):
 def test_every_csv_of_a_run_is_escaped(hostile):
     """issues.csv and summary.csv of classify, grades.csv read back by the maps."""
     assert "'=" in (hostile["out"] / "summary.csv").read_text(encoding="utf-8-sig")
-    from zoning.grading import grades_by_enterprise
+    from zoning.outputs import read_grades
     from zoning.report import write_csv
 
     for name in ("summary.csv", "issues.csv"):
@@ -177,7 +177,7 @@ def test_every_csv_of_a_run_is_escaped(hostile):
                                                                           "+cmd"],
                             "grade": ["A", "D"]}), grades)
     assert "'=HYPERLINK" in grades.read_text(encoding="utf-8-sig")
-    assert grades_by_enterprise(grades).to_dict() == {"=HYPERLINK(\"x\")": "A", "+cmd": "D"}
+    assert read_grades(grades).to_dict() == {"=HYPERLINK(\"x\")": "A", "+cmd": "D"}
 
 
 def test_xlsx_keeps_formula_text_as_text(tmp_path):

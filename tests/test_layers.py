@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from conftest import EXPECTED_TINY, frame, rect, tiny_layers
-from zoning import classify_files, load_config
+from zoning import classify, load_config
 from zoning.errors import LayerError
 from zoning.layers import IssueLog, Source, ids_as_text, parse_bool, polygonal
 
@@ -23,7 +23,7 @@ def classify_with_parcels_from(tmp_path, src: Source):
         gdf.to_file(ctx, layer=name)
     sources = {name: Source(ctx, name) for name in layers}
     sources["parcels"] = src
-    return classify_files(sources, load_config())
+    return classify(sources, config=load_config())
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "parquet", "filegdb", "shp", "fgb"])
@@ -130,12 +130,11 @@ def test_analysis_crs_follows_the_parcels_centre(tmp_path):
 
 
 def test_input_columns_that_clash_with_outputs_are_kept(tmp_path):
-    from zoning import classify_frames
 
     layers = tiny_layers()
     layers["parcels"]["class"] = "工业"
     layers["parcels"]["area_m2"] = 1.0
-    out = classify_frames(**layers)
+    out = classify(layers).parcels
     assert (out["class_input"] == "工业").all() and (out["area_m2_input"] == 1.0).all()
     assert set(out["class"]) <= {"retain", "consolidate", "vacate"}
 
@@ -150,13 +149,12 @@ def test_all_empty_geometries_are_one_line():
 
 
 def test_a_nan_vertex_is_unclassified_not_half_a_plot():
-    from zoning import classify_frames
 
     layers = tiny_layers()
     coords = shapely.get_coordinates(layers["parcels"].geometry.iloc[1])
     coords[2, 1] = np.nan
     layers["parcels"].loc[1, "geometry"] = shapely.Polygon(coords)
-    out = classify_frames(**layers).set_index("parcel_id")
+    out = classify(layers).parcels.set_index("parcel_id")
     assert out.loc["P002", "class"] == "unclassified"
     assert out.loc["P002", "geometry"] is None and np.isnan(out.loc["P002", "area_m2"])
     assert (out.drop(index="P002")["class"] != "unclassified").all()

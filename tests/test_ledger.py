@@ -16,6 +16,7 @@ import pytest
 from conftest import sheet, tiny_layers, write_gpkg
 from zoning import ledger as lg
 from zoning.errors import ZoningError
+from zoning.outputs import write_ledger_report
 
 PY = sys.executable
 
@@ -153,7 +154,7 @@ def test_adjustment_governs_statuses(ledger, classified, tmp_path):
     assert lg.import_sheet(ledger, path, "2026-06-01").accepted == 1
     with pytest.raises(ZoningError, match="not a parcel class"):
         lg.adjust(ledger, "parcel", "P004", "to_park", "x", "y")
-    lg.write_report(ledger, "9999-12-31", tmp_path / "r")
+    write_ledger_report(ledger, "9999-12-31", tmp_path / "r")
     book = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx")
     listing = pd.concat([pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
                          for n in book.sheet_names[1:]]).set_index("编号")
@@ -163,7 +164,8 @@ def test_adjustment_governs_statuses(ledger, classified, tmp_path):
     assert status.loc["P004", "class"] == "retain"
     assert status.loc["P004", "computed_class"] == "vacate" and bool(status.loc["P004",
                                                                          "adjusted"])
-    from zoning.maps import map_payload, read_classified  # the map shows the class in force
+    from zoning.maps import map_payload
+    from zoning.outputs import read_classified  # the map shows the class in force
 
     for source in (tmp_path / "r" / "status.gpkg", ledger):
         data = read_classified(classified, status=source)

@@ -13,7 +13,9 @@ import pytest
 
 from conftest import sheet
 from zoning import ledger as lg
+from zoning._parallel import beside
 from zoning.errors import ZoningError
+from zoning.report import sheet_names
 
 PY = sys.executable
 
@@ -399,7 +401,7 @@ def classified_with_towns(root, towns, notes_long=False):
 
 
 def test_sheet_names_legal_and_unique():
-    names = lg.sheet_names(HOSTILE_TOWNS)
+    names = sheet_names(HOSTILE_TOWNS)
     assert len(names) == len(HOSTILE_TOWNS)
     folded = [n.casefold() for n in names]
     assert len(set(folded)) == len(folded) and "排名" not in names and "history" not in folded
@@ -433,19 +435,19 @@ def test_forked_writer_is_silent_and_passes_its_error_on(capfd):
         print("from the child")
         sys.stderr.write("child stderr\n")
 
-    lg._beside(noisy).result()
+    beside(noisy).result()
 
     def failing():
         raise ZoningError("状态图层写不出")
 
     with pytest.raises(ZoningError, match="状态图层写不出"):
-        lg._beside(failing).result()
+        beside(failing).result()
 
     def crashing():
         raise KeyError("x")
 
     with pytest.raises(KeyError):
-        lg._beside(crashing).result()
+        beside(crashing).result()
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 

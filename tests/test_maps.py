@@ -11,7 +11,7 @@ import shapely
 
 from conftest import tiny_layers, with_village_park
 from zoning import crs as zcrs
-from zoning.classify import classify_layers
+from zoning.classification import classify_layers
 from zoning.errors import ZoningError
 from zoning.layers import frames_to_layers
 from zoning.maps import (
@@ -23,6 +23,7 @@ from zoning.maps import (
     write_map,
     write_town_maps,
 )
+from zoning.outputs import write_ledger_report
 from zoning.vocab import PALETTE
 
 EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
@@ -145,7 +146,7 @@ def test_grades_beside_the_classification_reach_the_popups(tmp_path):
     import pandas as pd
 
     from conftest import write_gpkg
-    from zoning.maps import read_classified
+    from zoning.outputs import read_classified
 
     path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
     out = tmp_path / "out"
@@ -170,7 +171,7 @@ def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
 
     from conftest import write_gpkg
     from zoning import ledger as lg
-    from zoning.maps import read_classified
+    from zoning.outputs import read_classified
 
     path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
     out = tmp_path / "out"
@@ -196,7 +197,7 @@ def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
     assert groups["final"]["mu"] == pytest.approx(
         parcels.loc[parcels["parcel_id"] == "P001", "area_mu"].sum(), rel=1e-3)
     # the same from the report's layer, as of a date before P003 moved
-    lg.write_report(ledger, "2026-05-11", tmp_path / "r")
+    write_ledger_report(ledger, "2026-05-11", tmp_path / "r")
     ledger.unlink()
     again = map_payload(read_classified(out, status=tmp_path / "r" / "status.gpkg"))
     groups = {g["key"]: g["count"] for g in again["status"]["groups"]}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from zoning.classify import classify_layers
+from zoning.classification import classify_layers
 from zoning.scenario import Study, compare, sweep, sweep_chart
 
 ROOT = Path(__file__).resolve().parents[1]

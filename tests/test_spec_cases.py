@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from zoning import classify_frames
+from zoning import classify, load_config
 
 CRS = 4549
 X0, Y0 = 500_000.0, 3_340_000.0
@@ -84,7 +84,9 @@ def run(rows, *, boundary=None, park_list=None, cluster_list=None, protected=Non
     tp = parks(*(park_list if park_list is not None else [FAR_PARK]))
     cp = clusters(*(cluster_list if cluster_list is not None else [FAR_CLUSTER]))
     prot = polys(*protected) if protected is not None else None
-    return classify_frames(parcels, dev, tp, cp, protected=prot, params=params)
+    return classify({"parcels": parcels, "dev_boundary": dev, "township_parks": tp,
+                     "cluster_points": cp, "protected": prot},
+                    config=load_config(**(params or {}))).parcels
 
 
 def by_id(out: gpd.GeoDataFrame) -> dict[str, pd.Series]:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import EXPECTED_TINY, frame, rect, tiny_layers
-from zoning.classify import check_official_area, check_towns
+from zoning.classification import check_official_area, check_towns
 from zoning.config import load_config
 from zoning.errors import ConfigError
 from zoning.layers import IssueLog

@@ -37,9 +37,9 @@ def workshop(wid, geom, **kw):
 
 
 def parcels_classified():
-    from zoning import classify_frames
+    from zoning import classify
 
-    return classify_frames(**tiny_layers())
+    return classify(tiny_layers()).parcels
 
 
 def run(rows, parks=None, config=None):
@@ -86,12 +86,12 @@ def test_fixes_owed():
 
 def test_plot_under_several_takes_the_smallest_id():
     layers = tiny_layers()
-    from zoning import classify_frames
+    from zoning import classify
 
     extra = gpd.GeoDataFrame([{"parcel_id": "P0000", "geometry": rect(100, 0, 20, 50)}],
                              geometry="geometry", crs=4549)
     layers["parcels"] = pd.concat([layers["parcels"], extra], ignore_index=True)
-    parcels = classify_frames(**layers)
+    parcels = classify(layers).parcels
     ws = gpd.GeoDataFrame([workshop("W", pt(100, 25))], geometry="geometry", crs=4549)
     parks = gpd.GeoDataFrame({"micro_park_id": ["M1"], "floor_area_m2": [0.0],
                               "occupied_m2": [0.0]}, geometry=[pt(0, 0)], crs=4549)
@@ -385,7 +385,7 @@ def test_town_penalty_and_own_town_counts():
 
 
 def test_demo_profile_prefers_the_own_town():
-    from zoning.cli import SAMPLE
+    from zoning.outputs import SAMPLE
 
     config = load_config(SAMPLE.parent / "cixi.toml")
     assert config.workshops["other_town_penalty_m"] > 0

@@ -39,14 +39,14 @@ def parks_frame(**columns):
 
 def run(rows, parks=None, config=None):
     """classify_and_place on the tiny county; rows are dicts with a geometry."""
-    from zoning import classify_frames
+    from zoning import classify
 
     layers = tiny_layers()
     ws = gpd.GeoDataFrame(rows, geometry="geometry", crs=4549) if rows else \
         gpd.GeoDataFrame({"workshop_id": pd.Series([], dtype=object)},
                          geometry=gpd.GeoSeries([], crs=4549))
     return classify_and_place(ws, parks if parks is not None else parks_frame(),
-                              classify_frames(**layers), layers["protected"], layers["towns"],
+                              classify(layers).parcels, layers["protected"], layers["towns"],
                               config or load_config(), IssueLog())
 
 

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import shapely
 
+from .errors import ZoningError
+
 
 def _threads(n_items: int) -> int:
     """Worker threads for a GIL-releasing shapely call over ``n_items`` inputs."""
@@ -51,3 +53,91 @@ def elementwise(func, *arrays: np.ndarray) -> np.ndarray:
         parts = pool.map(lambda lo_hi: func(*(a[lo_hi[0]:lo_hi[1]] for a in arrays)),
                          zip(bounds[:-1], bounds[1:], strict=True))
         return np.concatenate(list(parts))
+
+
+# --- a writer in a forked process beside this one (the ledger report) ---------------
+
+class Done:
+    """The result of a call already made (same face as :class:`Forked`)."""
+
+    def __init__(self, fn, args):
+        self.error = None
+        try:
+            fn(*args)
+        except Exception as exc:  # raised by result(), as the forked one is
+            self.error = exc
+
+    def result(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class Forked:
+    """A forked child running a writer: :meth:`result` waits for it and re-raises its
+    error (a ZoningError as itself, anything else by type and message)."""
+
+    def __init__(self, pid: int, fd: int):
+        self.pid, self.fd, self.done = pid, fd, False
+
+    def result(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        import pickle
+
+        with os.fdopen(self.fd, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        if payload:
+            kind, message, pickled = pickle.loads(payload)
+            try:
+                error = pickle.loads(pickled) if pickled else None
+            except Exception:
+                error = None
+            raise error if isinstance(error, BaseException) else ZoningError(
+                f"the report's writer failed: {kind}: {message}")
+        if status != 0:
+            raise ZoningError(f"the report's writer ended with status {status}")
+
+
+def beside(fn, *args):
+    """Run ``fn(*args)`` in a forked process next to this one; ``result()`` waits and
+    re-raises the child's error. The child writes nothing to the terminal and leaves by
+    ``os._exit`` (no exit handlers, no executor threads: nothing printed on exit). Only
+    where the system can fork and this process runs a single thread (forking a threaded
+    process can deadlock the child); otherwise it runs now, in this process."""
+    import sys
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return Done(fn, args)
+    read_fd, write_fd = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return Forked(pid, read_fd)
+    code = 0  # the child
+    try:
+        os.close(read_fd)
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (left by os._exit)
+        fn(*args)
+    except BaseException as exc:
+        code = 1
+        try:
+            import pickle
+
+            try:
+                pickled = pickle.dumps(exc)
+            except Exception:
+                pickled = b""
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(pickle.dumps((type(exc).__name__, str(exc), pickled)))
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)

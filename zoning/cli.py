@@ -6,32 +6,27 @@ exit with status 1; there is no traceback for them.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import ZoningError
-from .vocab import REQUIRED_LAYERS
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-LAYER_OPTIONS = {  # CLI option -> canonical layer name (SPEC §3)
-    "parcels": "parcels",
-    "boundary": "dev_boundary",
-    "parks": "township_parks",
-    "clusters": "cluster_points",
-    "protected": "protected",
-    "towns": "towns",
-}
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
+from .outputs import (
+    FILES,
+    LAYER_OPTIONS,
+    SAMPLE,
+    read_classified,
+    resolve_inputs,
+    run_classify,
+    run_compare,
+    run_demo,
+    run_workshops,
+    write_figures,
+)
 
 
 class Progress:
@@ -74,179 +69,6 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # GBK consoles: never fail on a glyph
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-
-
-def _flag_sources(option: str, values):
-    """The source(s) of one layer flag: --protected may repeat (the layers are combined,
-    SPEC §3), any other flag is given once (never silently the last one)."""
-    from .layers import Source
-
-    values = (values,) if isinstance(values, str) else tuple(values)
-    if len(values) > 1 and option != "protected":
-        raise ZoningError(f"--{option} given {len(values)} times ({', '.join(values)}); "
-                          "give it once (only --protected may repeat)")
-    sources = [Source.parse(v) for v in values]
-    return sources if len(sources) > 1 else sources[0]
-
-
-#: Flags of the workshop layers (``zoning workshops``), beside :data:`LAYER_OPTIONS`.
-WORKSHOP_OPTIONS = {"workshops": "workshops", "micro_parks": "micro_parks"}
-#: The classification layers every command that classifies needs (SPEC §3).
-CLASSIFY_NEEDS = REQUIRED_LAYERS
-
-
-def _flag(name: str) -> str:
-    option = {v: k for k, v in {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}.items()}[name]
-    return "--" + option.replace("_", "-")
-
-
-def resolve_inputs(input_path: str | None, given: dict[str, str | None],
-                   needs=CLASSIFY_NEEDS, optional=("protected", "towns")):
-    """The one way every command names its inputs: a multi-layer file (SPEC §3 layer
-    names), a ``zoning classify`` output folder (its classified.gpkg; the plots' output
-    columns are dropped on reading, not reported as clashes) and/or the per-layer flags
-    (``PATH[:LAYER]``, which win over INPUT's layer of that name).
-
-    Returns layer name -> Source (None for an optional layer not given). A layer of
-    ``needs`` given neither way stops with one line naming every such layer and its flag:
-    nothing degrades silently (a single shapefile is one layer, not the whole input)."""
-    from .layers import Source, layer_sources, list_layers
-
-    path, available, output, found = None, [], False, {}
-    if input_path is not None:
-        path = Path(input_path)
-        if not path.exists():
-            raise ZoningError(f"{path}: file not found")
-        if path.is_dir() and path.suffix.lower() != ".gdb":
-            if not (path / "classified.gpkg").exists():
-                raise ZoningError(f"{path}: a folder without classified.gpkg; give a "
-                                  "GeoPackage with the SPEC §3 layers, a zoning classify "
-                                  "output folder, or each layer with --parcels --boundary "
-                                  "--parks --clusters [--protected --towns] PATH[:LAYER]")
-            path = path / "classified.gpkg"
-        available = list_layers(path)
-        output = "parcels" in available and "village_parks" in available
-        found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
-        if output and "parcels" in found:
-            found["parcels"] = dataclasses.replace(found["parcels"], output=True)
-    options = {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}
-    sources = {}
-    for option, name in options.items():
-        if name not in (*needs, *optional):
-            continue
-        if given.get(option):
-            sources[name] = _flag_sources(option, given[option])
-        elif name in found:
-            sources[name] = found[name]
-        elif name in available:
-            sources[name] = Source(path, name)
-        else:
-            sources[name] = None
-    missing = [n for n in needs if sources.get(n) is None]
-    if missing:
-        flags = ", ".join(f"{_flag(n)} for {n}" for n in missing)
-        where = (f"{input_path} has no layer {', '.join(missing)} (it has {available}"
-                 + ("; a single-layer file is one layer, not the whole input)"
-                    if len(available) == 1 else ")")) if input_path is not None \
-            else f"no input for layer {', '.join(missing)}"
-        raise ZoningError(f"{where}; give {'it' if len(missing) == 1 else 'them'} with "
-                          f"{flags} PATH[:LAYER]")
-    return sources
-
-
-def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
-    """Shared by ``classify`` and ``demo``: classify and write the outputs."""
-    from ._io import output_set
-    from .classify import classify_files
-    from .config import load_config
-    from .report import write_classification
-
-    config = load_config(*config_files)
-    sources = resolve_inputs(input_path, given)
-    result = classify_files(sources, config, progress)
-    progress(f"writing {out_dir}")
-    t0 = time.perf_counter()
-    info = {"zoning": __version__, "command": " ".join(sys.argv),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {})}
-    with output_set(out_dir) as stage:
-        write_classification(result, stage, info)
-    result.timings["write"] = time.perf_counter() - t0
-    counts = result.parcels["class"].value_counts()
-    progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-             + f"; {len(result.issues)} issue(s) in issues.csv")
-    return result
-
-
-def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
-    """The sample's list + ledger + assessment: build the ledger, import every town sheet
-    (each as of the end of its month), report, grade the enterprises."""
-    import calendar
-
-    from ._io import output_set
-    from .grading import grade as grade_table
-    from .layers import read_table
-    from .ledger import import_sheet, init, write_report
-    from .report import write_csv, write_grades_xlsx
-
-    sheets = sorted((data_dir / "progress").glob("*.*"))
-    if not sheets:
-        progress(f"no progress sheets in {data_dir / 'progress'}: ledger skipped")
-        return
-    ledger = out_dir / "ledger.gpkg"
-    for stale in (ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm")):
-        stale.unlink(missing_ok=True)
-    n = init(ledger, out_dir, out_dir)
-    progress(f"ledger {ledger}: {n} items; importing {len(sheets)} town sheets")
-    inbox = out_dir / "progress"
-    inbox.mkdir(exist_ok=True)
-    totals = [0, 0, 0]
-    last_day = ""
-    for src in sheets:
-        sheet = inbox / src.name
-        shutil.copyfile(src, sheet)
-        year, month = int(src.name[:4]), int(src.name[5:7])
-        last_day = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
-        report = import_sheet(ledger, sheet, last_day)
-        write_csv(report.rejected, sheet.with_name(sheet.stem + ".rejected.csv"))
-        totals = [totals[0] + report.accepted, totals[1] + report.already,
-                  totals[2] + len(report.rejected)]
-    progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
-             f"(see {inbox}/*.rejected.csv)")
-    enterprises = data_dir / "enterprises.csv"
-    if enterprises.exists():
-        grades = grade_table(read_table(enterprises, "enterprises",
-                                            keys=("enterprise_id",)))
-        write_csv(grades, out_dir / "grades.csv")
-        write_grades_xlsx(grades, out_dir / "grades.xlsx")
-    with output_set(out_dir / "assessment") as stage:
-        scores = write_report(ledger, last_day, stage)
-    progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
-
-
-def run_survey_demo(sample: Path, folder: Path, parcels: pd.DataFrame, progress) -> None:
-    """The sample as a land-survey delivery (DLTB + 三区三线 shapefiles, GBK, EPSG:4528)
-    classified with data/sandiao.toml: it must give the sample's classes (issue 15)."""
-    from .sample import write_survey_sample
-
-    files = write_survey_sample(sample, folder)
-    progress(f"the sample as a 三调 delivery in {folder}: classifying with data/sandiao.toml")
-    given = {"parcels": str(files["DLTB"]), "boundary": str(files["CZKFBJ"]),
-             "protected": (str(files["STBHHX"]), str(files["YJJBNT"])),
-             "parks": f"{sample}:township_parks", "clusters": f"{sample}:cluster_points",
-             "towns": f"{sample}:towns"}
-    survey = run_classify(None, folder / "out", (str(SAMPLE.parent / "sandiao.toml"),
-                                                 str(files["extra"])), given, progress)
-    same = survey.parcels.set_index("parcel_id")["rule"].reindex(parcels["parcel_id"])
-    agree = int((same.to_numpy() == parcels["rule"].to_numpy()).sum())
-    progress(f"三调 delivery: {agree} of {len(parcels)} plots get the sample's rule")
-
-
-def write_figures(data, out_dir, title=None) -> list[Path]:
-    """The static PNG figures next to the summary of a classify output folder."""
-    from .figures import overview_png, towns_bar_png
-
-    return [overview_png(data, Path(out_dir) / "overview.png", title),
-            towns_bar_png(data["parcels"], Path(out_dir) / "towns_mu.png")]
 
 
 def layer_options(func):
@@ -296,30 +118,13 @@ def compare(input_path, config_files, out_dir, quiet, **given):
     Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
     transitions.xlsx, changed.gpkg and the change map changes.html.
     """
-    from ._io import output_set
-    from .config import load_config
-    from .scenario import Study
-    from .scenario import compare as compare_runs
-
     if len(config_files) != 2:
         raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
                           f"got {len(config_files)}")
     sources = resolve_inputs(input_path, given)
-    out_folder(out_dir)
     progress = Progress(quiet)
-    configs = [load_config(f) for f in config_files]
-    progress("reading and measuring layers")
-    study_a = Study.from_sources(sources, config_files[0])
-    same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == \
-        (configs[1].fields, configs[1].crs, configs[1].encoding)
-    study_b = study_a if same_loading else Study.from_sources(sources, config_files[1])
-    names = [Path(f).stem for f in config_files]
-    a = study_a.classify(names[0], **configs[0].parameters)
-    b = study_b.classify(names[1], **configs[1].parameters)
-    result = compare_runs(a, b)
-    progress(f"writing {out_dir}")
-    with output_set(out_dir) as stage:
-        result.write(stage)
+    result = run_compare(sources, config_files, out_folder(out_dir), progress)
+    names = [result.a.name, result.b.name]
     moved = len(result.changed)
     progress(f"done: {moved} plot(s) change class "
              f"({result.changed['area_mu'].sum():.2f} mu) from {names[0]} to {names[1]}")
@@ -348,32 +153,6 @@ def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_pat
                   Progress(quiet), given)
 
 
-def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  progress, given=None):
-    """Shared by ``workshops`` and ``demo``."""
-    from ._io import output_set
-    from .config import load_config
-    from .report import write_workshops
-    from .workshops import load_and_run
-
-    sources = resolve_inputs(input_path, {**(given or {}), "workshops": workshops_path,
-                                          "micro_parks": micro_parks_path},
-                             needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
-    config = load_config(*config_files)
-    result, info = load_and_run(sources, config, progress=progress)
-    progress(f"writing {out_dir}")
-    with output_set(out_dir) as stage:
-        write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),
-                                        **info})
-    ws = result.workshops
-    placed = int((ws["target_micro_park_id"] != "").sum())
-    moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
-    progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
-             f"placed {placed} of {moving} "
-             f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
-    return result
-
-
 @main.command()
 @click.option("--out", "out_dir", default="out/demo", show_default=True,
               type=click.Path(file_okay=False))
@@ -383,29 +162,10 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
 @expected_errors
 def demo(out_dir, maps_dir, quiet):
     """Classify the bundled sample county and draw its maps (offline HTML)."""
-    from .maps import read_classified, write_town_maps
-
     progress = Progress(quiet)
-    sample = SAMPLE
-    if not sample.exists():
-        from .sample import write_sample
-
-        sample = Path(out_dir) / "sample_county.gpkg"
-        progress(f"generating the sample county into {sample}")
-        write_sample(sample)
-    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
-    profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
-    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
-                  None, None, progress)
-    run_ledger_demo(Path(out_dir), sample.parent, progress)
-    progress("drawing the maps")
-    data = read_classified(out_dir)
-    title = "慈溪市（样例）村级工业用地分类"
-    index = write_town_maps(data, maps_dir, title=title)
-    shutil.copyfile(Path(maps_dir) / "county.html", Path(out_dir) / "map.html")
-    write_figures(data, out_dir, title)
-    progress(f"open {Path(out_dir) / 'map.html'} or {index} in a browser (works offline)")
+    index = run_demo(out_dir, maps_dir, progress)
+    progress(f"open {Path(out_dir) / FILES['demo']['map']} or {index} in a browser "
+             "(works offline)")
 
 
 @main.command(name="map")
@@ -437,7 +197,7 @@ def map_command(source, out_path, lang, basemap, by_town, offline, no_links, tit
     only read. The static figures (overview.png, towns_mu.png) go beside the map.
     """
     from ._io import output_set
-    from .maps import basemap_tiles, build_map, read_classified, write_map, write_town_maps
+    from .maps import basemap_tiles, build_map, write_map, write_town_maps
 
     progress = Progress(quiet)
     title = check_title(title)
@@ -506,17 +266,19 @@ def out_file(path, suffix: str) -> Path:
 @expected_errors
 def sample_ledger(data_dir):
     """Generate the sample's enterprise table and town progress sheets (seeded)."""
-    from .classify import classify_files
+    from .classification import classify
     from .config import load_config
-    from .layers import file_sources
+    from .outputs import CLASSIFY_NEEDS
     from .sample_ledger import write_ledger_sample
     from .workshops import load_and_run
 
-    sample = Path(data_dir) / "sample_county.gpkg"
-    parcels = classify_files(file_sources(sample), load_config()).parcels
+    sample = Path(data_dir) / FILES["demo"]["sample"]
+    parcels = classify(sample, config=load_config()).parcels
     config = load_config()
     config.workshops["time_limit_s"] = 1.0  # only the classes are needed here
-    workshops_result, _ = load_and_run(sample, config)
+    sources = resolve_inputs(str(sample), {}, needs=(*CLASSIFY_NEEDS, "workshops",
+                                                     "micro_parks"))
+    workshops_result, _ = load_and_run(sources, config)
     files = write_ledger_sample(data_dir, parcels, workshops_result.workshops)
     click.echo(f"wrote {len(files)} files into {data_dir}")
 
@@ -652,14 +414,15 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     towns.csv, assessment.xlsx, status.gpkg and completion.png."""
     from ._io import output_set
     from .config import load_config
-    from .ledger import parse_date, write_report
+    from .ledger import parse_date
+    from .outputs import write_ledger_report
 
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
     assessment = load_config(*config_files).assessment
     with output_set(out_folder(out_dir)) as stage:
-        scores = write_report(ledger_path, day, stage, {
+        scores = write_ledger_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
             grades)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
@@ -679,19 +442,16 @@ def grade(enterprises, out_dir, config_files):
     from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
-    from .report import write_csv, write_grades_xlsx
+    from .outputs import write_grades
 
     config = load_config(*config_files)
     table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
                        required=("enterprise_id",))
     grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
-        write_csv(grades, stage / "grades.csv")
-        notes = write_grades_xlsx(grades, stage / "grades.xlsx")
-        if len(notes):  # cells cut to Excel's limit, one row each
-            write_csv(notes, stage / "grade_issues.csv")
+        notes = write_grades(grades, stage)  # cells cut to Excel's limit, one row each
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
     click.echo(f"{len(grades)} enterprises: " + ", ".join(f"{g} {n}" for g, n in
                                                           counts.items())
-               + (f"; {len(notes)} cell(s) cut to fit Excel, see grade_issues.csv"
+               + (f"; {len(notes)} cell(s) cut to fit Excel, see {FILES['grade']['issues']}"
                   if len(notes) else ""))

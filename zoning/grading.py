@@ -112,23 +112,3 @@ def _number(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
         [f"{column} missing", f"{column} " + text.str.slice(0, 20).map(repr) + " not a number",
          f"{column} " + text + " not finite"], "")
     return number.where(finite), pd.Series(why, index=table.index, dtype=object)
-
-
-def grades_by_enterprise(path) -> pd.Series | None:
-    """Grade per enterprise name from a ``zoning grade`` grades.csv (None if there is none):
-    how the grades join the plot list, the maps and the 清单."""
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.exists():
-        return None
-    table = pd.read_csv(path, dtype={"enterprise_id": str, "enterprise": str},
-                        keep_default_na=False, na_values={"enterprise": [""]},
-                        encoding="utf-8-sig")
-    if "enterprise" not in table or "grade" not in table:
-        return None
-    from ._io import formula_unescape
-
-    table["enterprise"] = formula_unescape(table["enterprise"])  # '=x in the CSV is =x
-    return table.dropna(subset=["enterprise"]).drop_duplicates("enterprise").set_index(
-        "enterprise")["grade"]

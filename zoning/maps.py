@@ -7,7 +7,8 @@ popups in Chinese (or English). Text from the data reaches the page only through
 ``textContent``; the payload is embedded with every ``<`` escaped, so no value can close
 the script (SPEC §7; FIELD-NOTES on folium escaping). Offline pages inline Leaflet from
 the pinned ``xstatic-leaflet`` package and load no tiles unless a basemap is asked for
-(SPEC §9).
+(SPEC §9). It takes frames (:func:`zoning.outputs.read_classified` reads a folder);
+it reads no folders and no ledger.
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from . import crs as zcrs
 from ._io import write_text
-from .errors import ZoningError, first_line
-from .grading import grades_by_enterprise
+from .errors import ZoningError
 from .measures import to_mu
 from .vocab import (
     CLASS_EN,
@@ -58,9 +57,6 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
                "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
                "computed_name"]
-#: The status layer's column with the class in force (SPEC §8: the adjusted one where a
-#: planner adjusted it); the computed class is the classification's own.
-ADJUSTED = {"class"}
 TEXT = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
@@ -154,117 +150,6 @@ def script_json(data) -> str:
 
 
 # --- data --------------------------------------------------------------------------
-
-def read_status(path: str | os.PathLike) -> pd.DataFrame:
-    """Progress per item: a ``ledger report`` status.gpkg, or a ledger (as of today)."""
-    from .ledger import status_as_of
-
-    path = Path(path)
-    try:
-        names = [n for n, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error here
-        raise ZoningError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
-    if "status" not in names and "items" not in names:
-        raise ZoningError(f"{path}: neither a ledger nor a ledger report's status.gpkg "
-                          f"(layers {names})")
-    try:
-        if "status" in names:
-            have = set(pyogrio.read_info(path, layer="status")["fields"])
-            table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
-                                           columns=["kind", "item_id", "status",
-                                                    "last_event", "final",
-                                                    *sorted(ADJUSTED & have)])
-        else:
-            import datetime as dt
-
-            table = status_as_of(path, dt.date.today().isoformat())
-    except ZoningError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
-        raise ZoningError(f"{path}: cannot read the progress ({first_line(exc)})") from None
-    table["item_id"] = table["item_id"].astype(str)
-    return table[["kind", "item_id", "status", "last_event", "final",
-                  *sorted(ADJUSTED & set(table.columns))]]
-
-
-def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None:
-    """Give the plots (and workshops) their ledger status and last update, by id."""
-    for layer, kind, key in (("parcels", "parcel", "parcel_id"),
-                             ("workshops", "workshop", "workshop_id")):
-        gdf = data.get(layer)
-        if gdf is None or key not in gdf:
-            continue
-        part = status[status["kind"] == kind].drop_duplicates("item_id").set_index("item_id")
-        ids = gdf[key].astype(str)
-        gdf["status"] = ids.map(part["status"])
-        if "class" in part and "class" in gdf:  # SPEC §8: the adjusted class governs
-            in_force = ids.map(part["class"])
-            adjusted = (in_force.notna() & in_force.ne(gdf["class"])).to_numpy(dtype=bool)
-            gdf["computed_class"] = gdf["class"].where(adjusted, "")
-            gdf.loc[adjusted, "class"] = in_force[adjusted]
-        gdf["last_event"] = ids.map(part["last_event"]).fillna("")
-        gdf["status_final"] = ids.map(part["final"].astype(bool))
-
-
-def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
-                    warn=None) -> dict[str, gpd.GeoDataFrame]:
-    """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
-
-    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
-    and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
-    A damaged file picked up this way is left out of the map with a warning (``warn``, a
-    callable taking the message; default :func:`warnings.warn`): it is extra, the map is
-    what was asked for. A damaged classification or ``status`` file is an error.
-    """
-    path = Path(path)
-    gpkg = path / "classified.gpkg" if path.is_dir() else path
-    if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
-                          "classified.gpkg)")
-    try:
-        names = [n for n, _ in pyogrio.list_layers(gpkg)]
-        if "parcels" not in names:
-            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-        data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
-    except ZoningError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
-                          "run zoning classify again") from None
-    if warn is None:
-        import warnings
-
-        def warn(message):
-            warnings.warn(message, stacklevel=3)
-
-    def optional(file: Path, what: str, read):
-        try:
-            return read()
-        except Exception as exc:  # noqa: BLE001 - a damaged extra never stops the map
-            warn(f"{file}: cannot be read ({first_line(exc)}); the map is drawn without "
-                 f"{what}")
-            return None
-
-    grade = optional(gpkg.parent / "grades.csv", "the 亩均 grades",
-                     lambda: grades_by_enterprise(gpkg.parent / "grades.csv"))
-    if grade is not None and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise
-        data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
-    workshops = gpkg.parent / "workshops.gpkg"
-    if workshops.exists():  # a zoning workshops output beside it
-        layers = optional(workshops, "the workshops", lambda: {
-            n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
-            for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
-        data.update(layers or {})
-    ledger = gpkg.parent / "ledger.gpkg"
-    if status is not None:
-        join_status(data, read_status(status))
-    elif ledger.exists():
-        table = optional(ledger, "the ledger's progress", lambda: read_status(ledger))
-        if table is not None:
-            join_status(data, table)
-    return data
-
 
 def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
     """WGS84 lon/lat (or GCJ-02 for a Gaode basemap) rounded to ``decimals``."""
@@ -493,7 +378,7 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     Parameters
     ----------
     data
-        Layers as returned by :func:`read_classified` (``parcels`` required).
+        Layers as returned by :func:`zoning.outputs.read_classified` (``parcels`` required).
     lang
         ``"zh"`` (default) or ``"en"`` for popups, legend and layer names.
     basemap

@@ -9,6 +9,21 @@ existing folder writers here; new programmes (blocks, safety grid) add theirs he
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ZoningError
+from .vocab import REQUIRED_LAYERS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
 #: File names of every output folder, by command. One table, so a newcomer finds them and
 #: a reader of a folder uses the same names as its writer.
 FILES: dict[str, dict[str, str]] = {
@@ -26,4 +41,609 @@ FILES: dict[str, dict[str, str]] = {
                       "status": "status.gpkg", "chart": "completion.png"},
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
+    "figures": {"overview": "overview.png", "towns_bar": "towns_mu.png"},
+    "demo": {"sample": "sample_county.gpkg", "ledger": "ledger.gpkg", "map": "map.html",
+             "progress": "progress", "assessment": "assessment", "survey": "sandiao",
+             "survey_out": "out"},
 }
+
+
+#: The sample county shipped with the package (``zoning sample`` writes it).
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
+
+
+def _paths(folder, command: str) -> dict[str, str]:
+    """The files of ``command``'s folder (:data:`FILES`) as paths inside ``folder``."""
+    out = os.fspath(folder)
+    return {k: os.path.join(out, v) for k, v in FILES[command].items()}
+
+
+# --- writers of output folders ---------------------------------------------------------
+
+CONTEXT_LAYERS = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
+
+
+def write_classification(result, out_dir: str | os.PathLike, run_info: dict | None = None
+                         ) -> dict[str, str]:
+    """Write every output of ``zoning classify`` into ``out_dir`` (each file atomically).
+
+    ``classified.gpkg`` (layers ``parcels``, ``village_parks`` and the context layers in
+    the analysis CRS), ``summary.csv``, ``summary.xlsx``, ``issues.csv`` and ``run.json``.
+    Returns the written paths by name.
+    """
+    import pandas as pd
+
+    from ._io import write_layers
+    from .report import summarise, write_csv, write_run_log, write_summary_xlsx
+
+    os.makedirs(os.fspath(out_dir), exist_ok=True)
+    layers = {"parcels": result.parcels, "village_parks": result.village_parks}
+    for name in CONTEXT_LAYERS:
+        gdf = getattr(result.layers, name)
+        if gdf is not None:
+            layers[name] = gdf.drop(columns=[c for c in ("_problem",) if c in gdf])
+    paths = _paths(out_dir, "classify")
+    summary = summarise(result.parcels)
+    write_layers(paths["classified"], layers)
+    write_csv(summary, paths["summary_csv"])
+    cut = write_summary_xlsx(summary, paths["summary_xlsx"])
+    issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
+    write_csv(issues, paths["issues"])
+    info = dict(run_info or {})
+    info.update({
+        "analysis_crs": result.layers.crs.to_string(),
+        "parameters": result.config.parameters,
+        "config_files": list(result.config.sources),
+        "inputs": result.layers.inputs,
+        "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
+                 **result.layers.selection,  # [select.parcels]: read, selected, not selected
+                 "village_parks": len(result.village_parks), "issues": len(issues)},
+        "classes": result.parcels["class"].value_counts().to_dict(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+    })
+    write_run_log(paths["run_log"], info)
+    return paths
+
+
+def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None
+                    ) -> dict[str, str]:
+    """workshops.gpkg (layers workshops, micro_parks), workshops.xlsx (清单, per town, per
+    park), workshop_towns.csv (ledger figures), workshop_issues.csv and workshop_run.json in
+    ``out_dir`` (names that sit beside a classification's outputs)."""
+    import pandas as pd
+
+    from ._io import write_layers
+    from .report import write_csv, write_run_log, write_workshops_xlsx
+
+    os.makedirs(os.fspath(out_dir), exist_ok=True)
+    paths = _paths(out_dir, "workshops")
+    ws = result.workshops
+    write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
+    cut = write_workshops_xlsx(result, paths["xlsx"])
+    write_csv(result.towns, paths["towns"])
+    issues = result.issues.frame()
+    if len(cut):
+        issues = pd.concat([issues, cut], ignore_index=True)
+    write_csv(issues, paths["issues"])
+    p = result.placement
+    info = dict(run_info or {})
+    info.update({
+        "rows": {"workshops_in": len(ws), "workshops_out": len(ws), "issues": len(issues)},
+        "classes": ws["class"].value_counts().to_dict(),
+        "placement": {"status": p.status, "mip_gap": p.gap, "objective": p.objective,
+                      "candidate_pairs": p.candidates, "seconds": round(p.seconds, 3),
+                      "placed": int((ws["target_micro_park_id"] != "").sum())},
+        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+    })
+    write_run_log(paths["run_log"], info)
+    return paths
+
+
+def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
+    """transitions.csv, transitions_by_town.csv, transitions.xlsx, changed.gpkg,
+    changes.html of a :class:`zoning.scenario.Comparison` (each written atomically)."""
+    from ._io import write_layers
+    from .maps import write_map
+    from .report import write_csv, write_transitions_xlsx
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {k: Path(v) for k, v in _paths(out, "compare").items()}
+    write_csv(comparison.transitions, paths["transitions"])
+    write_csv(comparison.by_town, paths["by_town"])
+    write_transitions_xlsx(comparison, paths["xlsx"])
+    write_layers(paths["changed"], {"changed": comparison.changed})
+    write_map(comparison.map(), paths["map"])
+    return paths
+
+
+def write_grades(grades: pd.DataFrame, out_dir: str | os.PathLike) -> pd.DataFrame:
+    """grades.csv, grades.xlsx and, when cells were cut to Excel's limit, grade_issues.csv
+    (one row each) into ``out_dir``; returns those notes."""
+    from .report import write_csv, write_grades_xlsx
+
+    paths = _paths(out_dir, "grade")
+    write_csv(grades, paths["csv"])
+    notes = write_grades_xlsx(grades, paths["xlsx"])
+    if len(notes):
+        write_csv(notes, paths["issues"])
+    return notes
+
+
+def write_figures(data, out_dir, title=None) -> list[Path]:
+    """The static PNG figures next to the summary of a classify output folder."""
+    from .figures import overview_png, towns_bar_png
+
+    names = FILES["figures"]
+    return [overview_png(data, Path(out_dir) / names["overview"], title),
+            towns_bar_png(data["parcels"], Path(out_dir) / names["towns_bar"])]
+
+
+# --- readers of output folders ---------------------------------------------------------
+
+def read_grades(path) -> pd.Series | None:
+    """Grade per enterprise name from a ``zoning grade`` grades.csv (None if there is none):
+    how the grades join the plot list, the maps and the 清单."""
+    import pandas as pd
+
+    from ._io import formula_unescape
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype={"enterprise_id": str, "enterprise": str},
+                        keep_default_na=False, na_values={"enterprise": [""]},
+                        encoding="utf-8-sig")
+    if "enterprise" not in table or "grade" not in table:
+        return None
+    table["enterprise"] = formula_unescape(table["enterprise"])  # '=x in the CSV is =x
+    return table.dropna(subset=["enterprise"]).drop_duplicates("enterprise").set_index(
+        "enterprise")["grade"]
+
+
+#: The status layer's column with the class in force (SPEC §8: the adjusted one where a
+#: planner adjusted it); the computed class is the classification's own.
+ADJUSTED = {"class"}
+
+
+def read_status(path: str | os.PathLike) -> pd.DataFrame:
+    """Progress per item: a ``ledger report`` status.gpkg, or a ledger (as of today)."""
+    import datetime as dt
+
+    import pyogrio
+
+    from .errors import first_line
+    from .ledger import status_as_of
+
+    path = Path(path)
+    try:
+        names = [n for n, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error here
+        raise ZoningError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
+    if "status" not in names and "items" not in names:
+        raise ZoningError(f"{path}: neither a ledger nor a ledger report's status.gpkg "
+                          f"(layers {names})")
+    try:
+        if "status" in names:
+            have = set(pyogrio.read_info(path, layer="status")["fields"])
+            table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
+                                           columns=["kind", "item_id", "status",
+                                                    "last_event", "final",
+                                                    *sorted(ADJUSTED & have)])
+        else:
+            table = status_as_of(path, dt.date.today().isoformat())
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
+        raise ZoningError(f"{path}: cannot read the progress ({first_line(exc)})") from None
+    table["item_id"] = table["item_id"].astype(str)
+    return table[["kind", "item_id", "status", "last_event", "final",
+                  *sorted(ADJUSTED & set(table.columns))]]
+
+
+def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None:
+    """Give the plots (and workshops) their ledger status and last update, by id."""
+    for layer, kind, key in (("parcels", "parcel", "parcel_id"),
+                             ("workshops", "workshop", "workshop_id")):
+        gdf = data.get(layer)
+        if gdf is None or key not in gdf:
+            continue
+        part = status[status["kind"] == kind].drop_duplicates("item_id").set_index("item_id")
+        ids = gdf[key].astype(str)
+        gdf["status"] = ids.map(part["status"])
+        if "class" in part and "class" in gdf:  # SPEC §8: the adjusted class governs
+            in_force = ids.map(part["class"])
+            adjusted = (in_force.notna() & in_force.ne(gdf["class"])).to_numpy(dtype=bool)
+            gdf["computed_class"] = gdf["class"].where(adjusted, "")
+            gdf.loc[adjusted, "class"] = in_force[adjusted]
+        gdf["last_event"] = ids.map(part["last_event"]).fillna("")
+        gdf["status_final"] = ids.map(part["final"].astype(bool))
+
+
+def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
+                    warn=None) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
+
+    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
+    and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
+    A damaged file picked up this way is left out of the map with a warning (``warn``, a
+    callable taking the message; default :func:`warnings.warn`): it is extra, the map is
+    what was asked for. A damaged classification or ``status`` file is an error.
+    """
+    import pyogrio
+
+    from .errors import first_line
+    from .maps import CONTEXT
+
+    names_of = FILES["classify"]
+    path = Path(path)
+    gpkg = path / names_of["classified"] if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names:
+            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
+        data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+    if warn is None:
+        import warnings
+
+        def warn(message):
+            warnings.warn(message, stacklevel=3)
+
+    def optional(file: Path, what: str, read):
+        try:
+            return read()
+        except Exception as exc:  # noqa: BLE001 - a damaged extra never stops the map
+            warn(f"{file}: cannot be read ({first_line(exc)}); the map is drawn without "
+                 f"{what}")
+            return None
+
+    grades = gpkg.parent / FILES["grade"]["csv"]
+    grade = optional(grades, "the 亩均 grades", lambda: read_grades(grades))
+    if grade is not None and "enterprise" in data["parcels"]:  # 亩均 grades by enterprise
+        data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
+    workshops = gpkg.parent / FILES["workshops"]["gpkg"]
+    if workshops.exists():  # a zoning workshops output beside it
+        layers = optional(workshops, "the workshops", lambda: {
+            n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+            for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
+        data.update(layers or {})
+    ledger = gpkg.parent / FILES["demo"]["ledger"]
+    if status is not None:
+        join_status(data, read_status(status))
+    elif ledger.exists():
+        table = optional(ledger, "the ledger's progress", lambda: read_status(ledger))
+        if table is not None:
+            join_status(data, table)
+    return data
+
+
+# --- the inputs of a command, and the jobs that fill a folder -----------------------------
+
+LAYER_OPTIONS = {  # CLI option -> canonical layer name (SPEC §3)
+    "parcels": "parcels",
+    "boundary": "dev_boundary",
+    "parks": "township_parks",
+    "clusters": "cluster_points",
+    "protected": "protected",
+    "towns": "towns",
+}
+
+
+def _flag_sources(option: str, values):
+    """The source(s) of one layer flag: --protected may repeat (the layers are combined,
+    SPEC §3), any other flag is given once (never silently the last one)."""
+    from .layers import Source
+
+    values = (values,) if isinstance(values, str) else tuple(values)
+    if len(values) > 1 and option != "protected":
+        raise ZoningError(f"--{option} given {len(values)} times ({', '.join(values)}); "
+                          "give it once (only --protected may repeat)")
+    sources = [Source.parse(v) for v in values]
+    return sources if len(sources) > 1 else sources[0]
+
+
+#: Flags of the workshop layers (``zoning workshops``), beside :data:`LAYER_OPTIONS`.
+WORKSHOP_OPTIONS = {"workshops": "workshops", "micro_parks": "micro_parks"}
+#: The classification layers every command that classifies needs (SPEC §3).
+CLASSIFY_NEEDS = REQUIRED_LAYERS
+
+
+def _flag(name: str) -> str:
+    option = {v: k for k, v in {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}.items()}[name]
+    return "--" + option.replace("_", "-")
+
+
+def resolve_inputs(input_path: str | None, given: dict[str, str | None],
+                   needs=CLASSIFY_NEEDS, optional=("protected", "towns")):
+    """The one way every command names its inputs: a multi-layer file (SPEC §3 layer
+    names), a ``zoning classify`` output folder (its classified.gpkg; the plots' output
+    columns are dropped on reading, not reported as clashes) and/or the per-layer flags
+    (``PATH[:LAYER]``, which win over INPUT's layer of that name).
+
+    Returns layer name -> Source (None for an optional layer not given). A layer of
+    ``needs`` given neither way stops with one line naming every such layer and its flag:
+    nothing degrades silently (a single shapefile is one layer, not the whole input)."""
+    from .layers import Source, layer_sources, list_layers
+
+    path, available, output, found = None, [], False, {}
+    if input_path is not None:
+        path = Path(input_path)
+        if not path.exists():
+            raise ZoningError(f"{path}: file not found")
+        if path.is_dir() and path.suffix.lower() != ".gdb":
+            if not (path / FILES["classify"]["classified"]).exists():
+                raise ZoningError(f"{path}: a folder without classified.gpkg; give a "
+                                  "GeoPackage with the SPEC §3 layers, a zoning classify "
+                                  "output folder, or each layer with --parcels --boundary "
+                                  "--parks --clusters [--protected --towns] PATH[:LAYER]")
+            path = path / FILES["classify"]["classified"]
+        available = list_layers(path)
+        output = "parcels" in available and "village_parks" in available
+        found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
+        if output and "parcels" in found:
+            found["parcels"] = dataclasses.replace(found["parcels"], output=True)
+    options = {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}
+    sources = {}
+    for option, name in options.items():
+        if name not in (*needs, *optional):
+            continue
+        if given.get(option):
+            sources[name] = _flag_sources(option, given[option])
+        elif name in found:
+            sources[name] = found[name]
+        elif name in available:
+            sources[name] = Source(path, name)
+        else:
+            sources[name] = None
+    missing = [n for n in needs if sources.get(n) is None]
+    if missing:
+        flags = ", ".join(f"{_flag(n)} for {n}" for n in missing)
+        where = (f"{input_path} has no layer {', '.join(missing)} (it has {available}"
+                 + ("; a single-layer file is one layer, not the whole input)"
+                    if len(available) == 1 else ")")) if input_path is not None \
+            else f"no input for layer {', '.join(missing)}"
+        raise ZoningError(f"{where}; give {'it' if len(missing) == 1 else 'them'} with "
+                          f"{flags} PATH[:LAYER]")
+    return sources
+
+
+def run_info(**extra) -> dict:
+    """The head of a run log: the package version and the command line."""
+    from . import __version__
+
+    return {"zoning": __version__, "command": " ".join(sys.argv), **extra}
+
+
+def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
+    """``zoning classify`` (and ``demo``, ``bench/one.py``): resolve the inputs, classify,
+    write the folder (:func:`write_classification`)."""
+    from ._io import output_set
+    from .classification import classify
+    from .config import load_config
+
+    config = load_config(*config_files)
+    sources = resolve_inputs(input_path, given)
+    result = classify(sources, config=config, progress=progress)
+    progress(f"writing {out_dir}")
+    t0 = time.perf_counter()
+    info = run_info(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {}))
+    with output_set(out_dir) as stage:
+        write_classification(result, stage, info)
+    result.timings["write"] = time.perf_counter() - t0
+    counts = result.parcels["class"].value_counts()
+    progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+             + f"; {len(result.issues)} issue(s) in {FILES['classify']['issues']}")
+    return result
+
+
+def run_compare(sources, config_files, out_dir, progress):
+    """``zoning compare``: classify the layers of ``sources`` under two configs (measured
+    once when both read the layers alike), write what moved (:func:`write_comparison`).
+    The scenarios are named after their config files; returns the comparison."""
+    from ._io import output_set
+    from .config import load_config
+    from .scenario import Study, compare
+
+    configs = [load_config(f) for f in config_files]
+    progress("reading and measuring layers")
+    study_a = Study.from_sources(sources, config_files[0])
+    same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == \
+        (configs[1].fields, configs[1].crs, configs[1].encoding)
+    study_b = study_a if same_loading else Study.from_sources(sources, config_files[1])
+    names = [Path(f).stem for f in config_files]
+    a = study_a.classify(names[0], **configs[0].parameters)
+    b = study_b.classify(names[1], **configs[1].parameters)
+    result = compare(a, b)
+    progress(f"writing {out_dir}")
+    with output_set(out_dir) as stage:
+        write_comparison(result, stage)
+    return result
+
+
+def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
+                  progress, given=None):
+    """``zoning workshops`` (and ``demo``): resolve the inputs, classify and place the
+    workshops, write the folder (:func:`write_workshops`)."""
+    from ._io import output_set
+    from .config import load_config
+    from .workshops import load_and_run
+
+    sources = resolve_inputs(input_path, {**(given or {}), "workshops": workshops_path,
+                                          "micro_parks": micro_parks_path},
+                             needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
+    config = load_config(*config_files)
+    result, info = load_and_run(sources, config, progress=progress)
+    progress(f"writing {out_dir}")
+    with output_set(out_dir) as stage:
+        write_workshops(result, stage, run_info(**info))
+    ws = result.workshops
+    placed = int((ws["target_micro_park_id"] != "").sum())
+    moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
+    progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
+             f"placed {placed} of {moving} "
+             f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    return result
+
+
+def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
+    """The sample's list + ledger + assessment: build the ledger, import every town sheet
+    (each as of the end of its month), report, grade the enterprises."""
+    import calendar
+
+    from ._io import output_set
+    from .grading import grade as grade_table
+    from .layers import read_table
+    from .ledger import import_sheet, init
+    from .report import write_csv
+
+    names = FILES["demo"]
+    sheets = sorted((data_dir / names["progress"]).glob("*.*"))
+    if not sheets:
+        progress(f"no progress sheets in {data_dir / names['progress']}: ledger skipped")
+        return
+    ledger = out_dir / names["ledger"]
+    for stale in (ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm")):
+        stale.unlink(missing_ok=True)
+    n = init(ledger, out_dir, out_dir)
+    progress(f"ledger {ledger}: {n} items; importing {len(sheets)} town sheets")
+    inbox = out_dir / names["progress"]
+    inbox.mkdir(exist_ok=True)
+    totals = [0, 0, 0]
+    last_day = ""
+    for src in sheets:
+        sheet = inbox / src.name
+        shutil.copyfile(src, sheet)
+        year, month = int(src.name[:4]), int(src.name[5:7])
+        last_day = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+        report = import_sheet(ledger, sheet, last_day)
+        write_csv(report.rejected, sheet.with_name(sheet.stem + ".rejected.csv"))
+        totals = [totals[0] + report.accepted, totals[1] + report.already,
+                  totals[2] + len(report.rejected)]
+    progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
+             f"(see {inbox}/*.rejected.csv)")
+    enterprises = data_dir / "enterprises.csv"
+    if enterprises.exists():
+        write_grades(grade_table(read_table(enterprises, "enterprises",
+                                            keys=("enterprise_id",))), out_dir)
+    with output_set(out_dir / names["assessment"]) as stage:
+        scores = write_ledger_report(ledger, last_day, stage)
+    progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
+
+
+def run_survey_demo(sample: Path, folder: Path, parcels: pd.DataFrame, progress) -> None:
+    """The sample as a land-survey delivery (DLTB + 三区三线 shapefiles, GBK, EPSG:4528)
+    classified with data/sandiao.toml: it must give the sample's classes (issue 15)."""
+    from .sample import write_survey_sample
+
+    files = write_survey_sample(sample, folder)
+    progress(f"the sample as a 三调 delivery in {folder}: classifying with data/sandiao.toml")
+    given = {"parcels": str(files["DLTB"]), "boundary": str(files["CZKFBJ"]),
+             "protected": (str(files["STBHHX"]), str(files["YJJBNT"])),
+             "parks": f"{sample}:township_parks", "clusters": f"{sample}:cluster_points",
+             "towns": f"{sample}:towns"}
+    survey = run_classify(None, folder / FILES["demo"]["survey_out"],
+                          (str(SAMPLE.parent / "sandiao.toml"), str(files["extra"])), given,
+                          progress)
+    same = survey.parcels.set_index("parcel_id")["rule"].reindex(parcels["parcel_id"])
+    agree = int((same.to_numpy() == parcels["rule"].to_numpy()).sum())
+    progress(f"三调 delivery: {agree} of {len(parcels)} plots get the sample's rule")
+
+
+def run_demo(out_dir, maps_dir, progress) -> Path:
+    """``zoning demo``: the bundled sample county classified (and as a survey delivery),
+    its workshops, ledger and assessment, maps and figures. Returns the maps' index."""
+    from .maps import write_town_maps
+
+    names = FILES["demo"]
+    sample = SAMPLE
+    if not sample.exists():
+        from .sample import write_sample
+
+        sample = Path(out_dir) / names["sample"]
+        progress(f"generating the sample county into {sample}")
+        write_sample(sample)
+    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
+    run_survey_demo(sample, Path(out_dir) / names["survey"], result.parcels, progress)
+    profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
+    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
+                  None, None, progress)
+    run_ledger_demo(Path(out_dir), sample.parent, progress)
+    progress("drawing the maps")
+    data = read_classified(out_dir)
+    title = "慈溪市（样例）村级工业用地分类"
+    index = write_town_maps(data, maps_dir, title=title)
+    shutil.copyfile(Path(maps_dir) / FILES["map"]["county"], Path(out_dir) / names["map"])
+    write_figures(data, out_dir, title)
+    return index
+
+
+# --- the ledger's report folder (SPEC §8) -----------------------------------------
+
+def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None,
+                        grades=None) -> pd.DataFrame:
+    """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
+    as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
+    ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
+    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell."""
+    from ._parallel import beside
+    from .ledger import check_ledger, progress_table, status_as_of, town_scores
+    from .report import write_assessment, write_csv
+
+    names = FILES["ledger_report"]
+    check_ledger(ledger)
+    out_dir = Path(out_dir)
+    state = status_as_of(ledger, as_of)
+    write_csv(progress_table(state), out_dir / names["progress"])
+    scores = town_scores(state, weights)
+    write_csv(scores, out_dir / names["towns"])
+    by_name = read_grades(grades or Path(ledger).with_name(FILES["grade"]["csv"]))
+    # the workbook (pure Python) and the layer + chart are written side by side
+    extras = beside(_write_ledger_extras, ledger, state, as_of, weights, out_dir)
+    try:
+        issues = write_assessment(state, scores, out_dir / names["assessment"], by_name)
+        write_csv(issues, out_dir / names["issues"])
+    finally:
+        extras.result()
+    return scores
+
+
+def _write_ledger_extras(ledger, state: pd.DataFrame, as_of: str, weights,
+                         out_dir: Path) -> None:
+    from .figures import completion_png
+    from .ledger import completion_over_time
+
+    names = FILES["ledger_report"]
+    write_status_layer(ledger, state, out_dir / names["status"])
+    completion_png(completion_over_time(ledger, as_of, weights), out_dir / names["chart"])
+
+
+def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
+    """status.gpkg, layer ``status``: every item where it lies (plot centroid, workshop
+    point) with its class and status as of the report's date, for QGIS and ``zoning map``:
+    ``class`` is the class in force (adjusted where adjusted), ``computed_class`` the
+    classification's beside it, ``adjusted`` whether they differ."""
+    import pyogrio
+
+    from ._io import write_layers
+    from .vocab import STATUS_ZH
+
+    where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
+    where["item_id"] = where["item_id"].astype(str)
+    cols = ["kind", "item_id", "town", "class", "computed_class", "status", "last_event",
+            "note", "final"]
+    layer = where.merge(state[cols], on=["kind", "item_id"], how="left", validate="1:1")
+    layer.insert(layer.columns.get_loc("computed_class") + 1, "adjusted",
+                 (layer["class"] != layer["computed_class"]).to_numpy())
+    layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
+                 layer["status"].map(STATUS_ZH))
+    write_layers(target, {"status": layer})

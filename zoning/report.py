@@ -1,4 +1,8 @@
-"""Summaries per town and class; CSV and formatted Excel writers; the run log."""
+"""Summaries per town and class; CSV and formatted Excel writers; the run log.
+
+Every table, CSV and workbook (HOUSE.md tier T6): one file per function. Which files make
+up an output folder is :mod:`zoning.outputs`'s business.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import pandas as pd
 
 from ._io import atomic_path, formula_escape, write_text
 from .measures import to_mu
-from .vocab import CLASS_ZH, CLASSES, TOTAL, UNKNOWN_TOWN
+from .vocab import CLASS_ZH, CLASSES, STATUS_ZH, TOTAL, UNKNOWN_TOWN, WORKSHOP_CLASS_ZH
 
 SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
               "area_m2": "面积（平方米）", "area_mu": "面积（亩）",
@@ -290,54 +294,6 @@ def write_run_log(target: str | os.PathLike, info: dict) -> None:
 
 
 
-CONTEXT_LAYERS = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
-
-
-def write_classification(result, out_dir: str | os.PathLike, run_info: dict | None = None
-                         ) -> dict[str, str]:
-    """Write every output of ``zoning classify`` into ``out_dir`` (each file atomically).
-
-    ``classified.gpkg`` (layers ``parcels``, ``village_parks`` and the context layers in
-    the analysis CRS), ``summary.csv``, ``summary.xlsx``, ``issues.csv`` and ``run.json``.
-    Returns the written paths by name.
-    """
-    from ._io import write_layers
-
-    out = os.fspath(out_dir)
-    os.makedirs(out, exist_ok=True)
-    layers = {"parcels": result.parcels, "village_parks": result.village_parks}
-    for name in CONTEXT_LAYERS:
-        gdf = getattr(result.layers, name)
-        if gdf is not None:
-            layers[name] = gdf.drop(columns=[c for c in ("_problem",) if c in gdf])
-    paths = {"classified": os.path.join(out, "classified.gpkg"),
-             "summary_csv": os.path.join(out, "summary.csv"),
-             "summary_xlsx": os.path.join(out, "summary.xlsx"),
-             "issues": os.path.join(out, "issues.csv"),
-             "run_log": os.path.join(out, "run.json")}
-    summary = summarise(result.parcels)
-    write_layers(paths["classified"], layers)
-    write_csv(summary, paths["summary_csv"])
-    cut = write_summary_xlsx(summary, paths["summary_xlsx"])
-    issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
-    write_csv(issues, paths["issues"])
-    info = dict(run_info or {})
-    info.update({
-        "analysis_crs": result.layers.crs.to_string(),
-        "parameters": result.config.parameters,
-        "config_files": list(result.config.sources),
-        "inputs": result.layers.inputs,
-        "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
-                 **result.layers.selection,  # [select.parcels]: read, selected, not selected
-                 "village_parks": len(result.village_parks), "issues": len(issues)},
-        "classes": result.parcels["class"].value_counts().to_dict(),
-        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
-        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
-    })
-    write_run_log(paths["run_log"], info)
-    return paths
-
-
 TRANSITION_ZH = {"town": "镇街", "from_class": "原分类", "to_class": "新分类", "plots": "地块数",
                  "mu": "面积（亩）", "parcel_id": "地块编号", "from_rule": "原规则",
                  "to_rule": "新规则", "from_target": "原目标", "to_target": "新目标",
@@ -402,23 +358,12 @@ PARK_ZH = {"micro_park_id": "园区编号", "name": "名称", "town": "镇街", 
            "remaining_m2": "剩余空间", "placed_workshops": "安置作坊数"}
 
 
-def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None
-                    ) -> dict[str, str]:
-    """workshops.gpkg (layers workshops, micro_parks), workshops.xlsx (清单, per town, per
-    park), workshop_towns.csv (ledger figures), workshop_issues.csv and workshop_run.json in
-    ``out_dir`` (names that sit beside a classification's outputs)."""
-    from ._io import write_layers
+def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
+    """workshops.xlsx of a workshop result: 清单, per town, per park (Chinese headers).
+    Returns the notes of cells cut to Excel's limit."""
     from .workshops import FIX_ZH
 
-    out = os.fspath(out_dir)
-    os.makedirs(out, exist_ok=True)
-    paths = {"gpkg": os.path.join(out, "workshops.gpkg"),
-             "xlsx": os.path.join(out, "workshops.xlsx"),
-             "towns": os.path.join(out, "workshop_towns.csv"),
-             "issues": os.path.join(out, "workshop_issues.csv"),
-             "run_log": os.path.join(out, "workshop_run.json")}
     ws = result.workshops
-    write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
     listing = ws.drop(columns="geometry").copy()
     listing["fixes_zh"] = listing["fixes"].fillna("").map(
         lambda f: "、".join(FIX_ZH[x] for x in f.split(";") if x))
@@ -428,7 +373,7 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
     towns = result.towns.rename(columns=TOWN_TABLE_ZH)
     notes: list = []
-    with atomic_path(paths["xlsx"]) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
                                    ("镇街", towns, "分镇街统计（台账）"),
@@ -441,24 +386,7 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
                 for col in ("隐患整改率", "无隐患作坊占比"):
                     i = list(frame.columns).index(col)
                     sheet.set_column(i, i, 12, fmt["pct"])
-    write_csv(result.towns, paths["towns"])
-    issues = result.issues.frame()
-    cut = excel_notes(notes, paths["xlsx"])
-    if len(cut):
-        issues = pd.concat([issues, cut], ignore_index=True)
-    write_csv(issues, paths["issues"])
-    p = result.placement
-    info = dict(run_info or {})
-    info.update({
-        "rows": {"workshops_in": len(ws), "workshops_out": len(ws), "issues": len(issues)},
-        "classes": ws["class"].value_counts().to_dict(),
-        "placement": {"status": p.status, "mip_gap": p.gap, "objective": p.objective,
-                      "candidate_pairs": p.candidates, "seconds": round(p.seconds, 3),
-                      "placed": int((ws["target_micro_park_id"] != "").sum())},
-        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
-    })
-    write_run_log(paths["run_log"], info)
-    return paths
+    return excel_notes(notes, target)
 
 
 def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.DataFrame:
@@ -476,4 +404,76 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.Dat
         fmt = _formats(xl.book)
         _table_sheet(xl, "亩均评价", grades.rename(columns=zh).round(4), "亩均效益综合评价", fmt,
                      width=12, freeze_cols=1, notes=notes)
+    return excel_notes(notes, target)
+
+
+# --- the ledger's assessment (SPEC §8) ----------------------------------------------
+
+#: Sheet names Excel refuses (case-insensitive) besides those of the workbook itself.
+EXCEL_RESERVED_SHEETS = ("history",)
+
+
+def sheet_names(towns, taken=("排名",)) -> list[str]:
+    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
+    control characters dropped, no apostrophe at either end, at most 31 characters,
+    unique ignoring case (as Excel compares them) against each other and ``taken``;
+    an empty result becomes 未知."""
+    used = {t.casefold() for t in (*taken, *EXCEL_RESERVED_SHEETS)}
+    names = []
+    for town in towns:
+        base = "".join(c for c in str(town or "") if c not in "[]:*?/\\" and c.isprintable())
+        base = base.strip().strip("'").strip()[:31].strip("'") or "未知"
+        name, k = base, 1
+        while name.casefold() in used:
+            k += 1
+            suffix = f"({k})"
+            name = base[:31 - len(suffix)].rstrip("'") + suffix
+        used.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
+                     grades: pd.Series | None = None) -> pd.DataFrame:
+    """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
+    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
+    Each item shows its class in force (分类, adjusted where adjusted) and its computed
+    class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
+    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+          "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
+          "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
+    state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
+    if "official_mu" in state and state["official_mu"].notna().any():
+        zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
+              "official_mu": "图斑面积（调查，亩）", "floor_m2": zh["floor_m2"]}
+    if "enterprise" in state:
+        zh["enterprise"] = "企业"
+        if grades is not None:
+            state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
+            zh["grade"] = "亩均等级"
+    kinds = {"parcel": "地块", "workshop": "家庭作坊"}
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+        fmt = _formats(xl.book)
+        ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
+        notes: list = []  # cells cut to Excel's limit, the 排名 sheet's and the 清单's
+        _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
+        # one table sorted by town, made ready once; each town's rows become its sheet
+        state = state.sort_values("town", kind="stable")
+        class_zh = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        table = Columns(state[list(zh)].assign(
+            kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
+            **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
+        ).rename(columns=zh), where="清单", id_column=zh["item_id"])
+        notes.append(table.notes)
+        formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"],
+                   zh.get("official_mu", "-"): fmt["mu"]}
+        towns = state["town"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
+            np.zeros(0, int)
+        names = sheet_names([towns[i] for i in starts])
+        for start, stop, name in zip(starts, np.r_[starts[1:], len(towns)], names,
+                                     strict=True):
+            town = towns[start]
+            table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
+                        formats=formats)
     return excel_notes(notes, target)

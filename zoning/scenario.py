@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .classify import (
+from .classification import (
     Classification,
     build_result,
     group_geometry,
@@ -170,7 +169,8 @@ def describe(overrides: dict) -> str:
 
 @dataclass
 class Comparison:
-    """What moved between two classifications of the same plots."""
+    """What moved between two classifications of the same plots (written as a folder by
+    :func:`zoning.outputs.write_comparison`)."""
 
     a: Classification
     b: Classification
@@ -197,26 +197,6 @@ class Comparison:
         title = title or (f"变化地块：{self.a.name} → {self.b.name}" if lang == "zh"
                           else f"Changed plots: {self.a.name} → {self.b.name}")
         return build_map(data, lang=lang, title=title, links=False)
-
-    def write(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """transitions.csv, transitions_by_town.csv, transitions.xlsx, changed.gpkg,
-        changes.html (each written atomically)."""
-        from ._io import write_layers
-        from .maps import write_map
-        from .report import write_csv, write_transitions_xlsx
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"transitions": out / "transitions.csv",
-                 "by_town": out / "transitions_by_town.csv",
-                 "xlsx": out / "transitions.xlsx", "changed": out / "changed.gpkg",
-                 "map": out / "changes.html"}
-        write_csv(self.transitions, paths["transitions"])
-        write_csv(self.by_town, paths["by_town"])
-        write_transitions_xlsx(self, paths["xlsx"])
-        write_layers(paths["changed"], {"changed": self.changed})
-        write_map(self.map(), paths["map"])
-        return paths
 
 
 def compare(a: Classification, b: Classification) -> Comparison:

@@ -519,45 +519,21 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
 
 
-def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
-                 progress=None) -> tuple[WorkshopResult, dict]:
+def load_and_run(sources: dict, config, *, progress=None) -> tuple[WorkshopResult, dict]:
     """Read the layers, classify the plots under the workshops, then classify and place
     the workshops.
 
-    ``inputs``: layer name -> :class:`zoning.layers.Source` (``zoning.cli.resolve_inputs``)
-    or one multi-layer file with SPEC §3 names; ``workshops_path`` / ``micro_parks_path``
-    (``PATH[:LAYER]``, a CSV/Excel point list too) replace the file's layers. A layer the
-    job needs and did not get is one line naming it: nothing is classified without its
-    plots."""
-    from pathlib import Path
-
-    from .classify import classify_files
+    ``sources``: layer name -> :class:`zoning.layers.Source` (for a file, a folder or the
+    command-line flags: :func:`zoning.outputs.resolve_inputs`); ``workshops`` and
+    ``micro_parks`` may be a CSV/Excel point list too. A layer the job needs and did not
+    get is one line naming it: nothing is classified without its plots."""
+    from .classification import classify
     from .errors import LayerError
-    from .layers import (
-        Source,
-        drop_geometry,
-        layer_sources,
-        list_layers,
-        nonfinite_rows,
-        prepare_layer,
-        read_raw,
-        to_analysis,
-    )
+    from .layers import drop_geometry, nonfinite_rows, prepare_layer, read_raw, to_analysis
 
     say = progress or (lambda msg: None)
-    if isinstance(inputs, dict):
-        sources = dict(inputs)
-        first = [s[0] if isinstance(s, list) else s for s in sources.values() if s]
-        input_path = str(first[0].path) if first else ""
-    else:
-        input_path = Path(inputs)
-        names = list_layers(input_path)
-        sources = {n: Source(input_path, n) if n in names else None
-                   for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, "workshops", "micro_parks")}
-        sources.update(layer_sources(input_path))  # survey names too (CZKFBJ, STBHHX …)
-    for name, given in (("workshops", workshops_path), ("micro_parks", micro_parks_path)):
-        if given:
-            sources[name] = Source.parse(given)
+    first = [s[0] if isinstance(s, list) else s for s in sources.values() if s]
+    input_path = str(first[0].path) if first else ""
     missing = [n for n in (*REQUIRED_LAYERS, "workshops", "micro_parks") if sources.get(n) is None]
     if missing:
         raise LayerError(f"no layer {', '.join(missing)}: give the county's layers (the "
@@ -566,8 +542,8 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     issues = IssueLog()
     info: dict = {"inputs": {}}
     say("classifying the plots under the workshops")
-    classified = classify_files(
-        {n: sources.get(n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}, config)
+    classified = classify(
+        {n: sources.get(n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}, config=config)
     parcels, layers, crs = classified.parcels, classified.layers, classified.layers.crs
     issues.rows.extend(classified.issue_log.rows)
     info["parcel_classes"] = classified.parcels["class"].value_counts().to_dict()

@@ -1,11 +1,15 @@
 """Layers → measures → rules: the classification of every village industrial plot.
 
-:func:`classify_layers` is the whole job on loaded layers; :func:`classify_frames` takes
-plain GeoDataFrames (notebooks, tests); :func:`classify_files` reads the files first.
+:func:`classify` is the one entry point: a file path, a dict of
+:class:`~zoning.layers.Source`, loaded :class:`~zoning.layers.Layers` or a dict of
+GeoDataFrames. It dispatches to :func:`classify_files` (read the files first),
+:func:`classify_layers` (the whole job on loaded layers) or :func:`classify_frames`
+(plain GeoDataFrames, canonical field names).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,10 +20,18 @@ import pandas as pd
 import shapely
 
 from .config import Config, load_config
-from .layers import IssueLog, Layers, Source, frames_to_layers, input_name, load_layers
+from .layers import (
+    IssueLog,
+    Layers,
+    Source,
+    file_sources,
+    frames_to_layers,
+    input_name,
+    load_layers,
+)
 from .measures import MEASURE_COLUMNS, group_union, largest_overlap, measure, to_mu
 from .rules import decide
-from .vocab import CLASS_ZH, CLASSES
+from .vocab import CLASSES
 
 OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
 
@@ -54,17 +66,34 @@ def own_log(layers: Layers, *notes: IssueLog) -> IssueLog:
                     source_rows=dict(layers.issues.source_rows))
 
 
-def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None) -> pd.Series:
-    """The plot's ``town`` attribute, else the town polygon it overlaps most ("" if none)."""
+def town_overlap(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
+                 need: np.ndarray | None = None) -> np.ndarray | None:
+    """The town polygon each plot (of ``need``, default every plot with a geometry)
+    overlaps most ("" if none), one STRtree query; None without a towns layer."""
+    if towns is None or not len(towns):
+        return None
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    if need is None:
+        need = ~shapely.is_missing(geoms)
+    found = np.full(len(parcels), "", dtype=object)
+    found[need] = largest_overlap(geoms[need], np.asarray(towns.geometry.array, dtype=object),
+                                  towns["town"].to_numpy(str))
+    return found
+
+
+def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
+                 overlap: np.ndarray | None = None) -> pd.Series:
+    """The plot's ``town`` attribute, else the town polygon it overlaps most ("" if none).
+    ``overlap`` (:func:`town_overlap` of every plot) is reused when given."""
     given = parcels["town"].astype(object) if "town" in parcels else pd.Series(
         None, index=parcels.index, dtype=object)
     given = given.where(given.notna() & given.astype(str).str.strip().ne(""), None)
     if towns is None or not len(towns) or given.notna().all():
         return given.fillna("")
     need = given.isna().to_numpy() & ~shapely.is_missing(parcels.geometry.array)
-    geoms = np.asarray(parcels.geometry.array, dtype=object)[need]
-    found = largest_overlap(geoms, np.asarray(towns.geometry.array, dtype=object),
-                            towns["town"].to_numpy(str))
+    if overlap is None:
+        overlap = town_overlap(parcels, towns, need)
+    found = overlap[need]
     out = given.copy()
     out[need] = found
     return out.fillna("")
@@ -97,16 +126,15 @@ def check_official_area(parcels: pd.DataFrame, area_m2, issues) -> None:
         pos, parcels["parcel_id"].iloc[pos])
 
 
-def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issues) -> None:
+def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issues,
+                overlap: np.ndarray | None = None) -> None:
     """List plots whose ``town`` attribute differs from the town polygon they overlap most,
-    with both names, and plots that overlap no town polygon (one STRtree query)."""
+    with both names, and plots that overlap no town polygon. ``overlap``
+    (:func:`town_overlap`) is reused when given."""
     if towns is None or not len(towns):
         return
-    geoms = np.asarray(parcels.geometry.array, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    found = largest_overlap(geoms, np.asarray(towns.geometry.array, dtype=object),
-                            towns["town"].to_numpy(str))
-    found = np.asarray(found, dtype=object)
+    present = ~shapely.is_missing(np.asarray(parcels.geometry.array, dtype=object))
+    found = overlap if overlap is not None else town_overlap(parcels, towns)
     if "town" in parcels:
         given = parcels["town"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
     else:
@@ -190,10 +218,11 @@ def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     return layers
 
 
-def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
+def plot_attributes(layers: Layers, issues: IssueLog,
+                    overlap: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """The plots' input attributes for the output: clashing names kept under ``*_input``
     (reported once, in ``issues``, not in the layers' log), ``town`` filled from the
-    towns layer where missing."""
+    towns layer where missing (``overlap``: :func:`town_overlap`, reused when given)."""
     parcels = layers.parcels
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
     # Output names compared as GeoPackage does (case-insensitively); private names were
@@ -206,7 +235,7 @@ def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
         attrs = attrs.rename(columns=moved)
         issues.add("parcels", "note", f"input field(s) {clash} clash with output "
                    f"columns; kept as {list(moved.values())}")
-    attrs["town"] = assign_towns(attrs, layers.towns)
+    attrs["town"] = assign_towns(attrs, layers.towns, overlap)
     return attrs
 
 
@@ -256,9 +285,10 @@ def classify_layers(layers: Layers, config: Config | None = None,
     timings["measures"] = time.perf_counter() - t0
     log = own_log(layers)  # the input's log is never written into
     check_official_area(layers.parcels, m["area_m2"], log)
-    check_towns(layers.parcels, layers.towns, log)
+    overlap = town_overlap(layers.parcels, layers.towns)  # one query for check and fill
+    check_towns(layers.parcels, layers.towns, log, overlap)
     say("deciding")
-    attrs = plot_attributes(layers, log)
+    attrs = plot_attributes(layers, log, overlap)
     return build_result(layers, config, m, attrs, timings, issues=log)
 
 
@@ -289,5 +319,44 @@ def classify_files(sources: dict[str, Source | None], config: Config | None = No
     return result
 
 
-__all__ = ["Classification", "classify_layers", "classify_frames", "classify_files",
-           "CLASS_ZH"]
+FRAME_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
+                "towns")
+
+
+def classify(data, *, config: Config | None = None,
+             progress: Callable[[str], None] | None = None) -> Classification:
+    """Classify every village industrial plot (SPEC §4–§5): the one entry point.
+
+    Parameters
+    ----------
+    data
+        One of: a multi-layer file (``str``/path; SPEC §3 layer names or the survey's,
+        :func:`zoning.layers.file_sources`); a dict layer name -> :class:`Source`;
+        loaded :class:`Layers`; a dict layer name -> GeoDataFrame (canonical field
+        names, checked as files are, :func:`zoning.layers.frames_to_layers`).
+    config
+        Parameters; defaults from the packaged ``defaults.toml``
+        (:func:`zoning.config.load_config`).
+    progress
+        Optional callback receiving a short message per step.
+    """
+    if isinstance(data, Layers):
+        return classify_layers(data, config, progress)
+    if isinstance(data, str | os.PathLike):
+        return classify_files(file_sources(data), config, progress)
+    if isinstance(data, dict) and any(isinstance(v, gpd.GeoDataFrame) for v in data.values()):
+        unknown = sorted(set(data) - set(FRAME_LAYERS))
+        if unknown:
+            raise ValueError(f"classify(): unknown layer name(s) {unknown}; "
+                             f"expected {list(FRAME_LAYERS)}")
+        config = config or Config()
+        layers = frames_to_layers(**{n: data.get(n) for n in FRAME_LAYERS}, config=config)
+        return classify_layers(layers, config, progress)
+    if isinstance(data, dict):
+        return classify_files(data, config, progress)
+    raise TypeError(f"classify() takes a path, a dict of Sources or GeoDataFrames, or "
+                    f"Layers; got {type(data).__name__}")
+
+
+__all__ = ["Classification", "classify", "classify_layers", "classify_frames",
+           "classify_files"]
