@@ -28,8 +28,8 @@ def main() -> None:
 
     from zoning import classify, load_config, write_classification
     from zoning.layers import file_sources
-    from zoning.ledger import import_sheet, init, verify
-    from zoning.outputs import write_ledger_report
+    from zoning.ledger import import_sheet, verify
+    from zoning.outputs import init_ledger, write_ledger_report
     from zoning.vocab import FINAL_STATUS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,7 +43,7 @@ def main() -> None:
         result = classify(sources, config=load_config(ROOT / "bench" / "bench.toml"))
         write_classification(result, tmp / "cls")
         t0 = time.perf_counter()
-        n = init(tmp / "ledger.gpkg", tmp / "cls")
+        n = init_ledger(tmp / "ledger.gpkg", tmp / "cls")
         t_init = time.perf_counter() - t0
         rng = np.random.default_rng(1)
         p = result.parcels.iloc[rng.choice(len(result.parcels), args.rows // 2, replace=False)]

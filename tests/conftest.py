@@ -105,10 +105,10 @@ def classified(tmp_path_factory):
 @pytest.fixture
 def ledger(classified, tmp_path):
     """A new ledger of the tiny county's seven plots."""
-    from zoning import ledger as lg
+    from zoning.outputs import init_ledger
 
     path = tmp_path / "ledger.gpkg"
-    assert lg.init(path, classified) == 7
+    assert init_ledger(path, classified) == 7
     return path
 
 

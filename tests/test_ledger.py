@@ -16,7 +16,7 @@ import pytest
 from conftest import sheet, tiny_layers, write_gpkg
 from zoning import ledger as lg
 from zoning.errors import ZoningError
-from zoning.outputs import write_ledger_report
+from zoning.outputs import init_ledger, write_ledger_report
 
 PY = sys.executable
 
@@ -89,7 +89,7 @@ def test_ids_excel_turned_into_numbers(tmp_path):
     path = write_gpkg(tmp_path / "in.gpkg", layers)
     assert zoning("classify", path, "--out", tmp_path / "out").returncode == 0
     ledger = tmp_path / "l.gpkg"
-    lg.init(ledger, tmp_path / "out")
+    init_ledger(ledger, tmp_path / "out")
     book = openpyxl.Workbook()
     book.active.append(["kind", "item_id", "status", "date", "note"])
     book.active.append(["parcel", 7, "in_progress", "2026-05-01", None])
@@ -218,7 +218,7 @@ def test_verify_finds_problems(ledger):
 
 def test_init_never_overwrites(ledger, classified):
     with pytest.raises(ZoningError, match="exists already"):
-        lg.init(ledger, classified)
+        init_ledger(ledger, classified)
 
 
 def test_sync_keeps_progress_and_lists_changes(ledger, tmp_path):

@@ -13,8 +13,10 @@ import pytest
 
 from conftest import sheet
 from zoning import ledger as lg
+from zoning._io import register_gpkg_functions
 from zoning._parallel import beside
 from zoning.errors import ZoningError
+from zoning.outputs import init_ledger, sync_ledger
 from zoning.report import sheet_names
 
 PY = sys.executable
@@ -29,7 +31,7 @@ def hand(ledger, *statements):
     """Edit the file by hand, as a planner with an SQLite tool would (the GeoPackage's
     spatial functions registered, as GDAL-aware tools have them)."""
     con = sqlite3.connect(ledger)
-    lg._register_gpkg_functions(con)
+    register_gpkg_functions(con)
     with con:
         for statement in statements:
             con.execute(statement)
@@ -147,7 +149,7 @@ def test_writes_refuse_a_ledger_whose_tail_was_cut(history, tmp_path):
 def test_sync_refuses_items_edited_by_hand(history, classified):
     hand(history, "UPDATE items SET computed_class = 'retain' WHERE fid = 4")
     with pytest.raises(ZoningError, match="item 4: its content does not match"):
-        lg.sync(history, classified)
+        sync_ledger(history, classified)
 
 
 def test_canonical_text_of_a_row():
@@ -202,7 +204,7 @@ def big_classified(root, n):
 def test_four_large_imports_at_once_all_land(tmp_path):
     n = 3000
     ledger = tmp_path / "big.gpkg"
-    assert lg.init(ledger, big_classified(tmp_path, 4 * n)) == 4 * n
+    assert init_ledger(ledger, big_classified(tmp_path, 4 * n)) == 4 * n
     sheets = [sheet(tmp_path, [("parcel", f"B{k:06d}", "in_progress", f"2026-05-0{s + 1}",
                                 "开工") for k in range(s * n, (s + 1) * n)], f"s{s}.csv")
               for s in range(4)]
@@ -284,13 +286,13 @@ def fake_workshops(folder, classes):
 def test_sync_compares_only_the_kinds_given(classified, tmp_path):
     ws = fake_workshops(tmp_path / "ws", {"W1": "upgrade", "W2": "to_park"})
     ledger = tmp_path / "l.gpkg"
-    assert lg.init(ledger, classified, ws) == 9
+    assert init_ledger(ledger, classified, ws) == 9
     res = zoning("ledger", "sync", ledger, "--from", classified)
     assert res.returncode == 0, res.stderr
     assert "0 item(s) to review" in res.stdout          # the workshops are left alone
-    assert lg.sync(ledger, classified).empty
+    assert sync_ledger(ledger, classified).empty
     ws2 = fake_workshops(tmp_path / "ws2", {"W1": "eliminate", "W3": "upgrade"})
-    review = lg.sync(ledger, None, ws2)                 # only the workshops compared
+    review = sync_ledger(ledger, None, ws2)                 # only the workshops compared
     assert sorted(review["item_id"]) == ["W1", "W2"]
     assert set(review["kind"]) == {"workshop"}
     state = lg.status_as_of(ledger, "2026-06-01").set_index("item_id")
@@ -307,7 +309,7 @@ def test_sync_compares_only_the_kinds_given(classified, tmp_path):
 def test_adjust_takes_chinese_names(classified, tmp_path, kind, cls, want):
     ws = fake_workshops(tmp_path / "ws", {"W1": "upgrade"})
     ledger = tmp_path / "l.gpkg"
-    lg.init(ledger, classified, ws)
+    init_ledger(ledger, classified, ws)
     item = "W1" if kind == "作坊" else "P004"
     res = zoning("ledger", "adjust", ledger, kind, item, "--class", cls, "--reason", "复核",
                  "--by", "李四")
@@ -416,7 +418,7 @@ def test_report_for_hostile_town_names_writes_the_whole_workbook(tmp_path):
     import openpyxl
 
     ledger = tmp_path / "l.gpkg"
-    lg.init(ledger, classified_with_towns(tmp_path, HOSTILE_TOWNS))
+    init_ledger(ledger, classified_with_towns(tmp_path, HOSTILE_TOWNS))
     res = zoning("ledger", "report", ledger, "--as-of", "2026-06-01", "--out", tmp_path / "r")
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""                      # no stray output from the forked writer
@@ -561,7 +563,7 @@ def test_unicode_digit_ids_are_text(tmp_path):
                      geometry=shapely.points([X0 + 10.0 * k for k in range(4)], Y0), crs=4549
                      ).to_file(folder / "classified.gpkg", layer="parcels")
     ledger = tmp_path / "l.gpkg"
-    lg.init(ledger, folder)
+    init_ledger(ledger, folder)
     rows = [("parcel", "²", "in_progress", "2026-05-01", ""),
             ("parcel", "3", "in_progress", "2026-05-01", ""),      # not ٣
             ("parcel", "٣", "in_progress", "2026-05-01", ""),

@@ -23,7 +23,7 @@ from zoning.maps import (
     write_map,
     write_town_maps,
 )
-from zoning.outputs import write_ledger_report
+from zoning.outputs import init_ledger, write_ledger_report
 from zoning.vocab import PALETTE
 
 EVIL = "</script><img src=x onerror=alert(1)>`${x}`\\"
@@ -178,7 +178,7 @@ def test_ledger_status_beside_the_classification_colours_the_plots(tmp_path):
     subprocess.run([sys.executable, "-m", "zoning", "classify", path, "--out", str(out)],
                    check=True, capture_output=True)
     ledger = out / "ledger.gpkg"
-    lg.init(ledger, out)
+    init_ledger(ledger, out)
     sheet = tmp_path / "may.csv"
     pd.DataFrame({"kind": ["parcel", "parcel"], "item_id": ["P001", "P003"],
                   "status": ["absorbed", "in_progress"], "date": ["2026-05-10", "2026-05-12"],

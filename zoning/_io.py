@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 
 @contextlib.contextmanager
@@ -173,3 +174,32 @@ def formula_escape(values: pd.Series) -> pd.Series:
 def formula_unescape(values: pd.Series) -> pd.Series:
     """Undo :func:`formula_escape` on text read back from one of our CSV files."""
     return _recode(values, "^'" + _FORMULA[1:], lambda s: s.str.slice(1))
+
+
+# --- GeoPackages through the standard library's sqlite3 (the ledger) ------------------
+
+def gpkg_geometry(blob):
+    """A shapely geometry from a GeoPackage geometry blob (None for NULL or empty)."""
+    if blob is None:
+        return None
+    flags = blob[3]
+    if flags & 0x10:  # the empty flag
+        return None
+    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 0x07]
+    return shapely.from_wkb(bytes(blob[8 + envelope:]))
+
+
+def _bound(i):
+    def f(blob):
+        g = gpkg_geometry(blob)
+        return None if g is None else float(g.bounds[i])
+    return f
+
+
+def register_gpkg_functions(con) -> None:
+    """The spatial SQL functions GDAL's GeoPackage triggers call, on a ``sqlite3``
+    connection to a GeoPackage (the standard library's sqlite3 lacks them)."""
+    con.create_function("ST_IsEmpty", 1, lambda b: 1 if gpkg_geometry(b) is None else 0,
+                        deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
+        con.create_function(name, 1, _bound(i), deterministic=True)

@@ -311,9 +311,9 @@ def ledger():
 @expected_errors
 def ledger_init(ledger_path, classified, workshops_dir):
     """List every item of a classification (and workshops), status pending."""
-    from .ledger import init
+    from .outputs import init_ledger
 
-    n = init(ledger_path, classified, workshops_dir)
+    n = init_ledger(ledger_path, classified, workshops_dir)
     click.echo(f"{ledger_path}: {n} items, all pending")
 
 
@@ -370,10 +370,10 @@ def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
 def ledger_sync(ledger_path, classified, workshops_dir):
     """Take a new classification; items whose computed class changed go to review.csv.
     Only the kinds given are compared: without --workshops the workshops are left alone."""
-    from .ledger import sync
+    from .outputs import sync_ledger
     from .report import write_csv
 
-    review = sync(ledger_path, classified, workshops_dir)
+    review = sync_ledger(ledger_path, classified, workshops_dir)
     target = Path(ledger_path).with_name("review.csv")
     write_csv(review, target)
     click.echo(f"{len(review)} item(s) to review in {target}")

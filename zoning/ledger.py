@@ -1,5 +1,13 @@
 """List + ledger + assessment (清单 + 台账 + 考评, SPEC §8) in one GeoPackage.
 
+This module keeps the ledger file and its state as of a date (items, events,
+adjustments, checks, scores, the time series of scores); it writes no other file and
+reads the update sheets through :func:`zoning.layers.read_tables`. Its items come as
+frames (:func:`items_of`; read from output folders by :func:`zoning.outputs.read_items`);
+its report folder is :func:`zoning.outputs.write_ledger_report` (workbook
+:func:`zoning.report.write_assessment`, chart :func:`zoning.figures.completion_png`,
+status layer :func:`zoning.outputs.write_status_layer`).
+
 The ledger file is a GeoPackage: layer ``items`` (every plot and workshop, with its
 computed class, so QGIS shows it on the map) plus plain SQLite tables written with the
 standard library: ``zoning_events`` (append-only: who, what, when, from which sheet),
@@ -38,6 +46,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from ._io import register_gpkg_functions
 from .errors import ZoningError
 from .vocab import (
     CLASS_ZH,
@@ -268,34 +277,6 @@ def _append(con: sqlite3.Connection, chain: str, rows: list[tuple], ledger) -> N
     _set_head(con, chain, count + len(rows), next_id + len(rows) - 1, prev)
 
 
-def _gpkg_geometry(blob):
-    """A shapely geometry from a GeoPackage geometry blob (None for NULL or empty)."""
-    import shapely
-
-    if blob is None:
-        return None
-    flags = blob[3]
-    if flags & 0x10:  # the empty flag
-        return None
-    envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 0x07]
-    return shapely.from_wkb(bytes(blob[8 + envelope:]))
-
-
-def _bound(i):
-    def f(blob):
-        g = _gpkg_geometry(blob)
-        return None if g is None else float(g.bounds[i])
-    return f
-
-
-def _register_gpkg_functions(con: sqlite3.Connection) -> None:
-    """The spatial SQL functions GDAL's GeoPackage triggers call (sqlite3 lacks them)."""
-    con.create_function("ST_IsEmpty", 1, lambda b: 1 if _gpkg_geometry(b) is None else 0,
-                        deterministic=True)
-    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
-        con.create_function(name, 1, _bound(i), deterministic=True)
-
-
 def check_ledger(path: str | os.PathLike) -> Path:
     """``path`` if it is a ledger; otherwise one clear ZoningError (a folder, a text file,
     an empty file, a GeoPackage without the ledger's tables)."""
@@ -329,7 +310,7 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
     before the hash chains, and commits on success, rolls back on any error."""
     path = check_ledger(path)
     con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    _register_gpkg_functions(con)
+    register_gpkg_functions(con)
     try:
         con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")  # WAL: set by init
         if write:
@@ -352,16 +333,14 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
         con.close()
 
 
-def items_from(classified_dir: str | os.PathLike | None,
-               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
-    """The SPEC §8 items of a classify output and/or a workshops output (in the plots'
-    CRS, else ``crs``)."""
+def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | None = None,
+             crs=None) -> gpd.GeoDataFrame:
+    """The SPEC §8 items of a classification's plots and/or workshops (frames as
+    :func:`zoning.outputs.read_items` reads them from their folders), in the plots' CRS,
+    else ``crs``: plots by their centroid, workshops by their point."""
     parts = []
-    if classified_dir is not None:
-        gpkg = Path(classified_dir) / "classified.gpkg"
-        if not gpkg.exists():
-            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
-        p = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    if parcels is not None:
+        p = parcels
         crs = p.crs
         parts.append(gpd.GeoDataFrame({
             "kind": "parcel", "item_id": p["parcel_id"].astype(str),
@@ -374,12 +353,8 @@ def items_from(classified_dir: str | os.PathLike | None,
                             if "official_area_m2" in p else np.nan),  # SPEC §3 (TBMJ)
             "floor_m2": np.nan},
             geometry=p.geometry.centroid, crs=p.crs))
-    if workshops_dir is not None:
-        wpath = Path(workshops_dir) / "workshops.gpkg"
-        if not wpath.exists():
-            raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
-        w = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
-        w = w.to_crs(crs) if crs is not None else w
+    if workshops is not None:
+        w = workshops.to_crs(crs) if crs is not None else workshops
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
             "town": w["town"].fillna("").astype(str), "enterprise": "",
@@ -395,20 +370,26 @@ def items_from(classified_dir: str | os.PathLike | None,
     return gpd.GeoDataFrame(items, geometry="geometry", crs=parts[0].crs)
 
 
-def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
-    """Create a ledger listing every item, status pending (no events yet)."""
+def check_new(ledger: str | os.PathLike) -> Path:
+    """``ledger`` as a path where a new ledger may be made (never over an existing one)."""
     ledger = Path(ledger)
     if ledger.exists():
         raise ZoningError(f"{ledger}: exists already (a ledger is never overwritten; use "
                           "zoning ledger sync for a new classification)")
-    items = items_from(classified_dir, workshops_dir)
+    return ledger
+
+
+def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame) -> int:
+    """Create a ledger listing every item (:func:`items_of`), status pending (no events
+    yet); :func:`zoning.outputs.init_ledger` reads them from output folders."""
+    ledger = check_new(ledger)
     ledger.parent.mkdir(parents=True, exist_ok=True)
     tmp = ledger.with_name(f".{ledger.stem}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
         con = sqlite3.connect(tmp)
-        _register_gpkg_functions(con)
+        register_gpkg_functions(con)
         with con:
             con.executescript(SCHEMA)
             con.execute("INSERT INTO zoning_meta VALUES ('schema_version', ?)",
@@ -855,14 +836,10 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
     return kind, cls
 
 
-def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
-    """Take a new classification and/or workshops output: add new items, update computed
-    classes, never touch events or adjustments. Only the kinds given are compared (no
-    ``workshops_dir``: the workshop items are left alone, and the other way round).
-    Returns the items to review (computed class changed, or gone)."""
+def check_sync(ledger, kinds) -> str:
+    """Refuse a sync before anything is read: not a ledger, no kind given, or a broken
+    item chain. Returns the CRS of the ledger's items (new items are read in it)."""
     check_ledger(ledger)
-    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
-             if given is not None]
     if not kinds:
         raise ZoningError("sync needs a classification (--from) or workshops (--workshops)")
     with connect(ledger) as con:
@@ -870,10 +847,19 @@ def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
         if problem:
             raise ZoningError(f"{ledger}: {problem}; nothing synced (see zoning ledger "
                               "verify)")
+    return pyogrio.read_info(ledger, layer="items")["crs"]
+
+
+def sync(ledger, new: gpd.GeoDataFrame, kinds) -> pd.DataFrame:
+    """Take the items of a new classification and/or workshops output (:func:`items_of`
+    of the ``kinds`` given; :func:`zoning.outputs.sync_ledger` reads them from folders):
+    add new items, update computed classes, never touch events or adjustments. Only the
+    kinds given are compared (no workshops: the workshop items are left alone, and the
+    other way round). Returns the items to review (computed class changed, or gone)."""
+    crs = check_sync(ledger, kinds)
+    with connect(ledger) as con:
         old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
                           dtype={"item_id": str})
-    crs = pyogrio.read_info(ledger, layer="items")["crs"]
-    new = items_from(classified_dir, workshops_dir, crs=crs)
     old = old[old["kind"].isin(kinds)]
     key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])

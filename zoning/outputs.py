@@ -503,7 +503,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     from ._io import output_set
     from .grading import grade as grade_table
     from .layers import read_table
-    from .ledger import import_sheet, init
+    from .ledger import import_sheet
     from .report import write_csv
 
     names = FILES["demo"]
@@ -514,7 +514,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     ledger = out_dir / names["ledger"]
     for stale in (ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm")):
         stale.unlink(missing_ok=True)
-    n = init(ledger, out_dir, out_dir)
+    n = init_ledger(ledger, out_dir, out_dir)
     progress(f"ledger {ledger}: {n} items; importing {len(sheets)} town sheets")
     inbox = out_dir / names["progress"]
     inbox.mkdir(exist_ok=True)
@@ -647,3 +647,47 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
                  layer["status"].map(STATUS_ZH))
     write_layers(target, {"status": layer})
+
+
+# --- the ledger's items, read from classify / workshops output folders -----------------
+
+def read_items(classified_dir: str | os.PathLike | None,
+               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
+    """The SPEC §8 items (:func:`zoning.ledger.items_of`) of a classify output folder
+    and/or a workshops output folder (in the plots' CRS, else ``crs``)."""
+    import pyogrio
+
+    from .ledger import items_of
+
+    parcels = workshops = None
+    if classified_dir is not None:
+        gpkg = Path(classified_dir) / FILES["classify"]["classified"]
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        parcels = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    if workshops_dir is not None:
+        wpath = Path(workshops_dir) / FILES["workshops"]["gpkg"]
+        if not wpath.exists():
+            raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
+        workshops = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
+    return items_of(parcels, workshops, crs)
+
+
+def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
+    """``zoning ledger init``: a new ledger listing every item of a classify output folder
+    (and a workshops output folder), status pending. Returns the number of items."""
+    from .ledger import check_new, init
+
+    check_new(ledger)
+    return init(ledger, read_items(classified_dir, workshops_dir))
+
+
+def sync_ledger(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
+    """``zoning ledger sync``: the items of new output folders into the ledger (only the
+    kinds given are compared); returns the items to review."""
+    from .ledger import check_sync, sync
+
+    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
+             if given is not None]
+    crs = check_sync(ledger, kinds)
+    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs), kinds)
