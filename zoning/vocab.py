@@ -88,3 +88,20 @@ TOTAL = "合计"
 UNKNOWN_TOWN = "(未知)"
 #: Words the tables use for rows that are not a town: a town of that name is quoted.
 RESERVED_TOWNS = (TOTAL, UNKNOWN_TOWN)
+
+# --- languages of the texts a planner reads (issue 16: Chinese first) --------------------
+#: Languages of reasons, flags and labels; the first is the default.
+LANGS = ("zh", "en")
+#: Why a plot or a workshop cannot be classified, as the layers word it (a regular
+#: expression over the whole text) -> the Chinese text (``\1`` … quote the groups).
+PROBLEM_ZH = {
+    r"^geometry is null$": "图形缺失",
+    r"^geometry is empty$": "图形为空",
+    r"^geometry has zero area$": "图形面积为零",
+    r"^invalid geometry has no polygonal part$": "无效图形修复后没有面状部分",
+    r"^geometry is (\w+), not a polygon$": r"图形为 \1，不是面",
+    r"^coordinates are not finite \(NaN or inf\); fix the vertices$":
+        "坐标不是有限数（NaN 或 inf）；请修正节点",
+    r"^lies outside China \(lon/lat near (.+) in (.+)\); fix its coordinates$":
+        r"位于中国境外（\2 下经纬度约 \1）；请修正坐标",
+}
