@@ -104,4 +104,12 @@ PROBLEM_ZH = {
         "坐标不是有限数（NaN 或 inf）；请修正节点",
     r"^lies outside China \(lon/lat near (.+) in (.+)\); fix its coordinates$":
         r"位于中国境外（\2 下经纬度约 \1）；请修正坐标",
+    r"^no coordinates \(missing, empty, NaN or infinite\)$": "无坐标（缺失、为空、NaN 或无穷大）",
+    r"^geometry is not a point$": "图形不是点",
+    r"^outside the county \(in no town polygon\)$": "位于县域外（不在任何镇街范围内）",
 }
+#: Fixes a workshop still owes (SPEC §6), by code, in Chinese and English.
+FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
+          "separation": "三合一场所分离"}
+FIX_EN = {"licence": "business licence", "permit": "environmental permit",
+          "hazards": "open hazards", "separation": "separate living from production"}
