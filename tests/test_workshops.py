@@ -452,13 +452,3 @@ def test_every_workshop_reason_in_chinese_and_english():
         metres = f"{r['distance_m']:.0f}"
         assert r["reason"].endswith(f"；安置到小微园 M1，距 {metres} 米"), wid
         assert r["reason_en"].endswith(f"; to micro park M1 at {metres} m"), wid
-
-
-def test_fix_names_in_both_languages():
-    from zoning.workshops import fix_names
-
-    fixes = pd.Series(["licence;permit;hazards;separation", "", "hazards", None])
-    assert fix_names(fixes).tolist() == [
-        "办理营业执照、办理环评/排污许可、整改安全隐患、三合一场所分离", "", "整改安全隐患", ""]
-    assert fix_names(fixes, "en")[0] == ("business licence, environmental permit, open hazards, "
-                                         "separate living from production")

@@ -24,8 +24,7 @@ from .placement import solve_placement
 from .rules import problem_text
 from .vocab import (
     CLASS_ZH,
-    FIX_EN,
-    FIX_ZH,
+    FIX_ZH,  # noqa: F401 (re-exported: the workshop list's fix names)
     LANGS,
     OPTIONAL_LAYERS,
     REQUIRED_LAYERS,
@@ -206,16 +205,6 @@ def decide_workshops(ws: pd.DataFrame, problem: np.ndarray) -> pd.DataFrame:
     class_zh = pd.Series(cls, index=ws.index).map(WORKSHOP_CLASS_ZH)
     return pd.DataFrame({"class": cls, "class_zh": class_zh, "fixes": fixes,
                          "reason": reason["zh"], "reason_en": reason["en"]}, index=ws.index)
-
-
-def fix_names(fixes: pd.Series, lang: str = "zh") -> pd.Series:
-    """The fixes owed (codes joined by ';') by name in ``lang``, joined by '、' (zh) or
-    ', ' (en), vectorised."""
-    names, sep = (FIX_ZH, "、") if lang == "zh" else (FIX_EN, ", ")
-    out = fixes.fillna("").astype(str)
-    for code, name in names.items():
-        out = out.str.replace(rf"\b{code}\b", name, regex=True)
-    return out.str.replace(";", sep, regex=False)
 
 
 @dataclass
