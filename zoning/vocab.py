@@ -113,3 +113,8 @@ FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可"
           "separation": "三合一场所分离"}
 FIX_EN = {"licence": "business licence", "permit": "environmental permit",
           "hazards": "open hazards", "separation": "separate living from production"}
+#: Fields of the enterprise table (亩均效益评价, SPEC §8) as the grade flags name them.
+ENTERPRISE_FIELD_ZH = {"land_mu": "用地面积（亩）", "tax_10k_yuan": "税收（万元）",
+                       "value_added_10k_yuan": "增加值（万元）", "energy_tce": "能耗（吨标煤）",
+                       "emissions_t": "排放量（吨）", "employees": "从业人数",
+                       "revenue_10k_yuan": "营业收入（万元）", "rd_10k_yuan": "研发经费（万元）"}
