@@ -202,7 +202,7 @@ def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
     output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
-                  if c != "parcel_id"}
+              if c != "parcel_id"}
     clash = [c for c in attrs.columns if str(c).casefold() in output]
     if clash:  # keep the user's column under another name: nothing is lost
         taken = {str(c).casefold() for c in attrs.columns} | output
