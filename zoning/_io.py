@@ -64,13 +64,22 @@ def fixed_gdal_date() -> Iterator[None]:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
-def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
+                 styles: dict | None = None) -> None:
     """Write several layers into one GeoPackage atomically (polygons as MultiPolygon),
-    with a fixed metadata date (:func:`fixed_gdal_date`)."""
+    with a fixed metadata date (:func:`fixed_gdal_date`).
+
+    ``styles`` (layer name -> :class:`zoning.styles.LayerStyle`) go into the file's
+    ``layer_styles`` table as each layer's default (:func:`write_styles`); by default the
+    layers :mod:`zoning.styles` knows get theirs, ``{}`` writes none.
+    """
     from pyogrio.errors import DataLayerError, DataSourceError
 
     from .errors import first_line
 
+    if styles is None:  # the one upward import of this module: text for the styles table
+        from .styles import for_layers
+        styles = for_layers(layers)
     with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
@@ -82,6 +91,50 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame])
                 raise OSError(None, f"cannot write {target} layer {name!r} "
                               f"({first_line(exc)})",
                               str(target)) from exc
+        if styles:
+            write_styles(tmp, styles)
+
+
+#: The ``layer_styles`` table as QGIS creates it in a GeoPackage (QgsOgrProvider).
+LAYER_STYLES_SQL = """CREATE TABLE layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
+    f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+    useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+
+def write_styles(gpkg: str | os.PathLike, styles: dict) -> None:
+    """Each layer's default style (objects with ``name``, ``description``, ``qml`` and
+    ``sld``, by layer name) into the GeoPackage's ``layer_styles`` table, replacing the
+    layer's previous rows; the table is registered in ``gpkg_contents`` (as QGIS does,
+    so GDAL lists it) and every time stamp is :data:`FIXED_STAMP` (byte-stable files).
+    QGIS applies a layer's ``useAsDefault`` row when it opens the layer."""
+    import sqlite3
+
+    stamp = FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    con = sqlite3.connect(gpkg)
+    try:
+        with con:
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'"
+                               ).fetchone():
+                con.execute(LAYER_STYLES_SQL)
+                con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier,"
+                            " description, last_change) VALUES ('layer_styles', "
+                            "'attributes', 'layer_styles', '', ?)", (stamp,))
+            geometry_columns = dict(con.execute(
+                "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            for layer, style in styles.items():
+                con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
+                    "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
+                    "useAsDefault, description, owner, ui, update_time) "
+                    "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
+                    (layer, geometry_columns.get(layer, "geom"), style.name, style.qml,
+                     style.sld, style.description, stamp))
+    finally:
+        con.close()
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
