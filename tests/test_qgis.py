@@ -116,6 +116,16 @@ def test_qgis_opens_the_workshops_as_points_coloured_by_class(tmp_path):
     assert parks["features"][0][2] == "#56B4E9"
 
 
+def test_qgis_opens_the_ledger_items_coloured_by_computed_class(ledger):
+    shown = render(ledger, "items", "item_id", "computed_class")
+    assert shown["renderer"] == "categorizedSymbol"
+    assert shown["column"] == "computed_class"
+    got = {item: (cls, colour) for item, cls, colour in shown["features"]}
+    assert len(got) == 7 and len({cls for cls, _ in got.values()}) == 3
+    for item, (cls, colour) in got.items():
+        assert colour == PALETTE[cls], (item, cls)
+
+
 def test_qgis_opens_the_ledger_status_coloured_by_progress(ledger, tmp_path):
     from zoning import ledger as lg
 

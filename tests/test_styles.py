@@ -159,3 +159,18 @@ def test_every_style_is_well_formed_xml(layer):
     ET.fromstring(style.qml.split("\n", 1)[1])
     ET.fromstring(style.sld.encode("utf-8"))
     assert style.name and style.description
+
+
+def test_ledger_items_carry_every_class_a_ledger_item_may_have(ledger):
+    from zoning.vocab import CLASSES_OF
+
+    got = rows(ledger)
+    assert set(got) == {"items"}
+    renderer, cats = qml_categories(got["items"][2])
+    assert renderer.get("attr") == "computed_class"
+    values = [v for v, _, _ in cats]
+    assert len(values) == len(set(values))
+    assert set(values) == set(CLASSES_OF["parcel"]) | set(CLASSES_OF["workshop"])
+    for value, label, colour in cats:
+        assert colour == {**PALETTE, **WORKSHOP_PALETTE}[value]
+        assert label.startswith({**CLASS_ZH, **WORKSHOP_CLASS_ZH}[value])

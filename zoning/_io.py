@@ -77,9 +77,8 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
 
     from .errors import first_line
 
-    if styles is None:  # the one upward import of this module: text for the styles table
-        from .styles import for_layers
-        styles = for_layers(layers)
+    if styles is None:
+        styles = default_styles(layers)
     with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
@@ -93,6 +92,14 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
                               str(target)) from exc
         if styles:
             write_styles(tmp, styles)
+
+
+def default_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict:
+    """The default styles of :mod:`zoning.styles` for the layers it knows, by name (the
+    one upward import of this module: the text of the styles table comes from T6)."""
+    from .styles import for_layers
+
+    return for_layers(layers)
 
 
 #: The ``layer_styles`` table as QGIS creates it in a GeoPackage (QgsOgrProvider).

@@ -98,6 +98,13 @@ CATEGORISED = {
     "changed": ("to_class", _categories(CLASSES, PALETTE, CLASS_ZH, CLASS_EN),
                 "按新分类 by new class",
                 "变化地块按新分类着色 changed plots coloured by their new class"),
+    # a ledger's items: plots and workshops at one point each, by their computed class
+    "items": ("computed_class",
+              (*_categories([c for c in CLASSES if c != "unclassified"], PALETTE, CLASS_ZH, CLASS_EN),
+               *_categories((*WORKSHOP_CLASSES, "unclassified"), WORKSHOP_PALETTE,
+                            WORKSHOP_CLASS_ZH, WORKSHOP_CLASS_EN)),
+              "按计算分类 by computed class",
+              "台账事项按计算分类着色 ledger items coloured by their computed class"),
 }
 #: layer name -> (fill colour or None for outline only, style name, description).
 SINGLE = {
