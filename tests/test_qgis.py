@@ -155,3 +155,14 @@ def test_qgis_opens_the_changed_plots_coloured_by_their_new_class(tmp_path):
     assert shown["features"], "the two scenarios should move a plot"
     for pid, to_class, colour in shown["features"]:
         assert colour == PALETTE[to_class], (pid, to_class)
+
+
+def test_qgis_opens_the_shapefile_export_coloured_by_class(tmp_path):
+    path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    zoning("classify", path, "--out", tmp_path / "out", "--format", "shp")
+    shown = render(tmp_path / "out" / "shp" / "parcels.shp", "parcels", "parcel_id", "class")
+    assert shown["renderer"] == "categorizedSymbol" and shown["column"] == "class"
+    assert shown["categories"][0][1] == "保留提升 retain"
+    assert len(shown["features"]) == 7
+    for pid, cls, colour in shown["features"]:
+        assert colour == PALETTE[cls], (pid, cls)

@@ -7,6 +7,7 @@ import datetime
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,3 +234,75 @@ def formula_escape(values: pd.Series) -> pd.Series:
 def formula_unescape(values: pd.Series) -> pd.Series:
     """Undo :func:`formula_escape` on text read back from one of our CSV files."""
     return _recode(values, "^'" + _FORMULA[1:], lambda s: s.str.slice(1))
+
+
+#: dBASE limits of a shapefile's table, in bytes of its encoding: a field name, a text.
+DBF_NAME_BYTES = 10
+DBF_TEXT_BYTES = 254
+
+
+def _cut(text: str, limit: int, encoding: str) -> str:
+    """``text`` cut to at most ``limit`` bytes in ``encoding``, at a character boundary."""
+    sizes = np.cumsum([len(ch.encode(encoding)) for ch in text])
+    return text[:int(np.searchsorted(sizes, limit, side="right"))]
+
+
+def dbf_field_names(columns, encoding: str = "GB18030") -> list[str]:
+    """Field names that fit a shapefile (at most 10 bytes in ``encoding``), unique
+    regardless of case (dBASE ignores it): a name that fits is kept, a longer one is cut,
+    and a cut name already taken gets ``_1``, ``_2`` … (within the 10 bytes)."""
+    names = [str(c) for c in columns]
+    fits = [len(n.encode(encoding)) <= DBF_NAME_BYTES for n in names]
+    taken = {n.lower() for n, ok in zip(names, fits, strict=True) if ok}
+    out = []
+    for name, ok in zip(names, fits, strict=True):
+        if not ok:
+            short, n = _cut(name, DBF_NAME_BYTES, encoding), 0
+            while short.lower() in taken:
+                n += 1
+                short = _cut(name, DBF_NAME_BYTES - len(f"_{n}"), encoding) + f"_{n}"
+            taken.add(short.lower())
+            name = short
+        out.append(name)
+    return out
+
+
+def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
+                     encoding: str = "GB18030", styles: dict | None = None) -> pd.DataFrame:
+    """Each layer as ``folder/<layer>.shp`` for ArcGIS users: its table in ``encoding``
+    (GB18030 by default, named in the ``.cpg`` beside it), field names cut to 10 bytes
+    (:func:`dbf_field_names`), texts over 254 bytes cut at a character boundary, a fixed
+    dBASE date (byte-stable files) and, where the styled column keeps its name, the
+    layer's QGIS style as ``<layer>.qml`` (QGIS loads it with the shapefile).
+
+    Returns the field-name table (``图层 layer``, ``字段 field``, ``shp字段 shp_field``):
+    one row per field, to join the shapefile's columns back to ours. Call it inside
+    :func:`output_set`: the files are written straight into ``folder``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if styles is None:
+        styles = default_styles(layers)
+    table = []
+    for name, gdf in layers.items():
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        short = dbf_field_names(columns, encoding)
+        out = gdf.rename(columns=dict(zip(columns, short, strict=True)))
+        for col in short:
+            values = out[col]
+            if values.dtype == object:
+                long = (values.str.encode(encoding).str.len() > DBF_TEXT_BYTES).to_numpy()
+                if long.any():
+                    out.loc[long, col] = [_cut(v, DBF_TEXT_BYTES, encoding)
+                                          for v in values[long]]
+        with warnings.catch_warnings():  # GDAL measures the cut texts in UTF-8 bytes
+            warnings.filterwarnings("ignore", "Value .* has been truncated to",
+                                    RuntimeWarning)
+            pyogrio.write_dataframe(out, folder / f"{name}.shp", driver="ESRI Shapefile",
+                                    encoding=encoding,
+                                    DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"))
+        table += [(name, c, s) for c, s in zip(columns, short, strict=True)]
+        style = styles.get(name)
+        if style is not None and (style.column is None or style.column in short):
+            (folder / f"{name}.qml").write_text(style.qml, encoding="utf-8")
+    return pd.DataFrame(table, columns=["图层 layer", "字段 field", "shp字段 shp_field"])
