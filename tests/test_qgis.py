@@ -48,11 +48,13 @@ if not os.environ.get("CI") and not has_qgis():
                 "it and never skips)", allow_module_level=True)
 
 
-def render(gpkg, layer: str, id_field: str, value_field: str) -> dict:
-    """What QGIS shows of ``layer``: renderer, categories, each feature's pixel colour."""
+def render(gpkg, layer: str, id_field: str, value_field: str, mode: str = "qml") -> dict:
+    """What QGIS shows of ``layer``: renderer, categories, each feature's pixel colour
+    (``mode`` "sld": drawn with the layer's SLD instead of its QML)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(Path(gpkg).parent))
-    res = subprocess.run([QGIS_PYTHON, str(RENDER), str(gpkg), layer, id_field, value_field],
+    res = subprocess.run([QGIS_PYTHON, str(RENDER), str(gpkg), layer, id_field, value_field,
+                          mode],
                          capture_output=True, text=True, timeout=300, env=env)
     assert res.returncode == 0, res.stderr[-2000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -73,6 +75,17 @@ def test_qgis_opens_the_plots_coloured_by_class(classified):
     assert len(plots) == 7 and len({cls for cls, _ in plots.values()}) == 3
     for pid, (cls, colour) in plots.items():
         assert colour == PALETTE[cls], (pid, cls)
+
+
+@pytest.mark.parametrize("layer", ["parcels", "village_parks"])
+def test_the_sld_draws_what_the_qml_draws(classified, layer):
+    id_field = "parcel_id" if layer == "parcels" else "village_park_id"
+    value = "class" if layer == "parcels" else id_field
+    by_qml = render(classified / "classified.gpkg", layer, id_field, value)
+    by_sld = render(classified / "classified.gpkg", layer, id_field, value, "sld")
+    # QGIS reads SLD rules as rules (one rule without a filter: one symbol)
+    assert by_sld["renderer"] == ("RuleRenderer" if layer == "parcels" else "singleSymbol")
+    assert by_sld["features"] == by_qml["features"]
 
 
 def test_qgis_opens_the_village_parks_as_outlines(tmp_path):
