@@ -88,6 +88,20 @@ def test_the_sld_draws_what_the_qml_draws(classified, layer):
     assert by_sld["features"] == by_qml["features"]
 
 
+@pytest.mark.parametrize("layer", ["township_parks", "cluster_points", "protected"])
+def test_qgis_draws_the_context_layers_as_the_maps_do(classified, layer):
+    from zoning.vocab import CONTEXT_LOOK
+
+    _, _, _, fill, alpha, _ = CONTEXT_LOOK[layer]
+    shown = render(classified / "classified.gpkg", layer, "fid", "fid")
+    assert shown["renderer"] == "singleSymbol" and shown["features"]
+    # the fill at its opacity over the white background
+    expected = [255 - alpha * (255 - int(fill[i:i + 2], 16)) for i in (1, 3, 5)]
+    for _, _, colour in shown["features"]:
+        got = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 2, colour
+
+
 def test_qgis_opens_the_village_parks_as_outlines(tmp_path):
     from conftest import with_village_park
 

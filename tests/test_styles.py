@@ -9,6 +9,7 @@ import sqlite3
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
+import pyogrio
 import pytest
 import shapely
 
@@ -101,7 +102,8 @@ def test_sld_has_one_rule_per_class_with_its_colour():
 
 
 def test_layers_we_do_not_know_or_mixed_geometries_get_no_style():
-    assert styles.for_layer("towns", "Polygon") is None
+    assert styles.for_layer("roads", "LineString") is None
+    assert styles.for_layer("wells", "Point") is None
     assert styles.for_layer("parcels", {"Polygon", "Point"}) is None
     assert styles.for_layer("parcels", "LineString") is None
     no_class = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[rect(0, 0, 10, 10)],
@@ -112,7 +114,8 @@ def test_layers_we_do_not_know_or_mixed_geometries_get_no_style():
 def test_classified_gpkg_carries_a_default_style_per_layer(classified):
     gpkg = classified / "classified.gpkg"
     got = rows(gpkg)
-    assert set(got) == {"parcels", "village_parks"}
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)} - {"layer_styles"}
+    assert set(got) == layers >= {"parcels", "village_parks", "towns", "protected"}
     con = sqlite3.connect(gpkg)
     geometry_columns = dict(con.execute(
         "SELECT table_name, column_name FROM gpkg_geometry_columns"))
@@ -125,6 +128,7 @@ def test_classified_gpkg_carries_a_default_style_per_layer(classified):
         assert geom_col == geometry_columns[layer]
         assert (default, catalog, schema, when) == (1, "", "", stamp)
         expected = styles.for_layer(layer, "MultiPolygon")
+        assert expected is not None, layer
         assert (name, qml, sld) == (expected.name, expected.qml, expected.sld)
 
 
@@ -174,3 +178,22 @@ def test_ledger_items_carry_every_class_a_ledger_item_may_have(ledger):
     for value, label, colour in cats:
         assert colour == {**PALETTE, **WORKSHOP_PALETTE}[value]
         assert label.startswith({**CLASS_ZH, **WORKSHOP_CLASS_ZH}[value])
+
+
+def test_context_layers_are_drawn_as_the_maps_draw_them():
+    from zoning.maps import CONTEXT
+    from zoning.vocab import CONTEXT_LOOK
+
+    for layer, (zh, outline, px, fill, alpha, dashed) in CONTEXT_LOOK.items():
+        leaflet = CONTEXT[layer][1]
+        assert (leaflet["color"], leaflet["weight"]) == (outline, px), layer
+        assert leaflet.get("fillColor") == fill and leaflet.get("fillOpacity", 0) == alpha
+        assert ("dashArray" in leaflet) == dashed
+        style = styles.for_layer(layer, "MultiPolygon")
+        assert style.column is None and style.name == zh
+        props = {p.get("k"): p.get("v") for p in ET.fromstring(
+            style.qml.split("\n", 1)[1]).iter("prop")}
+        assert props["outline_color"].startswith(",".join(
+            str(int(outline[i:i + 2], 16)) for i in (1, 3, 5)))
+        assert props["style"] == ("solid" if fill else "no")
+        assert props["outline_style"] == ("dash" if dashed else "solid")

@@ -22,6 +22,7 @@ from .vocab import (
     CLASS_EN,
     CLASS_ZH,
     CLASSES,
+    CONTEXT_LOOK,
     FINAL_STATUS,
     OPEN_STATUSES,
     PALETTE,
@@ -106,10 +107,31 @@ CATEGORISED = {
               "按计算分类 by computed class",
               "台账事项按计算分类着色 ledger items coloured by their computed class"),
 }
-#: layer name -> (fill colour or None for outline only, style name, description).
+
+
+@dataclass(frozen=True)
+class Look:
+    """One symbol: fill colour (``None``: outline only) and opacity, outline colour and
+    width (mm), dashed or not."""
+
+    fill: str | None
+    outline: str = OUTLINE
+    outline_mm: float = OUTLINE_MM
+    alpha: float = 1.0
+    dashed: bool = False
+
+
+#: Leaflet's line widths are in CSS pixels (96 per inch); QGIS's in millimetres.
+MM_PER_PX = 25.4 / 96
+
+#: layer name -> (symbol, style name, description): the layers drawn with one symbol,
+#: the village parks as outlines, the micro parks, the county's context layers as the
+#: maps draw them (vocab.CONTEXT_LOOK).
 SINGLE = {
-    "village_parks": (None, "村级园区 village parks", "村级园区轮廓 village park outlines"),
-    "micro_parks": ("#56B4E9", "小微园区 micro parks", "小微园区 micro parks"),
+    "village_parks": (Look(None), "村级园区 village parks", "村级园区轮廓 village park outlines"),
+    "micro_parks": (Look("#56B4E9"), "小微园区 micro parks", "小微园区 micro parks"),
+    **{layer: (Look(fill, outline, round(px * MM_PER_PX, 2), alpha, dashed), zh, zh)
+       for layer, (zh, outline, px, fill, alpha, dashed) in CONTEXT_LOOK.items()},
 }
 
 
@@ -127,9 +149,9 @@ def _props(props: Mapping[str, str]) -> str:
     return f'<Option type="Map">{options}</Option>{legacy}'
 
 
-def _qml_symbol(name: str, geometry: str, fill: str | None) -> str:
+def _qml_symbol(name: str, geometry: str, look: Look) -> str:
     if geometry == "marker":
-        props = {"name": "circle", "color": _rgba(fill or OUTLINE),
+        props = {"name": "circle", "color": _rgba(look.fill or OUTLINE),
                  "outline_color": _rgba("#FFFFFF"), "outline_style": "solid",
                  "outline_width": "0.2", "outline_width_unit": "MM",
                  "size": str(MARKER_MM), "size_unit": "MM", "scale_method": "diameter",
@@ -138,10 +160,12 @@ def _qml_symbol(name: str, geometry: str, fill: str | None) -> str:
                  "joinstyle": "bevel"}
         layer = "SimpleMarker"
     else:
-        props = {"color": _rgba(fill or "#FFFFFF", 255 if fill else 0),
-                 "style": "solid" if fill else "no",
-                 "outline_color": _rgba(OUTLINE), "outline_style": "solid",
-                 "outline_width": str(OUTLINE_MM), "outline_width_unit": "MM",
+        props = {"color": _rgba(look.fill or "#FFFFFF",
+                                round(255 * look.alpha) if look.fill else 0),
+                 "style": "solid" if look.fill else "no",
+                 "outline_color": _rgba(look.outline),
+                 "outline_style": "dash" if look.dashed else "solid",
+                 "outline_width": f"{look.outline_mm:g}", "outline_width_unit": "MM",
                  "joinstyle": "bevel", "offset": "0,0", "offset_unit": "MM"}
         layer = "SimpleFill"
     return (f'<symbol type="{geometry}" name={quoteattr(name)} alpha="1" '
@@ -151,21 +175,21 @@ def _qml_symbol(name: str, geometry: str, fill: str | None) -> str:
 
 
 def _qml(geometry: str, column: str | None, categories: tuple[Category, ...],
-         fill: str | None) -> str:
+         look: Look) -> str:
     """QML of a categorised renderer on ``column`` (or a single symbol)."""
     if column is None:
         renderer = (f'<renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0" '
-                    f'enableorderby="0"><symbols>{_qml_symbol("0", geometry, fill)}'
+                    f'enableorderby="0"><symbols>{_qml_symbol("0", geometry, look)}'
                     f"</symbols></renderer-v2>")
     else:
         cats = "".join(f'<category render="true" value={quoteattr(c.value)} symbol="{i}" '
                        f"label={quoteattr(c.label)}/>" for i, c in enumerate(categories))
-        symbols = "".join(_qml_symbol(str(i), geometry, c.colour)
+        symbols = "".join(_qml_symbol(str(i), geometry, Look(c.colour))
                           for i, c in enumerate(categories))
         renderer = (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(column)} '
                     f'symbollevels="0" forceraster="0" enableorderby="0">'
                     f"<categories>{cats}</categories><symbols>{symbols}</symbols>"
-                    f"<source-symbol>{_qml_symbol('0', geometry, OUTLINE)}</source-symbol>"
+                    f"<source-symbol>{_qml_symbol('0', geometry, Look(OUTLINE))}</source-symbol>"
                     f"</renderer-v2>")
     kind = {"marker": 0, "fill": 2}[geometry]
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -173,9 +197,13 @@ def _qml(geometry: str, column: str | None, categories: tuple[Category, ...],
             f"{renderer}\n<layerGeometryType>{kind}</layerGeometryType>\n</qgis>\n")
 
 
-def _sld_symbolizer(geometry: str, fill: str | None) -> str:
-    stroke = (f'<se:Stroke><se:SvgParameter name="stroke">{OUTLINE}</se:SvgParameter>'
-              f'<se:SvgParameter name="stroke-width">1</se:SvgParameter></se:Stroke>')
+def _sld_symbolizer(geometry: str, look: Look) -> str:
+    fill = look.fill
+    dash = ('<se:SvgParameter name="stroke-dasharray">4 2</se:SvgParameter>'
+            if look.dashed else "")
+    stroke = (f'<se:Stroke><se:SvgParameter name="stroke">{look.outline}</se:SvgParameter>'
+              f'<se:SvgParameter name="stroke-width">{look.outline_mm / MM_PER_PX:g}'
+              f"</se:SvgParameter>{dash}</se:Stroke>")
     if geometry == "marker":
         return ("<se:PointSymbolizer><se:Graphic><se:Mark>"
                 "<se:WellKnownName>circle</se:WellKnownName>"
@@ -184,26 +212,28 @@ def _sld_symbolizer(geometry: str, fill: str | None) -> str:
                 '<se:Stroke><se:SvgParameter name="stroke">#FFFFFF</se:SvgParameter>'
                 "</se:Stroke></se:Mark><se:Size>11</se:Size></se:Graphic>"
                 "</se:PointSymbolizer>")
-    paint = (f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter></se:Fill>'
-             if fill else "")
+    opacity = ("" if look.alpha == 1 else
+               f'<se:SvgParameter name="fill-opacity">{look.alpha:g}</se:SvgParameter>')
+    paint = (f'<se:Fill><se:SvgParameter name="fill">{fill}</se:SvgParameter>{opacity}'
+             "</se:Fill>" if fill else "")
     return f"<se:PolygonSymbolizer>{paint}{stroke}</se:PolygonSymbolizer>"
 
 
 def _sld(layer: str, geometry: str, column: str | None, categories: tuple[Category, ...],
-         fill: str | None) -> str:
+         look: Look) -> str:
     """OGC SLD 1.1 (Symbology Encoding), one rule per category."""
-    def rule(label: str, where: str, colour: str | None) -> str:
+    def rule(label: str, where: str, symbol: Look) -> str:
         return (f"<se:Rule><se:Name>{escape(label)}</se:Name><se:Description><se:Title>"
                 f"{escape(label)}</se:Title></se:Description>{where}"
-                f"{_sld_symbolizer(geometry, colour)}</se:Rule>")
+                f"{_sld_symbolizer(geometry, symbol)}</se:Rule>")
 
     if column is None:
-        rules = rule(layer, "", fill)
+        rules = rule(layer, "", look)
     else:
         rules = "".join(rule(c.label, "<ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>"
                              f"{escape(column)}</ogc:PropertyName><ogc:Literal>"
                              f"{escape(c.value)}</ogc:Literal></ogc:PropertyIsEqualTo>"
-                             "</ogc:Filter>", c.colour) for c in categories)
+                             "</ogc:Filter>", Look(c.colour)) for c in categories)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" '
             'xmlns:ogc="http://www.opengis.net/ogc" xmlns:se="http://www.opengis.net/se" '
@@ -235,15 +265,15 @@ def for_layer(layer: str, geom_types) -> LayerStyle | None:
         return None
     if layer in CATEGORISED:
         column, categories, name, description = CATEGORISED[layer]
-        fill = None
+        look = Look(None)
     elif layer in SINGLE:
-        fill, name, description = SINGLE[layer]
+        look, name, description = SINGLE[layer]
         column, categories = None, ()
     else:
         return None
     return LayerStyle(layer, name, description, geometry, column, categories,
-                      _qml(geometry, column, categories, fill),
-                      _sld(layer, geometry, column, categories, fill))
+                      _qml(geometry, column, categories, look),
+                      _sld(layer, geometry, column, categories, look))
 
 
 def for_layers(layers: Mapping) -> dict[str, LayerStyle]:
