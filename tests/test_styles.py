@@ -197,3 +197,27 @@ def test_context_layers_are_drawn_as_the_maps_draw_them():
             str(int(outline[i:i + 2], 16)) for i in (1, 3, 5)))
         assert props["style"] == ("solid" if fill else "no")
         assert props["outline_style"] == ("dash" if dashed else "solid")
+
+
+def test_a_failed_styles_write_is_one_line_and_keeps_the_previous_set(tiny_gpkg, tmp_path,
+                                                                      monkeypatch):
+    from click.testing import CliRunner
+
+    import zoning._io
+    from zoning.cli import main
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out),
+                                     "--quiet"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(zoning._io, "write_styles", full)
+    res = CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out), "--quiet"])
+    assert res.exit_code == 1 and not isinstance(res.exception, sqlite3.Error)
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "layer styles" in lines[0]
+    assert "disk is full" in lines[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

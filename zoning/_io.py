@@ -92,7 +92,13 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
                               f"({first_line(exc)})",
                               str(target)) from exc
         if styles:
-            write_styles(tmp, styles)
+            import sqlite3
+
+            try:
+                write_styles(tmp, styles)
+            except sqlite3.Error as exc:  # full disk, I/O error
+                raise OSError(None, f"cannot write {target} layer styles ({exc})",
+                              str(target)) from exc
 
 
 def default_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict:
@@ -279,6 +285,10 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
     one row per field, to join the shapefile's columns back to ours. Call it inside
     :func:`output_set`: the files are written straight into ``folder``.
     """
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from .errors import first_line
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if styles is None:
@@ -298,9 +308,13 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
         with warnings.catch_warnings():  # GDAL measures the cut texts in UTF-8 bytes
             warnings.filterwarnings("ignore", "Value .* has been truncated to",
                                     RuntimeWarning)
-            pyogrio.write_dataframe(out, folder / f"{name}.shp", driver="ESRI Shapefile",
-                                    encoding=encoding,
-                                    DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"))
+            try:
+                pyogrio.write_dataframe(out, folder / f"{name}.shp", driver="ESRI Shapefile",
+                                        encoding=encoding,
+                                        DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"))
+            except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
+                raise OSError(None, f"cannot write {folder / name}.shp ({first_line(exc)})",
+                              str(folder / f"{name}.shp")) from exc
         table += [(name, c, s) for c, s in zip(columns, short, strict=True)]
         style = styles.get(name)
         if style is not None and (style.column is None or style.column in short):
