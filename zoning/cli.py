@@ -155,9 +155,10 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
 
 
 def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None,
-                 lang="zh"):
+                 lang="zh", fmt="gpkg"):
     """Shared by ``classify`` and ``demo``: classify and write the outputs (``reason`` in
-    ``lang``, the other language beside it)."""
+    ``lang``, the other language beside it; ``fmt`` "shp": the plots and village parks as
+    shapefiles too, in OUT/shp)."""
     from ._io import output_set
     from .classify import classify_files
     from .config import load_config
@@ -172,11 +173,24 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {})}
     with output_set(out_dir) as stage:
         write_classification(result, stage, info)
+        if fmt == "shp":
+            write_shp(result, stage / "shp")
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
     progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
              + f"; {len(result.issues)} issue(s) in issues.csv")
     return result
+
+
+def write_shp(result, folder: Path) -> None:
+    """OUT/shp for ArcGIS users: parcels.shp and village_parks.shp (GB18030, .cpg), their
+    field-name table fields.csv and parcels.qml for QGIS."""
+    from ._io import write_shapefiles
+    from .report import write_csv
+
+    fields = write_shapefiles(folder, {"parcels": result.parcels,
+                                       "village_parks": result.village_parks})
+    write_csv(fields, folder / "fields.csv")
 
 
 def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
@@ -276,15 +290,20 @@ def input_options(func):
 @click.option("--quiet", is_flag=True, help="no progress messages")
 @click.option("--lang", type=click.Choice(LANGS), default=LANGS[0], show_default=True,
               help="language of the reasons (the other one is kept as reason_en/reason_zh)")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "shp"]), default="gpkg",
+              show_default=True,
+              help="shp: also the plots and village parks as shapefiles for ArcGIS in "
+                   "OUT/shp (GB18030 with a .cpg; fields.csv maps names cut to 10 bytes)")
 @expected_errors
-def classify(input_path, out_dir, config_files, quiet, lang, **given):
+def classify(input_path, out_dir, config_files, quiet, lang, fmt, **given):
     """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
     or a classify output folder) and/or the layers given by flag.
 
-    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
+    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
+    (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
     """
     run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet),
-                 lang=lang)
+                 lang=lang, fmt=fmt)
 
 
 @main.command()

@@ -401,12 +401,15 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
     if ledger.exists():
         raise ZoningError(f"{ledger}: exists already (a ledger is never overwritten; use "
                           "zoning ledger sync for a new classification)")
+    from ._io import default_styles, write_styles
+
     items = items_from(classified_dir, workshops_dir)
     ledger.parent.mkdir(parents=True, exist_ok=True)
     tmp = ledger.with_name(f".{ledger.stem}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
+        write_styles(tmp, default_styles({"items": items}))  # QGIS opens it coloured
         con = sqlite3.connect(tmp)
         _register_gpkg_functions(con)
         with con:

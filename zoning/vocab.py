@@ -118,3 +118,15 @@ ENTERPRISE_FIELD_ZH = {"land_mu": "用地面积（亩）", "tax_10k_yuan": "税�
                        "value_added_10k_yuan": "增加值（万元）", "energy_tce": "能耗（吨标煤）",
                        "emissions_t": "排放量（吨）", "employees": "从业人数",
                        "revenue_10k_yuan": "营业收入（万元）", "rd_10k_yuan": "研发经费（万元）"}
+
+# --- context layers: how the maps and the GeoPackage styles draw them ---------------------
+#: layer -> (Chinese name, outline colour, outline width px, fill colour or None, fill
+#: opacity, dashed): the county's own layers drawn under the plots (maps.CONTEXT draws
+#: the same; tests/test_styles.py checks that the two agree).
+CONTEXT_LOOK = {
+    "towns": ("镇街", "#555555", 1.0, None, 0.0, False),
+    "protected": ("生态保护红线/永久基本农田", "#4D9221", 0.5, "#A6DBA0", 0.35, False),
+    "dev_boundary": ("城镇开发边界", "#7B3294", 1.5, "#7B3294", 0.05, True),
+    "township_parks": ("镇级工业园区", "#000000", 1.5, "#56B4E9", 0.25, False),
+    "cluster_points": ("村级工业集聚点", "#E69F00", 1.5, "#F0E442", 0.3, False),
+}
