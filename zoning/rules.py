@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .vocab import CLASS_ZH, LANGS, PROBLEM_ZH, RULES
+from .layers import problem_text
+from .vocab import CLASS_ZH, LANGS, RULES
 
 TEXT = pd.StringDtype("pyarrow")
 
@@ -249,17 +250,6 @@ TABLE: dict[str, Rule] = {
 }
 #: Where a rule sends the plot (the rules not named here have no target).
 TARGETS = {"C1": "linked_park_id", "R1": "cluster_id", "C2": "nearest_park_id"}
-
-
-def problem_text(problem: pd.Series, lang: str) -> pd.Series:
-    """Why a plot cannot be classified, in ``lang``: the known texts of
-    :data:`zoning.vocab.PROBLEM_ZH`, others as they are."""
-    text = problem.fillna("").astype(TEXT)
-    if lang == "en":
-        return "cannot classify: " + text
-    for pattern, zh in PROBLEM_ZH.items():
-        text = text.str.replace(pattern, zh, regex=True)
-    return "无法分类：" + text
 
 
 def reasons(rule_codes: np.ndarray, f: pd.DataFrame, t: dict[str, str],

@@ -18,10 +18,9 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .layers import IssueLog, is_given, parse_bool, parse_int, to_number
+from .layers import IssueLog, is_given, parse_bool, parse_int, problem_text, to_number
 from .measures import code_rank
 from .placement import solve_placement
-from .rules import problem_text
 from .vocab import (
     CLASS_ZH,
     FIX_ZH,  # noqa: F401 (re-exported: the workshop list's fix names)
