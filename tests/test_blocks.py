@@ -369,3 +369,72 @@ def test_bad_parameters_are_one_line(tmp_path, text, match):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=match):
         load_config(path)
+
+
+# --- the output folder --------------------------------------------------------------------
+
+def small_county():
+    """Members in two blocks, freed plots in two sites, enterprise tables of two years."""
+    p = plots(
+        plot("K1", 0, 0, enterprise="E1", built_year=1995, floor_area_m2=100.0, town="甲镇"),
+        plot("K2", 25, 0, enterprise="E2", built_year=1998, town="甲镇"),
+        plot("K3", 1000, 0, cls="consolidate", rule="C2", enterprise="E3", town="乙镇"),
+        plot("F1", 3000, 0, w=50, h=40, cls="vacate", rule="V2", boundary_share=0.0,
+             town="乙镇"),
+        plot("F2", 5000, 0, cls="vacate", rule="V2", boundary_share=1.0, town=""),
+        plot("U1", 9000, 0, cls="unclassified", rule=""),
+    )
+    years = B.enterprise_years([
+        table([ent("1", "E1", 10, 20.0, 100.0), ent("2", "E2", 10, 10.0, 80.0)], 2022),
+        table([ent("1", "E1", 10, 30.0, 120.0, investment=200.0),
+               ent("2", "E2", 10, 12.0, 90.0, investment=100.0),
+               ent("3", "E3", 5, 25.0, 60.0, investment=50.0)], 2024)])
+    return p, years
+
+
+def test_write_blocks_folder(tmp_path):
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    from zoning.outputs import FILES, write_blocks
+
+    p, years = small_county()
+    r = B.run(p, years)
+    out = tmp_path / "out" / "blocks"
+    write_blocks(r, out)
+    names = FILES["blocks"]
+    assert {f.name for f in out.iterdir()} == {names[k] for k in
+                                                ("gpkg", "history", "towns", "xlsx", "plots",
+                                                 "run_log")}
+    assert [n for n, _ in pyogrio.list_layers(out / "blocks.gpkg")] == ["blocks", "freed_sites"]
+    blocks = gpd.read_file(out / "blocks.gpkg", layer="blocks")
+    assert list(blocks.columns[:-1]) == B.BLOCK_COLUMNS
+    assert blocks["block_id"].tolist() == ["K1", "K3"]
+    assert blocks["floor_area_ratio"].isna().tolist() == [False, True]  # empty, not "nan"
+    sites = gpd.read_file(out / "blocks.gpkg", layer="freed_sites")
+    assert list(sites.columns[:-1]) == B.SITE_COLUMNS
+    assert sites["reuse"].tolist() == ["reclaim", "amenity"]
+    history = pd.read_csv(out / "history.csv", encoding="utf-8-sig", dtype={"block_id": str})
+    assert list(history.columns) == B.HISTORY_COLUMNS and len(history) == 2 * 2
+    text = (out / "history.csv").read_text(encoding="utf-8-sig")
+    assert "nan" not in text.lower() and "K3,2022,,," in text
+    towns = pd.read_csv(out / "freed_towns.csv", encoding="utf-8-sig")
+    assert list(towns.columns) == B.TOWN_COLUMNS
+    assert towns["quota_mu"].sum() == pytest.approx(3.0)
+    members = pd.read_csv(out / "block_plots.csv", encoding="utf-8-sig", dtype=str,
+                          keep_default_na=False)
+    assert members["parcel_id"].tolist() == p["parcel_id"].tolist()
+    book = openpyxl.load_workbook(out / "blocks.xlsx")
+    assert book.sheetnames == ["区块", "镇街汇总", "腾退地块", "建设用地指标", "历年指标"]
+    head = [c.value for c in book["区块"][2]]
+    assert head[:3] == ["镇街", "区块编号", "地块数"]
+    assert "亩均税收 2022（基准）" in head and "亩均税收 变化（%）" in head
+    rows = [dict(zip(head, r, strict=True)) for r in book["区块"].iter_rows(min_row=3,
+                                                                          values_only=True)]
+    assert [r["镇街"] for r in rows] == ["乙镇", "甲镇"]  # per town
+    row = rows[1]
+    assert row["区块编号"] == "K1" and row["改造方式"] == "拆除式"
+    assert row["亩均税收 变化（%）"] == pytest.approx((42 / 20 - 30 / 20) / (30 / 20) * 100)
+    quota = [[c.value for c in r] for r in book["建设用地指标"].iter_rows(min_row=3)]
+    assert ["合计", "复垦", 1, pytest.approx(3.0), pytest.approx(3.0)] in quota

@@ -27,3 +27,47 @@ FILES: dict[str, dict[str, str]] = {
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
 }
+
+FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
+                   "towns": "freed_towns.csv", "xlsx": "blocks.xlsx",
+                   "plots": "block_plots.csv", "issues": "blocks_issues.csv",
+                   "run_log": "blocks_run.json"}
+
+
+def write_blocks(result, out_dir, run_info: dict | None = None) -> dict[str, str]:
+    """The output folder of ``zoning blocks`` (SPEC §11), written as one set
+    (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
+    history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
+    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv when a
+    workbook cell had to be cut. Returns the file names by key."""
+    import os
+
+    from ._io import output_set, write_layers
+    from .report import write_blocks_xlsx, write_csv, write_run_log
+
+    names = FILES["blocks"]
+    written = {}
+    with output_set(out_dir) as stage:
+        write_layers(stage / names["gpkg"], {"blocks": result.blocks,
+                                             "freed_sites": result.freed_sites})
+        write_csv(result.history, stage / names["history"])
+        write_csv(result.towns, stage / names["towns"])
+        write_csv(result.plots, stage / names["plots"])
+        cut = write_blocks_xlsx(result, stage / names["xlsx"])
+        if len(cut):
+            write_csv(cut, stage / names["issues"])
+        info = dict(run_info or {})
+        info.update({
+            "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
+                     "blocks": len(result.blocks), "freed_sites": len(result.freed_sites),
+                     "cells_cut": len(cut)},
+            "years": [int(y) for y in result.years],
+            "parameters": {"blocks": result.params, "freed": result.freed_params,
+                           "inside_share_min": result.inside_share_min},
+            "modes": result.blocks["mode"].value_counts().to_dict(),
+            "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
+            "outputs": {k: v for k, v in names.items() if k != "issues" or len(cut)},
+        })
+        write_run_log(stage / names["run_log"], info)
+        written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
+    return written
