@@ -438,3 +438,73 @@ def test_write_blocks_folder(tmp_path):
     assert row["亩均税收 变化（%）"] == pytest.approx((42 / 20 - 30 / 20) / (30 / 20) * 100)
     quota = [[c.value for c in r] for r in book["建设用地指标"].iter_rows(min_row=3)]
     assert ["合计", "复垦", 1, pytest.approx(3.0), pytest.approx(3.0)] in quota
+
+
+# --- the command line -----------------------------------------------------------------------
+
+def zoning_cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_end_to_end(classified, tmp_path):
+    """The tiny county: a GBK enterprise table with Chinese headers per year, a blocks
+    layer in EPSG:4490 over P001 and P002, a scenic area 100 m from P006."""
+    import geopandas as gpd
+
+    head = "企业编号,企业名称,年份,land_mu,tax_10k_yuan,revenue_10k_yuan,investment_10k_yuan\r\n"
+    for year, factor in ((2022, 1.0), (2024, 1.5)):
+        rows = "".join(f"{i:03d},{name},{year},10,{20 * factor:g},{100 * factor:g},"
+                       f"{300 * factor:g}\r\n" for i, name in enumerate("甲厂 乙厂 丙厂 戊厂".split()))
+        (tmp_path / f"e{year}.csv").write_bytes((head + rows).encode("gbk"))
+    blocks = frame([{"block_id": "BK1", "name": "东村老工业区",
+                     "geometry": rect(-10, -10, 200, 1100)}]).to_crs(4490)
+    blocks.to_file(tmp_path / "blocks.gpkg", layer="old_blocks")
+    frame([{"name": "景区", "geometry": rect(140, 2000, 50, 50)}]).to_file(
+        tmp_path / "scenic.gpkg", layer="scenic")
+    out = tmp_path / "out"
+    res = zoning_cli("blocks", classified, "--enterprises", tmp_path / "e2024.csv",
+                     "--enterprises", tmp_path / "e2022.csv",
+                     "--blocks", f"{tmp_path / 'blocks.gpkg'}:old_blocks",
+                     "--scenic", tmp_path / "scenic.gpkg", "--out", out, "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "3 blocks" in res.stdout and "3 freed sites" in res.stdout
+    b = gpd.read_file(out / "blocks.gpkg", layer="blocks").set_index("block_id")
+    assert sorted(b.index) == ["BK1", "P003", "P005"]
+    assert b.loc["BK1", "plots"] == 2 and b.loc["BK1", "town"] == "浒山街道"
+    assert b.loc["BK1", "tax_per_mu"] == pytest.approx(3.0)       # 2024: (30 + 30) / 20
+    assert b.loc["BK1", "investment_per_mu"] == pytest.approx(45.0)
+    assert b.crs.to_epsg() == 4549
+    s = gpd.read_file(out / "blocks.gpkg", layer="freed_sites").set_index("site_id")
+    assert s["rule"].to_dict() == {"P004": "F1", "P006": "F2", "P007": "F1"}
+    h = pd.read_csv(out / "history.csv", encoding="utf-8-sig")
+    assert sorted(set(h["year"])) == [2022, 2024] and len(h) == 6
+    t = pd.read_csv(out / "freed_towns.csv", encoding="utf-8-sig")
+    assert t["quota_mu"].sum() == pytest.approx(s.loc[["P004", "P007"], "mu"].sum())
+    assert (out / "blocks.xlsx").exists()
+
+
+def test_cli_errors_are_one_line(classified, tmp_path):
+    table = tmp_path / "e.csv"
+    table.write_text("enterprise_id,enterprise,land_mu,tax_10k_yuan\n1,甲厂,10,20\n",
+                     encoding="utf-8")
+    res = zoning_cli("blocks", classified, "--enterprises", table, "--out", tmp_path / "o")
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines() == [
+        "error: an enterprise table has no year column; add one or give --year"]
+    assert not (tmp_path / "o").exists()
+    no_name = tmp_path / "n.csv"
+    no_name.write_text("enterprise_id,land_mu\n1,10\n", encoding="utf-8")
+    res = zoning_cli("blocks", classified, "--enterprises", no_name, "--year", "2024",
+                     "--out", tmp_path / "o")
+    assert res.returncode == 1 and "missing column(s) ['enterprise']" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = zoning_cli("blocks", tmp_path, "--enterprises", table, "--year", "2024",
+                     "--out", tmp_path / "o")
+    assert res.returncode == 1 and "classified.gpkg: not found" in res.stderr
+    ok = zoning_cli("blocks", classified, "--enterprises", table, "--year", "2024",
+                    "--out", tmp_path / "o", "--quiet")
+    assert ok.returncode == 0, ok.stderr

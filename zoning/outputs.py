@@ -34,13 +34,17 @@ FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
                    "run_log": "blocks_run.json"}
 
 
-def write_blocks(result, out_dir, run_info: dict | None = None) -> dict[str, str]:
+def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
+                 ) -> dict[str, str]:
     """The output folder of ``zoning blocks`` (SPEC §11), written as one set
     (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
     history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
-    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv when a
-    workbook cell had to be cut. Returns the file names by key."""
+    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv when the
+    blocks or scenic layer had rows repaired or dropped (``issues``) or a workbook cell
+    had to be cut. Returns the file paths by key."""
     import os
+
+    import pandas as pd
 
     from ._io import output_set, write_layers
     from .report import write_blocks_xlsx, write_csv, write_run_log
@@ -54,20 +58,55 @@ def write_blocks(result, out_dir, run_info: dict | None = None) -> dict[str, str
         write_csv(result.towns, stage / names["towns"])
         write_csv(result.plots, stage / names["plots"])
         cut = write_blocks_xlsx(result, stage / names["xlsx"])
-        if len(cut):
-            write_csv(cut, stage / names["issues"])
+        listed = [f for f in (issues, cut) if f is not None and len(f)]
+        if listed:
+            write_csv(pd.concat(listed, ignore_index=True), stage / names["issues"])
         info = dict(run_info or {})
         info.update({
             "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
                      "blocks": len(result.blocks), "freed_sites": len(result.freed_sites),
-                     "cells_cut": len(cut)},
+                     "issues": sum(len(f) for f in listed)},
             "years": [int(y) for y in result.years],
             "parameters": {"blocks": result.params, "freed": result.freed_params,
                            "inside_share_min": result.inside_share_min},
             "modes": result.blocks["mode"].value_counts().to_dict(),
             "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
-            "outputs": {k: v for k, v in names.items() if k != "issues" or len(cut)},
+            "outputs": {k: v for k, v in names.items() if k != "issues" or listed},
         })
         write_run_log(stage / names["run_log"], info)
         written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
     return written
+
+
+def read_classified_plots(path) -> tuple:
+    """The plots of a ``zoning classify`` output (its folder or classified.gpkg) and the
+    path of the GeoPackage read; a missing or damaged one is one line."""
+    from pathlib import Path
+
+    import pyogrio
+
+    from .errors import ZoningError, first_line
+
+    path = Path(path)
+    gpkg = path / FILES["classify"]["classified"] if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names or "village_parks" not in names:
+            raise ZoningError(f"{gpkg}: not a zoning classify output (layers {names}; "
+                              "parcels and village_parks expected)")
+        plots = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+    missing = [c for c in ("parcel_id", "class", "rule", "village_park_id") if c not in plots]
+    if missing:
+        raise ZoningError(f"{gpkg}: layer parcels has no {', '.join(missing)}; "
+                          "run zoning classify again")
+    if plots.crs is None:
+        raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
+    return plots, gpkg
