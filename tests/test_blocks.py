@@ -406,7 +406,8 @@ def test_write_blocks_folder(tmp_path):
     names = FILES["blocks"]
     assert {f.name for f in out.iterdir()} == {names[k] for k in
                                                 ("gpkg", "history", "towns", "xlsx", "plots",
-                                                 "run_log")}
+                                                 "issues", "run_log")}
+    assert len(pd.read_csv(out / names["issues"], encoding="utf-8-sig")) == 0
     assert [n for n, _ in pyogrio.list_layers(out / "blocks.gpkg")] == ["blocks", "freed_sites"]
     blocks = gpd.read_file(out / "blocks.gpkg", layer="blocks")
     assert list(blocks.columns[:-1]) == B.BLOCK_COLUMNS

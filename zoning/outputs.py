@@ -39,9 +39,9 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
     """The output folder of ``zoning blocks`` (SPEC §11), written as one set
     (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
     history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
-    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv when the
-    blocks or scenic layer had rows repaired or dropped (``issues``) or a workbook cell
-    had to be cut. Returns the file paths by key."""
+    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv (rows of
+    the blocks or scenic layer repaired or dropped, ``issues``, and workbook cells cut to
+    Excel's limit; header only when there are none). Returns the file paths by key."""
     import os
 
     import pandas as pd
@@ -59,8 +59,10 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
         write_csv(result.plots, stage / names["plots"])
         cut = write_blocks_xlsx(result, stage / names["xlsx"])
         listed = [f for f in (issues, cut) if f is not None and len(f)]
-        if listed:
-            write_csv(pd.concat(listed, ignore_index=True), stage / names["issues"])
+        # always written (header only when empty): a stale one never outlives its run
+        write_csv(pd.concat(listed, ignore_index=True) if listed else
+                  pd.DataFrame(columns=["layer", "row", "id", "action", "reason"]),
+                  stage / names["issues"])
         info = dict(run_info or {})
         info.update({
             "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
@@ -71,7 +73,7 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
                            "inside_share_min": result.inside_share_min},
             "modes": result.blocks["mode"].value_counts().to_dict(),
             "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
-            "outputs": {k: v for k, v in names.items() if k != "issues" or listed},
+            "outputs": dict(names),
         })
         write_run_log(stage / names["run_log"], info)
         written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
