@@ -509,3 +509,20 @@ def test_cli_errors_are_one_line(classified, tmp_path):
     ok = zoning_cli("blocks", classified, "--enterprises", table, "--year", "2024",
                     "--out", tmp_path / "o", "--quiet")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_what_if_redecides_and_lists_blocks_that_change_mode():
+    p, years = small_county()
+    a = B.run(p, years)
+    assert a.blocks.set_index("block_id")["rule"].to_dict() == {"K1": "B1", "K3": "B3"}
+    b = a.redecide(blocks={"rebuild_built_before": 1990}, inside_share_min=0.0)
+    assert b.blocks.set_index("block_id")["rule"].to_dict() == {"K1": "B3", "K3": "B3"}
+    assert b.blocks.geometry.equals(a.blocks.geometry)
+    modes, reuses = B.changes(a, b)
+    assert modes[["block_id", "from_mode", "to_mode", "from_rule", "to_rule"]].values.tolist() \
+        == [["K1", "rebuild", "manage", "B1", "B3"]]
+    assert "1996.5 > 1990" in modes["to_reason"].iat[0]
+    # inside_share_min 0: F1 needs a V1 plot now; the 3-mu site outside becomes amenity
+    assert reuses[["site_id", "from_reuse", "to_reuse"]].values.tolist() == \
+        [["F1", "reclaim", "amenity"]]
+    assert b.towns["quota_mu"].sum() == 0.0

@@ -577,3 +577,29 @@ def change_table(blocks: pd.DataFrame, hist: pd.DataFrame, years: list) -> pd.Da
         with np.errstate(invalid="ignore", divide="ignore"):
             out[f"{name}_change_pct"] = np.where(a > 0, (b - a) / a * 100.0, np.nan)
     return out
+
+
+def changes(a: Blocks, b: Blocks) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What moved between two runs (e.g. ``b = a.redecide(...)``, a what-if): the blocks
+    whose mode changed and the freed sites whose reuse changed, matched by id, with the
+    rule and reason of both (blocks or sites only in one run show an empty side)."""
+    out = []
+    for key, word, fa, fb in (("block_id", "mode", a.blocks, b.blocks),
+                              ("site_id", "reuse", a.freed_sites, b.freed_sites)):
+        left = pd.DataFrame(fa.drop(columns="geometry"))[[key, "town", "mu", word, "rule",
+                                                           "reason"]]
+        right = pd.DataFrame(fb.drop(columns="geometry"))[[key, "town", "mu", word, "rule",
+                                                            "reason"]]
+        both = left.merge(right, on=key, how="outer", suffixes=("_a", "_b"))
+        for col in (f"{word}_a", f"{word}_b", "rule_a", "rule_b", "reason_a", "reason_b",
+                    "town_a", "town_b"):
+            both[col] = both[col].fillna("")
+        moved = both[both[f"{word}_a"] != both[f"{word}_b"]].copy()
+        moved["town"] = moved["town_b"].where(moved["town_b"] != "", moved["town_a"])
+        moved["mu"] = moved["mu_b"].fillna(moved["mu_a"])
+        out.append(moved.rename(columns={f"{word}_a": f"from_{word}", f"{word}_b": f"to_{word}",
+                                         "rule_a": "from_rule", "rule_b": "to_rule",
+                                         "reason_b": "to_reason"})[
+            [key, "town", "mu", f"from_{word}", f"to_{word}", "from_rule", "to_rule",
+             "to_reason"]].sort_values(key).reset_index(drop=True))
+    return out[0], out[1]
