@@ -526,3 +526,8 @@ def test_what_if_redecides_and_lists_blocks_that_change_mode():
     assert reuses[["site_id", "from_reuse", "to_reuse"]].values.tolist() == \
         [["F1", "reclaim", "amenity"]]
     assert b.towns["quota_mu"].sum() == 0.0
+
+
+def test_members_without_a_village_park_id_are_grouped_here():
+    p = plots(plot("N1", 0, 0, village_park_id="VP"), plot("N2", 25, 0, village_park_id=None))
+    assert B.assign_blocks(p).tolist() == ["N1", "N1"]

@@ -81,16 +81,16 @@ def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | 
     """The block of every plot ("" for a plot that is no member), aligned to ``parcels``.
 
     Members are the plots classed retain or consolidate. A member's block is its village
-    park (``village_park_id``; computed with ``gap_m`` if the plots do not carry it), or,
+    park (``village_park_id``; computed with ``gap_m`` if a member does not carry one), or,
     with ``block_polygons`` (``block_id``), the polygon it overlaps most (overlap > 0;
     ties: smallest ``block_id``); members overlapping none keep their village park.
     """
     cls = _text(parcels["class"]).to_numpy(dtype=object)
     member = np.isin(cls, MEMBER_CLASSES)
     geoms = np.asarray(parcels.geometry.array, dtype=object)
-    if "village_park_id" in parcels:
-        park = _text(parcels["village_park_id"]).to_numpy(dtype=object)
-    else:
+    park = _text(parcels["village_park_id"]).to_numpy(dtype=object) \
+        if "village_park_id" in parcels else np.full(len(parcels), "", dtype=object)
+    if (park[member] == "").any():  # not a classification's plots: group them here
         park = np.full(len(parcels), "", dtype=object)
         usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
         if usable.any():
