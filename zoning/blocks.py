@@ -54,7 +54,14 @@ def _number(values) -> np.ndarray:
     """Cells as finite floats (NaN where empty, not a number or not finite)."""
     from .layers import to_number
 
-    num = to_number(pd.Series(values)).to_numpy(dtype=float)
+    values = pd.Series(values)
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True) \
+        if values.dtype != bool else np.full(len(values), np.nan)
+    # the few cells plain parsing misses (full-width digits, spaces) as towns type them
+    retry = np.isnan(num) & values.notna().to_numpy() & (
+        values.astype(str).str.strip().ne("").to_numpy())
+    if retry.any():
+        num[retry] = to_number(values[retry]).to_numpy(dtype=float)
     return np.where(np.isfinite(num), num, np.nan)
 
 
@@ -185,11 +192,15 @@ def indicators(plots: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def history(plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids) -> pd.DataFrame:
-    """The indicator history: every block × every year of the tables (SPEC §11)."""
+def history(plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids,
+            values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The indicator history: every block × every year of the tables (SPEC §11);
+    ``values``: the :func:`indicators` of every year if already computed."""
     years = sorted(set(enterprises["year"].tolist())) if len(enterprises) else []
     full = pd.MultiIndex.from_product([sorted(block_ids), years], names=["block_id", "year"])
-    values = indicators(plots, enterprises).set_index(["block_id", "year"])
+    if values is None:
+        values = indicators(plots, enterprises)
+    values = values.set_index(["block_id", "year"])
     out = values.reindex(full).reset_index()
     out["year"] = out["year"].astype(int)
     return out[HISTORY_COLUMNS]
@@ -197,11 +208,13 @@ def history(plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids) -> pd.Dat
 
 def block_facts(parcels: pd.DataFrame, block_id: pd.Series,
                 enterprises: pd.DataFrame | None = None,
-                grades: pd.Series | None = None) -> pd.DataFrame:
+                grades: pd.Series | None = None,
+                values: pd.DataFrame | None = None) -> pd.DataFrame:
     """Facts of every block from its members (SPEC §11), one row per block by block_id.
 
     ``enterprises`` is one year's table (the latest), ``grades`` the §8 grade per
-    enterprise name (None or empty: no grades, ``d_share`` 0).
+    enterprise name (None or empty: no grades, ``d_share`` 0). ``values``: the
+    :func:`indicators` of that year if already computed.
     """
     member = block_id.to_numpy(dtype=object) != ""
     p = parcels.loc[member]
@@ -229,7 +242,9 @@ def block_facts(parcels: pd.DataFrame, block_id: pd.Series,
     plots = pd.DataFrame({"block_id": ids,
                           "enterprise": p["enterprise"].to_numpy(dtype=object)
                           if "enterprise" in p else ""})
-    values = indicators(plots, latest).drop(columns="year").set_index("block_id")
+    if values is None:
+        values = indicators(plots, latest)
+    values = values.drop(columns="year").set_index("block_id")
     values = values.reindex(out["block_id"])
     for name in INDICATORS:
         out[name] = values[name].to_numpy(dtype=float)
@@ -534,17 +549,19 @@ def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
         grades = grades[~grades.index.duplicated()]
 
     block_id = assign_blocks(parcels, block_polygons, gap_m=gap)
-    facts = block_facts(parcels, block_id, latest, grades)
+    member = block_id != ""
+    members = pd.DataFrame({"block_id": block_id[member].to_numpy(dtype=object),
+                            "enterprise": parcels.loc[member, "enterprise"].to_numpy(
+                                dtype=object) if "enterprise" in parcels else ""})
+    values = indicators(members, enterprises)  # every year at once
+    facts = block_facts(parcels, block_id, latest, grades,
+                        values[values["year"] == years[-1]] if years else values)
     modes = decide_modes(facts, params)
     ids = facts["block_id"].to_numpy(dtype=str)
     blocks = gpd.GeoDataFrame(pd.concat([facts, modes], axis=1)[BLOCK_COLUMNS],
                               geometry=gpd.GeoSeries(_geometry(parcels, block_id, ids),
                                                      crs=parcels.crs))
-    member = block_id != ""
-    members = pd.DataFrame({"block_id": block_id[member].to_numpy(dtype=object),
-                            "enterprise": parcels.loc[member, "enterprise"].to_numpy(
-                                dtype=object) if "enterprise" in parcels else ""})
-    hist = history(members, enterprises, list(ids))
+    hist = history(members, enterprises, list(ids), values)
 
     site_id = assign_sites(parcels, gap_m=gap)
     sites = site_facts(parcels, site_id, scenic)
