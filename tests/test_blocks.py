@@ -408,7 +408,12 @@ def test_write_blocks_folder(tmp_path):
                                                 ("gpkg", "history", "towns", "xlsx", "plots",
                                                  "issues", "run_log")}
     assert len(pd.read_csv(out / names["issues"], encoding="utf-8-sig")) == 0
-    assert [n for n, _ in pyogrio.list_layers(out / "blocks.gpkg")] == ["blocks", "freed_sites"]
+    assert [n for n, _ in pyogrio.list_layers(out / "blocks.gpkg")] == [
+        "blocks", "freed_sites", "layer_styles"]
+    styles = pyogrio.read_dataframe(out / "blocks.gpkg", layer="layer_styles")
+    assert styles["f_table_name"].tolist() == ["blocks", "freed_sites"]
+    assert 'attr="mode"' in styles["styleQML"].iat[0] and "拆除式" in styles["styleQML"].iat[0]
+    assert styles["useAsDefault"].all()
     blocks = gpd.read_file(out / "blocks.gpkg", layer="blocks")
     assert list(blocks.columns[:-1]) == B.BLOCK_COLUMNS
     assert blocks["block_id"].tolist() == ["K1", "K3"]
