@@ -502,12 +502,19 @@ def test_cli_errors_are_one_line(classified, tmp_path):
     assert res.stderr.strip().splitlines() == [
         "error: an enterprise table has no year column; add one or give --year"]
     assert not (tmp_path / "o").exists()
-    no_name = tmp_path / "n.csv"
-    no_name.write_text("enterprise_id,land_mu\n1,10\n", encoding="utf-8")
-    res = zoning_cli("blocks", classified, "--enterprises", no_name, "--year", "2024",
+    no_id = tmp_path / "i.csv"
+    no_id.write_text("enterprise,land_mu\n甲厂,10\n", encoding="utf-8")
+    res = zoning_cli("blocks", classified, "--enterprises", no_id, "--year", "2024",
                      "--out", tmp_path / "o")
-    assert res.returncode == 1 and "missing column(s) ['enterprise']" in res.stderr
+    assert res.returncode == 1 and "missing column(s) ['enterprise_id']" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+    no_name = tmp_path / "n.csv"  # enterprise is optional in SPEC §8: a warning, no joins
+    no_name.write_text("enterprise_id,land_mu,tax_10k_yuan\n1,10,20\n", encoding="utf-8")
+    res = zoning_cli("blocks", classified, "--enterprises", no_name, "--year", "2024",
+                     "--out", tmp_path / "w", "--quiet")
+    assert res.returncode == 0 and "warning:" in res.stderr and "no enterprise column" \
+        in res.stderr
+    assert pd.read_csv(tmp_path / "w" / "history.csv")["tax_per_mu"].isna().all()
     res = zoning_cli("blocks", tmp_path, "--enterprises", table, "--year", "2024",
                      "--out", tmp_path / "o")
     assert res.returncode == 1 and "classified.gpkg: not found" in res.stderr

@@ -708,9 +708,11 @@ def read_enterprise_years(paths, year, config):
     tables = []
     for path in paths:
         table = read_table(path, "enterprises", config=config, keys=("enterprise_id",),
-                           required=("enterprise_id", "enterprise"),
-                           rename=ENTERPRISE_FIELDS_ZH)
+                           required=("enterprise_id",), rename=ENTERPRISE_FIELDS_ZH)
         table.attrs["path"] = str(path)
+        if "enterprise" not in table.columns:  # optional in SPEC §8, but nothing joins
+            click.echo(f"warning: {path} has no enterprise column (the name that joins a "
+                       "plot's enterprise): its figures reach no block", err=True)
         tables.append(table)
     return enterprise_years(tables, year)
 
