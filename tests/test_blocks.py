@@ -543,3 +543,30 @@ def test_what_if_redecides_and_lists_blocks_that_change_mode():
 def test_members_without_a_village_park_id_are_grouped_here():
     p = plots(plot("N1", 0, 0, village_park_id="VP"), plot("N2", 25, 0, village_park_id=None))
     assert B.assign_blocks(p).tolist() == ["N1", "N1"]
+
+
+def test_bare_plots_without_optional_fields_or_enterprises(tmp_path):
+    """Only parcel_id, class, town and geometry: every fact missing, empty cells, no
+    crash."""
+    from zoning.outputs import write_blocks
+
+    p = plots(plot("Z1", 0, 0, town=""), plot("Z2", 25, 0, town=None), plot("Z3", 50, 0),
+              plot("Z4", 900, 0, cls="vacate", town="乙镇"),
+              plot("Z5", 900, 30, cls="vacate", town="甲镇"))
+    p.loc[2, "town"] = ""
+    bare = p[["parcel_id", "class", "town", "geometry"]]
+    r = B.run(bare)
+    assert r.blocks["rule"].tolist() == ["B3"]
+    assert r.blocks[["built_year", "floor_area_ratio", "tax_per_mu"]].isna().all().all()
+    assert r.blocks["town"].tolist() == [""]
+    # no boundary_share and no rule: F1 cannot hold; a town tie goes to the code-point first
+    s = r.freed_sites
+    assert s["rule"].tolist() == ["F3"] and s["town"].tolist() == ["乙镇"]
+    assert r.history.empty and r.years == []
+    write_blocks(r, tmp_path / "o")
+    for name in ("history.csv", "freed_towns.csv", "block_plots.csv"):
+        assert "nan" not in (tmp_path / "o" / name).read_text(encoding="utf-8-sig").lower()
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "o" / "blocks.xlsx")
+    assert book["区块"]["A1"].value.endswith("（亩均指标 无企业表）")
