@@ -425,6 +425,7 @@ def demo(out_dir, maps_dir, quiet):
     run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
                   None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
+    run_blocks_demo(Path(out_dir), sample.parent, progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -721,3 +722,113 @@ def grade(enterprises, out_dir, config_files):
                                                           counts.items())
                + (f"; {len(notes)} cell(s) cut to fit Excel, see grade_issues.csv"
                   if len(notes) else ""))
+
+
+def read_enterprise_years(paths, year, config):
+    """The enterprise tables of ``zoning blocks`` (SPEC §8 tables with a year column, or a
+    single one with --year), as one frame (:func:`zoning.blocks.enterprise_years`)."""
+    from .blocks import enterprise_years
+    from .layers import read_table
+    from .vocab import ENTERPRISE_FIELDS_ZH
+
+    tables = []
+    for path in paths:
+        table = read_table(path, "enterprises", config=config, keys=("enterprise_id",),
+                           required=("enterprise_id",), rename=ENTERPRISE_FIELDS_ZH)
+        table.attrs["path"] = str(path)
+        if "enterprise" not in table.columns:  # optional in SPEC §8, but nothing joins
+            click.echo(f"warning: {path} has no enterprise column (the name that joins a "
+                       "plot's enterprise): its figures reach no block", err=True)
+        tables.append(table)
+    return enterprise_years(tables, year)
+
+
+def run_blocks(classified, enterprise_paths, out_dir, config_files=(), year=None,
+               blocks_path=None, scenic_path=None, progress=None):
+    """Shared by ``blocks`` and ``demo``: read, run SPEC §11, write the folder."""
+    from .blocks import run
+    from .config import load_config
+    from .layers import IssueLog, read_layer
+    from .outputs import read_classified_plots, write_blocks
+
+    progress = progress or Progress(True)
+    config = load_config(*config_files)
+    plots, gpkg = read_classified_plots(classified)
+    enterprises = read_enterprise_years(enterprise_paths, year, config)
+    issues = IssueLog()
+    extra = {name: read_layer(path, name, config, plots.crs, issues) if path else None
+             for name, path in (("blocks", blocks_path), ("scenic", scenic_path))}
+    progress(f"{len(plots)} plots, enterprise tables of "
+             f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}")
+    result = run(plots, enterprises, block_polygons=extra["blocks"], scenic=extra["scenic"],
+                 params=config.blocks, freed=config.freed, parameters=config.parameters,
+                 grading=config.grading)
+    info = {"zoning": __version__, "command": " ".join(sys.argv),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "classification": str(gpkg),
+            "enterprises": [str(p) for p in enterprise_paths],
+            "blocks_layer": str(blocks_path or ""), "scenic_layer": str(scenic_path or ""),
+            "config_files": list(config.sources)}
+    write_blocks(result, out_dir, info, issues.frame())
+    return result
+
+
+@main.command()
+@click.argument("classified", metavar="CLASSIFIED_DIR", type=click.Path(exists=True))
+@click.option("--enterprises", "enterprise_paths", multiple=True, required=True,
+              metavar="TABLE", help="an enterprise table (SPEC §8: CSV, Excel or a layer) "
+              "with a year column; may repeat, one per year")
+@click.option("--year", type=click.IntRange(1949, 2100), default=None,
+              help="the year of a single enterprise table without a year column")
+@click.option("--blocks", "blocks_path", metavar="PATH[:LAYER]",
+              help="block polygons (block_id; optional name): members go to the block "
+                   "they overlap most")
+@click.option("--scenic", "scenic_path", metavar="PATH[:LAYER]",
+              help="scenic areas, tourism villages, greenways (polygons) for reuse F2")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [blocks], [freed], [parameters], [fields.enterprises] …")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--quiet", is_flag=True, help="no progress messages")
+@expected_errors
+def blocks(classified, enterprise_paths, year, blocks_path, scenic_path, config_files,
+           out_dir, quiet):
+    """Old industrial blocks and freed land (SPEC §11) of a classification.
+
+    Writes OUT/blocks.gpkg (layers blocks, freed_sites), history.csv, freed_towns.csv,
+    blocks.xlsx, block_plots.csv and blocks_run.json.
+    """
+    progress = Progress(quiet)
+    result = run_blocks(classified, enterprise_paths, out_folder(out_dir), config_files,
+                        year, blocks_path, scenic_path, progress)
+    modes = result.blocks["mode"].value_counts()
+    reuses = result.freed_sites["reuse"].value_counts()
+    quota = result.towns["quota_mu"].sum()
+    click.echo(f"{len(result.blocks)} blocks (" + ", ".join(
+        f"{m} {modes.get(m, 0)}" for m in ("rebuild", "reorganise", "manage"))
+        + f"); {len(result.freed_sites)} freed sites (" + ", ".join(
+        f"{r} {reuses.get(r, 0)}" for r in ("reclaim", "tourism", "amenity"))
+        + f"); quota {quota:.2f} mu; wrote {out_dir}")
+
+
+def run_blocks_demo(out_dir: Path, data_dir: Path, progress) -> None:
+    """The sample's old industrial blocks and freed land (SPEC §11) into OUT/blocks: a
+    seeded enterprise history of three years built from data/enterprises.csv, a blocks
+    layer for two towns and a scenic layer (OUT/blocks_input)."""
+    from .outputs import read_classified_plots
+    from .sample_ledger import write_blocks_sample
+
+    enterprises = data_dir / "enterprises.csv"
+    if not enterprises.exists():
+        progress(f"no {enterprises}: blocks skipped")
+        return
+    plots, _ = read_classified_plots(out_dir)
+    inputs = write_blocks_sample(out_dir / "blocks_input", plots, enterprises)
+    progress(f"blocks: enterprise tables of {len(inputs['enterprises'])} years, blocks and "
+             f"scenic layers in {out_dir / 'blocks_input'}")
+    result = run_blocks(out_dir, inputs["enterprises"], out_dir / "blocks",
+                        blocks_path=inputs["blocks"], scenic_path=inputs["scenic"],
+                        progress=progress)
+    modes = result.blocks["mode_zh"].value_counts()
+    reuses = result.freed_sites["reuse_zh"].value_counts()
+    progress(f"{len(result.blocks)} blocks (" + ", ".join(f"{k} {v}" for k, v in modes.items())
+             + f"), {len(result.freed_sites)} freed sites (" + ", ".join(
+                 f"{k} {v}" for k, v in reuses.items()) + f") in {out_dir / 'blocks'}")

@@ -40,9 +40,11 @@ ID_FIELDS: dict[str, str | None] = {
     "towns": "town",
     "micro_parks": "micro_park_id",
     "workshops": "workshop_id",
+    "blocks": "block_id",
+    "scenic": None,
 }
 POLYGON_LAYERS = {"parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
-                  "towns"}
+                  "towns", "blocks", "scenic"}
 POINT_LAYERS = {"workshops"}
 BOOL_FIELDS = {"parcels": ("eco_friendly", "rural_fusion")}
 INT_FIELDS = {"parcels": ("built_year",)}
@@ -1136,3 +1138,16 @@ def problem_text(problem: pd.Series, lang: str) -> pd.Series:
     for pattern, zh in PROBLEM_ZH.items():
         text = text.str.replace(pattern, zh, regex=True)
     return "无法分类：" + text
+
+
+def read_layer(source: str | os.PathLike | Source, name: str, config: Config,
+               target: pyproj.CRS, issues: IssueLog | None = None) -> gpd.GeoDataFrame:
+    """One optional polygon layer (``blocks``, ``scenic`` …, SPEC §11) through the same door
+    as the classification's layers: renamed by ``[fields.name]``, ids checked, its CRS
+    resolved (``[crs] name``), reprojected to ``target`` and repaired; rows that cannot
+    be used are dropped and listed in ``issues``."""
+    src = source if isinstance(source, Source) else Source.parse(source)
+    issues = issues if issues is not None else IssueLog()
+    gdf = read_raw(src, name, config, issues)
+    gdf = prepare_layer(gdf, name, str(src.path), config, issues)
+    return to_analysis(gdf, name, str(src.path), target, issues, keep_invalid_rows=False)

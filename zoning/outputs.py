@@ -27,3 +27,144 @@ FILES: dict[str, dict[str, str]] = {
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
 }
+
+FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
+                   "towns": "freed_towns.csv", "xlsx": "blocks.xlsx",
+                   "plots": "block_plots.csv", "issues": "blocks_issues.csv",
+                   "run_log": "blocks_run.json"}
+
+
+def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
+                 ) -> dict[str, str]:
+    """The output folder of ``zoning blocks`` (SPEC §11), written as one set
+    (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
+    history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
+    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv (rows of
+    the blocks or scenic layer repaired or dropped, ``issues``, and workbook cells cut to
+    Excel's limit; header only when there are none). Returns the file paths by key."""
+    import os
+
+    import pandas as pd
+
+    from ._io import output_set, write_layers
+    from .report import write_blocks_xlsx, write_csv, write_run_log
+
+    names = FILES["blocks"]
+    written = {}
+    with output_set(out_dir) as stage:
+        write_layers(stage / names["gpkg"], {"blocks": result.blocks,
+                                             "freed_sites": result.freed_sites})
+        _write_block_styles(stage / names["gpkg"])
+        write_csv(result.history, stage / names["history"])
+        write_csv(result.towns, stage / names["towns"])
+        write_csv(result.plots, stage / names["plots"])
+        cut = write_blocks_xlsx(result, stage / names["xlsx"])
+        listed = [f for f in (issues, cut) if f is not None and len(f)]
+        # always written (header only when empty): a stale one never outlives its run
+        write_csv(pd.concat(listed, ignore_index=True) if listed else
+                  pd.DataFrame(columns=["layer", "row", "id", "action", "reason"]),
+                  stage / names["issues"])
+        info = dict(run_info or {})
+        info.update({
+            "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
+                     "blocks": len(result.blocks), "freed_sites": len(result.freed_sites),
+                     "issues": sum(len(f) for f in listed)},
+            "years": [int(y) for y in result.years],
+            "parameters": {"blocks": result.params, "freed": result.freed_params,
+                           "inside_share_min": result.inside_share_min},
+            "modes": result.blocks["mode"].value_counts().to_dict(),
+            "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
+            "outputs": dict(names),
+        })
+        write_run_log(stage / names["run_log"], info)
+        written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
+    return written
+
+
+def read_classified_plots(path) -> tuple:
+    """The plots of a ``zoning classify`` output (its folder or classified.gpkg) and the
+    path of the GeoPackage read; a missing or damaged one is one line."""
+    from pathlib import Path
+
+    import pyogrio
+
+    from .errors import ZoningError, first_line
+
+    path = Path(path)
+    gpkg = path / FILES["classify"]["classified"] if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names or "village_parks" not in names:
+            raise ZoningError(f"{gpkg}: not a zoning classify output (layers {names}; "
+                              "parcels and village_parks expected)")
+        plots = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+    missing = [c for c in ("parcel_id", "class", "rule", "village_park_id") if c not in plots]
+    if missing:
+        raise ZoningError(f"{gpkg}: layer parcels has no {', '.join(missing)}; "
+                          "run zoning classify again")
+    if plots.crs is None:
+        raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
+    return plots, gpkg
+
+
+def qgis_styles(styles: dict[str, tuple[str, dict[str, str], dict[str, str]]],
+                geometry: str = "geom"):
+    """The ``layer_styles`` table QGIS reads from a GeoPackage (the default style of each
+    layer, applied when the layer is opened): layer -> (column, value -> colour, value ->
+    label), a categorised fill per value. The update time is fixed (same data, same
+    bytes)."""
+    from html import escape
+
+    import pandas as pd
+
+    from ._io import FIXED_STAMP
+
+    rows = []
+    for layer, (column, palette, labels) in styles.items():
+        categories, symbols = [], []
+        for i, (value, colour) in enumerate(palette.items()):
+            r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+            categories.append(f'<category render="true" symbol="{i}" value="{escape(value)}" '
+                              f'label="{escape(labels.get(value, value))}"/>')
+            symbols.append(
+                f'<symbol type="fill" name="{i}" alpha="0.8" clip_to_extent="1" '
+                f'force_rhr="0"><layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+                f'<Option type="Map">'
+                f'<Option type="QString" name="color" value="{r},{g},{b},255"/>'
+                f'<Option type="QString" name="outline_color" value="35,35,35,255"/>'
+                f'<Option type="QString" name="outline_width" value="0.26"/>'
+                f'<Option type="QString" name="style" value="solid"/>'
+                f'</Option></layer></symbol>')
+        qml = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+               '<qgis version="3.28" styleCategories="Symbology">'
+               f'<renderer-v2 type="categorizedSymbol" attr="{escape(column)}" '
+               'symbollevels="0" enableorderby="0" forceraster="0">'
+               f'<categories>{"".join(categories)}</categories>'
+               f'<symbols>{"".join(symbols)}</symbols></renderer-v2></qgis>')
+        rows.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
+                     "f_geometry_column": geometry, "styleName": layer, "styleQML": qml,
+                     "styleSLD": "", "useAsDefault": True,
+                     "description": f"{layer}: {column}", "owner": "", "ui": "",
+                     "update_time": FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S")})
+    return pd.DataFrame(rows)
+
+
+def _write_block_styles(gpkg) -> None:
+    """blocks.gpkg opens in QGIS with blocks coloured by mode and freed sites by reuse."""
+    import pyogrio
+
+    from ._io import fixed_gdal_date
+    from .vocab import MODE_PALETTE, MODE_ZH, REUSE_PALETTE, REUSE_ZH
+
+    styles = qgis_styles({"blocks": ("mode", MODE_PALETTE, MODE_ZH),
+                          "freed_sites": ("reuse", REUSE_PALETTE, REUSE_ZH)})
+    with fixed_gdal_date():
+        pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")

@@ -130,3 +130,38 @@ CONTEXT_LOOK = {
     "township_parks": ("镇级工业园区", "#000000", 1.5, "#56B4E9", 0.25, False),
     "cluster_points": ("村级工业集聚点", "#E69F00", 1.5, "#F0E442", 0.3, False),
 }
+
+# --- old industrial blocks and freed land (SPEC §11) ----------------------------------
+#: Optional layers of the blocks programme: block polygons and scenic areas.
+BLOCK_LAYERS = ("blocks", "scenic")
+LAYERS = (*LAYERS, *BLOCK_LAYERS)
+#: Renovation modes of a block, with the rule that gives each (first match wins).
+MODES = ("rebuild", "reorganise", "manage")
+MODE_RULES = {"B1": "rebuild", "B2": "reorganise", "B3": "manage"}
+MODE_ZH = {"rebuild": "拆除式", "reorganise": "梳理式", "manage": "管理提升式"}
+MODE_EN = {"rebuild": "rebuild", "reorganise": "reorganise", "manage": "manage"}
+#: Suggested reuse of a freed site, with its rule.
+REUSES = ("reclaim", "tourism", "amenity")
+REUSE_RULES = {"F1": "reclaim", "F2": "tourism", "F3": "amenity"}
+REUSE_ZH = {"reclaim": "复垦", "tourism": "乡村旅游/民宿", "amenity": "村庄配套"}
+REUSE_EN = {"reclaim": "reclaim", "tourism": "rural tourism / homestay",
+            "amenity": "village amenity (parking, park, green space)"}
+#: Okabe–Ito colours for modes and reuses (distinct within each legend).
+MODE_PALETTE = {"rebuild": "#D55E00", "reorganise": "#E69F00", "manage": "#0072B2"}
+REUSE_PALETTE = {"reclaim": "#009E73", "tourism": "#CC79A7", "amenity": "#56B4E9"}
+#: Chinese names of the columns a planner reads in the blocks outputs (SPEC §11).
+BLOCK_COLUMNS_ZH = {
+    "block_id": "区块编号", "name": "区块名称", "town": "镇街", "plots": "地块数",
+    "mu": "面积（亩）", "built_year": "建成年份（中位数）", "floor_area_ratio": "容积率",
+    "tax_per_mu": "亩均税收（万元/亩）", "output_per_mu": "亩均产值（万元/亩）",
+    "investment_per_mu": "单位用地投资强度（万元/亩）", "d_share": "D类企业用地占比",
+    "mode": "改造方式代码", "mode_zh": "改造方式", "rule": "规则", "reason": "依据",
+    "site_id": "腾退地块编号", "boundary_share": "开发边界内占比", "reuse": "利用方向代码",
+    "reuse_zh": "利用方向", "sites": "地块（片）数", "quota_mu": "建设用地指标（亩）",
+    "year": "年份",
+}
+#: Chinese header names accepted in an enterprise table besides the canonical ones.
+ENTERPRISE_FIELDS_ZH = {"企业编号": "enterprise_id", "企业名称": "enterprise", "镇街": "town",
+                        "年份": "year", "年度": "year", "用地面积": "land_mu",
+                        "税收": "tax_10k_yuan", "营业收入": "revenue_10k_yuan",
+                        "投资额": "investment_10k_yuan"}
