@@ -251,8 +251,10 @@ def write_inputs(root: Path) -> dict[str, Path]:
     return f
 
 
-def zoning(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
+def zoning(*args, cwd) -> subprocess.CompletedProcess:
+    # run outside the checkout: `python -m` puts the working directory first on sys.path,
+    # so from a worktree root its own zoning would shadow PYTHONPATH
+    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -290,7 +292,7 @@ class Out:
 
 def run_blocks(tmp: Path, name: str, *args) -> Out:
     out = tmp / name
-    res = zoning("blocks", *args, "--out", out)
+    res = zoning("blocks", *args, "--out", out, cwd=tmp)
     assert res.returncode == 0, res.stderr[-2000:]
     return Out(out)
 
@@ -715,7 +717,7 @@ def test_overrides_freed(overridden):
 
 def test_without_enterprise_table_is_an_error_without_output(inputs, tmp_path):
     # the synopsis makes --enterprises required: no table, no output folder
-    res = zoning("blocks", inputs["classified"], "--out", tmp_path / "x")
+    res = zoning("blocks", inputs["classified"], "--out", tmp_path / "x", cwd=tmp_path)
     assert res.returncode != 0
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "x" / "blocks.gpkg").exists()
