@@ -23,7 +23,7 @@ blocks row, y 0..50 (members: consolidate C2 / retain R2)
 blocks-layer row, y 1000..1050
   M1 M2 M3      x 0..140    village park M1; block polygons K10 and K2 (see BLOCK_POLYS)
 freed row, y 2900..3150 (vacate)
-  V01 (V1, 1.5 mu), W1-W2 (gap exactly 20 m), W3 (20.5 m from W2), T1 (500 m from
+  V01 (V1, 1.5 mu), W1 (3 mu) - W2 (1.5 mu; gap exactly 20 m), W3 (20.5 m from W2), T1 (500 m from
   scenic), T2 (500.5 m from scenic), U1 (1.5 mu, 50 m from scenic), Q1 (6 mu)
   scenic polygon x 1540..1640, y 3000..3050
 
@@ -43,6 +43,10 @@ Readings of SPEC where it can be read two ways (also in the report):
 - R-f a [parameters] adjacency_gap_m in the config of `zoning blocks` re-links freed
   plots (§11: "adjacency_gap_m ... are the [parameters] of the same config"); blocks are
   not asserted under a changed gap (whether village parks are recomputed is open).
+- R-g "most common town of its plots/members" counts plots, not mu.
+- R-h a reason "quotes the numbers": every reason holds at least one number; the
+  deciding figures are asserted where they are unambiguous (median year, ratio, shares,
+  mu, the 500 m distance, the tax median).
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ PLOTS = [
     # freed row
     ("V01", 1560, 2900, 40, 25, *V, "V1", "丙镇", None, 2010, None, 1.0, "V01"),
     ("W1", 500, 3000, 40, 50, *V, "V2", "丙镇", None, 2010, None, 0.0, "W1"),
-    ("W2", 560, 3000, 40, 50, *V, "V3", "丁镇", None, 2023, None, 0.5, "W1"),
+    ("W2", 560, 3000, 40, 25, *V, "V3", "丁镇", None, 2023, None, 0.5, "W1"),  # 1.5 mu
     ("W3", 620.5, 3000, 40, 50, *V, "V2", "丁镇", None, 2010, None, 0.0, "W3"),
     ("T1", 1000, 3000, 40, 50, *V, "V3", "丙镇", None, 2023, None, 1.0, "T1"),
     ("T2", 2140.5, 3000, 40, 50, *V, "V3", "丁镇", None, 2023, None, 1.0, "T2"),
@@ -213,7 +217,7 @@ def write_classified(folder: Path) -> Path:
     village_parks_frame(p).to_file(gpkg, layer="village_parks", driver="GPKG")
     # context layers that agree with the shares: the boundary is every plot with share 1
     # plus W2's left half (share 0.5); the protected land is V01 (rule V1)
-    inside = shapely.union_all([*p.geometry[p["boundary_share"] == 1.0], rect(560, 3000, 20, 50)])
+    inside = shapely.union_all([*p.geometry[p["boundary_share"] == 1.0], rect(560, 3000, 20, 25)])
     ctx = {
         "dev_boundary": [{"geometry": inside}],
         "township_parks": [{"park_id": "P9", "name": "远园", "geometry": rect(-5000, -5000, 100, 100)}],
@@ -391,11 +395,11 @@ def test_outputs_and_columns(main):
     for _, r in main.blocks.iterrows():
         assert r["mode_zh"] == MODE_ZH[r["mode"]]
         assert r["rule"] == {"rebuild": "B1", "reorganise": "B2", "manage": "B3"}[r["mode"]]
-        assert chinese(r["reason"]), r["reason"]
+        assert chinese(r["reason"]) and numbers(r["reason"]), r["reason"]
     for _, r in main.sites.iterrows():
         assert REUSE_ZH[r["reuse"]] in r["reuse_zh"]
         assert r["rule"] == {"reclaim": "F1", "tourism": "F2", "amenity": "F3"}[r["reuse"]]
-        assert chinese(r["reason"]), r["reason"]
+        assert chinese(r["reason"]) and numbers(r["reason"]), r["reason"]
 
 
 # ----------------------------------------------------------------------------- block facts
@@ -486,7 +490,9 @@ def test_b2_median_over_blocks_with_tax(main):
     assert (b["mode"], b["rule"], b["mode_zh"]) == ("reorganise", "B2", "梳理式")  # 3 plots, 2.0 < 6.0
     assert quotes(b["reason"], 2.0) and quotes(b["reason"], 6.0), b["reason"]
     # C1: 3 plots but 6.0 < 1.0 × 6.0 is false (strict) -> manage
-    assert (main.block("C1")["mode"], main.block("C1")["rule"]) == ("manage", "B3")
+    c = main.block("C1")
+    assert (c["mode"], c["rule"]) == ("manage", "B3")
+    assert quotes(c["reason"], 6.0), c["reason"]
     # G1: 1.0 < 6.0 but 2 plots < 3 -> manage
     assert main.block("G1")["mode"] == "manage"
     # E1: 3 plots, tax_per_mu missing -> condition false -> manage
@@ -592,7 +598,7 @@ def test_workbook_baseline_latest_change(main):
     assert any(chinese(t) for t in texts)
     assert any("拆除式" in t for t in texts)
     assert found_change, "no change of +100 % for block A1's tax per mu"
-    # quota table: 丁镇 earns 9 mu (sites W1 6 + W3 3)
+    # quota table: 丁镇 earns 7.5 mu (sites W1 4.5 + W3 3)
     assert any("丁镇" in t for t in texts)
 
 
@@ -601,14 +607,16 @@ def test_workbook_baseline_latest_change(main):
 def test_freed_plots_linked_exactly_at_gap(main):
     w = main.site("W1")
     # W1 and W2 are exactly 20 m apart (≤ 20 links); W3 is 20.5 m from W2
-    assert w["plots"] == 2 and w["mu"] == pytest.approx(6.0)
-    assert w["boundary_share"] == pytest.approx(0.25)   # (0 × 3 + 0.5 × 3) / 6
-    assert w.geometry.area == pytest.approx(4000.0)
+    assert w["plots"] == 2 and w["mu"] == pytest.approx(4.5)   # 3 + 1.5
+    # area-weighted: (0 × 2000 + 0.5 × 1000) / 3000 = 1/6 (the plain mean would be 0.25)
+    assert w["boundary_share"] == pytest.approx(1 / 6)
+    assert w.geometry.area == pytest.approx(3000.0)
     assert main.site("W3")["plots"] == 1
 
 
 def test_freed_town_tie_code_point_first(main):
-    # W1 in 丙镇, W2 in 丁镇: tie -> 丁 (U+4E01) before 丙 (U+4E19)
+    # W1 in 丙镇, W2 in 丁镇: one plot each, a tie (by plots, not mu: W1 has more mu)
+    # -> 丁 (U+4E01) before 丙 (U+4E19)
     assert main.site("W1")["town"] == "丁镇"
 
 
@@ -632,8 +640,8 @@ def test_f1_via_v1_plot(main):
 
 def test_f1_via_boundary_share_and_reclaim_min_mu(main):
     w = main.site("W1")
-    assert (w["reuse"], w["rule"]) == ("reclaim", "F1")   # 0.25 < 0.5 and 6 ≥ 3
-    assert quotes(w["reason"], 0.25) and quotes(w["reason"], 6.0), w["reason"]
+    assert (w["reuse"], w["rule"]) == ("reclaim", "F1")   # 0.17 < 0.5 and 4.5 ≥ 3
+    assert quotes(w["reason"], 1 / 6, tol=0.0051) and quotes(w["reason"], 4.5), w["reason"]
     w3 = main.site("W3")
     assert (w3["reuse"], w3["rule"]) == ("reclaim", "F1")  # share 0 < 0.5 and 3.0 ≥ 3 exactly
     assert quotes(w3["reason"], 3.0), w3["reason"]
@@ -668,12 +676,12 @@ def test_freed_towns_quota_is_reclaim_mu(main):
     t = t[t["town"].isin(["甲镇", "乙镇", "丙镇", "丁镇"])]
     got = {(r.town, r.reuse): (int(r.sites), float(r.mu)) for r in t.itertuples()}
     # 丙镇: V01 reclaim 1.5; T1 + U1 tourism 3 + 1.5
-    # 丁镇: W1 + W3 reclaim 6 + 3; T2 amenity 3
+    # 丁镇: W1 + W3 reclaim 4.5 + 3; T2 amenity 3
     # 乙镇: Q1 reclaim 6;  甲镇: Z1 + Z9 amenity 3 + 3
     assert got == {("丙镇", "reclaim"): (1, 1.5), ("丙镇", "tourism"): (2, 4.5),
-                   ("丁镇", "reclaim"): (2, 9.0), ("丁镇", "amenity"): (1, 3.0),
+                   ("丁镇", "reclaim"): (2, 7.5), ("丁镇", "amenity"): (1, 3.0),
                    ("乙镇", "reclaim"): (1, 6.0), ("甲镇", "amenity"): (2, 6.0)}
-    quota = {"丙镇": 1.5, "丁镇": 9.0, "乙镇": 6.0, "甲镇": 0.0}
+    quota = {"丙镇": 1.5, "丁镇": 7.5, "乙镇": 6.0, "甲镇": 0.0}
     for r in t.itertuples():
         q = 0.0 if missing(r.quota_mu) else float(r.quota_mu)
         if r.reuse == "reclaim":
@@ -699,11 +707,11 @@ def test_overrides_blocks(overridden):
 
 def test_overrides_freed(overridden):
     o = overridden
-    # adjacency_gap_m 21: W3 (20.5 m from W2) joins -> site W1 = W1 W2 W3, 9 mu,
-    # share (0 + 1.5 + 0) / 9 = 0.1667; 9 ≥ reclaim_min_mu 6.5 -> F1; town 丙 1, 丁 2 -> 丁镇
+    # adjacency_gap_m 21: W3 (20.5 m from W2) joins -> site W1 = W1 W2 W3, 3 + 1.5 + 3 = 7.5 mu,
+    # share 0.5 × 1000 / (2000 + 1000 + 2000) = 0.1; 7.5 ≥ reclaim_min_mu 6.5 -> F1; town 丙 1, 丁 2 -> 丁镇
     w = o.site("W1")
-    assert w["plots"] == 3 and w["mu"] == pytest.approx(9.0)
-    assert w["boundary_share"] == pytest.approx(1.5 / 9)
+    assert w["plots"] == 3 and w["mu"] == pytest.approx(7.5)
+    assert w["boundary_share"] == pytest.approx(0.1)
     assert (w["reuse"], w["town"]) == ("reclaim", "丁镇")
     assert "W3" not in set(o.sites["site_id"])
     # Q1: 6 mu < 6.5 -> not F1; scenic 1360 m away > 600 -> F3
