@@ -238,10 +238,10 @@ def write_inputs(root: Path) -> dict[str, Path]:
         ",".join("" if v is None else str(v) for v in (*r, 2023)) for r in ENT_2023_ROWS]
     f["e2023"] = root / "企业2023.csv"
     f["e2023"].write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
-    lines = ["enterprise_id,enterprise,land_mu,tax_10k_yuan,revenue_10k_yuan,investment_10k_yuan"] + [
-        ",".join("" if v is None else str(v) for v in r) for r in ENT_2023_ROWS]
-    f["e2023_noyear"] = root / "e2023_noyear.csv"
-    f["e2023_noyear"].write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    f["e2023_noyear"] = root / "e2023_noyear.xlsx"   # Excel, no year column
+    pd.DataFrame(ENT_2023_ROWS, columns=["enterprise_id", "enterprise", "land_mu", "tax_10k_yuan",
+                                         "revenue_10k_yuan", "investment_10k_yuan"]
+                 ).to_excel(f["e2023_noyear"], index=False, sheet_name="企业")
     f["blocks"] = root / "gaizao.gpkg"
     gpd.GeoDataFrame([{"block_id": b, "name": n, "town": t, "geometry": g} for b, n, t, g in BLOCK_POLYS],
                      geometry="geometry", crs=CRS).to_file(f["blocks"], layer="blocks", driver="GPKG")
@@ -328,7 +328,7 @@ def overridden(inputs, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def single(inputs, tmp_path_factory):
-    """One table without `year` and --year 2023; no blocks layer, no scenic layer."""
+    """One Excel table without `year` and --year 2023; no blocks layer, no scenic layer."""
     f = inputs
     return run_blocks(tmp_path_factory.mktemp("blocks_single"), "out", f["classified"],
                       "--enterprises", f["e2023_noyear"], "--year", "2023")
@@ -455,8 +455,10 @@ def test_d_share_from_grades_of_latest_table(main):
     # tax/land = 10, 3, 1.5, 6, 0.5, 15.5, 1, 4 -> 己一厂 (0.5) ranks 8th of 8;
     # ⌊0.95 × 8⌋ = 7 < 8 -> D (the only D). F1 (3 mu, 己一厂) of F1+F2 (6 mu): 3/6 = 0.5
     assert main.block("F1")["d_share"] == pytest.approx(0.5)
-    # no member graded D (R-b): 0, also where no member has an enterprise at all
-    for bid in ("A1", "B1", "D1", "E1"):
+    # no member graded D (R-b): 0, also where no member has an enterprise at all.
+    # C1: in 2022 丙二厂 (on C2) would be D (land_mu 0 -> score 0, rank 5 of 5), but the
+    # grades are the latest year's, where 丙二厂 is absent -> 0 (not 3/9)
+    for bid in ("A1", "B1", "C1", "D1", "E1"):
         assert main.block(bid)["d_share"] == pytest.approx(0.0), bid
 
 
