@@ -740,6 +740,29 @@ def test_without_enterprise_table_is_an_error_without_output(inputs, tmp_path):
     assert not (tmp_path / "x" / "blocks.gpkg").exists()
 
 
+def one_line_error(res):
+    assert res.returncode == 1, (res.returncode, res.stderr)
+    assert "Traceback" not in res.stderr
+    assert [ln for ln in res.stderr.splitlines() if ln.startswith("error:")] != []
+    assert len([ln for ln in res.stderr.splitlines() if "error" in ln.lower()]) == 1, res.stderr
+
+
+def test_table_without_year_needs_year_option(inputs, tmp_path):
+    # issue 18: "a single table without one [a year column] and --year YYYY"
+    res = zoning("blocks", inputs["classified"], "--enterprises", inputs["e2023_noyear"],
+                 "--out", tmp_path / "x", cwd=tmp_path)
+    one_line_error(res)
+    assert not (tmp_path / "x" / "blocks.gpkg").exists()
+
+
+def test_folder_without_classification_is_one_line_error(inputs, tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = zoning("blocks", tmp_path / "empty", "--enterprises", inputs["e2022"],
+                 "--out", tmp_path / "x", cwd=tmp_path)
+    one_line_error(res)
+    assert not (tmp_path / "x" / "blocks.gpkg").exists()
+
+
 def test_layers_have_crs_and_finite_mu(main):
     assert main.blocks.crs is not None and main.sites.crs is not None
     assert np.isfinite(main.blocks["mu"].astype(float)).all()
