@@ -171,6 +171,12 @@ reclaim_min_mu = 6.5
 tourism_within_m = 600
 """
 
+THRESHOLDS = """
+[blocks]
+rebuild_far_below = 0.5
+rebuild_d_share_min = 0.6
+"""
+
 BLOCK_COLUMNS = ["block_id", "town", "plots", "mu", "built_year", "floor_area_ratio",
                  "tax_per_mu", "output_per_mu", "investment_per_mu", "d_share", "mode",
                  "mode_zh", "rule", "reason", "geometry"]
@@ -253,6 +259,8 @@ def write_inputs(root: Path) -> dict[str, Path]:
     f["config"].write_text(FIELDS, encoding="utf-8")
     f["overrides"] = root / "overrides.toml"
     f["overrides"].write_text(FIELDS + OVERRIDES, encoding="utf-8")
+    f["thresholds"] = root / "thresholds.toml"
+    f["thresholds"].write_text(FIELDS + THRESHOLDS, encoding="utf-8")
     return f
 
 
@@ -325,6 +333,14 @@ def overridden(inputs, tmp_path_factory):
                       "--enterprises", f["e2022"], "--enterprises", f["e2023"],
                       "--blocks", f["blocks"], "--scenic", f["scenic"],
                       "--config", f["overrides"])
+
+
+@pytest.fixture(scope="module")
+def thresholds(inputs, tmp_path_factory):
+    f = inputs
+    return run_blocks(tmp_path_factory.mktemp("blocks_thr"), "out", f["classified"],
+                      "--enterprises", f["e2022"], "--enterprises", f["e2023"],
+                      "--config", f["thresholds"])
 
 
 @pytest.fixture(scope="module")
@@ -712,6 +728,20 @@ def test_overrides_blocks(overridden):
     # the threshold may be quoted as 1.5 or as 0.25 × 6.00
     assert quotes(g["reason"], 1.0), g["reason"]
     assert quotes(g["reason"], 1.5) or (quotes(g["reason"], 0.25) and quotes(g["reason"], 6.0)), g["reason"]
+
+
+def test_overrides_far_and_d_share_thresholds(thresholds):
+    o = thresholds
+    # rebuild_far_below 0.5: A1's 0.50 < 0.50 is false; d_share 0 -> not B1;
+    # 4 plots but 10.0 ≥ 6.0 -> B3
+    a = o.block("A1")
+    assert (a["mode"], a["rule"]) == ("manage", "B3")
+    assert quotes(a["reason"], 0.5), a["reason"]
+    # rebuild_d_share_min 0.6: F1's 0.50 < 0.60, FAR missing -> not B1; 2 plots -> B3
+    f = o.block("F1")
+    assert (f["mode"], f["rule"]) == ("manage", "B3")
+    # unchanged: B1 (median 6.0 over G1 1, B1 2, C1 6, F1 8, A1 10 still) -> B2
+    assert o.block("B1")["mode"] == "reorganise"
 
 
 def test_overrides_freed(overridden):
