@@ -121,10 +121,11 @@ PLOTS = [
 ]
 SCENIC = rect(1540, 3000, 100, 50)
 # K10 covers M1's left half (x 0..20) and 16 m of M2 (x 50..66, 40 %); K2 covers M1's
-# right half (x 20..40) and 24 m of M2 (x 66..90, 60 %); neither touches M3 (x 100..140).
+# right half (x 20..40) and 24 m of M2 (x 66..90, 60 %) and reaches x 100, where it
+# touches M3 (x 100..140) along an edge: overlap 0, so M3 belongs to no polygon.
 BLOCK_POLYS = [
     ("K10", "西区", "错镇", shapely.union(rect(-100, 990, 120, 70), rect(50, 990, 16, 70))),
-    ("K2", "东区", "错镇", shapely.union(rect(20, 990, 30, 70), rect(66, 990, 29, 70))),
+    ("K2", "东区", "错镇", shapely.union(rect(20, 990, 30, 70), rect(66, 990, 34, 70))),
 ]
 
 ENT_2022 = """enterprise_id,enterprise,land_mu,tax_10k_yuan,revenue_10k_yuan,year
@@ -545,7 +546,8 @@ def test_blocks_layer_town_is_ignored(main):
 
 
 def test_member_overlapping_no_polygon_stays_in_its_village_park_block(main):
-    # M3 overlaps no polygon -> village-park block, id = village_park_id "M1" (R-a)
+    # M3 only touches K2 (overlap 0 m², not > 0) -> village-park block, id = village_park_id
+    # "M1" (R-a)
     m = main.block("M1")
     assert m["plots"] == 1
     assert m.geometry.equals(rect(100, 1000, 40, 50))
