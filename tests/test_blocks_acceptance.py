@@ -24,7 +24,8 @@ blocks-layer row, y 1000..1050
   M1 M2 M3      x 0..140    village park M1; block polygons K10 and K2 (see BLOCK_POLYS)
 freed row, y 2900..3150 (vacate)
   V01 (V1, 1.5 mu), W1 (3 mu) - W2 (1.5 mu; gap exactly 20 m), W3 (20.5 m from W2), T1 (500 m from
-  scenic), T2 (500.5 m from scenic), U1 (1.5 mu, 50 m from scenic), Q1 (6 mu)
+  scenic), T2 (500.5 m from scenic), U1 (1.5 mu, 50 m from scenic), Q1 (6 mu),
+  N1-N2 (x 4000..4090; a second scenic polygon 480 m from N2, 530 m from N1)
   scenic polygon x 1540..1640, y 3000..3050
 
 Readings of SPEC where it can be read two ways (also in the report):
@@ -118,8 +119,11 @@ PLOTS = [
     ("T2", 2140.5, 3000, 40, 50, *V, "V3", "丁镇", None, 2023, None, 1.0, "T2"),
     ("U1", 1560, 3100, 40, 25, *V, "V2", "丙镇", None, 2010, None, 0.0, "U1"),
     ("Q1", 3000, 3000, 80, 50, *V, "V2", "乙镇", None, 2010, None, 0.0, "Q1"),
+    ("N1", 4000, 3000, 40, 50, *V, "V3", "甲镇", None, 2023, None, 1.0, "N1"),
+    ("N2", 4050, 3000, 40, 50, *V, "V3", "甲镇", None, 2023, None, 1.0, "N1"),
 ]
 SCENIC = rect(1540, 3000, 100, 50)
+SCENIC2 = rect(4570, 3000, 100, 50)   # 480 m east of N2 (x 4090), 530 m from N1 (x 4040)
 # K10 covers M1's left half (x 0..20) and 16 m of M2 (x 50..66, 40 %); K2 covers M1's
 # right half (x 20..40) and 24 m of M2 (x 66..90, 60 %) and reaches x 100, where it
 # touches M3 (x 100..140) along an edge: overlap 0, so M3 belongs to no polygon.
@@ -254,7 +258,8 @@ def write_inputs(root: Path) -> dict[str, Path]:
     gpd.GeoDataFrame([{"block_id": b, "name": n, "town": t, "geometry": g} for b, n, t, g in BLOCK_POLYS],
                      geometry="geometry", crs=CRS).to_file(f["blocks"], layer="blocks", driver="GPKG")
     f["scenic"] = root / "scenic.gpkg"
-    gpd.GeoDataFrame([{"name": "某景区", "geometry": SCENIC}], geometry="geometry",
+    gpd.GeoDataFrame([{"name": "某景区", "geometry": SCENIC},
+                      {"name": "某绿道", "geometry": SCENIC2}], geometry="geometry",
                      crs=CRS).to_file(f["scenic"], layer="scenic", driver="GPKG")
     f["config"] = root / "fields.toml"
     f["config"].write_text(FIELDS, encoding="utf-8")
@@ -407,9 +412,10 @@ def test_outputs_and_columns(main):
         ["A1", "B1", "C1", "D1", "E1", "F1", "G1", "Z1", "M1", "K10", "K2"])
     # members: 4+3+3+1+3+2+2+1 (Z5) + 3 (M1, M2, M3) = 22 plots classed retain/consolidate
     assert int(main.blocks["plots"].sum()) == 22
-    # freed: 10 vacate plots in 9 sites (W1+W2 linked)
-    assert sorted(main.sites["site_id"]) == sorted(["V01", "W1", "W3", "T1", "T2", "U1", "Q1", "Z1", "Z9"])
-    assert int(main.sites["plots"].sum()) == 10
+    # freed: 12 vacate plots in 10 sites (W1+W2 and N1+N2 linked)
+    assert sorted(main.sites["site_id"]) == sorted(
+        ["V01", "W1", "W3", "T1", "T2", "U1", "Q1", "N1", "Z1", "Z9"])
+    assert int(main.sites["plots"].sum()) == 12
     for _, r in main.blocks.iterrows():
         assert r["mode_zh"] == MODE_ZH[r["mode"]]
         assert r["rule"] == {"rebuild": "B1", "reorganise": "B2", "manage": "B3"}[r["mode"]]
@@ -686,7 +692,16 @@ def test_f2_scenic_at_exactly_tourism_within_m(main):
     assert (t2["reuse"], t2["rule"], t2["reuse_zh"].startswith("村庄配套")) == ("amenity", "F3", True)
 
 
+def test_f2_scenic_near_any_plot_of_the_site(main):
+    n = main.site("N1")
+    # N2 is 480 m from the second scenic polygon (≤ 500), N1 530 m: a plot of the site
+    # is within -> F2 (share 1.0 -> no F1)
+    assert (n["plots"], n["reuse"], n["rule"]) == (2, "tourism", "F2")
+    assert quotes(n["reason"], 480), n["reason"]
+
+
 def test_no_scenic_layer_no_tourism(single):
+    assert single.site("N1")["reuse"] == "amenity"
     assert single.site("T1")["reuse"] == "amenity"
     assert single.site("U1")["reuse"] == "amenity"
     assert single.site("V01")["reuse"] == "reclaim"
@@ -702,10 +717,11 @@ def test_freed_towns_quota_is_reclaim_mu(main):
     got = {(r.town, r.reuse): (int(r.sites), float(r.mu)) for r in t.itertuples()}
     # 丙镇: V01 reclaim 1.5; T1 + U1 tourism 3 + 1.5
     # 丁镇: W1 + W3 reclaim 4.5 + 3; T2 amenity 3
-    # 乙镇: Q1 reclaim 6;  甲镇: Z1 + Z9 amenity 3 + 3
+    # 乙镇: Q1 reclaim 6;  甲镇: Z1 + Z9 amenity 3 + 3, N1 tourism 6
     assert got == {("丙镇", "reclaim"): (1, 1.5), ("丙镇", "tourism"): (2, 4.5),
                    ("丁镇", "reclaim"): (2, 7.5), ("丁镇", "amenity"): (1, 3.0),
-                   ("乙镇", "reclaim"): (1, 6.0), ("甲镇", "amenity"): (2, 6.0)}
+                   ("乙镇", "reclaim"): (1, 6.0), ("甲镇", "amenity"): (2, 6.0),
+                   ("甲镇", "tourism"): (1, 6.0)}
     quota = {"丙镇": 1.5, "丁镇": 7.5, "乙镇": 6.0, "甲镇": 0.0}
     for r in t.itertuples():
         q = 0.0 if missing(r.quota_mu) else float(r.quota_mu)
