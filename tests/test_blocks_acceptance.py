@@ -5,8 +5,11 @@ Every expected value is a literal with a comment deriving it by hand from the fi
 
 The fixture is a hand-made ``zoning classify`` output folder (classified.gpkg with the
 SPEC §5 output columns on ``parcels``, a ``village_parks`` layer and context layers that
-agree with the shares), three enterprise tables, a ``blocks`` layer and a ``scenic``
-layer, all in EPSG:4549. Rectangles are axis-aligned with integer (or .5) coordinates, so
+agree with the shares), three enterprise tables (2022: UTF-8 CSV with `year`, no
+investment column; 2023: GBK CSV with Chinese headers renamed by [fields.enterprises],
+`年份` as year; 2023 again as an Excel table without year, run with --year), a ``blocks``
+layer and a ``scenic`` layer, all in EPSG:4549. The CLI runs in a temporary working
+directory, so the zoning on PYTHONPATH (or the installed one) is the one under test. Rectangles are axis-aligned with integer (or .5) coordinates, so
 areas and distances are exact. Most plots are 40 m × 50 m = 2000 m² = 3 mu.
 
 Layout (x, y relative metres; gaps between linked plots are 10 m unless noted):
