@@ -54,7 +54,6 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
     with output_set(out_dir) as stage:
         write_layers(stage / names["gpkg"], {"blocks": result.blocks,
                                              "freed_sites": result.freed_sites})
-        _write_block_styles(stage / names["gpkg"])
         write_csv(result.history, stage / names["history"])
         write_csv(result.towns, stage / names["towns"])
         write_csv(result.plots, stage / names["plots"])
@@ -114,57 +113,3 @@ def read_classified_plots(path) -> tuple:
         raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
     return plots, gpkg
 
-
-def qgis_styles(styles: dict[str, tuple[str, dict[str, str], dict[str, str]]],
-                geometry: str = "geom"):
-    """The ``layer_styles`` table QGIS reads from a GeoPackage (the default style of each
-    layer, applied when the layer is opened): layer -> (column, value -> colour, value ->
-    label), a categorised fill per value. The update time is fixed (same data, same
-    bytes)."""
-    from html import escape
-
-    import pandas as pd
-
-    from ._io import FIXED_STAMP
-
-    rows = []
-    for layer, (column, palette, labels) in styles.items():
-        categories, symbols = [], []
-        for i, (value, colour) in enumerate(palette.items()):
-            r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
-            categories.append(f'<category render="true" symbol="{i}" value="{escape(value)}" '
-                              f'label="{escape(labels.get(value, value))}"/>')
-            symbols.append(
-                f'<symbol type="fill" name="{i}" alpha="0.8" clip_to_extent="1" '
-                f'force_rhr="0"><layer class="SimpleFill" enabled="1" locked="0" pass="0">'
-                f'<Option type="Map">'
-                f'<Option type="QString" name="color" value="{r},{g},{b},255"/>'
-                f'<Option type="QString" name="outline_color" value="35,35,35,255"/>'
-                f'<Option type="QString" name="outline_width" value="0.26"/>'
-                f'<Option type="QString" name="style" value="solid"/>'
-                f'</Option></layer></symbol>')
-        qml = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-               '<qgis version="3.28" styleCategories="Symbology">'
-               f'<renderer-v2 type="categorizedSymbol" attr="{escape(column)}" '
-               'symbollevels="0" enableorderby="0" forceraster="0">'
-               f'<categories>{"".join(categories)}</categories>'
-               f'<symbols>{"".join(symbols)}</symbols></renderer-v2></qgis>')
-        rows.append({"f_table_catalog": "", "f_table_schema": "", "f_table_name": layer,
-                     "f_geometry_column": geometry, "styleName": layer, "styleQML": qml,
-                     "styleSLD": "", "useAsDefault": True,
-                     "description": f"{layer}: {column}", "owner": "", "ui": "",
-                     "update_time": FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S")})
-    return pd.DataFrame(rows)
-
-
-def _write_block_styles(gpkg) -> None:
-    """blocks.gpkg opens in QGIS with blocks coloured by mode and freed sites by reuse."""
-    import pyogrio
-
-    from ._io import fixed_gdal_date
-    from .vocab import MODE_PALETTE, MODE_ZH, REUSE_PALETTE, REUSE_ZH
-
-    styles = qgis_styles({"blocks": ("mode", MODE_PALETTE, MODE_ZH),
-                          "freed_sites": ("reuse", REUSE_PALETTE, REUSE_ZH)})
-    with fixed_gdal_date():
-        pyogrio.write_dataframe(styles, gpkg, layer="layer_styles", driver="GPKG")

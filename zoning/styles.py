@@ -24,8 +24,16 @@ from .vocab import (
     CLASSES,
     CONTEXT_LOOK,
     FINAL_STATUS,
+    MODE_EN,
+    MODE_PALETTE,
+    MODE_ZH,
+    MODES,
     OPEN_STATUSES,
     PALETTE,
+    REUSE_EN,
+    REUSE_PALETTE,
+    REUSE_ZH,
+    REUSES,
     STATUS_EN,
     STATUS_GROUPS,
     STATUS_ZH,
@@ -106,6 +114,12 @@ CATEGORISED = {
                             WORKSHOP_CLASS_ZH, WORKSHOP_CLASS_EN)),
               "按计算分类 by computed class",
               "台账事项按计算分类着色 ledger items coloured by their computed class"),
+    # old industrial blocks by renovation mode, freed sites by suggested reuse (SPEC §11)
+    "blocks": ("mode", _categories(MODES, MODE_PALETTE, MODE_ZH, MODE_EN),
+               "按改造方式 by mode", "区块按改造方式着色 blocks coloured by renovation mode"),
+    "freed_sites": ("reuse", _categories(REUSES, REUSE_PALETTE, REUSE_ZH, REUSE_EN),
+                    "按利用方向 by reuse",
+                    "腾退地块按利用方向着色 freed sites coloured by suggested reuse"),
 }
 
 
