@@ -24,8 +24,10 @@ from conftest import X0, Y0, rect, sheet, tiny_layers, write_gpkg
 from zoning.vocab import (
     CLASS_ZH,
     CLASSES,
+    MODE_PALETTE,
     OPEN_STATUSES,
     PALETTE,
+    REUSE_PALETTE,
     STATUS_GROUPS,
     STATUS_ZH,
     WORKSHOP_CLASS_ZH,
@@ -193,3 +195,19 @@ def test_qgis_opens_the_shapefile_export_coloured_by_class(tmp_path):
     assert len(shown["features"]) == 7
     for pid, cls, colour in shown["features"]:
         assert colour == PALETTE[cls], (pid, cls)
+
+
+def test_qgis_opens_the_blocks_by_mode_and_freed_sites_by_reuse(classified, tmp_path):
+    table = tmp_path / "e.csv"
+    table.write_text("enterprise_id,enterprise,year,land_mu,tax_10k_yuan\n1,甲厂,2024,10,20\n",
+                     encoding="utf-8")
+    zoning("blocks", classified, "--enterprises", table, "--out", tmp_path / "b", "--quiet")
+    gpkg = tmp_path / "b" / "blocks.gpkg"
+    for layer, id_field, column, palette in (("blocks", "block_id", "mode", MODE_PALETTE),
+                                             ("freed_sites", "site_id", "reuse",
+                                              REUSE_PALETTE)):
+        shown = render(gpkg, layer, id_field, column)
+        assert shown["renderer"] == "categorizedSymbol" and shown["column"] == column
+        assert shown["features"], layer
+        for fid, value, colour in shown["features"]:
+            assert colour == palette[value], (layer, fid, value)
