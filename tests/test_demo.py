@@ -116,3 +116,29 @@ def test_the_survey_shaped_copy_classifies_like_the_sample(demo_dir):
     log = json.loads((folder / "out" / "run.json").read_text(encoding="utf-8"))
     assert log["rows"]["parcels_selected"] == len(plain)
     assert log["rows"]["parcels_not_selected"] > 0
+
+
+def test_blocks_and_freed_land(demo_dir):
+    """The demo's `zoning blocks` run (SPEC §11): three years of enterprise tables, a
+    blocks layer for two towns, a scenic layer; every block and site has a Chinese reason
+    quoting numbers; rows in = rows out."""
+    folder = demo_dir / "blocks"
+    for name in ("blocks.gpkg", "blocks.xlsx", "history.csv", "freed_towns.csv"):
+        assert (folder / name).is_file(), name
+    blocks = gpd.read_file(folder / "blocks.gpkg", layer="blocks")
+    sites = gpd.read_file(folder / "blocks.gpkg", layer="freed_sites")
+    assert set(blocks["mode"]) == {"rebuild", "reorganise", "manage"}
+    assert {"reclaim", "tourism", "amenity"} == set(sites["reuse"])
+    for reasons in (blocks["reason"], sites["reason"]):
+        assert reasons.str.contains(r"[\u4e00-\u9fff].*\d").all()
+    assert {"BLK01", "BLK02"} <= set(blocks["block_id"])
+    history = pd.read_csv(folder / "history.csv")
+    assert sorted(set(history["year"])) == [2022, 2023, 2024]
+    assert len(history) == 3 * len(blocks)
+    plain = gpd.read_file(demo_dir / "classified.gpkg", layer="parcels", read_geometry=False)
+    members = pd.read_csv(folder / "block_plots.csv", dtype=str, keep_default_na=False)
+    assert len(members) == len(plain)
+    assert (members["block_id"] != "").sum() == blocks["plots"].sum() == \
+        plain["class"].isin(["retain", "consolidate"]).sum()
+    assert (members["site_id"] != "").sum() == sites["plots"].sum() == \
+        (plain["class"] == "vacate").sum()

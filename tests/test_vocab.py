@@ -82,6 +82,15 @@ def test_every_status_has_its_names():
 
 def test_layer_names_and_table_words():
     assert vocab.LAYERS == (*vocab.REQUIRED_LAYERS, *vocab.OPTIONAL_LAYERS,
-                            *vocab.WORKSHOP_LAYERS)
+                            *vocab.WORKSHOP_LAYERS, *vocab.BLOCK_LAYERS)
     assert len(set(vocab.LAYERS)) == len(vocab.LAYERS)
     assert vocab.RESERVED_TOWNS == (vocab.TOTAL, vocab.UNKNOWN_TOWN) == ("合计", "(未知)")
+
+
+def test_block_words():
+    assert tuple(vocab.MODE_RULES.values()) == vocab.MODES
+    assert tuple(vocab.REUSE_RULES.values()) == vocab.REUSES
+    for words in (vocab.MODE_ZH, vocab.MODE_EN, vocab.MODE_PALETTE):
+        assert tuple(words) == vocab.MODES
+    for words in (vocab.REUSE_ZH, vocab.REUSE_EN, vocab.REUSE_PALETTE):
+        assert tuple(words) == vocab.REUSES

@@ -34,6 +34,8 @@ from .rules import decide
 from .vocab import CLASSES
 
 OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
+#: The reason in the language other than ``--lang`` follows ``reason`` (issue 16).
+REASON_OTHER = ["reason_en", "reason_zh"]
 
 
 @dataclass
@@ -212,7 +214,8 @@ def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     layers = load_layers(sources, config)
     src = sources.get("parcels")
     if src is not None and src.output:
-        output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+        output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
+                  if c != "parcel_id"}
         layers.parcels = layers.parcels.drop(
             columns=[c for c in layers.parcels.columns if str(c).casefold() in output])
     return layers
@@ -227,7 +230,8 @@ def plot_attributes(layers: Layers, issues: IssueLog,
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
-    output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+    output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
+              if c != "parcel_id"}
     clash = [c for c in attrs.columns if str(c).casefold() in output]
     if clash:  # keep the user's column under another name: nothing is lost
         taken = {str(c).casefold() for c in attrs.columns} | output
@@ -242,15 +246,17 @@ def plot_attributes(layers: Layers, issues: IssueLog,
 def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
                  attrs: gpd.GeoDataFrame, timings: dict[str, float] | None = None,
                  vp_geometry: np.ndarray | None = None,
-                 issues: IssueLog | None = None) -> Classification:
+                 issues: IssueLog | None = None, lang: str = "zh") -> Classification:
     """Decide over kept measures and assemble the outputs (no geometry work but the
     village-park dissolve, which ``vp_geometry`` can supply). ``issues`` is the
-    classification's own log (default: a copy of the layers' log, see :func:`own_log`)."""
+    classification's own log (default: a copy of the layers' log, see :func:`own_log`);
+    ``lang`` the language of ``reason`` (the other one follows as ``reason_en`` or
+    ``reason_zh``)."""
     timings = timings if timings is not None else {}
     params = config.parameters
     t0 = time.perf_counter()
     problem = layers.parcels["_problem"] if "_problem" in layers.parcels else None
-    decision = decide(measures, attrs, params, problem)
+    decision = decide(measures, attrs, params, problem, lang)
     timings["decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = pd.concat([attrs[["parcel_id"]], decision, measures[MEASURE_COLUMNS],
@@ -263,7 +269,8 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
 
 
 def classify_layers(layers: Layers, config: Config | None = None,
-                    progress: Callable[[str], None] | None = None) -> Classification:
+                    progress: Callable[[str], None] | None = None,
+                    lang: str = "zh") -> Classification:
     """Measure once, decide by the table (SPEC §4–§5), assemble the outputs.
 
     Parameters
@@ -274,6 +281,8 @@ def classify_layers(layers: Layers, config: Config | None = None,
         Parameters; defaults from the packaged ``defaults.toml``.
     progress
         Optional callback receiving a short message per step.
+    lang
+        ``zh`` (default) or ``en``: the language of ``reason``.
     """
     config = config or Config()
     say = progress or (lambda msg: None)
@@ -289,11 +298,12 @@ def classify_layers(layers: Layers, config: Config | None = None,
     check_towns(layers.parcels, layers.towns, log, overlap)
     say("deciding")
     attrs = plot_attributes(layers, log, overlap)
-    return build_result(layers, config, m, attrs, timings, issues=log)
+    return build_result(layers, config, m, attrs, timings, issues=log, lang=lang)
 
 
 def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,
-                    towns=None, params: dict | None = None) -> gpd.GeoDataFrame:
+                    towns=None, params: dict | None = None,
+                    lang: str = "zh") -> gpd.GeoDataFrame:
     """Classify in-memory GeoDataFrames (canonical field names); one row per input plot.
 
     The same checks as for files apply (ids, CRS, repair); ``params`` overrides the
@@ -302,11 +312,12 @@ def classify_frames(parcels, dev_boundary, township_parks, cluster_points, prote
     config = load_config(**(params or {}))
     layers = frames_to_layers(parcels, dev_boundary, township_parks, cluster_points,
                               protected, towns, config)
-    return classify_layers(layers, config).parcels
+    return classify_layers(layers, config, lang=lang).parcels
 
 
 def classify_files(sources: dict[str, Source | None], config: Config | None = None,
-                   progress: Callable[[str], None] | None = None) -> Classification:
+                   progress: Callable[[str], None] | None = None,
+                   lang: str = "zh") -> Classification:
     """Read the layers from files, then :func:`classify_layers`."""
     config = config or Config()
     say = progress or (lambda msg: None)
@@ -314,7 +325,7 @@ def classify_files(sources: dict[str, Source | None], config: Config | None = No
     t0 = time.perf_counter()
     layers = read_layers(sources, config)
     read_s = time.perf_counter() - t0
-    result = classify_layers(layers, config, progress)
+    result = classify_layers(layers, config, progress, lang)
     result.timings = {"read": read_s, **result.timings}
     return result
 
@@ -324,7 +335,8 @@ FRAME_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points", "
 
 
 def classify(data, *, config: Config | None = None,
-             progress: Callable[[str], None] | None = None) -> Classification:
+             progress: Callable[[str], None] | None = None,
+             lang: str = "zh") -> Classification:
     """Classify every village industrial plot (SPEC §4–§5): the one entry point.
 
     Parameters
@@ -339,11 +351,13 @@ def classify(data, *, config: Config | None = None,
         (:func:`zoning.config.load_config`).
     progress
         Optional callback receiving a short message per step.
+    lang
+        ``zh`` (default) or ``en``: the language of ``reason`` (the other follows).
     """
     if isinstance(data, Layers):
-        return classify_layers(data, config, progress)
+        return classify_layers(data, config, progress, lang)
     if isinstance(data, str | os.PathLike):
-        return classify_files(file_sources(data), config, progress)
+        return classify_files(file_sources(data), config, progress, lang)
     if isinstance(data, dict) and any(isinstance(v, gpd.GeoDataFrame) for v in data.values()):
         unknown = sorted(set(data) - set(FRAME_LAYERS))
         if unknown:
@@ -351,9 +365,9 @@ def classify(data, *, config: Config | None = None,
                              f"expected {list(FRAME_LAYERS)}")
         config = config or Config()
         layers = frames_to_layers(**{n: data.get(n) for n in FRAME_LAYERS}, config=config)
-        return classify_layers(layers, config, progress)
+        return classify_layers(layers, config, progress, lang)
     if isinstance(data, dict):
-        return classify_files(data, config, progress)
+        return classify_files(data, config, progress, lang)
     raise TypeError(f"classify() takes a path, a dict of Sources or GeoDataFrames, or "
                     f"Layers; got {type(data).__name__}")
 

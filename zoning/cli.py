@@ -27,6 +27,7 @@ from .outputs import (
     run_workshops,
     write_figures,
 )
+from .vocab import LANGS
 
 
 class Progress:
@@ -94,14 +95,22 @@ def input_options(func):
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="TOML with [parameters] and [fields] (SPEC §5); may repeat")
 @click.option("--quiet", is_flag=True, help="no progress messages")
+@click.option("--lang", type=click.Choice(LANGS), default=LANGS[0], show_default=True,
+              help="language of the reasons (the other one is kept as reason_en/reason_zh)")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "shp"]), default="gpkg",
+              show_default=True,
+              help="shp: also the plots and village parks as shapefiles for ArcGIS in "
+                   "OUT/shp (GB18030 with a .cpg; fields.csv maps names cut to 10 bytes)")
 @expected_errors
-def classify(input_path, out_dir, config_files, quiet, **given):
+def classify(input_path, out_dir, config_files, quiet, lang, fmt, **given):
     """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
     or a classify output folder) and/or the layers given by flag.
 
-    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
+    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
+    (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
     """
-    run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet))
+    run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet),
+                 lang=lang, fmt=fmt)
 
 
 @main.command()
@@ -139,9 +148,11 @@ def compare(input_path, config_files, out_dir, quiet, **given):
                    "coordinate columns ([workshops] x, y and [crs] workshops in the config)")
 @click.option("--micro-parks", "micro_parks_path", metavar="PATH[:LAYER]")
 @click.option("--quiet", is_flag=True)
+@click.option("--lang", type=click.Choice(LANGS), default=LANGS[0], show_default=True,
+              help="language of the reasons (the other one is kept as reason_en/reason_zh)")
 @expected_errors
 def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path, quiet,
-              **given):
+              lang, **given):
     """Household workshops: four classes, fixes owed, placement into micro parks (SPEC §6).
 
     INPUT and the layer flags as for classify (the plots under the workshops are
@@ -150,7 +161,7 @@ def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_pat
     workshop_run.json.
     """
     run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  Progress(quiet), given)
+                  Progress(quiet), given, lang)
 
 
 @main.command()
@@ -455,3 +466,43 @@ def grade(enterprises, out_dir, config_files):
                                                           counts.items())
                + (f"; {len(notes)} cell(s) cut to fit Excel, see {FILES['grade']['issues']}"
                   if len(notes) else ""))
+
+
+@main.command()
+@click.argument("classified", metavar="CLASSIFIED_DIR", type=click.Path(exists=True))
+@click.option("--enterprises", "enterprise_paths", multiple=True, required=True,
+              metavar="TABLE", help="an enterprise table (SPEC §8: CSV, Excel or a layer) "
+              "with a year column; may repeat, one per year")
+@click.option("--year", type=click.IntRange(1949, 2100), default=None,
+              help="the year of a single enterprise table without a year column")
+@click.option("--blocks", "blocks_path", metavar="PATH[:LAYER]",
+              help="block polygons (block_id; optional name): members go to the block "
+                   "they overlap most")
+@click.option("--scenic", "scenic_path", metavar="PATH[:LAYER]",
+              help="scenic areas, tourism villages, greenways (polygons) for reuse F2")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [blocks], [freed], [parameters], [fields.enterprises] …")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--quiet", is_flag=True, help="no progress messages")
+@expected_errors
+def blocks(classified, enterprise_paths, year, blocks_path, scenic_path, config_files,
+           out_dir, quiet):
+    """Old industrial blocks and freed land (SPEC §11) of a classification.
+
+    Writes OUT/blocks.gpkg (layers blocks, freed_sites), history.csv, freed_towns.csv,
+    blocks.xlsx, block_plots.csv and blocks_run.json.
+    """
+    from .outputs import run_blocks
+
+    progress = Progress(quiet)
+    result = run_blocks(classified, enterprise_paths, out_folder(out_dir), config_files,
+                        year, blocks_path, scenic_path, progress,
+                        warn=lambda message: click.echo(f"warning: {message}", err=True))
+    modes = result.blocks["mode"].value_counts()
+    reuses = result.freed_sites["reuse"].value_counts()
+    quota = result.towns["quota_mu"].sum()
+    click.echo(f"{len(result.blocks)} blocks (" + ", ".join(
+        f"{m} {modes.get(m, 0)}" for m in ("rebuild", "reorganise", "manage"))
+        + f"); {len(result.freed_sites)} freed sites (" + ", ".join(
+        f"{r} {reuses.get(r, 0)}" for r in ("reclaim", "tourism", "amenity"))
+        + f"); quota {quota:.2f} mu; wrote {out_dir}")

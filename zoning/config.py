@@ -31,7 +31,7 @@ from .vocab import LAYERS
 TABLE_NAMES = ("workshops", "enterprises", "updates")
 #: Top-level tables a config may hold; each must be a TOML table.
 TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
-          "select")
+          "select", "blocks", "freed")
 #: Layers whose rows a [select.LAYER] table may choose (SPEC §3 land-survey input).
 SELECTABLE = ("parcels",)
 #: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
@@ -127,6 +127,20 @@ def check_table(values: Any, rules: dict[str, Rule], table: str, source: str) ->
         out[key] = check_value(value, rule, f"{source}: [{table}] {key}")
     return out
 
+#: [blocks] (SPEC §11): the renovation-mode table B1–B3.
+BLOCK_RULES: dict[str, Rule] = {
+    "rebuild_built_before": Rule(int, 1949, 2100, "(year)"),
+    "rebuild_far_below": Rule(float, 0.0, 100.0),
+    "rebuild_d_share_min": Rule(float, 0.0, 1.0, "(share)"),
+    "reorganise_min_plots": Rule(int, 1, 100000, "plots"),
+    "reorganise_tax_ratio": Rule(float, 0.0, 100.0),
+}
+#: [freed] (SPEC §11): the reuse table F1–F3 of freed sites.
+FREED_RULES: dict[str, Rule] = {
+    "reclaim_min_mu": Rule(float, 0.0, 100000.0, "mu"),
+    "tourism_within_m": Rule(float, 0.0, 100000.0, "m"),
+}
+
 
 #: The config tables whose every key has its default in ``defaults.toml``, with their rules.
 DEFAULT_RULES: dict[str, dict[str, Rule]] = {
@@ -134,6 +148,8 @@ DEFAULT_RULES: dict[str, dict[str, Rule]] = {
     "workshops": WORKSHOP_RULES,
     "grading": GRADING_RULES,
     "assessment": ASSESSMENT_RULES,
+    "blocks": BLOCK_RULES,
+    "freed": FREED_RULES,
 }
 
 
@@ -167,6 +183,9 @@ class Config:
     assessment: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["assessment"]))
     #: [select.LAYER]: field -> the values a kept row may have (``"203*"``: prefix).
     select: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: [blocks] and [freed] (SPEC §11).
+    blocks: dict[str, float | int] = field(default_factory=lambda: dict(DEFAULTS["blocks"]))
+    freed: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["freed"]))
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
@@ -347,6 +366,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     grading = dict(cfg.grading)
     assessment = dict(cfg.assessment)
     select: dict[str, dict[str, tuple[str, ...]]] = {}
+    blocks = dict(cfg.blocks)
+    freed = dict(cfg.freed)
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -371,7 +392,9 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
                                       "assessment", source))
         for layer, table in check_select(data.get("select", {}), source).items():
             select.setdefault(layer, {}).update(table)
+        blocks.update(check_table(data.get("blocks", {}), BLOCK_RULES, "blocks", source))
+        freed.update(check_table(data.get("freed", {}), FREED_RULES, "freed", source))
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
     return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
-                  assessment, select)
+                  assessment, select, blocks, freed)

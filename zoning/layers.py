@@ -26,7 +26,7 @@ from . import crs as zcrs
 from ._parallel import elementwise
 from .config import Config, check_crs
 from .errors import CRSError, LayerError, first_line
-from .vocab import OPTIONAL_LAYERS, REQUIRED_LAYERS, RESERVED_TOWNS
+from .vocab import OPTIONAL_LAYERS, PROBLEM_ZH, REQUIRED_LAYERS, RESERVED_TOWNS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,11 @@ ID_FIELDS: dict[str, str | None] = {
     "towns": "town",
     "micro_parks": "micro_park_id",
     "workshops": "workshop_id",
+    "blocks": "block_id",
+    "scenic": None,
 }
 POLYGON_LAYERS = {"parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
-                  "towns"}
+                  "towns", "blocks", "scenic"}
 POINT_LAYERS = {"workshops"}
 BOOL_FIELDS = {"parcels": ("eco_friendly", "rural_fusion")}
 INT_FIELDS = {"parcels": ("built_year",)}
@@ -1125,3 +1127,27 @@ def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, prot
     raw = {name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
            for name, gdf in given.items() if gdf is not None}
     return _to_layers(raw, dict.fromkeys(raw, "<frame>"), config, issues)
+
+
+def problem_text(problem: pd.Series, lang: str) -> pd.Series:
+    """Why a plot cannot be classified, in ``lang``: the known texts of
+    :data:`zoning.vocab.PROBLEM_ZH`, others as they are."""
+    text = problem.fillna("").astype(pd.StringDtype("pyarrow"))
+    if lang == "en":
+        return "cannot classify: " + text
+    for pattern, zh in PROBLEM_ZH.items():
+        text = text.str.replace(pattern, zh, regex=True)
+    return "无法分类：" + text
+
+
+def read_layer(source: str | os.PathLike | Source, name: str, config: Config,
+               target: pyproj.CRS, issues: IssueLog | None = None) -> gpd.GeoDataFrame:
+    """One optional polygon layer (``blocks``, ``scenic`` …, SPEC §11) through the same door
+    as the classification's layers: renamed by ``[fields.name]``, ids checked, its CRS
+    resolved (``[crs] name``), reprojected to ``target`` and repaired; rows that cannot
+    be used are dropped and listed in ``issues``."""
+    src = source if isinstance(source, Source) else Source.parse(source)
+    issues = issues if issues is not None else IssueLog()
+    gdf = read_raw(src, name, config, issues)
+    gdf = prepare_layer(gdf, name, str(src.path), config, issues)
+    return to_analysis(gdf, name, str(src.path), target, issues, keep_invalid_rows=False)

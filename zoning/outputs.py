@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FILES: dict[str, dict[str, str]] = {
     "classify": {"classified": "classified.gpkg", "summary_csv": "summary.csv",
                  "summary_xlsx": "summary.xlsx", "issues": "issues.csv",
-                 "run_log": "run.json"},
+                 "run_log": "run.json", "shp": "shp"},
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
                   "run_log": "workshop_run.json"},
@@ -327,6 +327,94 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
     return data
 
 
+# --- old industrial blocks (SPEC §11) ----------------------------------------------------
+
+FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
+                   "towns": "freed_towns.csv", "xlsx": "blocks.xlsx",
+                   "plots": "block_plots.csv", "issues": "blocks_issues.csv",
+                   "run_log": "blocks_run.json"}
+
+
+def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
+                 ) -> dict[str, str]:
+    """The output folder of ``zoning blocks`` (SPEC §11), written as one set
+    (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
+    history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
+    block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv (rows of
+    the blocks or scenic layer repaired or dropped, ``issues``, and workbook cells cut to
+    Excel's limit; header only when there are none). Returns the file paths by key."""
+    import os
+
+    import pandas as pd
+
+    from ._io import output_set, write_layers
+    from .report import write_blocks_xlsx, write_csv, write_run_log
+
+    names = FILES["blocks"]
+    written = {}
+    with output_set(out_dir) as stage:
+        write_layers(stage / names["gpkg"], {"blocks": result.blocks,
+                                             "freed_sites": result.freed_sites})
+        write_csv(result.history, stage / names["history"])
+        write_csv(result.towns, stage / names["towns"])
+        write_csv(result.plots, stage / names["plots"])
+        cut = write_blocks_xlsx(result, stage / names["xlsx"])
+        listed = [f for f in (issues, cut) if f is not None and len(f)]
+        # always written (header only when empty): a stale one never outlives its run
+        write_csv(pd.concat(listed, ignore_index=True) if listed else
+                  pd.DataFrame(columns=["layer", "row", "id", "action", "reason"]),
+                  stage / names["issues"])
+        info = dict(run_info or {})
+        info.update({
+            "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
+                     "blocks": len(result.blocks), "freed_sites": len(result.freed_sites),
+                     "issues": sum(len(f) for f in listed)},
+            "years": [int(y) for y in result.years],
+            "parameters": {"blocks": result.params, "freed": result.freed_params,
+                           "inside_share_min": result.inside_share_min},
+            "modes": result.blocks["mode"].value_counts().to_dict(),
+            "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
+            "outputs": dict(names),
+        })
+        write_run_log(stage / names["run_log"], info)
+        written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
+    return written
+
+
+def read_classified_plots(path) -> tuple:
+    """The plots of a ``zoning classify`` output (its folder or classified.gpkg) and the
+    path of the GeoPackage read; a missing or damaged one is one line."""
+    from pathlib import Path
+
+    import pyogrio
+
+    from .errors import ZoningError, first_line
+
+    path = Path(path)
+    gpkg = path / FILES["classify"]["classified"] if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names or "village_parks" not in names:
+            raise ZoningError(f"{gpkg}: not a zoning classify output (layers {names}; "
+                              "parcels and village_parks expected)")
+        plots = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+    missing = [c for c in ("parcel_id", "class", "rule", "village_park_id") if c not in plots]
+    if missing:
+        raise ZoningError(f"{gpkg}: layer parcels has no {', '.join(missing)}; "
+                          "run zoning classify again")
+    if plots.crs is None:
+        raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
+    return plots, gpkg
+
+
 # --- the inputs of a command, and the jobs that fill a folder -----------------------------
 
 LAYER_OPTIONS = {  # CLI option -> canonical layer name (SPEC §3)
@@ -424,26 +512,42 @@ def run_info(**extra) -> dict:
     return {"zoning": __version__, "command": " ".join(sys.argv), **extra}
 
 
-def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
-    """``zoning classify`` (and ``demo``, ``bench/one.py``): resolve the inputs, classify,
-    write the folder (:func:`write_classification`)."""
+def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None,
+                 lang="zh", fmt="gpkg"):
+    """``zoning classify`` (and ``demo``, ``bench/one.py``): resolve the inputs, classify
+    (``reason`` in ``lang``, the other language beside it), write the folder
+    (:func:`write_classification`; ``fmt`` "shp": the plots and village parks as
+    shapefiles too, in OUT/shp, :func:`write_shp`)."""
     from ._io import output_set
     from .classification import classify
     from .config import load_config
 
     config = load_config(*config_files)
     sources = resolve_inputs(input_path, given)
-    result = classify(sources, config=config, progress=progress)
+    result = classify(sources, config=config, progress=progress, lang=lang)
     progress(f"writing {out_dir}")
     t0 = time.perf_counter()
     info = run_info(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {}))
     with output_set(out_dir) as stage:
         write_classification(result, stage, info)
+        if fmt == "shp":
+            write_shp(result, stage / FILES["classify"]["shp"])
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
     progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
              + f"; {len(result.issues)} issue(s) in {FILES['classify']['issues']}")
     return result
+
+
+def write_shp(result, folder: Path) -> None:
+    """OUT/shp for ArcGIS users: parcels.shp and village_parks.shp (GB18030, .cpg), their
+    field-name table fields.csv and parcels.qml for QGIS."""
+    from ._io import write_shapefiles
+    from .report import write_csv
+
+    fields = write_shapefiles(folder, {"parcels": result.parcels,
+                                       "village_parks": result.village_parks})
+    write_csv(fields, folder / "fields.csv")
 
 
 def run_compare(sources, config_files, out_dir, progress):
@@ -471,7 +575,7 @@ def run_compare(sources, config_files, out_dir, progress):
 
 
 def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  progress, given=None):
+                  progress, given=None, lang="zh"):
     """``zoning workshops`` (and ``demo``): resolve the inputs, classify and place the
     workshops, write the folder (:func:`write_workshops`)."""
     from ._io import output_set
@@ -482,7 +586,7 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
                                           "micro_parks": micro_parks_path},
                              needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
     config = load_config(*config_files)
-    result, info = load_and_run(sources, config, progress=progress)
+    result, info = load_and_run(sources, config, progress=progress, lang=lang)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_workshops(result, stage, run_info(**info))
@@ -578,6 +682,7 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
     run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
                   None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
+    run_blocks_demo(Path(out_dir), sample.parent, progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -691,3 +796,81 @@ def sync_ledger(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame
              if given is not None]
     crs = check_sync(ledger, kinds)
     return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs), kinds)
+
+
+# --- the jobs of ``zoning blocks`` -------------------------------------------------------
+
+def _warn(message: str) -> None:
+    """A warning line on stderr (as the command line prints them)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def read_enterprise_years(paths, year, config, warn=None):
+    """The enterprise tables of ``zoning blocks`` (SPEC §8 tables with a year column, or a
+    single one with --year), as one frame (:func:`zoning.blocks.enterprise_years`);
+    ``warn`` (a callable taking a message; default: a line on stderr) hears of a table
+    without an enterprise column."""
+    from .blocks import enterprise_years
+    from .layers import read_table
+    from .vocab import ENTERPRISE_FIELDS_ZH
+
+    tables = []
+    for path in paths:
+        table = read_table(path, "enterprises", config=config, keys=("enterprise_id",),
+                           required=("enterprise_id",), rename=ENTERPRISE_FIELDS_ZH)
+        table.attrs["path"] = str(path)
+        if "enterprise" not in table.columns:  # optional in SPEC §8, but nothing joins
+            (warn or _warn)(f"{path} has no enterprise column (the name that joins a "
+                            "plot's enterprise): its figures reach no block")
+        tables.append(table)
+    return enterprise_years(tables, year)
+
+
+def run_blocks(classified, enterprise_paths, out_dir, config_files=(), year=None,
+               blocks_path=None, scenic_path=None, progress=None, warn=None):
+    """Shared by ``blocks`` and ``demo``: read, run SPEC §11, write the folder."""
+    from .blocks import run
+    from .config import load_config
+    from .layers import IssueLog, read_layer
+    progress = progress or (lambda message: None)
+    config = load_config(*config_files)
+    plots, gpkg = read_classified_plots(classified)
+    enterprises = read_enterprise_years(enterprise_paths, year, config, warn)
+    issues = IssueLog()
+    extra = {name: read_layer(path, name, config, plots.crs, issues) if path else None
+             for name, path in (("blocks", blocks_path), ("scenic", scenic_path))}
+    progress(f"{len(plots)} plots, enterprise tables of "
+             f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}")
+    result = run(plots, enterprises, block_polygons=extra["blocks"], scenic=extra["scenic"],
+                 params=config.blocks, freed=config.freed, parameters=config.parameters,
+                 grading=config.grading)
+    info = run_info(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), classification=str(gpkg),
+                    enterprises=[str(p) for p in enterprise_paths],
+                    blocks_layer=str(blocks_path or ""), scenic_layer=str(scenic_path or ""),
+                    config_files=list(config.sources))
+    write_blocks(result, out_dir, info, issues.frame())
+    return result
+
+
+def run_blocks_demo(out_dir: Path, data_dir: Path, progress) -> None:
+    """The sample's old industrial blocks and freed land (SPEC §11) into OUT/blocks: a
+    seeded enterprise history of three years built from data/enterprises.csv, a blocks
+    layer for two towns and a scenic layer (OUT/blocks_input)."""
+    from .sample_ledger import write_blocks_sample
+
+    enterprises = data_dir / "enterprises.csv"
+    if not enterprises.exists():
+        progress(f"no {enterprises}: blocks skipped")
+        return
+    plots, _ = read_classified_plots(out_dir)
+    inputs = write_blocks_sample(out_dir / "blocks_input", plots, enterprises)
+    progress(f"blocks: enterprise tables of {len(inputs['enterprises'])} years, blocks and "
+             f"scenic layers in {out_dir / 'blocks_input'}")
+    result = run_blocks(out_dir, inputs["enterprises"], out_dir / "blocks",
+                        blocks_path=inputs["blocks"], scenic_path=inputs["scenic"],
+                        progress=progress)
+    modes = result.blocks["mode_zh"].value_counts()
+    reuses = result.freed_sites["reuse_zh"].value_counts()
+    progress(f"{len(result.blocks)} blocks (" + ", ".join(f"{k} {v}" for k, v in modes.items())
+             + f"), {len(result.freed_sites)} freed sites (" + ", ".join(
+                 f"{k} {v}" for k, v in reuses.items()) + f") in {out_dir / 'blocks'}")

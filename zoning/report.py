@@ -396,7 +396,7 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.Dat
     from .grading import INDICATORS
 
     zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
-          "grade": "等级", "rank": "排名", "flags": "缺项"}
+          "grade": "等级", "rank": "排名", "flags": "缺项", "flags_en": "缺项（英文）"}
     for key, (_, _, name) in INDICATORS.items():
         zh[key] = name
         zh[f"score_{key}"] = f"{name}得分"
@@ -476,4 +476,103 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
+
+
+def write_blocks_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
+    """The blocks workbook (SPEC §11), Chinese and print-ready: blocks per town with their
+    mode, reason and the three indicators baseline → latest (change %); a town summary
+    of modes; freed sites per town with their reuse; the quota table; the indicator
+    history. Returns the notes of cells cut to Excel's limit."""
+    from .blocks import INDICATORS, change_table
+    from .vocab import BLOCK_COLUMNS_ZH as ZH
+    from .vocab import MODE_ZH, MODES, REUSE_ZH, REUSES
+
+    notes: list = []
+    years = list(result.years)
+    blocks = pd.DataFrame(result.blocks.drop(columns="geometry"))
+    blocks["town"] = blocks["town"].replace("", UNKNOWN_TOWN)
+    change = change_table(blocks, result.history, years)
+    listing = blocks.merge(change, on="block_id", how="left").sort_values(
+        ["town", "block_id"], kind="stable")
+    columns = {c: ZH[c] for c in ("town", "block_id", "plots", "mu", "built_year",
+                                  "floor_area_ratio", "d_share", "mode_zh", "rule", "reason")}
+    if years:
+        first, last = years[0], years[-1]
+        for name in INDICATORS:
+            label = ZH[name].split("（")[0]
+            columns[f"{name}_baseline"] = f"{label} {first}（基准）"
+            columns[f"{name}_latest"] = f"{label} {last}（最新）"
+            columns[f"{name}_change_pct"] = f"{label} 变化（%）"
+    listing = listing[list(columns)].rename(columns=columns)
+
+    towns = sorted(set(blocks["town"]))
+    counts = blocks.pivot_table(index="town", columns="mode", values="mu",
+                                aggfunc=["size", "sum"], fill_value=0)
+    summary = pd.DataFrame({ZH["town"]: [*towns, TOTAL]})
+    for mode in MODES:
+        n = counts["size"][mode].reindex(towns, fill_value=0) if len(counts) and \
+            mode in counts["size"] else pd.Series(0, index=towns)
+        mu = counts["sum"][mode].reindex(towns, fill_value=0.0) if len(counts) and \
+            mode in counts["sum"] else pd.Series(0.0, index=towns)
+        summary[f"{MODE_ZH[mode]} 区块数"] = [*n.astype(int).tolist(), int(n.sum())]
+        summary[f"{MODE_ZH[mode]} 面积（亩）"] = [*mu.astype(float).tolist(), float(mu.sum())]
+
+    sites = pd.DataFrame(result.freed_sites.drop(columns="geometry"))
+    sites["town"] = sites["town"].replace("", UNKNOWN_TOWN)
+    sites = sites.sort_values(["town", "site_id"], kind="stable")
+    sites = sites[["town", "site_id", "plots", "mu", "boundary_share", "reuse_zh", "rule",
+                   "reason"]].rename(columns=ZH)
+
+    quota = result.towns.copy()
+    quota["reuse"] = quota["reuse"].map(REUSE_ZH)
+    totals = result.towns.groupby("reuse", sort=False)[["sites", "mu", "quota_mu"]].sum()
+    totals = totals.reindex(list(REUSES), fill_value=0).reset_index()
+    totals["reuse"] = totals["reuse"].map(REUSE_ZH)
+    totals.insert(0, "town", TOTAL)
+    quota = pd.concat([quota, totals], ignore_index=True).rename(columns=ZH).rename(
+        columns={ZH["reuse"]: ZH["reuse_zh"]})
+
+    history = result.history.rename(columns=ZH)
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+        fmt = _formats(xl.book)
+        two = xl.book.add_format({"num_format": "0.00", "border": 1})
+        pct = xl.book.add_format({"num_format": "0.0", "border": 1})
+        year_fmt = xl.book.add_format({"num_format": "0", "border": 1})
+        span = f"{years[0]}–{years[-1]}" if years else "无企业表"
+        sheet = _table_sheet(xl, "区块", listing, f"老旧工业区块改造方式（亩均指标 {span}）",
+                             fmt, width=12, freeze_cols=2, notes=notes)
+        two_heads = {ZH["mu"], ZH["floor_area_ratio"], ZH["d_share"]} | {
+            columns[k] for k in columns if k.endswith(("_baseline", "_latest"))}
+        for i, head in enumerate(listing.columns):
+            if head == ZH["reason"]:
+                sheet.set_column(i, i, 70)
+            elif head == ZH["built_year"]:
+                sheet.set_column(i, i, 12, year_fmt)
+            elif head.endswith("（%）"):
+                sheet.set_column(i, i, 12, pct)
+            elif head in two_heads:
+                sheet.set_column(i, i, 12, two)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(1)
+        ws = _table_sheet(xl, "镇街汇总", summary, "分镇街改造方式（区块数、面积）", fmt, width=14,
+                          freeze_cols=1, notes=notes)
+        for i, head in enumerate(summary.columns):
+            if head.endswith("（亩）"):
+                ws.set_column(i, i, 14, fmt["mu"])
+        ws = _table_sheet(xl, "腾退地块", sites, "腾退土地再利用（每片腾退地块）", fmt, width=12,
+                          freeze_cols=2, notes=notes)
+        ws.set_column(3, 3, 12, fmt["mu"])
+        ws.set_column(4, 4, 12, two)
+        ws.set_column(7, 7, 70)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(1)
+        ws = _table_sheet(xl, "建设用地指标", quota,
+                          "腾退面积与建设用地指标（城乡建设用地增减挂钩，复垦面积计指标）", fmt,
+                          width=14, freeze_cols=1, notes=notes)
+        ws.set_column(3, 4, 16, fmt["mu"])
+        ws = _table_sheet(xl, "历年指标", history, "区块亩均指标历年（万元/亩）", fmt, width=14,
+                          freeze_cols=1, notes=notes)
+        ws.set_column(2, 4, 16, two)
     return excel_notes(notes, target)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -133,3 +134,94 @@ def write_ledger_sample(data_dir: str | os.PathLike, classified_parcels: pd.Data
         resent.write_bytes(first.read_bytes())
         written.append(resent)
     return written
+
+
+# --- old industrial blocks and freed land (SPEC §11) ---------------------------------------
+
+#: Years of the sample's enterprise history; the last is data/enterprises.csv itself.
+BLOCK_YEARS = (2022, 2023, 2024)
+
+
+def enterprise_history(latest: pd.DataFrame, rng: np.random.Generator,
+                       years=BLOCK_YEARS) -> dict[int, pd.DataFrame]:
+    """Enterprise tables of several years from the latest one (seeded, plausible).
+
+    Each enterprise grows by its own rate (about 6 % a year, some shrink); earlier years
+    are the latest figures divided by that growth. ``investment_10k_yuan`` (cumulative
+    fixed-asset investment) is drawn around 250 万元 per mu of land and rises year by year.
+    """
+    n = len(latest)
+    land = pd.to_numeric(latest["land_mu"], errors="coerce").to_numpy(dtype=float)
+    growth = rng.lognormal(np.log(1.06), 0.08, n)
+    invest_per_mu = rng.lognormal(np.log(250.0), 0.5, n)
+    invest_growth = rng.lognormal(np.log(1.04), 0.05, n)
+    flows = ("tax_10k_yuan", "value_added_10k_yuan", "revenue_10k_yuan", "rd_10k_yuan")
+    out = {}
+    last = years[-1]
+    for year in years:
+        back = last - year
+        table = latest.copy()
+        for column in flows:
+            value = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+            table[column] = (value / growth ** back).round(1)
+        table["investment_10k_yuan"] = (land * invest_per_mu / invest_growth ** back).round(1)
+        table.insert(0, "year", year)
+        out[year] = table
+    return out
+
+
+def block_layers(parcels: gpd.GeoDataFrame, rng: np.random.Generator
+                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A ``blocks`` layer for two towns and a ``scenic`` layer for the sample (seeded).
+
+    Blocks: in the two towns with the most retain/consolidate mu, the village park with the
+    most such mu widened by 150 m (its neighbours within reach join it). Scenic areas:
+    200 m squares 300 m east of eight freed plots inside the development boundary.
+    """
+    import shapely
+
+    members = parcels[parcels["class"].isin(["retain", "consolidate"])]
+    towns = members.groupby("town")["area_mu"].sum().sort_values(ascending=False)
+    rows = []
+    for i, town in enumerate(sorted(towns.index[:2])):
+        own = members[members["town"] == town]
+        park = own.groupby("village_park_id")["area_mu"].sum().idxmax()
+        shape = shapely.union_all(own.loc[own["village_park_id"] == park].geometry.array)
+        rows.append({"block_id": f"BLK{i + 1:02d}", "name": f"{town}老旧工业区块",
+                     "town": town, "geometry": shapely.buffer(shape, 150.0)})
+    blocks = gpd.GeoDataFrame(rows, geometry="geometry", crs=parcels.crs)
+    freed = parcels[(parcels["class"] == "vacate") & (parcels["boundary_share"] >= 0.5)]
+    pick = freed.iloc[np.sort(rng.choice(len(freed), size=min(8, len(freed)), replace=False))]
+    box = {k: v.to_numpy() for k, v in pick.geometry.bounds.items()}
+    scenic = gpd.GeoDataFrame(
+        {"name": [f"乡村旅游点{i + 1}" for i in range(len(pick))]},
+        geometry=shapely.box(box["maxx"] + 300, box["miny"], box["maxx"] + 500,
+                             box["miny"] + 200), crs=parcels.crs)
+    return blocks, scenic
+
+
+def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
+                        enterprises_csv: str | os.PathLike, seed: int = DEFAULT_SEED
+                        ) -> dict[str, list[Path] | Path]:
+    """The inputs of the sample's ``zoning blocks`` run into ``folder``: one enterprise
+    table per year of :data:`BLOCK_YEARS` (the first in GBK, as a town's Excel saves it),
+    blocks.gpkg and scenic.gpkg. Returns the paths (``enterprises``, ``blocks``,
+    ``scenic``)."""
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    latest = pd.read_csv(enterprises_csv, dtype=str, keep_default_na=False,
+                         encoding="utf-8-sig")
+    tables = []
+    for year, table in enterprise_history(latest, rng).items():
+        path = folder / f"enterprises_{year}.csv"
+        encoding = "gbk" if year == BLOCK_YEARS[0] else "utf-8-sig"
+        table.to_csv(path, index=False, encoding=encoding)
+        tables.append(path)
+    blocks, scenic = block_layers(parcels, rng)
+    paths = {"enterprises": tables, "blocks": folder / "blocks.gpkg",
+             "scenic": folder / "scenic.gpkg"}
+    for name, gdf in (("blocks", blocks), ("scenic", scenic)):
+        paths[name].unlink(missing_ok=True)
+        gdf.to_file(paths[name], layer=name, driver="GPKG")
+    return paths

@@ -88,3 +88,80 @@ TOTAL = "合计"
 UNKNOWN_TOWN = "(未知)"
 #: Words the tables use for rows that are not a town: a town of that name is quoted.
 RESERVED_TOWNS = (TOTAL, UNKNOWN_TOWN)
+
+# --- languages of the texts a planner reads (issue 16: Chinese first) --------------------
+#: Languages of reasons, flags and labels; the first is the default.
+LANGS = ("zh", "en")
+#: Why a plot or a workshop cannot be classified, as the layers word it (a regular
+#: expression over the whole text) -> the Chinese text (``\1`` … quote the groups).
+PROBLEM_ZH = {
+    r"^geometry is null$": "图形缺失",
+    r"^geometry is empty$": "图形为空",
+    r"^geometry has zero area$": "图形面积为零",
+    r"^invalid geometry has no polygonal part$": "无效图形修复后没有面状部分",
+    r"^geometry is (\w+), not a polygon$": r"图形为 \1，不是面",
+    r"^coordinates are not finite \(NaN or inf\); fix the vertices$":
+        "坐标不是有限数（NaN 或 inf）；请修正节点",
+    r"^lies outside China \(lon/lat near (.+) in (.+)\); fix its coordinates$":
+        r"位于中国境外（\2 下经纬度约 \1）；请修正坐标",
+    r"^no coordinates \(missing, empty, NaN or infinite\)$": "无坐标（缺失、为空、NaN 或无穷大）",
+    r"^geometry is not a point$": "图形不是点",
+    r"^outside the county \(in no town polygon\)$": "位于县域外（不在任何镇街范围内）",
+}
+#: Fixes a workshop still owes (SPEC §6), by code, in Chinese and English.
+FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
+          "separation": "三合一场所分离"}
+FIX_EN = {"licence": "business licence", "permit": "environmental permit",
+          "hazards": "open hazards", "separation": "separate living from production"}
+#: Fields of the enterprise table (亩均效益评价, SPEC §8) as the grade flags name them.
+ENTERPRISE_FIELD_ZH = {"land_mu": "用地面积（亩）", "tax_10k_yuan": "税收（万元）",
+                       "value_added_10k_yuan": "增加值（万元）", "energy_tce": "能耗（吨标煤）",
+                       "emissions_t": "排放量（吨）", "employees": "从业人数",
+                       "revenue_10k_yuan": "营业收入（万元）", "rd_10k_yuan": "研发经费（万元）"}
+
+# --- context layers: how the maps and the GeoPackage styles draw them ---------------------
+#: layer -> (Chinese name, outline colour, outline width px, fill colour or None, fill
+#: opacity, dashed): the county's own layers drawn under the plots (maps.CONTEXT draws
+#: the same; tests/test_styles.py checks that the two agree).
+CONTEXT_LOOK = {
+    "towns": ("镇街", "#555555", 1.0, None, 0.0, False),
+    "protected": ("生态保护红线/永久基本农田", "#4D9221", 0.5, "#A6DBA0", 0.35, False),
+    "dev_boundary": ("城镇开发边界", "#7B3294", 1.5, "#7B3294", 0.05, True),
+    "township_parks": ("镇级工业园区", "#000000", 1.5, "#56B4E9", 0.25, False),
+    "cluster_points": ("村级工业集聚点", "#E69F00", 1.5, "#F0E442", 0.3, False),
+}
+
+# --- old industrial blocks and freed land (SPEC §11) ----------------------------------
+#: Optional layers of the blocks programme: block polygons and scenic areas.
+BLOCK_LAYERS = ("blocks", "scenic")
+LAYERS = (*LAYERS, *BLOCK_LAYERS)
+#: Renovation modes of a block, with the rule that gives each (first match wins).
+MODES = ("rebuild", "reorganise", "manage")
+MODE_RULES = {"B1": "rebuild", "B2": "reorganise", "B3": "manage"}
+MODE_ZH = {"rebuild": "拆除式", "reorganise": "梳理式", "manage": "管理提升式"}
+MODE_EN = {"rebuild": "rebuild", "reorganise": "reorganise", "manage": "manage"}
+#: Suggested reuse of a freed site, with its rule.
+REUSES = ("reclaim", "tourism", "amenity")
+REUSE_RULES = {"F1": "reclaim", "F2": "tourism", "F3": "amenity"}
+REUSE_ZH = {"reclaim": "复垦", "tourism": "乡村旅游/民宿", "amenity": "村庄配套"}
+REUSE_EN = {"reclaim": "reclaim", "tourism": "rural tourism / homestay",
+            "amenity": "village amenity (parking, park, green space)"}
+#: Okabe–Ito colours for modes and reuses (distinct within each legend).
+MODE_PALETTE = {"rebuild": "#D55E00", "reorganise": "#E69F00", "manage": "#0072B2"}
+REUSE_PALETTE = {"reclaim": "#009E73", "tourism": "#CC79A7", "amenity": "#56B4E9"}
+#: Chinese names of the columns a planner reads in the blocks outputs (SPEC §11).
+BLOCK_COLUMNS_ZH = {
+    "block_id": "区块编号", "name": "区块名称", "town": "镇街", "plots": "地块数",
+    "mu": "面积（亩）", "built_year": "建成年份（中位数）", "floor_area_ratio": "容积率",
+    "tax_per_mu": "亩均税收（万元/亩）", "output_per_mu": "亩均产值（万元/亩）",
+    "investment_per_mu": "单位用地投资强度（万元/亩）", "d_share": "D类企业用地占比",
+    "mode": "改造方式代码", "mode_zh": "改造方式", "rule": "规则", "reason": "依据",
+    "site_id": "腾退地块编号", "boundary_share": "开发边界内占比", "reuse": "利用方向代码",
+    "reuse_zh": "利用方向", "sites": "地块（片）数", "quota_mu": "建设用地指标（亩）",
+    "year": "年份",
+}
+#: Chinese header names accepted in an enterprise table besides the canonical ones.
+ENTERPRISE_FIELDS_ZH = {"企业编号": "enterprise_id", "企业名称": "enterprise", "镇街": "town",
+                        "年份": "year", "年度": "year", "用地面积": "land_mu",
+                        "税收": "tax_10k_yuan", "营业收入": "revenue_10k_yuan",
+                        "投资额": "investment_10k_yuan"}
