@@ -476,6 +476,7 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
+    return excel_notes(notes, target)
 
 
 def write_blocks_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
