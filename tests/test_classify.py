@@ -21,7 +21,7 @@ def test_redeciding_on_kept_measures_equals_a_full_run():
     for override in ({"scattered_max_mu": 2.0}, {"inside_share_min": 0.0},
                      {"baseline_year": 2030}, {"protected_share_min": 1.0}):
         params = load_config(**override).parameters
-        quick = decide(measures.assign(_linked_m=0.0), measures, params)
+        quick = decide(measures.assign(linked_park_m=0.0), measures, params)
         full = classify(layers, config=load_config(**override)).parcels
         pd.testing.assert_series_equal(quick["rule"], full["rule"], check_names=False)
         pd.testing.assert_series_equal(quick["target_id"], full["target_id"],

@@ -17,7 +17,7 @@ def row(**kw):
     base = {"boundary_share": 1.0, "cluster_share": 0.0, "cluster_id": "",
             "protected_share": 0.0, "nearest_park_id": "T1", "nearest_park_m": 900.0,
             "village_park_id": "A", "village_park_mu": 3.0, "linked_park_id": "",
-            "_linked_m": float("nan"), "eco_friendly": False, "rural_fusion": False,
+            "linked_park_m": float("nan"), "eco_friendly": False, "rural_fusion": False,
             "built_year": pd.NA}
     base.update(kw)
     return base
@@ -40,9 +40,9 @@ def rule_of(params=P, **kw):
     ({"protected_share": 0.0499}, "C2"),
     ({"built_year": 2022}, "V3"),
     ({"built_year": 2021}, "C2"),                            # baseline year itself is fine
-    ({"linked_park_id": "T1", "_linked_m": 10.0}, "C1"),
-    ({"linked_park_id": "T1", "_linked_m": 10.0, "boundary_share": 0.4999}, "V2"),
-    ({"linked_park_id": "T1", "_linked_m": 10.0, "boundary_share": 0.5}, "C1"),
+    ({"linked_park_id": "T1", "linked_park_m": 10.0}, "C1"),
+    ({"linked_park_id": "T1", "linked_park_m": 10.0, "boundary_share": 0.4999}, "V2"),
+    ({"linked_park_id": "T1", "linked_park_m": 10.0, "boundary_share": 0.5}, "C1"),
     ({"cluster_share": 0.5, "cluster_id": "K1"}, "R1"),
     ({"cluster_share": 0.4999, "cluster_id": "K1"}, "C2"),
     ({"boundary_share": 0.2}, "V2"),
@@ -56,11 +56,11 @@ def test_single_rules_and_thresholds(kw, expected):
 
 @pytest.mark.parametrize("kw,expected", [
     # every condition true at once: the first rule of the table wins, then the next ...
-    ({"protected_share": 1.0, "built_year": 2030, "linked_park_id": "T1", "_linked_m": 0.0,
+    ({"protected_share": 1.0, "built_year": 2030, "linked_park_id": "T1", "linked_park_m": 0.0,
       "cluster_share": 1.0, "cluster_id": "K"}, "V1"),
-    ({"built_year": 2030, "linked_park_id": "T1", "_linked_m": 0.0, "cluster_share": 1.0,
+    ({"built_year": 2030, "linked_park_id": "T1", "linked_park_m": 0.0, "cluster_share": 1.0,
       "cluster_id": "K"}, "V3"),
-    ({"linked_park_id": "T1", "_linked_m": 0.0, "cluster_share": 1.0, "cluster_id": "K"}, "C1"),
+    ({"linked_park_id": "T1", "linked_park_m": 0.0, "cluster_share": 1.0, "cluster_id": "K"}, "C1"),
     ({"boundary_share": 0.0, "cluster_share": 1.0, "cluster_id": "K", "eco_friendly": True},
      "R1"),
 ])
@@ -69,7 +69,7 @@ def test_first_match_wins(kw, expected):
 
 
 def test_targets_and_classes():
-    out = run(row(linked_park_id="T7", _linked_m=3.0), row(cluster_share=0.9, cluster_id="K3"),
+    out = run(row(linked_park_id="T7", linked_park_m=3.0), row(cluster_share=0.9, cluster_id="K3"),
               row(), row(boundary_share=0.0))
     assert out["target_id"].tolist() == ["T7", "K3", "T1", ""]
     assert out["class"].tolist() == ["consolidate", "retain", "consolidate", "vacate"]
@@ -101,7 +101,7 @@ EVERY_RULE = {
            ["protected_share 0.37 ≥ 0.05", "in protected land"]),
     "V3": (row(built_year=2024), ["建成年份 2024 > 基准年 2021", "新增工业用地"],
            ["built 2024 > baseline 2021"]),
-    "C1": (row(linked_park_id="T9", _linked_m=12.34, boundary_share=0.876, village_park_id="VP3"),
+    "C1": (row(linked_park_id="T9", linked_park_m=12.34, boundary_share=0.876, village_park_id="VP3"),
            ["村级园区 VP3 距镇级园区 T9 12.3 米 ≤ 50 米", "开发边界内占比 0.88 ≥ 0.50"],
            ["village park VP3 within 12.3 m ≤ 50 m of township park T9",
             "boundary_share 0.88 ≥ 0.50"]),

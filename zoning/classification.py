@@ -5,6 +5,15 @@
 GeoDataFrames. It dispatches to :func:`classify_files` (read the files first),
 :func:`classify_layers` (the whole job on loaded layers) or :func:`classify_frames`
 (plain GeoDataFrames, canonical field names).
+
+The columns between the rooms: :func:`zoning.measures.measure` gives
+``MEASURE_COLUMNS`` and ``DECISION_COLUMNS`` (``linked_park_m``, ``village_park_group``)
+per plot; :func:`zoning.rules.decide` takes them, the plots' input attributes and the
+problem mask (:meth:`zoning.layers.Layers.problem`) and gives ``class``, ``class_zh``,
+``rule``, ``target_id``, ``reason`` (and the reason in the other language); the
+classification's ``parcels`` are those (:data:`OUTPUT_FIRST`), then ``MEASURE_COLUMNS``,
+then the input attributes; its ``village_parks`` are dissolved by
+``village_park_group``. No column of another module's private use is read here.
 """
 
 from __future__ import annotations
@@ -226,8 +235,7 @@ def plot_attributes(layers: Layers, issues: IssueLog,
     """The plots' input attributes for the output: clashing names kept under ``*_input``
     (reported once, in ``issues``, not in the layers' log), ``town`` filled from the
     towns layer where missing (``overlap``: :func:`town_overlap`, reused when given)."""
-    parcels = layers.parcels
-    attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
+    attrs = layers.public("parcels")
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
     output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
@@ -255,14 +263,14 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
     timings = timings if timings is not None else {}
     params = config.parameters
     t0 = time.perf_counter()
-    problem = layers.parcels["_problem"] if "_problem" in layers.parcels else None
+    problem = layers.problem("parcels")
     decision = decide(measures, attrs, params, problem, lang)
     timings["decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = pd.concat([attrs[["parcel_id"]], decision, measures[MEASURE_COLUMNS],
                      attrs.drop(columns=["parcel_id"])], axis=1)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
-    vp = village_park_layer(out, measures["_group"], vp_geometry)
+    vp = village_park_layer(out, measures["village_park_group"], vp_geometry)
     timings["assemble"] = time.perf_counter() - t0
     log = issues if issues is not None else own_log(layers)
     return Classification(out, vp, layers, config, timings, issue_log=log)
@@ -290,7 +298,8 @@ def classify_layers(layers: Layers, config: Config | None = None,
     say("measuring plots against boundary, parks, cluster points, protected land")
     t0 = time.perf_counter()
     m = measure(layers.parcels, layers.dev_boundary, layers.township_parks,
-                layers.cluster_points, layers.protected, config.parameters, timings)
+                layers.cluster_points, layers.protected, config.parameters, timings,
+                problem=layers.problem("parcels"))
     timings["measures"] = time.perf_counter() - t0
     log = own_log(layers)  # the input's log is never written into
     check_official_area(layers.parcels, m["area_m2"], log)

@@ -818,6 +818,22 @@ class Layers:
     #: parcels_not_selected; empty when nothing was selected.
     selection: dict[str, int] = field(default_factory=dict)
 
+    def problem(self, name: str = "parcels") -> pd.Series:
+        """Why each row of a layer cannot be used, "" where it can (coordinates not finite
+        or outside China, :func:`prepare_layer`): the problem mask the measures and the
+        decision take. Kept by this module in the frame's private ``_problem`` column,
+        which no other module reads."""
+        gdf = getattr(self, name)
+        if gdf is None or "_problem" not in gdf:
+            return pd.Series("", index=None if gdf is None else gdf.index, dtype=object)
+        return gdf["_problem"].fillna("").astype(object)
+
+    def public(self, name: str) -> gpd.GeoDataFrame | None:
+        """The layer as read, without the columns this module keeps for itself."""
+        gdf = getattr(self, name)
+        return None if gdf is None else gdf.drop(columns=[c for c in ("_problem",)
+                                                          if c in gdf])
+
 
 def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
                   issues: IssueLog) -> gpd.GeoDataFrame:

@@ -4,6 +4,14 @@ Each function takes arrays of shapely geometries in the analysis CRS (metres) an
 returns arrays aligned to the plots. The decision table (:mod:`zoning.rules`) only
 reads these numbers, so a rule change never recomputes geometry.
 
+The contract with :mod:`zoning.rules` and :mod:`zoning.classification`: :func:`measure`
+returns one row per input plot with :data:`MEASURE_COLUMNS` (SPEC §4 names, written to
+the output) and :data:`DECISION_COLUMNS`, read by the decision and the classification
+but not written: ``linked_park_m`` (metres from the plot's village park to its linked
+township park, NaN when none) and ``village_park_group`` (the village park's integer
+label, -1 for a plot that is not usable). Which plots are usable comes in as an explicit
+``problem`` mask (:meth:`zoning.layers.Layers.problem`: "" where usable).
+
 'Smallest id' is first in Unicode code-point order (numpy's and Python's string order).
 """
 
@@ -28,6 +36,8 @@ MEASURE_COLUMNS = [
     "area_m2", "area_mu", "boundary_share", "cluster_share", "cluster_id", "protected_share",
     "nearest_park_id", "nearest_park_m", "village_park_id", "village_park_mu", "linked_park_id",
 ]
+#: Measures the decision and the classification read but the output does not carry.
+DECISION_COLUMNS = ["linked_park_m", "village_park_group"]
 
 
 def to_mu(area_m2):
@@ -295,16 +305,19 @@ class PlotSet:
     """The usable plots of a parcels layer, with what every measure needs (computed once)."""
 
     index: pd.Index          # the parcels frame's index (all rows)
-    ok: np.ndarray           # usable rows (no ``_problem``)
+    ok: np.ndarray           # usable rows (an empty ``problem``)
     geoms: np.ndarray        # usable plot geometries
     ids: np.ndarray          # their parcel_id
     area: np.ndarray         # their area in m²
     tree: shapely.STRtree    # over ``geoms``
 
     @classmethod
-    def of(cls, parcels: pd.DataFrame) -> PlotSet:
+    def of(cls, parcels: pd.DataFrame, problem=None) -> PlotSet:
+        """The plots of ``parcels`` whose ``problem`` (aligned to the rows; default none)
+        is empty."""
         n = len(parcels)
-        problem = parcels["_problem"].to_numpy() if "_problem" in parcels else np.full(n, "")
+        problem = np.full(n, "", dtype=object) if problem is None else \
+            pd.Series(problem).fillna("").to_numpy(dtype=object)
         ok = problem == ""
         geoms = np.asarray(parcels.geometry.array, dtype=object)[ok]
         return cls(parcels.index, ok, geoms, parcels["parcel_id"].to_numpy(dtype=object)[ok],
@@ -345,7 +358,7 @@ def group_measures(plots: PlotSet, base: dict[str, np.ndarray], pairs: tuple[np.
     linked, linked_m = linked_parks(label, base["nearest_park_id"], base["nearest_park_m"],
                                     contact_m)
     return {"village_park_id": vp_id, "village_park_mu": vp_mu, "linked_park_id": linked,
-            "_linked_m": linked_m, "_group": label}
+            "linked_park_m": linked_m, "village_park_group": label}
 
 
 def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -353,9 +366,9 @@ def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
     n = len(plots.index)
     full = {"area_m2": plots.area, "area_mu": to_mu(plots.area), **values}
     out = {}
-    for col in [*MEASURE_COLUMNS, "_linked_m", "_group"]:
+    for col in [*MEASURE_COLUMNS, *DECISION_COLUMNS]:
         v = full[col]
-        if col == "_group":
+        if col == "village_park_group":
             arr = np.full(n, -1, dtype=np.int64)
         elif v.dtype == object:
             arr = np.full(n, "", dtype=object)
@@ -367,25 +380,29 @@ def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def measure(parcels, dev_boundary, township_parks, cluster_points, protected, params,
-            timings: dict | None = None) -> pd.DataFrame:
+            timings: dict | None = None, *, problem=None) -> pd.DataFrame:
     """All SPEC §4 measures for the usable plots; unusable rows get NaN and "".
 
     Parameters
     ----------
     parcels
-        GeoDataFrame in the analysis CRS with ``parcel_id`` and, optionally, ``_problem``
-        (non-empty for rows that cannot be classified).
+        GeoDataFrame in the analysis CRS with ``parcel_id``.
     dev_boundary, township_parks, cluster_points, protected
         Context layers in the same CRS (``protected`` may be None).
     params
         Parameters (``adjacency_gap_m``, ``park_contact_m`` are used here).
     timings
         If given, receives seconds per measure kind.
+    problem
+        Why each plot cannot be measured, aligned to ``parcels`` ("" where it can; default:
+        every plot can), :meth:`zoning.layers.Layers.problem`.
+
+    Returns :data:`MEASURE_COLUMNS` and :data:`DECISION_COLUMNS`, one row per plot.
     """
     t = time.perf_counter
     timings = timings if timings is not None else {}
     t0 = t()
-    plots = PlotSet.of(parcels)
+    plots = PlotSet.of(parcels, problem)
     timings["area"] = t() - t0
     layers = {"dev_boundary": dev_boundary, "cluster_points": cluster_points,
               "protected": protected, "township_parks": township_parks}

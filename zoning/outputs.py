@@ -79,9 +79,9 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     os.makedirs(os.fspath(out_dir), exist_ok=True)
     layers = {"parcels": result.parcels, "village_parks": result.village_parks}
     for name in CONTEXT_LAYERS:
-        gdf = getattr(result.layers, name)
+        gdf = result.layers.public(name)
         if gdf is not None:
-            layers[name] = gdf.drop(columns=[c for c in ("_problem",) if c in gdf])
+            layers[name] = gdf
     paths = _paths(out_dir, "classify")
     summary = summarise(result.parcels)
     write_layers(paths["classified"], layers)

@@ -60,7 +60,7 @@ class Study:
     def __init__(self, layers: Layers, config: Config | None = None):
         self.layers = layers
         self.config = config or Config()
-        self.plots = PlotSet.of(layers.parcels)
+        self.plots = PlotSet.of(layers.parcels, layers.problem("parcels"))
         #: notes of the plots' attributes (made once; each result gets a copy)
         self.notes = IssueLog()
         self.attrs = plot_attributes(layers, self.notes)
@@ -121,7 +121,7 @@ class Study:
             if len(self._vp_geometry) > 8:
                 self._vp_geometry.clear()
             ok = self.plots.ok
-            label = m["_group"].to_numpy()[ok]
+            label = m["village_park_group"].to_numpy()[ok]
             groups = int(label.max()) + 1 if len(label) else 0
             self._vp_geometry[gap] = group_geometry(self.layers.parcels.loc[ok], label, groups)
         result = build_result(self.layers, config, m, self.attrs,
