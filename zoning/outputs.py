@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 FILES: dict[str, dict[str, str]] = {
     "classify": {"classified": "classified.gpkg", "summary_csv": "summary.csv",
                  "summary_xlsx": "summary.xlsx", "issues": "issues.csv",
-                 "run_log": "run.json", "shp": "shp"},
+                 "run_log": "run.json"},
+    "classify_shp": {"folder": "shp", "fields": "fields.csv"},  # --format shp
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
                   "run_log": "workshop_run.json"},
@@ -531,7 +532,7 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
     with output_set(out_dir) as stage:
         write_classification(result, stage, info)
         if fmt == "shp":
-            write_shp(result, stage / FILES["classify"]["shp"])
+            write_shp(result, stage / FILES["classify_shp"]["folder"])
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
     progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -547,7 +548,7 @@ def write_shp(result, folder: Path) -> None:
 
     fields = write_shapefiles(folder, {"parcels": result.parcels,
                                        "village_parks": result.village_parks})
-    write_csv(fields, folder / "fields.csv")
+    write_csv(fields, folder / FILES["classify_shp"]["fields"])
 
 
 def run_compare(sources, config_files, out_dir, progress):
