@@ -9,6 +9,7 @@ to "unplaced" instead never raises the objective and only frees space).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,15 @@ PERMIT_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "有": "yes
                 "exempt": "exempt", "豁免": "exempt", "免办": "exempt", "": ""}
 
 
+def list_rows(issues: IssueLog, layer: str, ids: pd.Series, mask, action: str,
+              reason) -> None:
+    """List the rows of ``mask`` in ``issues`` (``action``, ``reason(position)`` each, the
+    row's id from ``ids``); nothing when no row is set."""
+    pos = np.flatnonzero(mask)
+    if pos.size:
+        issues.add(layer, action, [reason(p) for p in pos], pos, ids.iloc[pos])
+
+
 def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.DataFrame:
     """Booleans, integers, numbers and env_permit as SPEC §6 reads them; bad values reported.
 
@@ -56,10 +66,7 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.Data
     ws = ws.copy()
     ids = ws["workshop_id"]
 
-    def report(mask, action, reasons):
-        pos = np.flatnonzero(mask)
-        if pos.size:
-            issues.add("workshops", action, [reasons(p) for p in pos], pos, ids.iloc[pos])
+    report = functools.partial(list_rows, issues, "workshops", ids)
 
     for f in BOOLEANS:
         ws[f] = parse_bool(ws[f], f, "workshops", issues, ids) if f in ws else False
@@ -270,39 +277,36 @@ def park_free_space(parks: gpd.GeoDataFrame, issues: IssueLog) -> np.ndarray:
     n = len(parks)
     ids = parks["micro_park_id"] if "micro_park_id" in parks else pd.Series([""] * n)
 
-    def report(mask, reason):
-        pos = np.flatnonzero(mask)
-        if pos.size:
-            issues.add("micro_parks", "coerced", [reason(p) for p in pos], pos, ids.iloc[pos])
+    report = functools.partial(list_rows, issues, "micro_parks", ids)
 
     def column(name):
         raw = parks[name] if name in parks else pd.Series([None] * n, index=parks.index,
                                                           dtype=object)
         num = to_number(raw).to_numpy(dtype=float)
-        report(is_given(raw) & ~np.isfinite(num),
+        report(is_given(raw) & ~np.isfinite(num), "coerced",
                lambda p: f"{name} 值 {raw.iloc[p]!r} 不是有限数，留空（{name} value "
                          f"{raw.iloc[p]!r} is not a finite number; left empty）")
         return np.where(np.isfinite(num), num, np.nan)
 
     floor, occupied = column("floor_area_m2"), column("occupied_m2")
-    report(np.isnan(floor), lambda p: "建筑面积缺失，可用空间按 0 计（floor_area_m2 missing; "
+    report(np.isnan(floor), "coerced", lambda p: "建筑面积缺失，可用空间按 0 计（floor_area_m2 missing; "
                                       "no free space）")
-    report(floor < 0, lambda p: f"建筑面积为负 {floor[p]:g}，可用空间按 0 计（floor_area_m2 "
+    report(floor < 0, "coerced", lambda p: f"建筑面积为负 {floor[p]:g}，可用空间按 0 计（floor_area_m2 "
                                 "negative; no free space）")
-    report(np.isnan(occupied) & ~np.isnan(floor) & (floor > 0),
+    report(np.isnan(occupied) & ~np.isnan(floor) & (floor > 0), "coerced",
            lambda p: "已使用面积缺失，按 0 计（occupied_m2 missing; counted 0）")
-    report(occupied < 0, lambda p: f"已使用面积为负 {occupied[p]:g}，按 0 计（occupied_m2 "
+    report(occupied < 0, "coerced", lambda p: f"已使用面积为负 {occupied[p]:g}，按 0 计（occupied_m2 "
                                    "negative; counted 0）")
     occupied = np.where(np.isnan(occupied) | (occupied < 0), 0.0, occupied)
     floor_ok = np.where(np.isnan(floor) | (floor < 0), 0.0, floor)
-    report((occupied > floor_ok) & (floor >= 0),
+    report((occupied > floor_ok) & (floor >= 0), "coerced",
            lambda p: f"已使用面积 {occupied[p]:g} 大于建筑面积 {floor_ok[p]:g}，可用空间按 0 计"
                      f"（occupied_m2 > floor_area_m2; free space clipped at 0）")
     free = np.maximum(floor_ok - occupied, 0.0)
     geoms = np.asarray(parks.geometry.array, dtype=object) if n else np.empty(0, object)
     unusable = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ~np.isfinite(
         shapely.bounds(geoms)).all(axis=1) if n else np.zeros(0, bool)
-    report(unusable, lambda p: "园区无几何图形，无法安置作坊（no geometry; no workshop is "
+    report(unusable, "coerced", lambda p: "园区无几何图形，无法安置作坊（no geometry; no workshop is "
                                "placed here）")
     return np.where(unusable, 0.0, free)
 
