@@ -17,7 +17,7 @@ FILES: dict[str, dict[str, str]] = {
                  "run_log": "run.json"},
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
-                  "run_log": "workshop_run.json"},
+                  "run_log": "workshop_run.json", "power_list": "power_list.csv"},
     "compare": {"transitions": "transitions.csv", "by_town": "transitions_by_town.csv",
                 "xlsx": "transitions.xlsx", "changed": "changed.gpkg",
                 "map": "changes.html"},
