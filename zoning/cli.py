@@ -695,3 +695,64 @@ def grade(enterprises, out_dir, config_files):
                                                           counts.items())
                + (f"; {len(notes)} cell(s) cut to fit Excel, see grade_issues.csv"
                   if len(notes) else ""))
+
+
+@main.command()
+@click.argument("villages", type=click.Path(exists=True, dir_okay=False))
+@click.argument("meetings", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
+@click.option("--clusters", "classified", type=click.Path(exists=True),
+              help="a zoning classify output folder (or its classified.gpkg): its cluster "
+                   "points' management_body and safety_body are checked")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields.villages], [fields.meetings] and [encoding]")
+@expected_errors
+def grid(villages, meetings, as_of, classified, out_dir, config_files):
+    """安全生产网格化: safety officers, monthly village meetings and quarterly town
+    meetings as of a date (SPEC §12). VILLAGES: town, village, safety_officer; MEETINGS:
+    date, level (village/town), town, optional village. Writes OUT/grid.csv,
+    grid_towns.csv, grid.xlsx, meetings.rejected.csv and grid_issues.csv."""
+    run_grid(villages, meetings, as_of, classified, out_dir, config_files)
+
+
+def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
+             echo=click.echo):
+    """Shared by ``grid`` and ``demo``."""
+    from ._io import output_set
+    from .config import load_config
+    from .grid import MEETINGS_ZH, VILLAGES_ZH, safety_grid
+    from .layers import read_table
+    from .ledger import parse_date
+    from .outputs import write_grid
+
+    day = parse_date(as_of)
+    if day is None:
+        raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    config = load_config(*config_files)
+    village_table = read_table(villages, "villages", config=config, keys=("village",),
+                               required=("town", "village"), rename=VILLAGES_ZH)
+    meeting_table = read_table(meetings, "meetings", config=config, keys=("date",),
+                               required=("date", "level", "town"), rename=MEETINGS_ZH)
+    clusters = None
+    if classified is not None:
+        import pyogrio
+
+        gpkg = Path(classified)
+        gpkg = gpkg / "classified.gpkg" if gpkg.is_dir() else gpkg
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        if "cluster_points" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
+            raise ZoningError(f"{gpkg}: no cluster_points layer (give a zoning classify "
+                              "output folder)")
+        clusters = pyogrio.read_dataframe(gpkg, layer="cluster_points", read_geometry=False)
+    result = safety_grid(village_table, meeting_table, as_of=day, clusters=clusters,
+                         source=str(villages))
+    with output_set(out_folder(out_dir)) as stage:
+        write_grid(result, stage, day)
+    counts = result.findings["finding"].value_counts()
+    echo(f"as of {day} ({result.months[0]} to {result.months[-1]}): "
+         + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in
+                     ("no_officer", "missed_month", "missed_quarter", "cluster_no_body"))
+         + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv")
+    return result

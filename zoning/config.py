@@ -28,7 +28,7 @@ from .vocab import LAYERS
 #: Tables (CSV/Excel) a config may rename fields of ([fields.<table>]) and declare an
 #: encoding for ([encoding] <table>): workshop lists, enterprise tables, ledger update
 #: sheets (SPEC §3, §8).
-TABLE_NAMES = ("workshops", "enterprises", "updates")
+TABLE_NAMES = ("workshops", "enterprises", "updates", "villages", "meetings")
 #: Top-level tables a config may hold; each must be a TOML table.
 TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
           "select", "safety", "campaigns")

@@ -26,4 +26,29 @@ FILES: dict[str, dict[str, str]] = {
                       "status": "status.gpkg", "chart": "completion.png"},
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
+    "grid": {"findings": "grid.csv", "towns": "grid_towns.csv", "xlsx": "grid.xlsx",
+             "rejected": "meetings.rejected.csv", "issues": "grid_issues.csv"},
 }
+
+
+def write_grid(result, out_dir, as_of: str) -> dict[str, str]:
+    """The safety grid's folder (SPEC §12): grid.csv, grid_towns.csv, grid.xlsx,
+    meetings.rejected.csv and grid_issues.csv (values read as false, cells cut to fit
+    Excel). Call inside :func:`zoning._io.output_set`."""
+    import os
+
+    import pandas as pd
+
+    from .report import write_csv, write_grid_xlsx
+
+    names = FILES["grid"]
+    paths = {k: os.path.join(os.fspath(out_dir), v) for k, v in names.items()}
+    write_csv(result.findings, paths["findings"])
+    write_csv(result.towns, paths["towns"])
+    write_csv(result.rejected, paths["rejected"])
+    cut = write_grid_xlsx(result, paths["xlsx"], as_of)
+    issues = result.issues.frame()
+    if len(cut):
+        issues = pd.concat([issues, cut], ignore_index=True)
+    write_csv(issues, paths["issues"])
+    return paths

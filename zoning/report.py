@@ -535,3 +535,43 @@ def safety_sheets(ws: pd.DataFrame, power: pd.DataFrame | None) -> list[tuple]:
         sheets.append(("不予供电", power[[c for c in POWER_LIST_ZH if c in power]].rename(
             columns=POWER_LIST_ZH), "源头管控：不予提供三相工业用电清单（供电部门）"))
     return sheets
+
+
+# --- the safety grid (SPEC §12) ------------------------------------------------------
+
+GRID_ZH = {"finding_zh": "问题类型", "town": "镇街", "village": "村", "cluster_id": "集聚点",
+           "period": "期间", "reason": "说明", "finding": "代码"}
+GRID_TOWNS_ZH = {"town": "镇街", "villages": "村数", "no_officer": "未配安管员村数",
+                 "missed_months": "缺村级月度例会（村·月）",
+                 "missed_quarters": "缺镇级季度例会（季）"}
+
+
+def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFrame:
+    """grid.xlsx, print-ready (landscape, one page wide, header rows repeated): the
+    per-town summary, the findings and the rejected meeting rows, in Chinese. Returns
+    the notes of cells cut to Excel's limit."""
+    from .vocab import GRID_FINDING_ZH
+
+    span = f"{result.months[0]} 至 {result.months[-1]}" if result.months else ""
+    findings = result.findings.assign(
+        finding_zh=result.findings["finding"].map(GRID_FINDING_ZH))
+    findings = findings[list(GRID_ZH)].rename(columns=GRID_ZH)
+    towns = result.towns.rename(columns=GRID_TOWNS_ZH)
+    rejected = result.rejected.rename(columns={"row": "行号", "reason": "退回原因",
+                                               "date": "日期", "level": "级别", "town": "镇街",
+                                               "village": "村"})
+    notes: list = []
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+        fmt = _formats(xl.book)
+        for name, frame, title in (
+                ("镇街汇总", towns, f"安全生产网格化 镇街汇总（截至 {as_of}，考核期 {span}）"),
+                ("问题清单", findings, f"安全生产网格化 问题清单（截至 {as_of}，考核期 {span}）"),
+                ("退回记录", rejected, "例会记录退回（行号为原表行号，表头为第 1 行）")):
+            sheet = _table_sheet(xl, name, frame, title, fmt, width=14, notes=notes)
+            if name == "问题清单":
+                sheet.set_column(len(frame.columns) - 2, len(frame.columns) - 2, 60)
+            sheet.set_landscape()
+            sheet.set_paper(9)  # A4
+            sheet.fit_to_pages(1, 0)
+            sheet.repeat_rows(0, 1)
+    return excel_notes(notes, target)
