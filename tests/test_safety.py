@@ -233,3 +233,148 @@ def test_workshops_command_writes_columns_power_list_and_sheets(tmp_path):
     assert "防火分隔" in listing.loc["M", "待整改事项"]
     assert listing.loc["N", "源头管控"] == "不予提供三相工业用电"
     assert book["不予供电"]["作坊编号"].tolist() == ["N"]
+
+
+# --- industry campaigns (一行业一方案) ---------------------------------------------------
+
+CAMPAIGNS_TOML = """
+[[campaigns]]
+name = "服装(童装)"
+industries = ["服装*", "童装"]
+target_closed = 244
+deadline = 2022-03-31
+
+[[campaigns]]
+name = "拖鞋"
+industries = ["拖鞋"]
+target_closed = 96
+
+[[campaigns]]
+name = "轴承"
+industries = ["轴承"]
+"""
+
+
+def state_of(rows):
+    from zoning.vocab import FINAL_STATUS
+
+    frame = pd.DataFrame(rows, columns=["item_id", "industry", "class", "status"])
+    frame["kind"] = "workshop"
+    frame["town"] = "甲镇"
+    frame["final"] = [FINAL_STATUS[("workshop", c)] == s
+                      for c, s in zip(frame["class"], frame["status"], strict=True)]
+    return frame
+
+
+def test_campaign_prefix_exact_match_and_a_workshop_in_two_campaigns():
+    from zoning.campaigns import campaign_table
+
+    campaigns = [{"name": "服装", "industries": ("服装*",), "target_closed": 2,
+                  "deadline": "2022-03-31"},
+                 {"name": "童装", "industries": ("服装(童装)", "童装*"), "target_closed": None,
+                  "deadline": None},
+                 {"name": "空", "industries": ("化纤",), "target_closed": 1, "deadline": None}]
+    state = state_of([
+        ("A", "服装", "eliminate", "closed"),            # 服装* matches with no continuation
+        ("B", "服装(童装)", "demolish", "demolished"),   # in both campaigns, once in each
+        ("C", "服装 ", "to_park", "moved"),              # 服装* prefix: yes; exact: n/a
+        ("D", " 服装", "upgrade", "rectified"),          # no trimming: not 服装*
+        ("E", "童装", "upgrade", "pending"),
+        ("F", "", "eliminate", "closed"),                # no industry: no campaign
+        ("G", None, "eliminate", "closed"),
+        ("H", "童装童装", "to_park", "in_progress"),
+    ])
+    table = campaign_table(state, campaigns).set_index("campaign")
+    assert table.columns.tolist() == ["workshops", "final", "closed", "target_closed",
+                                      "share_final", "deadline"]
+    assert table.loc["服装"].tolist() == [3, 3, 2, 2, 1.0, "2022-03-31"]
+    assert table.loc["童装", ["workshops", "final", "closed"]].tolist() == [3, 1, 1]
+    assert pd.isna(table.loc["童装", "target_closed"])
+    assert table.loc["童装", "share_final"] == pytest.approx(0.3333)
+    assert table.loc["空", "workshops"] == 0 and pd.isna(table.loc["空", "share_final"])
+
+
+@pytest.mark.parametrize("text,match", [
+    ('[[campaigns]]\nname = "x"\n', "industries"),
+    ('[[campaigns]]\nname = "x"\nindustries = []\n', "industries"),
+    ('[[campaigns]]\nname = "x"\nindustries = ["*"]\n', "industries"),
+    ('[[campaigns]]\nindustries = ["a"]\n', "name"),
+    ('[[campaigns]]\nname = "x"\nindustries = ["a"]\ntarget_closed = -1\n', "target_closed"),
+    ('[[campaigns]]\nname = "x"\nindustries = ["a"]\ndeadline = "soon"\n', "deadline"),
+    ('[[campaigns]]\nname = "x"\nindustries = ["a"]\ngoal = 3\n', "unknown"),
+    ('[[campaigns]]\nname = "x"\nindustries = ["a"]\n[[campaigns]]\nname = "x"\n'
+     'industries = ["b"]\n', "twice"),
+])
+def test_bad_campaigns_are_one_named_error(tmp_path, text, match):
+    toml = tmp_path / "c.toml"
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
+        load_config(toml)
+
+
+def test_campaigns_read_from_the_config(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text(CAMPAIGNS_TOML, encoding="utf-8")
+    campaigns = load_config(toml).campaigns
+    assert [c["name"] for c in campaigns] == ["服装(童装)", "拖鞋", "轴承"]
+    assert campaigns[0]["deadline"] == "2022-03-31" and campaigns[2]["target_closed"] is None
+
+
+def test_ledger_report_writes_campaigns_and_their_sheets(tmp_path, classified):
+    from zoning import ledger as lg
+
+    layers = tiny_layers()
+    layers["workshops"] = gpd.GeoDataFrame([
+        workshop("W1", industry="服装", three_in_one=False, backward_capacity=True),
+        workshop("W2", industry="服装(童装)", three_in_one=False, illegal_building=True),
+        workshop("W3", industry="拖鞋", three_in_one=False),
+        workshop("W4", industry="五金", three_in_one=False)], geometry="geometry", crs=4549)
+    layers["micro_parks"] = gpd.GeoDataFrame(
+        {"micro_park_id": ["M1"], "floor_area_m2": [1000.0], "occupied_m2": [0.0]},
+        geometry=[rect(500, 500, 50, 50)], crs=4549)
+    path = write_gpkg(tmp_path / "in.gpkg", layers)
+    wdir = tmp_path / "ws"
+    res = subprocess.run([sys.executable, "-m", "zoning", "workshops", path, "--out",
+                          str(wdir), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    ledger = tmp_path / "ledger.gpkg"
+    lg.init(ledger, classified, wdir)
+    sheet = tmp_path / "s.csv"
+    pd.DataFrame({"kind": ["workshop"] * 3, "item_id": ["W1", "W2", "W3"],
+                  "status": ["closed", "in_progress", "in_progress"],
+                  "date": ["2026-03-01"] * 3, "note": ["验收", "", ""]}).to_csv(
+        sheet, index=False, encoding="utf-8-sig")
+    report = lg.import_sheet(ledger, sheet, "2026-04-01")
+    assert report.accepted == 3
+    toml = tmp_path / "c.toml"
+    toml.write_text(CAMPAIGNS_TOML, encoding="utf-8")
+    out = tmp_path / "report"
+    res = subprocess.run([sys.executable, "-m", "zoning", "ledger", "report", str(ledger),
+                          "--as-of", "2026-03-31", "--config", str(toml), "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(out / "campaigns.csv", encoding="utf-8-sig", dtype=str,
+                        keep_default_na=False)
+    assert table.columns.tolist()[:6] == ["campaign", "workshops", "final", "closed",
+                                          "target_closed", "share_final"]
+    assert table.values.tolist() == [
+        ["服装(童装)", "2", "1", "1", "244", "0.5", "2022-03-31"],
+        ["拖鞋", "1", "0", "0", "96", "0.0", ""],
+        ["轴承", "0", "0", "0", "", "", ""]]
+    book = pd.ExcelFile(out / "assessment.xlsx")
+    assert {"服装(童装)清单", "拖鞋清单", "轴承清单"} <= set(book.sheet_names)
+    sheet = pd.read_excel(out / "assessment.xlsx", sheet_name="服装(童装)清单", header=1)
+    assert sheet["作坊编号"].tolist() == ["W1", "W2"]
+    assert sheet["状态"].tolist() == ["已关停", "推进中"]
+    ok = subprocess.run([sys.executable, "-m", "zoning", "ledger", "verify", str(ledger)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stdout
+
+
+def test_the_county_profile_ships_the_five_campaigns_of_the_reply():
+    from pathlib import Path
+
+    profile = Path(__file__).resolve().parents[1] / "data" / "cixi.toml"
+    campaigns = {c["name"]: c["target_closed"] for c in load_config(profile).campaigns}
+    assert campaigns == {"服装(童装)": 244, "拖鞋": 96, "减压阀": 12, "轴承": None,
+                         "再生塑料": None}

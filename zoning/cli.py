@@ -642,14 +642,15 @@ def ledger_verify(ledger_path):
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
-              help="TOML with [assessment] weights")
+              help="TOML with [assessment] weights and [[campaigns]] (一行业一方案)")
 @click.option("--grades", type=click.Path(exists=True, dir_okay=False),
               help="grades.csv of `zoning grade` for the 清单 (default: one beside the "
                    "ledger, if any)")
 @expected_errors
 def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     """The assessment as of a date (events dated on or before it only): progress.csv,
-    towns.csv, assessment.xlsx, status.gpkg and completion.png."""
+    towns.csv, assessment.xlsx, status.gpkg and completion.png; with [[campaigns]] in the
+    config also campaigns.csv, campaign_progress.csv and a 清单 sheet per campaign."""
     from ._io import output_set
     from .config import load_config
     from .ledger import parse_date, write_report
@@ -657,11 +658,12 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    assessment = load_config(*config_files).assessment
+    config = load_config(*config_files)
+    assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades)
+            grades, config.campaigns)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
