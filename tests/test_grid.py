@@ -193,3 +193,36 @@ def test_cli_bad_date_is_one_line(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 1 and res.stderr.count("\n") == 1
     assert res.stderr.startswith("error: --as-of")
+
+
+def test_the_sample_grid_has_every_finding_and_its_mistakes_rejected():
+    from pathlib import Path
+
+    from zoning.layers import read_table
+    from zoning.sample import GRID_AS_OF
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    villages = read_table(data / "villages.csv", "villages", keys=("village",))
+    meetings = read_table(data / "meetings.csv", "meetings", keys=("date",))
+    import pyogrio
+
+    clusters = pyogrio.read_dataframe(data / "sample_county.gpkg", layer="cluster_points",
+                                      read_geometry=False)
+    res = safety_grid(villages, meetings, as_of=GRID_AS_OF, clusters=clusters)
+    counts = res.findings["finding"].value_counts()
+    assert set(counts.index) == {"no_officer", "missed_month", "missed_quarter",
+                                 "cluster_no_body"}
+    assert counts["missed_month"] < 0.1 * 12 * len(villages)  # gaps, not an empty log
+    assert len(res.rejected) == 5 and res.rejected["row"].is_monotonic_increasing
+    assert res.months[0] == "2025-06" and res.months[-1] == "2026-05"
+
+
+def test_the_sample_generator_gives_the_committed_grid_tables(tmp_path):
+    from pathlib import Path
+
+    from zoning.sample import write_grid_sample
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    files = write_grid_sample(data / "sample_county.gpkg", tmp_path)
+    for name, path in files.items():
+        assert path.read_bytes() == (data / f"{name}.csv").read_bytes(), name

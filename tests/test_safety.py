@@ -378,3 +378,58 @@ def test_the_county_profile_ships_the_five_campaigns_of_the_reply():
     campaigns = {c["name"]: c["target_closed"] for c in load_config(profile).campaigns}
     assert campaigns == {"服装(童装)": 244, "拖鞋": 96, "减压阀": 12, "轴承": None,
                          "再生塑料": None}
+
+
+def test_sample_safety_fields_leave_the_other_columns_as_they_were():
+    from zoning.sample import add_cluster_bodies, add_safety_fields
+
+    ws = gpd.GeoDataFrame({"workshop_id": ["A", "B", "C"], "three_in_one": [True, False, True],
+                           "geometry": [pt(0, 0)] * 3}, crs=4549)
+    out = add_safety_fields(ws, seed=1)
+    pd.testing.assert_frame_equal(out[ws.columns], ws)
+    assert out.loc[1, ["hazardous_goods", "fire_separation", "residents"]].isna().all()
+    assert out["registered_year"].notna().any()
+    again = add_safety_fields(ws, seed=1)
+    pd.testing.assert_frame_equal(out, again)
+    clusters = gpd.GeoDataFrame({"cluster_id": ["K1"], "geometry": [rect(0, 0, 9, 9)]},
+                                crs=4549)
+    bodies = add_cluster_bodies(clusters, seed=1)
+    assert {"management_body", "safety_body"} <= set(bodies.columns)
+    pd.testing.assert_frame_equal(bodies[clusters.columns], clusters)
+
+
+def test_the_committed_sample_carries_the_safety_fields():
+    from pathlib import Path
+
+    import pyogrio
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
+    ws = pyogrio.read_dataframe(sample, layer="workshops", read_geometry=False)
+    three = ws["three_in_one"].astype(bool)
+    assert ws.loc[three, "smoke_alarm"].notna().mean() > 0.9
+    assert ws.loc[~three, "smoke_alarm"].isna().all()
+    assert 0 < (ws["hazardous_goods"] == 1).sum() < 0.05 * three.sum()
+    assert (ws["registered_year"] > 2021).sum() > 0
+
+
+def test_map_colours_three_in_one_workshops_by_risk_with_failed_checks_in_chinese():
+    from zoning import classify_frames
+    from zoning.maps import map_payload
+    from zoning.vocab import RISK_PALETTE
+
+    rows = [workshop("H", **{**ALL_PASS, "hazardous_goods": "是"}),
+            workshop("M", **{**ALL_PASS, "fire_separation": "否", "smoke_alarm": "否"}),
+            workshop("U", **{**ALL_PASS, "window_escape": ""}),
+            workshop("N", three_in_one=False)]
+    ws = run(rows).workshops
+    parcels = classify_frames(**tiny_layers())
+    risk = map_payload({"parcels": parcels, "workshops": ws})["workshops"]["risk"]
+    assert [lv["key"] for lv in risk["levels"]] == ["high", "medium", "unknown"]
+    assert [lv["name"] for lv in risk["levels"]] == ["高风险", "中风险", "待核查"]
+    assert risk["levels"][0]["color"] == RISK_PALETTE["high"]
+    assert len(risk["idx"]) == 3  # N is not three-in-one: not on the risk layer
+    failed = dict(zip([ws["workshop_id"].iat[i] for i in risk["idx"]], risk["failed"],
+                      strict=True))
+    assert failed["M"] == "S2 居住部分未防火分隔；S4 居住部分无独立式感烟报警器"
+    english = map_payload({"parcels": parcels, "workshops": ws}, lang="en")
+    assert english["workshops"]["risk"]["failed"][1] == "S2 S4"

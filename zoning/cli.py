@@ -183,6 +183,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     import calendar
 
     from ._io import output_set
+    from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet, init, write_report
@@ -218,8 +219,10 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
                                             keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
+    profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
+    campaigns = load_config(profile).campaigns if profile.exists() else ()
     with output_set(out_dir / "assessment") as stage:
-        scores = write_report(ledger, last_day, stage)
+        scores = write_report(ledger, last_day, stage, campaigns=campaigns)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -399,6 +402,7 @@ def demo(out_dir, maps_dir, quiet):
     run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
                   None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
+    run_grid_demo(sample, Path(out_dir), progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -527,12 +531,15 @@ def sample_ledger(data_dir):
 @click.option("--seed", default=2021, show_default=True, type=int)
 @expected_errors
 def sample(out_path, seed):
-    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage."""
-    from .sample import write_sample
+    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage, and the
+    safety grid's villages.csv and meetings.csv beside it (SPEC §12)."""
+    from .sample import write_grid_sample, write_sample
 
     counts = write_sample(out_path, seed=seed)
     for layer, n in counts.items():
         click.echo(f"{layer}: {n}")
+    for name, path in write_grid_sample(out_path, Path(out_path).parent, seed).items():
+        click.echo(f"{name}: {path}")
 
 
 @main.group()
@@ -758,3 +765,17 @@ def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
                      ("no_officer", "missed_month", "missed_quarter", "cluster_no_body"))
          + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv")
     return result
+
+
+def run_grid_demo(sample: Path, out_dir: Path, progress) -> None:
+    """The sample's safety grid (SPEC §12) as of the end of its meeting log, with the
+    classified cluster points: OUT/grid/. The villages and meetings tables sit beside the
+    sample (written by `zoning sample`); made now if they are not there."""
+    from .sample import GRID_AS_OF, write_grid_sample
+
+    files = {"villages": sample.parent / "villages.csv",
+             "meetings": sample.parent / "meetings.csv"}
+    if not all(p.exists() for p in files.values()):
+        files = write_grid_sample(sample, out_dir / "grid_tables")
+    run_grid(files["villages"], files["meetings"], GRID_AS_OF, out_dir, out_dir / "grid",
+             echo=lambda line: progress(f"safety grid {line}"))
