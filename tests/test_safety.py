@@ -292,12 +292,14 @@ def test_campaign_prefix_exact_match_and_a_workshop_in_two_campaigns():
     assert pd.isna(table.loc["童装", "target_closed"])
     assert table.loc["童装", "share_final"] == pytest.approx(0.3333)
     assert table.loc["空", "workshops"] == 0 and pd.isna(table.loc["空", "share_final"])
+    every = campaign_table(state, [{"name": "全部", "industries": ("*",)}])
+    assert every["workshops"].tolist() == [6]  # "*" alone: every workshop with an industry
 
 
 @pytest.mark.parametrize("text,match", [
     ('[[campaigns]]\nname = "x"\n', "industries"),
     ('[[campaigns]]\nname = "x"\nindustries = []\n', "industries"),
-    ('[[campaigns]]\nname = "x"\nindustries = ["*"]\n', "industries"),
+    ('[[campaigns]]\nname = "x"\nindustries = [" "]\n', "industries"),
     ('[[campaigns]]\nindustries = ["a"]\n', "name"),
     ('[[campaigns]]\nname = "x"\nindustries = ["a"]\ntarget_closed = -1\n', "target_closed"),
     ('[[campaigns]]\nname = "x"\nindustries = ["a"]\ndeadline = "soon"\n', "deadline"),

@@ -419,7 +419,7 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
         where = f"{source}: [[campaigns]] {name!r}"
         industries = table.get("industries")
         if not isinstance(industries, list) or not industries or not all(
-                isinstance(v, str) and v.strip() and v.strip() != "*" for v in industries):
+                isinstance(v, str) and v.strip() for v in industries):  # "*": every industry
             raise ConfigError(f"{where}: industries must be a list of industry values "
                               f"(e.g. [\"服装\", \"童装*\"]), got {industries!r}")
         target = table.get("target_closed")
