@@ -226,3 +226,15 @@ def test_the_sample_generator_gives_the_committed_grid_tables(tmp_path):
     files = write_grid_sample(data / "sample_county.gpkg", tmp_path)
     for name, path in files.items():
         assert path.read_bytes() == (data / f"{name}.csv").read_bytes(), name
+
+
+def test_zoning_sample_writes_the_grid_tables_beside_the_county(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "zoning", "sample", "--out",
+                          str(tmp_path / "county.gpkg")], capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    villages = pd.read_csv(tmp_path / "villages.csv", encoding="utf-8-sig")
+    meetings = pd.read_csv(tmp_path / "meetings.csv", encoding="utf-8-sig")
+    assert villages.columns.tolist() == ["town", "village", "safety_officer"]
+    assert meetings.columns.tolist() == ["date", "level", "town", "village"]
+    assert len(villages) > 300 and len(meetings) > 10 * len(villages)

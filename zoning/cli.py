@@ -374,6 +374,11 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
              f"placed {placed} of {moving} "
              f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    if "risk_level" in ws:  # SPEC §12
+        risk = ws["risk_level"].value_counts()
+        progress("three-in-one: " + ", ".join(f"{lv} {int(risk.get(lv, 0))}" for lv in
+                                              ("high", "medium", "unknown", "low"))
+                 + f"; no industrial power {len(result.power_list)} (power_list.csv)")
     return result
 
 
