@@ -1,9 +1,10 @@
 """Parameters and field maps from TOML (SPEC §5).
 
 The packaged ``defaults.toml`` is the single source of every default ([parameters],
-[workshops], [grading], [assessment]: :data:`DEFAULTS`), checked by the same rules as a
+[workshops], [grading], [assessment], [safety]: :data:`DEFAULTS`), checked by the same rules as a
 user's file and required complete; a user's TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
-a layer (``[crs]``) or an attribute encoding (``[encoding]``).
+a layer (``[crs]``) or an attribute encoding (``[encoding]``), and list industry
+campaigns (``[[campaigns]]``, SPEC §12: :func:`check_campaigns`).
 
 Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
 :data:`WORKSHOP_RULES`, :data:`GRADING_RULES`, :data:`ASSESSMENT_RULES`): its type, that it
