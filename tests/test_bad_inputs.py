@@ -188,7 +188,8 @@ def test_nan_and_inf_coordinates_are_unclassified_not_repaired(tmp_path, context
     assert len(got) == 7
     bad = got.set_index("parcel_id").loc[["P001", "P004"]]
     assert (bad["class"] == "unclassified").all()
-    assert bad["reason"].str.contains("coordinates are not finite").all()
+    assert bad["reason_en"].str.contains("coordinates are not finite").all()
+    assert (bad["reason"] == "无法分类：坐标不是有限数（NaN 或 inf）；请修正节点").all()
     assert bad["area_m2"].isna().all()  # not a repaired half
     listed = issues[issues["action"] == "unclassified"]
     assert sorted(listed["id"]) == ["P001", "P004"] and sorted(listed["row"]) == [1, 4]
@@ -205,8 +206,9 @@ def test_one_row_outside_china_is_unclassified_and_listed(tmp_path, context_gpkg
     got, issues = outputs(out)
     assert len(got) == 7
     row = got.set_index("parcel_id").loc["P005"]
-    assert row["class"] == "unclassified" and "lies outside China" in row["reason"]
-    assert "fix its coordinates" in row["reason"]
+    assert row["class"] == "unclassified" and "lies outside China" in row["reason_en"]
+    assert "fix its coordinates" in row["reason_en"]
+    assert row["reason"].startswith("无法分类：位于中国境外（") and "请修正坐标" in row["reason"]
     listed = issues[(issues["action"] == "unclassified")]
     assert listed["id"].tolist() == ["P005"] and listed["row"].tolist() == [5]
     assert (got.loc[got["parcel_id"] != "P005", "class"] != "unclassified").all()

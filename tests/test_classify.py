@@ -119,3 +119,58 @@ def test_study_whatifs_do_not_pile_up_notes():
         pd.testing.assert_frame_equal(run.issues, runs[0].issues)
         assert (run.issues["reason"].str.contains("clash")).sum() == 1
         assert not run.issues.duplicated().any()
+
+
+def run_cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_classify_lang_chooses_the_language_of_the_reason(tmp_path):
+    """Issue 16: ``reason`` in the language of --lang (default zh), the other one beside."""
+    import geopandas as gpd
+
+    from conftest import write_gpkg
+
+    path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
+    out = {}
+    for lang in (None, "zh", "en"):
+        folder = tmp_path / f"out-{lang}"
+        res = run_cli("classify", path, "--out", folder, "--quiet",
+                      *(("--lang", lang) if lang else ()))
+        assert res.returncode == 0, res.stderr
+        out[lang] = gpd.read_file(folder / "classified.gpkg", layer="parcels")
+    zh, en = out["zh"], out["en"]
+    pd.testing.assert_frame_equal(out[None], zh)  # zh is the default
+    assert list(zh.columns[:7]) == ["parcel_id", "class", "class_zh", "rule", "target_id",
+                                    "reason", "reason_en"]
+    assert list(en.columns[:7]) == [*zh.columns[:6], "reason_zh"]
+    assert zh["reason"].str.contains("开发边界内占比|保护用地占比|集聚点占比|建成年份").all()
+    assert en["reason"].str.contains("boundary_share|protected_share|cluster_share|built ").all()
+    assert en["reason"].tolist() == zh["reason_en"].tolist()
+    assert zh["reason"].tolist() == en["reason_zh"].tolist()
+    res = run_cli("classify", path, "--out", tmp_path / "x", "--lang", "fr")
+    assert res.returncode != 0 and "'fr' is not one of 'zh', 'en'" in res.stderr
+
+
+def test_sample_reasons_in_chinese_carry_no_field_names():
+    """Every reason of the sample county in Chinese: no ASCII words (field names such as
+    boundary_share, 'village park', 'mu'), only ids and numbers."""
+    from pathlib import Path
+
+    from zoning import classify_files
+    from zoning.layers import file_sources
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
+    parcels = classify_files(file_sources(sample)).parcels
+    reason = parcels["reason"].astype(str)
+    assert reason.str.len().min() > 10
+    assert not reason.str.contains("boundary_share|cluster_share|protected_share|baseline"
+                                   "|village park|township|eco-friendly|fusion").any()
+    words = reason.str.findall(r"[A-Za-z_]{3,}").explode().dropna()
+    assert words.empty, words.value_counts().head().to_dict()
+    assert parcels["reason_en"].str.contains("boundary_share|protected_share|cluster_share"
+                                             "|built ").all()

@@ -24,7 +24,9 @@ def test_hand_computed_scores():
     # tax per mu: E2 10, E1 20; E3 has land 0 and E4 no tax -> missing; mean 15
     assert g.loc["E1", "score_tax_per_mu"] == pytest.approx(30 * 20 / 15)
     assert g.loc["E2", "score_tax_per_mu"] == pytest.approx(30 * 10 / 15)
-    assert g.loc["E3", "score_tax_per_mu"] == 0 and "no tax_per_mu" in g.loc["E3", "flags"]
+    assert g.loc["E3", "score_tax_per_mu"] == 0 and "no tax_per_mu" in g.loc["E3", "flags_en"]
+    assert "缺亩均税收（用地面积（亩） 0 不大于 0）" in g.loc["E3", "flags"]
+    assert "缺亩均税收（税收（万元）为空）" in g.loc["E4", "flags"]
     # value added per mu: 50, 60, -, 25 -> mean 45; E1 60/45 = 1.333 × 20
     assert g.loc["E1", "score_value_added_per_mu"] == pytest.approx(20 * 60 / 45)
     # rd share: 0.03, 0.0125, 0, 0.01 -> mean 0.013125; E2 0.03/mean = 2.29 -> capped 1.5
@@ -99,15 +101,26 @@ def test_hostile_values_give_flagged_missing_indicators_never_non_finite_scores(
     assert np.isfinite(scores).all()
     values = g[list(INDICATORS)].to_numpy(dtype=float)
     assert not np.isinf(values).any()
-    assert "no tax_per_mu (land_mu inf not finite)" in g.loc["G2", "flags"]
-    assert "no tax_per_mu (land_mu -3 not > 0)" in g.loc["G3", "flags"]
-    assert "no tax_per_mu (land_mu 'n/a' not a number)" in g.loc["G4", "flags"]
-    assert "no value_added_per_tce (value_added_10k_yuan -inf not finite)" in \
-        g.loc["G3", "flags"]
-    assert "no tax_per_mu (tax_10k_yuan '约五十' not a number)" in g.loc["G6", "flags"]
-    assert "no value_added_per_tce (energy_tce 0 not > 0)" in g.loc["G4", "flags"]
-    assert "no value_added_per_tce (energy_tce missing)" in g.loc["G5", "flags"]
-    assert "no tax_per_mu (overflow)" in g.loc["G7", "flags"]
+    en, zh = g["flags_en"], g["flags"]
+    assert "no tax_per_mu (land_mu inf not finite)" in en["G2"]
+    assert "no tax_per_mu (land_mu -3 not > 0)" in en["G3"]
+    assert "no tax_per_mu (land_mu 'n/a' not a number)" in en["G4"]
+    assert "no value_added_per_tce (value_added_10k_yuan -inf not finite)" in en["G3"]
+    assert "no tax_per_mu (tax_10k_yuan '约五十' not a number)" in en["G6"]
+    assert "no value_added_per_tce (energy_tce 0 not > 0)" in en["G4"]
+    assert "no value_added_per_tce (energy_tce missing)" in en["G5"]
+    assert "no tax_per_mu (overflow)" in en["G7"]
+    # the same flags in Chinese, first: the indicator's and the field's Chinese names
+    assert "缺亩均税收（用地面积（亩） inf 不是有限数）" in zh["G2"]
+    assert "缺亩均税收（用地面积（亩） -3 不大于 0）" in zh["G3"]
+    assert "缺亩均税收（用地面积（亩） 'n/a' 不是数字）" in zh["G4"]
+    assert "缺单位能耗增加值（增加值（万元） -inf 不是有限数）" in zh["G3"]
+    assert "缺亩均税收（税收（万元） '约五十' 不是数字）" in zh["G6"]
+    assert "缺单位能耗增加值（能耗（吨标煤） 0 不大于 0）" in zh["G4"]
+    assert "缺单位能耗增加值（能耗（吨标煤）为空）" in zh["G5"]
+    assert "缺亩均税收（数值溢出）" in zh["G7"]
+    assert (zh.str.count("缺") == en.str.count("no ")).all()  # one flag each, both languages
+    assert not zh.str.contains("tax_per_mu|land_mu|not a number|missing").any()
     # a negative tax is a real value: its ratio clips to 0, not flagged
     assert g.loc["G5", "tax_per_mu"] == -4 and g.loc["G5", "score_tax_per_mu"] == 0
     assert "tax_per_mu" not in g.loc["G5", "flags"]
@@ -124,3 +137,10 @@ def test_cli_always_writes_the_workbook_for_hostile_values(tmp_path):
     out = pd.read_csv(tmp_path / "out" / "grades.csv")
     assert np.isfinite(out["score"]).all() and len(out) == 7
     assert pd.read_excel(tmp_path / "out" / "grades.xlsx", header=1)["总分"].notna().all()
+
+
+def test_a_missing_column_is_flagged_in_both_languages():
+    g = grade(ROWS.drop(columns="rd_10k_yuan")).set_index("enterprise_id")
+    assert (g["score_rd_share"] == 0).all()
+    assert g["flags"].str.contains("缺研发经费占比（未提供研发经费（万元））", regex=False).all()
+    assert g["flags_en"].str.contains("no rd_share (rd_10k_yuan not given)", regex=False).all()

@@ -49,12 +49,18 @@ def test_every_rejection_reason_in_order(ledger, tmp_path):
     assert (report.accepted, report.already) == (2, 1)
     reasons = dict(zip(report.rejected["row"], report.rejected["reason"], strict=True))
     assert list(reasons) == [2, 3, 4, 5, 8, 9, 10, 12]  # header is row 1
-    assert reasons[2] == reasons[3] == "unknown kind or item"
-    assert "not a date" in reasons[4] and "after the import day" in reasons[5]
+    assert reasons[2] == reasons[3] == "类型或编号不在台账中（unknown kind or item）"
+    assert reasons[4] == "日期 '5月1日' 不是日期（date '5月1日' is not a date）"
+    assert reasons[5] == ("日期 2026-07-01 晚于导入日 2026-06-01（date 2026-07-01 is after the "
+                          "import day 2026-06-01）")
+    assert reasons[8].startswith("状态 'cleared' 与分类“纳入镇级园区”不符，可填：已纳入园区、推进中、待处置（")
     assert "does not fit class consolidate" in reasons[8]
+    assert reasons[9].startswith("日期 2026-05-01 早于该条目最近一次记录的日期 2026-05-02（")
     assert "earlier than the item's latest event 2026-05-02" in reasons[9]
-    assert reasons[10] == "a final status needs a note"
-    assert "does not fit" in reasons[12]
+    assert reasons[10] == "设为完成状态须填写备注（验收依据）（a final status needs a note）"
+    assert "不符" in reasons[12] and "does not fit" in reasons[12]
+    # Chinese first: every reason starts with Chinese, the English follows in brackets
+    assert all(not r[0].isascii() and r.endswith("）") for r in reasons.values())
     assert lg.verify(ledger) == []
 
 

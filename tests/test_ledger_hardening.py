@@ -258,8 +258,10 @@ def test_reopening_a_final_item_needs_a_note(ledger, tmp_path):
     report = lg.import_sheet(ledger, sheet(tmp_path, rows, "b.csv"), "2026-06-01")
     reasons = dict(zip(report.rejected["row"], report.rejected["reason"], strict=True))
     assert list(reasons) == [2, 3, 6]
-    assert reasons[2].startswith("reopening an item whose latest status is final (cleared)")
-    assert reasons[3].startswith("reopening") and reasons[6] == "a final status needs a note"
+    assert reasons[2].startswith("重新打开已完成（已腾退）的条目须在备注中写明原因（reopening an "
+                                 "item whose latest status is final (cleared)")
+    assert "reopening" in reasons[3]
+    assert reasons[6] == "设为完成状态须填写备注（验收依据）（a final status needs a note）"
     assert report.accepted == 3 and lg.verify(ledger) == []
 
 
@@ -539,8 +541,8 @@ def test_a_bare_year_is_not_a_date(ledger, tmp_path):
                                                     ["地块", "P003", "推进中", "2026", ""]]})
     report = lg.import_sheet(ledger, path, "2026-06-01")
     assert report.accepted == 0 and len(report.rejected) == 2
-    assert all(r == "date '2026' is not a date (a year alone is not a date)"
-               for r in report.rejected["reason"])
+    assert all(r == "日期 '2026' 不是日期，只有年份不算日期（date '2026' is not a date (a year "
+               "alone is not a date)）" for r in report.rejected["reason"])
     with sqlite3.connect(ledger) as con:
         assert con.execute("SELECT count(*) FROM zoning_events").fetchone()[0] == 0
 

@@ -394,3 +394,40 @@ def test_a_full_disk_is_one_line(classified, tmp_path, monkeypatch):
     lines = [ln for ln in res.output.splitlines() if ln.startswith("error")]
     assert lines == [f"error: cannot write {tmp_path / 'm.html'} (No space left on device)"]
     assert list(tmp_path.iterdir()) == []
+
+
+def popup_columns(payload, name):
+    col = payload["workshops"]["columns"][name]
+    return [col["values"][c] for c in col["codes"]] if isinstance(col, dict) else col
+
+
+def test_popups_speak_the_map_language(data):
+    """Issue 16: reasons and fixes owed in the map's language, whatever --lang the output
+    was written in; fixes by name, not by code ("separation")."""
+    import geopandas as gpd
+
+    parcels = data["parcels"]
+    assert "reason_en" in parcels  # written in Chinese, English beside it
+    ws = gpd.GeoDataFrame({"workshop_id": ["W1", "W2"], "class": ["to_park", "upgrade"],
+                           "fixes": ["licence;separation", ""], "reason": ["三合一场所", "违法建筑"],
+                           "reason_en": ["three-in-one (三合一)", "illegal building"],
+                           "target_micro_park_id": ["", ""]},
+                          geometry=[shapely.Point(p.x, p.y) for p in
+                                    parcels.geometry.representative_point()[:2]],
+                          crs=parcels.crs)
+    for lang, plot_reason, fixes, reasons in (
+            ("zh", parcels["reason"], ["办理营业执照、三合一场所分离", ""], ["三合一场所", "违法建筑"]),
+            ("en", parcels["reason_en"], ["business licence, separate living from production", ""],
+             ["three-in-one (三合一)", "illegal building"])):
+        payload = map_payload({**data, "workshops": ws}, lang)
+        shown = {f["properties"]["parcel_id"]: f["properties"]["reason"]
+                 for c in payload["classes"] for f in c["data"]["features"]}
+        assert shown == dict(zip(parcels["parcel_id"], plot_reason, strict=True)), lang
+        assert popup_columns(payload, "fixes") == fixes
+        assert popup_columns(payload, "reason") == reasons
+    # an output written in English shows its Chinese reasons on a Chinese map
+    english = parcels.drop(columns="reason_en").assign(reason=parcels["reason_en"],
+                                                       reason_zh=parcels["reason"])
+    payload = map_payload({**data, "parcels": english}, "zh")
+    shown = [f["properties"]["reason"] for c in payload["classes"] for f in c["data"]["features"]]
+    assert sorted(shown) == sorted(parcels["reason"])

@@ -42,14 +42,14 @@ def parcels_classified():
     return classify_frames(**tiny_layers())
 
 
-def run(rows, parks=None, config=None):
+def run(rows, parks=None, config=None, lang="zh"):
     ws = gpd.GeoDataFrame(rows, geometry="geometry", crs=4549)
     parks = parks if parks is not None else gpd.GeoDataFrame(
         {"micro_park_id": ["M1"], "town": ["浒山街道"], "floor_area_m2": [1000.0],
          "occupied_m2": [0.0]}, geometry=[rect(500, 500, 50, 50)], crs=4549)
     layers = tiny_layers()
     return classify_and_place(ws, parks, parcels_classified(), layers["protected"],
-                              layers["towns"], config or load_config(), IssueLog())
+                              layers["towns"], config or load_config(), IssueLog(), lang)
 
 
 def test_four_classes_first_match_wins():
@@ -168,9 +168,11 @@ def test_no_floor_area_is_unplaceable_and_not_placed():
     rows = [workshop("A", pt(700, 700), floor_area_m2=None),
             workshop("B", pt(700, 700), floor_area_m2=5000.0)]
     out = run(rows).workshops.set_index("workshop_id")
-    assert out.loc["A", "target_micro_park_id"] == "" and "no floor area" in out.loc["A",
-                                                                                       "reason"]
-    assert "larger than any park" in out.loc["B", "reason"]
+    assert out.loc["A", "target_micro_park_id"] == ""
+    assert out.loc["A", "reason"] == "不在工业地块上；无法安置：未给出建筑面积"
+    assert "no floor area" in out.loc["A", "reason_en"]
+    assert out.loc["B", "reason"] == "不在工业地块上；未安置：面积大于任何小微园的剩余空间（1000 平方米）"
+    assert "larger than any park's free space (1000 m²)" in out.loc["B", "reason_en"]
 
 
 def test_same_town_penalty_moves_a_workshop_home():
@@ -193,8 +195,10 @@ def test_bad_rows_are_reported_not_dropped():
     out = res.workshops.set_index("workshop_id")
     assert len(out) == 5
     assert out.loc["NOXY", "class"] == "unclassified" and "no coordinates" in out.loc[
-        "NOXY", "reason"]
-    assert out.loc["FAR", "class"] == "unclassified" and "outside" in out.loc["FAR", "reason"]
+        "NOXY", "reason_en"]
+    assert out.loc["NOXY", "reason"] == "无法分类：无坐标（缺失、为空、NaN 或无穷大）"
+    assert out.loc["FAR", "class"] == "unclassified" and "outside" in out.loc["FAR", "reason_en"]
+    assert out.loc["FAR", "reason"] == "无法分类：位于县域外（不在任何镇街范围内）"
     assert out.loc["TOWN", "town"] == "浒山街道"
     issues = res.issues.frame()
     listed = issues.groupby("id")["reason"].apply(" | ".join).to_dict()
@@ -233,6 +237,18 @@ def test_workshop_list_from_csv_in_gcj02(tmp_path):
     assert got.loc["003", "class"] == "unclassified"
     xl = pd.ExcelFile(tmp_path / "out" / "workshops.xlsx")
     assert xl.sheet_names == ["清单", "镇街", "小微园", "三合一检查", "不予供电"]  # + SPEC §12
+    assert got.loc["002", "reason"].startswith("不在工业地块上；安置到小微园 M1，距 ")
+    # --lang en: the reason in English, the Chinese one kept beside it
+    res = subprocess.run([sys.executable, "-m", "zoning", "workshops", path, "--workshops",
+                          str(tmp_path / "list.csv"), "--config", str(tmp_path / "c.toml"),
+                          "--out", str(tmp_path / "en"), "--lang", "en"], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    en = gpd.read_file(tmp_path / "en" / "workshops.gpkg", layer="workshops").set_index(
+        "workshop_id")
+    assert en.loc["002", "reason"].startswith("on no industrial plot; to micro park M1 at ")
+    assert en["reason_zh"].tolist() == got["reason"].tolist()
+    assert en["reason"].tolist() == got["reason_en"].tolist()
 
 
 def test_ledger_rate_matches_the_city_formula():
@@ -255,6 +271,12 @@ def test_sample_contract(tmp_path):
     check = subprocess.run([sys.executable, str(CHECK), "workshops", str(sample),
                             str(tmp_path / "out")], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
+    # Chinese first (issue 16): no English words in the sample's reasons, ids and units aside
+    ws = gpd.read_file(tmp_path / "out" / "workshops.gpkg", layer="workshops")
+    words = ws["reason"].str.findall(r"[A-Za-z_]{3,}").explode().dropna()
+    assert words.empty, words.value_counts().head().to_dict()
+    assert ws["reason_en"].str.contains("plot|protected|illegal|backward|pollution|three-in-one"
+                                        "|cannot classify").all()
 
 
 def test_place_handles_no_movers():
@@ -390,3 +412,43 @@ def test_demo_profile_prefers_the_own_town():
     config = load_config(SAMPLE.parent / "cixi.toml")
     assert config.workshops["other_town_penalty_m"] > 0
     assert load_config().workshops["other_town_penalty_m"] == 0.0  # SPEC default
+
+
+#: One workshop per class and reason, the Chinese and English texts its reason must hold.
+EVERY_REASON = [
+    (workshop("E1", pt(50, 25), backward_capacity=True), "eliminate", "落后产能",
+     "backward capacity"),
+    (workshop("E2", pt(50, 25), pollution=True, env_permit="no"), "eliminate",
+     "有污染且无环评/排污许可", "pollution without an environmental permit"),
+    (workshop("D1", pt(50, 25), illegal_building=True), "demolish", "违法建筑",
+     "illegal building"),
+    (workshop("D2", pt(3050, 1050)), "demolish", "所在地块 P004 分类为腾挪清退",
+     "on plot P004 classed vacate"),
+    (workshop("D3", pt(2990, 3000)), "demolish", "位于生态保护红线/永久基本农田",
+     "in protected land"),
+    (workshop("T1", pt(700, 700)), "to_park", "不在工业地块上", "on no industrial plot"),
+    (workshop("T2", pt(50, 25), three_in_one=True), "to_park", "三合一场所", "three-in-one"),
+    (workshop("U1", pt(100, 25)), "upgrade", "所在地块 P001（纳入镇级园区），不符合其他规则",
+     "on plot P001 (consolidate), no other rule applies"),
+]
+
+
+def test_every_workshop_reason_in_chinese_and_english():
+    rows = [w for w, _, _, _ in EVERY_REASON]
+    zh = run(rows).workshops.set_index("workshop_id")
+    en = run(rows, lang="en").workshops.set_index("workshop_id")
+    for w, cls, text_zh, text_en in EVERY_REASON:
+        wid = w["workshop_id"]
+        assert zh.loc[wid, "class"] == cls
+        assert zh.loc[wid, "reason"].startswith(text_zh), zh.loc[wid, "reason"]
+        assert zh.loc[wid, "reason_en"].startswith(text_en)
+        assert en.loc[wid, "reason"] == zh.loc[wid, "reason_en"]
+        assert en.loc[wid, "reason_zh"] == zh.loc[wid, "reason"]
+    assert "reason_zh" not in zh and "reason_en" not in en
+    # a placed workshop's reason names its park and quotes the distance in both languages
+    placed = zh[zh["target_micro_park_id"] == "M1"]
+    assert len(placed)
+    for wid, r in placed.iterrows():
+        metres = f"{r['distance_m']:.0f}"
+        assert r["reason"].endswith(f"；安置到小微园 M1，距 {metres} 米"), wid
+        assert r["reason_en"].endswith(f"; to micro park M1 at {metres} m"), wid

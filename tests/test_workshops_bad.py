@@ -105,7 +105,8 @@ def test_moving_workshop_without_floor_area_writes_every_output(tmp_path):
     got = gpd.read_file(out / "workshops.gpkg", layer="workshops").set_index("workshop_id")
     assert list(got.index) == ["A", "B", "C"]                         # rows in = rows out
     assert got.loc["A", "class"] == "to_park" and got.loc["A", "target_micro_park_id"] == ""
-    assert "unplaceable" in got.loc["A", "reason"] and np.isnan(got.loc["A", "floor_area_m2"])
+    assert "unplaceable" in got.loc["A", "reason_en"] and np.isnan(got.loc["A", "floor_area_m2"])
+    assert "无法安置：未给出建筑面积" in got.loc["A", "reason"]
     assert np.isnan(got.loc["C", "floor_area_m2"])                    # inf: left empty
     assert got.loc["B", "target_micro_park_id"] == "M1"
     # the list in Excel: A's floor area is an empty cell, not NaN or inf
@@ -184,7 +185,8 @@ def test_bad_floor_areas_are_missing_and_listed():
     for wid in ("NEG", "ZERO", "HUGE", "TEXTINF", "BIG"):
         assert np.isnan(out.loc[wid, "floor_area_m2"]), wid
         assert out.loc[wid, "target_micro_park_id"] == "" and "unplaceable" in out.loc[
-            wid, "reason"]
+            wid, "reason_en"]
+        assert "无法安置" in out.loc[wid, "reason"]
     assert out.loc["FULLW", "floor_area_m2"] == 120 and out.loc["SPACED", "floor_area_m2"] == 120
     why = listed(res.issues.frame())
     assert why["NEG"].startswith("建筑面积 -5") and "按缺失处理" in why["NEG"]

@@ -7,6 +7,7 @@ import datetime
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,13 +65,21 @@ def fixed_gdal_date() -> Iterator[None]:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
-def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
+                 styles: dict | None = None) -> None:
     """Write several layers into one GeoPackage atomically (polygons as MultiPolygon),
-    with a fixed metadata date (:func:`fixed_gdal_date`)."""
+    with a fixed metadata date (:func:`fixed_gdal_date`).
+
+    ``styles`` (layer name -> :class:`zoning.styles.LayerStyle`) go into the file's
+    ``layer_styles`` table as each layer's default (:func:`write_styles`); by default the
+    layers :mod:`zoning.styles` knows get theirs, ``{}`` writes none.
+    """
     from pyogrio.errors import DataLayerError, DataSourceError
 
     from .errors import first_line
 
+    if styles is None:
+        styles = default_styles(layers)
     with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
@@ -82,6 +91,64 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame])
                 raise OSError(None, f"cannot write {target} layer {name!r} "
                               f"({first_line(exc)})",
                               str(target)) from exc
+        if styles:
+            import sqlite3
+
+            try:
+                write_styles(tmp, styles)
+            except sqlite3.Error as exc:  # full disk, I/O error
+                raise OSError(None, f"cannot write {target} layer styles ({exc})",
+                              str(target)) from exc
+
+
+def default_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict:
+    """The default styles of :mod:`zoning.styles` for the layers it knows, by name (the
+    one upward import of this module: the text of the styles table comes from T6)."""
+    from .styles import for_layers
+
+    return for_layers(layers)
+
+
+#: The ``layer_styles`` table as QGIS creates it in a GeoPackage (QgsOgrProvider).
+LAYER_STYLES_SQL = """CREATE TABLE layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
+    f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+    useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
+
+
+def write_styles(gpkg: str | os.PathLike, styles: dict) -> None:
+    """Each layer's default style (objects with ``name``, ``description``, ``qml`` and
+    ``sld``, by layer name) into the GeoPackage's ``layer_styles`` table, replacing the
+    layer's previous rows; the table is registered in ``gpkg_contents`` (as QGIS does,
+    so GDAL lists it) and every time stamp is :data:`FIXED_STAMP` (byte-stable files).
+    QGIS applies a layer's ``useAsDefault`` row when it opens the layer."""
+    import sqlite3
+
+    stamp = FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    con = sqlite3.connect(gpkg)
+    try:
+        with con:
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'"
+                               ).fetchone():
+                con.execute(LAYER_STYLES_SQL)
+                con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier,"
+                            " description, last_change) VALUES ('layer_styles', "
+                            "'attributes', 'layer_styles', '', ?)", (stamp,))
+            geometry_columns = dict(con.execute(
+                "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            for layer, style in styles.items():
+                con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, "
+                    "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
+                    "useAsDefault, description, owner, ui, update_time) "
+                    "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
+                    (layer, geometry_columns.get(layer, "geom"), style.name, style.qml,
+                     style.sld, style.description, stamp))
+    finally:
+        con.close()
 
 
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
@@ -173,3 +240,83 @@ def formula_escape(values: pd.Series) -> pd.Series:
 def formula_unescape(values: pd.Series) -> pd.Series:
     """Undo :func:`formula_escape` on text read back from one of our CSV files."""
     return _recode(values, "^'" + _FORMULA[1:], lambda s: s.str.slice(1))
+
+
+#: dBASE limits of a shapefile's table, in bytes of its encoding: a field name, a text.
+DBF_NAME_BYTES = 10
+DBF_TEXT_BYTES = 254
+
+
+def _cut(text: str, limit: int, encoding: str) -> str:
+    """``text`` cut to at most ``limit`` bytes in ``encoding``, at a character boundary."""
+    sizes = np.cumsum([len(ch.encode(encoding)) for ch in text])
+    return text[:int(np.searchsorted(sizes, limit, side="right"))]
+
+
+def dbf_field_names(columns, encoding: str = "GB18030") -> list[str]:
+    """Field names that fit a shapefile (at most 10 bytes in ``encoding``), unique
+    regardless of case (dBASE ignores it): a name that fits is kept, a longer one is cut,
+    and a cut name already taken gets ``_1``, ``_2`` … (within the 10 bytes)."""
+    names = [str(c) for c in columns]
+    fits = [len(n.encode(encoding)) <= DBF_NAME_BYTES for n in names]
+    taken = {n.lower() for n, ok in zip(names, fits, strict=True) if ok}
+    out = []
+    for name, ok in zip(names, fits, strict=True):
+        if not ok:
+            short, n = _cut(name, DBF_NAME_BYTES, encoding), 0
+            while short.lower() in taken:
+                n += 1
+                short = _cut(name, DBF_NAME_BYTES - len(f"_{n}"), encoding) + f"_{n}"
+            taken.add(short.lower())
+            name = short
+        out.append(name)
+    return out
+
+
+def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
+                     encoding: str = "GB18030", styles: dict | None = None) -> pd.DataFrame:
+    """Each layer as ``folder/<layer>.shp`` for ArcGIS users: its table in ``encoding``
+    (GB18030 by default, named in the ``.cpg`` beside it), field names cut to 10 bytes
+    (:func:`dbf_field_names`), texts over 254 bytes cut at a character boundary, a fixed
+    dBASE date (byte-stable files) and, where the styled column keeps its name, the
+    layer's QGIS style as ``<layer>.qml`` (QGIS loads it with the shapefile).
+
+    Returns the field-name table (``图层 layer``, ``字段 field``, ``shp字段 shp_field``):
+    one row per field, to join the shapefile's columns back to ours. Call it inside
+    :func:`output_set`: the files are written straight into ``folder``.
+    """
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from .errors import first_line
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if styles is None:
+        styles = default_styles(layers)
+    table = []
+    for name, gdf in layers.items():
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        short = dbf_field_names(columns, encoding)
+        out = gdf.rename(columns=dict(zip(columns, short, strict=True)))
+        for col in short:
+            values = out[col]
+            if values.dtype == object:
+                long = (values.str.encode(encoding).str.len() > DBF_TEXT_BYTES).to_numpy()
+                if long.any():
+                    out.loc[long, col] = [_cut(v, DBF_TEXT_BYTES, encoding)
+                                          for v in values[long]]
+        with warnings.catch_warnings():  # GDAL measures the cut texts in UTF-8 bytes
+            warnings.filterwarnings("ignore", "Value .* has been truncated to",
+                                    RuntimeWarning)
+            try:
+                pyogrio.write_dataframe(out, folder / f"{name}.shp", driver="ESRI Shapefile",
+                                        encoding=encoding,
+                                        DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"))
+            except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
+                raise OSError(None, f"cannot write {folder / name}.shp ({first_line(exc)})",
+                              str(folder / f"{name}.shp")) from exc
+        table += [(name, c, s) for c, s in zip(columns, short, strict=True)]
+        style = styles.get(name)
+        if style is not None and (style.column is None or style.column in short):
+            (folder / f"{name}.qml").write_text(style.qml, encoding="utf-8")
+    return pd.DataFrame(table, columns=["图层 layer", "字段 field", "shp字段 shp_field"])

@@ -22,6 +22,8 @@ from .rules import decide
 from .vocab import CLASS_ZH, CLASSES
 
 OUTPUT_FIRST = ["parcel_id", "class", "class_zh", "rule", "target_id", "reason"]
+#: The reason in the language other than ``--lang`` follows ``reason`` (issue 16).
+REASON_OTHER = ["reason_en", "reason_zh"]
 
 
 @dataclass
@@ -184,7 +186,8 @@ def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
     layers = load_layers(sources, config)
     src = sources.get("parcels")
     if src is not None and src.output:
-        output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+        output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
+                  if c != "parcel_id"}
         layers.parcels = layers.parcels.drop(
             columns=[c for c in layers.parcels.columns if str(c).casefold() in output])
     return layers
@@ -198,7 +201,8 @@ def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
     attrs = parcels.drop(columns=[c for c in ("_problem",) if c in parcels])
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
-    output = {c.casefold() for c in OUTPUT_FIRST + MEASURE_COLUMNS if c != "parcel_id"}
+    output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
+              if c != "parcel_id"}
     clash = [c for c in attrs.columns if str(c).casefold() in output]
     if clash:  # keep the user's column under another name: nothing is lost
         taken = {str(c).casefold() for c in attrs.columns} | output
@@ -213,15 +217,17 @@ def plot_attributes(layers: Layers, issues: IssueLog) -> gpd.GeoDataFrame:
 def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
                  attrs: gpd.GeoDataFrame, timings: dict[str, float] | None = None,
                  vp_geometry: np.ndarray | None = None,
-                 issues: IssueLog | None = None) -> Classification:
+                 issues: IssueLog | None = None, lang: str = "zh") -> Classification:
     """Decide over kept measures and assemble the outputs (no geometry work but the
     village-park dissolve, which ``vp_geometry`` can supply). ``issues`` is the
-    classification's own log (default: a copy of the layers' log, see :func:`own_log`)."""
+    classification's own log (default: a copy of the layers' log, see :func:`own_log`);
+    ``lang`` the language of ``reason`` (the other one follows as ``reason_en`` or
+    ``reason_zh``)."""
     timings = timings if timings is not None else {}
     params = config.parameters
     t0 = time.perf_counter()
     problem = layers.parcels["_problem"] if "_problem" in layers.parcels else None
-    decision = decide(measures, attrs, params, problem)
+    decision = decide(measures, attrs, params, problem, lang)
     timings["decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = pd.concat([attrs[["parcel_id"]], decision, measures[MEASURE_COLUMNS],
@@ -234,7 +240,8 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
 
 
 def classify_layers(layers: Layers, config: Config | None = None,
-                    progress: Callable[[str], None] | None = None) -> Classification:
+                    progress: Callable[[str], None] | None = None,
+                    lang: str = "zh") -> Classification:
     """Measure once, decide by the table (SPEC §4–§5), assemble the outputs.
 
     Parameters
@@ -245,6 +252,8 @@ def classify_layers(layers: Layers, config: Config | None = None,
         Parameters; defaults from the packaged ``defaults.toml``.
     progress
         Optional callback receiving a short message per step.
+    lang
+        ``zh`` (default) or ``en``: the language of ``reason``.
     """
     config = config or Config()
     say = progress or (lambda msg: None)
@@ -259,11 +268,12 @@ def classify_layers(layers: Layers, config: Config | None = None,
     check_towns(layers.parcels, layers.towns, log)
     say("deciding")
     attrs = plot_attributes(layers, log)
-    return build_result(layers, config, m, attrs, timings, issues=log)
+    return build_result(layers, config, m, attrs, timings, issues=log, lang=lang)
 
 
 def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,
-                    towns=None, params: dict | None = None) -> gpd.GeoDataFrame:
+                    towns=None, params: dict | None = None,
+                    lang: str = "zh") -> gpd.GeoDataFrame:
     """Classify in-memory GeoDataFrames (canonical field names); one row per input plot.
 
     The same checks as for files apply (ids, CRS, repair); ``params`` overrides the
@@ -272,11 +282,12 @@ def classify_frames(parcels, dev_boundary, township_parks, cluster_points, prote
     config = load_config(**(params or {}))
     layers = frames_to_layers(parcels, dev_boundary, township_parks, cluster_points,
                               protected, towns, config)
-    return classify_layers(layers, config).parcels
+    return classify_layers(layers, config, lang=lang).parcels
 
 
 def classify_files(sources: dict[str, Source | None], config: Config | None = None,
-                   progress: Callable[[str], None] | None = None) -> Classification:
+                   progress: Callable[[str], None] | None = None,
+                   lang: str = "zh") -> Classification:
     """Read the layers from files, then :func:`classify_layers`."""
     config = config or Config()
     say = progress or (lambda msg: None)
@@ -284,7 +295,7 @@ def classify_files(sources: dict[str, Source | None], config: Config | None = No
     t0 = time.perf_counter()
     layers = read_layers(sources, config)
     read_s = time.perf_counter() - t0
-    result = classify_layers(layers, config, progress)
+    result = classify_layers(layers, config, progress, lang)
     result.timings = {"read": read_s, **result.timings}
     return result
 

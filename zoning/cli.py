@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .errors import ZoningError
-from .vocab import REQUIRED_LAYERS
+from .vocab import LANGS, REQUIRED_LAYERS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,8 +154,11 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
     return sources
 
 
-def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None):
-    """Shared by ``classify`` and ``demo``: classify and write the outputs."""
+def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None,
+                 lang="zh", fmt="gpkg"):
+    """Shared by ``classify`` and ``demo``: classify and write the outputs (``reason`` in
+    ``lang``, the other language beside it; ``fmt`` "shp": the plots and village parks as
+    shapefiles too, in OUT/shp)."""
     from ._io import output_set
     from .classify import classify_files
     from .config import load_config
@@ -163,18 +166,31 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
 
     config = load_config(*config_files)
     sources = resolve_inputs(input_path, given)
-    result = classify_files(sources, config, progress)
+    result = classify_files(sources, config, progress, lang)
     progress(f"writing {out_dir}")
     t0 = time.perf_counter()
     info = {"zoning": __version__, "command": " ".join(sys.argv),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **(extra_info or {})}
     with output_set(out_dir) as stage:
         write_classification(result, stage, info)
+        if fmt == "shp":
+            write_shp(result, stage / "shp")
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
     progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
              + f"; {len(result.issues)} issue(s) in issues.csv")
     return result
+
+
+def write_shp(result, folder: Path) -> None:
+    """OUT/shp for ArcGIS users: parcels.shp and village_parks.shp (GB18030, .cpg), their
+    field-name table fields.csv and parcels.qml for QGIS."""
+    from ._io import write_shapefiles
+    from .report import write_csv
+
+    fields = write_shapefiles(folder, {"parcels": result.parcels,
+                                       "village_parks": result.village_parks})
+    write_csv(fields, folder / "fields.csv")
 
 
 def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
@@ -275,14 +291,22 @@ def input_options(func):
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="TOML with [parameters] and [fields] (SPEC §5); may repeat")
 @click.option("--quiet", is_flag=True, help="no progress messages")
+@click.option("--lang", type=click.Choice(LANGS), default=LANGS[0], show_default=True,
+              help="language of the reasons (the other one is kept as reason_en/reason_zh)")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "shp"]), default="gpkg",
+              show_default=True,
+              help="shp: also the plots and village parks as shapefiles for ArcGIS in "
+                   "OUT/shp (GB18030 with a .cpg; fields.csv maps names cut to 10 bytes)")
 @expected_errors
-def classify(input_path, out_dir, config_files, quiet, **given):
+def classify(input_path, out_dir, config_files, quiet, lang, fmt, **given):
     """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
     or a classify output folder) and/or the layers given by flag.
 
-    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json.
+    Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
+    (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
     """
-    run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet))
+    run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet),
+                 lang=lang, fmt=fmt)
 
 
 @main.command()
@@ -337,9 +361,11 @@ def compare(input_path, config_files, out_dir, quiet, **given):
                    "coordinate columns ([workshops] x, y and [crs] workshops in the config)")
 @click.option("--micro-parks", "micro_parks_path", metavar="PATH[:LAYER]")
 @click.option("--quiet", is_flag=True)
+@click.option("--lang", type=click.Choice(LANGS), default=LANGS[0], show_default=True,
+              help="language of the reasons (the other one is kept as reason_en/reason_zh)")
 @expected_errors
 def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path, quiet,
-              **given):
+              lang, **given):
     """Household workshops: four classes, fixes owed, placement into micro parks (SPEC §6).
 
     INPUT and the layer flags as for classify (the plots under the workshops are
@@ -348,11 +374,11 @@ def workshops(input_path, out_dir, config_files, workshops_path, micro_parks_pat
     workshop_run.json.
     """
     run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  Progress(quiet), given)
+                  Progress(quiet), given, lang)
 
 
 def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  progress, given=None):
+                  progress, given=None, lang="zh"):
     """Shared by ``workshops`` and ``demo``."""
     from ._io import output_set
     from .config import load_config
@@ -363,7 +389,7 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
                                           "micro_parks": micro_parks_path},
                              needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
     config = load_config(*config_files)
-    result, info = load_and_run(sources, config, progress=progress)
+    result, info = load_and_run(sources, config, progress=progress, lang=lang)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),

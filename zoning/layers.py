@@ -26,7 +26,7 @@ from . import crs as zcrs
 from ._parallel import elementwise
 from .config import Config, check_crs
 from .errors import CRSError, LayerError, first_line
-from .vocab import OPTIONAL_LAYERS, REQUIRED_LAYERS, RESERVED_TOWNS
+from .vocab import OPTIONAL_LAYERS, PROBLEM_ZH, REQUIRED_LAYERS, RESERVED_TOWNS
 
 log = logging.getLogger(__name__)
 
@@ -1125,3 +1125,14 @@ def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, prot
     raw = {name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
            for name, gdf in given.items() if gdf is not None}
     return _to_layers(raw, dict.fromkeys(raw, "<frame>"), config, issues)
+
+
+def problem_text(problem: pd.Series, lang: str) -> pd.Series:
+    """Why a plot cannot be classified, in ``lang``: the known texts of
+    :data:`zoning.vocab.PROBLEM_ZH`, others as they are."""
+    text = problem.fillna("").astype(pd.StringDtype("pyarrow"))
+    if lang == "en":
+        return "cannot classify: " + text
+    for pattern, zh in PROBLEM_ZH.items():
+        text = text.str.replace(pattern, zh, regex=True)
+    return "无法分类：" + text

@@ -403,12 +403,15 @@ def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
     if ledger.exists():
         raise ZoningError(f"{ledger}: exists already (a ledger is never overwritten; use "
                           "zoning ledger sync for a new classification)")
+    from ._io import default_styles, write_styles
+
     items = items_from(classified_dir, workshops_dir)
     ledger.parent.mkdir(parents=True, exist_ok=True)
     tmp = ledger.with_name(f".{ledger.stem}.tmp.gpkg")
     tmp.unlink(missing_ok=True)
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
+        write_styles(tmp, default_styles({"items": items}))  # QGIS opens it coloured
         con = sqlite3.connect(tmp)
         _register_gpkg_functions(con)
         with con:
@@ -547,39 +550,52 @@ def _text(value) -> str:
 ALREADY = "already recorded"
 
 
+def both(zh: str, en: str) -> str:
+    """A rejection reason, Chinese first with the English in brackets (as issues.csv)."""
+    return f"{zh}（{en}）"
+
+
 def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
               last: dict, today: str, last_status: dict | None = None) -> str | None:
-    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason.
+    """The SPEC §8 checks in their order: None to accept, ALREADY, or the rejection reason
+    (Chinese, then the English in brackets).
 
     ``classes``: (kind, item_id) -> class in force (adjusted); ``last``: -> date of the
     latest event; ``last_status``: -> status of the latest event."""
     if kind is None or (kind, item) not in classes:
-        return "unknown kind or item"
+        return both("类型或编号不在台账中", "unknown kind or item")
     if date is None:
         text = raw.get("date", "")
         if not text:
-            return "not a date"
-        hint = " (a year alone is not a date)" if text.isascii() and text.isdigit() and \
-            len(text) == 4 else ""
-        return f"date {text!r} is not a date{hint}"
+            return both("日期为空", "not a date")
+        year = text.isascii() and text.isdigit() and len(text) == 4
+        return both(f"日期 {text!r} 不是日期" + ("，只有年份不算日期" if year else ""),
+                    f"date {text!r} is not a date" + (" (a year alone is not a date)"
+                                                      if year else ""))
     if date > today:
-        return f"date {date} is after the import day {today}"
+        return both(f"日期 {date} 晚于导入日 {today}",
+                    f"date {date} is after the import day {today}")
     if status is not None and (kind, item, status, date) in recorded:
         return ALREADY
     cls = classes[(kind, item)]
     allowed = {*OPEN_STATUSES, FINAL_STATUS.get((kind, cls), "")} - {""}
     if status not in allowed:
-        return (f"status {raw['status']!r} does not fit class {cls} "
-                f"(allowed: {', '.join(sorted(allowed))})")
+        names = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        return both(f"状态 {raw['status']!r} 与分类“{names.get(cls, cls)}”不符，可填："
+                    + "、".join(STATUS_ZH[s] for s in sorted(allowed)),
+                    f"status {raw['status']!r} does not fit class {cls} "
+                    f"(allowed: {', '.join(sorted(allowed))})")
     previous = last.get((kind, item))
     if isinstance(previous, str) and date < previous:
-        return f"date {date} is earlier than the item's latest event {previous}"
+        return both(f"日期 {date} 早于该条目最近一次记录的日期 {previous}",
+                    f"date {date} is earlier than the item's latest event {previous}")
     if status not in OPEN_STATUSES and not raw["note"]:
-        return "a final status needs a note"
+        return both("设为完成状态须填写备注（验收依据）", "a final status needs a note")
     latest = (last_status or {}).get((kind, item), "pending")
     if status in OPEN_STATUSES and latest not in OPEN_STATUSES and not raw["note"]:
-        return (f"reopening an item whose latest status is final ({latest}) needs a note "
-                "(the reason)")
+        return both(f"重新打开已完成（{STATUS_ZH.get(latest, latest)}）的条目须在备注中写明原因",
+                    f"reopening an item whose latest status is final ({latest}) needs a "
+                    "note (the reason)")
     return None
 
 
@@ -613,8 +629,10 @@ def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> I
     for sheet_name in unread:
         rejected.append({"sheet": sheet_name, "row": 1, "kind": "", "item_id": "",
                          "status": "", "date": "",
-                         "reason": f"sheet {sheet_name!r} has no header row ({HEADER_HINT}): "
-                                   "its rows were not read"})
+                         "reason": both(f"工作表 {sheet_name!r} 没有表头（{HEADER_HINT}），"
+                                        "其中各行未读取",
+                                        f"sheet {sheet_name!r} has no header row "
+                                        f"({HEADER_HINT}): its rows were not read")})
     already = 0
     status_words = {**{s: s for s in STATUS_ZH}, **{v: k for k, v in STATUS_ZH.items()}}
     with connect(ledger, write=True) as con:

@@ -39,6 +39,9 @@ from .vocab import (
     CLASS_EN,
     CLASS_ZH,
     CLASSES,
+    FIX_EN,
+    FIX_ZH,
+    LANGS,
     PALETTE,
     RULE_TEXT,
     RULE_ZH,
@@ -332,7 +335,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         raise ZoningError(f"unknown language {lang!r} (choose from {', '.join(TEXT)})")
     text = TEXT[lang]
     gcj = basemap == "gaode"
-    parcels = data["parcels"].copy()
+    parcels = in_language(data["parcels"], lang)
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
@@ -371,8 +374,8 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
             payload["links"] = {"label": text["layers"]["links"],
                                 "data": _collection(lines, ["parcel_id", "target_id"])}
     if data.get("workshops") is not None and len(data["workshops"]):
-        payload["workshops"] = workshop_payload(data["workshops"], data.get("micro_parks"),
-                                                text, gcj, decimals)
+        payload["workshops"] = workshop_payload(in_language(data["workshops"], lang),
+                                                data.get("micro_parks"), text, gcj, decimals)
     if len(web):
         b = web.total_bounds
         payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
@@ -694,6 +697,28 @@ def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLik
     index = out_dir / "index.html"
     write_text(index, index_page(table, files, lang, title))
     return index
+
+
+def fix_names(fixes: pd.Series, lang: str = "zh") -> pd.Series:
+    """The fixes a workshop owes (codes joined by ';', SPEC §6) by name in ``lang``,
+    joined by '、' (zh) or ', ' (en), vectorised."""
+    names, sep = (FIX_ZH, "、") if lang == "zh" else (FIX_EN, ", ")
+    out = fixes.astype(object).where(fixes.notna(), "").astype(str)
+    for code, name in names.items():
+        out = out.str.replace(rf"\b{code}\b", name, regex=True)
+    return out.str.replace(";", sep, regex=False)
+
+
+def in_language(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """A copy with the texts a popup shows in ``lang``: ``reason`` from ``reason_<lang>``
+    where the output was written in the other language, ``fixes`` by name."""
+    frame = frame.copy()
+    other = [x for x in LANGS if x != lang]
+    if f"reason_{lang}" in frame and other and f"reason_{other[0]}" not in frame:
+        frame["reason"] = frame[f"reason_{lang}"]
+    if "fixes" in frame:
+        frame["fixes"] = fix_names(frame["fixes"], lang)
+    return frame
 
 
 # --- three-in-one risk (SPEC §12) ----------------------------------------------------

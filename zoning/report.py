@@ -475,7 +475,7 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.Dat
     from .grading import INDICATORS
 
     zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
-          "grade": "等级", "rank": "排名", "flags": "缺项"}
+          "grade": "等级", "rank": "排名", "flags": "缺项", "flags_en": "缺项（英文）"}
     for key, (_, _, name) in INDICATORS.items():
         zh[key] = name
         zh[f"score_{key}"] = f"{name}得分"

@@ -89,6 +89,48 @@ UNKNOWN_TOWN = "(未知)"
 #: Words the tables use for rows that are not a town: a town of that name is quoted.
 RESERVED_TOWNS = (TOTAL, UNKNOWN_TOWN)
 
+# --- languages of the texts a planner reads (issue 16: Chinese first) --------------------
+#: Languages of reasons, flags and labels; the first is the default.
+LANGS = ("zh", "en")
+#: Why a plot or a workshop cannot be classified, as the layers word it (a regular
+#: expression over the whole text) -> the Chinese text (``\1`` … quote the groups).
+PROBLEM_ZH = {
+    r"^geometry is null$": "图形缺失",
+    r"^geometry is empty$": "图形为空",
+    r"^geometry has zero area$": "图形面积为零",
+    r"^invalid geometry has no polygonal part$": "无效图形修复后没有面状部分",
+    r"^geometry is (\w+), not a polygon$": r"图形为 \1，不是面",
+    r"^coordinates are not finite \(NaN or inf\); fix the vertices$":
+        "坐标不是有限数（NaN 或 inf）；请修正节点",
+    r"^lies outside China \(lon/lat near (.+) in (.+)\); fix its coordinates$":
+        r"位于中国境外（\2 下经纬度约 \1）；请修正坐标",
+    r"^no coordinates \(missing, empty, NaN or infinite\)$": "无坐标（缺失、为空、NaN 或无穷大）",
+    r"^geometry is not a point$": "图形不是点",
+    r"^outside the county \(in no town polygon\)$": "位于县域外（不在任何镇街范围内）",
+}
+#: Fixes a workshop still owes (SPEC §6), by code, in Chinese and English.
+FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
+          "separation": "三合一场所分离"}
+FIX_EN = {"licence": "business licence", "permit": "environmental permit",
+          "hazards": "open hazards", "separation": "separate living from production"}
+#: Fields of the enterprise table (亩均效益评价, SPEC §8) as the grade flags name them.
+ENTERPRISE_FIELD_ZH = {"land_mu": "用地面积（亩）", "tax_10k_yuan": "税收（万元）",
+                       "value_added_10k_yuan": "增加值（万元）", "energy_tce": "能耗（吨标煤）",
+                       "emissions_t": "排放量（吨）", "employees": "从业人数",
+                       "revenue_10k_yuan": "营业收入（万元）", "rd_10k_yuan": "研发经费（万元）"}
+
+# --- context layers: how the maps and the GeoPackage styles draw them ---------------------
+#: layer -> (Chinese name, outline colour, outline width px, fill colour or None, fill
+#: opacity, dashed): the county's own layers drawn under the plots (maps.CONTEXT draws
+#: the same; tests/test_styles.py checks that the two agree).
+CONTEXT_LOOK = {
+    "towns": ("镇街", "#555555", 1.0, None, 0.0, False),
+    "protected": ("生态保护红线/永久基本农田", "#4D9221", 0.5, "#A6DBA0", 0.35, False),
+    "dev_boundary": ("城镇开发边界", "#7B3294", 1.5, "#7B3294", 0.05, True),
+    "township_parks": ("镇级工业园区", "#000000", 1.5, "#56B4E9", 0.25, False),
+    "cluster_points": ("村级工业集聚点", "#E69F00", 1.5, "#F0E442", 0.3, False),
+}
+
 # --- workshop safety, source control, campaigns, safety grid (SPEC §12) -----------------
 #: Three-in-one checks: code -> (field that decides it, fix owed in Chinese).
 SAFETY_CHECKS = {"S1": ("hazardous_goods", "搬离甲乙类物品"),
@@ -99,6 +141,11 @@ SAFETY_CHECKS = {"S1": ("hazardous_goods", "搬离甲乙类物品"),
                  "S6": ("sprinkler", "自动喷水灭火")}
 #: The fix owed per failed check (joins the fixes of SPEC §6 under its code).
 SAFETY_FIX_ZH = {code: fix for code, (_, fix) in SAFETY_CHECKS.items()}
+SAFETY_FIX_EN = {"S1": "no class A/B goods", "S2": "fire separation",
+                 "S3": "separate escape route", "S4": "smoke alarms",
+                 "S5": "remove window bars", "S6": "sprinklers"}
+FIX_ZH.update(SAFETY_FIX_ZH)
+FIX_EN.update(SAFETY_FIX_EN)
 #: What each check asks, in Chinese (a planner's checklist line).
 SAFETY_CHECK_ZH = {"S1": "存放或生产甲乙类物品", "S2": "居住部分未防火分隔",
                    "S3": "居住部分无独立疏散通道", "S4": "居住部分无独立式感烟报警器",

@@ -18,13 +18,15 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .layers import IssueLog, is_given, parse_bool, parse_int, to_number
+from .layers import IssueLog, is_given, parse_bool, parse_int, problem_text, to_number
 from .measures import code_rank
 from .placement import solve_placement
 from .vocab import (
+    CLASS_ZH,
+    FIX_ZH,  # noqa: F401 (re-exported: the workshop list's fix names)
+    LANGS,
     OPTIONAL_LAYERS,
     REQUIRED_LAYERS,
-    SAFETY_FIX_ZH,
     TOTAL,
     UNKNOWN_TOWN,
     WORKSHOP_CLASS_ZH,
@@ -38,9 +40,6 @@ NUMBERS = ("floor_area_m2", "output_10k_yuan", "tax_10k_yuan")
 PERMIT_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "有": "yes", "是": "yes",
                 "no": "no", "n": "no", "false": "no", "0": "no", "无": "no", "否": "no",
                 "exempt": "exempt", "豁免": "exempt", "免办": "exempt", "": ""}
-FIX_ZH = {"licence": "办理营业执照", "permit": "办理环评/排污许可", "hazards": "整改安全隐患",
-          "separation": "三合一场所分离"}
-FIX_ZH.update(SAFETY_FIX_ZH)  # the failed three-in-one checks S1–S6 (SPEC §12)
 
 
 def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.DataFrame:
@@ -164,35 +163,47 @@ def in_layer(points: np.ndarray, layer: gpd.GeoDataFrame | None) -> np.ndarray:
 
 
 def decide_workshops(ws: pd.DataFrame, problem: np.ndarray) -> pd.DataFrame:
-    """The four classes of SPEC §6 (first match wins), the reason and the fixes owed."""
-    eliminate_why = np.where(ws["backward_capacity"], "backward capacity",
-                             "pollution without an environmental permit")
+    """The four classes of SPEC §6 (first match wins), the fixes owed and the reason in
+    Chinese (``reason``) and English (``reason_en``), vectorised."""
+    plot = ws["parcel_id"].astype(str)
     eliminate = ws["backward_capacity"] | (ws["pollution"] & ws["env_permit"].eq("no"))
     on_vacate = ws["plot_class"].eq("vacate")
     demolish = ws["illegal_building"] | on_vacate | ws["in_protected"]
-    demolish_why = np.select(
-        [ws["illegal_building"], on_vacate],
-        ["illegal building", "on plot " + ws["parcel_id"].astype(str) + " classed vacate"],
-        "in protected land")
     no_plot = ws["parcel_id"].eq("")
     to_park = no_plot | ws["three_in_one"]
-    to_park_why = np.where(no_plot, "on no industrial plot", "three-in-one (三合一)")
     usable = problem == ""
-    cls = np.select([~usable, eliminate, demolish, to_park],
-                    ["unclassified", "eliminate", "demolish", "to_park"], "upgrade")
-    upgrade_why = "on plot " + ws["parcel_id"].astype(str) + " (" + ws["plot_class"].astype(
-        str) + "), no other rule applies"
-    reason = np.select([~usable, eliminate, demolish, to_park],
-                       ["cannot classify: " + pd.Series(problem, index=ws.index),
-                        eliminate_why, demolish_why, to_park_why], upgrade_why)
+    conditions = [~usable, eliminate, demolish, to_park]
+    cls = np.select(conditions, ["unclassified", "eliminate", "demolish", "to_park"], "upgrade")
+    why = {  # class -> (Chinese, English), the upgrade texts last
+        "unclassified": (problem_text(pd.Series(problem, index=ws.index), "zh"),
+                         problem_text(pd.Series(problem, index=ws.index), "en")),
+        "eliminate": (np.where(ws["backward_capacity"], "落后产能", "有污染且无环评/排污许可"),
+                      np.where(ws["backward_capacity"], "backward capacity",
+                               "pollution without an environmental permit")),
+        "demolish": (np.select([ws["illegal_building"], on_vacate],
+                               ["违法建筑", "所在地块 " + plot + " 分类为腾挪清退"],
+                               "位于生态保护红线/永久基本农田"),
+                     np.select([ws["illegal_building"], on_vacate],
+                               ["illegal building", "on plot " + plot + " classed vacate"],
+                               "in protected land")),
+        "to_park": (np.where(no_plot, "不在工业地块上", "三合一场所"),
+                    np.where(no_plot, "on no industrial plot", "three-in-one (三合一)")),
+        "upgrade": ("所在地块 " + plot + "（" + ws["plot_class"].map(CLASS_ZH).fillna(
+                        ws["plot_class"]).astype(str) + "），不符合其他规则",
+                    "on plot " + plot + " (" + ws["plot_class"].astype(str)
+                    + "), no other rule applies"),
+    }
+    texts = list(why.values())
+    reason = {lang: np.select(conditions, [t[i] for t in texts[:-1]], texts[-1][i])
+              for i, lang in enumerate(LANGS)}
     owes = {"licence": ~ws["licensed"], "permit": ws["env_permit"].eq("no"),
             "hazards": ws["hazards_open"].fillna(0).gt(0), "separation": ws["three_in_one"]}
     fixes = pd.Series("", index=ws.index, dtype=object)
     for name, mask in owes.items():
         fixes = fixes.where(~mask, fixes + np.where(fixes.eq(""), "", ";") + name)
     class_zh = pd.Series(cls, index=ws.index).map(WORKSHOP_CLASS_ZH)
-    return pd.DataFrame({"class": cls, "class_zh": class_zh,
-                         "fixes": fixes, "reason": reason}, index=ws.index)
+    return pd.DataFrame({"class": cls, "class_zh": class_zh, "fixes": fixes,
+                         "reason": reason["zh"], "reason_en": reason["en"]}, index=ws.index)
 
 
 @dataclass
@@ -413,10 +424,19 @@ def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table.drop(columns=[x_col, y_col]), geometry=pts)
 
 
+def add(reason: dict[str, np.ndarray], rows, zh, en) -> None:
+    """Append a Chinese and an English text to the reasons of ``rows`` (mask or positions)."""
+    reason["zh"][rows] = reason["zh"][rows] + zh
+    reason["en"][rows] = reason["en"][rows] + en
+
+
 def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame,
                        parcels: gpd.GeoDataFrame | None, protected, towns, config,
-                       issues: IssueLog) -> WorkshopResult:
-    """SPEC §6 on loaded layers (analysis CRS): facts, classes, fixes, placement."""
+                       issues: IssueLog, lang: str = "zh") -> WorkshopResult:
+    """SPEC §6 on loaded layers (analysis CRS): facts, classes, fixes, placement; the
+    reason in ``lang`` (``zh`` or ``en``), the other language beside it."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
     ws = clean_fields(workshops, issues, config.workshops["max_floor_area_m2"])
     ws = read_safety_fields(ws, issues)
     pts = np.asarray(ws.geometry.array, dtype=object)
@@ -475,25 +495,31 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     target[mover_rows[placed]] = parks["micro_park_id"].to_numpy(dtype=object)[
         placement.park[placed]]
     dist[mover_rows[placed]] = placement.distance_m[placed]
-    reason = ws["reason"].astype(str).to_numpy(dtype=object)
+    reason = {"zh": ws["reason"].astype(str).to_numpy(dtype=object),
+              "en": ws["reason_en"].astype(str).to_numpy(dtype=object)}
     no_area = moving & ~has_area
-    reason[no_area] = reason[no_area] + "; unplaceable: no floor area given"
+    add(reason, no_area, "；无法安置：未给出建筑面积", "; unplaceable: no floor area given")
     lost = np.flatnonzero(no_area)
     issues.add("workshops", "unplaceable", "需搬迁但无可用建筑面积，无法安置，不计入安置目标"
                "（moving workshop without a usable floor_area_m2: unplaceable, not part of "
                "the placement objective）", lost, ws["workshop_id"].iloc[lost])
     too_big = mover_rows[~placed][area[mover_rows[~placed]] > free.max(initial=0.0)]
-    reason[too_big] = reason[too_big] + f"; unplaced: larger than any park's free space " \
-                                        f"({free.max(initial=0.0):.0f} m²)"
+    largest = f"{free.max(initial=0.0):.0f}"
+    add(reason, too_big, f"；未安置：面积大于任何小微园的剩余空间（{largest} 平方米）",
+        f"; unplaced: larger than any park's free space ({largest} m²)")
     full = np.setdiff1d(mover_rows[~placed], too_big)
-    reason[full] = reason[full] + "; unplaced: no park with room left (placing as many " \
-                                  "workshops as possible, then the shortest distances)"
-    reason[mover_rows[placed]] = reason[mover_rows[placed]] + "; to micro park " + \
-        target[mover_rows[placed]] + " at " + pd.Series(dist[mover_rows[placed]]).map(
-            "{:.0f}".format).to_numpy(dtype=object) + " m"
+    add(reason, full, "；未安置：小微园已无足够剩余空间（先安置尽可能多的作坊，再取最短距离）",
+        "; unplaced: no park with room left (placing as many workshops as possible, then "
+        "the shortest distances)")
+    to = mover_rows[placed]
+    metres = pd.Series(dist[to]).map("{:.0f}".format).to_numpy(dtype=object)
+    add(reason, to, "；安置到小微园 " + target[to] + "，距 " + metres + " 米",
+        "; to micro park " + target[to] + " at " + metres + " m")
     ws["target_micro_park_id"] = target
     ws["distance_m"] = np.round(dist, 1)
-    ws["reason"] = reason
+    other = next(x for x in LANGS if x != lang)
+    ws = ws.drop(columns="reason_en")
+    ws["reason"], ws["reason_" + other] = reason[lang], reason[other]
     ws["_shortfall"] = np.where(moving & has_area & (target == ""), area, 0.0)
     park_town = dict(zip(parks["micro_park_id"].astype(str),
                          parks["town"].fillna("").astype(str), strict=True)) \
@@ -517,7 +543,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
 
     towns_tab = finite_only(town_table(ws))
     first = ["workshop_id", "class", "class_zh", "fixes", "parcel_id",
-             "target_micro_park_id", "distance_m", "reason"]
+             "target_micro_park_id", "distance_m", "reason", "reason_" + other]
     private = ("_shortfall", "_placed_own_town", "_placed_other_town", "geometry")
     rest = [c for c in ws.columns if c not in first and c not in private]
     out = gpd.GeoDataFrame(finite_only(ws[first + rest]), geometry=pts, crs=workshops.crs)
@@ -527,7 +553,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
 
 
 def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
-                 progress=None) -> tuple[WorkshopResult, dict]:
+                 progress=None, lang: str = "zh") -> tuple[WorkshopResult, dict]:
     """Read the layers, classify the plots under the workshops, then classify and place
     the workshops.
 
@@ -602,7 +628,7 @@ def load_and_run(inputs, config, workshops_path=None, micro_parks_path=None,
     mp = to_analysis(mp_raw, "micro_parks", "micro_parks", crs, issues, keep_invalid_rows=False)
     protected, towns = layers.protected, layers.towns
     say("classifying and placing workshops")
-    return classify_and_place(ws, mp, parcels, protected, towns, config, issues), info
+    return classify_and_place(ws, mp, parcels, protected, towns, config, issues, lang), info
 
 
 # --- workshop safety and source control (SPEC §12) ----------------------------------
@@ -628,8 +654,9 @@ def apply_safety(ws: pd.DataFrame, decision: pd.DataFrame, config) -> pd.DataFra
     s1 = (checks["S1"].eq("fail") & decision["class"].ne("unclassified")).to_numpy()
     decision.loc[s1, "class"] = "eliminate"
     decision.loc[s1, "class_zh"] = WORKSHOP_CLASS_ZH["eliminate"]
-    decision.loc[s1, "reason"] = ("三合一场所内生产或存放甲乙类物品（S1: three-in-one with "
-                                  "class A/B flammable or explosive goods）")
+    decision.loc[s1, "reason"] = "三合一场所内生产或存放甲乙类物品（S1）"
+    decision.loc[s1, "reason_en"] = ("three-in-one with class A/B flammable or explosive "
+                                     "goods (S1)")
     extra = failed_fixes(checks["checks_failed"])
     fixes = decision["fixes"].astype(str)
     decision["fixes"] = np.where(extra.eq(""), fixes,
