@@ -177,7 +177,7 @@ def test_the_sample_gives_byte_identical_workshop_outputs_under_load(tmp_path):
         for process in busy:
             process.join()
     assert set(quiet) == {"workshops.gpkg", "workshops.xlsx", "workshop_towns.csv",
-                          "workshop_issues.csv"}
+                          "workshop_issues.csv", "power_list.csv"}
     assert quiet == loaded
     log = json.loads((tmp_path / "b" / "workshop_run.json").read_text(encoding="utf-8"))
     assert log["placement"]["status"] == "optimal within gap", log["placement"]

@@ -199,6 +199,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     import calendar
 
     from ._io import output_set
+    from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet, init, write_report
@@ -234,8 +235,10 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
                                             keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
         write_grades_xlsx(grades, out_dir / "grades.xlsx")
+    profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
+    campaigns = load_config(profile).campaigns if profile.exists() else ()
     with output_set(out_dir / "assessment") as stage:
-        scores = write_report(ledger, last_day, stage)
+        scores = write_report(ledger, last_day, stage, campaigns=campaigns)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -397,6 +400,11 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
              f"placed {placed} of {moving} "
              f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    if "risk_level" in ws:  # SPEC §12
+        risk = ws["risk_level"].value_counts()
+        progress("three-in-one: " + ", ".join(f"{lv} {int(risk.get(lv, 0))}" for lv in
+                                              ("high", "medium", "unknown", "low"))
+                 + f"; no industrial power {len(result.power_list)} (power_list.csv)")
     return result
 
 
@@ -426,6 +434,7 @@ def demo(out_dir, maps_dir, quiet):
                   None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
     run_blocks_demo(Path(out_dir), sample.parent, progress)
+    run_grid_demo(sample, Path(out_dir), progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -554,12 +563,15 @@ def sample_ledger(data_dir):
 @click.option("--seed", default=2021, show_default=True, type=int)
 @expected_errors
 def sample(out_path, seed):
-    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage."""
-    from .sample import write_sample
+    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage, and the
+    safety grid's villages.csv and meetings.csv beside it (SPEC §12)."""
+    from .sample import write_grid_sample, write_sample
 
     counts = write_sample(out_path, seed=seed)
     for layer, n in counts.items():
         click.echo(f"{layer}: {n}")
+    for name, path in write_grid_sample(out_path, Path(out_path).parent, seed).items():
+        click.echo(f"{name}: {path}")
 
 
 @main.group()
@@ -669,14 +681,15 @@ def ledger_verify(ledger_path):
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
-              help="TOML with [assessment] weights")
+              help="TOML with [assessment] weights and [[campaigns]] (一行业一方案)")
 @click.option("--grades", type=click.Path(exists=True, dir_okay=False),
               help="grades.csv of `zoning grade` for the 清单 (default: one beside the "
                    "ledger, if any)")
 @expected_errors
 def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     """The assessment as of a date (events dated on or before it only): progress.csv,
-    towns.csv, assessment.xlsx, status.gpkg and completion.png."""
+    towns.csv, assessment.xlsx, status.gpkg and completion.png; with [[campaigns]] in the
+    config also campaigns.csv, campaign_progress.csv and a 清单 sheet per campaign."""
     from ._io import output_set
     from .config import load_config
     from .ledger import parse_date, write_report
@@ -684,11 +697,12 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    assessment = load_config(*config_files).assessment
+    config = load_config(*config_files)
+    assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades)
+            grades, config.campaigns)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -832,3 +846,78 @@ def run_blocks_demo(out_dir: Path, data_dir: Path, progress) -> None:
     progress(f"{len(result.blocks)} blocks (" + ", ".join(f"{k} {v}" for k, v in modes.items())
              + f"), {len(result.freed_sites)} freed sites (" + ", ".join(
                  f"{k} {v}" for k, v in reuses.items()) + f") in {out_dir / 'blocks'}")
+
+
+@main.command()
+@click.argument("villages", type=click.Path(exists=True, dir_okay=False))
+@click.argument("meetings", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
+@click.option("--clusters", "classified", type=click.Path(exists=True),
+              help="a zoning classify output folder (or its classified.gpkg): its cluster "
+                   "points' management_body and safety_body are checked")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields.villages], [fields.meetings] and [encoding]")
+@expected_errors
+def grid(villages, meetings, as_of, classified, out_dir, config_files):
+    """安全生产网格化: safety officers, monthly village meetings and quarterly town
+    meetings as of a date (SPEC §12). VILLAGES: town, village, safety_officer; MEETINGS:
+    date, level (village/town), town, optional village. Writes OUT/grid.csv,
+    grid_towns.csv, grid.xlsx, meetings.rejected.csv and grid_issues.csv."""
+    run_grid(villages, meetings, as_of, classified, out_dir, config_files)
+
+
+def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
+             echo=click.echo):
+    """Shared by ``grid`` and ``demo``."""
+    from ._io import output_set
+    from .config import load_config
+    from .grid import MEETINGS_ZH, VILLAGES_ZH, safety_grid
+    from .layers import read_table
+    from .ledger import parse_date
+    from .outputs import write_grid
+
+    day = parse_date(as_of)
+    if day is None:
+        raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    config = load_config(*config_files)
+    village_table = read_table(villages, "villages", config=config, keys=("village",),
+                               required=("town", "village"), rename=VILLAGES_ZH)
+    meeting_table = read_table(meetings, "meetings", config=config, keys=("date",),
+                               required=("date", "level", "town"), rename=MEETINGS_ZH)
+    clusters = None
+    if classified is not None:
+        import pyogrio
+
+        gpkg = Path(classified)
+        gpkg = gpkg / "classified.gpkg" if gpkg.is_dir() else gpkg
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        if "cluster_points" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
+            raise ZoningError(f"{gpkg}: no cluster_points layer (give a zoning classify "
+                              "output folder)")
+        clusters = pyogrio.read_dataframe(gpkg, layer="cluster_points", read_geometry=False)
+    result = safety_grid(village_table, meeting_table, as_of=day, clusters=clusters,
+                         source=str(villages))
+    with output_set(out_folder(out_dir)) as stage:
+        write_grid(result, stage, day)
+    counts = result.findings["finding"].value_counts()
+    echo(f"as of {day} ({result.months[0]} to {result.months[-1]}): "
+         + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in
+                     ("no_officer", "missed_month", "missed_quarter", "cluster_no_body"))
+         + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv")
+    return result
+
+
+def run_grid_demo(sample: Path, out_dir: Path, progress) -> None:
+    """The sample's safety grid (SPEC §12) as of the end of its meeting log, with the
+    classified cluster points: OUT/grid/. The villages and meetings tables sit beside the
+    sample (written by `zoning sample`); made now if they are not there."""
+    from .sample import GRID_AS_OF, write_grid_sample
+
+    files = {"villages": sample.parent / "villages.csv",
+             "meetings": sample.parent / "meetings.csv"}
+    if not all(p.exists() for p in files.values()):
+        files = write_grid_sample(sample, out_dir / "grid_tables")
+    run_grid(files["villages"], files["meetings"], GRID_AS_OF, out_dir, out_dir / "grid",
+             echo=lambda line: progress(f"safety grid {line}"))

@@ -77,7 +77,7 @@ CHAIN_VERSION = "zoning ledger chain 1"
 #: chain -> (table, id column, fields hashed in this order; a field the table lacks,
 #: e.g. ``enterprise`` of old ledgers, is left out, and the list used opens the chain)
 CHAINS = {
-    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise",
+    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise", "industry",
                               "computed_class", "rule", "reason", "mu", "official_mu",
                               "floor_m2", "geom")),
     "event": ("zoning_events", "event_id", ("event_id", "kind", "item_id", "status", "date",
@@ -367,6 +367,7 @@ def items_from(classified_dir: str | os.PathLike | None,
             "kind": "parcel", "item_id": p["parcel_id"].astype(str),
             "town": p["town"].fillna("").astype(str) if "town" in p else "",
             "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
+            "industry": "",
             "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
             "reason": p["reason"].fillna("").astype(str),
             "mu": p["area_mu"].astype(float).fillna(0.0),
@@ -383,6 +384,7 @@ def items_from(classified_dir: str | os.PathLike | None,
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
             "town": w["town"].fillna("").astype(str), "enterprise": "",
+            "industry": w["industry"].fillna("").astype(str) if "industry" in w else "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
             "official_mu": np.nan,
@@ -437,7 +439,7 @@ def now() -> str:
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
     have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = "".join(f", {c}" for c in ("enterprise", "official_mu")  # older ledgers lack
+    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "industry")  # older lack
                     if c in have)                                    # these columns
     return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
                        "FROM items", con, dtype={"item_id": str})
@@ -962,7 +964,7 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None) -> pd.DataFrame:
+                     grades: pd.Series | None = None, campaigns=()) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
@@ -1007,6 +1009,8 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
+        if campaigns:
+            campaign_sheets(xl, state, campaigns, fmt, notes, taken=("排名", *names))
     return excel_notes(notes, target)
 
 
@@ -1064,11 +1068,13 @@ def completion_png(history: pd.DataFrame, target) -> None:
 
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
-                 grades=None) -> pd.DataFrame:
+                 grades=None, campaigns=()) -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
     as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
-    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell."""
+    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell.
+    With ``campaigns`` ([[campaigns]] of the config, SPEC §12): campaigns.csv,
+    campaign_progress.csv and one 清单 sheet per campaign in assessment.xlsx."""
     from .grading import grades_by_enterprise
     from .report import write_csv
 
@@ -1078,11 +1084,14 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     write_csv(progress_table(state), out_dir / "progress.csv")
     scores = town_scores(state, weights)
     write_csv(scores, out_dir / "towns.csv")
+    if campaigns:
+        write_campaigns(state, campaigns, out_dir)
     by_name = grades_by_enterprise(grades or Path(ledger).with_name("grades.csv"))
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = _beside(_write_extras, ledger, state, as_of, weights, out_dir)
     try:
-        issues = write_assessment(state, scores, out_dir / "assessment.xlsx", by_name)
+        issues = write_assessment(state, scores, out_dir / "assessment.xlsx", by_name,
+                                  campaigns)
         write_csv(issues, out_dir / "issues.csv")
     finally:
         extras.result()
@@ -1178,3 +1187,39 @@ def _beside(fn, *args):
             pass
     finally:
         os._exit(code)
+
+
+# --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
+
+def write_campaigns(state: pd.DataFrame, campaigns, out_dir: Path) -> None:
+    """campaigns.csv (per campaign: workshops, final, closed, target_closed, share_final,
+    deadline) and campaign_progress.csv (per campaign, class and status)."""
+    from .campaigns import campaign_progress, campaign_table
+    from .report import write_csv
+
+    write_csv(campaign_table(state, campaigns), out_dir / "campaigns.csv")
+    write_csv(campaign_progress(state, campaigns), out_dir / "campaign_progress.csv")
+
+
+def campaign_sheets(xl, state: pd.DataFrame, campaigns, fmt: dict, notes: list,
+                    taken=()) -> None:
+    """One 清单 sheet per campaign in assessment.xlsx: its workshops with class in force,
+    status and latest report; the title names the target and deadline."""
+    from .campaigns import campaign_items, campaign_table
+    from .report import _table_sheet
+
+    zh = {"item_id": "作坊编号", "town": "镇街", "industry": "行业", "class": "分类",
+          "status": "状态", "last_event": "最近填报日期", "note": "备注", "floor_m2": "面积（平方米）"}
+    table = campaign_table(state, campaigns)
+    names = sheet_names([f"{c['name']}清单" for c in campaigns], taken=taken)
+    for campaign, name, row in zip(campaigns, names, table.itertuples(), strict=True):
+        items = campaign_items(state, campaign).sort_values(["town", "item_id"], kind="stable")
+        frame = items[[c for c in zh if c in items]].assign(
+            **{"class": items["class"].map(WORKSHOP_CLASS_ZH).fillna(items["class"]),
+               "status": items["status"].map(STATUS_ZH).fillna(items["status"])}
+        ).rename(columns=zh)
+        target = "" if pd.isna(row.target_closed) else f"，目标关停/拆除 {row.target_closed} 家"
+        deadline = f"，期限 {row.deadline}" if row.deadline else ""
+        title = (f"一行业一方案：{campaign['name']} 清单（{row.workshops} 家，已完成 {row.final} 家，"
+                 f"已关停/拆除 {row.closed} 家{target}{deadline}）")
+        _table_sheet(xl, name, frame, title, fmt, notes=notes)

@@ -426,6 +426,7 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
            "lon": web.geometry.x.tolist(), "lat": web.geometry.y.tolist(),
            "cls": [code[c] for c in web["class"]], "columns": columns,
            "fields": WORKSHOP_FIELDS}
+    out.update(risk_payload(web, text))  # SPEC §12: the three-in-one risk switch
     if micro_parks is not None and len(micro_parks):
         fields = ["micro_park_id", "name", "town", "capacity_m2", "used_m2", "remaining_m2"]
         out["microParks"] = {"label": text["layers"]["micro_parks"], "fields": fields,
@@ -718,3 +719,40 @@ def in_language(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     if "fixes" in frame:
         frame["fixes"] = fix_names(frame["fixes"], lang)
     return frame
+
+
+# --- three-in-one risk (SPEC §12) ----------------------------------------------------
+
+RISK_TEXT = {"zh": {"label": "三合一场所风险等级", "risk_name": "风险等级",
+                    "checks_failed_text": "未通过检查"},
+             "en": {"label": "Three-in-one risk", "risk_name": "Risk level",
+                    "checks_failed_text": "Failed checks"}}
+
+
+def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
+    """The three-in-one workshops coloured by risk level (a switch beside the class
+    colouring): ``risk`` with the levels present (key, name, colour, count), the position
+    of each three-in-one workshop among the workshop points, its level, and its failed
+    checks in words (Chinese on a Chinese map) for the popup. Empty when the workshops
+    carry no ``risk_level`` (an output made before SPEC §12)."""
+    from .vocab import RISK_LEVELS, RISK_PALETTE, RISK_ZH, SAFETY_CHECK_ZH
+
+    if "risk_level" not in web:
+        return {}
+    zh = text.get("layers", {}).get("workshops") == "家庭作坊"
+    words = RISK_TEXT["zh" if zh else "en"]
+    level = web["risk_level"].fillna("none").astype(str).to_numpy()
+    pos = np.flatnonzero(level != "none")
+    levels = [lv for lv in RISK_LEVELS if lv != "none" and (level[pos] == lv).any()]
+    code = {lv: i for i, lv in enumerate(levels)}
+    failed = web["checks_failed"].fillna("").astype(str).to_numpy()[pos] \
+        if "checks_failed" in web else np.full(len(pos), "", dtype=object)
+    failed_text = ["；".join(f"{c} {SAFETY_CHECK_ZH.get(c, '')}" for c in f.split())
+                   if zh else f for f in failed]
+    return {"risk": {
+        "label": words["label"], "fields": ["risk_name", "checks_failed_text"],
+        "names": {"risk_name": words["risk_name"],
+                  "checks_failed_text": words["checks_failed_text"]},
+        "levels": [{"key": lv, "name": RISK_ZH[lv] if zh else lv, "color": RISK_PALETTE[lv],
+                    "count": int((level[pos] == lv).sum())} for lv in levels],
+        "idx": pos.tolist(), "lvl": [code[lv] for lv in level[pos]], "failed": failed_text}}

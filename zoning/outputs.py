@@ -17,7 +17,7 @@ FILES: dict[str, dict[str, str]] = {
                  "run_log": "run.json"},
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
-                  "run_log": "workshop_run.json"},
+                  "run_log": "workshop_run.json", "power_list": "power_list.csv"},
     "compare": {"transitions": "transitions.csv", "by_town": "transitions_by_town.csv",
                 "xlsx": "transitions.xlsx", "changed": "changed.gpkg",
                 "map": "changes.html"},
@@ -26,6 +26,8 @@ FILES: dict[str, dict[str, str]] = {
                       "status": "status.gpkg", "chart": "completion.png"},
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
+    "grid": {"findings": "grid.csv", "towns": "grid_towns.csv", "xlsx": "grid.xlsx",
+             "rejected": "meetings.rejected.csv", "issues": "grid_issues.csv"},
 }
 
 FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
@@ -113,3 +115,25 @@ def read_classified_plots(path) -> tuple:
         raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
     return plots, gpkg
 
+
+def write_grid(result, out_dir, as_of: str) -> dict[str, str]:
+    """The safety grid's folder (SPEC §12): grid.csv, grid_towns.csv, grid.xlsx,
+    meetings.rejected.csv and grid_issues.csv (values read as false, cells cut to fit
+    Excel). Call inside :func:`zoning._io.output_set`."""
+    import os
+
+    import pandas as pd
+
+    from .report import write_csv, write_grid_xlsx
+
+    names = FILES["grid"]
+    paths = {k: os.path.join(os.fspath(out_dir), v) for k, v in names.items()}
+    write_csv(result.findings, paths["findings"])
+    write_csv(result.towns, paths["towns"])
+    write_csv(result.rejected, paths["rejected"])
+    cut = write_grid_xlsx(result, paths["xlsx"], as_of)
+    issues = result.issues.frame()
+    if len(cut):
+        issues = pd.concat([issues, cut], ignore_index=True)
+    write_csv(issues, paths["issues"])
+    return paths

@@ -327,4 +327,37 @@ function zoningWorkshops(map, payload, control) {
     return {color: c.color, text: c.name + " " + c.count};
   }), true);
   window.zoningWorkshopLayers = {points: points};
+  if (W.risk) { zoningRisk(map, W, T, control, popup, renderer); }
+}
+
+/* Three-in-one workshops coloured by risk level (SPEC §12): an overlay beside the class
+ * colouring; the popup adds the level and the failed checks in words. */
+function zoningRisk(map, W, T, control, popup, renderer) {
+  "use strict";
+  var R = W.risk;
+  var layer = L.layerGroup();
+  layer.once("add", function () {
+    for (var k = 0; k < R.idx.length; k++) {
+      var i = R.idx[k], level = R.levels[R.lvl[k]];
+      var m = L.circleMarker([W.lat[i], W.lon[i]], {renderer: renderer, radius: 5,
+        color: "#333", weight: 0.5, fillColor: level.color, fillOpacity: 0.9});
+      (function (k, i) {
+        m.bindPopup(function () {
+          var extra = zoningTable(R.fields, R.names, function (f) {
+            return f === "risk_name" ? R.levels[R.lvl[k]].name : R.failed[k];
+          });
+          var box = document.createElement("div");
+          box.appendChild(extra);
+          box.appendChild(popup(i));
+          return box;
+        }, {maxWidth: 360});
+      })(k, i);
+      layer.addLayer(m);
+    }
+  });
+  control.addOverlay(layer, R.label + " (" + R.idx.length + ")");
+  zoningLegend(map, "bottomright", R.label, R.levels.map(function (c) {
+    return {color: c.color, text: c.name + " " + c.count};
+  }), true);
+  window.zoningWorkshopLayers.risk = layer;
 }
