@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 
 import geopandas as gpd
 import pandas as pd
@@ -23,8 +24,10 @@ FIX_ZH = {"S1": "搬离甲乙类物品", "S2": "防火分隔", "S3": "独立疏�
 
 
 def zoning(*args):
+    # run outside the repository: `python -m` puts the working folder first on sys.path,
+    # which would shadow the zoning that PYTHONPATH (or the installed package) names
     return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, cwd=tempfile.gettempdir())
 
 
 def text(value) -> str:
@@ -456,10 +459,14 @@ target_closed = 1
 [[campaigns]]
 name = "管材"
 industries = ["PPR管", "拖鞋 "]  # no case folding (ppr管), no trimming ("拖鞋 " != 拖鞋)
+"""
 
+# READING: "*" alone is a trailing * after an empty prefix: every workshop that has an
+# industry (SPEC: 'a trailing `*` matches any continuation including none'), not C9
+ALL_TOML = """
 [[campaigns]]
 name = "全部"
-industries = ["*"]              # every workshop with an industry; not C9
+industries = ["*"]
 """
 
 # campaign: (workshops, final, closed, target_closed, share_final)
@@ -470,7 +477,6 @@ CAMPAIGN_EXPECTED = {
     "再生塑料": (1, 1, 1, "3", 1.0),
     "轴承": (0, 0, 0, "1", None),
     "管材": (0, 0, 0, "", None),
-    "全部": (8, 4, 3, "", 0.5),
 }
 
 
@@ -487,7 +493,6 @@ def campaigns(tmp_path_factory):
     pd.DataFrame(rows).to_csv(root / "list.csv", index=False, encoding="utf-8-sig")
     (root / "c.toml").write_text('[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\n'
                                  'y = "y"\ntime_limit_s = 10\n', encoding="utf-8")
-    (root / "camp.toml").write_text(CAMPAIGNS_TOML, encoding="utf-8")
     for args in (("classify", path, "--out", root / "cls"),
                  ("workshops", path, "--workshops", root / "list.csv", "--config",
                   root / "c.toml", "--out", root / "ws")):
@@ -514,22 +519,32 @@ def campaigns(tmp_path_factory):
     res = zoning("ledger", "import", ledger, updates, "--today", "2026-07-01")
     assert res.returncode == 0, res.stderr
     assert "accepted 7" in res.stdout, res.stdout
+    return root, ledger
+
+
+def report(root, ledger, toml, name):
+    (root / f"{name}.toml").write_text(toml, encoding="utf-8")
     res = zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--config",
-                 root / "camp.toml", "--out", root / "r")
+                 root / f"{name}.toml", "--out", root / name)
     assert res.returncode == 0, res.stderr
-    return root / "r"
+    return root / name
 
 
-def test_campaigns_csv_columns(campaigns):
-    table = pd.read_csv(campaigns / "campaigns.csv", dtype=str, keep_default_na=False)
+@pytest.fixture(scope="module")
+def campaign_report(campaigns):
+    return report(*campaigns, CAMPAIGNS_TOML, "r")
+
+
+def test_campaigns_csv_columns(campaign_report):
+    table = pd.read_csv(campaign_report / "campaigns.csv", dtype=str, keep_default_na=False)
     assert list(table.columns)[:6] == ["campaign", "workshops", "final", "closed",
                                        "target_closed", "share_final"]
     assert sorted(table["campaign"]) == sorted(CAMPAIGN_EXPECTED)
 
 
 @pytest.mark.parametrize("name", list(CAMPAIGN_EXPECTED))
-def test_campaign_progress(campaigns, name):
-    table = pd.read_csv(campaigns / "campaigns.csv", dtype=str,
+def test_campaign_progress(campaign_report, name):
+    table = pd.read_csv(campaign_report / "campaigns.csv", dtype=str,
                         keep_default_na=False).set_index("campaign")
     row = table.loc[name]
     n, final, closed, target, share = CAMPAIGN_EXPECTED[name]
@@ -542,8 +557,16 @@ def test_campaign_progress(campaigns, name):
         assert float(row["share_final"]) == pytest.approx(share)
 
 
-def test_one_listing_sheet_per_campaign(campaigns):
+def test_one_listing_sheet_per_campaign(campaign_report):
     # READING: the sheet of a campaign is named after it (possibly with a prefix/suffix)
-    sheets = pd.ExcelFile(campaigns / "assessment.xlsx").sheet_names
+    sheets = pd.ExcelFile(campaign_report / "assessment.xlsx").sheet_names
     for name in CAMPAIGN_EXPECTED:
         assert any(name in s for s in sheets), (name, sheets)
+
+
+def test_star_alone_matches_every_industry(campaigns):
+    # C1..C8 have an industry, C9 none; final: C1 C2 C3 C7; closed: C1 C2 C7
+    folder = report(*campaigns, ALL_TOML, "all")
+    row = pd.read_csv(folder / "campaigns.csv", dtype=str, keep_default_na=False).iloc[0]
+    assert (row["campaign"], int(row["workshops"]), int(row["final"]), int(row["closed"]),
+            row["target_closed"], float(row["share_final"])) == ("全部", 8, 4, 3, "", 0.5)
