@@ -120,6 +120,8 @@ def workshop_rows():
                      illegal_building="是"))
     # class A/B goods but not three-in-one: no S1, class stays §6's (upgrade on P001)
     rows.append(shop("GOODS_NOT3", **{**PASS, "three_in_one": "否", "hazardous_goods": "是"}))
+    # a word that is no boolean: §3 reports it with its row and treats it as false
+    rows.append(shop("BADBOOL", **{**PASS, "fire_separation": "不详"}))
     rows += [shop(wid, where, registered_year=year, village="西村")
              for wid, where, year, _ in SOURCE_CASES]
     return rows
@@ -234,6 +236,58 @@ def test_configured_baseline_and_threshold(tmp_path):
     assert out.loc["R9N", "risk_level"] == "low"
 
 
+def test_unknown_boolean_word_is_false_and_reported(shops):
+    """READING: §12 says 'booleans as §3; missing = unknown'. A value that is not a
+    boolean word is not missing: §3 reports it with its row and treats it as false, so
+    S2 fails."""
+    out, folder = shops
+    assert text(out.loc["BADBOOL", "checks_failed"]) == "S2"
+    assert out.loc["BADBOOL", "risk_level"] == "medium"
+    issues = pd.read_csv(folder / "workshop_issues.csv", dtype=str, keep_default_na=False)
+    assert "不详" in issues.to_csv()
+
+
+def test_workbook_carries_the_chinese_fixes_and_the_power_sheet(shops):
+    _, folder = shops
+    book = pd.read_excel(folder / "workshops.xlsx", sheet_name=None, header=None, dtype=str)
+    cells = {name: " ".join(frame.fillna("").to_numpy().ravel()) for name, frame in
+             book.items()}
+    everything = " ".join(cells.values())
+    # TWO fails S2 and S4, THREE S2 S3 S5, R10N S6, S1ONLY S1: each fix in Chinese
+    for code in CODES:
+        assert FIX_ZH[code] in everything, code
+    # a sheet for the power company: lists SC_OFF_2022 and no other source-control case
+    power = [name for name, c in cells.items() if "SC_OFF_2022" in c
+             and not any(w in c for w, *_ in SOURCE_CASES if w != "SC_OFF_2022")]
+    assert power, list(book)
+
+
+def test_a_list_without_the_safety_fields(tmp_path):
+    """A workshop list from before §12 (no three_in_one, no check fields, no
+    registered_year) still runs: level none, nothing flagged. With three_in_one only,
+    every check is unknown."""
+    layers = tiny_layers()
+    layers["micro_parks"] = gpd.GeoDataFrame(
+        {"micro_park_id": ["M1"], "floor_area_m2": [100_000.0], "occupied_m2": [0.0]},
+        geometry=[rect(500, 500, 50, 50)], crs=4549)
+    path = write_gpkg(tmp_path / "in.gpkg", layers)
+    (tmp_path / "c.toml").write_text('[crs]\nworkshops = "EPSG:4549"\n[workshops]\n'
+                                     'x = "x"\ny = "y"\n', encoding="utf-8")
+    base = {"x": [X0 + 50, X0 + 700], "y": [Y0 + 25, Y0 + 700], "workshop_id": ["A", "B"]}
+    for name, extra, level in (("old", {}, "none"),
+                               ("t3", {"three_in_one": ["是", "是"]}, "unknown")):
+        pd.DataFrame({**base, **extra}).to_csv(tmp_path / f"{name}.csv", index=False)
+        res = zoning("workshops", path, "--workshops", tmp_path / f"{name}.csv", "--config",
+                     tmp_path / "c.toml", "--out", tmp_path / name)
+        assert res.returncode == 0, res.stderr
+        out = gpd.read_file(tmp_path / name / "workshops.gpkg", layer="workshops")
+        assert out["risk_level"].tolist() == [level, level]
+        assert not out["no_industrial_power"].astype(bool).any()
+        unknown = "S1 S2 S3 S4 S5 S6" if level == "unknown" else ""
+        assert [text(v) for v in out["checks_unknown"]] == [unknown, unknown]
+        assert [text(v) for v in out["checks_failed"]] == ["", ""]
+
+
 # --- safety grid --------------------------------------------------------------------------
 HU, ZH = "浒山街道", "宗汉街道"
 
@@ -271,9 +325,11 @@ def grid_inputs(root):
     for m in months("2025-08", "2026-05"):
         meet(f"{m}-28", "village", ZH, "东村")
     meet("2026-07-01", "village", ZH, "东村")
-    # 宗汉/南村: 2025-06 .. 2026-06, every month
-    for m in months("2025-06", "2026-06"):
+    # 宗汉/南村: 2025-06 .. 2026-06, every month; June's on the 30th (a meeting on D
+    # itself counts when D is 2026-06-30)
+    for m in months("2025-06", "2026-05"):
         meet(f"{m}-01", "village", ZH, "南村")
+    meet("2026-06-30", "village", ZH, "南村")
     # town meetings. 浒山: 2025-06 (Q2 2025), Q3, Q4 2025, Q1 2026; none in Q2 2026
     for d in ("2025-06-20", "2025-08-10", "2025-11-10", "2026-01-10"):
         meet(d, "town", HU)
