@@ -396,6 +396,11 @@ def test_grid_as_of_the_last_day_and_the_next_first_day(tmp_path, as_of):
     grid, out = run_grid(tmp_path, as_of)
     assert findings(grid) == JUNE_END
     assert len(grid) == len(JUNE_END)
+    # every finding carries its reason in Chinese (issue 19): READING: in a column other
+    # than the keys (whose town and village names are Chinese anyway)
+    keys = {"finding", "town", "village", "cluster_id", "period"}
+    assert any(grid[c].map(lambda v: any("\u4e00" <= ch <= "\u9fff" for ch in v)).all()
+               for c in grid.columns if c not in keys), list(grid.columns)
     towns = pd.read_csv(out / "grid_towns.csv", keep_default_na=False).set_index("town")
     assert towns.loc[HU, ["villages", "no_officer", "missed_months", "missed_quarters"]
                      ].tolist() == [2, 1, 2, 1]
@@ -626,3 +631,54 @@ def test_star_alone_matches_every_industry(campaigns):
     row = pd.read_csv(folder / "campaigns.csv", dtype=str, keep_default_na=False).iloc[0]
     assert (row["campaign"], int(row["workshops"]), int(row["final"]), int(row["closed"]),
             row["target_closed"], float(row["share_final"])) == ("全部", 8, 4, 3, "", 0.5)
+
+
+def test_campaign_uses_the_adjusted_class(campaigns, tmp_path):
+    """§8: the adjusted class governs statuses. C4 (拖鞋, computed upgrade) adjusted to
+    eliminate and closed on 2026-05-20: 拖鞋 has 2 workshops, 1 final, 1 closed."""
+    import shutil
+
+    root, ledger = campaigns
+    copy = tmp_path / "ledger.gpkg"
+    shutil.copy(ledger, copy)
+    res = zoning("ledger", "adjust", copy, "workshop", "C4", "--class", "eliminate",
+                 "--reason", "无证经营，关停", "--by", "王五")
+    assert res.returncode == 0, res.stderr
+    updates = sheet(tmp_path, [("workshop", "C4", "closed", "2026-05-20", "关停验收")])
+    res = zoning("ledger", "import", copy, updates, "--today", "2026-07-01")
+    assert res.returncode == 0 and "accepted 1" in res.stdout, res.stdout + res.stderr
+    folder = report(tmp_path, copy, CAMPAIGNS_TOML, "adj")
+    table = pd.read_csv(folder / "campaigns.csv", dtype=str,
+                        keep_default_na=False).set_index("campaign")
+    row = table.loc["拖鞋"]
+    assert (int(row["workshops"]), int(row["final"]), int(row["closed"])) == (2, 1, 1)
+    assert float(row["share_final"]) == pytest.approx(0.5)
+
+
+def small_grid(root, villages, meetings, as_of):
+    pd.DataFrame(villages).to_csv(root / "v.csv", index=False)
+    pd.DataFrame(meetings, columns=["date", "level", "town", "village"]).to_csv(
+        root / "m.csv", index=False)
+    out = root / f"g-{as_of}"
+    res = zoning("grid", root / "v.csv", root / "m.csv", "--as-of", as_of, "--out", out)
+    assert res.returncode == 0, res.stderr
+    return findings(pd.read_csv(out / "grid.csv", dtype=str, keep_default_na=False))
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [
+    # 2024 is a leap year: 02-28 is not February's last day; window 2023-02 .. 2024-01,
+    # whole quarters 2023-Q2 .. 2023-Q4: nothing missed
+    ("2024-02-28", set()),
+    # 02-29 is: window 2023-03 .. 2024-02; February 2024 has no village meeting
+    ("2024-02-29", {("missed_month", HU, "东村", "2024-02")}),
+    # window 2023-04 .. 2024-03: 2024-Q1 is whole and has no town meeting
+    ("2024-03-31", {("missed_month", HU, "东村", "2024-02"),
+                    ("missed_month", HU, "东村", "2024-03"),
+                    ("missed_quarter", HU, "", "2024-Q1")}),
+])
+def test_grid_leap_february(tmp_path, as_of, expected):
+    meetings = [(f"{m}-10", "village", HU, "东村") for m in months("2023-01", "2024-01")]
+    meetings += [(d, "town", HU, "") for d in ("2023-02-01", "2023-05-01", "2023-08-01",
+                                                "2023-11-01")]
+    villages = [{"town": HU, "village": "东村", "safety_officer": "张三"}]
+    assert small_grid(tmp_path, villages, meetings, as_of) == expected
