@@ -81,7 +81,9 @@ CHECK_CASES = [
              "smoke_alarm": "×", "window_escape": "√", "residents": "9", "sprinkler": "×"},
      "S2 S4", "", "medium"),
     # three fails without S1 -> high
-    ("THREE", {**PASS, "fire_separation": "否", "separate_exit": "no", "window_escape": "N"},
+    # (three_in_one given as √)
+    ("THREE", {**PASS, "three_in_one": "√", "fire_separation": "否", "separate_exit": "no",
+               "window_escape": "N"},
      "S2 S3 S5", "", "high"),
     # one fail and one unknown: a fail outranks unknown -> medium
     ("FAILUNK", {**PASS, "separate_exit": "否", "smoke_alarm": ""}, "S3", "S4", "medium"),
@@ -110,6 +112,8 @@ SOURCE_CASES = [
     ("SC_VAC_2023", ON_P004, "2023", False),  # on a vacate plot: still an industrial plot
     ("SC_ON_2023", ON_P001, "2023", False),
     ("SC_EDGE_2023", EDGE_P001, "2023", False),  # touches P001: the plot under it (§6)
+    # in protected land beside P007 but on no plot: demolish (§6) and flagged
+    ("SC_PROT_2023", (2995, 2995), "2023", True),
 ]
 
 
@@ -201,7 +205,8 @@ def test_no_industrial_power_only_for_source_cases(shops):
     out, _ = shops
     # the check workshops have no registered_year: none is flagged
     flagged = {w for w in out.index if bool(out.loc[w, "no_industrial_power"])}
-    assert flagged == {"SC_OFF_2022"}
+    assert flagged == {"SC_OFF_2022", "SC_PROT_2023"}
+    assert out.loc["SC_PROT_2023", "class"] == "demolish"
 
 
 def power_ids(folder):
@@ -215,7 +220,7 @@ def power_ids(folder):
 def test_power_list(shops):
     _, folder = shops
     listing = power_ids(folder)
-    assert list(listing.index) == ["SC_OFF_2022"]
+    assert sorted(listing.index) == ["SC_OFF_2022", "SC_PROT_2023"]
     row = listing.loc["SC_OFF_2022"]
     assert row["town"] == "浒山街道" and row["village"] == "西村"
     assert row["registered_year"] in ("2022", "2022.0")
@@ -227,9 +232,10 @@ def test_configured_baseline_and_threshold(tmp_path):
     """baseline_year 2022 ([parameters], §5) and sprinkler_residents_min 12 ([safety])."""
     out, folder = run_workshops(tmp_path, "[parameters]\nbaseline_year = 2022\n"
                                           "[safety]\nsprinkler_residents_min = 12\n")
-    # 2022 is no longer after the baseline; nothing flagged, the power list is empty
-    assert not out["no_industrial_power"].astype(bool).any()
-    assert len(power_ids(folder)) == 0
+    # 2022 is no longer after the baseline; 2023 still is
+    flagged = out.index[out["no_industrial_power"].astype(bool)].tolist()
+    assert flagged == ["SC_PROT_2023"]
+    assert list(power_ids(folder).index) == ["SC_PROT_2023"]
     # 11 residents < 12: S6 passes whatever sprinkler says; 10 with sprinkler missing too
     assert out.loc["R11N", "risk_level"] == "low" and text(out.loc["R11N", "checks_failed"]) == ""
     assert out.loc["R10M", "risk_level"] == "low"
@@ -256,9 +262,10 @@ def test_workbook_carries_the_chinese_fixes_and_the_power_sheet(shops):
     # TWO fails S2 and S4, THREE S2 S3 S5, R10N S6, S1ONLY S1: each fix in Chinese
     for code in CODES:
         assert FIX_ZH[code] in everything, code
-    # a sheet for the power company: lists SC_OFF_2022 and no other source-control case
-    power = [name for name, c in cells.items() if "SC_OFF_2022" in c
-             and not any(w in c for w, *_ in SOURCE_CASES if w != "SC_OFF_2022")]
+    # a sheet for the power company: lists the flagged and no other source-control case
+    flagged = {w for w, *_, flag in SOURCE_CASES if flag}
+    power = [name for name, c in cells.items() if all(w in c for w in flagged)
+             and not any(w in c for w, *_ in SOURCE_CASES if w not in flagged)]
     assert power, list(book)
 
 
@@ -342,13 +349,16 @@ def grid_inputs(root):
     meet("2026-02-15", "village", ZH, "西村")
     meet("2026-02-15", "village", "火星镇", "东村")
     meet("2026-02-15", "county", HU, "东村")
+    # READING: a town meeting naming an unknown village names an unknown village:
+    # rejected, so it does not fill 浒山's 2026-Q2 either
+    meet("2026-05-10", "town", HU, "北村")
     meet("2026-13-01", "village", HU, "东村")
     meet("二月中旬", "village", HU, "东村")
     pd.DataFrame(rows).to_csv(root / "meetings.csv", index=False, encoding="utf-8-sig")
     return root / "villages.csv", root / "meetings.csv"
 
 
-N_REJECTED = 5
+N_REJECTED = 6
 
 
 def run_grid(root, as_of, *extra):
@@ -430,7 +440,7 @@ def test_grid_mid_month(tmp_path):
 def test_grid_rejected_meetings(tmp_path):
     _, out = run_grid(tmp_path, "2026-06-30")
     rejected = pd.read_csv(out / "meetings.rejected.csv", dtype=str, keep_default_na=False)
-    # the five bad rows, not the meetings after D (ignored, not rejected: SPEC lists the
+    # the six bad rows, not the meetings after D (ignored, not rejected: SPEC lists the
     # reasons for rejection, a date after D is not one of them)
     assert len(rejected) == N_REJECTED
     assert "2026-07-05" not in rejected.to_csv()
