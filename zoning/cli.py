@@ -622,7 +622,7 @@ def ledger_import(ledger_path, sheet, today, config_files):
 @click.argument("kind", metavar="KIND")
 @click.argument("item_id")
 @click.option("--class", "cls", required=True,
-              help="the class that governs the item from now on (English or Chinese name)")
+              help="the class that governs the item (in every assessment; English or Chinese name)")
 @click.option("--reason", required=True)
 @click.option("--by", "by", required=True)
 @expected_errors

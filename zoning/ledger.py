@@ -777,11 +777,13 @@ def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
 
 def state_on(items: pd.DataFrame, adjustments: pd.DataFrame, events: pd.DataFrame,
              as_of: str) -> pd.DataFrame:
-    """Every item with its class (adjusted where adjusted by then) and its status as of a
-    date: that of its latest event dated on or before it, else pending."""
+    """Every item with its class (the adjusted one where one exists, SPEC §8: whatever the
+    date of the adjustment, as import check (4) judges every event, earlier ones too,
+    against it) and its status as of a date: that of its latest event dated on or before
+    it, else pending."""
     state = items.set_index(["kind", "item_id"])
     state["class"] = state["computed_class"]
-    adj = adjustments[adjustments["adjusted_at"].str[:10] <= as_of]
+    adj = adjustments
     if len(adj):
         latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
             ["kind", "item_id"])["class"]
