@@ -440,9 +440,11 @@ def demo(out_dir, maps_dir, quiet):
               help="HTML file (or folder with --by-town); overview.png and towns_mu.png "
                    "are written beside it")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode"]),
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode",
+                                             "tianditu-img", "gaode-img"]),
               default="none", show_default=True,
-              help="tiles under the data; gaode shifts the data to GCJ-02")
+              help="tiles under the data (-img: imagery with labels); gaode shifts the data "
+                   "to GCJ-02")
 @click.option("--by-town", is_flag=True, help="index.html plus one map per town in --out")
 @click.option("--print", "sheets", is_flag=True,
               help="A3 map sheets instead: county.pdf/.png and one PDF and PNG per town in "
@@ -486,8 +488,8 @@ def map_command(source, out_path, lang, basemap, by_town, sheets, offline, no_li
         if by_town:
             write_town_maps(data, stage, lang, basemap, offline, title, not no_links,
                             progress=progress)
-            done = f"wrote {out / 'index.html'} and {len(list(stage.glob('town-*.html')))} " \
-                   "town maps"
+            towns = len(list(stage.glob("*.html"))) - 2  # not index.html, county.html
+            done = f"wrote {out / 'index.html'} and {towns} town maps"
         else:
             progress("building the map")
             fmap = build_map(data, lang, basemap, title, not no_links)
