@@ -144,6 +144,9 @@ def test_popups_name_the_target_park(data):
     assert props["P005"]["target_id"] == "南村集聚点（K1）"  # R1: in a cluster point
     assert props["P003"].get("target_id") in (None, "")     # no target: nothing shown
     assert data["parcels"].set_index("parcel_id").loc["P001", "target_id"] == "T1"
+    alone = {f["properties"]["parcel_id"]: f["properties"] for c in
+             map_payload({"parcels": data["parcels"]})["classes"] for f in c["data"]["features"]}
+    assert alone["P001"]["target_id"] == "T1"  # no park layer: the id as it is
 
 
 @pytest.mark.parametrize("basemap, layers", [("tianditu-img", ["img_w", "cia_w"])])

@@ -348,9 +348,9 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     if "target_id" in parcels:  # the target park by name (and id), not by id alone
         names = target_names(data)
         target = parcels["target_id"].astype(object).where(parcels["target_id"].notna(), "")
-        named = target.astype(str).map(names)
+        named = target.astype(str).map(names).astype(object).fillna("").astype(str)
         parcels["target_id"] = (named + "（" + target.astype(str) + "）").where(
-            named.notna() & (named != ""), target)
+            named != "", target)
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
@@ -439,8 +439,8 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
             micro_parks["micro_park_id"].dropna().astype(str))["name"].astype(str)
         names = names[~names.index.duplicated()]
         target = web["target_micro_park_id"].fillna("").astype(str)
-        named = target.map(names)
-        web["target_micro_park_id"] = (named + "（" + target + "）").where(named.notna(),
+        named = target.map(names).astype(object).fillna("").astype(str)
+        web["target_micro_park_id"] = (named + "（" + target + "）").where(named != "",
                                                                          target)
     classes = [c for c in (*WORKSHOP_PALETTE,) if (web["class"] == c).any()]
     code = {c: i for i, c in enumerate(classes)}
