@@ -226,6 +226,13 @@ function zoningMap(map, payload) {
   };
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
+  // Printing resizes the page: keep the same centre on the sheet.
+  if (window.matchMedia) {
+    var onPrint = function () { map.invalidateSize({animate: false}); };
+    var mq = window.matchMedia("print");
+    if (mq.addEventListener) { mq.addEventListener("change", onPrint); }
+    window.addEventListener("beforeprint", onPrint);
+  }
 
   // Search by plot id or enterprise name.
   var search = L.control({position: "topleft"});
