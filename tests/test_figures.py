@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -164,3 +165,60 @@ def test_map_print_writes_a_sheet_per_town_and_the_county(tiny_gpkg, tmp_path):
     source, date = figures.sheet_notes(out)  # what the sheets print as source and date
     assert source == "tiny.gpkg" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date)
     assert figures.sheet_notes(tmp_path / "nowhere") == ("", "")
+
+
+# --- the completion chart (issue 16 item 4: charts of more than 10 series) --------------
+
+def _history(n_towns: int) -> pd.DataFrame:
+    import numpy as np
+
+    dates = ["2026-03-31", "2026-04-30", "2026-05-31"]
+    rng = np.random.default_rng(1)
+    return pd.DataFrame([{"town": f"镇{i:02d}", "date": d, "score": float(s)}
+                         for i in range(n_towns)
+                         for d, s in zip(dates, np.sort(rng.uniform(0, 60, 3)), strict=True)])
+
+
+def test_completion_chart_names_19_lines_at_their_ends_in_distinct_colours(tmp_path,
+                                                                           monkeypatch):
+    import matplotlib.axes
+
+    seen: dict[str, list] = {"lines": [], "labels": []}
+    plot, annotate = matplotlib.axes.Axes.plot, matplotlib.axes.Axes.annotate
+
+    def spy_plot(self, *args, **kwargs):
+        seen["lines"].append(kwargs.get("color"))
+        return plot(self, *args, **kwargs)
+
+    def spy_annotate(self, text, *args, **kwargs):
+        seen["labels"].append(text)
+        return annotate(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy_plot)
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate", spy_annotate)
+    history = _history(19)
+    figures.completion_png(history, tmp_path / "c.png")
+    assert len(seen["lines"]) == 19 and len(set(map(tuple, seen["lines"]))) == 19
+    assert sorted(seen["labels"]) == sorted(history["town"].unique())
+    with Image.open(tmp_path / "c.png") as img:
+        assert img.width > 1200
+
+
+def test_completion_chart_of_few_towns_keeps_a_legend(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    labels = []
+    annotate = matplotlib.axes.Axes.annotate
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate",
+                        lambda self, text, *a, **k: labels.append(text) or
+                        annotate(self, text, *a, **k))
+    figures.completion_png(_history(4), tmp_path / "c.png")
+    assert labels == [] and (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_spread_keeps_labels_apart_in_order():
+    ys = figures.spread([4.0, 4.0, 4.1, 9.0, 0.0], gap=0.5, low=0, high=10)
+    order = sorted(range(5), key=lambda i: ys[i])
+    assert [round(ys[i] - ys[j], 6) >= 0.5 for i, j in zip(order[1:], order[:-1],
+                                                            strict=True)] == [True] * 4
+    assert min(ys) >= 0 and max(ys) <= 10 and abs(ys[3] - 9.0) < 1e-9

@@ -455,3 +455,92 @@ def sheet_notes(folder: str | os.PathLike) -> tuple[str, str]:
     names = dict.fromkeys(Path(str(v.get("path", ""))).name for v in inputs.values()
                           if isinstance(v, dict) and v.get("path"))
     return "、".join(names), str(record.get("started", ""))[:10]
+
+
+# --- line charts ----------------------------------------------------------------------
+
+#: Up to this many lines a legend names them; beyond it each line carries its name at its
+#: end (a legend of 19 colours cannot be matched by eye).
+LEGEND_LINES = 10
+
+
+def line_colours(n: int) -> list:
+    """``n`` distinct colours: tab10 then tab20's light shades, then evenly spaced hues."""
+    from matplotlib import colormaps
+
+    tab10 = [colormaps["tab10"](i) for i in range(10)]
+    light = [colormaps["tab20"](2 * i + 1) for i in range(10)]
+    colours = tab10 + light
+    if n > len(colours):
+        colours += [colormaps["hsv"](i / (n - 20)) for i in range(n - 20)]
+    return colours[:n]
+
+
+def spread(values, gap: float, low: float = float("-inf"),
+           high: float = float("inf")) -> list[float]:
+    """Label positions near ``values``, at least ``gap`` apart, order kept, within
+    [``low``, ``high``] where there is room: overlapping neighbours push each other apart
+    by equal shares, so a crowd of labels centres on its lines."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ys = [float(values[i]) for i in order]
+    for _ in range(200):
+        moved = False
+        for k in range(len(ys) - 1):
+            d = ys[k + 1] - ys[k]
+            if d < gap - 1e-9:
+                push = (gap - d) / 2
+                ys[k] -= push
+                ys[k + 1] += push
+                moved = True
+        if ys:
+            ys = [y + max(0.0, low - ys[0]) - max(0.0, ys[-1] - high) for y in ys]
+        if not moved:
+            break
+    out = [0.0] * len(values)
+    for i, y in zip(order, ys, strict=True):
+        out[i] = y
+    return out
+
+
+def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
+    """A line per town: its score over time (``town``, ``date``, ``score``). Each town
+    has its own colour; with more than :data:`LEGEND_LINES` towns the lines are named at
+    their ends instead of in a legend."""
+    import matplotlib.dates as mdates
+
+    plt, _, zh = _setup()
+    towns = sorted(history["town"].astype(str).unique())
+    labelled = len(towns) > LEGEND_LINES
+    fig, ax = plt.subplots(figsize=(11 if labelled else 9, 6 if labelled else 5))
+    dates = pd.to_datetime(history["date"])
+    colours = dict(zip(towns, line_colours(len(towns)), strict=True))
+    ends = {}
+    for town, t in history.assign(date=dates).sort_values("date").groupby("town"):
+        ax.plot(t["date"], t["score"], marker="o", markersize=3, linewidth=1.4,
+                color=colours[str(town)], label=plain(town))
+        ends[str(town)] = (t["date"].iloc[-1], float(t["score"].iloc[-1]))
+    top = min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0)))
+    ax.set_ylim(0, top)
+    if labelled and ends:
+        names = list(ends)
+        ys = spread([ends[n][1] for n in names], gap=top / 34, low=0, high=top)
+        last = max(d for d, _ in ends.values())
+        for name, y in zip(names, ys, strict=True):
+            d, v = ends[name]
+            ax.annotate(plain(name), xy=(d, v), xytext=(last + pd.Timedelta(days=4), y),
+                        textcoords="data", va="center", fontsize=8,
+                        color=[0.7 * c for c in colours[name][:3]],  # light hues darker
+                        arrowprops={"arrowstyle": "-", "color": colours[name],
+                                    "linewidth": 0.5, "alpha": 0.6})
+        ax.set_xlim(dates.min() - pd.Timedelta(days=3), last + pd.Timedelta(days=40))
+    else:
+        ax.legend(fontsize=8, ncol=2, loc="upper left")
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=-1))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    fig.autofmt_xdate()
+    ax.set_ylabel("得分" if zh else "score")
+    ax.grid(color="#dddddd")
+    ax.set_title("各镇街完成度" if zh else "Completion per town")
+    _save(fig, target)
+    plt.close(fig)
+    return Path(target)
