@@ -473,3 +473,19 @@ def test_popups_speak_the_map_language(data):
     payload = map_payload({**data, "parcels": english}, "zh")
     shown = [f["properties"]["reason"] for c in payload["classes"] for f in c["data"]["features"]]
     assert sorted(shown) == sorted(parcels["reason"])
+
+
+def test_workshop_popups_name_the_micro_park_where_it_has_a_name(data):
+    import geopandas as gpd
+
+    ws = gpd.GeoDataFrame(
+        {"workshop_id": ["W1", "W2", "W3"], "class": ["to_park"] * 3,
+         "target_micro_park_id": ["M1", "M2", ""], "town": ["浒山街道"] * 3},
+        geometry=[shapely.Point(620_100, 3_342_100)] * 3, crs=4549)
+    parks = gpd.GeoDataFrame({"micro_park_id": ["M1", "M2"], "name": ["东区小微园", None]},
+                             geometry=[shapely.box(620_200, 3_342_200, 620_250, 3_342_250)] * 2,
+                             crs=4549)
+    payload = map_payload({**data, "workshops": ws, "micro_parks": parks})
+    col = payload["workshops"]["columns"]["target_micro_park_id"]
+    values = [col["values"][c] for c in col["codes"]] if isinstance(col, dict) else col
+    assert values == ["东区小微园（M1）", "M2", ""]

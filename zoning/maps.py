@@ -435,8 +435,9 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
     web = _web(workshops, gcj, decimals)
     if micro_parks is not None and {"micro_park_id", "name"} <= set(micro_parks.columns) \
             and "target_micro_park_id" in web:
-        names = micro_parks.dropna(subset=["name"]).set_index(
-            micro_parks["micro_park_id"].dropna().astype(str))["name"].astype(str)
+        known = micro_parks.dropna(subset=["micro_park_id", "name"])
+        names = pd.Series(known["name"].astype(str).to_numpy(),
+                          index=known["micro_park_id"].astype(str))
         names = names[~names.index.duplicated()]
         target = web["target_micro_park_id"].fillna("").astype(str)
         named = target.map(names).astype(object).fillna("").astype(str)
