@@ -742,8 +742,8 @@ def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLik
     table = class_table(parcels)
     files: dict[str | None, str] = {None: "county.html"}
     report(f"building the county map ({len(parcels)} plots)")
-    write_map(build_map(data, lang, basemap, title, links, back="index.html"),
-              out_dir / files[None], offline)
+    # no link back on the county page: the demo copies it away from the index
+    write_map(build_map(data, lang, basemap, title, links), out_dir / files[None], offline)
     for i, town in enumerate(table.index, start=1):
         files[town] = town_file(town)
         one = town_data(data, town)
