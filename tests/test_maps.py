@@ -134,7 +134,7 @@ def test_by_town_writes_index_and_one_map_per_town(data, tmp_path):
     assert payload["highlight"]["name"] == "宗汉街道"
     assert len(payload["highlight"]["data"]["features"]) == 1
     county = (tmp_path / "maps" / "county.html").read_text(encoding="utf-8")
-    assert '"highlight"' not in county and '"back"' not in county
+    assert '"highlight":{' not in county and '"back":{' not in county
 
 
 def test_popups_name_the_target_park(data):
