@@ -222,3 +222,11 @@ def test_spread_keeps_labels_apart_in_order():
     assert [round(ys[i] - ys[j], 6) >= 0.5 for i, j in zip(order[1:], order[:-1],
                                                             strict=True)] == [True] * 4
     assert min(ys) >= 0 and max(ys) <= 10 and abs(ys[3] - 9.0) < 1e-9
+
+
+def test_an_english_sheet_has_no_chinese_words_but_the_town_names(sheet_data, tmp_path):
+    pdf = tmp_path / "en.pdf"
+    figures.map_sheet(sheet_data, [pdf], "浒山街道", lang="en")
+    text = set(pdf_facts(pdf)["text"])
+    assert "亩" not in text and "北" not in text and "块" not in text
+    assert {"浒", "山", "N"} <= text  # the town named; the arrow says N

@@ -480,7 +480,7 @@ def map_command(source, out_path, lang, basemap, by_town, sheets, offline, no_li
     n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
     progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
     if sheets:
-        written = write_sheets(data, source, out, title, progress)
+        written = write_sheets(data, source, out, title, progress, lang)
         click.echo(f"wrote {len(written)} map sheets (PDF and PNG) in {out}")
         return
     folder = out if by_town else out.parent
@@ -732,11 +732,12 @@ def grade(enterprises, out_dir, config_files):
                   if len(notes) else ""))
 
 
-def write_sheets(data, source, out: Path, title, progress) -> list[Path]:
+def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Path]:
     """The A3 map sheets of a classification into the folder ``out``, all or none."""
     from ._io import output_set
     from .figures import sheet_notes, write_map_sheets
 
     origin, date = sheet_notes(source)
     with output_set(out, out) as stage:
-        return write_map_sheets(data, stage, title, origin, date, progress=progress)
+        return write_map_sheets(data, stage, title, origin, date, progress=progress,
+                                lang=lang)

@@ -284,13 +284,14 @@ def _clip(gdf: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
 
 def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = None,
               title: str | None = None, source: str = "", date: str = "",
-              font: str | None = None):
+              font: str | None = None, lang: str = "zh"):
     """One A3 landscape sheet (PDF and/or PNG, by each target's suffix) of the county or
     of one ``town``: plots by class, context, legend with count and mu per class, scale
     bar, north arrow, the town outlined and named, data source and date.
 
     Fonts are embedded (``pdf.fonttype`` 42), so the Chinese prints anywhere; ``font`` is
-    a family from :func:`sheet_font` (quicker to embed than the whole CJK font).
+    a family from :func:`sheet_font` (quicker to embed than the whole CJK font). ``lang``
+    ``"en"`` labels the sheet in English (as does a machine without a CJK font).
     """
     import datetime as dt
 
@@ -299,6 +300,8 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
     from matplotlib.patches import Patch
 
     plt, names, zh = _setup()
+    if lang != "zh":
+        names, zh = CLASS_EN, False
     parcels = data["parcels"]
     towns = data.get("towns")
     if town is not None:
@@ -417,7 +420,7 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
 
 def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
                      title: str | None = None, source: str = "", date: str = "",
-                     progress=None) -> list[Path]:
+                     progress=None, lang: str = "zh") -> list[Path]:
     """``county.pdf``/``county.png`` and ``<town>.pdf``/``<town>.png`` per town (names
     by :func:`safe_stem`) in ``out_dir``; returns the files written."""
     out_dir = Path(out_dir)
@@ -431,12 +434,12 @@ def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         font = sheet_font("".join(names) + (title or "") + source + date, folder)
         report(f"map sheet: county ({len(data['parcels'])} plots)")
         written += map_sheet(data, [out_dir / "county.pdf", out_dir / "county.png"], None,
-                             title, source, date, font)
+                             title, source, date, font, lang)
         for i, town in enumerate(towns, start=1):
             stem = safe_stem(town)
             report(f"map sheet {i}/{len(towns)}: {town} -> {stem}.pdf")
             written += map_sheet(data, [out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"],
-                                 town, title, source, date, font)
+                                 town, title, source, date, font, lang)
     return written
 
 
