@@ -450,10 +450,15 @@ def demo(out_dir, maps_dir, quiet):
               help="HTML file (or folder with --by-town); overview.png and towns_mu.png "
                    "are written beside it")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode"]),
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode",
+                                             "tianditu-img", "gaode-img"]),
               default="none", show_default=True,
-              help="tiles under the data; gaode shifts the data to GCJ-02")
+              help="tiles under the data (-img: imagery with labels); gaode shifts the data "
+                   "to GCJ-02")
 @click.option("--by-town", is_flag=True, help="index.html plus one map per town in --out")
+@click.option("--print", "sheets", is_flag=True,
+              help="A3 map sheets instead: county.pdf/.png and one PDF and PNG per town in "
+                   "--out (a folder)")
 @click.option("--offline/--online", default=True, show_default=True,
               help="inline Leaflet into the page (works without network) or link it from "
                    "its CDN (smaller, needs network)")
@@ -465,7 +470,7 @@ def demo(out_dir, maps_dir, quiet):
                    "classification is used by default)")
 @click.option("--quiet", is_flag=True, help="no progress messages")
 @expected_errors
-def map_command(source, out_path, lang, basemap, by_town, offline, no_links, title,
+def map_command(source, out_path, lang, basemap, by_town, sheets, offline, no_links, title,
                 status_path, quiet):
     """Draw an interactive HTML map of a `zoning classify` output (offline by default).
 
@@ -478,19 +483,23 @@ def map_command(source, out_path, lang, basemap, by_town, offline, no_links, tit
     progress = Progress(quiet)
     title = check_title(title)
     basemap_tiles(basemap)  # a Tianditu basemap needs its key: fail before any work
-    out = out_folder(out_path) if by_town else out_file(out_path, ".html")
+    out = out_folder(out_path) if by_town or sheets else out_file(out_path, ".html")
     progress(f"reading {source}")
     data = read_classified(source, status=status_path,
                            warn=lambda message: click.echo(f"warning: {message}", err=True))
     n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
     progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
+    if sheets:
+        written = write_sheets(data, source, out, title, progress, lang)
+        click.echo(f"wrote {len(written)} map sheets (PDF and PNG) in {out}")
+        return
     folder = out if by_town else out.parent
     with output_set(folder, out) as stage:  # the page(s) and figures land together or not
         if by_town:
             write_town_maps(data, stage, lang, basemap, offline, title, not no_links,
                             progress=progress)
-            done = f"wrote {out / 'index.html'} and {len(list(stage.glob('town-*.html')))} " \
-                   "town maps"
+            towns = len(list(stage.glob("*.html"))) - 2  # not index.html, county.html
+            done = f"wrote {out / 'index.html'} and {towns} town maps"
         else:
             progress("building the map")
             fmap = build_map(data, lang, basemap, title, not no_links)
@@ -921,3 +930,14 @@ def run_grid_demo(sample: Path, out_dir: Path, progress) -> None:
         files = write_grid_sample(sample, out_dir / "grid_tables")
     run_grid(files["villages"], files["meetings"], GRID_AS_OF, out_dir, out_dir / "grid",
              echo=lambda line: progress(f"safety grid {line}"))
+
+
+def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Path]:
+    """The A3 map sheets of a classification into the folder ``out``, all or none."""
+    from ._io import output_set
+    from .figures import sheet_notes, write_map_sheets
+
+    origin, date = sheet_notes(source)
+    with output_set(out, out) as stage:
+        return write_map_sheets(data, stage, title, origin, date, progress=progress,
+                                lang=lang)

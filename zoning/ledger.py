@@ -1035,38 +1035,12 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     write_layers(target, {"status": layer})
 
 
-#: Towns named in the completion chart; beyond this the rest are drawn as grey lines.
-CHART_TOWNS = 20
-
-
 def completion_png(history: pd.DataFrame, target) -> None:
-    """A line per town: its score over time. With more than :data:`CHART_TOWNS` towns the
-    first and last ten at the latest date are named, the others drawn thin and grey."""
-    from .figures import _save, _setup, plain
+    """A line per town: its score over time (drawn by :func:`figures.completion_png`: a
+    colour per town, names at the line ends beyond ten towns)."""
+    from .figures import completion_png as draw
 
-    plt, _, zh = _setup()
-    fig, ax = plt.subplots(figsize=(9, 5))
-    latest = history[history["date"] == history["date"].max()].sort_values(
-        ["score", "town"], ascending=[False, True])["town"].tolist()
-    named = set(latest) if len(latest) <= CHART_TOWNS else \
-        set(latest[:CHART_TOWNS // 2] + latest[-(CHART_TOWNS // 2):])
-    dates = pd.to_datetime(history["date"])
-    for town, t in history.groupby("town", sort=True):
-        if town in named:
-            ax.plot(dates[t.index], t["score"], marker="o", label=plain(town), zorder=2)
-        else:
-            ax.plot(dates[t.index], t["score"], color="#cccccc", linewidth=0.6, zorder=1)
-    import matplotlib.dates as mdates
-
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=-1))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-    ax.set_ylabel("得分" if zh else "score")
-    ax.set_ylim(0, min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0))))
-    ax.grid(color="#dddddd")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
-    ax.set_title("各镇街完成度" if zh else "Completion per town")
-    _save(fig, target)
-    plt.close(fig)
+    draw(history, target)
 
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
