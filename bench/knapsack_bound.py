@@ -53,7 +53,7 @@ def main() -> None:
     cost, area, free = captured["cost"], captured["area"], captured["free"]
     cols = placement._Columns(cost, area, captured["unplaced"])
     t0 = time.perf_counter()
-    prices, bound = placement._prices(cols, free, placement._Safety(600.0))
+    prices, bound, _ = placement._prices(cols, free, placement._Safety(600.0))
     print(f"relaxation (column generation): {time.perf_counter() - t0:.1f} s")
     priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
         cols.area[cols.item]

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tight_knapsack.py --seed 0 --upper 11939794 [--iterations 100]
         [--milp-limit 120] [--columns 0]
+    .venv/bin/python bench/tight_knapsack.py --seed 0 --upper 0 --count
 
 An experiment, not part of the toolkit. Relaxing "each mover at most once" with
 multipliers u leaves one 0-1 knapsack per park (profit u_i − cost_ij, weight the floor
@@ -67,6 +68,44 @@ def lagrangian(pairs, area, free, unplaced, u):
     return value, taken, tables
 
 
+def count_bounds(inst: dict, seed: int) -> None:
+    """The linear relaxation with Σ placed ≤ N or ≥ N (the count of placed movers bounded)
+    for N around the relaxation's count, beside the most movers the parks' total room
+    could hold (smallest first). A branch whose value is above a known objective holds no
+    better solution."""
+    from scipy.optimize import linprog
+
+    import zoning.placement as placement
+
+    cost = sp.coo_matrix(inst["cost"])
+    (n, m), k = cost.shape, cost.nnz
+    c = np.r_[cost.data, np.full(n, inst["unplaced"])]
+    one = sp.coo_matrix((np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))),
+                        shape=(n, k + n))
+    cap = sp.coo_matrix((inst["area"][cost.row], (cost.col, np.arange(k))), shape=(m, k + n))
+    count = sp.coo_matrix(np.r_[np.ones(k), np.zeros(n)][None])
+
+    def relaxation(extra=None, limit=0.0):
+        rows = sp.vstack([cap] + ([extra] if extra is not None else []))
+        res = linprog(c, A_ub=rows, b_ub=np.r_[inst["free"], [limit] if extra is not None
+                                                 else []],
+                      A_eq=one, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+        return (float(res.fun), res.x) if res.status == 0 else (np.inf, None)
+
+    value, x = relaxation()
+    placed = float(x[:k].sum())
+    cols = placement._Columns(cost, inst["area"], inst["unplaced"])
+    most = placement._most_placed(cols, inst["free"])
+    floor = int(placed)
+    print(f"seed {seed}: relaxation {value:,.0f}, {placed:.2f} placed, at most {most} "
+          f"placeable; count row in zoning.placement: "
+          f"{placement._prices(cols, inst['free'], placement._Safety(60.0))[1]:,.0f}")
+    for limit in range(floor - 2, floor + 2):
+        below, _ = relaxation(count, limit)
+        above, _ = relaxation(-count, -(limit + 1))
+        print(f"  placed ≤ {limit}: {below:,.0f}   placed ≥ {limit + 1}: {above:,.0f}")
+
+
 def main() -> None:
     import highspy
     from tight import plain_milp, tight_instance
@@ -79,14 +118,19 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--milp-limit", type=float, default=120.0)
     parser.add_argument("--columns", type=int, default=0)
+    parser.add_argument("--count", action="store_true",
+                        help="print the relaxation with the count of placed movers bounded")
     args = parser.parse_args()
     inst = tight_instance(args.seed)
+    if args.count:
+        count_bounds(inst, args.seed)
+        return
     cost = sp.coo_matrix(inst["cost"])
     cost.sum_duplicates()
     cols = placement._Columns(cost, inst["area"], inst["unplaced"])
     free, n, m, k, upper = inst["free"], cols.n, cols.m, cols.k, args.upper
     t0 = time.perf_counter()
-    prices, lp_bound = placement._prices(cols, free, placement._Safety(60.0))
+    prices, lp_bound, nu = placement._prices(cols, free, placement._Safety(60.0))
     priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
         cols.area[cols.item]
     u = np.full(n, np.inf)
@@ -161,7 +205,8 @@ def main() -> None:
         rest = tables[j][np.maximum(capacity[j] - weight[pairs[0][here]], 0)]
         reduced[here] = tables[j][-1] - (best_u[pairs[0][here]] - pairs[2][here]) - rest
     keep = reduced <= upper - value + 1e-6
-    _, lp_reduced = placement._lagrangian(cols, prices, free)
+    _, lp_reduced = placement._lagrangian(cols, prices, free, nu,
+                                          placement._most_placed(cols, free))
     print(f"pairs kept by reduced cost: knapsack bound {int(keep.sum())}, LP bound "
           f"{int((lp_reduced[:k] <= upper - lp_bound).sum())} of {k}", flush=True)
     sub = sp.coo_matrix((pairs[2][keep], (pairs[0][keep], pairs[1][keep])), shape=(n, m))

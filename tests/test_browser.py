@@ -7,6 +7,7 @@ On CI (CI=true) a missing browser is a failure, not a skip.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,11 @@ class Page:
         self.requests.append(route.request.url)
         route.abort()
 
+    def open_layers(self):
+        """The layer control starts collapsed to a button; hovering opens it."""
+        self.page.hover(".leaflet-control-layers")
+        self.page.wait_for_selector(".leaflet-control-layers-expanded")
+
     def click_plot(self, parcel_id: str):
         xy = self.page.evaluate("""(pid) => {
             const hit = window.zoningPlots.find(p => p.props.parcel_id === pid);
@@ -87,6 +93,8 @@ def test_offline_page_loads_cleanly_with_every_layer(browser, map_file):
     page = Page(browser, map_file)
     assert page.requests == []
     assert page.errors == []
+    assert page.page.query_selector(".leaflet-control-layers-expanded") is None  # collapsed
+    page.open_layers()
     control = page.page.inner_text(".leaflet-control-layers")
     for name in ("镇街", "城镇开发边界", "镇级工业园区", "村级工业集聚点",
                  "生态保护红线/永久基本农田", "村级工业园区（连片地块）", "保留提升 (2)",
@@ -141,6 +149,7 @@ def test_english_popups(browser, tmp_path, map_file):
 
 def test_hidden_layers_draw_when_switched_on(browser, map_file):
     page = Page(browser, map_file)
+    page.open_layers()
     for label in ("村级工业园区（连片地块）", "纳入园区连线"):
         page.page.click(f".leaflet-control-layers label:has-text('{label}') input")
     counts = page.page.evaluate("""() => Object.fromEntries(Object.entries(window.zoningLayers)
@@ -172,6 +181,7 @@ def test_workshop_layer_clusters_and_popups(browser, tmp_path):
     write_map(build_map({"parcels": result.parcels, "workshops": ws, "micro_parks": parks}),
               path)
     page = Page(browser, path)
+    page.open_layers()
     page.page.click(".leaflet-control-layers label:has-text('家庭作坊') input")
     page.page.evaluate("""() => {
         const map = Object.values(window.zoningLayers)[0]._map;
@@ -223,5 +233,77 @@ def test_colour_by_progress_switches_plots_and_legend(browser, tmp_path):
     assert page.page.evaluate(fill, "P001") == "#0072B2"
     assert "村级工业用地分类" in page.page.inner_text(
         ".leaflet-bottom.leaflet-left .zoning-legend")
+    assert page.errors == [] and page.requests == []
+    page.page.close()
+
+
+# --- issue 16 item 4: printing, first view, per-town pages ------------------------------
+
+HIDDEN_IN_PRINT = (".leaflet-control-zoom", ".leaflet-control-layers", ".zoning-search",
+                   ".zoning-fullscreen")
+
+
+def displays(page, selectors) -> dict[str, str]:
+    return page.evaluate("""(sels) => Object.fromEntries(sels.map(s => {
+        const n = document.querySelector(s);
+        return [s, n ? getComputedStyle(n).display : "missing"];
+    }))""", list(selectors))
+
+
+def test_printing_hides_the_controls_and_keeps_the_legend(browser, map_file):
+    page = Page(browser, map_file)
+    shown = displays(page.page, HIDDEN_IN_PRINT + (".zoning-legend", ".zoning-title"))
+    assert "none" not in shown.values() and "missing" not in shown.values(), shown
+    page.page.emulate_media(media="print")
+    printed = displays(page.page, HIDDEN_IN_PRINT + (".zoning-legend", ".zoning-title",
+                                                     ".leaflet-control-scale"))
+    assert all(printed[s] == "none" for s in HIDDEN_IN_PRINT), printed
+    assert printed[".zoning-legend"] != "none" and printed[".zoning-title"] != "none"
+    assert printed[".leaflet-control-scale"] != "none"
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTEFACTS / "tiny_map_print.pdf"
+    page.page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    raw = pdf.read_bytes()
+    assert len(re.findall(rb"/Type\s*/Page(?!s)\b", raw)) == 1  # one sheet
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", raw)  # A3 landscape
+    assert abs(float(box.group(1)) - 1190.55) < 2 and abs(float(box.group(2)) - 841.89) < 2
+    page.page.close()
+
+
+def test_first_view_keeps_plots_clear_of_the_legend(browser, map_file):
+    page = Page(browser, map_file)
+    overlap = page.page.evaluate("""() => {
+        const legend = document.querySelector(".zoning-legend").getBoundingClientRect();
+        const map = window.zoningPlots[0].layer._map;
+        const box = map.getContainer().getBoundingClientRect();
+        return window.zoningPlots.filter(p => {
+            const b = p.layer.getBounds();
+            const a = map.latLngToContainerPoint(b.getNorthWest());
+            const c = map.latLngToContainerPoint(b.getSouthEast());
+            const r = {left: a.x + box.left, top: a.y + box.top,
+                       right: c.x + box.left, bottom: c.y + box.top};
+            return r.left < legend.right && r.right > legend.left &&
+                   r.top < legend.bottom && r.bottom > legend.top;
+        }).map(p => p.props.parcel_id);
+    }""")
+    assert overlap == []
+    page.page.close()
+
+
+def test_a_town_page_highlights_the_town_and_links_back(browser, tmp_path):
+    from zoning.maps import town_file, write_town_maps
+
+    result = classify_layers(frames_to_layers(**tiny_layers()))
+    data = {"parcels": result.parcels, "towns": result.layers.towns,
+            "township_parks": result.layers.township_parks}
+    write_town_maps(data, tmp_path)
+    page = Page(browser, tmp_path / town_file("浒山街道"))
+    assert page.page.inner_text(".zoning-town-label") == "浒山街道"
+    assert page.page.evaluate("window.zoningHighlight.getLayers().length") == 1
+    text = page.click_plot("P001")
+    assert "浒山工业园（T1）" in text  # the target park by name
+    page.page.click(".zoning-back")
+    page.page.wait_for_url("**/index.html")
+    assert "浒山街道" in page.page.inner_text("table")
     assert page.errors == [] and page.requests == []
     page.page.close()

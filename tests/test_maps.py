@@ -110,11 +110,14 @@ def test_tianditu_needs_a_token(data, monkeypatch):
         == [(True, False, True), (False, True, True)]
 
 
-def test_town_file_names_are_safe():
-    names = ["浒山街道", "../../etc/passwd", "a/b\\c:d*e?", "", "<script>"]
+def test_town_file_names_are_readable_safe_and_unique():
+    assert town_file("浒山街道") == "浒山街道.html"
+    names = ["浒山街道", "../../etc/passwd", "a/b\\c:d*e?", "", "<script>", "index",
+             "county", "a b", "a_b"]
     files = [town_file(n) for n in names]
-    assert all(re.fullmatch(r"town-[0-9a-f]{10}\.html", f) for f in files)
-    assert len(set(files)) == len(names)
+    assert all(re.fullmatch(r"[\w\-·()（）]+\.html", f) for f in files), files
+    assert len({f.lower() for f in files}) == len(names)
+    assert "index.html" not in files and "county.html" not in files
 
 
 def test_by_town_writes_index_and_one_map_per_town(data, tmp_path):
@@ -126,6 +129,45 @@ def test_by_town_writes_index_and_one_map_per_town(data, tmp_path):
     assert (tmp_path / "maps" / "county.html").exists()
     one = (tmp_path / "maps" / town_file("宗汉街道")).read_text(encoding="utf-8")
     assert "P003" in one and "P001" not in one
+    assert (tmp_path / "maps" / "宗汉街道.html").exists()
+    payload = json.loads(re.search(r"zoningMap\(\w+, (\{.*\})\);", one).group(1))
+    assert payload["back"]["href"] == "index.html"
+    assert payload["highlight"]["name"] == "宗汉街道"
+    assert len(payload["highlight"]["data"]["features"]) == 1
+    county = (tmp_path / "maps" / "county.html").read_text(encoding="utf-8")
+    assert '"highlight":{' not in county and '"back":{' not in county
+
+
+def test_popups_name_the_target_park(data):
+    props = {f["properties"]["parcel_id"]: f["properties"]
+             for c in map_payload(data)["classes"] for f in c["data"]["features"]}
+    assert props["P001"]["target_id"] == "浒山工业园（T1）"
+    assert props["P005"]["target_id"] == "南村集聚点（K1）"  # R1: in a cluster point
+    assert props["P003"].get("target_id") in (None, "")     # no target: nothing shown
+    assert data["parcels"].set_index("parcel_id").loc["P001", "target_id"] == "T1"
+    alone = {f["properties"]["parcel_id"]: f["properties"] for c in
+             map_payload({"parcels": data["parcels"]})["classes"] for f in c["data"]["features"]}
+    assert alone["P001"]["target_id"] == "T1"  # no park layer: the id as it is
+
+
+@pytest.mark.parametrize("basemap, layers", [("tianditu-img", ["img_w", "cia_w"])])
+def test_tianditu_imagery_has_its_labels(data, monkeypatch, basemap, layers):
+    monkeypatch.setenv("TIANDITU_TOKEN", "abc123")
+    tiles = map_payload(data, basemap=basemap)["basemap"]
+    assert [[layer in t["url"] for layer in layers] for t in tiles] == [[True, False],
+                                                                       [False, True]]
+    monkeypatch.delenv("TIANDITU_TOKEN")
+    with pytest.raises(ZoningError, match="TIANDITU_TOKEN"):
+        map_payload(data, basemap=basemap)
+
+
+def test_gaode_imagery_shifts_to_gcj02_like_gaode(data):
+    img = map_payload(data, basemap="gaode-img")
+    vec = map_payload(data, basemap="gaode")
+    assert img["classes"] == vec["classes"]  # the same GCJ-02 coordinates
+    assert img["classes"] != map_payload(data)["classes"]
+    assert ["style=6" in t["url"] and "webst" in t["url"] for t in img["basemap"]] == \
+        [True, False]
 
 
 def test_multipolygon_plots_survive(data):
@@ -432,3 +474,19 @@ def test_popups_speak_the_map_language(data):
     payload = map_payload({**data, "parcels": english}, "zh")
     shown = [f["properties"]["reason"] for c in payload["classes"] for f in c["data"]["features"]]
     assert sorted(shown) == sorted(parcels["reason"])
+
+
+def test_workshop_popups_name_the_micro_park_where_it_has_a_name(data):
+    import geopandas as gpd
+
+    ws = gpd.GeoDataFrame(
+        {"workshop_id": ["W1", "W2", "W3"], "class": ["to_park"] * 3,
+         "target_micro_park_id": ["M1", "M2", ""], "town": ["浒山街道"] * 3},
+        geometry=[shapely.Point(620_100, 3_342_100)] * 3, crs=4549)
+    parks = gpd.GeoDataFrame({"micro_park_id": ["M1", "M2"], "name": ["东区小微园", None]},
+                             geometry=[shapely.box(620_200, 3_342_200, 620_250, 3_342_250)] * 2,
+                             crs=4549)
+    payload = map_payload({**data, "workshops": ws, "micro_parks": parks})
+    col = payload["workshops"]["columns"]["target_micro_park_id"]
+    values = [col["values"][c] for c in col["codes"]] if isinstance(col, dict) else col
+    assert values == ["东区小微园（M1）", "M2", ""]

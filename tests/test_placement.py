@@ -67,6 +67,62 @@ def test_proven_gap_holds_against_the_exact_milp(seed):
     assert (objective - best) / objective <= gap + 1e-12
 
 
+def _relaxation(inst: dict) -> float:
+    """The plain linear relaxation's value (no count row), by scipy's HiGHS."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    cost = inst["cost"]
+    (n, m), k = cost.shape, cost.nnz
+    one = sp.coo_matrix((np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))),
+                        shape=(n, k + n))
+    cap = sp.coo_matrix((inst["area"][cost.row], (cost.col, np.arange(k))), shape=(m, k + n))
+    res = linprog(np.r_[cost.data, np.full(n, inst["unplaced"])], A_ub=cap, b_ub=inst["free"],
+                  A_eq=one, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+    return float(res.fun)
+
+
+def test_count_row_lifts_the_bound_and_stays_below_the_optimum():
+    """Tight counties: the relaxation places more movers than the parks' total room allows
+    for (sorted smallest first); the count row's bound is above the plain relaxation's and
+    never above the exact optimum (scipy milp at gap 0)."""
+    import scipy.sparse as sp
+
+    from zoning.placement import _Columns, _most_placed, _prices, _Safety
+
+    lifted = 0
+    for seed in range(12):
+        inst = tight_instance(seed, movers=(7, 7), parks=(2, 2))
+        cols = _Columns(sp.coo_matrix(inst["cost"]), inst["area"], inst["unplaced"])
+        _, bound, nu = _prices(cols, inst["free"], _Safety(60.0))
+        park, best, milp_gap, _, _ = plain_milp(inst["cost"], inst["area"], inst["free"],
+                                                inst["unplaced"], 0.0, 60.0)
+        assert milp_gap <= 1e-9
+        plain = _relaxation(inst)
+        assert plain - 1e-6 <= bound <= best + 1e-6
+        assert (park >= 0).sum() <= _most_placed(cols, inst["free"])
+        lifted += nu > 0 and bound > plain + 1.0
+    assert lifted >= 6
+
+
+def test_lagrangian_with_a_count_price_is_a_bound_for_any_prices():
+    import scipy.sparse as sp
+
+    from zoning.placement import _Columns, _lagrangian, _most_placed
+
+    rng = np.random.default_rng(7)
+    for seed in range(4):
+        inst = tight_instance(seed, movers=(6, 6), parks=(2, 2))
+        best = brute_force(inst)
+        cols = _Columns(sp.coo_matrix(inst["cost"]), inst["area"], inst["unplaced"])
+        most = _most_placed(cols, inst["free"])
+        for _ in range(50):
+            bound, reduced = _lagrangian(cols, rng.uniform(0, 500, 2), inst["free"],
+                                         float(rng.uniform(0, 100_000)), most)
+            assert bound <= best + 1e-6
+            assert reduced.min() >= -1e-9
+
+
 def _spin(stop):
     while not stop.is_set():
         sum(range(10_000))
@@ -121,7 +177,7 @@ def test_the_sample_gives_byte_identical_workshop_outputs_under_load(tmp_path):
         for process in busy:
             process.join()
     assert set(quiet) == {"workshops.gpkg", "workshops.xlsx", "workshop_towns.csv",
-                          "workshop_issues.csv"}
+                          "workshop_issues.csv", "power_list.csv"}
     assert quiet == loaded
     log = json.loads((tmp_path / "b" / "workshop_run.json").read_text(encoding="utf-8"))
     assert log["placement"]["status"] == "optimal within gap", log["placement"]

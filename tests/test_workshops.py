@@ -236,7 +236,7 @@ def test_workshop_list_from_csv_in_gcj02(tmp_path):
     assert got.loc["002", "class"] == "to_park" and got.loc["002", "target_micro_park_id"] == "M1"
     assert got.loc["003", "class"] == "unclassified"
     xl = pd.ExcelFile(tmp_path / "out" / "workshops.xlsx")
-    assert xl.sheet_names == ["清单", "镇街", "小微园"]
+    assert xl.sheet_names == ["清单", "镇街", "小微园", "三合一检查", "不予供电"]  # + SPEC §12
     assert got.loc["002", "reason"].startswith("不在工业地块上；安置到小微园 M1，距 ")
     # --lang en: the reason in English, the Chinese one kept beside it
     res = subprocess.run([sys.executable, "-m", "zoning", "workshops", path, "--workshops",

@@ -166,7 +166,8 @@ def test_zero_workshops_from_a_list(tmp_path, content):
     assert towns["town"].tolist() == ["合计"] and towns["found"].tolist() == [0]
     run_log = json.loads((out / "workshop_run.json").read_text(encoding="utf-8"))
     assert run_log["rows"]["workshops_in"] == 0 and run_log["placement"]["placed"] == 0
-    assert pd.ExcelFile(out / "workshops.xlsx").sheet_names == ["清单", "镇街", "小微园"]
+    assert pd.ExcelFile(out / "workshops.xlsx").sheet_names == ["清单", "镇街", "小微园",
+                                                                     "三合一检查", "不予供电"]
     assert_every_number_finite(out)
 
 

@@ -26,6 +26,7 @@ from .outputs import (
     run_demo,
     run_workshops,
     write_figures,
+    write_sheets,
 )
 from .vocab import LANGS
 
@@ -185,10 +186,15 @@ def demo(out_dir, maps_dir, quiet):
               help="HTML file (or folder with --by-town); overview.png and towns_mu.png "
                    "are written beside it")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode"]),
+@click.option("--basemap", type=click.Choice(["none", "osm", "tianditu", "gaode",
+                                             "tianditu-img", "gaode-img"]),
               default="none", show_default=True,
-              help="tiles under the data; gaode shifts the data to GCJ-02")
+              help="tiles under the data (-img: imagery with labels); gaode shifts the data "
+                   "to GCJ-02")
 @click.option("--by-town", is_flag=True, help="index.html plus one map per town in --out")
+@click.option("--print", "sheets", is_flag=True,
+              help="A3 map sheets instead: county.pdf/.png and one PDF and PNG per town in "
+                   "--out (a folder)")
 @click.option("--offline/--online", default=True, show_default=True,
               help="inline Leaflet into the page (works without network) or link it from "
                    "its CDN (smaller, needs network)")
@@ -200,7 +206,7 @@ def demo(out_dir, maps_dir, quiet):
                    "classification is used by default)")
 @click.option("--quiet", is_flag=True, help="no progress messages")
 @expected_errors
-def map_command(source, out_path, lang, basemap, by_town, offline, no_links, title,
+def map_command(source, out_path, lang, basemap, by_town, sheets, offline, no_links, title,
                 status_path, quiet):
     """Draw an interactive HTML map of a `zoning classify` output (offline by default).
 
@@ -213,19 +219,23 @@ def map_command(source, out_path, lang, basemap, by_town, offline, no_links, tit
     progress = Progress(quiet)
     title = check_title(title)
     basemap_tiles(basemap)  # a Tianditu basemap needs its key: fail before any work
-    out = out_folder(out_path) if by_town else out_file(out_path, ".html")
+    out = out_folder(out_path) if by_town or sheets else out_file(out_path, ".html")
     progress(f"reading {source}")
     data = read_classified(source, status=status_path,
                            warn=lambda message: click.echo(f"warning: {message}", err=True))
     n_ws = len(data["workshops"]) if data.get("workshops") is not None else 0
     progress(f"{len(data['parcels'])} plots" + (f", {n_ws} workshops" if n_ws else ""))
+    if sheets:
+        written = write_sheets(data, source, out, title, progress, lang)
+        click.echo(f"wrote {len(written)} map sheets (PDF and PNG) in {out}")
+        return
     folder = out if by_town else out.parent
     with output_set(folder, out) as stage:  # the page(s) and figures land together or not
         if by_town:
             write_town_maps(data, stage, lang, basemap, offline, title, not no_links,
                             progress=progress)
-            done = f"wrote {out / 'index.html'} and {len(list(stage.glob('town-*.html')))} " \
-                   "town maps"
+            towns = len(list(stage.glob("*.html"))) - 2  # not index.html, county.html
+            done = f"wrote {out / 'index.html'} and {towns} town maps"
         else:
             progress("building the map")
             fmap = build_map(data, lang, basemap, title, not no_links)
@@ -300,12 +310,15 @@ def sample_ledger(data_dir):
 @click.option("--seed", default=2021, show_default=True, type=int)
 @expected_errors
 def sample(out_path, seed):
-    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage."""
-    from .sample import write_sample
+    """Generate the seeded sample county (every SPEC §3 layer) as a GeoPackage, and the
+    safety grid's villages.csv and meetings.csv beside it (SPEC §12)."""
+    from .sample import write_grid_sample, write_sample
 
     counts = write_sample(out_path, seed=seed)
     for layer, n in counts.items():
         click.echo(f"{layer}: {n}")
+    for name, path in write_grid_sample(out_path, Path(out_path).parent, seed).items():
+        click.echo(f"{name}: {path}")
 
 
 @main.group()
@@ -356,7 +369,7 @@ def ledger_import(ledger_path, sheet, today, config_files):
 @click.argument("kind", metavar="KIND")
 @click.argument("item_id")
 @click.option("--class", "cls", required=True,
-              help="the class that governs the item from now on (English or Chinese name)")
+              help="the class that governs the item (in every assessment; English or Chinese name)")
 @click.option("--reason", required=True)
 @click.option("--by", "by", required=True)
 @expected_errors
@@ -415,14 +428,15 @@ def ledger_verify(ledger_path):
 @click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--config", "config_files", multiple=True, type=click.Path(),
-              help="TOML with [assessment] weights")
+              help="TOML with [assessment] weights and [[campaigns]] (一行业一方案)")
 @click.option("--grades", type=click.Path(exists=True, dir_okay=False),
               help="grades.csv of `zoning grade` for the 清单 (default: one beside the "
                    "ledger, if any)")
 @expected_errors
 def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     """The assessment as of a date (events dated on or before it only): progress.csv,
-    towns.csv, assessment.xlsx, status.gpkg and completion.png."""
+    towns.csv, assessment.xlsx, status.gpkg and completion.png; with [[campaigns]] in the
+    config also campaigns.csv, campaign_progress.csv and a 清单 sheet per campaign."""
     from ._io import output_set
     from .config import load_config
     from .ledger import parse_date
@@ -431,11 +445,12 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    assessment = load_config(*config_files).assessment
+    config = load_config(*config_files)
+    assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_ledger_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades)
+            grades, config.campaigns)
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -506,3 +521,25 @@ def blocks(classified, enterprise_paths, year, blocks_path, scenic_path, config_
         + f"); {len(result.freed_sites)} freed sites (" + ", ".join(
         f"{r} {reuses.get(r, 0)}" for r in ("reclaim", "tourism", "amenity"))
         + f"); quota {quota:.2f} mu; wrote {out_dir}")
+
+
+@main.command()
+@click.argument("villages", type=click.Path(exists=True, dir_okay=False))
+@click.argument("meetings", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-of", "as_of", required=True, help="YYYY-MM-DD")
+@click.option("--clusters", "classified", type=click.Path(exists=True),
+              help="a zoning classify output folder (or its classified.gpkg): its cluster "
+                   "points' management_body and safety_body are checked")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields.villages], [fields.meetings] and [encoding]")
+@expected_errors
+def grid(villages, meetings, as_of, classified, out_dir, config_files):
+    """安全生产网格化: safety officers, monthly village meetings and quarterly town
+    meetings as of a date (SPEC §12). VILLAGES: town, village, safety_officer; MEETINGS:
+    date, level (village/town), town, optional village. Writes OUT/grid.csv,
+    grid_towns.csv, grid.xlsx, meetings.rejected.csv and grid_issues.csv."""
+    from .outputs import run_grid
+
+    run_grid(villages, meetings, as_of, classified, out_folder(out_dir), config_files,
+             echo=click.echo)

@@ -1,9 +1,10 @@
 """Parameters and field maps from TOML (SPEC §5).
 
 The packaged ``defaults.toml`` is the single source of every default ([parameters],
-[workshops], [grading], [assessment]: :data:`DEFAULTS`), checked by the same rules as a
+[workshops], [grading], [assessment], [safety]: :data:`DEFAULTS`), checked by the same rules as a
 user's file and required complete; a user's TOML overrides any of them and may rename fields (``[fields.LAYER]``), declare a CRS for
-a layer (``[crs]``) or an attribute encoding (``[encoding]``).
+a layer (``[crs]``) or an attribute encoding (``[encoding]``), and list industry
+campaigns (``[[campaigns]]``, SPEC §12: :func:`check_campaigns`).
 
 Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
 :data:`WORKSHOP_RULES`, :data:`GRADING_RULES`, :data:`ASSESSMENT_RULES`): its type, that it
@@ -28,10 +29,10 @@ from .vocab import LAYERS
 #: Tables (CSV/Excel) a config may rename fields of ([fields.<table>]) and declare an
 #: encoding for ([encoding] <table>): workshop lists, enterprise tables, ledger update
 #: sheets (SPEC §3, §8).
-TABLE_NAMES = ("workshops", "enterprises", "updates")
+TABLE_NAMES = ("workshops", "enterprises", "updates", "villages", "meetings")
 #: Top-level tables a config may hold; each must be a TOML table.
 TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
-          "select", "blocks", "freed")
+          "select", "blocks", "freed", "safety", "campaigns")
 #: Layers whose rows a [select.LAYER] table may choose (SPEC §3 land-survey input).
 SELECTABLE = ("parcels",)
 #: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
@@ -140,6 +141,10 @@ FREED_RULES: dict[str, Rule] = {
     "reclaim_min_mu": Rule(float, 0.0, 100000.0, "mu"),
     "tourism_within_m": Rule(float, 0.0, 100000.0, "m"),
 }
+#: [safety] (SPEC §12): residents from which a three-in-one workshop needs sprinklers (S6).
+SAFETY_RULES: dict[str, Rule] = {
+    "sprinkler_residents_min": Rule(int, 1, 1000, "residents"),
+}
 
 
 #: The config tables whose every key has its default in ``defaults.toml``, with their rules.
@@ -150,6 +155,7 @@ DEFAULT_RULES: dict[str, dict[str, Rule]] = {
     "assessment": ASSESSMENT_RULES,
     "blocks": BLOCK_RULES,
     "freed": FREED_RULES,
+    "safety": SAFETY_RULES,
 }
 
 
@@ -186,6 +192,11 @@ class Config:
     #: [blocks] and [freed] (SPEC §11).
     blocks: dict[str, float | int] = field(default_factory=lambda: dict(DEFAULTS["blocks"]))
     freed: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["freed"]))
+    #: [safety] (SPEC §12 three-in-one checks).
+    safety: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["safety"]))
+    #: [[campaigns]] (SPEC §12): name, industries, target_closed (or None), deadline
+    #: (YYYY-MM-DD or None), in the order given.
+    campaigns: tuple[dict[str, Any], ...] = ()
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
@@ -368,6 +379,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     select: dict[str, dict[str, tuple[str, ...]]] = {}
     blocks = dict(cfg.blocks)
     freed = dict(cfg.freed)
+    safety = dict(cfg.safety)
+    campaigns: dict[str, dict[str, Any]] = {}
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -394,7 +407,60 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
             select.setdefault(layer, {}).update(table)
         blocks.update(check_table(data.get("blocks", {}), BLOCK_RULES, "blocks", source))
         freed.update(check_table(data.get("freed", {}), FREED_RULES, "freed", source))
+        safety.update(check_table(data.get("safety", {}), SAFETY_RULES, "safety", source))
+        for campaign in check_campaigns(data.get("campaigns", []), source):
+            campaigns[campaign["name"]] = campaign  # a later file's campaign replaces one
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
     return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
-                  assessment, select, blocks, freed)
+                  assessment, select, blocks, freed, safety=safety, campaigns=tuple(campaigns.values()))
+
+
+def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
+    """[[campaigns]] (SPEC §12 一行业一方案): each with ``name`` (text, unique in the file),
+    ``industries`` (a non-empty list of ``industry`` values; a trailing ``*`` is a prefix
+    match), optional ``target_closed`` (a whole number ≥ 0) and ``deadline`` (a TOML date
+    or YYYY-MM-DD text). Returned with ``target_closed`` and ``deadline`` None when not
+    given, the deadline as YYYY-MM-DD."""
+    import datetime as dt
+
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise ConfigError(f"{source}: campaigns must be [[campaigns]] tables, got {values!r}")
+    out, seen = [], set()
+    for k, table in enumerate(values, 1):
+        where = f"{source}: [[campaigns]] #{k}"
+        unknown = set(table) - {"name", "industries", "target_closed", "deadline"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)} (known: name, "
+                              "industries, target_closed, deadline)")
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: name must be text, got {name!r}")
+        if name in seen:
+            raise ConfigError(f"{where}: campaign {name!r} is named twice")
+        seen.add(name)
+        where = f"{source}: [[campaigns]] {name!r}"
+        industries = table.get("industries")
+        if not isinstance(industries, list) or not industries or not all(
+                isinstance(v, str) and v.strip() for v in industries):  # "*": every industry
+            raise ConfigError(f"{where}: industries must be a list of industry values "
+                              f"(e.g. [\"服装\", \"童装*\"]), got {industries!r}")
+        target = table.get("target_closed")
+        if target is not None:
+            target = check_value(target, Rule(int, 0, 10_000_000), f"{where} target_closed")
+        deadline = table.get("deadline")
+        if deadline is not None:
+            if isinstance(deadline, dt.datetime):
+                deadline = deadline.date()
+            if isinstance(deadline, str):
+                try:
+                    deadline = dt.date.fromisoformat(deadline.strip())
+                except ValueError:
+                    pass  # refused below, quoting what was given
+            if not isinstance(deadline, dt.date):
+                raise ConfigError(f"{where}: deadline must be a date (2026-12-31), "
+                                  f"got {table.get('deadline')!r}")
+            deadline = deadline.isoformat()
+        out.append({"name": name, "industries": tuple(industries), "target_closed": target,
+                    "deadline": deadline})
+    return out

@@ -7,10 +7,12 @@ English labels rather than printing empty boxes.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ._io import atomic_path
@@ -124,33 +126,424 @@ def towns_bar_png(parcels: pd.DataFrame, target: str | os.PathLike) -> Path:
     return Path(target)
 
 
-#: Towns named in the completion chart; beyond this the rest are drawn as grey lines.
-CHART_TOWNS = 20
+# --- file names ----------------------------------------------------------------------
+
+#: Names a town's file may not take: the county's and the index's, and Windows devices.
+RESERVED = {"county", "index", "con", "prn", "aux", "nul",
+            *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 
 
-def completion_png(history: pd.DataFrame, target) -> None:
-    """A line per town: its score over time. With more than :data:`CHART_TOWNS` towns the
-    first and last ten at the latest date are named, the others drawn thin and grey."""
-    plt, _, zh = _setup()
-    fig, ax = plt.subplots(figsize=(9, 5))
-    latest = history[history["date"] == history["date"].max()].sort_values(
-        ["score", "town"], ascending=[False, True])["town"].tolist()
-    named = set(latest) if len(latest) <= CHART_TOWNS else \
-        set(latest[:CHART_TOWNS // 2] + latest[-(CHART_TOWNS // 2):])
-    dates = pd.to_datetime(history["date"])
-    for town, t in history.groupby("town", sort=True):
-        if town in named:
-            ax.plot(dates[t.index], t["score"], marker="o", label=plain(town), zorder=2)
-        else:
-            ax.plot(dates[t.index], t["score"], color="#cccccc", linewidth=0.6, zorder=1)
+def safe_stem(name) -> str:
+    """A town's name made safe for a file name, still readable (``浒山街道``).
+
+    Letters (any script), digits and ``- _ · ( ) （ ）`` are kept; anything else becomes
+    ``_``. Where a character was replaced, the name is reserved (``county``, ``index``,
+    ``CON`` ...), empty or has ASCII capitals (one file on a case-blind disk), a short
+    hash of the original name is appended, so distinct names never share a file.
+    """
+    import hashlib
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", "" if name is None else str(name))
+    stem = re.sub(r"[^\w\-·()（）]|_", "_", text, flags=re.UNICODE).strip("_")[:60]
+    if stem != text or not stem or stem.lower() in RESERVED or re.search(r"[A-Z]", stem):
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+        stem = f"{stem}-{digest}" if stem else f"town-{digest}"
+    return stem
+
+
+# --- map sheets (A3 landscape, PDF and PNG) ------------------------------------------
+
+#: A3 landscape in inches (420 x 297 mm).
+A3_INCHES = (420 / 25.4, 297 / 25.4)
+#: How the context layers are drawn on a sheet: (face, edge, alpha, line width, zh, en).
+SHEET_CONTEXT = {
+    "protected": ("#A6DBA0", "#4D9221", 0.45, 0.3, "生态保护红线/永久基本农田", "Protected land"),
+    "dev_boundary": ("none", "#7B3294", 1.0, 0.9, "城镇开发边界", "Urban development boundary"),
+    "township_parks": ("#56B4E9", "#000000", 0.35, 0.8, "镇级工业园区", "Township industrial park"),
+    "cluster_points": ("#F0E442", "#E69F00", 0.45, 0.9, "村级工业集聚点", "Village cluster point"),
+}
+HIGHLIGHT = "#D7191C"
+
+
+def cjk_font_file() -> str | None:
+    """The file of the CJK font the figures use (Noto Sans CJK on Debian), or None."""
+    from matplotlib import font_manager
+
+    family = cjk_font()
+    if family is None:
+        return None
+    return font_manager.findfont(font_manager.FontProperties(family=family),
+                                 fallback_to_default=False)
+
+
+#: Fixed words of a sheet (their characters go into the sheet font).
+SHEET_WORDS = "村级工业用地分类全域合计块亩图例北千米数据来源日期制图坐标系面积按分析平面计（）：·—、，＝平方米" \
+              "生态保护红线永久基本农田城镇开发边界镇级园区集聚点"
+
+
+def sheet_font(text: str, folder: str | os.PathLike) -> str | None:
+    """A font holding just the characters of ``text`` (and ASCII), cut once from the CJK
+    font into ``folder`` and registered with matplotlib; returns its family, or None.
+
+    Embedding a subset of the 20 MB Noto Sans CJK collection costs seconds per PDF (the
+    whole font is read each time); a small font cut once makes every sheet cheap.
+    """
+    import uuid
+
+    from fontTools import subset, ttLib
+    from matplotlib import font_manager
+
+    family, path = cjk_font(), cjk_font_file()
+    if family is None or path is None:
+        return None
+    if path.lower().endswith((".ttc", ".otc")):
+        fonts = ttLib.TTCollection(path, lazy=True).fonts
+        font = next((f for f in fonts if f["name"].getDebugName(1) == family), fonts[0])
+    else:
+        font = ttLib.TTFont(path, lazy=True)
+    options = subset.Options()
+    options.name_IDs, options.name_languages = ["*"], ["*"]
+    sub = subset.Subsetter(options)
+    chars = set(text) | set(SHEET_WORDS) | set("".join(CLASS_ZH.values())) \
+        | {chr(c) for c in range(32, 127)} | set("²±")
+    sub.populate(text="".join(sorted(chars)))
+    sub.subset(font)
+    tag = uuid.uuid4().hex[:8]  # a family of its own: matplotlib caches fonts by family
+    name = f"{family} zoning {tag}"
+    postscript = f"{family.replace(' ', '')}-Zoning{tag}"  # e.g. NotoSansCJKSC-Zoning1a2b
+    for record in font["name"].names:
+        if record.nameID in (1, 3, 4, 16):
+            record.string = name
+        elif record.nameID == 6:
+            record.string = postscript
+    target = Path(folder) / f"{postscript}.otf"
+    font.save(target)
+    font_manager.fontManager.addfont(str(target))
+    return name
+
+
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 x 10^n metres) of about a fifth of ``span_m``."""
+    import math
+
+    target = max(span_m / 5.0, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return max(s * power for s in (1, 2, 5) if s * power <= target)
+
+
+def _scale_bar(ax, x0, y0, x1, y1, zh: bool) -> None:
+    """A four-segment scale bar in the map's lower left (the CRS's metres)."""
+    from matplotlib.patches import Rectangle
+
+    length = nice_length(x1 - x0)
+    bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    h = 0.008 * (y1 - y0)
+    for i in range(4):
+        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h, zorder=20,
+                               facecolor="black" if i % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6))
+    unit, scale = ("km", 1000.0) if length >= 1000 else ("m", 1.0)
+    for frac in (0, 0.5, 1):
+        value = frac * length / scale
+        ax.text(bx + frac * length, by + 1.6 * h, f"{value:g}", ha="center", va="bottom",
+                fontsize=8, zorder=20)
+    ax.text(bx + length + 0.01 * (x1 - x0), by, ("千米" if zh else "km") if unit == "km"
+            else ("米" if zh else "m"), va="bottom", fontsize=8, zorder=20)
+
+
+def _north_arrow(ax, zh: bool) -> None:
+    ax.annotate("北" if zh else "N", xy=(0.95, 0.95), xytext=(0.95, 0.86),
+                xycoords="axes fraction", ha="center", va="center", fontsize=14,
+                zorder=20,
+                arrowprops={"facecolor": "black", "width": 5, "headwidth": 14,
+                            "headlength": 14})
+
+
+def _window(bounds, aspect: float, pad: float = 0.06):
+    """Bounds padded by ``pad`` and widened to the axes' aspect (width / height)."""
+    x0, y0, x1, y1 = bounds
+    w, h = max(x1 - x0, 500.0), max(y1 - y0, 500.0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = w * (1 + 2 * pad), h * (1 + 2 * pad)
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def _clip(gdf: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
+    import shapely
+
+    if gdf is None or not len(gdf):
+        return None
+    return gdf[shapely.intersects(gdf.geometry.array, shapely.box(*box))]
+
+
+def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = None,
+              title: str | None = None, source: str = "", date: str = "",
+              font: str | None = None, lang: str = "zh"):
+    """One A3 landscape sheet (PDF and/or PNG, by each target's suffix) of the county or
+    of one ``town``: plots by class, context, legend with count and mu per class, scale
+    bar, north arrow, the town outlined and named, data source and date.
+
+    Fonts are embedded (``pdf.fonttype`` 42), so the Chinese prints anywhere; ``font`` is
+    a family from :func:`sheet_font` (quicker to embed than the whole CJK font). ``lang``
+    ``"en"`` labels the sheet in English (as does a machine without a CJK font).
+    """
+    import datetime as dt
+
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    plt, names, zh = _setup()
+    if lang != "zh":
+        names, zh = CLASS_EN, False
+    parcels = data["parcels"]
+    towns = data.get("towns")
+    if town is not None:
+        mine = parcels[parcels["town"].fillna("") == town]
+        outline = towns[towns["town"] == town] if towns is not None and "town" in towns \
+            else None
+        frame = outline if outline is not None and len(outline) else mine
+    else:
+        mine = parcels
+        outline = None
+        frame = towns if towns is not None and len(towns) else parcels
+    if not len(frame) or frame.geometry.isna().all():
+        frame = parcels
+    rc = {"pdf.fonttype": 42, "ps.fonttype": 42}
+    if font:
+        rc["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
+    with matplotlib.rc_context(rc):
+        fig = plt.figure(figsize=A3_INCHES)
+        ax = fig.add_axes([0.02, 0.04, 0.72, 0.86])
+        box = _window(frame.total_bounds if len(frame) else (0, 0, 1000, 1000),
+                      (0.72 * A3_INCHES[0]) / (0.86 * A3_INCHES[1]))
+        ax.set_xlim(box[0], box[2])
+        ax.set_ylim(box[1], box[3])
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_facecolor("#fbfaf7")
+        handles = []
+        for layer, (face, edge, alpha, lw, zh_name, en_name) in SHEET_CONTEXT.items():
+            part = _clip(data.get(layer), box)
+            if part is None or not len(part):
+                continue
+            part.plot(ax=ax, facecolor=face, edgecolor=edge, alpha=alpha, linewidth=lw,
+                      linestyle="--" if layer == "dev_boundary" else "-", zorder=2)
+            handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha,
+                                 linestyle="--" if layer == "dev_boundary" else "-",
+                                 label=zh_name if zh else en_name))
+        near = _clip(towns, box)
+        if near is not None and len(near):
+            near.boundary.plot(ax=ax, color="#777777", linewidth=0.6, zorder=3)
+            if town is None and "town" in near:  # the county: every town named
+                for name, pt in zip(near["town"], near.geometry.representative_point(),
+                                    strict=True):
+                    ax.text(pt.x, pt.y, plain(name), ha="center", va="center", fontsize=9,
+                            color="#333333", zorder=15,
+                            bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
+                                  "pad": 1})
+        plots = _clip(parcels, box)
+        inside = plots["town"].fillna("").to_numpy() == town if town is not None else \
+            np.ones(len(plots), dtype=bool)
+        for c in CLASSES:
+            is_c = (plots["class"] == c).to_numpy()
+            for here, alpha in ((False, 0.3), (True, 1.0)):  # other towns' plots faded
+                part = plots[is_c & (inside == here)]
+                if len(part):
+                    # tiny plots vanish at county scale: an outline of their colour
+                    part.plot(ax=ax, color=PALETTE[c], edgecolor=PALETTE[c], linewidth=0.4,
+                              alpha=alpha, zorder=5)
+        if outline is not None and len(outline):
+            outline.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=2.4, zorder=10)
+            pt = outline.geometry.union_all().representative_point()
+            ax.text(pt.x, pt.y, plain(town), ha="center", va="center", fontsize=20,
+                    color=HIGHLIGHT, zorder=16,
+                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
+            handles.insert(0, Line2D([], [], color=HIGHLIGHT, linewidth=2.4,
+                                     label=plain(town)))
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _scale_bar(ax, *box, zh)
+        _north_arrow(ax, zh)
+
+        # the side panel: title, legend, notes
+        heading = plain(title) if title else ("村级工业用地分类" if zh else
+                                              "Village industrial land by class")
+        sub = plain(town) if town is not None else ("全域" if zh else "whole county")
+        fig.text(0.02, 0.955, f"{heading} · {sub}", fontsize=22,
+                 va="center")
+        mu_all = to_mu(mine["area_m2"].astype(float).fillna(0.0))
+        unit, mu_word = ("块", "亩") if zh else ("plots", "mu")
+        rows = []
+        for c in CLASSES:
+            is_c = (mine["class"] == c).to_numpy()
+            if is_c.any():
+                rows.append(Patch(facecolor=PALETTE[c], edgecolor=PALETTE[c],
+                                  label=f"{names[c]}  {int(is_c.sum())} {unit}  "
+                                        f"{mu_all[is_c].sum():,.2f} {mu_word}"))
+        total = f"{'合计' if zh else 'Total'}  {len(mine)} {unit}  {mu_all.sum():,.2f} {mu_word}"
+        rows.append(Patch(facecolor="none", edgecolor="none", label=total))
+        fig.legend(handles=rows, loc="upper left", bbox_to_anchor=(0.755, 0.9),
+                   title="村级工业用地分类" if zh else "Village industrial land",
+                   fontsize=11, title_fontsize=13, frameon=False, alignment="left")
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.55),
+                   title="图例" if zh else "Legend", fontsize=10, title_fontsize=12,
+                   frameon=False, alignment="left")
+        crs = parcels.crs.to_string() if parcels.crs is not None else "?"
+        today = dt.date.today().isoformat()
+        lines = ([f"数据来源：{plain(source)}" if source else "数据来源：—",
+                  f"数据日期：{date or '—'}", f"制图日期：{today}", f"坐标系：{crs}",
+                  "面积按分析坐标系平面面积计（1 亩 = 666.67 平方米）"] if zh else
+                 [f"Source: {plain(source) or '—'}", f"Data date: {date or '—'}",
+                  f"Drawn: {today}", f"CRS: {crs}",
+                  "Areas planar in the analysis CRS (1 mu = 666.67 m²)"])
+        fig.text(0.755, 0.05, "\n".join(lines), fontsize=9, va="bottom", color="#333333",
+                 linespacing=1.6)
+        written = []
+        for target in targets:
+            target = Path(target)
+            with atomic_path(target) as tmp, warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Glyph .* missing from",
+                                        category=UserWarning)
+                fig.savefig(tmp, format=target.suffix.lstrip(".").lower(), dpi=150)
+            written.append(target)
+        plt.close(fig)
+    return written
+
+
+def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
+                     title: str | None = None, source: str = "", date: str = "",
+                     progress=None, lang: str = "zh") -> list[Path]:
+    """``county.pdf``/``county.png`` and ``<town>.pdf``/``<town>.png`` per town (names
+    by :func:`safe_stem`) in ``out_dir``; returns the files written."""
+    out_dir = Path(out_dir)
+    report = progress or (lambda _message: None)
+    towns = sorted(set(data["parcels"]["town"].dropna().astype(str)))
+    names = set(towns)
+    if data.get("towns") is not None and "town" in data["towns"]:
+        names |= set(data["towns"]["town"].dropna().astype(str))
+    written = []
+    with tempfile.TemporaryDirectory(prefix="zoning-font-") as folder:
+        font = sheet_font("".join(names) + (title or "") + source + date, folder)
+        report(f"map sheet: county ({len(data['parcels'])} plots)")
+        written += map_sheet(data, [out_dir / "county.pdf", out_dir / "county.png"], None,
+                             title, source, date, font, lang)
+        for i, town in enumerate(towns, start=1):
+            stem = safe_stem(town)
+            report(f"map sheet {i}/{len(towns)}: {town} -> {stem}.pdf")
+            written += map_sheet(data, [out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"],
+                                 town, title, source, date, font, lang)
+    return written
+
+
+def sheet_notes(folder: str | os.PathLike) -> tuple[str, str]:
+    """The data source (input file names) and the date of a classification, from the
+    ``run.json`` beside its ``classified.gpkg``; empty where there is none."""
+    import json
+
+    folder = Path(folder)
+    run = (folder if folder.is_dir() else folder.parent) / "run.json"
+    try:
+        record = json.loads(run.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "", ""
+    inputs = record.get("inputs") or {}
+    names = dict.fromkeys(Path(str(v.get("path", ""))).name for v in inputs.values()
+                          if isinstance(v, dict) and v.get("path"))
+    return "、".join(names), str(record.get("started", ""))[:10]
+
+
+# --- line charts ----------------------------------------------------------------------
+
+#: Up to this many lines a legend names them; beyond it each line carries its name at its
+#: end (a legend of 19 colours cannot be matched by eye).
+LEGEND_LINES = 10
+
+
+def line_colours(n: int) -> list:
+    """``n`` distinct colours: tab10 then tab20's light shades, then evenly spaced hues."""
+    from matplotlib import colormaps
+
+    tab10 = [colormaps["tab10"](i) for i in range(10)]
+    light = [colormaps["tab20"](2 * i + 1) for i in range(10)]
+    colours = tab10 + light
+    if n > len(colours):
+        colours += [colormaps["hsv"](i / (n - 20)) for i in range(n - 20)]
+    return colours[:n]
+
+
+def spread(values, gap: float, low: float = float("-inf"),
+           high: float = float("inf")) -> list[float]:
+    """Label positions near ``values``, at least ``gap`` apart, order kept, within
+    [``low``, ``high``] where there is room: overlapping neighbours push each other apart
+    by equal shares, so a crowd of labels centres on its lines."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ys = [float(values[i]) for i in order]
+    for _ in range(200):
+        moved = False
+        for k in range(len(ys) - 1):
+            d = ys[k + 1] - ys[k]
+            if d < gap - 1e-9:
+                push = (gap - d) / 2
+                ys[k] -= push
+                ys[k + 1] += push
+                moved = True
+        if ys:
+            ys = [y + max(0.0, low - ys[0]) - max(0.0, ys[-1] - high) for y in ys]
+        if not moved:
+            break
+    out = [0.0] * len(values)
+    for i, y in zip(order, ys, strict=True):
+        out[i] = y
+    return out
+
+
+def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
+    """A line per town: its score over time (``town``, ``date``, ``score``). Each town
+    has its own colour; with more than :data:`LEGEND_LINES` towns the lines are named at
+    their ends instead of in a legend."""
     import matplotlib.dates as mdates
 
+    plt, _, zh = _setup()
+    towns = sorted(history["town"].astype(str).unique())
+    labelled = len(towns) > LEGEND_LINES
+    fig, ax = plt.subplots(figsize=(11 if labelled else 9, 6 if labelled else 5))
+    dates = pd.to_datetime(history["date"])
+    colours = dict(zip(towns, line_colours(len(towns)), strict=True))
+    ends = {}
+    for town, t in history.assign(date=dates).sort_values("date").groupby("town"):
+        ax.plot(t["date"], t["score"], marker="o", markersize=3, linewidth=1.4,
+                color=colours[str(town)], label=plain(town))
+        ends[str(town)] = (t["date"].iloc[-1], float(t["score"].iloc[-1]))
+    top = min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0)))
+    ax.set_ylim(0, top)
+    if labelled and ends:
+        names = list(ends)
+        ys = spread([ends[n][1] for n in names], gap=top / 34, low=0, high=top)
+        last = max(d for d, _ in ends.values())
+        for name, y in zip(names, ys, strict=True):
+            d, v = ends[name]
+            ax.annotate(plain(name), xy=(d, v), xytext=(last + pd.Timedelta(days=4), y),
+                        textcoords="data", va="center", fontsize=8,
+                        color=[0.7 * c for c in colours[name][:3]],  # light hues darker
+                        arrowprops={"arrowstyle": "-", "color": colours[name],
+                                    "linewidth": 0.5, "alpha": 0.6})
+        ax.set_xlim(dates.min() - pd.Timedelta(days=3), last + pd.Timedelta(days=40))
+    else:
+        ax.legend(fontsize=8, ncol=2, loc="upper left")
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonthday=-1))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    fig.autofmt_xdate()
     ax.set_ylabel("得分" if zh else "score")
-    ax.set_ylim(0, min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0))))
     ax.grid(color="#dddddd")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
     ax.set_title("各镇街完成度" if zh else "Completion per town")
     _save(fig, target)
     plt.close(fig)
+    return Path(target)

@@ -86,7 +86,7 @@ CHAIN_VERSION = "zoning ledger chain 1"
 #: chain -> (table, id column, fields hashed in this order; a field the table lacks,
 #: e.g. ``enterprise`` of old ledgers, is left out, and the list used opens the chain)
 CHAINS = {
-    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise",
+    "item": ("items", "fid", ("fid", "kind", "item_id", "town", "enterprise", "industry",
                               "computed_class", "rule", "reason", "mu", "official_mu",
                               "floor_m2", "geom")),
     "event": ("zoning_events", "event_id", ("event_id", "kind", "item_id", "status", "date",
@@ -346,6 +346,7 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
             "kind": "parcel", "item_id": p["parcel_id"].astype(str),
             "town": p["town"].fillna("").astype(str) if "town" in p else "",
             "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
+            "industry": "",
             "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
             "reason": p["reason"].fillna("").astype(str),
             "mu": p["area_mu"].astype(float).fillna(0.0),
@@ -358,6 +359,7 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
             "town": w["town"].fillna("").astype(str), "enterprise": "",
+            "industry": w["industry"].fillna("").astype(str) if "industry" in w else "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
             "official_mu": np.nan,
@@ -418,7 +420,7 @@ def now() -> str:
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
     have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = "".join(f", {c}" for c in ("enterprise", "official_mu")  # older ledgers lack
+    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "industry")  # older lack
                     if c in have)                                    # these columns
     return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
                        "FROM items", con, dtype={"item_id": str})
@@ -756,11 +758,13 @@ def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
 
 def state_on(items: pd.DataFrame, adjustments: pd.DataFrame, events: pd.DataFrame,
              as_of: str) -> pd.DataFrame:
-    """Every item with its class (adjusted where adjusted by then) and its status as of a
-    date: that of its latest event dated on or before it, else pending."""
+    """Every item with its class (the adjusted one where one exists, SPEC §8: whatever the
+    date of the adjustment, as import check (4) judges every event, earlier ones too,
+    against it) and its status as of a date: that of its latest event dated on or before
+    it, else pending."""
     state = items.set_index(["kind", "item_id"])
     state["class"] = state["computed_class"]
-    adj = adjustments[adjustments["adjusted_at"].str[:10] <= as_of]
+    adj = adjustments
     if len(adj):
         latest = adj.drop_duplicates(["kind", "item_id"], keep="last").set_index(
             ["kind", "item_id"])["class"]

@@ -14,7 +14,6 @@ it reads no folders and no ledger.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 import os
@@ -79,6 +78,7 @@ TEXT = {
                    "cluster_points": "村级工业集聚点", "village_parks": "村级工业园区（连片地块）",
                    "links": "纳入园区连线"},
         "legendTitle": "村级工业用地分类", "plots": "块", "mu": "亩", "fullscreen": "全屏",
+        "back": "← 返回镇街目录", "layersTitle": "图层",
         "searchPlaceholder": "搜索地块编号或企业名称", "classes": CLASS_ZH, "rules": RULE_ZH,
         "workshopClasses": WORKSHOP_CLASS_ZH,
         "title": "村级工业用地分类",
@@ -109,6 +109,7 @@ TEXT = {
                    "links": "Lines to target park"},
         "legendTitle": "Village industrial land", "plots": "plots", "mu": "mu",
         "fullscreen": "Full screen", "searchPlaceholder": "Search plot id or enterprise",
+        "back": "← Back to the list of towns", "layersTitle": "Layers",
         "classes": CLASS_EN, "rules": RULE_TEXT, "title": "Village industrial land",
         "workshopClasses": WORKSHOP_CLASS_EN,
         "colourBy": {"class": "Colour by class", "status": "Colour by progress"},
@@ -133,7 +134,9 @@ CONTEXT = {
                       {"color": "#333333", "weight": 0.8, "fill": False, "opacity": 0.6},
                       False),
 }
-BASEMAPS = ("none", "osm", "tianditu", "gaode")
+BASEMAPS = ("none", "osm", "tianditu", "gaode", "tianditu-img", "gaode-img")
+#: The outline of the town a per-town page shows.
+HIGHLIGHT_STYLE = {"color": "#D7191C", "weight": 3, "fill": False, "opacity": 0.9}
 LEAFLET_JS = re.compile(r'<script src="[^"]*/leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>')
 LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
                          r'leaflet\.css"\s*/?>')
@@ -190,17 +193,22 @@ def link_lines(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame | None) -> gpd
 
 
 def basemap_tiles(name: str) -> list[dict]:
-    """Tile layers for a basemap name (none, osm, tianditu, gaode)."""
+    """Tile layers for a basemap name (:data:`BASEMAPS`): vector maps or imagery with
+    their labels over it (``tianditu-img``: img + cia; ``gaode-img``: GCJ-02)."""
     if name == "none":
         return []
     if name == "osm":
         return [{"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "subdomains": "abc",
                  "attribution": "© OpenStreetMap contributors"}]
+    if name == "gaode-img":  # satellite imagery with roads and names over it (GCJ-02)
+        return [{"url": "https://webst0{s}.is.autonavi.com/appmaptile?style=" + style +
+                        "&x={x}&y={y}&z={z}", "subdomains": "1234",
+                 "attribution": "© 高德地图 (GCJ-02)"} for style in ("6", "8")]
     if name == "gaode":
         return [{"url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&"
                         "scale=1&style=8&x={x}&y={y}&z={z}", "subdomains": "1234",
                  "attribution": "© 高德地图 (GCJ-02)"}]
-    if name == "tianditu":
+    if name in ("tianditu", "tianditu-img"):
         token = os.environ.get("TIANDITU_TOKEN", "").strip()
         if not token:
             raise ZoningError("the Tianditu basemap needs a key in the environment variable "
@@ -209,7 +217,8 @@ def basemap_tiles(name: str) -> list[dict]:
                 "VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&"
                 "TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tk}")
         return [{"url": wmts.format(s="{s}", layer=layer, tk=token), "subdomains": "01234567",
-                 "attribution": "© 天地图"} for layer in ("vec", "cva")]
+                 "attribution": "© 天地图"}
+                for layer in (("img", "cia") if name == "tianditu-img" else ("vec", "cva"))]
     raise ZoningError(f"unknown basemap {name!r} (choose from {', '.join(BASEMAPS)})")
 
 
@@ -219,8 +228,14 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     if lang not in TEXT:
         raise ZoningError(f"unknown language {lang!r} (choose from {', '.join(TEXT)})")
     text = TEXT[lang]
-    gcj = basemap == "gaode"
+    gcj = basemap in ("gaode", "gaode-img")
     parcels = in_language(data["parcels"], lang)
+    if "target_id" in parcels:  # the target park by name (and id), not by id alone
+        names = target_names(data)
+        target = parcels["target_id"].astype(object).where(parcels["target_id"].notna(), "")
+        named = target.astype(str).map(names).astype(object).fillna("").astype(str)
+        parcels["target_id"] = (named + "（" + target.astype(str) + "）").where(
+            named != "", target)
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
@@ -267,6 +282,19 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     return payload
 
 
+def target_names(data: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Park and cluster point names by id (township parks, cluster points), for popups."""
+    if "target_names" in data:  # a per-town page: the names of the whole county
+        return data["target_names"]
+    out: dict[str, str] = {}
+    for layer, key in (("cluster_points", "cluster_id"), ("township_parks", "park_id")):
+        gdf = data.get(layer)
+        if gdf is not None and key in gdf and "name" in gdf:
+            names = gdf[[key, "name"]].dropna()
+            out.update(zip(names[key].astype(str), names["name"].astype(str), strict=True))
+    return out
+
+
 def status_groups(parcels: pd.DataFrame, web: gpd.GeoDataFrame, exact_mu: pd.Series,
                   text: dict) -> dict | None:
     """Ledger progress per plot as three groups (not started / under way / done): each
@@ -290,6 +318,16 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
                      text: dict, gcj: bool, decimals: int) -> dict:
     """Workshops as compact columns (one entry per point), micro parks and placement lines."""
     web = _web(workshops, gcj, decimals)
+    if micro_parks is not None and {"micro_park_id", "name"} <= set(micro_parks.columns) \
+            and "target_micro_park_id" in web:
+        known = micro_parks.dropna(subset=["micro_park_id", "name"])
+        names = pd.Series(known["name"].astype(str).to_numpy(),
+                          index=known["micro_park_id"].astype(str))
+        names = names[~names.index.duplicated()]
+        target = web["target_micro_park_id"].fillna("").astype(str)
+        named = target.map(names).astype(object).fillna("").astype(str)
+        web["target_micro_park_id"] = (named + "（" + target + "）").where(named != "",
+                                                                         target)
     classes = [c for c in (*WORKSHOP_PALETTE,) if (web["class"] == c).any()]
     code = {c: i for i, c in enumerate(classes)}
     columns: dict[str, object] = {}
@@ -311,6 +349,7 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
            "lon": web.geometry.x.tolist(), "lat": web.geometry.y.tolist(),
            "cls": [code[c] for c in web["class"]], "columns": columns,
            "fields": WORKSHOP_FIELDS}
+    out.update(risk_payload(web, text))  # SPEC §12: the three-in-one risk switch
     if micro_parks is not None and len(micro_parks):
         fields = ["micro_park_id", "name", "town", "capacity_m2", "used_m2", "remaining_m2"]
         out["microParks"] = {"label": text["layers"]["micro_parks"], "fields": fields,
@@ -375,7 +414,8 @@ def _asset(name: str) -> str:
 
 
 def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str = "none",
-              title: str | None = None, links: bool = True, decimals: int = 6) -> folium.Map:
+              title: str | None = None, links: bool = True, decimals: int = 6,
+              town: str | None = None, back: str | None = None) -> folium.Map:
     """A folium map of a classification: every layer, legend, search, popups.
 
     Parameters
@@ -386,9 +426,23 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
         ``"zh"`` (default) or ``"en"`` for popups, legend and layer names.
     basemap
         ``none`` (plain background, no network), ``osm``, ``tianditu`` (key from
-        ``TIANDITU_TOKEN``) or ``gaode`` (data shifted to GCJ-02 to sit on its streets).
+        ``TIANDITU_TOKEN``) or ``gaode`` (data shifted to GCJ-02 to sit on its streets);
+        ``tianditu-img`` and ``gaode-img`` are their imagery with labels.
+    town
+        The town a per-town page shows: its outline is drawn highlighted and named.
+    back
+        A link (relative URL) the page offers back to, e.g. ``index.html``.
     """
     payload = map_payload(data, lang, basemap, links, decimals)
+    towns = data.get("towns")
+    if town is not None and towns is not None and "town" in towns:
+        mine = towns[towns["town"] == town]
+        if len(mine):
+            payload["highlight"] = {"name": town, "style": HIGHLIGHT_STYLE,
+                                    "data": _collection(_web(mine, basemap in (
+                                        "gaode", "gaode-img"), decimals), [])}
+    if back:
+        payload["back"] = {"href": back, "text": TEXT[lang]["back"]}
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_control=True)
     fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
@@ -474,14 +528,17 @@ def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
 # --- per town ----------------------------------------------------------------------
 
 def town_file(town: str) -> str:
-    """A file name that is safe whatever the town's name contains (stable per name)."""
-    return "town-" + hashlib.sha1(town.encode("utf-8")).hexdigest()[:10] + ".html"
+    """The town's page: its name made safe for a file name (:func:`figures.safe_stem`:
+    ``浒山街道.html``; a hash is added where characters had to go), stable per name."""
+    from .figures import safe_stem
+
+    return safe_stem(town) + ".html"
 
 
 def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.GeoDataFrame]:
     """The layers of one town: its plots and village parks, context near them."""
     parcels = data["parcels"][data["parcels"]["town"].fillna("") == town]
-    out = {"parcels": parcels}
+    out = {"parcels": parcels, "target_names": target_names(data)}
     if "village_parks" in data:
         vp = data["village_parks"]
         out["village_parks"] = vp[vp["village_park_id"].isin(parcels["village_park_id"])]
@@ -499,9 +556,9 @@ def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.Geo
         if name in ("village_parks",) or name not in data:
             continue
         gdf = data[name]
-        if name == "towns":
+        if name == "towns" and window is None:
             out[name] = gdf[gdf["town"] == town] if "town" in gdf else gdf.iloc[:0]
-        elif window is not None:
+        elif window is not None:  # the town and its neighbours (for the highlight)
             out[name] = gdf[shapely.intersects(gdf.geometry.array, window)]
     return out
 
@@ -571,13 +628,14 @@ def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLik
     table = class_table(parcels)
     files: dict[str | None, str] = {None: "county.html"}
     report(f"building the county map ({len(parcels)} plots)")
+    # no link back on the county page: the demo copies it away from the index
     write_map(build_map(data, lang, basemap, title, links), out_dir / files[None], offline)
     for i, town in enumerate(table.index, start=1):
         files[town] = town_file(town)
         one = town_data(data, town)
         report(f"town map {i}/{len(table)}: {len(one['parcels'])} plots -> {files[town]}")
-        write_map(build_map(one, lang, basemap, f"{title} · {town}", links),
-                  out_dir / files[town], offline)
+        write_map(build_map(one, lang, basemap, f"{title} · {town}", links, town=town,
+                            back="index.html"), out_dir / files[town], offline)
     index = out_dir / "index.html"
     write_text(index, index_page(table, files, lang, title))
     return index
@@ -603,3 +661,40 @@ def in_language(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     if "fixes" in frame:
         frame["fixes"] = fix_names(frame["fixes"], lang)
     return frame
+
+
+# --- three-in-one risk (SPEC §12) ----------------------------------------------------
+
+RISK_TEXT = {"zh": {"label": "三合一场所风险等级", "risk_name": "风险等级",
+                    "checks_failed_text": "未通过检查"},
+             "en": {"label": "Three-in-one risk", "risk_name": "Risk level",
+                    "checks_failed_text": "Failed checks"}}
+
+
+def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
+    """The three-in-one workshops coloured by risk level (a switch beside the class
+    colouring): ``risk`` with the levels present (key, name, colour, count), the position
+    of each three-in-one workshop among the workshop points, its level, and its failed
+    checks in words (Chinese on a Chinese map) for the popup. Empty when the workshops
+    carry no ``risk_level`` (an output made before SPEC §12)."""
+    from .vocab import RISK_LEVELS, RISK_PALETTE, RISK_ZH, SAFETY_CHECK_ZH
+
+    if "risk_level" not in web:
+        return {}
+    zh = text.get("layers", {}).get("workshops") == "家庭作坊"
+    words = RISK_TEXT["zh" if zh else "en"]
+    level = web["risk_level"].fillna("none").astype(str).to_numpy()
+    pos = np.flatnonzero(level != "none")
+    levels = [lv for lv in RISK_LEVELS if lv != "none" and (level[pos] == lv).any()]
+    code = {lv: i for i, lv in enumerate(levels)}
+    failed = web["checks_failed"].fillna("").astype(str).to_numpy()[pos] \
+        if "checks_failed" in web else np.full(len(pos), "", dtype=object)
+    failed_text = ["；".join(f"{c} {SAFETY_CHECK_ZH.get(c, '')}" for c in f.split())
+                   if zh else f for f in failed]
+    return {"risk": {
+        "label": words["label"], "fields": ["risk_name", "checks_failed_text"],
+        "names": {"risk_name": words["risk_name"],
+                  "checks_failed_text": words["checks_failed_text"]},
+        "levels": [{"key": lv, "name": RISK_ZH[lv] if zh else lv, "color": RISK_PALETTE[lv],
+                    "count": int((level[pos] == lv).sum())} for lv in levels],
+        "idx": pos.tolist(), "lvl": [code[lv] for lv in level[pos]], "failed": failed_text}}

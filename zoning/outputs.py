@@ -33,7 +33,7 @@ FILES: dict[str, dict[str, str]] = {
     "classify_shp": {"folder": "shp", "fields": "fields.csv"},  # --format shp
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
-                  "run_log": "workshop_run.json"},
+                  "run_log": "workshop_run.json", "power_list": "power_list.csv"},
     "compare": {"transitions": "transitions.csv", "by_town": "transitions_by_town.csv",
                 "xlsx": "transitions.xlsx", "changed": "changed.gpkg",
                 "map": "changes.html"},
@@ -46,6 +46,8 @@ FILES: dict[str, dict[str, str]] = {
     "demo": {"sample": "sample_county.gpkg", "ledger": "ledger.gpkg", "map": "map.html",
              "progress": "progress", "assessment": "assessment", "survey": "sandiao",
              "survey_out": "out"},
+    "grid": {"findings": "grid.csv", "towns": "grid_towns.csv", "xlsx": "grid.xlsx",
+             "rejected": "meetings.rejected.csv", "issues": "grid_issues.csv"},
 }
 
 
@@ -123,6 +125,7 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
     cut = write_workshops_xlsx(result, paths["xlsx"])
     write_csv(result.towns, paths["towns"])
+    write_csv(result.power_list, paths["power_list"])
     issues = result.issues.frame()
     if len(cut):
         issues = pd.concat([issues, cut], ignore_index=True)
@@ -597,6 +600,11 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
              f"placed {placed} of {moving} "
              f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    if "risk_level" in ws:  # SPEC §12
+        risk = ws["risk_level"].value_counts()
+        progress("three-in-one: " + ", ".join(f"{lv} {int(risk.get(lv, 0))}" for lv in
+                                              ("high", "medium", "unknown", "low"))
+                 + f"; no industrial power {len(result.power_list)} (power_list.csv)")
     return result
 
 
@@ -606,6 +614,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     import calendar
 
     from ._io import output_set
+    from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet
@@ -640,8 +649,10 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     if enterprises.exists():
         write_grades(grade_table(read_table(enterprises, "enterprises",
                                             keys=("enterprise_id",))), out_dir)
+    profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
+    campaigns = load_config(profile).campaigns if profile.exists() else ()
     with output_set(out_dir / names["assessment"]) as stage:
-        scores = write_ledger_report(ledger, last_day, stage)
+        scores = write_ledger_report(ledger, last_day, stage, campaigns=campaigns)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -684,6 +695,7 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
                   None, None, progress)
     run_ledger_demo(Path(out_dir), sample.parent, progress)
     run_blocks_demo(Path(out_dir), sample.parent, progress)
+    run_grid_demo(sample, Path(out_dir), progress)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -696,11 +708,13 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
 # --- the ledger's report folder (SPEC §8) -----------------------------------------
 
 def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None,
-                        grades=None) -> pd.DataFrame:
+                        grades=None, campaigns=()) -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
     as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
-    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell."""
+    lists the cells cut to fit Excel (a note over 32,767 characters), one row per cell.
+    With ``campaigns`` ([[campaigns]] of the config, SPEC §12): campaigns.csv,
+    campaign_progress.csv and one 清单 sheet per campaign in assessment.xlsx."""
     from ._parallel import beside
     from .ledger import check_ledger, progress_table, status_as_of, town_scores
     from .report import write_assessment, write_csv
@@ -713,10 +727,13 @@ def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None
     scores = town_scores(state, weights)
     write_csv(scores, out_dir / names["towns"])
     by_name = read_grades(grades or Path(ledger).with_name(FILES["grade"]["csv"]))
+    if campaigns:
+        write_campaigns(state, campaigns, out_dir)
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = beside(_write_ledger_extras, ledger, state, as_of, weights, out_dir)
     try:
-        issues = write_assessment(state, scores, out_dir / names["assessment"], by_name)
+        issues = write_assessment(state, scores, out_dir / names["assessment"], by_name,
+                                  campaigns)
         write_csv(issues, out_dir / names["issues"])
     finally:
         extras.result()
@@ -875,3 +892,105 @@ def run_blocks_demo(out_dir: Path, data_dir: Path, progress) -> None:
     progress(f"{len(result.blocks)} blocks (" + ", ".join(f"{k} {v}" for k, v in modes.items())
              + f"), {len(result.freed_sites)} freed sites (" + ", ".join(
                  f"{k} {v}" for k, v in reuses.items()) + f") in {out_dir / 'blocks'}")
+
+
+def write_grid(result, out_dir, as_of: str) -> dict[str, str]:
+    """The safety grid's folder (SPEC §12): grid.csv, grid_towns.csv, grid.xlsx,
+    meetings.rejected.csv and grid_issues.csv (values read as false, cells cut to fit
+    Excel). Call inside :func:`zoning._io.output_set`."""
+    import os
+
+    import pandas as pd
+
+    from .report import write_csv, write_grid_xlsx
+
+    names = FILES["grid"]
+    paths = {k: os.path.join(os.fspath(out_dir), v) for k, v in names.items()}
+    write_csv(result.findings, paths["findings"])
+    write_csv(result.towns, paths["towns"])
+    write_csv(result.rejected, paths["rejected"])
+    cut = write_grid_xlsx(result, paths["xlsx"], as_of)
+    issues = result.issues.frame()
+    if len(cut):
+        issues = pd.concat([issues, cut], ignore_index=True)
+    write_csv(issues, paths["issues"])
+    return paths
+
+
+def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
+             echo=print):
+    """Shared by ``grid`` and ``demo``."""
+    from ._io import output_set
+    from .config import load_config
+    from .grid import MEETINGS_ZH, VILLAGES_ZH, safety_grid
+    from .layers import read_table
+    from .ledger import parse_date
+    from .outputs import write_grid
+
+    day = parse_date(as_of)
+    if day is None:
+        raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    config = load_config(*config_files)
+    village_table = read_table(villages, "villages", config=config, keys=("village",),
+                               required=("town", "village"), rename=VILLAGES_ZH)
+    meeting_table = read_table(meetings, "meetings", config=config, keys=("date",),
+                               required=("date", "level", "town"), rename=MEETINGS_ZH)
+    clusters = None
+    if classified is not None:
+        import pyogrio
+
+        gpkg = Path(classified)
+        gpkg = gpkg / "classified.gpkg" if gpkg.is_dir() else gpkg
+        if not gpkg.exists():
+            raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
+        if "cluster_points" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
+            raise ZoningError(f"{gpkg}: no cluster_points layer (give a zoning classify "
+                              "output folder)")
+        clusters = pyogrio.read_dataframe(gpkg, layer="cluster_points", read_geometry=False)
+    result = safety_grid(village_table, meeting_table, as_of=day, clusters=clusters,
+                         source=str(villages))
+    with output_set(out_dir) as stage:
+        write_grid(result, stage, day)
+    counts = result.findings["finding"].value_counts()
+    echo(f"as of {day} ({result.months[0]} to {result.months[-1]}): "
+         + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in
+                     ("no_officer", "missed_month", "missed_quarter", "cluster_no_body"))
+         + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv")
+    return result
+
+
+def run_grid_demo(sample: Path, out_dir: Path, progress) -> None:
+    """The sample's safety grid (SPEC §12) as of the end of its meeting log, with the
+    classified cluster points: OUT/grid/. The villages and meetings tables sit beside the
+    sample (written by `zoning sample`); made now if they are not there."""
+    from .sample import GRID_AS_OF, write_grid_sample
+
+    files = {"villages": sample.parent / "villages.csv",
+             "meetings": sample.parent / "meetings.csv"}
+    if not all(p.exists() for p in files.values()):
+        files = write_grid_sample(sample, out_dir / "grid_tables")
+    run_grid(files["villages"], files["meetings"], GRID_AS_OF, out_dir, out_dir / "grid",
+             echo=lambda line: progress(f"safety grid {line}"))
+
+
+def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Path]:
+    """The A3 map sheets of a classification into the folder ``out``, all or none."""
+    from ._io import output_set
+    from .figures import sheet_notes, write_map_sheets
+
+    origin, date = sheet_notes(source)
+    with output_set(out, out) as stage:
+        return write_map_sheets(data, stage, title, origin, date, progress=progress,
+                                lang=lang)
+
+
+# --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
+
+def write_campaigns(state: pd.DataFrame, campaigns, out_dir: Path) -> None:
+    """campaigns.csv (per campaign: workshops, final, closed, target_closed, share_final,
+    deadline) and campaign_progress.csv (per campaign, class and status)."""
+    from .campaigns import campaign_progress, campaign_table
+    from .report import write_csv
+
+    write_csv(campaign_table(state, campaigns), out_dir / "campaigns.csv")
+    write_csv(campaign_progress(state, campaigns), out_dir / "campaign_progress.csv")

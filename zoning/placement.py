@@ -11,7 +11,10 @@ Solved with HiGHS (``highspy``) in three steps, each with a reason:
    starts with its nearest park and "unplaced"; columns with a negative reduced cost are
    added until none is left). Its capacity prices λ give the Lagrangian bound
    ``L(λ) = Σ_i min(unplaced, min_j cost[i, j] + λ_j·area[i]) − Σ_j λ_j·free[j]``, which is
-   a valid lower bound for *any* λ ≥ 0, and a reduced cost for every column.
+   a valid lower bound for *any* λ ≥ 0, and a reduced cost for every column. On a tight
+   county the relaxation may place more movers than the parks could ever hold (the
+   smallest movers first, against the parks' total free space): then a count row is added
+   and priced too (ν, see :func:`_lagrangian`).
 2. **A good solution fast.** Every mover starts on its best column (parks over capacity
    drop their least sure movers, then room left is filled); the movers whose two best
    columns are closest in reduced cost (the ones the relaxation is unsure about) are then
@@ -141,13 +144,15 @@ class _Columns:
         self.area = np.asarray(area, dtype=float)
 
     def add_to(self, h, cols: np.ndarray, row_of_item: np.ndarray, n_rows: int,
-               integer: bool = False) -> None:
-        """Add columns ``cols`` to a HiGHS model whose rows are items then parks."""
+               integer: bool = False, count_row: int | None = None) -> None:
+        """Add columns ``cols`` to a HiGHS model whose rows are items then parks (then,
+        if ``count_row`` is given, the row counting placed movers)."""
         import highspy
 
         cols = np.asarray(cols, dtype=np.int64)
         pair = self.park[cols] >= 0
-        count = np.where(pair, 2, 1)
+        width = 2 if count_row is None else 3
+        count = np.where(pair, width, 1)
         starts = np.r_[0, np.cumsum(count)[:-1]].astype(np.int32)
         index = np.empty(int(count.sum()), dtype=np.int32)
         value = np.ones(index.size)
@@ -155,6 +160,8 @@ class _Columns:
         second = starts[pair] + 1
         index[second] = n_rows + self.park[cols[pair]]
         value[second] = self.area[self.item[cols[pair]]]
+        if count_row is not None:
+            index[second + 1] = count_row
         upper = 1.0 if integer else highspy.kHighsInf
         h.addCols(cols.size, self.cost[cols], np.zeros(cols.size), np.full(cols.size, upper),
                   index.size, starts, index, value)
@@ -168,8 +175,25 @@ class _Columns:
                   none, np.array([]))
 
 
-def _prices(cols: _Columns, free: np.ndarray, safety: _Safety) -> tuple[np.ndarray, float]:
-    """Capacity prices λ of the linear relaxation by column generation, and L(λ)."""
+def _most_placed(cols: _Columns, free: np.ndarray) -> int:
+    """How many movers can be placed at most: the smallest ones (of those with a park
+    they fit) while their total area fits the parks' total free space. Any placement of
+    more movers would need more room than all parks have together."""
+    usable = np.zeros(cols.n, dtype=bool)
+    usable[cols.item[:cols.k]] = True
+    total = np.cumsum(np.sort(cols.area[usable]))
+    return int(np.searchsorted(total, np.maximum(free, 0.0).sum() * (1 + 1e-12), side="right"))
+
+
+def _prices(cols: _Columns, free: np.ndarray, safety: _Safety
+            ) -> tuple[np.ndarray, float, float]:
+    """Capacity prices λ of the linear relaxation by column generation, the price ν of
+    the count row, and L(λ, ν).
+
+    The count row (at most :func:`_most_placed` movers placed) is added only when the
+    relaxation places more movers than that (tight counties, where it lifts the bound by
+    up to a few 1e-3; elsewhere the relaxation is left as it was and ν = 0).
+    """
     n, k = cols.n, cols.k
     h = _highs(safety)
     cols.rows(h, n, free)
@@ -178,39 +202,64 @@ def _prices(cols: _Columns, free: np.ndarray, safety: _Safety) -> tuple[np.ndarr
     present = np.zeros(k, dtype=bool)
     present[first] = True
     identity = np.arange(n)
-    cols.add_to(h, np.r_[first, k + identity], identity, n)
-    best_bound, best_prices = -np.inf, np.zeros(cols.m)
+    in_model = np.r_[first, k + identity]            # column of the model → our column
+    cols.add_to(h, in_model, identity, n)
+    best_bound, best_prices, best_nu = -np.inf, np.zeros(cols.m), 0.0
+    most = _most_placed(cols, free)
+    count_row = None
     while True:
         h.setOptionValue("time_limit", safety.left())
         h.run()
         safety.check(h)
         dual = np.asarray(h.getSolution().row_dual)
-        if dual.size != n + cols.m:
+        if dual.size != n + cols.m + (count_row is not None):
             break
-        prices = np.maximum(-dual[n:], 0.0)
-        bound, reduced = _lagrangian(cols, prices, free)
+        prices = np.maximum(-dual[n:n + cols.m], 0.0)
+        nu = max(-float(dual[count_row]), 0.0) if count_row is not None else 0.0
+        bound, reduced = _lagrangian(cols, prices, free, nu, most)
         if bound > best_bound:
-            best_bound, best_prices = bound, prices
-        price_rc = cols.cost[:k] + prices[cols.park[:k]] * cols.area[cols.item[:k]] - \
+            best_bound, best_prices, best_nu = bound, prices, nu
+        price_rc = cols.cost[:k] + prices[cols.park[:k]] * cols.area[cols.item[:k]] + nu - \
             dual[:n][cols.item[:k]]
         new = np.flatnonzero((price_rc < -1e-6) & ~present)
+        if new.size == 0 and count_row is None:
+            value = np.asarray(h.getSolution().col_value)
+            placed = float(value[(in_model < k)[:value.size]].sum()) if value.size else 0.0
+            if placed > most + 1e-6:
+                # more movers placed than can ever be: add the count row and go on
+                pairs = np.flatnonzero(in_model < k).astype(np.int32)
+                h.addRow(-_inf(), float(most), pairs.size, pairs, np.ones(pairs.size))
+                count_row = n + cols.m
+                continue
         if new.size == 0 or safety.out():
             break
         new = new[np.lexsort((price_rc[new], cols.item[new]))]
         new = new[np.r_[True, cols.item[new][1:] != cols.item[new][:-1]]]   # best per mover
         present[new] = True
-        cols.add_to(h, new, identity, n)
-    return best_prices, best_bound
+        in_model = np.r_[in_model, new]
+        cols.add_to(h, new, identity, n, count_row=count_row)
+    return best_prices, best_bound, best_nu
 
 
-def _lagrangian(cols: _Columns, prices: np.ndarray, free: np.ndarray
-                ) -> tuple[float, np.ndarray]:
-    """L(λ) and every column's reduced cost (≥ 0, 0 for each mover's best column)."""
-    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
-        cols.area[cols.item]
+def _inf() -> float:
+    import highspy
+
+    return highspy.kHighsInf
+
+
+def _lagrangian(cols: _Columns, prices: np.ndarray, free: np.ndarray, nu: float = 0.0,
+                most: int = 0) -> tuple[float, np.ndarray]:
+    """L(λ, ν) and every column's reduced cost (≥ 0, 0 for each mover's best column).
+
+    ``nu`` prices the count row (at most ``most`` movers placed): every placement costs
+    ν more and the bound gives back ν·most; valid for any λ ≥ 0, ν ≥ 0.
+    """
+    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)] *
+                                  cols.area[cols.item] + nu, 0.0)
     best = np.full(cols.n, np.inf)
     np.minimum.at(best, cols.item, priced)
-    return float(best.sum() - prices @ np.maximum(free, 0.0)), priced - best[cols.item]
+    return float(best.sum() - prices @ np.maximum(free, 0.0) - nu * most), \
+        priced - best[cols.item]
 
 
 def _fit(park: np.ndarray, priority: np.ndarray, area: np.ndarray, free: np.ndarray
@@ -378,9 +427,9 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     def lookup(items, parks):
         return np.asarray(lookup_matrix[items, parks]).ravel() - 1
 
-    prices, bound = _prices(cols, free, safety)
-    _log.debug("relaxation: bound %.1f", bound)
-    _, reduced = _lagrangian(cols, prices, free)
+    prices, bound, nu = _prices(cols, free, safety)
+    _log.debug("relaxation: bound %.1f (count price %.1f)", bound, nu)
+    _, reduced = _lagrangian(cols, prices, free, nu, _most_placed(cols, free))
     # movers by how sure the relaxation is of them: the reduced cost of their second best
     order = np.lexsort((reduced, cols.item))
     head = np.r_[True, cols.item[order][1:] != cols.item[order][:-1]]

@@ -343,7 +343,10 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> pd.DataFram
 
 
 WORKSHOP_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
-                    "class_zh": "分类", "fixes_zh": "待整改事项", "parcel_id": "所在地块",
+                    "class_zh": "分类", "fixes_zh": "待整改事项",
+                    "risk_level_zh": "三合一风险等级", "checks_failed_zh": "未通过检查",
+                    "checks_unknown_zh": "待核查项", "no_industrial_power_zh": "源头管控",
+                    "parcel_id": "所在地块",
                     "target_micro_park_id": "安置小微园", "distance_m": "距离（米）",
                     "floor_area_m2": "面积（平方米）", "reason": "依据"}
 TOWN_TABLE_ZH = {"town": "镇街", "found": "排查数", "classed": "已分类", "eliminate": "整治淘汰",
@@ -367,6 +370,7 @@ def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
     listing = ws.drop(columns="geometry").copy()
     listing["fixes_zh"] = listing["fixes"].fillna("").map(
         lambda f: "、".join(FIX_ZH[x] for x in f.split(";") if x))
+    listing = safety_columns_zh(listing)
     listing = listing[[c for c in WORKSHOP_LIST_ZH if c in listing]].rename(
         columns=WORKSHOP_LIST_ZH)
     parks = result.micro_parks.drop(columns="geometry")
@@ -377,7 +381,8 @@ def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
         fmt = _formats(xl.book)
         for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
                                    ("镇街", towns, "分镇街统计（台账）"),
-                                   ("小微园", parks, "小微企业园安置")):
+                                   ("小微园", parks, "小微企业园安置"),
+                                   *safety_sheets(ws, result.power_list)):
             sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1,
                                  notes=notes)
             if name == "清单":
@@ -434,7 +439,7 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None) -> pd.DataFrame:
+                     grades: pd.Series | None = None, campaigns=()) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
@@ -476,6 +481,8 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
+        if campaigns:
+            campaign_sheets(xl, state, campaigns, fmt, notes, taken=("排名", *names))
     return excel_notes(notes, target)
 
 
@@ -577,3 +584,119 @@ def write_blocks_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
                           freeze_cols=1, notes=notes)
         ws.set_column(2, 4, 16, two)
     return excel_notes(notes, target)
+
+
+# --- workshop safety and source control (SPEC §12) ----------------------------------
+
+CHECKS_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
+             "residents": "住宿人数", "risk_level_zh": "风险等级",
+             "checks_failed_zh": "未通过检查", "checks_unknown_zh": "待核查项（信息缺失）"}
+POWER_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村",
+                 "registered_year": "登记年份", "reason": "原因"}
+
+
+def checks_zh(codes: pd.Series) -> pd.Series:
+    """Space-separated check codes in Chinese ('S2 S4' -> 'S2 居住部分未防火分隔；S4 …')."""
+    from .vocab import SAFETY_CHECK_ZH
+
+    return codes.fillna("").astype(str).map(
+        lambda text: "；".join(f"{c} {SAFETY_CHECK_ZH[c]}" for c in text.split()))
+
+
+def safety_columns_zh(listing: pd.DataFrame) -> pd.DataFrame:
+    """The SPEC §12 columns of the workshop list in Chinese words (risk level, failed and
+    unknown checks, source control); a list without them is returned as it is."""
+    from .vocab import NO_POWER_ZH, RISK_ZH
+
+    if "risk_level" not in listing:
+        return listing
+    return listing.assign(
+        risk_level_zh=listing["risk_level"].map(RISK_ZH).fillna(""),
+        checks_failed_zh=checks_zh(listing["checks_failed"]),
+        checks_unknown_zh=checks_zh(listing["checks_unknown"]),
+        no_industrial_power_zh=np.where(listing["no_industrial_power"].fillna(False).astype(
+            bool), NO_POWER_ZH, ""))
+
+
+def safety_sheets(ws: pd.DataFrame, power: pd.DataFrame | None) -> list[tuple]:
+    """(sheet, frame, title) of workshops.xlsx for SPEC §12: the three-in-one checks
+    (every three-in-one workshop, worst risk first) and the power company's list."""
+    from .vocab import RISK_LEVELS
+
+    if "risk_level" not in ws:
+        return []
+    three = ws[ws["risk_level"].ne("none")].drop(columns="geometry", errors="ignore")
+    order = three["risk_level"].map({lvl: i for i, lvl in enumerate(RISK_LEVELS)})
+    three = safety_columns_zh(three.assign(_order=order).sort_values(
+        ["_order", "workshop_id"], kind="stable"))
+    three = three[[c for c in CHECKS_ZH if c in three]].rename(columns=CHECKS_ZH)
+    sheets = [("三合一检查", three, "三合一场所消防安全检查（S1–S6）")]
+    if power is not None:
+        sheets.append(("不予供电", power[[c for c in POWER_LIST_ZH if c in power]].rename(
+            columns=POWER_LIST_ZH), "源头管控：不予提供三相工业用电清单（供电部门）"))
+    return sheets
+
+
+# --- the safety grid (SPEC §12) ------------------------------------------------------
+
+GRID_ZH = {"finding_zh": "问题类型", "town": "镇街", "village": "村", "cluster_id": "集聚点",
+           "period": "期间", "reason": "说明", "finding": "代码"}
+GRID_TOWNS_ZH = {"town": "镇街", "villages": "村数", "no_officer": "未配安管员村数",
+                 "missed_months": "缺村级月度例会（村·月）",
+                 "missed_quarters": "缺镇级季度例会（季）"}
+
+
+def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFrame:
+    """grid.xlsx, print-ready (landscape, one page wide, header rows repeated): the
+    per-town summary, the findings and the rejected meeting rows, in Chinese. Returns
+    the notes of cells cut to Excel's limit."""
+    from .vocab import GRID_FINDING_ZH
+
+    span = f"{result.months[0]} 至 {result.months[-1]}" if result.months else ""
+    findings = result.findings.assign(
+        finding_zh=result.findings["finding"].map(GRID_FINDING_ZH))
+    findings = findings[list(GRID_ZH)].rename(columns=GRID_ZH)
+    towns = result.towns.rename(columns=GRID_TOWNS_ZH)
+    rejected = result.rejected.rename(columns={"row": "行号", "reason": "退回原因",
+                                               "date": "日期", "level": "级别", "town": "镇街",
+                                               "village": "村"})
+    notes: list = []
+    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+        fmt = _formats(xl.book)
+        for name, frame, title in (
+                ("镇街汇总", towns, f"安全生产网格化 镇街汇总（截至 {as_of}，考核期 {span}）"),
+                ("问题清单", findings, f"安全生产网格化 问题清单（截至 {as_of}，考核期 {span}）"),
+                ("退回记录", rejected, "例会记录退回（行号为原表行号，表头为第 1 行）")):
+            sheet = _table_sheet(xl, name, frame, title, fmt, width=14, notes=notes)
+            if name == "问题清单":
+                sheet.set_column(len(frame.columns) - 2, len(frame.columns) - 2, 60)
+            sheet.set_landscape()
+            sheet.set_paper(9)  # A4
+            sheet.fit_to_pages(1, 0)
+            sheet.repeat_rows(0, 1)
+    return excel_notes(notes, target)
+
+
+# --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
+
+def campaign_sheets(xl, state: pd.DataFrame, campaigns, fmt: dict, notes: list,
+                    taken=()) -> None:
+    """One 清单 sheet per campaign in assessment.xlsx: its workshops with class in force,
+    status and latest report; the title names the target and deadline."""
+    from .campaigns import campaign_items, campaign_table
+
+    zh = {"item_id": "作坊编号", "town": "镇街", "industry": "行业", "class": "分类",
+          "status": "状态", "last_event": "最近填报日期", "note": "备注", "floor_m2": "面积（平方米）"}
+    table = campaign_table(state, campaigns)
+    names = sheet_names([f"{c['name']}清单" for c in campaigns], taken=taken)
+    for campaign, name, row in zip(campaigns, names, table.itertuples(), strict=True):
+        items = campaign_items(state, campaign).sort_values(["town", "item_id"], kind="stable")
+        frame = items[[c for c in zh if c in items]].assign(
+            **{"class": items["class"].map(WORKSHOP_CLASS_ZH).fillna(items["class"]),
+               "status": items["status"].map(STATUS_ZH).fillna(items["status"])}
+        ).rename(columns=zh)
+        target = "" if pd.isna(row.target_closed) else f"，目标关停/拆除 {row.target_closed} 家"
+        deadline = f"，期限 {row.deadline}" if row.deadline else ""
+        title = (f"一行业一方案：{campaign['name']} 清单（{row.workshops} 家，已完成 {row.final} 家，"
+                 f"已关停/拆除 {row.closed} 家{target}{deadline}）")
+        _table_sheet(xl, name, frame, title, fmt, notes=notes)

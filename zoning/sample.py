@@ -1012,6 +1012,8 @@ def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     protected = county.build_protected()
     parcels = county.build_parcels(edge_roads)
     workshops = county.build_workshops()
+    workshops = add_safety_fields(workshops, seed)
+    clusters = add_cluster_bodies(clusters, seed)
     layers = {"towns": towns, "dev_boundary": dev, "township_parks": parks,
               "cluster_points": clusters, "protected": protected, "micro_parks": micro,
               "parcels": parcels, "workshops": workshops}
@@ -1049,6 +1051,131 @@ def write_sample(path: str | os.PathLike, seed: int = DEFAULT_SEED) -> dict[str,
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return {name: len(gdf) for name, gdf in layers.items()}
+
+
+#: The safety additions (SPEC §12) draw from their own stream, seeded by (seed, SAFETY_STREAM):
+#: the layers' other columns and rows are those of the sample before them.
+SAFETY_STREAM = 19
+#: The meeting log's 12 months end with the ledger sample's last month (2026-05).
+GRID_MONTHS = tuple(str(pd.Period("2025-06", freq="M") + k) for k in range(12))
+GRID_AS_OF = "2026-05-31"
+
+
+def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
+                      ) -> gpd.GeoDataFrame:
+    """The optional fields of SPEC §12, seeded by (seed, :data:`SAFETY_STREAM`): the
+    three-in-one checks for three-in-one workshops (empty for the others: not surveyed;
+    some left empty as inspectors leave them) and a ``registered_year`` for every
+    workshop (a few registered after 2021, a few unknown)."""
+    rng = np.random.default_rng([seed, SAFETY_STREAM])
+    n = len(workshops)
+    three = workshops["three_in_one"].to_numpy(dtype=bool)
+    out = workshops.copy()
+
+    def field(p_true: float, p_missing: float) -> pd.array:
+        value = rng.random(n) < p_true
+        missing = ~three | (rng.random(n) < p_missing)
+        return pd.array(np.where(missing, None, value), dtype="boolean")
+
+    out["hazardous_goods"] = field(0.015, 0.04)
+    out["fire_separation"] = field(0.70, 0.08)
+    out["separate_exit"] = field(0.80, 0.08)
+    out["smoke_alarm"] = field(0.85, 0.06)
+    out["window_escape"] = field(0.75, 0.08)
+    out["sprinkler"] = field(0.35, 0.15)
+    residents = np.clip(rng.poisson(5.0, n) + (rng.random(n) < 0.1) * rng.integers(5, 15, n),
+                        0, 40)
+    out["residents"] = pd.array(np.where(~three | (rng.random(n) < 0.05), None, residents),
+                                dtype="Int64")
+    year = np.clip(np.round(rng.normal(2010.0, 6.0, n)), 1990, 2021).astype(np.int64)
+    late = rng.random(n) < 0.04
+    year[late] = rng.integers(2022, 2026, int(late.sum()))
+    out["registered_year"] = pd.array(np.where(rng.random(n) < 0.03, None, year),
+                                      dtype="Int64")
+    return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+
+
+def add_cluster_bodies(clusters: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
+                       ) -> gpd.GeoDataFrame:
+    """``management_body`` and ``safety_body`` of the cluster points (SPEC §12), seeded by
+    (seed, :data:`SAFETY_STREAM` + 1); a few without one, a few not reported."""
+    rng = np.random.default_rng([seed, SAFETY_STREAM + 1])
+    n = len(clusters)
+    out = clusters.copy()
+    for name, p_true in (("management_body", 0.85), ("safety_body", 0.75)):
+        value = rng.random(n) < p_true
+        out[name] = pd.array(np.where(rng.random(n) < 0.05, None, value), dtype="boolean")
+    return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+
+
+def grid_sample(layers: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The safety grid's tables for the sample (SPEC §12), seeded by (seed,
+    :data:`SAFETY_STREAM` + 2): every village of the plots and workshops with its safety
+    officer (a few not named), and a year of meeting logs (:data:`GRID_MONTHS`) with gaps
+    — villages that skip a month, towns that skip a quarter — and the mistakes of typed
+    logs: an unknown village, a town typed wrong, a level that is neither, dates that are
+    not dates."""
+    rng = np.random.default_rng([seed, SAFETY_STREAM + 2])
+    pairs = pd.concat([layers[name][["town", "village"]] for name in ("parcels", "workshops")])
+    villages = pairs.dropna().drop_duplicates().sort_values(["town", "village"]).reset_index(
+        drop=True)
+    n = len(villages)
+    surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林"))
+    given = np.array(list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"))
+    officer = np.char.add(surnames[rng.integers(len(surnames), size=n)],
+                          given[rng.integers(len(given), size=n)]).astype(object)
+    officer[rng.random(n) < 0.04] = ""
+    villages["safety_officer"] = officer
+    months = np.array(GRID_MONTHS)
+    held = rng.random((n, len(months))) >= np.where(rng.random(n) < 0.15, 0.25, 0.01)[:, None]
+    v, m = np.nonzero(held)
+    day = rng.integers(1, 29, len(v))
+    rows = pd.DataFrame({"date": [f"{months[k]}-{d:02d}" for k, d in zip(m, day, strict=True)],
+                         "level": "village", "town": villages["town"].to_numpy()[v],
+                         "village": villages["village"].to_numpy()[v]})
+    towns = np.array(sorted(set(villages["town"])))
+    t, k = np.nonzero(rng.random((len(towns), 4)) >= 0.12)  # quarters Q3 2025 … Q2 2026
+    first = pd.Period("2025-07", freq="M")
+    town_rows = pd.DataFrame({
+        "date": [f"{first + 3 * q + int(rng.integers(0, 3))}-{int(rng.integers(1, 29)):02d}"
+                 for q in k], "level": "town", "town": towns[t], "village": ""})
+    rows = pd.concat([rows, town_rows], ignore_index=True)
+    rows = rows.sort_values(["date", "town", "village"], kind="stable").reset_index(drop=True)
+    mistakes = pd.DataFrame({
+        "date": ["2026-02-30", "2026/3/5", "三月", "2026-04-10", "2026-04-12"],
+        "level": ["village", "村级", "village", "镇", "county"],
+        "town": [towns[0], towns[1], towns[2], towns[3] + "镇", towns[4]],
+        "village": [villages["village"].iat[0], "不存在村", villages["village"].iat[5], "", ""]})
+    at = np.sort(rng.choice(len(rows), len(mistakes), replace=False))
+    parts, start = [], 0
+    for i, pos in enumerate(at):
+        parts += [rows.iloc[start:pos], mistakes.iloc[[i]]]
+        start = pos
+    rows = pd.concat([*parts, rows.iloc[start:]], ignore_index=True)
+    # dates typed as towns type them: a few with slashes or in Chinese
+    typed = rng.random(len(rows)) < 0.05
+    iso = rows["date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}") & typed
+    d = pd.to_datetime(rows.loc[iso, "date"])
+    rows.loc[iso, "date"] = [f"{x.year}年{x.month}月{x.day}日" for x in d]
+    return villages, rows
+
+
+def write_grid_sample(sample: str | os.PathLike, folder: str | os.PathLike,
+                      seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """``villages.csv`` and ``meetings.csv`` (:func:`grid_sample`) of the sample county in
+    ``folder`` (UTF-8 with BOM, as Excel saves them)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    layers = {name: pyogrio.read_dataframe(sample, layer=name, read_geometry=False,
+                                           columns=["town", "village"])
+              for name in ("parcels", "workshops")}
+    villages, meetings = grid_sample(layers, seed)
+    files = {"villages": folder / "villages.csv", "meetings": folder / "meetings.csv"}
+    for name, frame in (("villages", villages), ("meetings", meetings)):
+        with atomic_path(files[name]) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return files
 
 
 #: Survey-shaped copy of the sample (issue 15): field names a 三调 DLTB layer has, plus the

@@ -165,3 +165,40 @@ ENTERPRISE_FIELDS_ZH = {"企业编号": "enterprise_id", "企业名称": "enterp
                         "年份": "year", "年度": "year", "用地面积": "land_mu",
                         "税收": "tax_10k_yuan", "营业收入": "revenue_10k_yuan",
                         "投资额": "investment_10k_yuan"}
+
+
+# --- workshop safety, source control, campaigns, safety grid (SPEC §12) -----------------
+#: Three-in-one checks: code -> (field that decides it, fix owed in Chinese).
+SAFETY_CHECKS = {"S1": ("hazardous_goods", "搬离甲乙类物品"),
+                 "S2": ("fire_separation", "防火分隔"),
+                 "S3": ("separate_exit", "独立疏散通道"),
+                 "S4": ("smoke_alarm", "独立式感烟报警器"),
+                 "S5": ("window_escape", "拆除窗户防盗栏"),
+                 "S6": ("sprinkler", "自动喷水灭火")}
+#: The fix owed per failed check (joins the fixes of SPEC §6 under its code).
+SAFETY_FIX_ZH = {code: fix for code, (_, fix) in SAFETY_CHECKS.items()}
+SAFETY_FIX_EN = {"S1": "no class A/B goods", "S2": "fire separation",
+                 "S3": "separate escape route", "S4": "smoke alarms",
+                 "S5": "remove window bars", "S6": "sprinklers"}
+FIX_ZH.update(SAFETY_FIX_ZH)
+FIX_EN.update(SAFETY_FIX_EN)
+#: What each check asks, in Chinese (a planner's checklist line).
+SAFETY_CHECK_ZH = {"S1": "存放或生产甲乙类物品", "S2": "居住部分未防火分隔",
+                   "S3": "居住部分无独立疏散通道", "S4": "居住部分无独立式感烟报警器",
+                   "S5": "居住部分窗户设固定防盗栏", "S6": "住宿人数达标未设自动喷水灭火"}
+#: Risk levels of a workshop, worst first; `none`: not three-in-one (no checks).
+RISK_LEVELS = ("high", "medium", "unknown", "low", "none")
+RISK_ZH = {"high": "高风险", "medium": "中风险", "unknown": "待核查", "low": "低风险",
+           "none": "非三合一"}
+#: Risk colours (Okabe–Ito): the map's switch beside the class colouring.
+RISK_PALETTE = {"high": "#D55E00", "medium": "#E69F00", "unknown": "#999999",
+                "low": "#009E73", "none": "#DDDDDD"}
+#: Source control (源头管控): why a workshop gets no three-phase industrial power.
+NO_POWER_ZH = "不予提供三相工业用电"
+#: Findings of the safety grid (安全生产网格化).
+GRID_FINDINGS = ("no_officer", "missed_month", "missed_quarter", "cluster_no_body")
+GRID_FINDING_ZH = {"no_officer": "未配备安管员", "missed_month": "村级月度例会缺失",
+                   "missed_quarter": "镇级季度例会缺失", "cluster_no_body": "集聚点未设管理/安全监管机构"}
+#: Meeting levels of the grid's meeting log (words towns type -> level).
+MEETING_LEVELS = {"village": "village", "村": "village", "村级": "village",
+                  "town": "town", "镇": "town", "镇级": "town", "镇街": "town"}

@@ -372,6 +372,8 @@ class WorkshopResult:
     placement: Placement
     issues: IssueLog
     crs: object
+    #: Workshops denied three-phase industrial power (SPEC §12; :func:`zoning.safety.power_list`).
+    power_list: pd.DataFrame | None = None
 
 
 def read_point_list(path, config, issues: IssueLog) -> gpd.GeoDataFrame:
@@ -440,6 +442,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
     ws = clean_fields(workshops, issues, config.workshops["max_floor_area_m2"])
+    ws = read_safety_fields(ws, issues)
     pts = np.asarray(ws.geometry.array, dtype=object)
     n = len(ws)
     problem = np.full(n, "", dtype=object)
@@ -478,6 +481,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
         ws["parcel_id"], ws["plot_class"] = "", ""
     ws["in_protected"] = in_layer(pts, protected)
     decision = decide_workshops(ws, problem)
+    decision = apply_safety(ws, decision, config)
     ws = pd.concat([ws.drop(columns=[c for c in decision.columns if c in ws]), decision],
                    axis=1)
 
@@ -548,7 +552,8 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     rest = [c for c in ws.columns if c not in first and c not in private]
     out = gpd.GeoDataFrame(finite_only(ws[first + rest]), geometry=pts, crs=workshops.crs)
     mp = gpd.GeoDataFrame(finite_only(mp), geometry=mp.geometry.name, crs=parks.crs)
-    return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs)
+    return WorkshopResult(out, mp, towns_tab, placement, issues, workshops.crs,
+                          safety_power_list(out, config))
 
 
 def load_and_run(sources: dict, config, *, progress=None,
@@ -605,3 +610,48 @@ def load_and_run(sources: dict, config, *, progress=None,
     protected, towns = layers.protected, layers.towns
     say("classifying and placing workshops")
     return classify_and_place(ws, mp, parcels, protected, towns, config, issues, lang), info
+
+
+# --- workshop safety and source control (SPEC §12) ----------------------------------
+
+def read_safety_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
+    """The optional fields of SPEC §12 (:func:`zoning.safety.read_check_fields`)."""
+    from .safety import read_check_fields
+
+    return read_check_fields(ws, issues)
+
+
+def apply_safety(ws: pd.DataFrame, decision: pd.DataFrame, config) -> pd.DataFrame:
+    """The three-in-one checks and source control on top of :func:`decide_workshops`:
+    a three-in-one workshop failing S1 is ``eliminate`` (the first condition of class 1,
+    so it overrides every class but ``unclassified``), the failed checks join the fixes
+    owed, and the columns ``risk_level``, ``checks_failed``, ``checks_unknown`` and
+    ``no_industrial_power`` are added (SPEC §12)."""
+    from .safety import CHECK_COLUMNS, failed_fixes, no_industrial_power, three_in_one_checks
+
+    checks = three_in_one_checks(
+        ws, sprinkler_residents_min=config.safety["sprinkler_residents_min"])
+    decision = decision.copy()
+    s1 = (checks["S1"].eq("fail") & decision["class"].ne("unclassified")).to_numpy()
+    decision.loc[s1, "class"] = "eliminate"
+    decision.loc[s1, "class_zh"] = WORKSHOP_CLASS_ZH["eliminate"]
+    decision.loc[s1, "reason"] = "三合一场所内生产或存放甲乙类物品（S1）"
+    decision.loc[s1, "reason_en"] = ("three-in-one with class A/B flammable or explosive "
+                                     "goods (S1)")
+    extra = failed_fixes(checks["checks_failed"])
+    fixes = decision["fixes"].astype(str)
+    decision["fixes"] = np.where(extra.eq(""), fixes,
+                                 np.where(fixes.eq(""), extra, fixes + ";" + extra))
+    for c in CHECK_COLUMNS:
+        decision[c] = checks[c]
+    decision["no_industrial_power"] = no_industrial_power(
+        ws.assign(**{"class": decision["class"]}),
+        baseline_year=config.parameters["baseline_year"])
+    return decision
+
+
+def safety_power_list(ws: pd.DataFrame, config) -> pd.DataFrame:
+    """The power company's list (:func:`zoning.safety.power_list`)."""
+    from .safety import power_list
+
+    return power_list(ws, baseline_year=config.parameters["baseline_year"])

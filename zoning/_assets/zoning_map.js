@@ -119,6 +119,16 @@ function zoningMap(map, payload) {
     addGeoJson(spec.label, spec.data, spec.style,
                {popupFields: spec.popupFields, show: spec.show});
   });
+  if (payload.highlight) {
+    // The town of a per-town page: a thick outline, named in its middle.
+    var town = L.geoJSON(payload.highlight.data, {
+      renderer: renderer, interactive: false,
+      style: function () { return payload.highlight.style; }
+    }).addTo(map);
+    town.bindTooltip(payload.highlight.name, {permanent: true, direction: "center",
+                                              className: "zoning-town-label"});
+    window.zoningHighlight = town;
+  }
   var classLayers = payload.classes.map(function (c) {
     return addGeoJson(c.label, c.data, {color: c.color, weight: 1, fillColor: c.color,
                                         fillOpacity: 0.65},
@@ -180,7 +190,8 @@ function zoningMap(map, payload) {
     switcher.addTo(map);
   }
 
-  var control = L.control.layers(null, overlays, {collapsed: false, position: "topright"});
+  // Collapsed to a button (opens on hover or tap): the list covered a projector's screen.
+  var control = L.control.layers(null, overlays, {collapsed: true, position: "topright"});
   control.addTo(map);
   zoningWorkshops(map, payload, control);
   L.control.scale({imperial: false, metric: true}).addTo(map);
@@ -209,12 +220,19 @@ function zoningMap(map, payload) {
       if (doc.fullscreenElement) { doc.exitFullscreen(); }
       else if (doc.documentElement.requestFullscreen) { doc.documentElement.requestFullscreen(); }
     });
-    var bar = el("div", "leaflet-bar");
+    var bar = el("div", "leaflet-bar zoning-fullscreen");
     bar.appendChild(a);
     return bar;
   };
   fs.addTo(map);
   document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
+  // Printing resizes the page: keep the same centre on the sheet.
+  if (window.matchMedia) {
+    var onPrint = function () { map.invalidateSize({animate: false}); };
+    var mq = window.matchMedia("print");
+    if (mq.addEventListener) { mq.addEventListener("change", onPrint); }
+    window.addEventListener("beforeprint", onPrint);
+  }
 
   // Search by plot id or enterprise name.
   var search = L.control({position: "topleft"});
@@ -260,7 +278,32 @@ function zoningMap(map, payload) {
   };
   search.addTo(map);
 
-  if (payload.bounds) { map.fitBounds(payload.bounds, {padding: [24, 24]}); }
+  if (payload.back) {
+    var back = L.control({position: "topleft"});
+    back.onAdd = function () {
+      var a = el("a", "zoning-back leaflet-bar", payload.back.text);
+      a.setAttribute("href", payload.back.href);
+      return a;
+    };
+    back.addTo(map);
+  }
+
+  // The first view: the plots clear of the legends and the title, not under them.
+  if (payload.bounds) {
+    var size = map.getSize();
+    var box = function (selector) {
+      var node = map.getContainer().querySelector(selector);
+      return node ? {w: node.offsetWidth, h: node.offsetHeight} : {w: 0, h: 0};
+    };
+    var left = box(".leaflet-bottom.leaflet-left .zoning-legend");
+    var right = box(".leaflet-bottom.leaflet-right .zoning-legend");
+    var title = document.querySelector(".zoning-title");
+    var pad = function (px, total) { return Math.min(px + 16, 0.4 * total); };
+    map.fitBounds(payload.bounds, {
+      paddingTopLeft: [pad(left.w, size.x), pad(title ? title.offsetHeight + 10 : 10, size.y)],
+      paddingBottomRight: [pad(right.w, size.x), 24]
+    });
+  }
   window.zoningLayers = overlays;   // for tests and the curious
   window.zoningPlots = plotIndex;
   return overlays;
@@ -327,4 +370,37 @@ function zoningWorkshops(map, payload, control) {
     return {color: c.color, text: c.name + " " + c.count};
   }), true);
   window.zoningWorkshopLayers = {points: points};
+  if (W.risk) { zoningRisk(map, W, T, control, popup, renderer); }
+}
+
+/* Three-in-one workshops coloured by risk level (SPEC §12): an overlay beside the class
+ * colouring; the popup adds the level and the failed checks in words. */
+function zoningRisk(map, W, T, control, popup, renderer) {
+  "use strict";
+  var R = W.risk;
+  var layer = L.layerGroup();
+  layer.once("add", function () {
+    for (var k = 0; k < R.idx.length; k++) {
+      var i = R.idx[k], level = R.levels[R.lvl[k]];
+      var m = L.circleMarker([W.lat[i], W.lon[i]], {renderer: renderer, radius: 5,
+        color: "#333", weight: 0.5, fillColor: level.color, fillOpacity: 0.9});
+      (function (k, i) {
+        m.bindPopup(function () {
+          var extra = zoningTable(R.fields, R.names, function (f) {
+            return f === "risk_name" ? R.levels[R.lvl[k]].name : R.failed[k];
+          });
+          var box = document.createElement("div");
+          box.appendChild(extra);
+          box.appendChild(popup(i));
+          return box;
+        }, {maxWidth: 360});
+      })(k, i);
+      layer.addLayer(m);
+    }
+  });
+  control.addOverlay(layer, R.label + " (" + R.idx.length + ")");
+  zoningLegend(map, "bottomright", R.label, R.levels.map(function (c) {
+    return {color: c.color, text: c.name + " " + c.count};
+  }), true);
+  window.zoningWorkshopLayers.risk = layer;
 }
