@@ -43,7 +43,7 @@ def run(rows, config=None):
     from zoning import classify
 
     layers = tiny_layers()
-    res = classify_and_place(ws, parks, classify(layers), layers["protected"],
+    res = classify_and_place(ws, parks, classify(layers).parcels, layers["protected"],
                              layers["towns"], config or load_config(), IssueLog())
     return res
 
@@ -424,7 +424,7 @@ def test_map_colours_three_in_one_workshops_by_risk_with_failed_checks_in_chines
             workshop("U", **{**ALL_PASS, "window_escape": ""}),
             workshop("N", three_in_one=False)]
     ws = run(rows).workshops
-    parcels = classify(tiny_layers())
+    parcels = classify(tiny_layers()).parcels
     risk = map_payload({"parcels": parcels, "workshops": ws})["workshops"]["risk"]
     assert [lv["key"] for lv in risk["levels"]] == ["high", "medium", "unknown"]
     assert [lv["name"] for lv in risk["levels"]] == ["高风险", "中风险", "待核查"]
