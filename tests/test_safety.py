@@ -340,7 +340,9 @@ def test_ledger_report_writes_campaigns_and_their_sheets(tmp_path, classified):
                           str(wdir), "--quiet"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     ledger = tmp_path / "ledger.gpkg"
-    lg.init(ledger, classified, wdir)
+    from zoning.outputs import init_ledger
+
+    init_ledger(ledger, classified, wdir)
     sheet = tmp_path / "s.csv"
     pd.DataFrame({"kind": ["workshop"] * 3, "item_id": ["W1", "W2", "W3"],
                   "status": ["closed", "in_progress", "in_progress"],
