@@ -193,7 +193,7 @@ def write_shp(result, folder: Path) -> None:
     write_csv(fields, folder / "fields.csv")
 
 
-def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
+def run_ledger_demo(out_dir: Path, data_dir: Path, progress, config=None) -> None:
     """The sample's list + ledger + assessment: build the ledger, import every town sheet
     (each as of the end of its month), report, grade the enterprises."""
     import calendar
@@ -202,8 +202,9 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet, init, write_report
-    from .report import write_csv, write_grades_xlsx
+    from .report import data_heading, write_csv, write_grades_xlsx
 
+    county = (config.report if config is not None else {}).get("county", "")
     sheets = sorted((data_dir / "progress").glob("*.*"))
     if not sheets:
         progress(f"no progress sheets in {data_dir / 'progress'}: ledger skipped")
@@ -233,9 +234,10 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
         grades = grade_table(read_table(enterprises, "enterprises",
                                             keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
-        write_grades_xlsx(grades, out_dir / "grades.xlsx")
+        write_grades_xlsx(grades, out_dir / "grades.xlsx",
+                          data_heading(config, {"path": str(enterprises)}))
     with output_set(out_dir / "assessment") as stage:
-        scores = write_report(ledger, last_day, stage)
+        scores = write_report(ledger, last_day, stage, county=county)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -390,7 +392,7 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),
-                                        **info})
+                                        **info}, heading=workshop_heading(sources, config))
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
@@ -419,12 +421,12 @@ def demo(out_dir, maps_dir, quiet):
         sample = Path(out_dir) / "sample_county.gpkg"
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
-    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
     profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
-    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
-                  None, None, progress)
-    run_ledger_demo(Path(out_dir), sample.parent, progress)
+    profiles = (str(profile),) if profile.exists() else ()  # and the county's name
+    result = run_classify(str(sample), out_dir, profiles, {}, progress, {"sample": str(sample)})
+    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
+    run_workshops(str(sample), Path(out_dir), profiles, None, None, progress)
+    run_ledger_demo(Path(out_dir), sample.parent, progress, result.config)
     progress("drawing the maps")
     data = read_classified(out_dir)
     title = "慈溪市（样例）村级工业用地分类"
@@ -683,11 +685,12 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     day = parse_date(as_of)
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
-    assessment = load_config(*config_files).assessment
+    config = load_config(*config_files)
+    assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades)
+            grades, config.report.get("county", ""))
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -705,7 +708,7 @@ def grade(enterprises, out_dir, config_files):
     from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
-    from .report import write_csv, write_grades_xlsx
+    from .report import data_heading, write_csv, write_grades_xlsx
 
     config = load_config(*config_files)
     table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
@@ -713,7 +716,8 @@ def grade(enterprises, out_dir, config_files):
     grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")
-        notes = write_grades_xlsx(grades, stage / "grades.xlsx")
+        notes = write_grades_xlsx(grades, stage / "grades.xlsx",
+                                  data_heading(config, {"path": str(enterprises)}))
         if len(notes):  # cells cut to Excel's limit, one row each
             write_csv(notes, stage / "grade_issues.csv")
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
@@ -721,3 +725,11 @@ def grade(enterprises, out_dir, config_files):
                                                           counts.items())
                + (f"; {len(notes)} cell(s) cut to fit Excel, see grade_issues.csv"
                   if len(notes) else ""))
+
+
+def workshop_heading(sources, config):
+    """The title row of workshops.xlsx: named and dated by the workshops' input."""
+    from .report import data_heading
+
+    src = sources["workshops"]
+    return data_heading(config, {"path": str(src.path), "layer": src.layer or "workshops"})
