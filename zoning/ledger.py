@@ -913,13 +913,16 @@ def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
                               "verify)")
         old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
                           dtype={"item_id": str})
-    crs = pyogrio.read_info(ledger, layer="items")["crs"]
+    info = pyogrio.read_info(ledger, layer="items")
+    crs = info["crs"]
     new = items_from(classified_dir, workshops_dir, crs=crs)
     old = old[old["kind"].isin(kinds)]
     key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
     added = new[~key_new.isin(key_old)]
     if len(added):  # GDAL appends the features (geometry, spatial index) first
+        added = added[[c for c in added.columns  # a ledger older than a field lacks it
+                       if c in set(info["fields"]) or c == added.geometry.name]]
         pyogrio.write_dataframe(added.to_crs(crs), ledger, layer="items", driver="GPKG",
                                 append=True)
     merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],
