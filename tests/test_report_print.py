@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from zoning.config import load_config
+from zoning.errors import ConfigError
 from zoning.report import largest_remainder, nested_round
 
 TOOLS = ("soffice", "pdftotext", "pdfinfo")
@@ -142,3 +144,79 @@ def test_other_workbooks_print_with_title_and_header_on_every_page(demo, tmp_pat
     assert text and all("截至日期" in p for p in text)
     rows = sum(len(t) for t in pd.read_excel(demo / name, sheet_name=None, header=1).values())
     assert len(text) <= max(rows / 25, 3)
+
+
+def test_plot_list_of_the_tiny_county(tmp_path):
+    """classified.xlsx: a county sheet and a sheet per town, the target park or cluster
+    point by name and id, a 小计 per class, the county named by [report]; the ledger's
+    清单 carry the village, the reason and a deadline and person where the plots do."""
+    from conftest import tiny_layers, write_gpkg
+    from zoning import ledger as lg
+
+    layers = tiny_layers()
+    layers["parcels"]["deadline"] = ["2026-12-31", "", "", "", "", "", ""]
+    layers["parcels"]["responsible"] = ["张三", "", "", "", "", "", ""]
+    src = write_gpkg(tmp_path / "tiny.gpkg", layers)
+    config = tmp_path / "county.toml"
+    config.write_text('[report]\ncounty = "慈溪市"\ndata_date = "2026-10-31"\n',
+                      encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "zoning", "classify", src, "--config",
+                          str(config), "--out", str(tmp_path / "o")], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    book = tmp_path / "o" / "classified.xlsx"
+    sheets = pd.read_excel(book, sheet_name=None, header=1, dtype={"编号": str})
+    assert list(sheets) == ["全县", "宗汉街道", "浒山街道"]
+    title = pd.read_excel(book, sheet_name="浒山街道", header=None).iat[0, 0]
+    assert title == "慈溪市 浒山街道 村级工业用地分类清单　数据日期：2026-10-31　截至日期：2026-10-31"
+    town = sheets["浒山街道"].set_index("编号")
+    assert town.loc["P001", "目标园区/集聚点"] == "浒山工业园（T1）"
+    assert town.loc["P001", "规则"].startswith("C1 ") and town.loc["P001", "村"] == "东村"
+    assert "连片" in town.loc["P001", "依据"]  # the Chinese reason
+    county = sheets["全县"].set_index("编号")
+    assert county.loc["P005", "目标园区/集聚点"] == "南村集聚点（K1）"
+    sub = sheets["浒山街道"][sheets["浒山街道"]["编号"] == "小计"]
+    assert list(sub["分类"]) == ["纳入镇级园区", "腾挪清退"] and list(sub["村"]) == ["2 块", "1 块"]
+    assert sheets["浒山街道"]["编号"].iat[-1] == "合计"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[report]\ndata_date = "31.10.2026"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[report\] data_date must be a date"):
+        load_config(bad)
+
+    ledger = tmp_path / "ledger.gpkg"
+    lg.init(ledger, tmp_path / "o")
+    lg.write_report(ledger, "2026-11-30", tmp_path / "r", county="慈溪市")
+    listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道",
+                            header=1, dtype={"编号": str}).set_index("编号")
+    assert {"村", "依据", "整改期限", "责任人"} <= set(listing.columns)
+    assert listing.loc["P001", "整改期限"] == "2026-12-31"
+    assert listing.loc["P001", "责任人"] == "张三" and listing.loc["P002", "村"] == "东村"
+    assert listing.loc["P006", "依据"].startswith("建成年份")  # the Chinese reason
+
+
+def test_a_ledger_made_before_the_village_field_syncs_new_items(tmp_path, monkeypatch):
+    """Items gained village / deadline / responsible: syncing a new classification into
+    a ledger whose items layer lacks them adds the new items without those fields."""
+    import pyogrio
+
+    from conftest import tiny_layers, with_village_park, write_gpkg
+    from zoning import ledger as lg
+
+    def classify(layers, name):
+        out = tmp_path / name
+        res = subprocess.run([sys.executable, "-m", "zoning", "classify",
+                              write_gpkg(tmp_path / f"{name}.gpkg", layers), "--out", str(out)],
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        return out
+
+    first, second = classify(tiny_layers(), "a"), classify(with_village_park(tiny_layers()), "b")
+    path = tmp_path / "old.gpkg"
+    with monkeypatch.context() as m:
+        m.setattr(lg, "PASSED", ())  # as a version before these fields wrote it
+        lg.init(path, first)
+    assert "village" not in pyogrio.read_info(path, layer="items")["fields"]
+    lg.sync(path, second)
+    items = pyogrio.read_dataframe(path, layer="items")
+    assert sorted(items["item_id"]) == [f"P00{i}" for i in range(1, 9)]
+    assert lg.verify(path) == []
