@@ -90,7 +90,8 @@ def test_nested_rounding_adds_up_at_every_level():
 def test_summary_prints_on_one_page_and_its_figures_add_up(demo, tmp_path):
     text = pages(to_pdf(demo / "summary.xlsx", tmp_path))
     first = text[0]
-    assert "村级工业用地分类汇总" in first and "数据日期：2026-01-01" in first
+    assert "慈溪市（样例） 村级工业用地分类汇总" in first  # [report] county of data/cixi.toml
+    assert "数据日期：2026-01-01" in first  # the sample GeoPackage's own date
     assert "截至日期：2026-01-01" in first
     lines = [ln for ln in first.splitlines() if numbers(ln)]
     towns = [ln for ln in lines if not ln.strip().startswith("合计")]
@@ -220,3 +221,21 @@ def test_a_ledger_made_before_the_village_field_syncs_new_items(tmp_path, monkey
     items = pyogrio.read_dataframe(path, layer="items")
     assert sorted(items["item_id"]) == [f"P00{i}" for i in range(1, 9)]
     assert lg.verify(path) == []
+
+
+def test_transitions_workbook_prints_its_matrix_on_one_page(tmp_path):
+    from conftest import tiny_layers, write_gpkg
+
+    src = write_gpkg(tmp_path / "tiny.gpkg", tiny_layers())
+    (tmp_path / "a.toml").write_text("", encoding="utf-8")
+    (tmp_path / "b.toml").write_text("[parameters]\ninside_share_min = 0.99\n"
+                                     "baseline_year = 2030\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "zoning", "compare", src, "--config",
+                          str(tmp_path / "a.toml"), "--config", str(tmp_path / "b.toml"),
+                          "--out", str(tmp_path / "cmp")], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    text = pages(to_pdf(tmp_path / "cmp" / "transitions.xlsx", tmp_path))
+    assert "tiny 分类转移：a → b" in text[0] and "截至日期" in text[0]
+    assert len(text) == 3  # the matrix, per town, changed plots: one page each
+    assert all("截至日期" in p for p in text)
