@@ -185,25 +185,25 @@ def print_setup(sheet, header_rows: int, freeze_cols: int = 0, one_page: bool = 
     sheet.set_footer("&C第 &P 页，共 &N 页")
 
 
-#: Number formats by the words of a column's header (first match wins): mu with 2
-#: decimals, m² with 1, scores with 2, shares as per cent.
-HEADER_FORMATS = (("率", "pct"), ("占比", "pct"), ("亩", "mu"), ("平方米", "m2"),
-                  ("得分", "score"), ("总分", "score"))
-
-
 #: Widths of the text columns a printed page must not cut (the rest: the sheet's width).
 HEADER_WIDTHS = {"依据": 44, "编号": 16, "企业": 18, "企业名称": 18, "待整改事项": 18,
                  "备注": 18}
 
 
 def header_formats(headers, fmt: dict) -> dict:
-    """The cell format of each numeric-looking header by :data:`HEADER_FORMATS`."""
+    """The number format of a column by the words of its header: scores (得分, 总分) with
+    2 decimals, shares (…率, …占比; not 劳动生产率) as per cent, mu (…亩…) with 2
+    decimals, m² (平方米) with 1; other columns keep the sheet's."""
     out = {}
     for h in headers:
-        for word, key in HEADER_FORMATS:
-            if word in h:
-                out[h] = fmt[key]
-                break
+        if "得分" in h or h == "总分":
+            out[h] = fmt["score"]
+        elif h.endswith(("率", "占比")) and not h.endswith("生产率"):
+            out[h] = fmt["pct"]
+        elif "亩" in h and "等级" not in h:
+            out[h] = fmt["mu"]
+        elif "平方米" in h:
+            out[h] = fmt["m2"]
     return out
 
 
