@@ -450,13 +450,14 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike,
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         head = fmt["head"]
+        bold = xl.book.add_format({"bold": True})  # a label over the matrix, unwrapped
         ws = xl.book.add_worksheet("转移矩阵")
         ws.write_string(0, 0, _heading(xl).title(
             f"分类转移：{comparison.a.name} → {comparison.b.name}"), fmt["title"])
         for block, (label, matrix, cell) in enumerate((("面积（亩）", matrix_mu, fmt["mu"]),
                                                        ("地块数", matrix_n, fmt["int"]))):
             top = 2 + block * (len(classes) + 3)
-            ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", head)
+            ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", bold)
             for j, c in enumerate(classes):
                 ws.write(top + 1, j + 1, zh[c], head)
                 ws.write(top + 2 + j, 0, zh[c], head)
