@@ -193,7 +193,7 @@ def write_shp(result, folder: Path) -> None:
     write_csv(fields, folder / "fields.csv")
 
 
-def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
+def run_ledger_demo(out_dir: Path, data_dir: Path, progress, config=None) -> None:
     """The sample's list + ledger + assessment: build the ledger, import every town sheet
     (each as of the end of its month), report, grade the enterprises."""
     import calendar
@@ -203,8 +203,9 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet, init, write_report
-    from .report import write_csv, write_grades_xlsx
+    from .report import data_heading, write_csv, write_grades_xlsx
 
+    county = (config.report if config is not None else {}).get("county", "")
     sheets = sorted((data_dir / "progress").glob("*.*"))
     if not sheets:
         progress(f"no progress sheets in {data_dir / 'progress'}: ledger skipped")
@@ -234,11 +235,12 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
         grades = grade_table(read_table(enterprises, "enterprises",
                                             keys=("enterprise_id",)))
         write_csv(grades, out_dir / "grades.csv")
-        write_grades_xlsx(grades, out_dir / "grades.xlsx")
+        write_grades_xlsx(grades, out_dir / "grades.xlsx",
+                          data_heading(config, {"path": str(enterprises)}))
     profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
     campaigns = load_config(profile).campaigns if profile.exists() else ()
     with output_set(out_dir / "assessment") as stage:
-        scores = write_report(ledger, last_day, stage, campaigns=campaigns)
+        scores = write_report(ledger, last_day, stage, campaigns=campaigns, county=county)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -393,7 +395,7 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_workshops(result, stage, {"zoning": __version__, "command": " ".join(sys.argv),
-                                        **info})
+                                        **info}, heading=workshop_heading(sources, config))
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
@@ -427,12 +429,12 @@ def demo(out_dir, maps_dir, quiet):
         sample = Path(out_dir) / "sample_county.gpkg"
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
-    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
     profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
-    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
-                  None, None, progress)
-    run_ledger_demo(Path(out_dir), sample.parent, progress)
+    profiles = (str(profile),) if profile.exists() else ()  # and the county's name
+    result = run_classify(str(sample), out_dir, profiles, {}, progress, {"sample": str(sample)})
+    run_survey_demo(sample, Path(out_dir) / "sandiao", result.parcels, progress)
+    run_workshops(str(sample), Path(out_dir), profiles, None, None, progress)
+    run_ledger_demo(Path(out_dir), sample.parent, progress, result.config)
     run_blocks_demo(Path(out_dir), sample.parent, progress)
     run_grid_demo(sample, Path(out_dir), progress)
     progress("drawing the maps")
@@ -711,7 +713,7 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     with output_set(out_folder(out_dir)) as stage:
         scores = write_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades, config.campaigns)
+            grades, config.campaigns, config.report.get("county", ""))
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -729,7 +731,7 @@ def grade(enterprises, out_dir, config_files):
     from .config import load_config
     from .grading import grade as grade_table
     from .layers import read_table
-    from .report import write_csv, write_grades_xlsx
+    from .report import data_heading, write_csv, write_grades_xlsx
 
     config = load_config(*config_files)
     table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
@@ -737,7 +739,8 @@ def grade(enterprises, out_dir, config_files):
     grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
         write_csv(grades, stage / "grades.csv")
-        notes = write_grades_xlsx(grades, stage / "grades.xlsx")
+        notes = write_grades_xlsx(grades, stage / "grades.xlsx",
+                                  data_heading(config, {"path": str(enterprises)}))
         if len(notes):  # cells cut to Excel's limit, one row each
             write_csv(notes, stage / "grade_issues.csv")
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
@@ -941,3 +944,11 @@ def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Pa
     with output_set(out, out) as stage:
         return write_map_sheets(data, stage, title, origin, date, progress=progress,
                                 lang=lang)
+
+
+def workshop_heading(sources, config):
+    """The title row of workshops.xlsx: named and dated by the workshops' input."""
+    from .report import data_heading
+
+    src = sources["workshops"]
+    return data_heading(config, {"path": str(src.path), "layer": src.layer or "workshops"})

@@ -39,6 +39,7 @@ import pandas as pd
 import pyogrio
 
 from .errors import ZoningError
+from .report import sheet_names
 from .vocab import (
     CLASS_ZH,
     CLASSES_OF,
@@ -368,7 +369,8 @@ def items_from(classified_dir: str | os.PathLike | None,
             "town": p["town"].fillna("").astype(str) if "town" in p else "",
             "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
             "industry": "",
-            "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
+            **_passed(p), "computed_class": p["class"].astype(str),
+            "rule": p["rule"].fillna("").astype(str),
             "reason": p["reason"].fillna("").astype(str),
             "mu": p["area_mu"].astype(float).fillna(0.0),
             "official_mu": (pd.to_numeric(p["official_area_m2"], errors="coerce") * 15 / 10000
@@ -383,7 +385,7 @@ def items_from(classified_dir: str | os.PathLike | None,
         w = w.to_crs(crs) if crs is not None else w
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
-            "town": w["town"].fillna("").astype(str), "enterprise": "",
+            "town": w["town"].fillna("").astype(str), "enterprise": "", **_passed(w),
             "industry": w["industry"].fillna("").astype(str) if "industry" in w else "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
@@ -395,6 +397,16 @@ def items_from(classified_dir: str | os.PathLike | None,
                           "(--workshops)")
     items = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(items, geometry="geometry", crs=parts[0].crs)
+
+
+#: Item fields passed through from a plot's or workshop's attributes to the 清单: the
+#: village, and the deadline (整改期限) and person responsible (责任人) where the data
+#: carry them (a [fields] renaming maps a town sheet's 整改期限 / 责任人 to these).
+PASSED = ("village", "deadline", "responsible")
+
+
+def _passed(frame: pd.DataFrame) -> dict:
+    return {c: frame[c].fillna("").astype(str) if c in frame else "" for c in PASSED}
 
 
 def init(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
@@ -439,7 +451,8 @@ def now() -> str:
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
     have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "industry")  # older lack
+    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "reason", "industry", *PASSED)
+                    # older ledgers lack
                     if c in have)                                    # these columns
     return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
                        "FROM items", con, dtype={"item_id": str})
@@ -821,7 +834,9 @@ def progress_table(state: pd.DataFrame) -> pd.DataFrame:
 
 
 def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFrame:
-    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name.
+    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name. Its
+    parts beside it: ``plot_points`` + ``workshop_points`` = ``score``, from ``plot_mu``,
+    ``plot_mu_final``, ``plot_share``, ``workshops``, ``workshops_final``, ``workshop_share``.
 
     ``weights``: {"parcel": w1, "workshop": w2}; default from the packaged [assessment].
     """
@@ -844,10 +859,19 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     total = weights["parcel"] * has_p + weights["workshop"] * has_w
     num = weights["parcel"] * share_p * has_p + weights["workshop"] * share_w * has_w
     score = (100 * num / total.where(total > 0)).fillna(0.0)
-    out = pd.DataFrame({"town": g.index.to_numpy(), "score": score.to_numpy(dtype=float)})
+    parts = (100 * weights["parcel"] * share_p * has_p / total.where(total > 0)).fillna(0.0)
+    out = pd.DataFrame({"town": g.index.to_numpy(), "score": score.to_numpy(dtype=float),
+                        "plot_points": parts.to_numpy(dtype=float),  # score = the two points
+                        "workshop_points": (score - parts).to_numpy(dtype=float),
+                        "plot_mu": g["mu"].to_numpy(), "plot_mu_final": g["mu_final"].to_numpy(),
+                        "plot_share": share_p.where(has_p).to_numpy(dtype=float),
+                        "workshops": g["workshops"].to_numpy(dtype=int),
+                        "workshops_final": g["workshops_final"].to_numpy(dtype=int),
+                        "workshop_share": share_w.where(has_w).to_numpy(dtype=float)})
     out = out.sort_values(["score", "town"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     out["score"] = out["score"].round(4)
+    out = out[["town", "score", "rank", *out.columns.drop(["town", "score", "rank"])]]
     return out.reset_index(drop=True)
 
 
@@ -894,13 +918,16 @@ def sync(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
                               "verify)")
         old = pd.read_sql("SELECT kind, item_id, town, computed_class FROM items", con,
                           dtype={"item_id": str})
-    crs = pyogrio.read_info(ledger, layer="items")["crs"]
+    info = pyogrio.read_info(ledger, layer="items")
+    crs = info["crs"]
     new = items_from(classified_dir, workshops_dir, crs=crs)
     old = old[old["kind"].isin(kinds)]
     key_new = pd.MultiIndex.from_frame(new[["kind", "item_id"]])
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
     added = new[~key_new.isin(key_old)]
     if len(added):  # GDAL appends the features (geometry, spatial index) first
+        added = added[[c for c in added.columns  # a ledger older than a field lacks it
+                       if c in set(info["fields"]) or c == added.geometry.name]]
         pyogrio.write_dataframe(added.to_crs(crs), ledger, layer="items", driver="GPKG",
                                 append=True)
     merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],
@@ -941,42 +968,24 @@ def completion_over_time(ledger, as_of: str, weights: dict | None = None) -> pd.
                       for day in days], ignore_index=True)
 
 
-#: Sheet names Excel refuses (case-insensitive) besides those of the workbook itself.
-EXCEL_RESERVED_SHEETS = ("history",)
-
-
-def sheet_names(towns, taken=("排名",)) -> list[str]:
-    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
-    control characters dropped, no apostrophe at either end, at most 31 characters,
-    unique ignoring case (as Excel compares them) against each other and ``taken``;
-    an empty result becomes 未知."""
-    used = {t.casefold() for t in (*taken, *EXCEL_RESERVED_SHEETS)}
-    names = []
-    for town in towns:
-        base = "".join(c for c in str(town or "") if c not in "[]:*?/\\" and c.isprintable())
-        base = base.strip().strip("'").strip()[:31].strip("'") or "未知"
-        name, k = base, 1
-        while name.casefold() in used:
-            k += 1
-            suffix = f"({k})"
-            name = base[:31 - len(suffix)].rstrip("'") + suffix
-        used.add(name.casefold())
-        names.append(name)
-    return names
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None, campaigns=()) -> pd.DataFrame:
+                     grades: pd.Series | None = None, campaigns=(), heading=None) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     from ._io import atomic_path
-    from .report import Columns, _formats, _table_sheet, excel_notes, excel_writer
+    from .report import Columns, _formats, _table_sheet, excel_notes, excel_writer, ranking_table
 
-    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+    zh = {"kind": "类型", "item_id": "编号", **({"village": "村"} if "village" in state else {}),
+          "class": "分类", "computed_class": "测算分类",
           "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
-          "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
+          "mu": "面积（亩）", "floor_m2": "面积（平方米）",
+          **{c: w for c, w in (("reason", "依据"), ("deadline", "整改期限"),
+                               ("responsible", "责任人"))
+             if c in state and state[c].fillna("").astype(str).ne("").any()}}
     state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
     if "official_mu" in state and state["official_mu"].notna().any():
         zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
@@ -987,9 +996,9 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
             zh["grade"] = "亩均等级"
     kinds = {"parcel": "地块", "workshop": "家庭作坊"}
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
-        ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
+        ranking = ranking_table(scores)
         notes: list = []  # cells cut to Excel's limit, the 排名 sheet's and the 清单's
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
         # one table sorted by town, made ready once; each town's rows become its sheet
@@ -1044,7 +1053,7 @@ def completion_png(history: pd.DataFrame, target) -> None:
 
 
 def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
-                 grades=None, campaigns=()) -> pd.DataFrame:
+                 grades=None, campaigns=(), county: str = "") -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
     as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
@@ -1067,7 +1076,7 @@ def write_report(ledger, as_of: str, out_dir, weights: dict | None = None,
     extras = _beside(_write_extras, ledger, state, as_of, weights, out_dir)
     try:
         issues = write_assessment(state, scores, out_dir / "assessment.xlsx", by_name,
-                                  campaigns)
+                                  campaigns, report_heading(ledger, state, as_of, county))
         write_csv(issues, out_dir / "issues.csv")
     finally:
         extras.result()
@@ -1199,3 +1208,14 @@ def campaign_sheets(xl, state: pd.DataFrame, campaigns, fmt: dict, notes: list,
         title = (f"一行业一方案：{campaign['name']} 清单（{row.workshops} 家，已完成 {row.final} 家，"
                  f"已关停/拆除 {row.closed} 家{target}{deadline}）")
         _table_sheet(xl, name, frame, title, fmt, notes=notes)
+
+
+def report_heading(ledger, state: pd.DataFrame, as_of: str, county: str = ""):
+    """The title row of assessment.xlsx: the county (``county``, else the ledger file's
+    name), the data date (the latest event dated on or before ``as_of``; none: 未注明)
+    and the as-of date."""
+    from .report import Heading
+
+    latest = state["last_event"].replace("", np.nan).dropna()
+    return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "",
+                   as_of)

@@ -13,7 +13,8 @@ from __future__ import annotations
 #: a reader of a folder uses the same names as its writer.
 FILES: dict[str, dict[str, str]] = {
     "classify": {"classified": "classified.gpkg", "summary_csv": "summary.csv",
-                 "summary_xlsx": "summary.xlsx", "issues": "issues.csv",
+                 "summary_xlsx": "summary.xlsx", "classified_xlsx": "classified.xlsx",
+                 "issues": "issues.csv",
                  "run_log": "run.json"},
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
                   "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",

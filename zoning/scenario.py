@@ -203,7 +203,7 @@ class Comparison:
         changes.html (each written atomically)."""
         from ._io import write_layers
         from .maps import write_map
-        from .report import write_csv, write_transitions_xlsx
+        from .report import data_heading, write_csv, write_transitions_xlsx
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -213,7 +213,8 @@ class Comparison:
                  "map": out / "changes.html"}
         write_csv(self.transitions, paths["transitions"])
         write_csv(self.by_town, paths["by_town"])
-        write_transitions_xlsx(self, paths["xlsx"])
+        write_transitions_xlsx(self, paths["xlsx"], data_heading(
+            self.a.config, self.a.layers.inputs.get("parcels")))
         write_layers(paths["changed"], {"changed": self.changed})
         write_map(self.map(), paths["map"])
         return paths
