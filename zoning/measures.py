@@ -96,6 +96,13 @@ def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.arange(sizes.sum()) + offsets
 
 
+def widened_boxes(geoms: np.ndarray, by) -> np.ndarray:
+    """The bounding box of each geometry widened by ``by`` (a number or one per geometry)."""
+    b = shapely.bounds(geoms)
+    by = np.asarray(by, dtype=float)
+    return shapely.box(b[:, 0] - by, b[:, 1] - by, b[:, 2] + by, b[:, 3] + by)
+
+
 def dissolve(layer: np.ndarray) -> np.ndarray:
     """Polygons whose interiors do not overlap and whose union is the layer's union.
 
@@ -176,7 +183,16 @@ def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids,
     poly_idx, plot_idx = query(tree, layer, "intersects")
     if not len(plot_idx):
         return out
-    overlap = shapely.area(shapely.intersection(geoms[plot_idx], layer[poly_idx]))
+    # A plot with a single candidate that holds it inside has that candidate: its overlap
+    # is positive and nothing competes, so its value is not needed (towns, clusters).
+    count = np.bincount(plot_idx, minlength=n)
+    overlap = np.ones(len(plot_idx))
+    alone = np.flatnonzero(count[plot_idx] == 1)
+    shapely.prepare(layer)
+    inside = np.zeros(len(plot_idx), dtype=bool)
+    inside[alone] = shapely.contains_properly(layer[poly_idx[alone]], geoms[plot_idx[alone]])
+    cut = ~inside
+    overlap[cut] = shapely.area(shapely.intersection(geoms[plot_idx[cut]], layer[poly_idx[cut]]))
     rank = code_rank(layer_ids)
     pos = overlap > 0
     plot_idx, poly_idx, overlap = plot_idx[pos], poly_idx[pos], overlap[pos]
@@ -212,7 +228,16 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     _, centre_near = cKDTree(lcentre).query(centre, workers=-1)
     bound = elementwise(shapely.distance, geoms, layer[centre_near])
     # a hair of slack so float rounding in the within-distance test never drops the best
-    plot_idx, poly_idx = query(tree, geoms, "dwithin", bound * (1 + 1e-9) + 1e-9)
+    plot_idx, poly_idx = query(tree, widened_boxes(geoms, bound * (1 + 1e-9) + 1e-9), None)
+    # the box test lets through features beyond the bound: drop them by box distance
+    # (cheap) before the exact distances; the best feature is never beyond the bound
+    gap_x = np.maximum(0, np.maximum(lbox[poly_idx, 0] - box[plot_idx, 2],
+                                     box[plot_idx, 0] - lbox[poly_idx, 2]))
+    gap_y = np.maximum(0, np.maximum(lbox[poly_idx, 1] - box[plot_idx, 3],
+                                     box[plot_idx, 1] - lbox[poly_idx, 3]))
+    lim = bound[plot_idx] * (1 + 1e-9) + 1e-9
+    near = gap_x * gap_x + gap_y * gap_y <= lim * lim
+    plot_idx, poly_idx = plot_idx[near], poly_idx[near]
     plot_idx = np.concatenate([plot_idx, centre_idx])
     poly_idx = np.concatenate([poly_idx, centre_near])
     dist = elementwise(shapely.distance, geoms[plot_idx], layer[poly_idx])
@@ -233,12 +258,16 @@ def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | Non
     so a smaller gap can reuse these pairs by filtering on the distance alone.
     """
     tree = tree if tree is not None else shapely.STRtree(geoms)
-    i, j = query(tree, geoms, "dwithin", gap_m * (1 + 1e-9) + 1e-9)
+    # boxes widened by the gap (a hair of slack) find every pair within it; the one
+    # exact distance pass below decides (a dwithin query would compute it twice)
+    i, j = query(tree, widened_boxes(geoms, gap_m * (1 + 1e-9) + 1e-9), None)
     keep = i < j
     i, j = i[keep], j[keep]
     dist = elementwise(shapely.distance, geoms[i], geoms[j])
     close = dist <= gap_m
-    return i[close], j[close], dist[close]
+    i, j, dist = i[close], j[close], dist[close]
+    order = np.lexsort((j, i))
+    return i[order], j[order], dist[order]
 
 
 def village_parks(pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray
