@@ -14,7 +14,7 @@ the whole child process (``os.wait4``). Prints a table per shape (min and median
 rounds, peak memory) and appends every run as a JSON line to ``--log``.
 
 Usage: ``python bench/shapes_bench.py DATADIR [--shapes clusters,roads,tiles]
-[--sizes 100000] [--rounds 3] [--check]`` (``--check``: compare the peer's answers with
+[--sizes 100000] [--rounds 3] [--check] [--baseline DIR]`` (``--check``: compare the peer's answers with
 zoning's after each round; the counties are made by ``bench/shapes.py DATADIR`` first).
 """
 
@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
-TOOLS = ("floor", "duckdb", "zoning")
+TOOLS = ("floor", "duckdb", "zoning", "zoning_base")
 
 FLOOR = """
 import sys, pyogrio
@@ -42,11 +42,18 @@ pyogrio.write_dataframe(df, sys.argv[2], layer="parcels", driver="GPKG", use_arr
 """
 
 
+#: ``--baseline DIR``: a copy of an older ``zoning`` package run as tool ``zoning_base``.
+BASELINE: dict[str, str] = {}
+
+
 def command(tool: str, county: Path, out: Path) -> list[str]:
     if tool == "floor":
         return [PY, "-c", FLOOR, str(county), str(out / "floor.gpkg")]
     if tool == "duckdb":
         return [PY, str(HERE / "duckdb_peer.py"), "run", str(county), str(out / "peer.gpkg")]
+    if tool == "zoning_base":
+        return ["env", f"PYTHONPATH={BASELINE['dir']}", PY, "-m", "zoning", "classify",
+                str(county), "--out", str(out / "base"), "--config", str(HERE / "bench.toml")]
     return [PY, "-m", "zoning", "classify", str(county), "--out", str(out / "zoning"),
             "--config", str(HERE / "bench.toml")]
 
@@ -94,15 +101,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shapes", default="clusters,roads,tiles")
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--tools", default=",".join(TOOLS[:3]))
     parser.add_argument("--check", action="store_true",
                         help="compare the peer with zoning plot by plot after each round")
+    parser.add_argument("--baseline", type=Path,
+                        help="folder holding an older zoning/ package, run as zoning_base")
     parser.add_argument("--log", type=Path, default=ROOT / "bench" / "_data" / "shapes.jsonl")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
     import shapes
 
     tools = args.tools.split(",")
+    if args.baseline:
+        BASELINE["dir"] = str(args.baseline.resolve())
+        tools.append("zoning_base")
     files = [(s, int(n), shapes.county(args.data, s, int(n)))
              for s in args.shapes.split(",") for n in args.sizes.split(",")]
     args.log.parent.mkdir(parents=True, exist_ok=True)
