@@ -61,7 +61,9 @@ def command(tool: str, county: Path, out: Path) -> list[str]:
 def timed(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one child process; raises when it fails."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the baseline runs from its own folder: ``python -m`` puts the working folder first
+    cwd = BASELINE["dir"] if cmd[:2] == ["env", f"PYTHONPATH={BASELINE.get('dir')}"] else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     err = proc.stderr.read().decode(errors="replace")
