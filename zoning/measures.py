@@ -69,6 +69,40 @@ def subdivide(geoms: np.ndarray, max_vertices: int = 256) -> np.ndarray:
 
 
 def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
+    """Union of the geometries of each group.
+
+    Only geometries that touch or overlap are dissolved (per connected piece of the
+    group, :func:`_union_groups`); a group of several separate pieces is the collection
+    of their polygons. A group that is one piece is exactly its ``union_all``. Unioning
+    separate pieces together only costs: GEOS nodes them all against each other.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return np.full(groups, None, dtype=object)
+    tree = shapely.STRtree(geoms)
+    i, j = query(tree, geoms, "intersects")
+    keep = (i < j) & (label[i] == label[j])
+    graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])), shape=(n, n))
+    pieces, piece = connected_components(graph, directed=False)
+    shapes = _union_groups(geoms, piece, pieces)
+    owner = np.zeros(pieces, dtype=np.int64)
+    owner[piece] = label
+    per_group = np.bincount(owner, minlength=groups)
+    out = np.full(groups, None, dtype=object)
+    whole = per_group[owner] == 1
+    out[owner[whole]] = shapes[whole]
+    split = np.flatnonzero(~whole)
+    if len(split):
+        split = split[np.argsort(owner[split], kind="stable")]
+        parts = shapely.get_parts(shapes[split])
+        part_owner = np.repeat(owner[split], shapely.get_num_geometries(shapes[split]))
+        keys, at = np.unique(part_owner, return_inverse=True)
+        out[keys] = shapely.multipolygons(parts, indices=at)
+    return out
+
+
+def _union_groups(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
     """Union of the geometries of each group, vectorised: groups of similar size are
     padded into one 2D array and reduced with ``union_all(axis=1)``."""
     out = np.full(groups, None, dtype=object)
@@ -135,7 +169,7 @@ def dissolve(layer: np.ndarray) -> np.ndarray:
     graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])),
                        shape=(len(parts), len(parts)))
     groups, label = connected_components(graph, directed=False)
-    return shapely.get_parts(group_union(parts, label, groups))
+    return shapely.get_parts(_union_groups(parts, label, groups))
 
 
 def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None,
