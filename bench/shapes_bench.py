@@ -136,13 +136,16 @@ def main(argv: list[str] | None = None) -> None:
                     with open(args.log, "a") as fh:
                         fh.write(json.dumps(run) + "\n")
                 if args.check and {"duckdb", "zoning"} <= set(tools):
-                    import duckdb_peer
-                    diff = duckdb_peer.check(str(out / "peer.gpkg"),
-                                             str(out / "zoning" / "classified.gpkg"))
-                    print(json.dumps({"shape": shape, "plots": n, "differences": diff}),
-                          file=sys.stderr, flush=True)
-                    if diff:
-                        raise SystemExit(f"{shape} {n}: {diff} plots differ from the peer")
+                    # in a child: reading the outputs here would grow this process, and a
+                    # child's ru_maxrss starts from the parent's size at fork
+                    check = subprocess.run(
+                        [PY, str(HERE / "duckdb_peer.py"), "check", str(out / "peer.gpkg"),
+                         str(out / "zoning" / "classified.gpkg")], capture_output=True, text=True)
+                    print(json.dumps({"shape": shape, "plots": n,
+                                      "check": check.stdout.strip()}), file=sys.stderr, flush=True)
+                    if check.returncode:
+                        raise SystemExit(f"{shape} {n}: plots differ from the peer\n"
+                                         f"{check.stderr[-2000:]}")
                 clean(out)
     for shape in dict.fromkeys(s for s, _, _ in files):
         print(table(shape, [r for r in runs if r["shape"] == shape]) + "\n")
