@@ -153,7 +153,7 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
         (default: one file per county).
     """
     from ._io import output_set, write_layers
-    from .layers import IssueLog, load_layers
+    from .layers import IssueLog
     from .report import write_csv
 
     say = progress or (lambda msg: None)
@@ -168,7 +168,7 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
         (stage / "parcels").mkdir()
         for county, sources in counties:
             say(f"reading {county}")
-            layers = load_layers(sources, cfg)
+            layers = read_parcels(sources["parcels"], cfg, crs)
             p = layers.parcels.reset_index(drop=True)
             ids = p["parcel_id"].astype(str)
             clash = [i for i in ids if i in seen]
@@ -186,10 +186,11 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
             log = layers.issues.frame()
             log.insert(0, "county", county)
             issues.append(log)
-            for name in CONTEXT_NAMES:
-                gdf = getattr(layers, name)
-                if gdf is not None and context is None:
+            if context is None:
+                county_log = IssueLog()
+                for name, gdf in load_context(sources, cfg, crs, county_log).items():
                     ctx_frames[name].append(gdf.drop(columns=["_problem"], errors="ignore"))
+                issues.append(county_log.frame().assign(county=county))
             base = _safe(county)
             while base in used_names:
                 base += "_"
@@ -210,7 +211,8 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
                 raise LayerError("required layer not given (by the counties or --context)",
                                  None, name)
         write_layers(stage / CONTEXT, {n: g for n, g in ctx.items() if g is not None})
-        write_csv(pd.concat(issues, ignore_index=True), stage / "issues.csv")
+        cols = ["county", "layer", "row", "id", "action", "reason"]
+        write_csv(pd.concat([i[cols] for i in issues], ignore_index=True), stage / "issues.csv")
         manifest = {"crs": crs, "rows": offset, "counties": records,
                     "parameters_read_with": list(config.sources)}
         (stage / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
@@ -242,11 +244,40 @@ def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
     return out
 
 
+def read_parcels(src, config, crs: str) -> SimpleNamespace:
+    """The parcels layer of one county as :func:`zoning.layers.load_layers` reads it
+    (renamed, [select.parcels], checked, in ``crs``, repaired; unusable rows kept with
+    ``_problem``), without the context layers; ``parcels``, ``issues``, ``inputs``."""
+    import pyproj
+
+    from .layers import (
+        IssueLog,
+        fingerprint,
+        prepare_layer,
+        read_raw,
+        select_rows,
+        source_rows_in_errors,
+        to_analysis,
+    )
+
+    issues = IssueLog()
+    gdf = read_raw(src, "parcels", config, issues)
+    n_read = len(gdf)
+    gdf = select_rows(gdf, "parcels", config, str(src.path), issues)
+    with source_rows_in_errors(issues, "parcels"):
+        prepared = prepare_layer(gdf, "parcels", str(src.path), config, issues)
+        parcels = to_analysis(prepared, "parcels", str(src.path),
+                              pyproj.CRS.from_user_input(crs), issues, keep_invalid_rows=True)
+    inputs = {"parcels": {"path": str(src.path), "layer": src.layer or "parcels",
+                          "sha256": fingerprint(src.path), "rows": str(n_read)}}
+    return SimpleNamespace(parcels=parcels, issues=issues, inputs=inputs)
+
+
 def load_context(sources: dict, config, crs: str, issues) -> dict:
     """Context layers from their own files, checked and repaired, in ``crs``."""
     import pyproj
 
-    from .layers import prepare_layer, read_raw, to_analysis
+    from .layers import prepare_layer, protected_kind, read_raw, to_analysis
 
     out = {}
     target = pyproj.CRS.from_user_input(crs)
@@ -259,9 +290,73 @@ def load_context(sources: dict, config, crs: str, issues) -> dict:
         for src in srcs:
             raw = read_raw(src, name, config, issues)
             prepared = prepare_layer(raw, name, str(src.path), config, issues)
+            if name == "protected":
+                prepared = protected_kind(prepared, src, issues)
             frames.append(to_analysis(prepared, name, str(src.path), target, issues,
                                       keep_invalid_rows=False))
         out[name] = _concat(frames, name) if len(frames) > 1 else frames[0]
+    return out
+
+
+# ----------------------------------------------------------------------------- context
+
+#: Layers measured through their union (:func:`zoning.measures.union_overlap` dissolves
+#: them): a partition gets whole dissolve groups, so its union pieces are the province's.
+UNION_LAYERS = ("dev_boundary", "cluster_points", "protected")
+
+
+def context_index(ctx: dict) -> dict:
+    """Per layer, what :func:`context_for` needs to hand a partition only the features
+    near it: for the union layers the connected group (parts that intersect, as
+    :func:`zoning.measures.dissolve` groups them) of every polygon part and each group's
+    bounds; for the towns each feature's bounds. Township parks stay whole (the nearest
+    park may be far)."""
+    out = {}
+    for name in UNION_LAYERS:
+        gdf = ctx.get(name)
+        if gdf is None:
+            continue
+        geoms = np.asarray(gdf.geometry.array, dtype=object)
+        geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+        parts, feat = shapely.get_parts(geoms, return_index=True)
+        keep = ~shapely.is_empty(parts) & (shapely.area(parts) > 0)
+        parts, feat = parts[keep], feat[keep]
+        i, j = shapely.STRtree(parts).query(parts, predicate="intersects")
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)),
+                           shape=(len(parts), len(parts)))
+        groups, label = connected_components(graph, directed=False)
+        b = shapely.bounds(parts)
+        gb = np.column_stack([np.full(groups, np.inf), np.full(groups, np.inf),
+                              np.full(groups, -np.inf), np.full(groups, -np.inf)])
+        for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+            fn.at(gb[:, k], label, b[:, k])
+        out[name] = {"feat": feat, "label": label, "bounds": gb}
+    if ctx.get("towns") is not None:
+        out["towns"] = {"bounds": shapely.bounds(np.asarray(ctx["towns"].geometry.array))}
+    return out
+
+
+def _touches(bounds: np.ndarray, box: np.ndarray) -> np.ndarray:
+    return ((bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
+            & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1]))
+
+
+def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
+    """The context layers a partition's plots need, exactly: every union-layer feature
+    with a part in a dissolve group that reaches the plots' bounding box (whole groups,
+    features in province order, so the dissolved pieces and their order are those of one
+    process), the towns whose bounds reach it, all township parks."""
+    if not len(geoms):
+        return ctx
+    box = np.asarray(shapely.total_bounds(geoms), dtype=float)
+    out = dict(ctx)
+    for name, ix in index.items():
+        if name == "towns":
+            sel = np.flatnonzero(_touches(ix["bounds"], box))
+        else:
+            near = np.flatnonzero(_touches(ix["bounds"], box))
+            sel = np.unique(ix["feat"][np.isin(ix["label"], near)])
+        out[name] = ctx[name].iloc[sel]
     return out
 
 
@@ -278,12 +373,15 @@ def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
                    shapely.area(geoms), None)
 
 
-def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict) -> dict:
+def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
+                 index: dict | None = None) -> dict:
     """Phase 1 on one partition: every measure that needs no other partition, the local
     village parks (labels), the hull of the partition's plots, and what the driver needs
     to merge groups across partitions."""
     part = part.reset_index(drop=True)
     plots = _plots(part)
+    if index is not None:
+        ctx = context_for(ctx, index, plots.geoms)
     base: dict[str, np.ndarray] = {}
     for name in MEASURED_LAYERS:
         base.update(layer_measures(plots, name, ctx.get(name)))
@@ -335,7 +433,7 @@ def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
 
 
 def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
-                params: dict, lang: str, target: str) -> dict:
+                params: dict, lang: str, target: str, index: dict | None = None) -> dict:
     """Phase 3 on one partition: village-park facts onto the plots, the decision table,
     the output file; returns the partition's slim facts for the summary and its issues."""
     from .classify import check_official_area, check_towns, plot_attributes
@@ -344,6 +442,9 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
 
     part = part.reset_index(drop=True)
     plots = _plots(part, tree=False)
+    if index is not None:
+        whole = np.asarray(part.geometry.array, dtype=object)
+        ctx = context_for(ctx, index, whole[~shapely.is_missing(whole)])
     label = measured["label"]
     values = {**measured["base"],
               "village_park_id": groups["vp_id"][label], "village_park_mu":
@@ -563,9 +664,9 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     try:
         say(f"dask: {len(files)} partition(s) on {len(client.scheduler_info()['workers'])} "
             f"worker(s) at {client.scheduler.address}")
-        ctx_f = client.scatter([ctx], broadcast=True)[0]
-        measured = client.compute([dask.delayed(measure_part, pure=True)(p, ctx_f, params)
-                                   for p in parts])
+        ctx_f, index_f = client.scatter([ctx, context_index(ctx)], broadcast=True)
+        measured = client.compute([dask.delayed(measure_part, pure=True)(
+            p, ctx_f, params, index_f) for p in parts])
         summaries = _gather(client, [client.submit(_summary, m) for m in measured],
                             "measures", names)
         timings["measures"] = time.perf_counter() - t0
@@ -586,7 +687,8 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             (stage / "parcels").mkdir()
             done = client.compute([dask.delayed(finish_part, pure=False)(
                 parts[k], measured[k], groups[k], ctx_f, params, lang,
-                str(stage / "parcels" / files[k][0].name)) for k in range(len(files))])
+                str(stage / "parcels" / files[k][0].name), index_f)
+                for k in range(len(files))])
             results = _gather(client, done, "decision", names)
             timings["decide_write"] = time.perf_counter() - t0
             slim = pd.concat([r["slim"] for r in results], ignore_index=True)
