@@ -130,7 +130,8 @@ def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
         if x.dtype.kind == "f":
             same = (x.to_numpy() == y.to_numpy()) | (x.isna().to_numpy() & y.isna().to_numpy())
         else:
-            same = x.astype(str).to_numpy() == y.astype(str).to_numpy()
+            same = (x.astype(str).to_numpy() == y.astype(str).to_numpy()) | (
+                x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
         assert same.all(), (col, a.index[~same][:5].tolist(), x[~same][:3].tolist(),
                             y[~same][:3].tolist())
     assert shapely.equals(a.geometry.array, b.geometry.array).all()
