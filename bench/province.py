@@ -113,7 +113,8 @@ def compare(single: pd.DataFrame, folder: Path) -> dict:
                 x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
         if not same.all():
             out["differ"][col] = int((~same).sum())
-    geo = shapely.equals(a.geometry.array, b.geometry.array)
+    geo = shapely.equals(a.geometry.array, b.geometry.array) | (
+        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array))
     if not geo.all():
         out["differ"]["geometry"] = int((~geo).sum())
     return out

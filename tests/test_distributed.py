@@ -43,6 +43,9 @@ def county_layers(seed: int = 7, nx: int = 36, ny: int = 30) -> dict[str, gpd.Ge
     w = 12 - rng.random(n) * 3
     geoms = shapely.box(cx, cy, cx + w, cy + 12 - rng.random(n) * 3)
     ids = np.array([f"P{i:05d}" for i in rng.permutation(n)])
+    geoms[5] = None  # unclassified (no geometry)
+    x, y = cx[9], cy[9]  # a bow tie: repaired, reported
+    geoms[9] = shapely.Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10)])
     xmax, ymax = xs[-1] + 12, ys[-1] + 12
     mid = xs[nx // 2] - 2.0
     parcels = gpd.GeoDataFrame({
@@ -134,7 +137,9 @@ def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
                 x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
         assert same.all(), (col, a.index[~same][:5].tolist(), x[~same][:3].tolist(),
                             y[~same][:3].tolist())
-    assert shapely.equals(a.geometry.array, b.geometry.array).all()
+    geo_same = shapely.equals(a.geometry.array, b.geometry.array) | (
+        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array))
+    assert geo_same.all()
     return dk
 
 
@@ -190,6 +195,10 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
         assert (spans > 1).sum() >= 3 and info["cross_border_pairs"] > 0
     for col in MEASURE_COLUMNS:
         assert col in dk
+    assert (dk["class"] == "unclassified").sum() == 1
+    issues = pd.read_csv(d / f"out-{name}" / "issues.csv", dtype=str)
+    assert set(issues["action"]) >= {"unclassified", "repaired"}
+    assert issues["county"].notna().all()
     summary = pd.read_csv(d / f"out-{name}" / "summary.csv")
     single = pd.read_csv(d / "one" / "summary.csv")
     pd.testing.assert_frame_equal(summary, single)
