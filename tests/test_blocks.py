@@ -569,4 +569,4 @@ def test_bare_plots_without_optional_fields_or_enterprises(tmp_path):
     import openpyxl
 
     book = openpyxl.load_workbook(tmp_path / "o" / "blocks.xlsx")
-    assert book["区块"]["A1"].value.endswith("（亩均指标 无企业表）")
+    assert book["区块"]["A1"].value.startswith("老旧工业区块改造方式（亩均指标 无企业表）")

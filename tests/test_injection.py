@@ -106,7 +106,7 @@ def test_compare_config_names_are_not_evaluated(hostile):
     expected = f"变化地块：{EXPR} → {b.stem}"
     assert f"<title>{escape_text(expected)}</title>" in page
     book = openpyxl.load_workbook(tmp / "cmp" / "transitions.xlsx")
-    assert book["转移矩阵"]["A1"].value == f"分类转移：{EXPR} → {b.stem}"
+    assert f" 分类转移：{EXPR} → {b.stem}　数据日期：" in book["转移矩阵"]["A1"].value
     assert not list(tmp.glob("PWNED*"))
 
 
@@ -219,6 +219,7 @@ def test_a_long_town_name_is_cut_in_the_workbook_and_noted_in_issues(tmp_path):
     assert long in set(summary["town"])  # the CSV keeps the whole name
     issues = pd.read_csv(tmp_path / "o" / "issues.csv", encoding="utf-8-sig")
     cut = issues[issues["action"] == "truncated"]
-    assert len(cut) >= 1 and set(cut["layer"]) == {"summary.xlsx:明细"}
+    assert len(cut) >= 1 and set(cut["layer"]) == {
+        "summary.xlsx:明细", "classified.xlsx:全县", "classified.xlsx:镇街清单"}  # the 清单
     book = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
     assert max(len(c.value) for c in book["汇总"]["A"] if isinstance(c.value, str)) == 32_767

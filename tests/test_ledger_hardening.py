@@ -428,7 +428,8 @@ def test_report_for_hostile_town_names_writes_the_whole_workbook(tmp_path):
     book = openpyxl.load_workbook(tmp_path / "r" / "assessment.xlsx")
     assert book.sheetnames[0] == "排名"
     listed = sorted(book[name]["A1"].value for name in book.sheetnames[1:])
-    want = sorted(f"{t or '未知'} 清单" for t in HOSTILE_TOWNS)
+    want = sorted(f"l {t or '未知'} 清单　数据日期：未注明　截至日期：2026-06-01"  # county =
+                  for t in HOSTILE_TOWNS)                                    # the ledger's name
     assert len(book.sheetnames) == 1 + len(set(HOSTILE_TOWNS)) and listed == sorted(want)
     assert (tmp_path / "r" / "status.gpkg").exists()
     assert (tmp_path / "r" / "completion.png").stat().st_size > 1000

@@ -80,7 +80,8 @@ def test_every_writer_takes_missing_numbers(tmp_path):
     invoke("ledger", "init", ledger, "--from", out, "--workshops", out)
     invoke("ledger", "report", ledger, "--as-of", "2026-11-30", "--out", tmp_path / "report")
 
-    for xlsx in [out / "summary.xlsx", out / "workshops.xlsx", out / "grades.xlsx",
+    for xlsx in [out / "summary.xlsx", out / "classified.xlsx", out / "workshops.xlsx",
+                 out / "grades.xlsx",
                  tmp_path / "report" / "assessment.xlsx"]:
         assert bad_cells_xlsx(xlsx) == [], xlsx
     for csv in [*out.glob("*.csv"), *(tmp_path / "report").glob("*.csv")]:

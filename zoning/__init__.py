@@ -11,16 +11,29 @@ The public surface::
 Data flows one way: layers → measures → rules → classification → outputs (HOUSE.md).
 """
 
-from .classification import Classification, classify
-from .config import Config, load_config
 from .errors import ConfigError, CRSError, LayerError, ZoningError
-from .layers import Layers, Source, load_layers
-from .measures import measure
-from .outputs import write_classification
-from .report import summarise
-from .rules import decide
-from .scenario import Comparison, Study, compare, sweep, sweep_chart
-from .vocab import CLASS_ZH, CLASSES
+
+#: Public names and the module that holds each: imported on first use (PEP 562), so
+#: ``zoning --help`` and ``import zoning`` do not load pandas, geopandas and scipy.
+_LAZY = {
+    "Classification": "classification", "classify": "classification",
+    "Config": "config", "load_config": "config",
+    "Layers": "layers", "Source": "layers", "load_layers": "layers", "measure": "measures",
+    "summarise": "report", "write_classification": "outputs", "decide": "rules",
+    "Comparison": "scenario", "Study": "scenario", "compare": "scenario", "sweep": "scenario",
+    "sweep_chart": "scenario", "CLASS_ZH": "vocab", "CLASSES": "vocab",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

@@ -102,14 +102,31 @@ def input_options(func):
               show_default=True,
               help="shp: also the plots and village parks as shapefiles for ArcGIS in "
                    "OUT/shp (GB18030 with a .cpg; fields.csv maps names cut to 10 bytes)")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="dask: INPUT (or --parcels) is a dataset of "
+              "zoning partition, classified on a dask cluster (zoning.distributed)")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="--engine dask: a running dask scheduler (default: a LocalCluster)")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="--engine dask: LocalCluster worker processes (default 2)")
+@click.option("--worker-memory", default="2GiB", show_default=True,
+              help="--engine dask: memory limit of each LocalCluster worker")
 @expected_errors
-def classify(input_path, out_dir, config_files, quiet, lang, fmt, **given):
+def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, scheduler, workers,
+             worker_memory, **given):
     """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
     or a classify output folder) and/or the layers given by flag.
 
     Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
     (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
+    With --engine dask: OUT/parcels/ (GeoParquet), summary.csv, summary.xlsx,
+    summary_by_county.csv, issues.csv and run.json.
     """
+    if engine == "dask":
+        return run_classify_dask(input_path, out_folder(out_dir), config_files, given,
+                                 Progress(quiet), lang, scheduler, workers, worker_memory)
+    if scheduler or workers:
+        raise ZoningError("--scheduler and --workers need --engine dask")
     run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet),
                  lang=lang, fmt=fmt)
 
@@ -450,7 +467,7 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     with output_set(out_folder(out_dir)) as stage:
         scores = write_ledger_report(ledger_path, day, stage, {
             "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
-            grades, config.campaigns)
+            grades, config.campaigns, config.report.get("county", ""))
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")
 
@@ -469,13 +486,16 @@ def grade(enterprises, out_dir, config_files):
     from .grading import grade as grade_table
     from .layers import read_table
     from .outputs import write_grades
+    from .report import data_heading
 
     config = load_config(*config_files)
     table = read_table(enterprises, "enterprises", config=config, keys=("enterprise_id",),
                        required=("enterprise_id",))
     grades = grade_table(table, config.grading)
     with output_set(out_dir) as stage:
-        notes = write_grades(grades, stage)  # cells cut to Excel's limit, one row each
+        # cells cut to Excel's limit, one row each
+        notes = write_grades(grades, stage,
+                             heading=data_heading(config, {"path": str(enterprises)}))
     counts = grades["grade"].value_counts().reindex(list("ABCD"), fill_value=0)
     click.echo(f"{len(grades)} enterprises: " + ", ".join(f"{g} {n}" for g, n in
                                                           counts.items())
@@ -543,3 +563,63 @@ def grid(villages, meetings, as_of, classified, out_dir, config_files):
 
     run_grid(villages, meetings, as_of, classified, out_folder(out_dir), config_files,
              echo=click.echo)
+
+
+def run_classify_dask(input_path, out_dir, config_files, given, progress, lang, scheduler,
+                      workers, worker_memory):
+    """``classify --engine dask``: the dataset is INPUT or --parcels FOLDER; other layer
+    flags replace the dataset's context layers."""
+    from .config import load_config
+    from .distributed import Engine, classify_dataset
+    from .outputs import LAYER_OPTIONS, _flag_sources
+
+    parcels = given.get("parcels") or ()
+    if input_path and parcels:
+        raise ZoningError("--engine dask: give the dataset as INPUT or as --parcels, not both")
+    dataset = input_path or (parcels[0] if parcels else None)
+    if dataset is None:
+        raise ZoningError("--engine dask needs a dataset folder made by zoning partition "
+                          "(INPUT or --parcels FOLDER)")
+    context = {name: _flag_sources(option, given[option])
+               for option, name in LAYER_OPTIONS.items()
+               if option != "parcels" and given.get(option)}
+    info = {"zoning": __version__, "command": " ".join(sys.argv),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return classify_dataset(dataset, out_dir, load_config(*config_files),
+                            Engine(scheduler, workers, worker_memory), lang, context,
+                            progress, info)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(),
+              help="dataset folder (parcels/*.parquet, context.gpkg, dataset.json)")
+@click.option("--context", "context_path", type=click.Path(exists=True), default=None,
+              help="the province's context layers (SPEC §3 names) instead of the counties'")
+@click.option("--rows-per-part", type=click.IntRange(1), default=None,
+              help="cut each county into files of at most this many plots (Hilbert order)")
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
+              help="TOML with [fields], [crs] … as for classify; may repeat")
+@click.option("--quiet", is_flag=True)
+@expected_errors
+def partition(inputs, out_dir, context_path, rows_per_part, config_files, quiet):
+    """Turn county GeoPackages (each with the SPEC §3 layers; the county is named by the
+    file) or one big file into a partitioned GeoParquet dataset for
+    ``classify --engine dask``: the plots read, checked and repaired once, in the
+    province's analysis CRS."""
+    from .config import load_config
+    from .distributed import partition as make_dataset
+    from .outputs import resolve_inputs
+
+    counties = [(Path(p).stem, resolve_inputs(p, {}, optional=("protected", "towns")
+                                              ) if context_path is None else
+                 resolve_inputs(p, {}, needs=("parcels",), optional=()))
+                for p in inputs]
+    names = [c for c, _ in counties]
+    if len(set(names)) != len(names):
+        raise ZoningError(f"two inputs name the same county ({names}); rename a file")
+    context = resolve_inputs(context_path, {}, needs=(), optional=(
+        "dev_boundary", "township_parks", "cluster_points", "protected", "towns")) \
+        if context_path else None
+    make_dataset(counties, out_folder(out_dir), load_config(*config_files), context,
+                 rows_per_part, Progress(quiet))

@@ -14,6 +14,7 @@ is finite, and its range. An error names the config file and the key.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import math
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -32,7 +33,7 @@ from .vocab import LAYERS
 TABLE_NAMES = ("workshops", "enterprises", "updates", "villages", "meetings")
 #: Top-level tables a config may hold; each must be a TOML table.
 TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
-          "select", "blocks", "freed", "safety", "campaigns")
+          "select", "blocks", "freed", "safety", "campaigns", "report")
 #: Layers whose rows a [select.LAYER] table may choose (SPEC §3 land-survey input).
 SELECTABLE = ("parcels",)
 #: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
@@ -197,12 +198,35 @@ class Config:
     #: [[campaigns]] (SPEC §12): name, industries, target_closed (or None), deadline
     #: (YYYY-MM-DD or None), in the order given.
     campaigns: tuple[dict[str, Any], ...] = ()
+    #: [report]: ``county`` and ``data_date`` for the title rows of the workbooks.
+    report: dict[str, str] = field(default_factory=dict)
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
         params = dict(self.parameters)
         params.update(check_parameters(overrides, "overrides"))
         return replace(self, parameters=params)
+
+
+#: [report] keys: the county named in every workbook's title row and the data date
+#: (YYYY-MM-DD); both optional (without them: the input file's name and its own date).
+REPORT_KEYS = ("county", "data_date")
+
+
+def check_report(values: Any, source: str) -> dict[str, str]:
+    """Validate the [report] table: text values, ``data_date`` a YYYY-MM-DD date."""
+    table = _string_table(values, source, "report")
+    for key, value in table.items():
+        if key not in REPORT_KEYS:
+            raise ConfigError(f"{source}: unknown [report] key {key!r} "
+                              f"(known: {', '.join(REPORT_KEYS)})")
+        if key == "data_date":
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ConfigError(f"{source}: [report] data_date must be a date "
+                                  f"YYYY-MM-DD, got {value!r}") from None
+    return table
 
 
 def check_parameters(values: dict[str, Any], source: str) -> dict[str, float | int]:
@@ -381,6 +405,7 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
     freed = dict(cfg.freed)
     safety = dict(cfg.safety)
     campaigns: dict[str, dict[str, Any]] = {}
+    report: dict[str, str] = {}
     sources: list[str] = []
     for path in paths:
         if path is None:
@@ -410,10 +435,12 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         safety.update(check_table(data.get("safety", {}), SAFETY_RULES, "safety", source))
         for campaign in check_campaigns(data.get("campaigns", []), source):
             campaigns[campaign["name"]] = campaign  # a later file's campaign replaces one
+        report.update(check_report(data.get("report", {}), source))
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
     return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
-                  assessment, select, blocks, freed, safety=safety, campaigns=tuple(campaigns.values()))
+                  assessment, select, blocks, freed, safety=safety, campaigns=tuple(campaigns.values()),
+                  report=report)
 
 
 def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:

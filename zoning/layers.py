@@ -1167,3 +1167,34 @@ def read_layer(source: str | os.PathLike | Source, name: str, config: Config,
     gdf = read_raw(src, name, config, issues)
     gdf = prepare_layer(gdf, name, str(src.path), config, issues)
     return to_analysis(gdf, name, str(src.path), target, issues, keep_invalid_rows=False)
+
+
+def source_date(path, layer: str | None = None) -> str:
+    """The date an input file gives itself, YYYY-MM-DD, or "" when it gives none: a
+    GeoPackage layer's ``last_change`` (gpkg_contents), a shapefile's or DBF's date of
+    last update (its header). The date a workbook's title row states as 数据日期."""
+    import re
+    import sqlite3
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".gpkg":
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                rows = con.execute("SELECT table_name, last_change FROM gpkg_contents "
+                                   "ORDER BY table_name").fetchall()
+            finally:
+                con.close()
+            stamps = dict(rows)
+            stamp = stamps.get(layer) if layer in stamps else max(stamps.values(), default="")
+            return str(stamp or "")[:10] if re.match(r"\d{4}-\d\d-\d\d", str(stamp or "")) \
+                else ""
+        dbf = path.with_suffix(".dbf") if path.suffix.lower() == ".shp" else path
+        if dbf.suffix.lower() == ".dbf" and dbf.exists():
+            head = dbf.read_bytes()[:4]
+            year, month, day = 1900 + head[1], head[2], head[3]
+            return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 \
+                else ""
+    except (OSError, sqlite3.Error, IndexError):
+        return ""
+    return ""

@@ -347,7 +347,8 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
             "town": p["town"].fillna("").astype(str) if "town" in p else "",
             "enterprise": p["enterprise"].fillna("").astype(str) if "enterprise" in p else "",
             "industry": "",
-            "computed_class": p["class"].astype(str), "rule": p["rule"].fillna("").astype(str),
+            **_passed(p), "computed_class": p["class"].astype(str),
+            "rule": p["rule"].fillna("").astype(str),
             "reason": p["reason"].fillna("").astype(str),
             "mu": p["area_mu"].astype(float).fillna(0.0),
             "official_mu": (pd.to_numeric(p["official_area_m2"], errors="coerce") * 15 / 10000
@@ -358,7 +359,7 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
         w = workshops.to_crs(crs) if crs is not None else workshops
         parts.append(gpd.GeoDataFrame({
             "kind": "workshop", "item_id": w["workshop_id"].astype(str),
-            "town": w["town"].fillna("").astype(str), "enterprise": "",
+            "town": w["town"].fillna("").astype(str), "enterprise": "", **_passed(w),
             "industry": w["industry"].fillna("").astype(str) if "industry" in w else "",
             "computed_class": w["class"].astype(str),
             "rule": "", "reason": w["reason"].fillna("").astype(str), "mu": np.nan,
@@ -370,6 +371,16 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
                           "(--workshops)")
     items = pd.concat(parts, ignore_index=True)
     return gpd.GeoDataFrame(items, geometry="geometry", crs=parts[0].crs)
+
+
+#: Item fields passed through from a plot's or workshop's attributes to the 清单: the
+#: village, and the deadline (整改期限) and person responsible (责任人) where the data
+#: carry them (a [fields] renaming maps a town sheet's 整改期限 / 责任人 to these).
+PASSED = ("village", "deadline", "responsible")
+
+
+def _passed(frame: pd.DataFrame) -> dict:
+    return {c: frame[c].fillna("").astype(str) if c in frame else "" for c in PASSED}
 
 
 def check_new(ledger: str | os.PathLike) -> Path:
@@ -420,7 +431,8 @@ def now() -> str:
 
 def _read_items(con: sqlite3.Connection) -> pd.DataFrame:
     have = {row[1] for row in con.execute("PRAGMA table_info(items)")}
-    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "industry")  # older lack
+    extra = "".join(f", {c}" for c in ("enterprise", "official_mu", "reason", "industry", *PASSED)
+                    # older ledgers lack
                     if c in have)                                    # these columns
     return pd.read_sql(f"SELECT kind, item_id, town{extra}, computed_class, mu, floor_m2 "
                        "FROM items", con, dtype={"item_id": str})
@@ -802,7 +814,9 @@ def progress_table(state: pd.DataFrame) -> pd.DataFrame:
 
 
 def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFrame:
-    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name.
+    """Town score (SPEC §8): 100 × weighted share made final; ranked, ties by name. Its
+    parts beside it: ``plot_points`` + ``workshop_points`` = ``score``, from ``plot_mu``,
+    ``plot_mu_final``, ``plot_share``, ``workshops``, ``workshops_final``, ``workshop_share``.
 
     ``weights``: {"parcel": w1, "workshop": w2}; default from the packaged [assessment].
     """
@@ -825,10 +839,19 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     total = weights["parcel"] * has_p + weights["workshop"] * has_w
     num = weights["parcel"] * share_p * has_p + weights["workshop"] * share_w * has_w
     score = (100 * num / total.where(total > 0)).fillna(0.0)
-    out = pd.DataFrame({"town": g.index.to_numpy(), "score": score.to_numpy(dtype=float)})
+    parts = (100 * weights["parcel"] * share_p * has_p / total.where(total > 0)).fillna(0.0)
+    out = pd.DataFrame({"town": g.index.to_numpy(), "score": score.to_numpy(dtype=float),
+                        "plot_points": parts.to_numpy(dtype=float),  # score = the two points
+                        "workshop_points": (score - parts).to_numpy(dtype=float),
+                        "plot_mu": g["mu"].to_numpy(), "plot_mu_final": g["mu_final"].to_numpy(),
+                        "plot_share": share_p.where(has_p).to_numpy(dtype=float),
+                        "workshops": g["workshops"].to_numpy(dtype=int),
+                        "workshops_final": g["workshops_final"].to_numpy(dtype=int),
+                        "workshop_share": share_w.where(has_w).to_numpy(dtype=float)})
     out = out.sort_values(["score", "town"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     out["score"] = out["score"].round(4)
+    out = out[["town", "score", "rank", *out.columns.drop(["town", "score", "rank"])]]
     return out.reset_index(drop=True)
 
 
@@ -887,6 +910,9 @@ def sync(ledger, new: gpd.GeoDataFrame, kinds) -> pd.DataFrame:
     key_old = pd.MultiIndex.from_frame(old[["kind", "item_id"]])
     added = new[~key_new.isin(key_old)]
     if len(added):  # GDAL appends the features (geometry, spatial index) first
+        added = added[[c for c in added.columns  # a ledger older than a field lacks it
+                       if c in set(pyogrio.read_info(ledger, layer="items")["fields"])
+                       or c == added.geometry.name]]
         pyogrio.write_dataframe(added.to_crs(crs), ledger, layer="items", driver="GPKG",
                                 append=True)
     merged = old.merge(new[["kind", "item_id", "computed_class", "rule", "reason"]],

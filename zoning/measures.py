@@ -18,6 +18,7 @@ label, -1 for a plot that is not usable). Which plots are usable comes in as an 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ._parallel import elementwise, query
+from ._parallel import _threads, elementwise, query
 
 #: m² per mu is 10000/15; multiplying by 15 then dividing by 10000 keeps whole values exact.
 M2_PER_MU = 10000.0 / 15.0
@@ -78,6 +79,40 @@ def subdivide(geoms: np.ndarray, max_vertices: int = 256) -> np.ndarray:
 
 
 def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
+    """Union of the geometries of each group.
+
+    Only geometries that touch or overlap are dissolved (per connected piece of the
+    group, :func:`_union_groups`); a group of several separate pieces is the collection
+    of their polygons. A group that is one piece is exactly its ``union_all``. Unioning
+    separate pieces together only costs: GEOS nodes them all against each other.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return np.full(groups, None, dtype=object)
+    tree = shapely.STRtree(geoms)
+    i, j = query(tree, geoms, "intersects")
+    keep = (i < j) & (label[i] == label[j])
+    graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])), shape=(n, n))
+    pieces, piece = connected_components(graph, directed=False)
+    shapes = _union_groups(geoms, piece, pieces)
+    owner = np.zeros(pieces, dtype=np.int64)
+    owner[piece] = label
+    per_group = np.bincount(owner, minlength=groups)
+    out = np.full(groups, None, dtype=object)
+    whole = per_group[owner] == 1
+    out[owner[whole]] = shapes[whole]
+    split = np.flatnonzero(~whole)
+    if len(split):
+        split = split[np.argsort(owner[split], kind="stable")]
+        parts = shapely.get_parts(shapes[split])
+        part_owner = np.repeat(owner[split], shapely.get_num_geometries(shapes[split]))
+        keys, at = np.unique(part_owner, return_inverse=True)
+        out[keys] = shapely.multipolygons(parts, indices=at)
+    return out
+
+
+def _union_groups(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray:
     """Union of the geometries of each group, vectorised: groups of similar size are
     padded into one 2D array and reduced with ``union_all(axis=1)``."""
     out = np.full(groups, None, dtype=object)
@@ -96,14 +131,37 @@ def group_union(geoms: np.ndarray, label: np.ndarray, groups: int) -> np.ndarray
         row = np.repeat(np.arange(len(sel)), sizes[sel])
         col = np.arange(row.size) - np.repeat(np.cumsum(sizes[sel]) - sizes[sel], sizes[sel])
         grid[row, col] = geoms[order[_ranges(starts[sel], sizes[sel])]]
-        out[gid[sel]] = elementwise(lambda g: shapely.union_all(g, axis=1), grid)
+        out[gid[sel]] = _union_rows(grid)
     return out
+
+
+def _union_rows(grid: np.ndarray) -> np.ndarray:
+    """``union_all(grid, axis=1)``, over two or more threads when the rows hold many
+    vertices (GEOS releases the GIL): rows are split where the vertex count halves,
+    whatever their number, since a few big groups are most of the work."""
+    coords = shapely.get_num_coordinates(grid).sum(axis=1)
+    k = min(len(grid), _threads(20_000) if coords.sum() > 50_000 else 1)
+    if k <= 1:
+        return shapely.union_all(grid, axis=1)
+    cut = np.searchsorted(np.cumsum(coords), coords.sum() * np.arange(1, k) / k)
+    bounds = np.unique(np.r_[0, cut + 1, len(grid)].clip(0, len(grid)))
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        parts = pool.map(lambda lo_hi: shapely.union_all(grid[lo_hi[0]:lo_hi[1]], axis=1),
+                         zip(bounds[:-1], bounds[1:], strict=True))
+        return np.concatenate(list(parts))
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Concatenated ranges start..start+size for every pair, vectorised."""
     offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
     return np.arange(sizes.sum()) + offsets
+
+
+def widened_boxes(geoms: np.ndarray, by) -> np.ndarray:
+    """The bounding box of each geometry widened by ``by`` (a number or one per geometry)."""
+    b = shapely.bounds(geoms)
+    by = np.asarray(by, dtype=float)
+    return shapely.box(b[:, 0] - by, b[:, 1] - by, b[:, 2] + by, b[:, 3] + by)
 
 
 def dissolve(layer: np.ndarray) -> np.ndarray:
@@ -121,7 +179,7 @@ def dissolve(layer: np.ndarray) -> np.ndarray:
     graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])),
                        shape=(len(parts), len(parts)))
     groups, label = connected_components(graph, directed=False)
-    return shapely.get_parts(group_union(parts, label, groups))
+    return shapely.get_parts(_union_groups(parts, label, groups))
 
 
 def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None,
@@ -186,7 +244,16 @@ def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids,
     poly_idx, plot_idx = query(tree, layer, "intersects")
     if not len(plot_idx):
         return out
-    overlap = shapely.area(shapely.intersection(geoms[plot_idx], layer[poly_idx]))
+    # A plot with a single candidate that holds it inside has that candidate: its overlap
+    # is positive and nothing competes, so its value is not needed (towns, clusters).
+    count = np.bincount(plot_idx, minlength=n)
+    overlap = np.ones(len(plot_idx))
+    alone = np.flatnonzero(count[plot_idx] == 1)
+    shapely.prepare(layer)
+    inside = np.zeros(len(plot_idx), dtype=bool)
+    inside[alone] = shapely.contains_properly(layer[poly_idx[alone]], geoms[plot_idx[alone]])
+    cut = ~inside
+    overlap[cut] = shapely.area(shapely.intersection(geoms[plot_idx[cut]], layer[poly_idx[cut]]))
     rank = code_rank(layer_ids)
     pos = overlap > 0
     plot_idx, poly_idx, overlap = plot_idx[pos], poly_idx[pos], overlap[pos]
@@ -222,7 +289,16 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     _, centre_near = cKDTree(lcentre).query(centre, workers=-1)
     bound = elementwise(shapely.distance, geoms, layer[centre_near])
     # a hair of slack so float rounding in the within-distance test never drops the best
-    plot_idx, poly_idx = query(tree, geoms, "dwithin", bound * (1 + 1e-9) + 1e-9)
+    plot_idx, poly_idx = query(tree, widened_boxes(geoms, bound * (1 + 1e-9) + 1e-9), None)
+    # the box test lets through features beyond the bound: drop them by box distance
+    # (cheap) before the exact distances; the best feature is never beyond the bound
+    gap_x = np.maximum(0, np.maximum(lbox[poly_idx, 0] - box[plot_idx, 2],
+                                     box[plot_idx, 0] - lbox[poly_idx, 2]))
+    gap_y = np.maximum(0, np.maximum(lbox[poly_idx, 1] - box[plot_idx, 3],
+                                     box[plot_idx, 1] - lbox[poly_idx, 3]))
+    lim = bound[plot_idx] * (1 + 1e-9) + 1e-9
+    near = gap_x * gap_x + gap_y * gap_y <= lim * lim
+    plot_idx, poly_idx = plot_idx[near], poly_idx[near]
     plot_idx = np.concatenate([plot_idx, centre_idx])
     poly_idx = np.concatenate([poly_idx, centre_near])
     dist = elementwise(shapely.distance, geoms[plot_idx], layer[poly_idx])
@@ -243,12 +319,16 @@ def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | Non
     so a smaller gap can reuse these pairs by filtering on the distance alone.
     """
     tree = tree if tree is not None else shapely.STRtree(geoms)
-    i, j = query(tree, geoms, "dwithin", gap_m * (1 + 1e-9) + 1e-9)
+    # boxes widened by the gap (a hair of slack) find every pair within it; the one
+    # exact distance pass below decides (a dwithin query would compute it twice)
+    i, j = query(tree, widened_boxes(geoms, gap_m * (1 + 1e-9) + 1e-9), None)
     keep = i < j
     i, j = i[keep], j[keep]
     dist = elementwise(shapely.distance, geoms[i], geoms[j])
     close = dist <= gap_m
-    return i[close], j[close], dist[close]
+    i, j, dist = i[close], j[close], dist[close]
+    order = np.lexsort((j, i))
+    return i[order], j[order], dist[order]
 
 
 def village_parks(pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 #: a reader of a folder uses the same names as its writer.
 FILES: dict[str, dict[str, str]] = {
     "classify": {"classified": "classified.gpkg", "summary_csv": "summary.csv",
-                 "summary_xlsx": "summary.xlsx", "issues": "issues.csv",
+                 "summary_xlsx": "summary.xlsx", "classified_xlsx": "classified.xlsx",
+                 "issues": "issues.csv",
                  "run_log": "run.json"},
     "classify_shp": {"folder": "shp", "fields": "fields.csv"},  # --format shp
     "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
@@ -77,7 +78,15 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     import pandas as pd
 
     from ._io import write_layers
-    from .report import summarise, write_csv, write_run_log, write_summary_xlsx
+    from .report import (
+        data_heading,
+        plot_list,
+        summarise,
+        write_classified_xlsx,
+        write_csv,
+        write_run_log,
+        write_summary_xlsx,
+    )
 
     os.makedirs(os.fspath(out_dir), exist_ok=True)
     layers = {"parcels": result.parcels, "village_parks": result.village_parks}
@@ -89,7 +98,11 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     summary = summarise(result.parcels)
     write_layers(paths["classified"], layers)
     write_csv(summary, paths["summary_csv"])
-    cut = write_summary_xlsx(summary, paths["summary_xlsx"])
+    heading = data_heading(result.config, result.layers.inputs.get("parcels"))
+    cut = pd.concat([write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading),
+                     write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
+                                                     result.layers.cluster_points),
+                                           paths["classified_xlsx"], heading)])
     issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
@@ -109,7 +122,8 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     return paths
 
 
-def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None
+def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None,
+                    heading=None
                     ) -> dict[str, str]:
     """workshops.gpkg (layers workshops, micro_parks), workshops.xlsx (清单, per town, per
     park), workshop_towns.csv (ledger figures), workshop_issues.csv and workshop_run.json in
@@ -123,7 +137,7 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     paths = _paths(out_dir, "workshops")
     ws = result.workshops
     write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
-    cut = write_workshops_xlsx(result, paths["xlsx"])
+    cut = write_workshops_xlsx(result, paths["xlsx"], heading)
     write_csv(result.towns, paths["towns"])
     write_csv(result.power_list, paths["power_list"])
     issues = result.issues.frame()
@@ -149,27 +163,29 @@ def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     changes.html of a :class:`zoning.scenario.Comparison` (each written atomically)."""
     from ._io import write_layers
     from .maps import write_map
-    from .report import write_csv, write_transitions_xlsx
+    from .report import data_heading, write_csv, write_transitions_xlsx
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: Path(v) for k, v in _paths(out, "compare").items()}
     write_csv(comparison.transitions, paths["transitions"])
     write_csv(comparison.by_town, paths["by_town"])
-    write_transitions_xlsx(comparison, paths["xlsx"])
+    write_transitions_xlsx(comparison, paths["xlsx"], data_heading(
+        comparison.a.config, comparison.a.layers.inputs.get("parcels")))
     write_layers(paths["changed"], {"changed": comparison.changed})
     write_map(comparison.map(), paths["map"])
     return paths
 
 
-def write_grades(grades: pd.DataFrame, out_dir: str | os.PathLike) -> pd.DataFrame:
+def write_grades(grades: pd.DataFrame, out_dir: str | os.PathLike, heading=None
+                 ) -> pd.DataFrame:
     """grades.csv, grades.xlsx and, when cells were cut to Excel's limit, grade_issues.csv
     (one row each) into ``out_dir``; returns those notes."""
     from .report import write_csv, write_grades_xlsx
 
     paths = _paths(out_dir, "grade")
     write_csv(grades, paths["csv"])
-    notes = write_grades_xlsx(grades, paths["xlsx"])
+    notes = write_grades_xlsx(grades, paths["xlsx"], heading)
     if len(notes):
         write_csv(notes, paths["issues"])
     return notes
@@ -593,7 +609,8 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     result, info = load_and_run(sources, config, progress=progress, lang=lang)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
-        write_workshops(result, stage, run_info(**info))
+        write_workshops(result, stage, run_info(**info),
+                        heading=workshop_heading(sources, config))
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
@@ -608,7 +625,7 @@ def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks
     return result
 
 
-def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
+def run_ledger_demo(out_dir: Path, data_dir: Path, progress, config=None) -> None:
     """The sample's list + ledger + assessment: build the ledger, import every town sheet
     (each as of the end of its month), report, grade the enterprises."""
     import calendar
@@ -618,7 +635,7 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     from .grading import grade as grade_table
     from .layers import read_table
     from .ledger import import_sheet
-    from .report import write_csv
+    from .report import data_heading, write_csv
 
     names = FILES["demo"]
     sheets = sorted((data_dir / names["progress"]).glob("*.*"))
@@ -648,11 +665,14 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress) -> None:
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
         write_grades(grade_table(read_table(enterprises, "enterprises",
-                                            keys=("enterprise_id",))), out_dir)
+                                            keys=("enterprise_id",))), out_dir,
+                     data_heading(config, {"path": str(enterprises)}))
     profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
     campaigns = load_config(profile).campaigns if profile.exists() else ()
+    county = (config.report if config is not None else {}).get("county", "")
     with output_set(out_dir / names["assessment"]) as stage:
-        scores = write_ledger_report(ledger, last_day, stage, campaigns=campaigns)
+        scores = write_ledger_report(ledger, last_day, stage, campaigns=campaigns,
+                                     county=county)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -688,12 +708,12 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
         sample = Path(out_dir) / names["sample"]
         progress(f"generating the sample county into {sample}")
         write_sample(sample)
-    result = run_classify(str(sample), out_dir, (), {}, progress, {"sample": str(sample)})
-    run_survey_demo(sample, Path(out_dir) / names["survey"], result.parcels, progress)
     profile = SAMPLE.parent / "cixi.toml"  # the county profile: own-town parks first
-    run_workshops(str(sample), Path(out_dir), (str(profile),) if profile.exists() else (),
-                  None, None, progress)
-    run_ledger_demo(Path(out_dir), sample.parent, progress)
+    profiles = (str(profile),) if profile.exists() else ()  # and the county's name
+    result = run_classify(str(sample), out_dir, profiles, {}, progress, {"sample": str(sample)})
+    run_survey_demo(sample, Path(out_dir) / names["survey"], result.parcels, progress)
+    run_workshops(str(sample), Path(out_dir), profiles, None, None, progress)
+    run_ledger_demo(Path(out_dir), sample.parent, progress, result.config)
     run_blocks_demo(Path(out_dir), sample.parent, progress)
     run_grid_demo(sample, Path(out_dir), progress)
     progress("drawing the maps")
@@ -708,7 +728,7 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
 # --- the ledger's report folder (SPEC §8) -----------------------------------------
 
 def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None,
-                        grades=None, campaigns=()) -> pd.DataFrame:
+                        grades=None, campaigns=(), county: str = "") -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
     as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
@@ -733,7 +753,7 @@ def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None
     extras = beside(_write_ledger_extras, ledger, state, as_of, weights, out_dir)
     try:
         issues = write_assessment(state, scores, out_dir / names["assessment"], by_name,
-                                  campaigns)
+                                  campaigns, report_heading(ledger, state, as_of, county))
         write_csv(issues, out_dir / names["issues"])
     finally:
         extras.result()
@@ -994,3 +1014,24 @@ def write_campaigns(state: pd.DataFrame, campaigns, out_dir: Path) -> None:
 
     write_csv(campaign_table(state, campaigns), out_dir / "campaigns.csv")
     write_csv(campaign_progress(state, campaigns), out_dir / "campaign_progress.csv")
+
+
+def workshop_heading(sources, config):
+    """The title row of workshops.xlsx: named and dated by the workshops' input."""
+    from .report import data_heading
+
+    src = sources["workshops"]
+    return data_heading(config, {"path": str(src.path), "layer": src.layer or "workshops"})
+
+
+def report_heading(ledger, state: pd.DataFrame, as_of: str, county: str = ""):
+    """The title row of assessment.xlsx: the county (``county``, else the ledger file's
+    name), the data date (the latest event dated on or before ``as_of``; none: 未注明)
+    and the as-of date."""
+    import numpy as np
+
+    from .report import Heading
+
+    latest = state["last_event"].replace("", np.nan).dropna()
+    return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "",
+                   as_of)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._io import atomic_path, formula_escape, write_text
 from .measures import to_mu
-from .vocab import CLASS_ZH, CLASSES, STATUS_ZH, TOTAL, UNKNOWN_TOWN, WORKSHOP_CLASS_ZH
+from .vocab import CLASS_ZH, CLASSES, RULE_ZH, STATUS_ZH, TOTAL, UNKNOWN_TOWN, WORKSHOP_CLASS_ZH
 
 SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
               "area_m2": "面积（平方米）", "area_mu": "面积（亩）",
@@ -132,17 +133,82 @@ def fit_excel_text(frame: pd.DataFrame, where: str = "", id_column: str | None =
     return out, frame_notes
 
 
-def excel_writer(path) -> pd.ExcelWriter:
+def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     """An xlsxwriter workbook that stores text as text: a note starting with '=' never
     becomes a formula, nor a web address a link (and writing is faster). Its 'created'
     stamp is fixed (:data:`zoning._io.FIXED_STAMP`): the same data give the same bytes;
-    when a run happened is in its run.json."""
+    when a run happened is in its run.json. ``heading`` (county, data date, as-of date)
+    goes into the title row of every sheet written through :class:`Columns`."""
     from ._io import FIXED_STAMP
 
     writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
         "strings_to_formulas": False, "strings_to_urls": False}})
     writer.book.set_properties({"created": FIXED_STAMP})
+    writer.zoning_heading = heading or Heading()
     return writer
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What the title row of a printed sheet states besides its title: the county, the
+    date of the data and the as-of date (截至日期). Dates as YYYY-MM-DD; empty = not known
+    (printed as 未注明). Never today's date: the same data give the same workbook."""
+
+    county: str = ""
+    data_date: str = ""
+    as_of: str = ""
+
+    def title(self, title: str) -> str:
+        """``慈溪市 村级工业用地分类汇总　数据日期：2026-01-01　截至日期：2026-01-01``."""
+        county = f"{self.county} " if self.county and not title.startswith(self.county) \
+            else ""
+        return (f"{county}{title}　数据日期：{self.data_date or '未注明'}"
+                f"　截至日期：{self.as_of or '未注明'}")[:EXCEL_TEXT_MAX]
+
+
+def _heading(xl) -> Heading:
+    return getattr(xl, "zoning_heading", None) or Heading()
+
+
+#: Paper size of printed sheets (xlsxwriter's code 9 = A4).
+PAPER_A4 = 9
+
+
+def print_setup(sheet, header_rows: int, freeze_cols: int = 0, one_page: bool = False
+                ) -> None:
+    """A sheet that prints: A4 landscape, fit to the page width (as many pages down as it
+    takes; ``one_page``: the whole sheet on one page), the title and header rows repeated
+    on every page, panes frozen below them, page numbers in the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.fit_to_pages(1, 1 if one_page else 0)
+    sheet.repeat_rows(0, header_rows - 1)
+    sheet.freeze_panes(header_rows, freeze_cols)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    sheet.center_horizontally()
+    sheet.set_footer("&C第 &P 页，共 &N 页")
+
+
+#: Widths of the text columns a printed page must not cut (the rest: the sheet's width).
+HEADER_WIDTHS = {"依据": 44, "编号": 16, "企业": 18, "企业名称": 18, "待整改事项": 18,
+                 "备注": 18}
+
+
+def header_formats(headers, fmt: dict) -> dict:
+    """The number format of a column by the words of its header: scores (得分, 总分) with
+    2 decimals, shares (…率, …占比; not 劳动生产率) as per cent, mu (…亩…) with 2
+    decimals, m² (平方米) with 1; other columns keep the sheet's."""
+    out = {}
+    for h in headers:
+        if "得分" in h or h == "总分":
+            out[h] = fmt["score"]
+        elif h.endswith(("率", "占比")) and not h.endswith("生产率"):
+            out[h] = fmt["pct"]
+        elif "亩" in h and "等级" not in h:
+            out[h] = fmt["mu"]
+        elif "平方米" in h:
+            out[h] = fmt["m2"]
+    return out
 
 
 def _formats(book) -> dict:
@@ -154,6 +220,8 @@ def _formats(book) -> dict:
             "int": book.add_format({"num_format": "#,##0", "border": 1}),
             "mu": book.add_format({"num_format": "#,##0.00", "border": 1}),
             "m2": book.add_format({"num_format": "#,##0.0", "border": 1}),
+            "score": book.add_format({"num_format": "0.00", "border": 1}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
             "pct": book.add_format({"num_format": "0.0%"})}
 
 
@@ -193,7 +261,7 @@ class Columns:
         stop = self.n if stop is None else stop
         sheet = xl.book.add_worksheet(name)
         xl.sheets[name] = sheet
-        sheet.write(0, 0, title, fmt["title"])
+        sheet.write(0, 0, _heading(xl).title(title), fmt["title"])
         sheet.write_row(1, 0, self.headers, fmt["head"])
         for c, (rows, values, writer) in enumerate(self.columns):
             write = getattr(sheet, writer)
@@ -201,11 +269,16 @@ class Columns:
             for r, v in zip((rows[lo:hi] + (2 - start)).tolist(), values[lo:hi], strict=True):
                 write(r, c, v)
         sheet.set_column(0, len(self.headers) - 1, width)
-        for header, cell_format in (formats or {}).items():
+        for header, cell_format in {**header_formats(self.headers, fmt),
+                                    **(formats or {})}.items():
             if header in self.headers:
                 c = self.headers.index(header)
                 sheet.set_column(c, c, width, cell_format)
-        sheet.freeze_panes(2, freeze_cols)
+        for header, wide in HEADER_WIDTHS.items():
+            if header in self.headers:
+                c = self.headers.index(header)
+                sheet.set_column(c, c, max(wide, width))
+        print_setup(sheet, 2, freeze_cols)
         sheet.autofilter(1, 0, 1 + stop - start, len(self.headers) - 1)
         return sheet
 
@@ -232,17 +305,20 @@ def excel_notes(notes: list, workbook: str | os.PathLike) -> pd.DataFrame:
 
 
 def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
-                       title: str = "村级工业用地分类汇总") -> pd.DataFrame:
-    """Formatted Excel: a pivot sheet (towns × classes, plots and mu) and the long table.
+                       title: str = "村级工业用地分类汇总", heading: Heading | None = None
+                       ) -> pd.DataFrame:
+    """Formatted Excel: a pivot sheet (towns × classes, plots and mu) on one landscape
+    page, and the long table; mu as printed add up (:func:`displayed_summary`).
 
     Returns the notes of cells cut to Excel's limit (:func:`fit_excel_text`)."""
     notes: list = []
+    summary = displayed_summary(summary)
     pivot_plots = summary.pivot(index="town", columns="class", values="plots")
     pivot_mu = summary.pivot(index="town", columns="class", values="area_mu")
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
     official = (summary[summary["class"] == "total"].set_index("town")["official_area_mu"]
                 if "official_area_mu" in summary else None)
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         book = xl.book
         fmt = _formats(book)
         head, title_fmt, int_fmt, mu_fmt = fmt["head"], fmt["title"], fmt["int"], fmt["mu"]
@@ -252,7 +328,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         bold_text = book.add_format({"border": 1, "bold": True})
 
         ws = book.add_worksheet("汇总")
-        ws.write(0, 0, title, title_fmt)
+        ws.write(0, 0, _heading(xl).title(title), title_fmt)
         ws.write(1, 0, "面积单位：亩（1 亩 = 10000/15 平方米）")
         ws.merge_range(2, 0, 3, 0, "镇街", head)
         col = 1
@@ -279,7 +355,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
             ws.merge_range(2, col + 2, 3, col + 2, SUMMARY_ZH["official_area_mu"], head)
         ws.set_column(0, 0, 14)
         ws.set_column(1, 2 * len(CLASSES) + 3, 12)
-        ws.freeze_panes(4, 1)
+        print_setup(ws, 4, 1, one_page=True)
 
         long = summary.rename(columns=SUMMARY_ZH)
         sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt, notes=notes)
@@ -300,7 +376,8 @@ TRANSITION_ZH = {"town": "镇街", "from_class": "原分类", "to_class": "新�
                  "to_reason": "新依据", "area_mu": "面积（亩）"}
 
 
-def write_transitions_xlsx(comparison, target: str | os.PathLike) -> pd.DataFrame:
+def write_transitions_xlsx(comparison, target: str | os.PathLike,
+                           heading: Heading | None = None) -> pd.DataFrame:
     """Formatted Excel of a comparison: matrix, per town, changed plots (Chinese headers).
     Returns the notes of cells cut to Excel's limit."""
     notes: list = []
@@ -321,22 +398,24 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike) -> pd.DataFram
                          "from_target", "to_target", "area_mu", "to_reason"]].assign(
             from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
     }
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         head = fmt["head"]
+        bold = xl.book.add_format({"bold": True})  # a label over the matrix, unwrapped
         ws = xl.book.add_worksheet("转移矩阵")
-        ws.write_string(0, 0, f"分类转移：{comparison.a.name} → {comparison.b.name}"[
-            :EXCEL_TEXT_MAX], fmt["title"])
+        ws.write_string(0, 0, _heading(xl).title(
+            f"分类转移：{comparison.a.name} → {comparison.b.name}"), fmt["title"])
         for block, (label, matrix, cell) in enumerate((("面积（亩）", matrix_mu, fmt["mu"]),
                                                        ("地块数", matrix_n, fmt["int"]))):
             top = 2 + block * (len(classes) + 3)
-            ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", head)
+            ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", bold)
             for j, c in enumerate(classes):
                 ws.write(top + 1, j + 1, zh[c], head)
                 ws.write(top + 2 + j, 0, zh[c], head)
                 for i, r in enumerate(classes):
                     ws.write_number(top + 2 + i, j + 1, float(matrix.loc[r, c]), cell)
         ws.set_column(0, len(classes), 16)
+        print_setup(ws, 1, one_page=True)
         for name, frame in sheets.items():
             _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt, notes=notes)
     return excel_notes(notes, target)
@@ -361,7 +440,8 @@ PARK_ZH = {"micro_park_id": "园区编号", "name": "名称", "town": "镇街", 
            "remaining_m2": "剩余空间", "placed_workshops": "安置作坊数"}
 
 
-def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
+def write_workshops_xlsx(result, target: str | os.PathLike,
+                         heading: Heading | None = None) -> pd.DataFrame:
     """workshops.xlsx of a workshop result: 清单, per town, per park (Chinese headers).
     Returns the notes of cells cut to Excel's limit."""
     from .workshops import FIX_ZH
@@ -377,7 +457,7 @@ def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
     parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
     towns = result.towns.rename(columns=TOWN_TABLE_ZH)
     notes: list = []
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
                                    ("镇街", towns, "分镇街统计（台账）"),
@@ -394,7 +474,8 @@ def write_workshops_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
     return excel_notes(notes, target)
 
 
-def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.DataFrame:
+def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike,
+                      heading: Heading | None = None) -> pd.DataFrame:
     """The 亩均 grading as a formatted sheet with Chinese headers; returns the notes of
     cells cut to Excel's limit."""
     notes: list = []
@@ -405,7 +486,7 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike) -> pd.Dat
     for key, (_, _, name) in INDICATORS.items():
         zh[key] = name
         zh[f"score_{key}"] = f"{name}得分"
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         _table_sheet(xl, "亩均评价", grades.rename(columns=zh).round(4), "亩均效益综合评价", fmt,
                      width=12, freeze_cols=1, notes=notes)
@@ -439,14 +520,18 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None, campaigns=()) -> pd.DataFrame:
+                     grades: pd.Series | None = None, campaigns=(), heading=None) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
-    zh = {"kind": "类型", "item_id": "编号", "class": "分类", "computed_class": "测算分类",
+    zh = {"kind": "类型", "item_id": "编号", **({"village": "村"} if "village" in state else {}),
+          "class": "分类", "computed_class": "测算分类",
           "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
-          "mu": "面积（亩）", "floor_m2": "面积（平方米）"}
+          "mu": "面积（亩）", "floor_m2": "面积（平方米）",
+          **{c: w for c, w in (("reason", "依据"), ("deadline", "整改期限"),
+                               ("responsible", "责任人"))
+             if c in state and state[c].fillna("").astype(str).ne("").any()}}
     state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
     if "official_mu" in state and state["official_mu"].notna().any():
         zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
@@ -457,9 +542,9 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
             zh["grade"] = "亩均等级"
     kinds = {"parcel": "地块", "workshop": "家庭作坊"}
-    with atomic_path(target) as tmp, excel_writer(tmp) as xl:
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
-        ranking = scores.rename(columns={"town": "镇街", "score": "得分", "rank": "排名"})
+        ranking = ranking_table(scores)
         notes: list = []  # cells cut to Excel's limit, the 排名 sheet's and the 清单's
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
         # one table sorted by town, made ready once; each town's rows become its sheet
@@ -700,3 +785,266 @@ def campaign_sheets(xl, state: pd.DataFrame, campaigns, fmt: dict, notes: list,
         title = (f"一行业一方案：{campaign['name']} 清单（{row.workshops} 家，已完成 {row.final} 家，"
                  f"已关停/拆除 {row.closed} 家{target}{deadline}）")
         _table_sheet(xl, name, frame, title, fmt, notes=notes)
+
+
+def largest_remainder(values, groups=None, totals=None, decimals: int = 2) -> np.ndarray:
+    """``values`` rounded to ``decimals`` so that within each group they add up to the
+    group's total: ``totals`` (one per group code, already rounded), by default the group's
+    exact sum rounded. Each value goes to its floor or its ceiling (never more than one
+    last digit off); the ceilings go to the largest remainders (ties: first in order).
+    ``groups`` are integer codes 0…G-1 aligned to ``values`` (default: one group).
+
+    Rounding each figure on its own can print parts that miss their printed total by a
+    digit (7 of 19 towns were off by 0.01 mu); a reader checks the sum, so the parts give.
+    """
+    v = np.asarray(values, dtype=float)
+    g = np.zeros(len(v), dtype=np.int64) if groups is None else np.asarray(groups, np.int64)
+    n_groups = int(g.max()) + 1 if len(g) else 0
+    scale = 10.0 ** decimals
+    units = np.round(np.nan_to_num(v) * scale, 6)  # float noise off before the floor
+    floor = np.floor(units)
+    remainder = units - floor
+    if totals is None:
+        target = np.round(np.bincount(g, weights=units, minlength=n_groups), 0)
+    else:
+        target = np.round(np.asarray(totals, dtype=float) * scale, 0)
+    short = target - np.bincount(g, weights=floor, minlength=n_groups)
+    counts = np.bincount(g, minlength=n_groups)
+    short = np.clip(short, 0, counts).astype(np.int64)
+    order = np.lexsort((np.arange(len(v)), -remainder, g))  # by group, largest first
+    starts = np.r_[0, np.cumsum(counts)[:-1]] if n_groups else np.zeros(0, np.int64)
+    rank = np.empty(len(v), dtype=np.int64)
+    rank[order] = np.arange(len(v)) - starts[g[order]]
+    out = (floor + (rank < short[g])) / scale
+    return np.where(np.isnan(v), np.nan, out)
+
+
+def nested_round(values, levels=(), decimals: int = 2) -> np.ndarray:
+    """The parts ``values`` rounded so that every printed total of every level adds up:
+    the grand total is rounded, each group of the first level gets its share of it by
+    :func:`largest_remainder`, each group of the next level (nested in the first) its
+    share of its parent's, and so on down to the values. ``levels``: key arrays aligned
+    to ``values``, coarse to fine (e.g. town, then class)."""
+    v = np.nan_to_num(np.asarray(values, dtype=float))
+    parent = np.zeros(len(v), dtype=np.int64)
+    parent_total = np.array([np.round(v.sum(), decimals)])
+    keys: list = []
+    for level in levels:
+        keys.append(np.asarray(level))
+        codes = pd.MultiIndex.from_arrays(keys).factorize()[0] if len(v) else \
+            np.zeros(0, np.int64)
+        n = int(codes.max()) + 1 if len(codes) else 0
+        sums = np.bincount(codes, weights=v, minlength=n)
+        first = np.zeros(n, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each group
+        shown = largest_remainder(sums, parent[first], parent_total, decimals)
+        parent, parent_total = codes, shown
+    return largest_remainder(v, parent, parent_total, decimals)
+
+
+def displayed_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summarise`'s table with its mu as a workbook prints them: the county total
+    rounded, each town's total its share of it and each class of a town its share of the
+    town's (:func:`nested_round`); the county's class totals are the sums of the towns'
+    printed figures. Every printed row and column adds up; every figure is within 0.01
+    of the exact one."""
+    out = summary.copy()
+    cells = ((out["town"] != TOTAL) & (out["class"] != "total")).to_numpy()
+    for mu, m2 in (("area_mu", "area_m2"), ("official_area_mu", "official_area_m2")):
+        if mu not in out:
+            continue
+        shown = nested_round(to_mu(out.loc[cells, m2].to_numpy(dtype=float)),
+                             [out.loc[cells, "town"].to_numpy()])
+        part = out.loc[cells, ["town", "class"]].assign(v=shown)
+        by_town = part.groupby("town", sort=False)["v"].sum()
+        by_class = part.groupby("class", sort=False)["v"].sum()
+        values = out[mu].to_numpy(dtype=float).copy()
+        values[cells] = shown
+        town_total = (~cells) & (out["class"] == "total").to_numpy() & \
+            (out["town"] != TOTAL).to_numpy()
+        values[town_total] = out.loc[town_total, "town"].map(by_town).to_numpy()
+        class_total = (out["town"] == TOTAL).to_numpy() & (out["class"] != "total").to_numpy()
+        values[class_total] = out.loc[class_total, "class"].map(by_class).to_numpy()
+        values[((out["town"] == TOTAL) & (out["class"] == "total")).to_numpy()] = shown.sum()
+        out[mu] = np.round(values, 2)
+    return out
+
+
+#: Headers of the plot 清单 (classified.xlsx), in order.
+PLOT_LIST_ZH = {"parcel_id": "编号", "town": "镇街", "village": "村", "enterprise": "企业",
+                "industry": "行业", "area_mu": "面积（亩）",
+                "official_area_mu": "图斑面积（调查，亩）", "class_zh": "分类", "rule": "规则",
+                "reason": "依据", "target": "目标园区/集聚点"}
+SUBTOTAL = "小计"
+
+
+def plot_list(parcels: pd.DataFrame, township_parks: pd.DataFrame | None = None,
+              cluster_points: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The plot 清单 of a classification (canonical columns of :data:`PLOT_LIST_ZH`), one
+    row per plot, sorted by town, class (SPEC order) and id, and after each town's class
+    a 小计 row (``parcel_id`` = 小计) and after each town a 合计 row. ``target`` names the
+    township park (consolidate) or cluster point (retain, R1) the plot goes to, by its
+    ``name`` and id: ``东区园区（P003）``. Mu as printed add up (:func:`nested_round`); the
+    survey's official area (SPEC §3) beside the planar one where the plots carry it."""
+    n = len(parcels)
+    town = parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN) if "town" in \
+        parcels else pd.Series(UNKNOWN_TOWN, index=parcels.index)
+    cls = parcels["class"].astype(str)
+    out = pd.DataFrame({"parcel_id": parcels["parcel_id"].astype(str).to_numpy(),
+                        "town": town.to_numpy()})
+    for c in ("village", "enterprise", "industry"):
+        out[c] = parcels[c].fillna("").astype(str).to_numpy() if c in parcels else ""
+    keys = [out["town"].to_numpy(), cls.to_numpy()]
+    out["area_mu"] = nested_round(to_mu(parcels["area_m2"].astype(float).fillna(0.0)), keys)
+    official = "official_area_m2" in parcels
+    if official:
+        out["official_area_mu"] = nested_round(to_mu(pd.to_numeric(
+            parcels["official_area_m2"], errors="coerce").astype(float).fillna(0.0)), keys)
+    out["class"] = cls.to_numpy()
+    out["class_zh"] = cls.map(CLASS_ZH).fillna(cls).to_numpy()
+    out["rule"] = parcels["rule"].fillna("").astype(str).to_numpy()
+    out["reason"] = parcels["reason"].fillna("").astype(str).to_numpy()
+    target = parcels["target_id"].fillna("").astype(str).to_numpy() if "target_id" in \
+        parcels else np.full(n, "")
+    names = np.full(n, "", dtype=object)
+    for layer, id_field, which in ((township_parks, "park_id", cls == "consolidate"),
+                                   (cluster_points, "cluster_id", cls == "retain")):
+        if layer is not None and "name" in layer and id_field in layer:
+            by_id = layer.drop_duplicates(id_field).set_index(layer[id_field].drop_duplicates(
+            ).astype(str))["name"].fillna("").astype(str)
+            found = pd.Series(target).map(by_id).fillna("").to_numpy(dtype=object)
+            names = np.where(which.to_numpy(), found, names)
+    out["target"] = np.where(names != "", names + "（" + target + "）", target)
+    out["rule_zh"] = out["rule"].map(RULE_ZH).fillna("")
+    out["rule"] = np.where(out["rule_zh"] != "", out["rule"] + " " + out["rule_zh"],
+                           out["rule"])
+    out = out.drop(columns="rule_zh")
+    towns = sorted(out["town"].unique())
+    town_order = {t: i for i, t in enumerate(towns)}
+    class_order = {c: i for i, c in enumerate(CLASSES)}
+    out["_t"] = out["town"].map(town_order)
+    out["_c"] = out["class"].map(class_order).fillna(len(CLASSES))
+    out["_s"] = 0
+    sums = ["area_mu", *(["official_area_mu"] if official else [])]
+    sub = out.groupby(["_t", "_c"], sort=False).agg(
+        town=("town", "first"), cls=("class", "first"), plots=("parcel_id", "size"),
+        **{c: (c, "sum") for c in sums}).reset_index()
+    sub = sub.assign(parcel_id=SUBTOTAL, class_zh=sub["cls"].map(CLASS_ZH).fillna(sub["cls"]),
+                     village=sub["plots"].map(lambda k: f"{k} 块"), _s=1)
+    tot = sub.groupby("_t", sort=False).agg(town=("town", "first"), plots=("plots", "sum"),
+                                           **{c: (c, "sum") for c in sums}).reset_index()
+    tot = tot.assign(parcel_id=TOTAL, village=tot["plots"].map(lambda k: f"{k} 块"),
+                     _c=len(CLASSES) + 1, _s=2)
+    rows = pd.concat([out, sub.drop(columns=["cls", "plots"]), tot.drop(columns="plots")],
+                     ignore_index=True)
+    rows = rows.sort_values(["_t", "_c", "_s", "parcel_id"], kind="stable")
+    for c in sums:
+        rows[c] = rows[c].astype(float).round(2)
+    columns = [c for c in PLOT_LIST_ZH if c in rows]
+    return rows[columns].fillna("").reset_index(drop=True).astype(
+        {c: float for c in sums})
+
+
+def county_list(listing: pd.DataFrame) -> pd.DataFrame:
+    """The county sheet of a :func:`plot_list`: every plot sorted by class, town and id,
+    a 小计 row per class (the sum of the towns' printed figures) and the county's 合计."""
+    rows = listing[~listing["parcel_id"].isin([SUBTOTAL, TOTAL])].copy()
+    sums = [c for c in ("area_mu", "official_area_mu") if c in rows]
+    order = {CLASS_ZH.get(c, c): i for i, c in enumerate(CLASSES)}
+    rows["_c"] = rows["class_zh"].map(order).fillna(len(CLASSES))
+    rows["_s"] = 0
+    sub = rows.groupby("_c", sort=False).agg(class_zh=("class_zh", "first"),
+                                             plots=("parcel_id", "size"),
+                                             **{c: (c, "sum") for c in sums}).reset_index()
+    sub = sub.assign(parcel_id=SUBTOTAL, village=sub["plots"].map(lambda k: f"{k} 块"), _s=1)
+    tot = pd.DataFrame({"parcel_id": [TOTAL], "village": [f"{len(rows)} 块"],
+                        "_c": [len(CLASSES) + 1], "_s": [2],
+                        **{c: [sub[c].sum()] for c in sums}})
+    out = pd.concat([rows, sub.drop(columns="plots"), tot], ignore_index=True)
+    out = out.sort_values(["_c", "_s", "town", "parcel_id"], kind="stable",
+                          na_position="first")
+    for c in sums:
+        out[c] = out[c].astype(float).round(2)
+    return out[list(listing.columns)].fillna("").astype({c: float for c in sums}
+                                                        ).reset_index(drop=True)
+
+
+
+
+def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
+                          heading: Heading | None = None) -> pd.DataFrame:
+    """classified.xlsx, the plot 清单 of :func:`plot_list`: a county sheet (全县) with a
+    小计 per class, then one sheet per town with a 小计 per class and the town's 合计;
+    Chinese headers, printable (landscape, fit to width, headers on every page).
+    Returns the notes of cells cut to Excel's limit."""
+    notes: list = []
+    county = "全县"
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
+        fmt = _formats(xl.book)
+        whole = Columns(county_list(listing).rename(columns=PLOT_LIST_ZH), where=county,
+                        id_column=PLOT_LIST_ZH["parcel_id"])
+        notes.append(whole.notes)
+        widths = {"编号": 16, "依据": 48, "目标园区/集聚点": 20, "规则": 22, "企业": 18}
+        sheets = [(whole, county, "村级工业用地分类清单（全县）", 0, None)]
+        towns = listing["town"].to_numpy()
+        table = Columns(listing.rename(columns=PLOT_LIST_ZH), where="镇街清单",
+                        id_column=PLOT_LIST_ZH["parcel_id"])
+        notes.append(table.notes)
+        starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
+            np.zeros(0, int)
+        stops = np.r_[starts[1:], len(towns)].astype(int)
+        for start, stop, name in zip(starts, stops, sheet_names(
+                [towns[i] for i in starts], taken=(county,)), strict=True):
+            sheets.append((table, name, f"{towns[start]} 村级工业用地分类清单", int(start),
+                           int(stop)))
+        for columns, name, title, start, stop in sheets:
+            sheet = columns.sheet(xl, name, title, fmt, start, stop, width=11, freeze_cols=1)
+            for header, width in widths.items():
+                if header in columns.headers:
+                    c = columns.headers.index(header)
+                    sheet.set_column(c, c, width, fmt["wrap"])
+    return excel_notes(notes, target)
+
+
+#: Headers of the assessment's ranking sheet: the score and the parts it is made of.
+RANKING_ZH = {"rank": "排名", "town": "镇街", "score": "得分", "plot_points": "地块得分",
+              "workshop_points": "作坊得分", "plot_mu": "地块面积（亩）",
+              "plot_mu_final": "已完成面积（亩）", "plot_share": "地块完成率",
+              "workshops": "作坊数", "workshops_final": "已完成作坊数",
+              "workshop_share": "作坊完成率"}
+
+
+def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """The ranking sheet of assessment.xlsx from the ledger's town scores: rank, town,
+    score and, where the scores carry them, its parts (plot points + workshop points =
+    score as printed, :func:`largest_remainder`) and what they are made of. The weights
+    are in the sheet's note row."""
+    out = scores.copy()
+    if {"plot_points", "workshop_points"} <= set(out):
+        n = len(out)
+        shown = largest_remainder(np.r_[out["plot_points"].to_numpy(dtype=float),
+                                        out["workshop_points"].to_numpy(dtype=float)],
+                                  np.r_[np.arange(n), np.arange(n)],
+                                  out["score"].to_numpy(dtype=float).round(2))
+        out["plot_points"], out["workshop_points"] = shown[:n], shown[n:]
+        out["score"] = out["score"].round(2)
+    return out[[c for c in RANKING_ZH if c in out]].rename(columns=RANKING_ZH)
+
+
+def data_heading(config=None, source: dict | None = None, as_of: str = "") -> Heading:
+    """The heading of a command's workbooks: the county is the data's name (the input
+    file's stem; a config's ``[report] county`` wins where a config has one); the data
+    date is the input's own date (:func:`zoning.layers.source_date`: a GeoPackage layer's
+    last change, a shapefile's DBF date; ``[report] data_date`` wins); the as-of date is
+    ``as_of``, else the data date (a classification states the data as they were).
+    ``source``: ``{"path": …, "layer": …}`` as in a run log's inputs."""
+    from pathlib import Path
+
+    from .layers import source_date
+
+    report = dict(getattr(config, "report", None) or {})
+    path = (source or {}).get("path")
+    county = report.get("county") or (Path(path).stem if path else "")
+    data_date = report.get("data_date") or (source_date(path, (source or {}).get("layer"))
+                                            if path else "")
+    return Heading(county, data_date, as_of or data_date)

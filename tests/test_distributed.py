@@ -1,0 +1,291 @@
+"""Issue 20: ``zoning partition`` and ``zoning classify --engine dask`` give the
+single-process answer plot by plot, with village parks across partition and county
+borders; a killed worker or a bad partition."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from zoning.cli import Progress, resolve_inputs, run_classify
+from zoning.config import load_config
+from zoning.distributed import Engine, classify_dataset, partition
+from zoning.measures import MEASURE_COLUMNS
+
+CRS = "EPSG:4549"
+X0, Y0 = 520_000.0, 3_340_000.0
+
+
+def county_layers(seed: int = 7, nx: int = 36, ny: int = 30) -> dict[str, gpd.GeoDataFrame]:
+    """A small county on a grid of 12 m squares: gaps of 4 m (linked) or 25 m (not) cut
+    it into chains of plots, long ones crossing the middle where the county border and
+    the partitions cut it."""
+    rng = np.random.default_rng(seed)
+    gx = np.where(rng.random(nx) < 0.6, 4.0, 25.0)
+    gy = np.where(rng.random(ny) < 0.6, 4.0, 25.0)
+    gx[nx // 2 - 1] = 4.0  # the county border runs through a 4 m gap
+    xs = X0 + np.r_[0, np.cumsum(12 + gx[:-1])]
+    ys = Y0 + np.r_[0, np.cumsum(12 + gy[:-1])]
+    cx, cy = np.meshgrid(xs, ys)
+    cx, cy = cx.ravel(), cy.ravel()
+    keep = rng.random(cx.size) < 0.8
+    cx, cy = cx[keep], cy[keep]
+    n = cx.size
+    w = 12 - rng.random(n) * 3
+    geoms = shapely.box(cx, cy, cx + w, cy + 12 - rng.random(n) * 3)
+    ids = np.array([f"P{i:05d}" for i in rng.permutation(n)])
+    geoms[5] = None  # unclassified (no geometry)
+    x, y = cx[9], cy[9]  # a bow tie: repaired, reported
+    geoms[9] = shapely.Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10)])
+    xmax, ymax = xs[-1] + 12, ys[-1] + 12
+    mid = xs[nx // 2] - 2.0
+    parcels = gpd.GeoDataFrame({
+        "parcel_id": ids,
+        "eco_friendly": rng.random(n) < 0.3,
+        "built_year": np.where(rng.random(n) < 0.1, 2023, 2005),
+        "county": np.where(cx < mid, "west", "east"),
+    }, geometry=geoms, crs=CRS)
+    boundary = gpd.GeoDataFrame(geometry=[shapely.box(X0 - 50, Y0 - 50, mid + 40, ymax + 50)],
+                                crs=CRS)
+    parks = gpd.GeoDataFrame({"park_id": ["TP1", "TP2", "TP3"]}, geometry=[
+        shapely.box(X0 + 100, Y0 - 70, X0 + 300, Y0 - 30),
+        shapely.box(mid - 20, ymax + 20, mid + 120, ymax + 90),
+        shapely.box(xmax + 25, Y0 + 100, xmax + 200, Y0 + 250)], crs=CRS)
+    clusters = gpd.GeoDataFrame({"cluster_id": ["K1", "K2"]}, geometry=[
+        shapely.box(X0 + 200, Y0 + 200, X0 + 320, Y0 + 290),
+        shapely.box(mid + 50, Y0 + 60, mid + 160, Y0 + 150)], crs=CRS)
+    protected = gpd.GeoDataFrame({"kind": ["farmland"]}, geometry=[
+        shapely.box(xmax - 90, ymax - 90, xmax + 10, ymax + 10)], crs=CRS)
+    towns = gpd.GeoDataFrame({"town": ["东镇", "西镇"]}, geometry=[
+        shapely.box(mid - 100, Y0 - 100, xmax + 300, ymax + 200),
+        shapely.box(X0 - 100, Y0 - 100, mid - 100, ymax + 200)], crs=CRS)
+    return {"parcels": parcels, "dev_boundary": boundary, "township_parks": parks,
+            "cluster_points": clusters, "protected": protected, "towns": towns}
+
+
+def write_gpkg(path: Path, layers: dict) -> Path:
+    for name, gdf in layers.items():
+        gdf.to_file(path, layer=name, engine="pyogrio")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One LocalCluster of 2 worker processes for the module (what --scheduler points at)."""
+    from distributed import Client, LocalCluster
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      memory_limit="1GiB", dashboard_address=None)
+    client = Client(lc)
+    yield lc, client
+    client.close()
+    lc.close()
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """The county as one GeoPackage (classified by one process) and as two county files
+    (west, east) whose border cuts village parks; their plots in the same order."""
+    d = tmp_path_factory.mktemp("province")
+    layers = county_layers()
+    p = layers["parcels"]
+    order = pd.concat([p[p.county == "west"], p[p.county == "east"]])
+    write_gpkg(d / "all.gpkg", {**layers, "parcels": order})
+    for c in ("west", "east"):
+        write_gpkg(d / f"{c}.gpkg", {**layers, "parcels": p[p.county == c]})
+    run_classify(str(d / "all.gpkg"), d / "one", (), {}, Progress(quiet=True))
+    one = gpd.read_file(d / "one" / "classified.gpkg", layer="parcels")
+    return d, one
+
+
+def make_dataset(d: Path, name: str, *inputs, rows=None) -> Path:
+    """``zoning partition INPUT… --out d/name [--rows-per-part rows]`` (in this process)."""
+    out = d / name
+    if not out.exists():
+        partition([(Path(i).stem, resolve_inputs(str(i), {})) for i in inputs], out,
+                  load_config(), rows_per_part=rows)
+    return out
+
+
+def run_dask(cluster, dataset: Path, out: Path):
+    return classify_dataset(dataset, out, load_config(),
+                            Engine(scheduler=cluster[0].scheduler_address))
+
+
+def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
+    """Every column of every plot equal (floats bit for bit), the same column order."""
+    dk = gpd.read_parquet(folder / "parcels")
+    assert list(dk.columns) == list(one.columns)
+    assert len(dk) == len(one) and dk["parcel_id"].is_unique
+    a = one.set_index("parcel_id")
+    b = dk.set_index("parcel_id").loc[a.index]
+    for col in a.columns.drop("geometry"):
+        x, y = a[col], b[col]
+        if x.dtype.kind == "f":
+            same = (x.to_numpy() == y.to_numpy()) | (x.isna().to_numpy() & y.isna().to_numpy())
+        else:
+            same = (x.astype(str).to_numpy() == y.astype(str).to_numpy()) | (
+                x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
+        assert same.all(), (col, a.index[~same][:5].tolist(), x[~same][:3].tolist(),
+                            y[~same][:3].tolist())
+    geo_same = shapely.equals(a.geometry.array, b.geometry.array) | (
+        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array))
+    assert geo_same.all()
+    return dk
+
+
+def test_partition_writes_a_dataset(county):
+    """Two county files cut into files of ≤ 120 plots along the Hilbert curve: every plot
+    once, in county order, with its county and source row; context beside it."""
+    import dask_geopandas
+
+    d, one = county
+    ds = make_dataset(d, "ds120", d / "west.gpkg", d / "east.gpkg", rows=120)
+    manifest = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
+    assert manifest["crs"] == CRS and manifest["rows"] == len(one)
+    assert [c["county"] for c in manifest["counties"]] == ["west", "east"]
+    files = sorted((ds / "parcels").glob("*.parquet"))
+    assert len(files) == sum(len(c["files"]) for c in manifest["counties"]) >= 8
+    ddf = dask_geopandas.read_parquet(files)
+    assert ddf.npartitions == len(files)
+    plots = ddf.compute()
+    assert sorted(plots["_row"]) == list(range(len(one)))
+    assert all(len(gpd.read_parquet(f)) <= 120 for f in files)
+    west = plots[plots["_county"] == "west"].sort_values("_row")
+    assert west["_src_row"].tolist() == list(range(1, len(west) + 1))
+    assert (plots.sort_values("_row")["parcel_id"].to_numpy()
+            == one["parcel_id"].to_numpy()).all()
+    ctx = set(gpd.list_layers(ds / "context.gpkg")["name"]) - {"layer_styles"}
+    assert ctx == {"dev_boundary", "township_parks", "cluster_points", "protected",
+                   "towns"}
+    # the counties' identical context layers count once
+    assert len(gpd.read_file(ds / "context.gpkg", layer="township_parks")) == 3
+
+
+@pytest.mark.parametrize("inputs,rows", [(("all",), None), (("west", "east"), 230),
+                                         (("all",), 60)])
+def test_same_answer_as_one_process(county, cluster, inputs, rows):
+    """1, 4 (two per county: cut at the county border and inside each county) and 15
+    partitions (cut along the Hilbert curve of one file): plot by plot the
+    single-process answer (class, rule, target, reason, village park id and mu, every
+    measure); some village parks span partitions, and one spans both counties."""
+    d, one = county
+    name = "ds-" + "-".join(inputs) + f"-{rows}"
+    ds = make_dataset(d, name, *[d / f"{i}.gpkg" for i in inputs], rows=rows)
+    info = run_dask(cluster, ds, d / f"out-{name}")
+    files = sorted((ds / "parcels").glob("*.parquet"))
+    assert info["partitions"] == len(files)
+    dk = assert_same(one, d / f"out-{name}")
+    part_of = pd.concat([pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name)
+                         for f in files]).set_index("parcel_id")["f"]
+    spans = dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy()).groupby(
+        "village_park_id")["f"].nunique()
+    counties = dk.groupby("village_park_id")["county"].nunique()
+    assert (counties > 1).any()  # a village park across the county border
+    if len(files) > 1:
+        assert (spans > 1).sum() >= 3 and info["cross_border_pairs"] > 0
+    for col in MEASURE_COLUMNS:
+        assert col in dk
+    assert (dk["class"] == "unclassified").sum() == 1
+    issues = pd.read_csv(d / f"out-{name}" / "issues.csv", dtype=str)
+    assert set(issues["action"]) >= {"unclassified", "repaired"}
+    assert issues["county"].notna().all()
+    summary = pd.read_csv(d / f"out-{name}" / "summary.csv")
+    single = pd.read_csv(d / "one" / "summary.csv")
+    pd.testing.assert_frame_equal(summary, single)
+    by_county = pd.read_csv(d / f"out-{name}" / "summary_by_county.csv")
+    assert set(by_county["county"]) == {*inputs, "合计"}
+
+
+def cli(*args):
+    """The command line in this process (no interpreter start): exit code, stderr."""
+    from click.testing import CliRunner
+
+    from zoning.cli import main
+
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    return r.exit_code, r.stderr
+
+
+def test_cli_engine_dask_on_a_scheduler(county, cluster):
+    """``zoning partition`` and ``classify --engine dask --scheduler ADDRESS`` from the
+    command line: the same plots; --workers without --engine dask is one line."""
+    d, one = county
+    ds = d / "ds-cli"
+    assert cli("partition", d / "west.gpkg", d / "east.gpkg", "--out", ds,
+               "--rows-per-part", 300, "--quiet") == (0, "")
+    assert cli("classify", ds, "--engine", "dask", "--scheduler",
+               cluster[0].scheduler_address, "--out", d / "out-cli", "--quiet") == (0, "")
+    assert_same(one, d / "out-cli")
+    info = json.loads((d / "out-cli" / "run.json").read_text(encoding="utf-8"))
+    assert info["engine"] == "dask" and info["rows"]["parcels_out"] == len(one)
+    assert cli("classify", d / "all.gpkg", "--workers", 2, "--out", d / "x") == (
+        1, "error: --scheduler and --workers need --engine dask\n")
+    assert cli("classify", d / "all.gpkg", "--engine", "dask", "--out", d / "x") == (
+        1, f"error: {d / 'all.gpkg'}: not a partitioned dataset (no dataset.json); make one "
+           "with zoning partition\n")
+
+
+def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
+    """A partition file that is not Parquet: one line naming it, exit 1, the previous
+    output folder untouched, no staging folder left."""
+    import shutil
+
+    d, one = county
+    ds = d / "ds-bad"
+    shutil.copytree(make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg",
+                                 rows=230), ds)
+    out = d / "out-bad"
+    (out / "parcels").mkdir(parents=True)
+    (out / "summary.csv").write_text("the last good run\n", encoding="utf-8")
+    (out / "parcels" / "west.0000.parquet").write_bytes(b"the last good plots")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = sorted((ds / "parcels").glob("east*.parquet"))[1]
+    bad.write_bytes(b"not parquet at all")
+    code, err = cli("classify", ds, "--engine", "dask", "--scheduler",
+                    cluster[0].scheduler_address, "--out", out)
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: ")
+    assert bad.name in err and "partition cannot be read" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in d.iterdir() if "out-bad" in p.name) == ["out-bad"]
+
+
+def test_worker_killed_mid_run_same_answer(county, cluster):
+    """A worker process killed (SIGKILL) while it runs a partition: the nanny starts a
+    new one, the scheduler recomputes what was lost, the answer is the same."""
+    d, one = county
+    lc, client = cluster
+    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+    done: dict = {}
+
+    def run():
+        try:
+            done["info"] = run_dask(cluster, ds, d / "out-killed")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            done["error"] = exc
+
+    pids = client.run(os.getpid)
+    thread = threading.Thread(target=run)
+    thread.start()
+    killed = None
+    while thread.is_alive() and killed is None:
+        busy = [w for w, keys in client.processing().items() if keys]
+        if busy and busy[0] in pids:
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            killed = busy[0]
+        else:
+            thread.join(0.02)
+    thread.join(120)
+    assert killed is not None, "the run ended before a worker could be killed"
+    assert "error" not in done, done.get("error")
+    assert_same(one, d / "out-killed")
+    client.wait_for_workers(2, timeout=60)

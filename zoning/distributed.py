@@ -1,0 +1,768 @@
+"""Province scale on dask-geopandas + distributed (issue 20): SPEC §4–§5 per partition.
+
+A *dataset* (``zoning partition``) is a folder:
+
+- ``parcels/*.parquet``: GeoParquet files of plots in the analysis CRS, already read,
+  renamed, checked and repaired like ``zoning classify`` does it (one file per county, or
+  a county cut along the Hilbert curve into files of ``rows_per_part`` plots). Besides
+  the plots' attributes each row carries ``_problem`` (why it cannot be classified, or
+  ""), ``_row`` (its position in the province: counties in the order given, rows in file
+  order), ``_county`` and ``_src_row`` (its 1-based row in the county's file);
+- ``context.gpkg``: the context layers (boundary, township parks, cluster points,
+  protected land, towns), small enough to broadcast to every worker;
+- ``dataset.json``: CRS, counties, files and rows; ``issues.csv``: what reading found.
+
+:func:`classify_dataset` runs in three phases on a dask cluster (a LocalCluster of
+processes with a memory limit per worker by default, or any scheduler by address):
+
+1. per partition: the measures of :mod:`zoning.measures` against the broadcast context
+   layers, adjacency pairs and connected components inside the partition, the
+   partition's hull;
+2. per pair of partitions whose hulls lie within ``adjacency_gap_m``: the pairs of plots
+   across the border (the halo: each side's plots within the gap of the other's hull);
+   the driver merges local groups into village parks as a graph of (partition, label)
+   nodes, names each by its smallest ``parcel_id``, sums its area in province row order
+   (the order one process sums in, so ``village_park_mu`` is the same float) and picks
+   the linked park of each group;
+3. per partition: the village-park facts back onto the plots, the decision table
+   (:func:`zoning.rules.decide`), the output file ``OUT/parcels/<file>.parquet``.
+
+The answer is the single-process answer plot by plot (class, rule, target, reason,
+village park id and mu, every measure): tested in ``tests/test_distributed.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .errors import LayerError, ZoningError, first_line
+from .measures import (
+    MEASURE_COLUMNS,
+    MEASURED_LAYERS,
+    PlotSet,
+    adjacency_pairs,
+    assemble,
+    code_rank,
+    layer_measures,
+    to_mu,
+    village_parks,
+)
+
+#: Private columns of a dataset's plots (dropped from the output).
+PRIVATE = ["_row", "_county", "_src_row"]
+MANIFEST = "dataset.json"
+CONTEXT = "context.gpkg"
+CONTEXT_NAMES = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
+#: Default memory limit of each LocalCluster worker.
+WORKER_MEMORY = "2GiB"
+
+
+# ----------------------------------------------------------------------------- partition
+
+
+def target_crs(counties: list[tuple[str, dict]], config) -> str:
+    """The analysis CRS of the whole province (SPEC §2): configured, else the GK CM zone
+    nearest the centre of the union of the counties' parcels extents (read from the files'
+    headers, not their rows)."""
+    import pyogrio
+
+    from . import crs as zcrs
+    from .config import check_crs
+
+    if "analysis" in config.crs:
+        check_crs({"analysis": config.crs["analysis"]}, "config")
+        return str(config.crs["analysis"])
+    boxes = []
+    for _, sources in counties:
+        src = sources["parcels"]
+        declared = config.crs.get("parcels")
+        try:
+            info = pyogrio.read_info(src.path, layer=src.layer) if src.path.suffix.lower() \
+                not in (".parquet", ".geoparquet") else None
+            if info is None:
+                g = gpd.read_parquet(src.path, columns=["geometry"])
+                bounds, crs = g.total_bounds, g.crs
+            else:
+                bounds, crs = info["total_bounds"], info["crs"]
+        except Exception as exc:
+            raise LayerError(f"cannot read ({first_line(exc)})", str(src.path),
+                             src.layer) from None
+        crs = declared or crs
+        if crs is None or not np.isfinite(bounds).all():
+            raise LayerError("no CRS or no extent to choose the analysis CRS from; set "
+                             "[crs] analysis in the config", str(src.path), src.layer)
+        try:
+            boxes.append(zcrs.lonlat_bounds(tuple(bounds), crs))
+        except Exception as exc:
+            raise LayerError(f"cannot place the extent ({first_line(exc)}); set [crs] "
+                             "analysis in the config", str(src.path), src.layer) from None
+    b = np.asarray(boxes, dtype=float)
+    lon = (b[:, 0].min() + b[:, 2].max()) / 2.0
+    return f"EPSG:{zcrs.gk_cm_epsg(lon)}"
+
+
+def hilbert_parts(parcels: gpd.GeoDataFrame, rows_per_part: int) -> list[np.ndarray]:
+    """Positions of the plots cut into runs of ``rows_per_part`` along the Hilbert curve
+    of their bounding-box centres (metres; plots without geometry go with the first run);
+    each run in row order."""
+    n = len(parcels)
+    if n <= rows_per_part:
+        return [np.arange(n)]
+    geoms = parcels.geometry
+    present = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    key = np.zeros(n, dtype=np.int64)
+    key[present] = geoms[present].hilbert_distance(total_bounds=geoms[present].total_bounds)
+    order = np.argsort(key, kind="stable")
+    k = math.ceil(n / rows_per_part)
+    return [np.sort(run) for run in np.array_split(order, k)]
+
+
+def _safe(name: str) -> str:
+    return "".join(c if (c.isalnum() or c in "-_") else "_" for c in name) or "county"
+
+
+def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, config,
+              context: dict | None = None, rows_per_part: int | None = None,
+              progress: Callable[[str], None] | None = None) -> dict:
+    """Write a dataset (see the module doc) from county inputs.
+
+    Parameters
+    ----------
+    counties
+        (county name, layer sources as :func:`zoning.cli.resolve_inputs` gives them) in
+        province order; without ``context`` each county brings its own context layers and
+        they are put together (ids must stay unique across counties).
+    context
+        Layer sources of the province's context layers (the parcels of it are not read).
+    rows_per_part
+        Cut each county into files of at most this many plots along the Hilbert curve
+        (default: one file per county).
+    """
+    from ._io import output_set, write_layers
+    from .layers import IssueLog
+    from .report import write_csv
+
+    say = progress or (lambda msg: None)
+    crs = target_crs(counties, config)
+    cfg = dataclasses.replace(config, crs={**config.crs, "analysis": crs})
+    say(f"analysis CRS {crs}")
+    seen: dict[str, str] = {}
+    ctx_frames: dict[str, list[gpd.GeoDataFrame]] = {n: [] for n in CONTEXT_NAMES}
+    issues, records, offset = [], [], 0
+    used_names: set[str] = set()
+    with output_set(out_dir) as stage:
+        (stage / "parcels").mkdir()
+        for county, sources in counties:
+            say(f"reading {county}")
+            layers = read_parcels(sources["parcels"], cfg, crs)
+            p = layers.parcels.reset_index(drop=True)
+            ids = p["parcel_id"].astype(str)
+            clash = [i for i in ids if i in seen]
+            if clash:
+                raise LayerError(f"parcel_id also in county {seen[clash[0]]!r}: ids must be "
+                                 f"unique across the province ({', '.join(clash[:5])})",
+                                 str(sources["parcels"].path), "parcels")
+            seen.update(dict.fromkeys(ids, county))
+            p["_row"] = np.arange(offset, offset + len(p), dtype=np.int64)
+            p["_county"] = county
+            src_rows = layers.issues.source_rows.get("parcels")
+            p["_src_row"] = (src_rows[np.arange(len(p))] + 1 if src_rows is not None
+                             else np.arange(1, len(p) + 1)).astype(np.int64)
+            offset += len(p)
+            log = layers.issues.frame()
+            log.insert(0, "county", county)
+            issues.append(log)
+            if context is None:
+                county_log = IssueLog()
+                for name, gdf in load_context(sources, cfg, crs, county_log).items():
+                    ctx_frames[name].append(gdf.drop(columns=["_problem"], errors="ignore"))
+                issues.append(county_log.frame().assign(county=county))
+            base = _safe(county)
+            while base in used_names:
+                base += "_"
+            used_names.add(base)
+            runs = hilbert_parts(p, rows_per_part) if rows_per_part else [np.arange(len(p))]
+            files = []
+            for k, run in enumerate(runs):
+                fname = f"{base}.parquet" if len(runs) == 1 else f"{base}.{k:04d}.parquet"
+                p.iloc[run].reset_index(drop=True).to_parquet(stage / "parcels" / fname,
+                                                              index=False)
+                files.append(fname)
+            records.append({"county": county, "rows": len(p), "files": files,
+                            "inputs": layers.inputs})
+        ctx = (load_context(context, cfg, crs, IssueLog()) if context is not None
+               else {n: _concat(f, n) for n, f in ctx_frames.items() if f})
+        for name in ("dev_boundary", "township_parks", "cluster_points"):
+            if ctx.get(name) is None:
+                raise LayerError("required layer not given (by the counties or --context)",
+                                 None, name)
+        write_layers(stage / CONTEXT, {n: g for n, g in ctx.items() if g is not None})
+        cols = ["county", "layer", "row", "id", "action", "reason"]
+        write_csv(pd.concat([i[cols] for i in issues], ignore_index=True), stage / "issues.csv")
+        manifest = {"crs": crs, "rows": offset, "counties": records,
+                    "parameters_read_with": list(config.sources)}
+        (stage / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
+                                                 default=str) + "\n", encoding="utf-8")
+    say(f"done: {offset} plots of {len(counties)} county(ies) in "
+        f"{sum(len(r['files']) for r in records)} file(s)")
+    return manifest
+
+
+def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
+    from .layers import ID_FIELDS
+
+    if len(frames) == 1:
+        return frames[0]
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                           crs=frames[0].crs)
+    # the same feature given by two counties (a park on their border) counts once
+    key = shapely.to_wkb(out.geometry.array, hex=True).astype(object)
+    for col in out.columns.drop("geometry"):
+        key = key + "\x00" + out[col].astype(str).to_numpy(dtype=object)
+    out = out[~pd.Series(key).duplicated().to_numpy()].reset_index(drop=True)
+    idf = ID_FIELDS.get(name)
+    if idf:
+        dup = out[idf].astype(str)
+        dup = dup[dup.duplicated()]
+        if len(dup):
+            raise LayerError(f"{idf} not unique across counties ({', '.join(dup[:5])}); give "
+                             "the province's context layers with --context", None, name)
+    return out
+
+
+def read_parcels(src, config, crs: str) -> SimpleNamespace:
+    """The parcels layer of one county as :func:`zoning.layers.load_layers` reads it
+    (renamed, [select.parcels], checked, in ``crs``, repaired; unusable rows kept with
+    ``_problem``), without the context layers; ``parcels``, ``issues``, ``inputs``."""
+    import pyproj
+
+    from .layers import (
+        IssueLog,
+        fingerprint,
+        prepare_layer,
+        read_raw,
+        select_rows,
+        source_rows_in_errors,
+        to_analysis,
+    )
+
+    issues = IssueLog()
+    gdf = read_raw(src, "parcels", config, issues)
+    n_read = len(gdf)
+    gdf = select_rows(gdf, "parcels", config, str(src.path), issues)
+    with source_rows_in_errors(issues, "parcels"):
+        prepared = prepare_layer(gdf, "parcels", str(src.path), config, issues)
+        parcels = to_analysis(prepared, "parcels", str(src.path),
+                              pyproj.CRS.from_user_input(crs), issues, keep_invalid_rows=True)
+    inputs = {"parcels": {"path": str(src.path), "layer": src.layer or "parcels",
+                          "sha256": fingerprint(src.path), "rows": str(n_read)}}
+    return SimpleNamespace(parcels=parcels, issues=issues, inputs=inputs)
+
+
+def load_context(sources: dict, config, crs: str, issues) -> dict:
+    """Context layers from their own files, checked and repaired, in ``crs``."""
+    import pyproj
+
+    from .layers import prepare_layer, protected_kind, read_raw, to_analysis
+
+    out = {}
+    target = pyproj.CRS.from_user_input(crs)
+    for name in CONTEXT_NAMES:
+        given = sources.get(name)
+        if given is None:
+            continue
+        srcs = given if isinstance(given, list | tuple) else [given]
+        frames = []
+        for src in srcs:
+            raw = read_raw(src, name, config, issues)
+            prepared = prepare_layer(raw, name, str(src.path), config, issues)
+            if name == "protected":
+                prepared = protected_kind(prepared, src, issues)
+            frames.append(to_analysis(prepared, name, str(src.path), target, issues,
+                                      keep_invalid_rows=False))
+        out[name] = _concat(frames, name) if len(frames) > 1 else frames[0]
+    return out
+
+
+# ----------------------------------------------------------------------------- context
+
+#: Layers measured through their union (:func:`zoning.measures.union_overlap` dissolves
+#: them): a partition gets whole dissolve groups, so its union pieces are the province's.
+UNION_LAYERS = ("dev_boundary", "cluster_points", "protected")
+
+
+def context_index(ctx: dict) -> dict:
+    """Per layer, what :func:`context_for` needs to hand a partition only the features
+    near it: for the union layers the connected group (parts that intersect, as
+    :func:`zoning.measures.dissolve` groups them) of every polygon part and each group's
+    bounds; for the towns each feature's bounds. Township parks stay whole (the nearest
+    park may be far)."""
+    out = {}
+    for name in UNION_LAYERS:
+        gdf = ctx.get(name)
+        if gdf is None:
+            continue
+        geoms = np.asarray(gdf.geometry.array, dtype=object)
+        geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+        parts, feat = shapely.get_parts(geoms, return_index=True)
+        keep = ~shapely.is_empty(parts) & (shapely.area(parts) > 0)
+        parts, feat = parts[keep], feat[keep]
+        i, j = shapely.STRtree(parts).query(parts, predicate="intersects")
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)),
+                           shape=(len(parts), len(parts)))
+        groups, label = connected_components(graph, directed=False)
+        b = shapely.bounds(parts)
+        gb = np.column_stack([np.full(groups, np.inf), np.full(groups, np.inf),
+                              np.full(groups, -np.inf), np.full(groups, -np.inf)])
+        for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+            fn.at(gb[:, k], label, b[:, k])
+        out[name] = {"feat": feat, "label": label, "bounds": gb}
+    if ctx.get("towns") is not None:
+        out["towns"] = {"bounds": shapely.bounds(np.asarray(ctx["towns"].geometry.array))}
+    return out
+
+
+def _touches(bounds: np.ndarray, box: np.ndarray) -> np.ndarray:
+    return ((bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
+            & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1]))
+
+
+def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
+    """The context layers a partition's plots need, exactly: every union-layer feature
+    with a part in a dissolve group that reaches the plots' bounding box (whole groups,
+    features in province order, so the dissolved pieces and their order are those of one
+    process), the towns whose bounds reach it, all township parks."""
+    if not len(geoms):
+        return ctx
+    box = np.asarray(shapely.total_bounds(geoms), dtype=float)
+    out = dict(ctx)
+    for name, ix in index.items():
+        if name == "towns":
+            sel = np.flatnonzero(_touches(ix["bounds"], box))
+        else:
+            near = np.flatnonzero(_touches(ix["bounds"], box))
+            sel = np.unique(ix["feat"][np.isin(ix["label"], near)])
+        out[name] = ctx[name].iloc[sel]
+    return out
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
+    if tree:
+        return PlotSet.of(part)
+    problem = part["_problem"].fillna("").to_numpy(dtype=object)
+    ok = problem == ""
+    geoms = np.asarray(part.geometry.array, dtype=object)[ok]
+    return PlotSet(part.index, ok, geoms, part["parcel_id"].to_numpy(dtype=object)[ok],
+                   shapely.area(geoms), None)
+
+
+def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
+                 index: dict | None = None) -> dict:
+    """Phase 1 on one partition: every measure that needs no other partition, the local
+    village parks (labels), the hull of the partition's plots, and what the driver needs
+    to merge groups across partitions."""
+    part = part.reset_index(drop=True)
+    plots = _plots(part)
+    if index is not None:
+        ctx = context_for(ctx, index, plots.geoms)
+    base: dict[str, np.ndarray] = {}
+    for name in MEASURED_LAYERS:
+        base.update(layer_measures(plots, name, ctx.get(name)))
+    pairs = adjacency_pairs(plots.geoms, float(params["adjacency_gap_m"]), plots.tree)
+    label, local_id, _ = village_parks(pairs, plots.ids, plots.area)
+    groups = int(label.max()) + 1 if len(label) else 0
+    first = np.full(groups, -1, dtype=np.int64)
+    first[label[::-1]] = np.arange(len(label))[::-1]
+    rows = part["_row"].to_numpy(dtype=np.int64)[plots.ok]
+    contact = float(params["park_contact_m"])
+    close = np.flatnonzero(base["nearest_park_m"] <= contact)
+    hull = shapely.convex_hull(shapely.geometrycollections(plots.geoms)) if len(plots.geoms) \
+        else None
+    return {
+        "base": base, "label": label, "hull": hull,
+        "rows": rows, "area": plots.area, "group_min_id": local_id[first].astype(str),
+        "close_rows": rows[close], "close_m": base["nearest_park_m"][close],
+        "close_park": base["nearest_park_id"][close].astype(str),
+    }
+
+
+def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
+                gap_m: float) -> np.ndarray:
+    """Pairs of global rows (smaller first) of plots of ``a`` and ``b`` at distance ≤
+    ``gap_m``: each side's halo is its plots within the gap of the other side's hull.
+    The distance is taken with the smaller row first, as one process takes it."""
+    pa, pb = _plots(a, tree=False), _plots(b, tree=False)
+    ra = a["_row"].to_numpy(dtype=np.int64)[pa.ok]
+    rb = b["_row"].to_numpy(dtype=np.int64)[pb.ok]
+    slack = gap_m * (1 + 1e-9) + 1e-9
+    shapely.prepare(hull_a)
+    shapely.prepare(hull_b)
+    ha = np.flatnonzero(shapely.dwithin(pa.geoms, hull_b, slack))
+    hb = np.flatnonzero(shapely.dwithin(pb.geoms, hull_a, slack))
+    if not len(ha) or not len(hb):
+        return np.empty((0, 2), dtype=np.int64)
+    ga, gb = pa.geoms[ha], pb.geoms[hb]
+    j, i = shapely.STRtree(gb).query(ga, predicate="dwithin", distance=slack)
+    if not len(i):
+        return np.empty((0, 2), dtype=np.int64)
+    row_i, row_j = ra[ha][j], rb[hb][i]
+    first = np.where(row_i < row_j, 0, 1)
+    left = np.where(first == 0, ga[j], gb[i])
+    right = np.where(first == 0, gb[i], ga[j])
+    dist = shapely.distance(left, right)
+    keep = dist <= gap_m
+    lo, hi = np.minimum(row_i, row_j)[keep], np.maximum(row_i, row_j)[keep]
+    return np.column_stack([lo, hi])
+
+
+def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
+                params: dict, lang: str, target: str, index: dict | None = None) -> dict:
+    """Phase 3 on one partition: village-park facts onto the plots, the decision table,
+    the output file; returns the partition's slim facts for the summary and its issues."""
+    from .classification import check_official_area, check_towns, plot_attributes
+    from .layers import IssueLog
+    from .rules import decide
+
+    part = part.reset_index(drop=True)
+    plots = _plots(part, tree=False)
+    if index is not None:
+        whole = np.asarray(part.geometry.array, dtype=object)
+        ctx = context_for(ctx, index, whole[~shapely.is_missing(whole)])
+    label = measured["label"]
+    values = {**measured["base"],
+              "village_park_id": groups["vp_id"][label], "village_park_mu":
+              groups["vp_mu"][label], "linked_park_id": groups["linked"][label],
+              "linked_park_m": groups["linked_m"][label], "village_park_group": label}
+    m = assemble(plots, values)
+    log = IssueLog()
+    check_official_area(part, m["area_m2"], log)
+    check_towns(part, ctx.get("towns"), log)
+    private = part[PRIVATE]
+    plain = part.drop(columns=PRIVATE)
+    attrs = plot_attributes(SimpleNamespace(parcels=plain, towns=ctx.get("towns")), log)
+    problem = plain["_problem"] if "_problem" in plain else None
+    decision = decide(m, attrs, params, problem, lang)
+    out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
+                     attrs.drop(columns=["parcel_id"])], axis=1)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=part.crs)
+    out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]  # as in the GPKG
+    out.to_parquet(target, index=False)
+    issues = log.frame()
+    if len(issues):
+        pos = issues["row"].astype("int64").to_numpy() - 1
+        issues["row"] = private["_src_row"].to_numpy()[pos]
+        issues.insert(0, "county", private["_county"].to_numpy()[pos])
+    slim = pd.DataFrame({"county": private["_county"].to_numpy(), "town": out["town"],
+                         "class": out["class"], "area_m2": out["area_m2"]})
+    if "official_area_m2" in out:
+        slim["official_area_m2"] = out["official_area_m2"]
+    return {"slim": slim, "issues": issues, "rows": len(out)}
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def merge_groups(parts: list[dict], cross: np.ndarray, n_rows: int) -> list[dict]:
+    """Village parks of the province from local groups and cross-border pairs.
+
+    Nodes are (partition, local label); an edge joins the nodes of a pair of plots
+    across a border. Each connected set of nodes is one village park: named by its
+    smallest ``parcel_id``, its mu summed over its plots in province row order (as
+    :func:`zoning.measures.village_parks` sums over one process's rows), its linked park
+    as :func:`zoning.measures.linked_parks` picks it. Returns, per partition, the facts
+    of each local label."""
+    sizes = np.array([len(p["group_min_id"]) for p in parts], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(sizes)]
+    n_nodes = int(offsets[-1])
+    node_of_row = np.full(n_rows, -1, dtype=np.int64)
+    area_of_row = np.zeros(n_rows)
+    for k, p in enumerate(parts):
+        node_of_row[p["rows"]] = offsets[k] + p["label"]
+        area_of_row[p["rows"]] = p["area"]
+    a, b = node_of_row[cross[:, 0]], node_of_row[cross[:, 1]]
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes))
+    _, comp = connected_components(graph, directed=False)
+    n_groups = int(comp.max()) + 1 if n_nodes else 0
+    node_min = np.concatenate([p["group_min_id"] for p in parts]) if n_nodes else \
+        np.empty(0, dtype=str)
+    rank = code_rank(node_min)
+    best = np.full(n_groups, np.iinfo(np.int64).max)
+    np.minimum.at(best, comp, rank)
+    by_rank = np.empty(n_nodes, dtype=object)
+    by_rank[rank] = node_min.astype(object)
+    vp_id = by_rank[best]
+    usable = np.flatnonzero(node_of_row >= 0)  # province row order
+    grp_of_row = comp[node_of_row[usable]]
+    vp_mu = to_mu(np.bincount(grp_of_row, weights=area_of_row[usable], minlength=n_groups))
+    linked = np.full(n_groups, "", dtype=object)
+    linked_m = np.full(n_groups, np.nan)
+    c_rows = np.concatenate([p["close_rows"] for p in parts])
+    if len(c_rows):
+        # as linked_parks: candidates in row order, sorted by (group, distance, park rank)
+        order0 = np.argsort(c_rows, kind="stable")
+        c_rows = c_rows[order0]
+        c_m = np.concatenate([p["close_m"] for p in parts])[order0]
+        c_park = np.concatenate([p["close_park"] for p in parts]).astype(object)[order0]
+        c_grp = comp[node_of_row[c_rows]]
+        order = np.lexsort((code_rank(c_park), c_m, c_grp))
+        g_sorted = c_grp[order]
+        first = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
+        linked[g_sorted[first]] = c_park[order][first]
+        linked_m[g_sorted[first]] = c_m[order][first]
+    out = []
+    for k in range(len(parts)):
+        g = comp[offsets[k]:offsets[k + 1]]
+        out.append({"vp_id": vp_id[g], "vp_mu": vp_mu[g], "linked": linked[g],
+                    "linked_m": linked_m[g]})
+    return out
+
+
+def neighbours(hulls: list, gap_m: float) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of partitions whose hulls lie within ``gap_m``."""
+    idx = [k for k, h in enumerate(hulls) if h is not None]
+    if len(idx) < 2:
+        return []
+    geoms = np.asarray([hulls[k] for k in idx], dtype=object)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin",
+                                        distance=gap_m * (1 + 1e-9) + 1e-9)
+    keep = i < j
+    return [(idx[a], idx[b]) for a, b in zip(i[keep], j[keep], strict=True)]
+
+
+def read_manifest(dataset: Path) -> dict:
+    path = dataset / MANIFEST
+    if not path.exists():
+        raise ZoningError(f"{dataset}: not a partitioned dataset (no {MANIFEST}); make one "
+                          "with zoning partition")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ZoningError(f"{path}: cannot read ({first_line(exc)})") from None
+
+
+def dataset_files(dataset: Path, manifest: dict) -> list[tuple[Path, str]]:
+    """(file, county) of every partition, each checked to be a readable GeoParquet with
+    the dataset's private columns (a bad partition is one line naming it)."""
+    import pyarrow.parquet as pq
+
+    files = []
+    for rec in manifest["counties"]:
+        for name in rec["files"]:
+            path = dataset / "parcels" / name
+            try:
+                names = pq.read_schema(path).names
+            except Exception as exc:
+                raise LayerError(f"partition cannot be read ({first_line(exc)})",
+                                 str(path)) from None
+            missing = [c for c in [*PRIVATE, "_problem", "parcel_id", "geometry"]
+                       if c not in names]
+            if missing:
+                raise LayerError(f"partition lacks column(s) {missing}; remake the dataset "
+                                 "with zoning partition", str(path))
+            files.append((path, rec["county"]))
+    return files
+
+
+@dataclasses.dataclass
+class Engine:
+    """Where the work runs: a scheduler address, or a LocalCluster made (and closed) here."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    memory_limit: str = WORKER_MEMORY
+
+    def client(self):
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            try:
+                return Client(self.scheduler, timeout="20s"), None
+            except (OSError, TimeoutError) as exc:
+                raise ZoningError(f"no dask scheduler at {self.scheduler} "
+                                  f"({first_line(exc)})") from None
+        cluster = LocalCluster(n_workers=self.workers or 2, threads_per_worker=1,
+                               processes=True, memory_limit=self.memory_limit,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+
+
+def _gather(client, futures, what: str, names: list[str]):
+    """Results of ``futures``; the first failure becomes one line naming the partition."""
+    from distributed import wait
+
+    wait(futures)
+    for fut, name in zip(futures, names, strict=True):
+        if fut.status == "error":
+            exc = fut.exception()
+            if type(exc).__name__ == "KilledWorker":
+                raise ZoningError(f"{what} of {name}: the worker running it died "
+                                  f"repeatedly ({first_line(exc)}); give workers more "
+                                  "memory (--worker-memory) or smaller partitions")
+            if isinstance(exc, ZoningError):
+                raise ZoningError(f"{what} of {name}: {exc}")
+            raise ZoningError(f"{what} of {name} failed: {type(exc).__name__}: "
+                              f"{first_line(exc)}")
+        if fut.status == "cancelled":
+            raise ZoningError(f"{what} of {name} was cancelled (the scheduler or a worker "
+                              "went away)")
+    return client.gather(futures)
+
+
+def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, config,
+                     engine: Engine | None = None, lang: str = "zh",
+                     context: dict | None = None,
+                     progress: Callable[[str], None] | None = None,
+                     run_info: dict | None = None) -> dict:
+    """Classify a partitioned dataset on dask (SPEC §4–§5) and write ``out_dir``:
+    ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
+    ``parcels`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
+    writes it), ``summary_by_county.csv``, ``issues.csv`` (with the county) and
+    ``run.json``. Nothing is moved into ``out_dir`` unless every partition succeeded.
+    Returns the run facts (rows, classes, timings)."""
+    import dask
+    import dask_geopandas
+
+    from ._io import output_set
+    from .layers import IssueLog
+    from .report import summarise, write_csv, write_run_log, write_summary_xlsx
+
+    say = progress or (lambda msg: None)
+    engine = engine or Engine()
+    dataset = Path(dataset)
+    manifest = read_manifest(dataset)
+    files = dataset_files(dataset, manifest)
+    names = [f"{p.parent.name}/{p.name}" for p, _ in files]
+    params = dict(config.parameters)
+    gap = float(params["adjacency_gap_m"])
+    ctx_issues = IssueLog()
+    ctx = _read_context(dataset, manifest, config, context, ctx_issues)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ddf = dask_geopandas.read_parquet([str(p) for p, _ in files])
+    if ddf.npartitions != len(files):
+        raise ZoningError(f"{dataset}: {len(files)} files read as {ddf.npartitions} "
+                          "partitions; remake the dataset with zoning partition")
+    parts = ddf.to_delayed()
+    client, cluster = engine.client()
+    try:
+        say(f"dask: {len(files)} partition(s) on {len(client.scheduler_info()['workers'])} "
+            f"worker(s) at {client.scheduler.address}")
+        ctx_f, index_f = client.scatter([ctx, context_index(ctx)], broadcast=True)
+        measured = client.compute([dask.delayed(measure_part, pure=True)(
+            p, ctx_f, params, index_f) for p in parts])
+        summaries = _gather(client, [client.submit(_summary, m) for m in measured],
+                            "measures", names)
+        timings["measures"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        hulls = [s["hull"] for s in summaries]
+        pairs = neighbours(hulls, gap)
+        say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
+        cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
+            parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
+        cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
+                                                    for i, j in pairs])
+        cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
+        groups = merge_groups(summaries, cross, int(manifest["rows"]))
+        timings["village_parks"] = time.perf_counter() - t0
+        say(f"{len(cross)} plot pair(s) across partition borders merged")
+        t0 = time.perf_counter()
+        with output_set(out_dir) as stage:
+            (stage / "parcels").mkdir()
+            done = client.compute([dask.delayed(finish_part, pure=False)(
+                parts[k], measured[k], groups[k], ctx_f, params, lang,
+                str(stage / "parcels" / files[k][0].name), index_f)
+                for k in range(len(files))])
+            results = _gather(client, done, "decision", names)
+            timings["decide_write"] = time.perf_counter() - t0
+            slim = pd.concat([r["slim"] for r in results], ignore_index=True)
+            summary = summarise(slim)
+            write_csv(summary, stage / "summary.csv")
+            cut = write_summary_xlsx(summary, stage / "summary.xlsx")
+            write_csv(summarise(slim.assign(town=slim["county"])).rename(
+                columns={"town": "county"}), stage / "summary_by_county.csv")
+            read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
+                                      keep_default_na=False) \
+                if (dataset / "issues.csv").exists() else pd.DataFrame()
+            issues = pd.concat([read_issues, ctx_issues.frame(),
+                                *[r["issues"] for r in results], cut], ignore_index=True)
+            write_csv(issues, stage / "issues.csv")
+            classes = slim["class"].value_counts().to_dict()
+            info = dict(run_info or {})
+            info.update({
+                "engine": "dask", "scheduler": client.scheduler.address,
+                "workers": len(client.scheduler_info()["workers"]),
+                "worker_memory_limit": None if engine.scheduler else engine.memory_limit,
+                "dataset": str(dataset), "analysis_crs": manifest["crs"],
+                "parameters": params, "config_files": list(config.sources),
+                "partitions": len(files), "partition_pairs": len(pairs),
+                "cross_border_pairs": int(len(cross)),
+                "rows": {"parcels_in": int(manifest["rows"]), "parcels_out": len(slim),
+                         "issues": len(issues)},
+                "classes": classes,
+                "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            })
+            if len(slim) != int(manifest["rows"]):
+                raise ZoningError(f"{dataset}: {manifest['rows']} plots in, {len(slim)} out")
+            write_run_log(stage / "run.json", info)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    say("done: " + ", ".join(f"{k} {v}" for k, v in classes.items())
+        + f"; {len(issues)} issue(s) in issues.csv")
+    return info
+
+
+def _summary(measured: dict) -> dict:
+    """What the driver needs of a partition's measures (not the measures themselves)."""
+    return {k: v for k, v in measured.items() if k != "base"}
+
+
+def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
+                  issues) -> dict:
+    """The dataset's context layers, or those given (each replaces the dataset's)."""
+    from .layers import Source, list_layers
+
+    path = dataset / CONTEXT
+    have = list_layers(path) if path.exists() else []
+    given = {n: Source(path, n) for n in CONTEXT_NAMES if n in have}
+    given.update({n: s for n, s in (context or {}).items() if s is not None})
+    ctx = {}
+    for name, src in given.items():
+        if src.path == path:
+            gdf = gpd.read_file(path, layer=name, engine="pyogrio")
+            ctx[name] = gdf
+        else:
+            ctx.update(load_context({name: src}, config, manifest["crs"], issues))
+    for name in ("dev_boundary", "township_parks", "cluster_points"):
+        if name not in ctx:
+            raise LayerError("required layer not in the dataset's context.gpkg nor given",
+                             str(path), name)
+    ctx = {n: (g.set_crs(manifest["crs"], allow_override=True) if g.crs is None else g)
+           for n, g in ctx.items()}
+    ctx = {n: g.astype({c: str for c in _id_cols(n) if c in g}) for n, g in ctx.items()}
+    return ctx
+
+
+def _id_cols(name: str) -> list[str]:
+    from .layers import ID_FIELDS
+
+    idf = ID_FIELDS.get(name)
+    return [idf] if idf else ([] if name != "towns" else ["town"])
