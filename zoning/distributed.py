@@ -365,7 +365,7 @@ def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
 
 def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
     if tree:
-        return PlotSet.of(part)
+        return PlotSet.of(part, part["_problem"])
     problem = part["_problem"].fillna("").to_numpy(dtype=object)
     ok = problem == ""
     geoms = np.asarray(part.geometry.array, dtype=object)[ok]
