@@ -431,26 +431,38 @@ def test_report_for_hostile_town_names_writes_the_whole_workbook(tmp_path):
     assert (tmp_path / "r" / "completion.png").stat().st_size > 1000
 
 
-def test_forked_writer_is_silent_and_passes_its_error_on(capfd):
-    def noisy():
-        print("from the child")
-        sys.stderr.write("child stderr\n")
+def test_forked_writer_is_silent_and_passes_its_error_on():
+    """In a fresh interpreter: the writer forks only from a single-threaded process (an
+    earlier test's thread pool would make it run in place, printing as it goes)."""
+    code = """
+import sys
+import pytest
+from zoning.errors import ZoningError
+from zoning import ledger as lg
+beside = lg._beside
 
-    lg._beside(noisy).result()
+def noisy():
+    print("from the child")
+    sys.stderr.write("child stderr\\n")
 
-    def failing():
-        raise ZoningError("状态图层写不出")
+beside(noisy).result()
 
-    with pytest.raises(ZoningError, match="状态图层写不出"):
-        lg._beside(failing).result()
+def failing():
+    raise ZoningError("状态图层写不出")
 
-    def crashing():
-        raise KeyError("x")
+with pytest.raises(ZoningError, match="状态图层写不出"):
+    beside(failing).result()
 
-    with pytest.raises(KeyError):
-        lg._beside(crashing).result()
-    out, err = capfd.readouterr()
-    assert out == "" and err == ""
+def crashing():
+    raise KeyError("x")
+
+with pytest.raises(KeyError):
+    beside(crashing).result()
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "" and res.stderr == ""
 
 
 # ---------------------------------------------------------------- sheet habits
