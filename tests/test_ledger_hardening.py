@@ -14,7 +14,6 @@ import pytest
 from conftest import sheet
 from zoning import ledger as lg
 from zoning._io import register_gpkg_functions
-from zoning._parallel import beside
 from zoning.errors import ZoningError
 from zoning.outputs import init_ledger, sync_ledger
 from zoning.report import sheet_names
