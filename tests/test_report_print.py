@@ -152,7 +152,6 @@ def test_plot_list_of_the_tiny_county(tmp_path):
     point by name and id, a 小计 per class, the county named by [report]; the ledger's
     清单 carry the village, the reason and a deadline and person where the plots do."""
     from conftest import tiny_layers, write_gpkg
-    from zoning import ledger as lg
 
     layers = tiny_layers()
     layers["parcels"]["deadline"] = ["2026-12-31", "", "", "", "", "", ""]
@@ -184,9 +183,12 @@ def test_plot_list_of_the_tiny_county(tmp_path):
     with pytest.raises(ConfigError, match=r"\[report\] data_date must be a date"):
         load_config(bad)
 
+    from zoning.outputs import init_ledger, write_ledger_report
+
     ledger = tmp_path / "ledger.gpkg"
-    lg.init(ledger, tmp_path / "o")
-    lg.write_report(ledger, "2026-11-30", tmp_path / "r", county="慈溪市")
+    init_ledger(ledger, tmp_path / "o")
+    (tmp_path / "r").mkdir()
+    write_ledger_report(ledger, "2026-11-30", tmp_path / "r", county="慈溪市")
     listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道",
                             header=1, dtype={"编号": str}).set_index("编号")
     assert {"村", "依据", "整改期限", "责任人"} <= set(listing.columns)
@@ -202,6 +204,7 @@ def test_a_ledger_made_before_the_village_field_syncs_new_items(tmp_path, monkey
 
     from conftest import tiny_layers, with_village_park, write_gpkg
     from zoning import ledger as lg
+    from zoning.outputs import init_ledger, sync_ledger
 
     def classify(layers, name):
         out = tmp_path / name
@@ -215,9 +218,9 @@ def test_a_ledger_made_before_the_village_field_syncs_new_items(tmp_path, monkey
     path = tmp_path / "old.gpkg"
     with monkeypatch.context() as m:
         m.setattr(lg, "PASSED", ())  # as a version before these fields wrote it
-        lg.init(path, first)
+        init_ledger(path, first)
     assert "village" not in pyogrio.read_info(path, layer="items")["fields"]
-    lg.sync(path, second)
+    sync_ledger(path, second)
     items = pyogrio.read_dataframe(path, layer="items")
     assert sorted(items["item_id"]) == [f"P00{i}" for i in range(1, 9)]
     assert lg.verify(path) == []
