@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 import zlib
@@ -248,17 +247,7 @@ def county(out: Path, shape: str, n: int, force: bool = False) -> Path:
     path = Path(out) / f"{shape}_{n}.gpkg"
     if path.exists() and not force:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    layers = BUILDERS[shape](n)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.gpkg")
-    try:
-        for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", use_arrow=True,
-                                    promote_to_multi=True)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    synth.write(path, BUILDERS[shape](n))  # atomic: a killed run leaves no cache
     return path
 
 
