@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -14,7 +15,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import shapely
+from province import compare  # noqa: E402  (bench/province.py: one plot-by-plot check)
 
 from zoning.cli import Progress, resolve_inputs, run_classify
 from zoning.config import load_config
@@ -126,20 +130,8 @@ def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
     dk = gpd.read_parquet(folder / "parcels")
     assert list(dk.columns) == list(one.columns)
     assert len(dk) == len(one) and dk["parcel_id"].is_unique
-    a = one.set_index("parcel_id")
-    b = dk.set_index("parcel_id").loc[a.index]
-    for col in a.columns.drop("geometry"):
-        x, y = a[col], b[col]
-        if x.dtype.kind == "f":
-            same = (x.to_numpy() == y.to_numpy()) | (x.isna().to_numpy() & y.isna().to_numpy())
-        else:
-            same = (x.astype(str).to_numpy() == y.astype(str).to_numpy()) | (
-                x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
-        assert same.all(), (col, a.index[~same][:5].tolist(), x[~same][:3].tolist(),
-                            y[~same][:3].tolist())
-    geo_same = shapely.equals(a.geometry.array, b.geometry.array) | (
-        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array))
-    assert geo_same.all()
+    # the comparison the province benchmark reports (bench/province.py), so the two agree
+    assert compare(one, folder)["differ"] == {}
     return dk
 
 
