@@ -404,7 +404,7 @@ def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: 
 
 
 def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
-                    unplaced_m: float, gap: float = 1e-4, time_limit_s: float = 30.0
+                    unplaced_m: float, gap: float = 1e-4, time_limit_s: float = 600.0
                     ) -> tuple[np.ndarray, str, float, float]:
     """Min Σ cost·x + unplaced_m·(unplaced) s.t. each mover in ≤ 1 park, Σ area ≤ free.
 
