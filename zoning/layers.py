@@ -626,11 +626,25 @@ def parse_int(values: pd.Series, field_name: str, name: str, issues: IssueLog,
     if bad.any():
         pos = np.flatnonzero(bad)
         issues.add(name, "coerced",
-                   [f"{field_name} value {values.iloc[p]!r} is not a whole number; left empty"
-                    for p in pos],
+                   [f"{field_name} 值 {values.iloc[p]!r} 不是整数，留空（{field_name} value "
+                    f"{values.iloc[p]!r} is not a whole number; left empty）" for p in pos],
                    pos, None if ids is None else ids.iloc[pos])
     num = num.where(~bad)
     return num.round().astype("Int64")
+
+
+def parse_count(values: pd.Series, field_name: str, name: str, issues: IssueLog,
+                ids: pd.Series | None) -> pd.Series:
+    """A count or a year (:func:`parse_int`): a negative value is reported too, with the
+    row's id, and left empty."""
+    values = parse_int(values, field_name, name, issues, ids)
+    negative = values.lt(0).fillna(False).to_numpy()
+    pos = np.flatnonzero(negative)
+    if pos.size:
+        issues.add(name, "coerced",
+                   [f"{field_name} 为负数 {values.iloc[p]}，留空（{field_name} is negative; "
+                    "left empty）" for p in pos], pos, None if ids is None else ids.iloc[pos])
+    return values.mask(negative)
 
 
 def _xy_bounds(geoms: np.ndarray) -> np.ndarray:

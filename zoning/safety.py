@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .layers import IssueLog, is_given, parse_bool, parse_int
+from .layers import IssueLog, is_given, parse_bool, parse_count
 from .vocab import NO_POWER_ZH, SAFETY_CHECKS
 
 #: Check fields read as true / false / unknown (pd.NA).
@@ -61,14 +61,7 @@ def read_check_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
         if f not in ws:
             ws[f] = pd.array([pd.NA] * len(ws), dtype="Int64")
             continue
-        values = parse_int(ws[f], f, "workshops", issues, ids)
-        negative = values.lt(0).fillna(False).to_numpy()
-        pos = np.flatnonzero(negative)
-        if pos.size:
-            issues.add("workshops", "coerced",
-                       [f"{f} 为负数 {values.iloc[p]}，留空（{f} is negative; left empty）"
-                        for p in pos], pos, None if ids is None else ids.iloc[pos])
-        ws[f] = values.mask(negative)
+        ws[f] = parse_count(ws[f], f, "workshops", issues, ids)
     return ws
 
 

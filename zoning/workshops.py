@@ -19,7 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from .layers import IssueLog, is_given, parse_bool, parse_int, problem_text, to_number
+from .layers import IssueLog, is_given, parse_bool, parse_count, problem_text, to_number
 from .measures import code_rank
 from .placement import solve_placement
 from .vocab import (
@@ -74,12 +74,7 @@ def clean_fields(ws: pd.DataFrame, issues: IssueLog, max_area: float) -> pd.Data
         if f not in ws:
             ws[f] = pd.array([pd.NA] * len(ws), dtype="Int64")
             continue
-        values = parse_int(ws[f], f, "workshops", issues, ids)
-        negative = values.lt(0).fillna(False).to_numpy()
-        report(negative, "coerced",
-               lambda p, f=f, values=values: f"{f} 为负数 {values.iloc[p]}，留空（{f} is "
-                                             "negative; left empty）")
-        ws[f] = values.mask(negative)
+        ws[f] = parse_count(ws[f], f, "workshops", issues, ids)
     for f in NUMBERS:
         if f not in ws:
             ws[f] = np.nan
