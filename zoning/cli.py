@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .errors import ZoningError
 from .outputs import (
     FILES,
@@ -368,7 +368,8 @@ def ledger_init(ledger_path, classified, workshops_dir):
 def ledger_import(ledger_path, sheet, today, config_files):
     """Apply a town's update sheet (SPEC §8 checks, in order); rejected rows beside it."""
     from .config import load_config
-    from .ledger import import_sheet, parse_date
+    from .layers import parse_date
+    from .ledger import import_sheet
     from .report import write_csv
 
     if today is not None and parse_date(today) is None:
@@ -456,7 +457,7 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     config also campaigns.csv, campaign_progress.csv and a 清单 sheet per campaign."""
     from ._io import output_set
     from .config import load_config
-    from .ledger import parse_date
+    from .layers import parse_date
     from .outputs import write_ledger_report
 
     day = parse_date(as_of)

@@ -155,6 +155,7 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
     from ._io import output_set, write_layers
     from .layers import IssueLog
     from .report import write_csv
+    from .styles import for_layers
 
     say = progress or (lambda msg: None)
     crs = target_crs(counties, config)
@@ -210,7 +211,8 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
             if ctx.get(name) is None:
                 raise LayerError("required layer not given (by the counties or --context)",
                                  None, name)
-        write_layers(stage / CONTEXT, {n: g for n, g in ctx.items() if g is not None})
+        given = {n: g for n, g in ctx.items() if g is not None}
+        write_layers(stage / CONTEXT, given, styles=for_layers(given))
         cols = ["county", "layer", "row", "id", "action", "reason"]
         write_csv(pd.concat([i[cols] for i in issues], ignore_index=True), stage / "issues.csv")
         manifest = {"crs": crs, "rows": offset, "counties": records,

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_path
+from ._io import atomic_path, safe_stem
 from .measures import to_mu
 from .vocab import CLASS_EN, CLASS_ZH, CLASSES, PALETTE
 
@@ -127,31 +127,6 @@ def towns_bar_png(parcels: pd.DataFrame, target: str | os.PathLike) -> Path:
 
 
 # --- file names ----------------------------------------------------------------------
-
-#: Names a town's file may not take: the county's and the index's, and Windows devices.
-RESERVED = {"county", "index", "con", "prn", "aux", "nul",
-            *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def safe_stem(name) -> str:
-    """A town's name made safe for a file name, still readable (``浒山街道``).
-
-    Letters (any script), digits and ``- _ · ( ) （ ）`` are kept; anything else becomes
-    ``_``. Where a character was replaced, the name is reserved (``county``, ``index``,
-    ``CON`` ...), empty or has ASCII capitals (one file on a case-blind disk), a short
-    hash of the original name is appended, so distinct names never share a file.
-    """
-    import hashlib
-    import re
-    import unicodedata
-
-    text = unicodedata.normalize("NFC", "" if name is None else str(name))
-    stem = re.sub(r"[^\w\-·()（）]|_", "_", text, flags=re.UNICODE).strip("_")[:60]
-    if stem != text or not stem or stem.lower() in RESERVED or re.search(r"[A-Z]", stem):
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
-        stem = f"{stem}-{digest}" if stem else f"town-{digest}"
-    return stem
-
 
 # --- map sheets (A3 landscape, PDF and PNG) ------------------------------------------
 
@@ -547,3 +522,24 @@ def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
     _save(fig, target)
     plt.close(fig)
     return Path(target)
+
+
+def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax=None):
+    """A line chart of mu per class against the swept parameter (PNG if ``target``): the
+    table of :func:`zoning.scenario.sweep`."""
+    plt, names, zh = _setup()
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    for c in CLASSES:
+        col = f"mu_{c}"
+        if col in table and (table[col] > 0).any():
+            ax.plot(table.index, table[col], marker="o", color=PALETTE[c], label=names[c])
+    ax.set_xlabel(table.index.name)
+    ax.set_ylabel("面积（亩）" if zh else "area (mu)")
+    ax.grid(color="#dddddd")
+    ax.legend()
+    if own and target is not None:
+        _save(fig, target)
+        plt.close(fig)
+    return ax

@@ -34,9 +34,7 @@ import hashlib
 import json
 import math
 import os
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +46,7 @@ import pyogrio
 
 from ._io import register_gpkg_functions
 from .errors import ZoningError
+from .layers import parse_date  # noqa: F401 (also ledger.parse_date: the dates of SPEC §8)
 from .vocab import (
     CLASS_ZH,
     CLASSES_OF,
@@ -392,10 +391,12 @@ def check_new(ledger: str | os.PathLike) -> Path:
     return ledger
 
 
-def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame) -> int:
+def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame, *, styles: dict | None = None
+         ) -> int:
     """Create a ledger listing every item (:func:`items_of`), status pending (no events
-    yet); :func:`zoning.outputs.init_ledger` reads them from output folders."""
-    from ._io import default_styles, write_styles
+    yet); :func:`zoning.outputs.init_ledger` reads them from output folders and gives
+    the ``items`` layer its style (``styles``: layer name -> style, as ``write_layers``)."""
+    from ._io import write_styles
 
     ledger = check_new(ledger)
     ledger.parent.mkdir(parents=True, exist_ok=True)
@@ -403,7 +404,8 @@ def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame) -> int:
     tmp.unlink(missing_ok=True)
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
-        write_styles(tmp, default_styles({"items": items}))  # QGIS opens it coloured
+        if styles:
+            write_styles(tmp, styles)  # QGIS opens it coloured
         con = sqlite3.connect(tmp)
         register_gpkg_functions(con)
         with con:
@@ -444,47 +446,6 @@ def load_state(con: sqlite3.Connection) -> pd.DataFrame:
     state = state_on(*read_history(con), "9999-12-31").set_index(["kind", "item_id"])
     state["last_date"] = state["last_event"].replace("", np.nan)
     return state
-
-
-#: Date forms towns type (SPEC §8): 2026-04-15, 2026/4/15, 2026.4.15, 2026年4月15日
-#: (separators may mix, spaces are ignored), optionally followed by a time.
-DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                       r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-
-
-def parse_date(value) -> str | None:
-    """YYYY-MM-DD from the date forms of SPEC §8: YYYY-MM-DD, YYYY/M/D, YYYY.M.D,
-    YYYY年M月D日, YYYYMMDD, an Excel date cell (a timestamp) or an Excel serial number;
-    None if not a date (a year alone is not one)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.strftime("%Y-%m-%d")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not text:
-        return None
-    if len(text) == 8 and text.isascii() and text.isdigit():  # YYYYMMDD
-        try:
-            return dt.datetime.strptime(text, "%Y%m%d").date().isoformat()
-        except ValueError:
-            return None
-    try:
-        serial = float(text)
-    except ValueError:
-        serial = None
-    if serial is not None:
-        if not 1 <= serial < 2958466:  # Excel's range of days
-            return None
-        if 1000 <= serial <= 9999 and serial == int(serial):
-            return None  # a year alone (2026), not the serial of a day in 1905
-        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
-    match = DATE_TEXT.fullmatch(text)
-    if match is None:
-        return None
-    try:
-        return dt.date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return None
 
 
 HEADER_HINT = "kind/类型, item_id/编号, status/状态, date/日期, note/备注"

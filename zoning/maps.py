@@ -528,9 +528,9 @@ def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
 # --- per town ----------------------------------------------------------------------
 
 def town_file(town: str) -> str:
-    """The town's page: its name made safe for a file name (:func:`figures.safe_stem`:
+    """The town's page: its name made safe for a file name (:func:`zoning._io.safe_stem`:
     ``浒山街道.html``; a hash is added where characters had to go), stable per name."""
-    from .figures import safe_stem
+    from ._io import safe_stem
 
     return safe_stem(town) + ".html"
 
