@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -382,7 +383,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
 
 
-def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
+def load_config(*paths: str | os.PathLike | None, **overrides: float | int) -> Config:
     """Read the packaged defaults, then each user TOML in order, then keyword overrides.
 
     Parameters
@@ -428,8 +429,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         check_grading(grading, source)
         assessment.update(check_table(data.get("assessment", {}), ASSESSMENT_RULES,
                                       "assessment", source))
-        for layer, table in check_select(data.get("select", {}), source).items():
-            select.setdefault(layer, {}).update(table)
+        for layer, chosen in check_select(data.get("select", {}), source).items():
+            select.setdefault(layer, {}).update(chosen)
         blocks.update(check_table(data.get("blocks", {}), BLOCK_RULES, "blocks", source))
         freed.update(check_table(data.get("freed", {}), FREED_RULES, "freed", source))
         safety.update(check_table(data.get("safety", {}), SAFETY_RULES, "safety", source))

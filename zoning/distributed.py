@@ -459,8 +459,8 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
     private = part[PRIVATE]
     plain = part.drop(columns=PRIVATE)
     public = plain.drop(columns=["_problem"], errors="ignore")  # as Layers.public gives it
-    attrs = plot_attributes(SimpleNamespace(parcels=plain, towns=ctx.get("towns"),
-                                            public=lambda name: public), log)
+    attrs = plot_attributes(SimpleNamespace(  # type: ignore[arg-type]  # Layers' 3 members
+        parcels=plain, towns=ctx.get("towns"), public=lambda name: public), log)
     problem = plain["_problem"] if "_problem" in plain else None
     decision = decide(m, attrs, params, problem, lang)
     out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],

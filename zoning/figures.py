@@ -10,6 +10,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -80,7 +81,7 @@ def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
         data["township_parks"].plot(ax=ax, color="#56B4E9", alpha=0.4, edgecolor="black",
                                     linewidth=0.6)
     parcels = data["parcels"]
-    handles = []
+    handles: list[Any] = []
     for c in CLASSES:
         part = parcels[(parcels["class"] == c) & parcels.geometry.notna()]
         if len(part):
@@ -290,10 +291,10 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         frame = towns if towns is not None and len(towns) else parcels
     if not len(frame) or frame.geometry.isna().all():
         frame = parcels
-    rc = {"pdf.fonttype": 42, "ps.fonttype": 42}
+    rc: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42}
     if font:
         rc["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # keys are rcParams names
         fig = plt.figure(figsize=A3_INCHES)
         ax = fig.add_axes([0.02, 0.04, 0.72, 0.86])
         box = _window(frame.total_bounds if len(frame) else (0, 0, 1000, 1000),
@@ -304,7 +305,7 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_facecolor("#fbfaf7")
-        handles = []
+        handles: list[Any] = []
         for layer, (face, edge, alpha, lw, zh_name, en_name) in SHEET_CONTEXT.items():
             part = _clip(data.get(layer), box)
             if part is None or not len(part):
@@ -325,6 +326,8 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
                             bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
                                   "pad": 1})
         plots = _clip(parcels, box)
+        if plots is None:  # no plots at all: nothing to colour
+            plots = parcels
         inside = plots["town"].fillna("").to_numpy() == town if town is not None else \
             np.ones(len(plots), dtype=bool)
         for c in CLASSES:
@@ -345,7 +348,8 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
                                      label=plain(town)))
         ax.set_xlabel("")
         ax.set_ylabel("")
-        _scale_bar(ax, *box, zh)
+        x0, y0, x1, y1 = box
+        _scale_bar(ax, x0, y0, x1, y1, zh)
         _north_arrow(ax, zh)
 
         # the side panel: title, legend, notes

@@ -777,7 +777,7 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     types = shapely.get_type_id(geoms)
     invalid = present & ~elementwise(shapely.is_valid, geoms)
     needs_work = present & (invalid | ~np.isin(types, POLYGONAL))
-    out = np.where(present, geoms, None)
+    out = np.where(present, geoms, np.array(None))
     if needs_work.any():
         work = geoms[needs_work]
         bad = invalid[needs_work]
@@ -1054,7 +1054,7 @@ def protected_kind(gdf: gpd.GeoDataFrame, src: Source, issues: IssueLog) -> gpd.
     return gdf
 
 
-def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
+def load_layers(sources: dict[str, Source | list[Source] | None], config: Config) -> Layers:
     """Read, validate and reproject the classification layers (SPEC §3).
 
     Parameters

@@ -262,7 +262,9 @@ def _append(con: sqlite3.Connection, chain: str, rows: list[tuple], ledger) -> N
         return
     table, key, fields = _chain_fields(con, chain)
     next_id, prev = _check_tail(con, chain, ledger)
-    count = _head(con, chain)[0]
+    head = _head(con, chain)
+    assert head is not None  # _check_tail refuses a chain never made
+    count = head[0]
     out = []
     for i, row in enumerate(rows, start=next_id):
         values = (i, *row)
@@ -595,7 +597,7 @@ def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> I
             "SELECT kind, item_id, status, date FROM zoning_events", con,
             dtype={"item_id": str}).itertuples(index=False, name=None)))
         classes = state["class"].to_dict()
-        digits = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
+        digits: dict[tuple, list[str]] = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
         for kind, item_id in classes:
             if _ascii_digits(item_id):
                 digits.setdefault((kind, str(int(item_id))), []).append(item_id)
@@ -624,6 +626,7 @@ def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> I
                                      "item_id": raw["item_id"], "status": raw["status"],
                                      "date": date or _text(row.date), "reason": verdict})
                 else:
+                    assert date is not None  # check_row accepts no row without a date
                     accepted.append((kind, item, status, date, raw["note"], raw["reporter"],
                                      source, i, now()))
                     recorded.add((kind, item, status, date))
@@ -718,7 +721,8 @@ def _class_when_recorded(events: pd.DataFrame, adjustments: pd.DataFrame) -> np.
                                             index=merged.index)).to_numpy()
 
 
-def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
+def read_history(con: sqlite3.Connection
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Items, adjustments (in order made) and events (by date, then as recorded)."""
     items = _read_items(con)
     adjustments = pd.read_sql("SELECT kind, item_id, class, adjusted_at FROM "

@@ -482,7 +482,10 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
     nothing degrades silently (a single shapefile is one layer, not the whole input)."""
     from .layers import Source, layer_sources, list_layers
 
-    path, available, output, found = None, [], False, {}
+    path: Path | None = None
+    available: list[str] = []
+    output = False
+    found: dict = {}
     if input_path is not None:
         path = Path(input_path)
         if not path.exists():
@@ -497,8 +500,9 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
         available = list_layers(path)
         output = "parcels" in available and "village_parks" in available
         found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
-        if output and "parcels" in found:
-            found["parcels"] = dataclasses.replace(found["parcels"], output=True)
+        plots = found.get("parcels")
+        if output and isinstance(plots, Source):
+            found["parcels"] = dataclasses.replace(plots, output=True)
     options = {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}
     sources = {}
     for option, name in options.items():
@@ -508,7 +512,7 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
             sources[name] = _flag_sources(option, given[option])
         elif name in found:
             sources[name] = found[name]
-        elif name in available:
+        elif name in available and path is not None:
             sources[name] = Source(path, name)
         else:
             sources[name] = None

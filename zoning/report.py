@@ -989,7 +989,8 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
                         id_column=PLOT_LIST_ZH["parcel_id"])
         notes.append(whole.notes)
         widths = {"编号": 16, "依据": 48, "目标园区/集聚点": 20, "规则": 22, "企业": 18}
-        sheets = [(whole, county, "村级工业用地分类清单（全县）", 0, None)]
+        sheets: list[tuple[Columns, str, str, int, int | None]] = [
+            (whole, county, "村级工业用地分类清单（全县）", 0, None)]
         towns = listing["town"].to_numpy()
         table = Columns(listing.rename(columns=PLOT_LIST_ZH), where="镇街清单",
                         id_column=PLOT_LIST_ZH["parcel_id"])

@@ -16,7 +16,7 @@ OPTIONAL_LAYERS = ("protected", "towns")
 #: Layers of the workshop programme (SPEC §6).
 WORKSHOP_LAYERS = ("micro_parks", "workshops")
 #: Every input layer a config may name, in this order.
-LAYERS = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
+LAYERS: tuple[str, ...] = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
 
 # --- plot classes and rules (SPEC §5) ----------------------------------------------------
 CLASSES = ("retain", "consolidate", "vacate", "unclassified")
