@@ -39,6 +39,7 @@ class Progress:
         self.quiet = quiet
 
     def __call__(self, message: str) -> None:
+        """Print ``message`` with the seconds since the start (stderr), unless quiet."""
         if not self.quiet:
             click.echo(f"[{time.perf_counter() - self.start:6.1f} s] {message}", err=True)
 
@@ -74,6 +75,7 @@ def main() -> None:
 
 
 def layer_options(func):
+    """Add one ``--<layer> PATH[:LAYER]`` option per classification layer to a command."""
     for option, name in reversed(LAYER_OPTIONS.items()):
         func = click.option(f"--{option}", metavar="PATH[:LAYER]", multiple=True,
                             help=f"the {name} layer from its own file"

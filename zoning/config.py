@@ -51,6 +51,7 @@ class Rule:
     unit: str = ""
 
     def describe(self) -> str:
+        """The allowed values in words (for error messages): kind and range."""
         what = {float: "a number", int: "a whole number", str: "text"}[self.kind]
         if self.low is None:
             return what
@@ -450,8 +451,6 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
     match), optional ``target_closed`` (a whole number ≥ 0) and ``deadline`` (a TOML date
     or YYYY-MM-DD text). Returned with ``target_closed`` and ``deadline`` None when not
     given, the deadline as YYYY-MM-DD."""
-    import datetime as dt
-
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
         raise ConfigError(f"{source}: campaigns must be [[campaigns]] tables, got {values!r}")
     out, seen = [], set()
@@ -476,19 +475,22 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
         target = table.get("target_closed")
         if target is not None:
             target = check_value(target, Rule(int, 0, 10_000_000), f"{where} target_closed")
-        deadline = table.get("deadline")
-        if deadline is not None:
-            if isinstance(deadline, dt.datetime):
-                deadline = deadline.date()
-            if isinstance(deadline, str):
-                try:
-                    deadline = dt.date.fromisoformat(deadline.strip())
-                except ValueError:
-                    pass  # refused below, quoting what was given
-            if not isinstance(deadline, dt.date):
-                raise ConfigError(f"{where}: deadline must be a date (2026-12-31), "
-                                  f"got {table.get('deadline')!r}")
-            deadline = deadline.isoformat()
         out.append({"name": name, "industries": tuple(industries), "target_closed": target,
-                    "deadline": deadline})
+                    "deadline": campaign_deadline(table.get("deadline"), where)})
     return out
+
+
+def campaign_deadline(given: Any, where: str) -> str | None:
+    """A campaign's ``deadline`` (a TOML date or datetime, or YYYY-MM-DD text) as
+    YYYY-MM-DD; None when not given."""
+    if given is None:
+        return None
+    deadline = given.date() if isinstance(given, dt.datetime) else given
+    if isinstance(deadline, str):
+        try:
+            deadline = dt.date.fromisoformat(deadline.strip())
+        except ValueError:
+            pass  # refused below, quoting what was given
+    if not isinstance(deadline, dt.date):
+        raise ConfigError(f"{where}: deadline must be a date (2026-12-31), got {given!r}")
+    return deadline.isoformat()

@@ -278,6 +278,30 @@ def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None
         gdf["status_final"] = ids.map(part["final"].astype(bool))
 
 
+def _read_classification(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
+    """The plots, village parks and context layers of a classified.gpkg; a missing or
+    damaged file is a :class:`ZoningError`."""
+    import pyogrio
+
+    from .errors import first_line
+    from .maps import CONTEXT
+
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names:
+            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
+        return {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+
+
 def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
                     warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
@@ -291,25 +315,11 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
     import pyogrio
 
     from .errors import first_line
-    from .maps import CONTEXT
 
     names_of = FILES["classify"]
     path = Path(path)
     gpkg = path / names_of["classified"] if path.is_dir() else path
-    if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
-                          "classified.gpkg)")
-    try:
-        names = [n for n, _ in pyogrio.list_layers(gpkg)]
-        if "parcels" not in names:
-            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-        data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
-    except ZoningError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
-                          "run zoning classify again") from None
+    data = _read_classification(gpkg)
     if warn is None:
         import warnings
 

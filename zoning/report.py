@@ -500,7 +500,7 @@ EXCEL_RESERVED_SHEETS = ("history",)
 
 
 def sheet_names(towns, taken=("排名",)) -> list[str]:
-    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
+    r"""A legal, unique Excel sheet name per town, in order: the characters []:*?/\ and
     control characters dropped, no apostrophe at either end, at most 31 characters,
     unique ignoring case (as Excel compares them) against each other and ``taken``;
     an empty result becomes 未知."""

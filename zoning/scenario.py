@@ -242,7 +242,7 @@ def compare(a: Classification, b: Classification) -> Comparison:
 # --- sweeping --------------------------------------------------------------------
 
 def sweep(study: Study, parameter: str, values, **fixed) -> pd.DataFrame:
-    """mu and plots per class for each value of one parameter (others as ``fixed``).
+    """Plots and mu per class for each value of one parameter (others as ``fixed``).
 
     Returns a frame indexed by the parameter's values with columns ``mu_<class>`` and
     ``plots_<class>`` for every class.
