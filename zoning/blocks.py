@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .config import DEFAULT_PARAMETERS
 from .errors import LayerError, ZoningError
 from .measures import adjacency_pairs, group_union, largest_overlap, to_mu, village_parks
 from .rules import fixed
@@ -91,7 +92,7 @@ def most_common(label: np.ndarray, values, groups: int) -> np.ndarray:
 # --- blocks ---------------------------------------------------------------------------------
 
 def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | None = None,
-                  *, gap_m: float = 20.0) -> pd.Series:
+                  *, gap_m: float = DEFAULT_PARAMETERS.adjacency_gap_m) -> pd.Series:
     """The block of every plot ("" for a plot that is no member), aligned to ``parcels``.
 
     Members are the plots classed retain or consolidate. A member's block is its village

@@ -314,8 +314,7 @@ def sample_ledger(data_dir):
 
     sample = Path(data_dir) / FILES["demo"]["sample"]
     parcels = classify(sample, config=load_config()).parcels
-    config = load_config()
-    config.workshops["time_limit_s"] = 1.0  # only the classes are needed here
+    config = load_config().with_table("workshops", time_limit_s=1.0)  # only the classes
     sources = resolve_inputs(str(sample), {}, needs=(*CLASSIFY_NEEDS, "workshops",
                                                      "micro_parks"))
     workshops_result, _ = load_and_run(sources, config)

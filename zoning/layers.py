@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,7 +259,7 @@ def _as_text(grid: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
-def _table_renaming(names: list[str], mapping: dict[str, str]) -> dict[str, str]:
+def _table_renaming(names: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
     """``[fields.<table>]`` on header names: exact names first, then case-insensitive."""
     lower = {n.casefold(): n for n in reversed(names)}
     out = {}

@@ -107,7 +107,7 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     info = dict(run_info or {})
     info.update({
         "analysis_crs": result.layers.crs.to_string(),
-        "parameters": result.config.parameters,
+        "parameters": dict(result.config.parameters),
         "config_files": list(result.config.sources),
         "inputs": result.layers.inputs,
         "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),

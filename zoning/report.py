@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -366,7 +367,10 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
 
 def write_run_log(target: str | os.PathLike, info: dict) -> None:
     """The run log: inputs with their sha256, parameters, CRS, counts and timings (JSON)."""
-    write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+    def plain(value):  # a read-only config table as its dict, anything else as text
+        return dict(value) if isinstance(value, Mapping) else str(value)
+
+    write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=plain) + "\n")
 
 
 
