@@ -551,6 +551,7 @@ def neighbours(hulls: list, gap_m: float) -> list[tuple[int, int]]:
 
 
 def read_manifest(dataset: Path) -> dict:
+    """The manifest of a partitioned dataset (its CRS, rows and counties)."""
     path = dataset / MANIFEST
     if not path.exists():
         raise ZoningError(f"{dataset}: not a partitioned dataset (no {MANIFEST}); make one "
@@ -593,6 +594,7 @@ class Engine:
     memory_limit: str = WORKER_MEMORY
 
     def client(self):
+        """A dask client for this engine and the local cluster it started, if any."""
         from distributed import Client, LocalCluster
 
         if self.scheduler:

@@ -160,6 +160,7 @@ def _set_head(con: sqlite3.Connection, chain: str, count: int, last: int | None,
 
 
 def is_chained(con: sqlite3.Connection) -> bool:
+    """Whether the ledger's events are hash-chained (a head is recorded)."""
     return _head(con, "event") is not None
 
 
@@ -557,6 +558,8 @@ def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
 
 @dataclass
 class ImportReport:
+    """What an import did: rows accepted, rows already recorded, rows rejected (why)."""
+
     accepted: int
     already: int
     rejected: pd.DataFrame  # [sheet,] row, kind, item_id, status, date, reason

@@ -144,7 +144,7 @@ LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)
 
 
 def escape_text(value) -> str:
-    """HTML-escape a value and neutralise template-literal characters (` $ \\)."""
+    r"""HTML-escape a value and neutralise template-literal characters (` $ \)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     text = html.escape(str(value), quote=True)
