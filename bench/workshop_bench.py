@@ -58,7 +58,7 @@ def main() -> None:
               "workshop_id", rng, 300.0)
     mp = grow(pyogrio.read_dataframe(SAMPLE, layer="micro_parks"), args.parks,
               "micro_park_id", rng, 2000.0)
-    config.workshops["time_limit_s"] = args.time_limit
+    config = config.with_table("workshops", time_limit_s=args.time_limit)
     t0 = time.perf_counter()
     result = classify_and_place(ws, mp, classified.parcels, classified.layers.protected,
                                 classified.layers.towns, config, IssueLog())

@@ -199,3 +199,61 @@ def test_the_rule_table_covers_every_default_and_defaults_toml_states_the_ranges
     for name, rule in PARAMETER_RULES.items():
         assert f"# {rule.low:g}–{rule.high:g}" in lines[name], name  # the comment says it
         assert rule.low <= defaults["parameters"][name] <= rule.high
+
+
+def test_tables_with_defaults_are_typed_and_read_only():
+    """Issue 14 item 7: each table of defaults is a frozen, typed object that still reads
+    as a mapping; assignment raises; a change is a checked copy."""
+    import dataclasses
+
+    from zoning.config import DEFAULTS, SECTIONS, Workshops
+
+    cfg = load_config()
+    assert isinstance(cfg.workshops, Workshops)
+    assert cfg.workshops.unplaced_penalty_m == cfg.workshops["unplaced_penalty_m"] == 100000.0
+    assert cfg.parameters.baseline_year == 2021 and isinstance(cfg.parameters.baseline_year, int)
+    assert dict(cfg.blocks) == dict(DEFAULTS["blocks"]) and {**cfg.freed} == dict(cfg.freed)
+    for table, cls in SECTIONS.items():  # one class per table, its fields the rules' keys
+        assert set(cls.names()) == set(DEFAULT_RULES[table]), table
+        assert getattr(cfg, table) == getattr(Config(), table) == DEFAULTS[table], table
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.workshops.time_limit_s = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        cfg.workshops["time_limit_s"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        DEFAULTS["parameters"]["adjacency_gap_m"] = 1.0  # type: ignore[index]
+    quick = cfg.with_table("workshops", time_limit_s=1.0)
+    assert quick.workshops.time_limit_s == 1.0 and cfg.workshops.time_limit_s == 600.0
+    assert quick.workshops.x == cfg.workshops.x and quick.parameters == cfg.parameters
+    with pytest.raises(ConfigError, match="time_limit_s must not be negative"):
+        cfg.with_table("workshops", time_limit_s=-1)
+    with pytest.raises(ConfigError, match="unknown \\[workshops\\] key 'tme_limit_s'"):
+        cfg.with_table("workshops", tme_limit_s=1.0)
+    with pytest.raises(ConfigError, match="unknown table"):
+        cfg.with_table("rules", x=1)
+    assert cfg.with_parameters(adjacency_gap_m=30).parameters.adjacency_gap_m == 30.0
+
+
+def test_maps_of_a_config_are_read_only_and_a_given_dict_is_checked(tmp_path):
+    import pickle
+
+    f = tmp_path / "a.toml"
+    f.write_text('[fields.parcels]\nTBBH = "parcel_id"\n[crs]\nparcels = "EPSG:4490"\n'
+                 '[[campaigns]]\nname = "服装"\nindustries = ["服装*"]\n', encoding="utf-8")
+    cfg = load_config(f)
+    for write in (lambda: cfg.fields.__setitem__("x", {}),
+                  lambda: cfg.fields["parcels"].__setitem__("A", "b"),
+                  lambda: cfg.crs.__setitem__("analysis", "EPSG:4549"),
+                  lambda: cfg.campaigns[0].__setitem__("name", "x")):
+        with pytest.raises((TypeError, AttributeError)):
+            write()
+    assert cfg.fields == {"parcels": {"TBBH": "parcel_id"}} and cfg.crs["parcels"] == "EPSG:4490"
+    again = pickle.loads(pickle.dumps(cfg))  # worker processes get a pickled config
+    assert again == cfg and again.workshops.x == "lon" and again.fields["parcels"]["TBBH"]
+    # a dict given to Config() is frozen and checked by the same rules as a file
+    given = Config(crs={"analysis": "EPSG:4549"}, workshops={"time_limit_s": 5.0})
+    assert given.workshops.time_limit_s == 5.0 and given.workshops.x == "lon"
+    with pytest.raises(TypeError):
+        given.crs["analysis"] = "EPSG:4490"  # type: ignore[index]
+    with pytest.raises(ConfigError, match="out of range"):
+        Config(parameters={"inside_share_min": 2.0})

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from conftest import tiny_layers
-from zoning import figures
+from zoning import _io, figures
 from zoning.classification import classify_layers
 from zoning.layers import frames_to_layers
 
@@ -141,7 +141,7 @@ def test_safe_stem_is_safe_and_unique():
     stems = [figures.safe_stem(n) for n in names]
     assert len(set(s.lower() for s in stems)) == len(names)
     assert all(re.fullmatch(r"[\w\-·()（）]{1,80}", s) for s in stems), stems
-    assert not {s.lower() for s in stems} & figures.RESERVED
+    assert not {s.lower() for s in stems} & _io.RESERVED
 
 
 def test_map_print_writes_a_sheet_per_town_and_the_county(tiny_gpkg, tmp_path):

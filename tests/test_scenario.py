@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from zoning.classification import classify_layers
-from zoning.scenario import Study, compare, sweep, sweep_chart
+from zoning.figures import sweep_chart
+from zoning.scenario import Study, compare, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_county.gpkg"

@@ -1,5 +1,6 @@
 """Default layer styles in the GeoPackages we write (issue 16, item 5): the QML and SLD
-text of zoning.styles and the ``layer_styles`` rows zoning._io.write_layers stores.
+text of zoning.styles and the ``layer_styles`` rows zoning._io.write_layers stores
+(zoning.outputs.write_styled_layers gives each layer its style).
 QGIS itself reads them in tests/test_qgis.py."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shapely
 from conftest import rect
 from zoning import styles
 from zoning._io import FIXED_STAMP, write_layers, write_styles
+from zoning.outputs import write_styled_layers
 from zoning.vocab import (
     CLASS_ZH,
     CLASSES,
@@ -137,7 +139,7 @@ def test_styles_keep_the_geopackage_byte_stable(tmp_path):
                            geometry=[rect(0, 0, 10, 10), rect(20, 0, 10, 10)], crs=4549)
     digests = []
     for name in ("a.gpkg", "b.gpkg"):
-        write_layers(tmp_path / name, {"parcels": gdf})
+        write_styled_layers(tmp_path / name, {"parcels": gdf})
         digests.append(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
     assert digests[0] == digests[1]
     assert set(rows(tmp_path / "a.gpkg")) == {"parcels"}
@@ -147,10 +149,12 @@ def test_no_styles_when_asked_and_a_rewrite_keeps_one_row_per_layer(tmp_path):
     pts = gpd.GeoDataFrame({"workshop_id": ["W1"], "class": ["upgrade"]},
                            geometry=[shapely.Point(620_000, 3_342_000)], crs=4549)
     write_layers(tmp_path / "none.gpkg", {"workshops": pts}, styles={})
-    with sqlite3.connect(tmp_path / "none.gpkg") as con:
-        assert con.execute("SELECT name FROM sqlite_master WHERE name = 'layer_styles'"
-                           ).fetchone() is None
-    write_layers(tmp_path / "w.gpkg", {"workshops": pts})
+    write_layers(tmp_path / "default.gpkg", {"workshops": pts})  # T0 knows no styles
+    for name in ("none.gpkg", "default.gpkg"):
+        with sqlite3.connect(tmp_path / name) as con:
+            assert con.execute("SELECT name FROM sqlite_master WHERE name = 'layer_styles'"
+                               ).fetchone() is None
+    write_styled_layers(tmp_path / "w.gpkg", {"workshops": pts})
     write_styles(tmp_path / "w.gpkg", styles.for_layers({"workshops": pts}))
     with sqlite3.connect(tmp_path / "w.gpkg") as con:
         assert con.execute("SELECT COUNT(*) FROM layer_styles").fetchone() == (1,)

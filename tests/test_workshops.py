@@ -181,8 +181,7 @@ def test_same_town_penalty_moves_a_workshop_home():
                              geometry=[pt(1600, 700), pt(900, 700)], crs=4549)
     row = [workshop("W", pt(1400, 700), town="浒山街道")]
     assert run(row, parks).workshops["target_micro_park_id"].iat[0] == "NEAR"
-    cfg = load_config()
-    cfg.workshops["other_town_penalty_m"] = 1000.0
+    cfg = load_config().with_table("workshops", other_town_penalty_m=1000.0)
     assert run(row, parks, cfg).workshops["target_micro_park_id"].iat[0] == "HOME"
 
 
@@ -392,8 +391,7 @@ def test_town_penalty_and_own_town_counts():
             workshop("B", pt(100, 3300), town="浒山街道", illegal_building=True),
             workshop("C", pt(1700, 3300), town="宗汉街道", illegal_building=True)]
     for penalty, a_goes_to in ((0.0, "M2"), (5000.0, "M1")):
-        config = load_config()
-        config.workshops["other_town_penalty_m"] = penalty
+        config = load_config().with_table("workshops", other_town_penalty_m=penalty)
         res = run(rows, parks, config)
         out = res.workshops.set_index("workshop_id")["target_micro_park_id"]
         assert out.to_dict() == {"A": a_goes_to, "B": "M1", "C": "M2"}

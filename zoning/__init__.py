@@ -11,6 +11,7 @@ The public surface::
 Data flows one way: layers → measures → rules → classification → outputs (HOUSE.md).
 """
 
+from ._version import __version__ as __version__
 from .errors import ConfigError, CRSError, LayerError, ZoningError
 
 #: Public names and the module that holds each: imported on first use (PEP 562), so
@@ -21,7 +22,7 @@ _LAZY = {
     "Layers": "layers", "Source": "layers", "load_layers": "layers", "measure": "measures",
     "summarise": "report", "write_classification": "outputs", "decide": "rules",
     "Comparison": "scenario", "Study": "scenario", "compare": "scenario", "sweep": "scenario",
-    "sweep_chart": "scenario", "CLASS_ZH": "vocab", "CLASSES": "vocab",
+    "sweep_chart": "figures", "CLASS_ZH": "vocab", "CLASSES": "vocab",
 }
 
 
@@ -34,8 +35,6 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CLASSES", "CLASS_ZH", "Classification", "Comparison", "Config", "ConfigError",

@@ -1,3 +1,5 @@
+"""``python -m zoning``: the command line (:func:`zoning.cli.main`)."""
+
 from .cli import main
 
 main()

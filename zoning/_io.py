@@ -72,15 +72,14 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
     with a fixed metadata date (:func:`fixed_gdal_date`).
 
     ``styles`` (layer name -> :class:`zoning.styles.LayerStyle`) go into the file's
-    ``layer_styles`` table as each layer's default (:func:`write_styles`); by default the
-    layers :mod:`zoning.styles` knows get theirs, ``{}`` writes none.
+    ``layer_styles`` table as each layer's default (:func:`write_styles`); None or ``{}``
+    writes none. :func:`zoning.outputs.write_styled_layers` gives every layer
+    :mod:`zoning.styles` knows its style (this tier imports nothing above it).
     """
     from pyogrio.errors import DataLayerError, DataSourceError
 
     from .errors import first_line
 
-    if styles is None:
-        styles = default_styles(layers)
     with atomic_path(target) as tmp, fixed_gdal_date():
         for name, gdf in layers.items():
             geom_types = set(gdf.geometry.geom_type.dropna())
@@ -100,14 +99,6 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
             except sqlite3.Error as exc:  # full disk, I/O error
                 raise OSError(None, f"cannot write {target} layer styles ({exc})",
                               str(target)) from exc
-
-
-def default_styles(layers: dict[str, gpd.GeoDataFrame]) -> dict:
-    """The default styles of :mod:`zoning.styles` for the layers it knows, by name (the
-    one upward import of this module: the text of the styles table comes from T6)."""
-    from .styles import for_layers
-
-    return for_layers(layers)
 
 
 #: The ``layer_styles`` table as QGIS creates it in a GeoPackage (QgsOgrProvider).
@@ -309,7 +300,8 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
     (GB18030 by default, named in the ``.cpg`` beside it), field names cut to 10 bytes
     (:func:`dbf_field_names`), texts over 254 bytes cut at a character boundary, a fixed
     dBASE date (byte-stable files) and, where the styled column keeps its name, the
-    layer's QGIS style as ``<layer>.qml`` (QGIS loads it with the shapefile).
+    layer's QGIS style of ``styles`` (layer name -> style, none if None) as
+    ``<layer>.qml`` (QGIS loads it with the shapefile).
 
     Returns the field-name table (``图层 layer``, ``字段 field``, ``shp字段 shp_field``):
     one row per field, to join the shapefile's columns back to ours. Call it inside
@@ -321,8 +313,7 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    if styles is None:
-        styles = default_styles(layers)
+    styles = styles or {}
     table = []
     for name, gdf in layers.items():
         columns = [c for c in gdf.columns if c != gdf.geometry.name]
@@ -350,3 +341,28 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
         if style is not None and (style.column is None or style.column in short):
             (folder / f"{name}.qml").write_text(style.qml, encoding="utf-8")
     return pd.DataFrame(table, columns=["图层 layer", "字段 field", "shp字段 shp_field"])
+
+
+#: Names a town's file may not take: the county's and the index's, and Windows devices.
+RESERVED = {"county", "index", "con", "prn", "aux", "nul",
+            *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_stem(name) -> str:
+    """A town's name made safe for a file name, still readable (``浒山街道``).
+
+    Letters (any script), digits and ``- _ · ( ) （ ）`` are kept; anything else becomes
+    ``_``. Where a character was replaced, the name is reserved (``county``, ``index``,
+    ``CON`` ...), empty or has ASCII capitals (one file on a case-blind disk), a short
+    hash of the original name is appended, so distinct names never share a file.
+    """
+    import hashlib
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", "" if name is None else str(name))
+    stem = re.sub(r"[^\w\-·()（）]|_", "_", text, flags=re.UNICODE).strip("_")[:60]
+    if stem != text or not stem or stem.lower() in RESERVED or re.search(r"[A-Z]", stem):
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+        stem = f"{stem}-{digest}" if stem else f"town-{digest}"
+    return stem

@@ -23,7 +23,7 @@ def _threads(n_items: int) -> int:
                       else (os.cpu_count() or 1)))
 
 
-def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str, distance=None
+def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None, distance=None
           ) -> tuple[np.ndarray, np.ndarray]:
     """``tree.query`` split over threads (shapely releases the GIL); (input idx, tree idx)."""
     k = _threads(len(geoms))

@@ -24,17 +24,25 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .config import DEFAULT_PARAMETERS
 from .errors import LayerError, ZoningError
 from .measures import adjacency_pairs, group_union, largest_overlap, to_mu, village_parks
 from .rules import fixed
-from .vocab import MODE_RULES, MODE_ZH, REUSE_RULES, REUSE_ZH, REUSES, UNKNOWN_TOWN
+from .vocab import (
+    BLOCK_INDICATORS,
+    MODE_RULES,
+    MODE_ZH,
+    REUSE_RULES,
+    REUSE_ZH,
+    REUSES,
+    UNKNOWN_TOWN,
+)
 
 #: Classes whose plots are block members, and the class whose plots are freed.
 MEMBER_CLASSES = ("retain", "consolidate")
 FREED_CLASS = "vacate"
 #: The per-mu indicators of a block: name -> numerator field of the enterprise table.
-INDICATORS = {"tax_per_mu": "tax_10k_yuan", "output_per_mu": "revenue_10k_yuan",
-              "investment_per_mu": "investment_10k_yuan"}
+INDICATORS = BLOCK_INDICATORS
 BLOCK_COLUMNS = ["block_id", "town", "plots", "mu", "built_year", "floor_area_ratio",
                  "tax_per_mu", "output_per_mu", "investment_per_mu", "d_share", "mode",
                  "mode_zh", "rule", "reason"]
@@ -84,7 +92,7 @@ def most_common(label: np.ndarray, values, groups: int) -> np.ndarray:
 # --- blocks ---------------------------------------------------------------------------------
 
 def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | None = None,
-                  *, gap_m: float = 20.0) -> pd.Series:
+                  *, gap_m: float = DEFAULT_PARAMETERS.adjacency_gap_m) -> pd.Series:
     """The block of every plot ("" for a plot that is no member), aligned to ``parcels``.
 
     Members are the plots classed retain or consolidate. A member's block is its village

@@ -102,9 +102,9 @@ def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
     if towns is None or not len(towns) or given.notna().all():
         return given.fillna("")
     need = given.isna().to_numpy() & ~shapely.is_missing(parcels.geometry.array)
-    if overlap is None:
-        overlap = town_overlap(parcels, towns, need)
-    found = overlap[need]
+    found = overlap if overlap is not None else town_overlap(parcels, towns, need)
+    assert found is not None  # towns given
+    found = found[need]
     out = given.copy()
     out[need] = found
     return out.fillna("")
@@ -146,6 +146,7 @@ def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issue
         return
     present = ~shapely.is_missing(np.asarray(parcels.geometry.array, dtype=object))
     found = overlap if overlap is not None else town_overlap(parcels, towns)
+    assert found is not None  # towns given
     if "town" in parcels:
         given = parcels["town"].astype("string").str.strip().fillna("").to_numpy(dtype=object)
     else:
@@ -216,13 +217,13 @@ def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
     return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
 
 
-def read_layers(sources: dict[str, Source | None], config: Config) -> Layers:
+def read_layers(sources: dict[str, Source | list[Source] | None], config: Config) -> Layers:
     """:func:`zoning.layers.load_layers`; plots read back from a classify output
     (``Source.output``) lose the columns this module wrote (class, rule, measures …), so
     a new run makes them afresh instead of keeping the old ones as clashing inputs."""
     layers = load_layers(sources, config)
     src = sources.get("parcels")
-    if src is not None and src.output:
+    if isinstance(src, Source) and src.output:
         output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
                   if c != "parcel_id"}
         layers.parcels = layers.parcels.drop(
@@ -236,6 +237,7 @@ def plot_attributes(layers: Layers, issues: IssueLog,
     (reported once, in ``issues``, not in the layers' log), ``town`` filled from the
     towns layer where missing (``overlap``: :func:`town_overlap`, reused when given)."""
     attrs = layers.public("parcels")
+    assert attrs is not None  # a required layer
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
     output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
@@ -324,7 +326,7 @@ def classify_frames(parcels, dev_boundary, township_parks, cluster_points, prote
     return classify_layers(layers, config, lang=lang).parcels
 
 
-def classify_files(sources: dict[str, Source | None], config: Config | None = None,
+def classify_files(sources: dict[str, Source | list[Source] | None], config: Config | None = None,
                    progress: Callable[[str], None] | None = None,
                    lang: str = "zh") -> Classification:
     """Read the layers from files, then :func:`classify_layers`."""

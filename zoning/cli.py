@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .errors import ZoningError
 from .outputs import (
     FILES,
@@ -39,6 +39,7 @@ class Progress:
         self.quiet = quiet
 
     def __call__(self, message: str) -> None:
+        """Print ``message`` with the seconds since the start (stderr), unless quiet."""
         if not self.quiet:
             click.echo(f"[{time.perf_counter() - self.start:6.1f} s] {message}", err=True)
 
@@ -74,6 +75,7 @@ def main() -> None:
 
 
 def layer_options(func):
+    """Add one ``--<layer> PATH[:LAYER]`` option per classification layer to a command."""
     for option, name in reversed(LAYER_OPTIONS.items()):
         func = click.option(f"--{option}", metavar="PATH[:LAYER]", multiple=True,
                             help=f"the {name} layer from its own file"
@@ -312,8 +314,7 @@ def sample_ledger(data_dir):
 
     sample = Path(data_dir) / FILES["demo"]["sample"]
     parcels = classify(sample, config=load_config()).parcels
-    config = load_config()
-    config.workshops["time_limit_s"] = 1.0  # only the classes are needed here
+    config = load_config().with_table("workshops", time_limit_s=1.0)  # only the classes
     sources = resolve_inputs(str(sample), {}, needs=(*CLASSIFY_NEEDS, "workshops",
                                                      "micro_parks"))
     workshops_result, _ = load_and_run(sources, config)
@@ -368,7 +369,8 @@ def ledger_init(ledger_path, classified, workshops_dir):
 def ledger_import(ledger_path, sheet, today, config_files):
     """Apply a town's update sheet (SPEC §8 checks, in order); rejected rows beside it."""
     from .config import load_config
-    from .ledger import import_sheet, parse_date
+    from .layers import parse_date
+    from .ledger import import_sheet
     from .report import write_csv
 
     if today is not None and parse_date(today) is None:
@@ -456,7 +458,7 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     config also campaigns.csv, campaign_progress.csv and a 清单 sheet per campaign."""
     from ._io import output_set
     from .config import load_config
-    from .ledger import parse_date
+    from .layers import parse_date
     from .outputs import write_ledger_report
 
     day = parse_date(as_of)

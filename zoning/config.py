@@ -6,9 +6,17 @@ user's file and required complete; a user's TOML overrides any of them and may r
 a layer (``[crs]``) or an attribute encoding (``[encoding]``), and list industry
 campaigns (``[[campaigns]]``, SPEC §12: :func:`check_campaigns`).
 
-Every value is checked on load against one table per config table (:data:`PARAMETER_RULES`,
-:data:`WORKSHOP_RULES`, :data:`GRADING_RULES`, :data:`ASSESSMENT_RULES`): its type, that it
-is finite, and its range. An error names the config file and the key.
+Every value is checked by one validator (:func:`check_table`, one rule table per config
+table: :data:`DEFAULT_RULES`): its type, that it is finite, and its range. An error names
+the config file and the key. The defaults, a user's file, keyword overrides and a dict
+given to ``Config(...)`` all pass through it.
+
+A :class:`Config` is read-only. Each table with defaults is a frozen, typed
+:class:`Section` (``config.workshops.unplaced_penalty_m``, a float; assigning raises)
+that still reads as a mapping (``config.workshops["x"]``, ``**config.blocks``); field
+renames, CRSs, encodings, selections, campaigns and [report] are read-only
+:class:`Table` maps. A changed copy: :meth:`Config.with_parameters`,
+:meth:`Config.with_table`.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import math
+import os
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import pyproj
 
@@ -50,6 +60,7 @@ class Rule:
     unit: str = ""
 
     def describe(self) -> str:
+        """The allowed values in words (for error messages): kind and range."""
         what = {float: "a number", int: "a whole number", str: "text"}[self.kind]
         if self.low is None:
             return what
@@ -160,6 +171,156 @@ DEFAULT_RULES: dict[str, dict[str, Rule]] = {
 }
 
 
+class Table(Mapping[str, Any]):
+    """A read-only mapping (field renames, declared CRSs, a campaign …): reads as a dict,
+    refuses assignment, pickles (worker processes get the config)."""
+
+    _data: dict[str, Any]
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(values or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"Table({self._data!r})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a config table is read-only (cannot set {name!r})")
+
+
+class Section(Mapping[str, Any]):
+    """A config table with a default for every key (:data:`DEFAULT_RULES`) as a frozen,
+    typed object: ``config.workshops.unplaced_penalty_m`` is a float and assigning it
+    raises. It still reads as a mapping (``config.workshops["x"]``, ``dict(...)``,
+    ``**section``) for code that passes a whole table on. Built by :meth:`of`, which
+    checks the values by the table's rules (the one validator of every config value)."""
+
+    TABLE: ClassVar[str]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The table's keys, in the order of defaults.toml."""
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], source: str = "config") -> Self:
+        """The table from ``values`` checked by its rules; keys not given keep their
+        default."""
+        checked = check_table(dict(values), DEFAULT_RULES[cls.TABLE], cls.TABLE, source)
+        base = DEFAULTS[cls.TABLE] if "DEFAULTS" in globals() else {}
+        return cls(**{**base, **checked})
+
+    def replace(self, source: str = "overrides", **values: Any) -> Self:
+        """A copy with some values replaced (checked)."""
+        return type(self).of({**self, **values}, source)
+
+
+@dataclass(frozen=True, eq=False)
+class Parameters(Section):
+    """[parameters] of the decision table (SPEC §5)."""
+
+    TABLE: ClassVar[str] = "parameters"
+    inside_share_min: float
+    cluster_share_min: float
+    protected_share_min: float
+    adjacency_gap_m: float
+    park_contact_m: float
+    scattered_max_mu: float
+    baseline_year: int
+
+
+@dataclass(frozen=True, eq=False)
+class Workshops(Section):
+    """[workshops] (SPEC §6): a list's coordinate columns and the placement settings."""
+
+    TABLE: ClassVar[str] = "workshops"
+    x: str
+    y: str
+    unplaced_penalty_m: float
+    other_town_penalty_m: float
+    mip_rel_gap: float
+    time_limit_s: float
+    max_floor_area_m2: float
+
+
+@dataclass(frozen=True, eq=False)
+class Grading(Section):
+    """[grading] (SPEC §8): indicator weights and grade quotas."""
+
+    TABLE: ClassVar[str] = "grading"
+    tax_per_mu: float
+    value_added_per_mu: float
+    value_added_per_tce: float
+    value_added_per_emission: float
+    labour_productivity: float
+    rd_share: float
+    quota_a: float
+    quota_b: float
+    quota_c: float
+
+
+@dataclass(frozen=True, eq=False)
+class Assessment(Section):
+    """[assessment] (SPEC §8): weights of the town score's two parts."""
+
+    TABLE: ClassVar[str] = "assessment"
+    parcel_weight: float
+    workshop_weight: float
+
+
+@dataclass(frozen=True, eq=False)
+class Blocks(Section):
+    """[blocks] (SPEC §11): the renovation-mode table B1–B3."""
+
+    TABLE: ClassVar[str] = "blocks"
+    rebuild_built_before: int
+    rebuild_far_below: float
+    rebuild_d_share_min: float
+    reorganise_min_plots: int
+    reorganise_tax_ratio: float
+
+
+@dataclass(frozen=True, eq=False)
+class Freed(Section):
+    """[freed] (SPEC §11): the reuse table F1–F3 of freed sites."""
+
+    TABLE: ClassVar[str] = "freed"
+    reclaim_min_mu: float
+    tourism_within_m: float
+
+
+@dataclass(frozen=True, eq=False)
+class Safety(Section):
+    """[safety] (SPEC §12): the three-in-one checks."""
+
+    TABLE: ClassVar[str] = "safety"
+    sprinkler_residents_min: int
+
+
+#: The typed class of each table of :data:`DEFAULT_RULES`.
+SECTIONS: dict[str, type[Section]] = {cls.TABLE: cls for cls in (
+    Parameters, Workshops, Grading, Assessment, Blocks, Freed, Safety)}
+
+
 def _defaults() -> dict[str, dict[str, Any]]:
     """The packaged ``defaults.toml``, checked by the same rules as a user's TOML; every
     key of :data:`DEFAULT_RULES` must have its default there."""
@@ -178,34 +339,62 @@ def _defaults() -> dict[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Config:
-    """Resolved configuration: parameters, field renames, declared CRSs and encodings."""
+    """Resolved configuration, read-only: typed tables with defaults (:class:`Section`:
+    ``config.parameters.adjacency_gap_m``, ``config.workshops.time_limit_s`` …) and
+    read-only maps (:class:`Table`) of field renames, declared CRSs and encodings.
 
-    parameters: dict[str, float | int] = field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
-    fields: dict[str, dict[str, str]] = field(default_factory=dict)
-    crs: dict[str, str] = field(default_factory=dict)
-    encoding: dict[str, str] = field(default_factory=dict)
+    A mapping given for a table (``Config(crs={...})``, ``dataclasses.replace``) is
+    checked and frozen on construction; change a copy with :meth:`with_parameters` or
+    :meth:`with_table`.
+    """
+
+    parameters: Parameters = field(default_factory=lambda: DEFAULTS["parameters"])
+    fields: Mapping[str, Mapping[str, str]] = field(default_factory=Table)
+    crs: Mapping[str, str] = field(default_factory=Table)
+    encoding: Mapping[str, str] = field(default_factory=Table)
     sources: tuple[str, ...] = ()
-    workshops: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["workshops"]))
-    grading: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["grading"]))
-    assessment: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["assessment"]))
+    workshops: Workshops = field(default_factory=lambda: DEFAULTS["workshops"])
+    grading: Grading = field(default_factory=lambda: DEFAULTS["grading"])
+    assessment: Assessment = field(default_factory=lambda: DEFAULTS["assessment"])
     #: [select.LAYER]: field -> the values a kept row may have (``"203*"``: prefix).
-    select: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    select: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=Table)
     #: [blocks] and [freed] (SPEC §11).
-    blocks: dict[str, float | int] = field(default_factory=lambda: dict(DEFAULTS["blocks"]))
-    freed: dict[str, float] = field(default_factory=lambda: dict(DEFAULTS["freed"]))
+    blocks: Blocks = field(default_factory=lambda: DEFAULTS["blocks"])
+    freed: Freed = field(default_factory=lambda: DEFAULTS["freed"])
     #: [safety] (SPEC §12 three-in-one checks).
-    safety: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS["safety"]))
+    safety: Safety = field(default_factory=lambda: DEFAULTS["safety"])
     #: [[campaigns]] (SPEC §12): name, industries, target_closed (or None), deadline
     #: (YYYY-MM-DD or None), in the order given.
-    campaigns: tuple[dict[str, Any], ...] = ()
+    campaigns: tuple[Mapping[str, Any], ...] = ()
     #: [report]: ``county`` and ``data_date`` for the title rows of the workbooks.
-    report: dict[str, str] = field(default_factory=dict)
+    report: Mapping[str, str] = field(default_factory=Table)
+
+    def __post_init__(self) -> None:
+        for table, cls in SECTIONS.items():
+            value = getattr(self, table)
+            if not isinstance(value, cls):
+                object.__setattr__(self, table, cls.of(value, "Config"))
+        for name in ("fields", "select"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, Table({k: Table(v) for k, v in value.items()}))
+        for name in ("crs", "encoding", "report"):
+            object.__setattr__(self, name, Table(getattr(self, name)))
+        object.__setattr__(self, "campaigns", tuple(Table(c) for c in self.campaigns))
+        object.__setattr__(self, "sources", tuple(self.sources))
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
-        params = dict(self.parameters)
-        params.update(check_parameters(overrides, "overrides"))
-        return replace(self, parameters=params)
+        return replace(self, parameters=Parameters.of(
+            {**self.parameters, **check_parameters(overrides, "overrides")}, "overrides"))
+
+    def with_table(self, table: str, **values: Any) -> Config:
+        """A copy with some values of one table of defaults replaced (validated), e.g.
+        ``config.with_table("workshops", time_limit_s=1.0)``."""
+        if table not in SECTIONS:
+            raise ConfigError(f"unknown table [{table}] (known: {', '.join(SECTIONS)})")
+        section: Section = getattr(self, table)
+        changed: dict[str, Any] = {table: section.replace(**values)}
+        return replace(self, **changed)
 
 
 #: [report] keys: the county named in every workbook's title row and the data date
@@ -352,9 +541,10 @@ def check_grading(values: dict[str, float], source: str) -> None:
                           f"quota_c, got {a:g}, {b:g}, {c:g}")
 
 
-#: Every default, checked (:func:`_defaults`): table -> key -> value.
-DEFAULTS: dict[str, dict[str, Any]] = _defaults()
-DEFAULT_PARAMETERS: dict[str, float | int] = DEFAULTS["parameters"]
+#: Every default, checked (:func:`_defaults`): table -> its typed, read-only section.
+DEFAULTS: Mapping[str, Any] = Table({table: SECTIONS[table](**values)
+                                     for table, values in _defaults().items()})
+DEFAULT_PARAMETERS: Parameters = DEFAULTS["parameters"]
 #: Parameters whose change alters geometry work (the rest only re-decide).
 GEOMETRIC_PARAMETERS = frozenset({"adjacency_gap_m", "park_contact_m"})
 
@@ -382,7 +572,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
 
 
-def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
+def load_config(*paths: str | os.PathLike | None, **overrides: float | int) -> Config:
     """Read the packaged defaults, then each user TOML in order, then keyword overrides.
 
     Parameters
@@ -428,8 +618,8 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         check_grading(grading, source)
         assessment.update(check_table(data.get("assessment", {}), ASSESSMENT_RULES,
                                       "assessment", source))
-        for layer, table in check_select(data.get("select", {}), source).items():
-            select.setdefault(layer, {}).update(table)
+        for layer, chosen in check_select(data.get("select", {}), source).items():
+            select.setdefault(layer, {}).update(chosen)
         blocks.update(check_table(data.get("blocks", {}), BLOCK_RULES, "blocks", source))
         freed.update(check_table(data.get("freed", {}), FREED_RULES, "freed", source))
         safety.update(check_table(data.get("safety", {}), SAFETY_RULES, "safety", source))
@@ -438,9 +628,10 @@ def load_config(*paths: str | Path | None, **overrides: float | int) -> Config:
         report.update(check_report(data.get("report", {}), source))
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
-    return Config(params, fields, crs, encoding, tuple(sources), workshops, grading,
-                  assessment, select, blocks, freed, safety=safety, campaigns=tuple(campaigns.values()),
-                  report=report)
+    return Config(Parameters(**params), fields, crs, encoding, tuple(sources),
+                  Workshops(**workshops), Grading(**grading), Assessment(**assessment), select,
+                  Blocks(**blocks), Freed(**freed), safety=Safety(**safety),
+                  campaigns=tuple(campaigns.values()), report=report)
 
 
 def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
@@ -449,8 +640,6 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
     match), optional ``target_closed`` (a whole number ≥ 0) and ``deadline`` (a TOML date
     or YYYY-MM-DD text). Returned with ``target_closed`` and ``deadline`` None when not
     given, the deadline as YYYY-MM-DD."""
-    import datetime as dt
-
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
         raise ConfigError(f"{source}: campaigns must be [[campaigns]] tables, got {values!r}")
     out, seen = [], set()
@@ -475,19 +664,22 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
         target = table.get("target_closed")
         if target is not None:
             target = check_value(target, Rule(int, 0, 10_000_000), f"{where} target_closed")
-        deadline = table.get("deadline")
-        if deadline is not None:
-            if isinstance(deadline, dt.datetime):
-                deadline = deadline.date()
-            if isinstance(deadline, str):
-                try:
-                    deadline = dt.date.fromisoformat(deadline.strip())
-                except ValueError:
-                    pass  # refused below, quoting what was given
-            if not isinstance(deadline, dt.date):
-                raise ConfigError(f"{where}: deadline must be a date (2026-12-31), "
-                                  f"got {table.get('deadline')!r}")
-            deadline = deadline.isoformat()
         out.append({"name": name, "industries": tuple(industries), "target_closed": target,
-                    "deadline": deadline})
+                    "deadline": campaign_deadline(table.get("deadline"), where)})
     return out
+
+
+def campaign_deadline(given: Any, where: str) -> str | None:
+    """A campaign's ``deadline`` (a TOML date or datetime, or YYYY-MM-DD text) as
+    YYYY-MM-DD; None when not given."""
+    if given is None:
+        return None
+    deadline = given.date() if isinstance(given, dt.datetime) else given
+    if isinstance(deadline, str):
+        try:
+            deadline = dt.date.fromisoformat(deadline.strip())
+        except ValueError:
+            pass  # refused below, quoting what was given
+    if not isinstance(deadline, dt.date):
+        raise ConfigError(f"{where}: deadline must be a date (2026-12-31), got {given!r}")
+    return deadline.isoformat()

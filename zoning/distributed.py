@@ -155,6 +155,7 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
     from ._io import output_set, write_layers
     from .layers import IssueLog
     from .report import write_csv
+    from .styles import for_layers
 
     say = progress or (lambda msg: None)
     crs = target_crs(counties, config)
@@ -210,7 +211,8 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
             if ctx.get(name) is None:
                 raise LayerError("required layer not given (by the counties or --context)",
                                  None, name)
-        write_layers(stage / CONTEXT, {n: g for n, g in ctx.items() if g is not None})
+        given = {n: g for n, g in ctx.items() if g is not None}
+        write_layers(stage / CONTEXT, given, styles=for_layers(given))
         cols = ["county", "layer", "row", "id", "action", "reason"]
         write_csv(pd.concat([i[cols] for i in issues], ignore_index=True), stage / "issues.csv")
         manifest = {"crs": crs, "rows": offset, "counties": records,
@@ -457,8 +459,8 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
     private = part[PRIVATE]
     plain = part.drop(columns=PRIVATE)
     public = plain.drop(columns=["_problem"], errors="ignore")  # as Layers.public gives it
-    attrs = plot_attributes(SimpleNamespace(parcels=plain, towns=ctx.get("towns"),
-                                            public=lambda name: public), log)
+    attrs = plot_attributes(SimpleNamespace(  # type: ignore[arg-type]  # Layers' 3 members
+        parcels=plain, towns=ctx.get("towns"), public=lambda name: public), log)
     problem = plain["_problem"] if "_problem" in plain else None
     decision = decide(m, attrs, params, problem, lang)
     out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
@@ -549,6 +551,7 @@ def neighbours(hulls: list, gap_m: float) -> list[tuple[int, int]]:
 
 
 def read_manifest(dataset: Path) -> dict:
+    """The manifest of a partitioned dataset (its CRS, rows and counties)."""
     path = dataset / MANIFEST
     if not path.exists():
         raise ZoningError(f"{dataset}: not a partitioned dataset (no {MANIFEST}); make one "
@@ -591,6 +594,7 @@ class Engine:
     memory_limit: str = WORKER_MEMORY
 
     def client(self):
+        """A dask client for this engine and the local cluster it started, if any."""
         from distributed import Client, LocalCluster
 
         if self.scheduler:

@@ -10,12 +10,13 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_path
+from ._io import atomic_path, safe_stem
 from .measures import to_mu
 from .vocab import CLASS_EN, CLASS_ZH, CLASSES, PALETTE
 
@@ -53,7 +54,7 @@ def _setup():
 
 
 def plain(text) -> str:
-    """Text shown as it is: matplotlib reads ``$...$`` as mathtext (``$\\foo$`` raises),
+    r"""Text shown as it is: matplotlib reads ``$...$`` as mathtext (``$\foo$`` raises),
     so every ``$`` of data or a title is escaped."""
     return str(text).replace("$", r"\$")
 
@@ -80,7 +81,7 @@ def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
         data["township_parks"].plot(ax=ax, color="#56B4E9", alpha=0.4, edgecolor="black",
                                     linewidth=0.6)
     parcels = data["parcels"]
-    handles = []
+    handles: list[Any] = []
     for c in CLASSES:
         part = parcels[(parcels["class"] == c) & parcels.geometry.notna()]
         if len(part):
@@ -127,31 +128,6 @@ def towns_bar_png(parcels: pd.DataFrame, target: str | os.PathLike) -> Path:
 
 
 # --- file names ----------------------------------------------------------------------
-
-#: Names a town's file may not take: the county's and the index's, and Windows devices.
-RESERVED = {"county", "index", "con", "prn", "aux", "nul",
-            *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-
-
-def safe_stem(name) -> str:
-    """A town's name made safe for a file name, still readable (``浒山街道``).
-
-    Letters (any script), digits and ``- _ · ( ) （ ）`` are kept; anything else becomes
-    ``_``. Where a character was replaced, the name is reserved (``county``, ``index``,
-    ``CON`` ...), empty or has ASCII capitals (one file on a case-blind disk), a short
-    hash of the original name is appended, so distinct names never share a file.
-    """
-    import hashlib
-    import re
-    import unicodedata
-
-    text = unicodedata.normalize("NFC", "" if name is None else str(name))
-    stem = re.sub(r"[^\w\-·()（）]|_", "_", text, flags=re.UNICODE).strip("_")[:60]
-    if stem != text or not stem or stem.lower() in RESERVED or re.search(r"[A-Z]", stem):
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
-        stem = f"{stem}-{digest}" if stem else f"town-{digest}"
-    return stem
-
 
 # --- map sheets (A3 landscape, PDF and PNG) ------------------------------------------
 
@@ -282,6 +258,87 @@ def _clip(gdf: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
     return gdf[shapely.intersects(gdf.geometry.array, shapely.box(*box))]
 
 
+def _sheet_extent(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
+                  town: str | None) -> tuple:
+    """(the sheet's plots, the town's outline or None, the frame the map window fits)."""
+    if town is not None:
+        mine = parcels[parcels["town"].fillna("") == town]
+        outline = towns[towns["town"] == town] if towns is not None and "town" in towns \
+            else None
+        frame = outline if outline is not None and len(outline) else mine
+    else:
+        mine = parcels
+        outline = None
+        frame = towns if towns is not None and len(towns) else parcels
+    if not len(frame) or frame.geometry.isna().all():
+        frame = parcels
+    return mine, outline, frame
+
+
+def _draw_context(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
+                  zh: bool) -> list[Any]:
+    """The context layers and the town boundaries (named on the county's sheet) within
+    ``box``; returns the legend handles of the context layers drawn."""
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = []
+    for layer, (face, edge, alpha, lw, zh_name, en_name) in SHEET_CONTEXT.items():
+        part = _clip(data.get(layer), box)
+        if part is None or not len(part):
+            continue
+        part.plot(ax=ax, facecolor=face, edgecolor=edge, alpha=alpha, linewidth=lw,
+                  linestyle="--" if layer == "dev_boundary" else "-", zorder=2)
+        handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha,
+                             linestyle="--" if layer == "dev_boundary" else "-",
+                             label=zh_name if zh else en_name))
+    near = _clip(data.get("towns"), box)
+    if near is not None and len(near):
+        near.boundary.plot(ax=ax, color="#777777", linewidth=0.6, zorder=3)
+        if town is None and "town" in near:  # the county: every town named
+            for name, pt in zip(near["town"], near.geometry.representative_point(),
+                                strict=True):
+                ax.text(pt.x, pt.y, plain(name), ha="center", va="center", fontsize=9,
+                        color="#333333", zorder=15,
+                        bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
+                              "pad": 1})
+    return handles
+
+
+def _draw_plots(ax, parcels: gpd.GeoDataFrame, box, town: str | None) -> None:
+    """The plots within ``box`` by class; on a town's sheet the other towns' faded."""
+    plots = _clip(parcels, box)
+    if plots is None:  # no plots at all: nothing to colour
+        plots = parcels
+    inside = plots["town"].fillna("").to_numpy() == town if town is not None else \
+        np.ones(len(plots), dtype=bool)
+    for c in CLASSES:
+        is_c = (plots["class"] == c).to_numpy()
+        for here, alpha in ((False, 0.3), (True, 1.0)):  # other towns' plots faded
+            part = plots[is_c & (inside == here)]
+            if len(part):
+                # tiny plots vanish at county scale: an outline of their colour
+                part.plot(ax=ax, color=PALETTE[c], edgecolor=PALETTE[c], linewidth=0.4,
+                          alpha=alpha, zorder=5)
+
+
+def _class_rows(mine: gpd.GeoDataFrame, names: dict, zh: bool) -> list[Any]:
+    """The legend rows of the sheet's classes (count and mu each) and their total."""
+    from matplotlib.patches import Patch
+
+    mu_all = to_mu(mine["area_m2"].astype(float).fillna(0.0))
+    unit, mu_word = ("块", "亩") if zh else ("plots", "mu")
+    rows = []
+    for c in CLASSES:
+        is_c = (mine["class"] == c).to_numpy()
+        if is_c.any():
+            rows.append(Patch(facecolor=PALETTE[c], edgecolor=PALETTE[c],
+                              label=f"{names[c]}  {int(is_c.sum())} {unit}  "
+                                    f"{mu_all[is_c].sum():,.2f} {mu_word}"))
+    total = f"{'合计' if zh else 'Total'}  {len(mine)} {unit}  {mu_all.sum():,.2f} {mu_word}"
+    rows.append(Patch(facecolor="none", edgecolor="none", label=total))
+    return rows
+
+
 def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = None,
               title: str | None = None, source: str = "", date: str = "",
               font: str | None = None, lang: str = "zh"):
@@ -297,28 +354,17 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
 
     import matplotlib
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     plt, names, zh = _setup()
     if lang != "zh":
         names, zh = CLASS_EN, False
     parcels = data["parcels"]
     towns = data.get("towns")
-    if town is not None:
-        mine = parcels[parcels["town"].fillna("") == town]
-        outline = towns[towns["town"] == town] if towns is not None and "town" in towns \
-            else None
-        frame = outline if outline is not None and len(outline) else mine
-    else:
-        mine = parcels
-        outline = None
-        frame = towns if towns is not None and len(towns) else parcels
-    if not len(frame) or frame.geometry.isna().all():
-        frame = parcels
-    rc = {"pdf.fonttype": 42, "ps.fonttype": 42}
+    mine, outline, frame = _sheet_extent(parcels, towns, town)
+    rc: dict[str, Any] = {"pdf.fonttype": 42, "ps.fonttype": 42}
     if font:
         rc["font.sans-serif"] = [font, *plt.rcParams["font.sans-serif"]]
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # keys are rcParams names
         fig = plt.figure(figsize=A3_INCHES)
         ax = fig.add_axes([0.02, 0.04, 0.72, 0.86])
         box = _window(frame.total_bounds if len(frame) else (0, 0, 1000, 1000),
@@ -329,37 +375,8 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_facecolor("#fbfaf7")
-        handles = []
-        for layer, (face, edge, alpha, lw, zh_name, en_name) in SHEET_CONTEXT.items():
-            part = _clip(data.get(layer), box)
-            if part is None or not len(part):
-                continue
-            part.plot(ax=ax, facecolor=face, edgecolor=edge, alpha=alpha, linewidth=lw,
-                      linestyle="--" if layer == "dev_boundary" else "-", zorder=2)
-            handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha,
-                                 linestyle="--" if layer == "dev_boundary" else "-",
-                                 label=zh_name if zh else en_name))
-        near = _clip(towns, box)
-        if near is not None and len(near):
-            near.boundary.plot(ax=ax, color="#777777", linewidth=0.6, zorder=3)
-            if town is None and "town" in near:  # the county: every town named
-                for name, pt in zip(near["town"], near.geometry.representative_point(),
-                                    strict=True):
-                    ax.text(pt.x, pt.y, plain(name), ha="center", va="center", fontsize=9,
-                            color="#333333", zorder=15,
-                            bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
-                                  "pad": 1})
-        plots = _clip(parcels, box)
-        inside = plots["town"].fillna("").to_numpy() == town if town is not None else \
-            np.ones(len(plots), dtype=bool)
-        for c in CLASSES:
-            is_c = (plots["class"] == c).to_numpy()
-            for here, alpha in ((False, 0.3), (True, 1.0)):  # other towns' plots faded
-                part = plots[is_c & (inside == here)]
-                if len(part):
-                    # tiny plots vanish at county scale: an outline of their colour
-                    part.plot(ax=ax, color=PALETTE[c], edgecolor=PALETTE[c], linewidth=0.4,
-                              alpha=alpha, zorder=5)
+        handles = _draw_context(ax, data, box, town, zh)
+        _draw_plots(ax, parcels, box, town)
         if outline is not None and len(outline):
             outline.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=2.4, zorder=10)
             pt = outline.geometry.union_all().representative_point()
@@ -370,7 +387,8 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
                                      label=plain(town)))
         ax.set_xlabel("")
         ax.set_ylabel("")
-        _scale_bar(ax, *box, zh)
+        x0, y0, x1, y1 = box
+        _scale_bar(ax, x0, y0, x1, y1, zh)
         _north_arrow(ax, zh)
 
         # the side panel: title, legend, notes
@@ -379,18 +397,7 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         sub = plain(town) if town is not None else ("全域" if zh else "whole county")
         fig.text(0.02, 0.955, f"{heading} · {sub}", fontsize=22,
                  va="center")
-        mu_all = to_mu(mine["area_m2"].astype(float).fillna(0.0))
-        unit, mu_word = ("块", "亩") if zh else ("plots", "mu")
-        rows = []
-        for c in CLASSES:
-            is_c = (mine["class"] == c).to_numpy()
-            if is_c.any():
-                rows.append(Patch(facecolor=PALETTE[c], edgecolor=PALETTE[c],
-                                  label=f"{names[c]}  {int(is_c.sum())} {unit}  "
-                                        f"{mu_all[is_c].sum():,.2f} {mu_word}"))
-        total = f"{'合计' if zh else 'Total'}  {len(mine)} {unit}  {mu_all.sum():,.2f} {mu_word}"
-        rows.append(Patch(facecolor="none", edgecolor="none", label=total))
-        fig.legend(handles=rows, loc="upper left", bbox_to_anchor=(0.755, 0.9),
+        fig.legend(handles=_class_rows(mine, names, zh), loc="upper left", bbox_to_anchor=(0.755, 0.9),
                    title="村级工业用地分类" if zh else "Village industrial land",
                    fontsize=11, title_fontsize=13, frameon=False, alignment="left")
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.55),
@@ -547,3 +554,24 @@ def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
     _save(fig, target)
     plt.close(fig)
     return Path(target)
+
+
+def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax=None):
+    """A line chart of mu per class against the swept parameter (PNG if ``target``): the
+    table of :func:`zoning.scenario.sweep`."""
+    plt, names, zh = _setup()
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(7, 4))
+    for c in CLASSES:
+        col = f"mu_{c}"
+        if col in table and (table[col] > 0).any():
+            ax.plot(table.index, table[col], marker="o", color=PALETTE[c], label=names[c])
+    ax.set_xlabel(table.index.name)
+    ax.set_ylabel("面积（亩）" if zh else "area (mu)")
+    ax.grid(color="#dddddd")
+    ax.legend()
+    if own and target is not None:
+        _save(fig, target)
+        plt.close(fig)
+    return ax

@@ -17,17 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import ZoningError
-from .vocab import ENTERPRISE_FIELD_ZH
+from .vocab import ENTERPRISE_FIELD_ZH, GRADING_INDICATORS
 
-#: indicator -> (numerator, denominator, Chinese name)
-INDICATORS = {
-    "tax_per_mu": ("tax_10k_yuan", "land_mu", "亩均税收"),
-    "value_added_per_mu": ("value_added_10k_yuan", "land_mu", "亩均增加值"),
-    "value_added_per_tce": ("value_added_10k_yuan", "energy_tce", "单位能耗增加值"),
-    "value_added_per_emission": ("value_added_10k_yuan", "emissions_t", "单位排放增加值"),
-    "labour_productivity": ("value_added_10k_yuan", "employees", "全员劳动生产率"),
-    "rd_share": ("rd_10k_yuan", "revenue_10k_yuan", "研发经费占比"),
-}
+#: indicator -> (numerator, denominator, Chinese name) (:data:`zoning.vocab.GRADING_INDICATORS`)
+INDICATORS = GRADING_INDICATORS
 INPUTS = sorted({f for num, den, _ in INDICATORS.values() for f in (num, den)})
 
 

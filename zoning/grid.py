@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LayerError
-from .layers import IssueLog, parse_bool
+from .layers import IssueLog, parse_bool, parse_date
 from .vocab import GRID_FINDINGS, MEETING_LEVELS
 
 #: Chinese headers the grid's tables accept besides the canonical names.
@@ -108,8 +108,6 @@ def check_meetings(meetings: pd.DataFrame, villages: pd.DataFrame, as_of: str
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accepted meetings dated on or before ``as_of`` with ``date``, ``month``, ``level``,
     ``town``, ``village``; rejected rows with ``row``, ``reason`` and the row's cells)."""
-    from .ledger import parse_date
-
     rows = meetings.attrs.get("sheet_rows")
     rows = np.asarray(rows) if rows is not None and len(rows) == len(meetings) else \
         np.arange(len(meetings)) + 2

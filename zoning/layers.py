@@ -8,9 +8,13 @@ the source) and the feature's id; expected problems raise a one-line
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
+import re
+import unicodedata
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,7 +259,7 @@ def _as_text(grid: pd.DataFrame) -> pd.DataFrame:
     return grid
 
 
-def _table_renaming(names: list[str], mapping: dict[str, str]) -> dict[str, str]:
+def _table_renaming(names: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
     """``[fields.<table>]`` on header names: exact names first, then case-insensitive."""
     lower = {n.casefold(): n for n in reversed(names)}
     out = {}
@@ -788,7 +792,7 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     types = shapely.get_type_id(geoms)
     invalid = present & ~elementwise(shapely.is_valid, geoms)
     needs_work = present & (invalid | ~np.isin(types, POLYGONAL))
-    out = np.where(present, geoms, None)
+    out = np.where(present, geoms, np.array(None))
     if needs_work.any():
         work = geoms[needs_work]
         bad = invalid[needs_work]
@@ -1065,7 +1069,7 @@ def protected_kind(gdf: gpd.GeoDataFrame, src: Source, issues: IssueLog) -> gpd.
     return gdf
 
 
-def load_layers(sources: dict[str, Source | None], config: Config) -> Layers:
+def load_layers(sources: dict[str, Source | list[Source] | None], config: Config) -> Layers:
     """Read, validate and reproject the classification layers (SPEC §3).
 
     Parameters
@@ -1212,3 +1216,44 @@ def source_date(path, layer: str | None = None) -> str:
     except (OSError, sqlite3.Error, IndexError):
         return ""
     return ""
+
+
+#: Date forms towns type (SPEC §8): 2026-04-15, 2026/4/15, 2026.4.15, 2026年4月15日
+#: (separators may mix, spaces are ignored), optionally followed by a time.
+DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                       r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def parse_date(value) -> str | None:
+    """YYYY-MM-DD from the date forms of SPEC §8: YYYY-MM-DD, YYYY/M/D, YYYY.M.D,
+    YYYY年M月D日, YYYYMMDD, an Excel date cell (a timestamp) or an Excel serial number;
+    None if not a date (a year alone is not one)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m-%d")
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    if len(text) == 8 and text.isascii() and text.isdigit():  # YYYYMMDD
+        try:
+            return dt.datetime.strptime(text, "%Y%m%d").date().isoformat()
+        except ValueError:
+            return None
+    try:
+        serial = float(text)
+    except ValueError:
+        serial = None
+    if serial is not None:
+        if not 1 <= serial < 2958466:  # Excel's range of days
+            return None
+        if 1000 <= serial <= 9999 and serial == int(serial):
+            return None  # a year alone (2026), not the serial of a day in 1905
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
+    match = DATE_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return dt.date(*map(int, match.groups())).isoformat()
+    except ValueError:
+        return None

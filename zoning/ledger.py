@@ -34,9 +34,7 @@ import hashlib
 import json
 import math
 import os
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +46,7 @@ import pyogrio
 
 from ._io import register_gpkg_functions
 from .errors import ZoningError
+from .layers import parse_date  # noqa: F401 (also ledger.parse_date: the dates of SPEC §8)
 from .vocab import (
     CLASS_ZH,
     CLASSES_OF,
@@ -161,6 +160,7 @@ def _set_head(con: sqlite3.Connection, chain: str, count: int, last: int | None,
 
 
 def is_chained(con: sqlite3.Connection) -> bool:
+    """Whether the ledger's events are hash-chained (a head is recorded)."""
     return _head(con, "event") is not None
 
 
@@ -263,7 +263,9 @@ def _append(con: sqlite3.Connection, chain: str, rows: list[tuple], ledger) -> N
         return
     table, key, fields = _chain_fields(con, chain)
     next_id, prev = _check_tail(con, chain, ledger)
-    count = _head(con, chain)[0]
+    head = _head(con, chain)
+    assert head is not None  # _check_tail refuses a chain never made
+    count = head[0]
     out = []
     for i, row in enumerate(rows, start=next_id):
         values = (i, *row)
@@ -392,10 +394,12 @@ def check_new(ledger: str | os.PathLike) -> Path:
     return ledger
 
 
-def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame) -> int:
+def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame, *, styles: dict | None = None
+         ) -> int:
     """Create a ledger listing every item (:func:`items_of`), status pending (no events
-    yet); :func:`zoning.outputs.init_ledger` reads them from output folders."""
-    from ._io import default_styles, write_styles
+    yet); :func:`zoning.outputs.init_ledger` reads them from output folders and gives
+    the ``items`` layer its style (``styles``: layer name -> style, as ``write_layers``)."""
+    from ._io import write_styles
 
     ledger = check_new(ledger)
     ledger.parent.mkdir(parents=True, exist_ok=True)
@@ -403,7 +407,8 @@ def init(ledger: str | os.PathLike, items: gpd.GeoDataFrame) -> int:
     tmp.unlink(missing_ok=True)
     try:
         pyogrio.write_dataframe(items, tmp, layer="items", driver="GPKG")
-        write_styles(tmp, default_styles({"items": items}))  # QGIS opens it coloured
+        if styles:
+            write_styles(tmp, styles)  # QGIS opens it coloured
         con = sqlite3.connect(tmp)
         register_gpkg_functions(con)
         with con:
@@ -444,47 +449,6 @@ def load_state(con: sqlite3.Connection) -> pd.DataFrame:
     state = state_on(*read_history(con), "9999-12-31").set_index(["kind", "item_id"])
     state["last_date"] = state["last_event"].replace("", np.nan)
     return state
-
-
-#: Date forms towns type (SPEC §8): 2026-04-15, 2026/4/15, 2026.4.15, 2026年4月15日
-#: (separators may mix, spaces are ignored), optionally followed by a time.
-DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                       r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
-
-
-def parse_date(value) -> str | None:
-    """YYYY-MM-DD from the date forms of SPEC §8: YYYY-MM-DD, YYYY/M/D, YYYY.M.D,
-    YYYY年M月D日, YYYYMMDD, an Excel date cell (a timestamp) or an Excel serial number;
-    None if not a date (a year alone is not one)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.strftime("%Y-%m-%d")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not text:
-        return None
-    if len(text) == 8 and text.isascii() and text.isdigit():  # YYYYMMDD
-        try:
-            return dt.datetime.strptime(text, "%Y%m%d").date().isoformat()
-        except ValueError:
-            return None
-    try:
-        serial = float(text)
-    except ValueError:
-        serial = None
-    if serial is not None:
-        if not 1 <= serial < 2958466:  # Excel's range of days
-            return None
-        if 1000 <= serial <= 9999 and serial == int(serial):
-            return None  # a year alone (2026), not the serial of a day in 1905
-        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(serial))).isoformat()
-    match = DATE_TEXT.fullmatch(text)
-    if match is None:
-        return None
-    try:
-        return dt.date(*map(int, match.groups())).isoformat()
-    except ValueError:
-        return None
 
 
 HEADER_HINT = "kind/类型, item_id/编号, status/状态, date/日期, note/备注"
@@ -594,6 +558,8 @@ def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
 
 @dataclass
 class ImportReport:
+    """What an import did: rows accepted, rows already recorded, rows rejected (why)."""
+
     accepted: int
     already: int
     rejected: pd.DataFrame  # [sheet,] row, kind, item_id, status, date, reason
@@ -634,7 +600,7 @@ def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> I
             "SELECT kind, item_id, status, date FROM zoning_events", con,
             dtype={"item_id": str}).itertuples(index=False, name=None)))
         classes = state["class"].to_dict()
-        digits = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
+        digits: dict[tuple, list[str]] = {}  # ids Excel turned into numbers: '7' -> '007' when unambiguous
         for kind, item_id in classes:
             if _ascii_digits(item_id):
                 digits.setdefault((kind, str(int(item_id))), []).append(item_id)
@@ -663,6 +629,7 @@ def import_sheet(ledger, sheet_path, today: str | None = None, config=None) -> I
                                      "item_id": raw["item_id"], "status": raw["status"],
                                      "date": date or _text(row.date), "reason": verdict})
                 else:
+                    assert date is not None  # check_row accepts no row without a date
                     accepted.append((kind, item, status, date, raw["note"], raw["reporter"],
                                      source, i, now()))
                     recorded.add((kind, item, status, date))
@@ -757,7 +724,8 @@ def _class_when_recorded(events: pd.DataFrame, adjustments: pd.DataFrame) -> np.
                                             index=merged.index)).to_numpy()
 
 
-def read_history(con: sqlite3.Connection) -> tuple[pd.DataFrame, ...]:
+def read_history(con: sqlite3.Connection
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Items, adjustments (in order made) and events (by date, then as recorded)."""
     items = _read_items(con)
     adjustments = pd.read_sql("SELECT kind, item_id, class, adjusted_at FROM "

@@ -20,6 +20,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -59,7 +60,7 @@ WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_mi
 PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
                "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
                "computed_name"]
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "zh": {
         "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
                    "reason": "依据", "target_id": "目标园区/集聚点", "town": "镇街",
@@ -143,7 +144,7 @@ LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)
 
 
 def escape_text(value) -> str:
-    """HTML-escape a value and neutralise template-literal characters (` $ \\)."""
+    r"""HTML-escape a value and neutralise template-literal characters (` $ \)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     text = html.escape(str(value), quote=True)
@@ -265,7 +266,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         context[name] = {"label": text["layers"][name], "style": style, "show": show,
                          "popupFields": fields,
                          "data": _collection(_web(gdf, gcj, decimals), fields or [])}
-    payload = {"text": text, "status": status,
+    payload: dict[str, Any] = {"text": text, "status": status,
                "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
                "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
     if links:
@@ -446,7 +447,7 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_control=True)
     fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
-    root = fmap.get_root()
+    root: Any = fmap.get_root()  # a branca Figure (header, html)
     title = title or TEXT[lang]["title"]
     root.header.add_child(_Literal(f"<title>{escape_text(title)}</title>"))
     root.header.add_child(_Literal("<style>" + _asset("zoning_map.css") + "</style>"))
@@ -528,9 +529,9 @@ def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
 # --- per town ----------------------------------------------------------------------
 
 def town_file(town: str) -> str:
-    """The town's page: its name made safe for a file name (:func:`figures.safe_stem`:
+    """The town's page: its name made safe for a file name (:func:`zoning._io.safe_stem`:
     ``浒山街道.html``; a hash is added where characters had to go), stable per name."""
-    from .figures import safe_stem
+    from ._io import safe_stem
 
     return safe_stem(town) + ".html"
 
@@ -575,7 +576,8 @@ def class_table(parcels: pd.DataFrame) -> pd.DataFrame:
     return pd.concat({"plots": counts[present], "mu": mu[present]}, axis=1)
 
 
-def index_page(table: pd.DataFrame, files: dict[str, str], lang: str, title: str) -> str:
+def index_page(table: pd.DataFrame, files: dict[str | None, str], lang: str, title: str
+               ) -> str:
     """maps/index.html: towns with counts and mu per class, linking to each town's map."""
     text = TEXT[lang]
     classes = list(table["plots"].columns)

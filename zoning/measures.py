@@ -215,7 +215,7 @@ def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None
 
 
 def share(overlap: np.ndarray, areas: np.ndarray) -> np.ndarray:
-    """overlap / area, clipped to [0, 1] (SPEC §4)."""
+    """Overlap / area, clipped to [0, 1] (SPEC §4)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.clip(overlap / areas, 0.0, 1.0)
 

@@ -77,7 +77,6 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     """
     import pandas as pd
 
-    from ._io import write_layers
     from .report import (
         data_heading,
         plot_list,
@@ -96,7 +95,7 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
             layers[name] = gdf
     paths = _paths(out_dir, "classify")
     summary = summarise(result.parcels)
-    write_layers(paths["classified"], layers)
+    write_styled_layers(paths["classified"], layers)
     write_csv(summary, paths["summary_csv"])
     heading = data_heading(result.config, result.layers.inputs.get("parcels"))
     cut = pd.concat([write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading),
@@ -108,7 +107,7 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     info = dict(run_info or {})
     info.update({
         "analysis_crs": result.layers.crs.to_string(),
-        "parameters": result.config.parameters,
+        "parameters": dict(result.config.parameters),
         "config_files": list(result.config.sources),
         "inputs": result.layers.inputs,
         "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
@@ -130,13 +129,12 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     ``out_dir`` (names that sit beside a classification's outputs)."""
     import pandas as pd
 
-    from ._io import write_layers
     from .report import write_csv, write_run_log, write_workshops_xlsx
 
     os.makedirs(os.fspath(out_dir), exist_ok=True)
     paths = _paths(out_dir, "workshops")
     ws = result.workshops
-    write_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
+    write_styled_layers(paths["gpkg"], {"workshops": ws, "micro_parks": result.micro_parks})
     cut = write_workshops_xlsx(result, paths["xlsx"], heading)
     write_csv(result.towns, paths["towns"])
     write_csv(result.power_list, paths["power_list"])
@@ -161,7 +159,6 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
 def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     """transitions.csv, transitions_by_town.csv, transitions.xlsx, changed.gpkg,
     changes.html of a :class:`zoning.scenario.Comparison` (each written atomically)."""
-    from ._io import write_layers
     from .maps import write_map
     from .report import data_heading, write_csv, write_transitions_xlsx
 
@@ -172,7 +169,7 @@ def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     write_csv(comparison.by_town, paths["by_town"])
     write_transitions_xlsx(comparison, paths["xlsx"], data_heading(
         comparison.a.config, comparison.a.layers.inputs.get("parcels")))
-    write_layers(paths["changed"], {"changed": comparison.changed})
+    write_styled_layers(paths["changed"], {"changed": comparison.changed})
     write_map(comparison.map(), paths["map"])
     return paths
 
@@ -281,6 +278,30 @@ def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None
         gdf["status_final"] = ids.map(part["final"].astype(bool))
 
 
+def _read_classification(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
+    """The plots, village parks and context layers of a classified.gpkg; a missing or
+    damaged file is a :class:`ZoningError`."""
+    import pyogrio
+
+    from .errors import first_line
+    from .maps import CONTEXT
+
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
+                          "classified.gpkg)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "parcels" not in names:
+            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
+        return {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+                          "run zoning classify again") from None
+
+
 def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
                     warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
@@ -294,25 +315,11 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
     import pyogrio
 
     from .errors import first_line
-    from .maps import CONTEXT
 
     names_of = FILES["classify"]
     path = Path(path)
     gpkg = path / names_of["classified"] if path.is_dir() else path
-    if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
-                          "classified.gpkg)")
-    try:
-        names = [n for n, _ in pyogrio.list_layers(gpkg)]
-        if "parcels" not in names:
-            raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-        data = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
-    except ZoningError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
-                          "run zoning classify again") from None
+    data = _read_classification(gpkg)
     if warn is None:
         import warnings
 
@@ -367,18 +374,20 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
 
     import pandas as pd
 
-    from ._io import output_set, write_layers
+    from ._io import output_set
+    from .blocks import change_table
     from .report import write_blocks_xlsx, write_csv, write_run_log
 
     names = FILES["blocks"]
     written = {}
     with output_set(out_dir) as stage:
-        write_layers(stage / names["gpkg"], {"blocks": result.blocks,
+        write_styled_layers(stage / names["gpkg"], {"blocks": result.blocks,
                                              "freed_sites": result.freed_sites})
         write_csv(result.history, stage / names["history"])
         write_csv(result.towns, stage / names["towns"])
         write_csv(result.plots, stage / names["plots"])
-        cut = write_blocks_xlsx(result, stage / names["xlsx"])
+        cut = write_blocks_xlsx(result, stage / names["xlsx"], change=change_table(
+            result.blocks, result.history, list(result.years)))
         listed = [f for f in (issues, cut) if f is not None and len(f)]
         # always written (header only when empty): a stale one never outlives its run
         write_csv(pd.concat(listed, ignore_index=True) if listed else
@@ -483,7 +492,10 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
     nothing degrades silently (a single shapefile is one layer, not the whole input)."""
     from .layers import Source, layer_sources, list_layers
 
-    path, available, output, found = None, [], False, {}
+    path: Path | None = None
+    available: list[str] = []
+    output = False
+    found: dict = {}
     if input_path is not None:
         path = Path(input_path)
         if not path.exists():
@@ -498,8 +510,9 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
         available = list_layers(path)
         output = "parcels" in available and "village_parks" in available
         found = layer_sources(path)  # SPEC §3 names, else the survey's (CZKFBJ …)
-        if output and "parcels" in found:
-            found["parcels"] = dataclasses.replace(found["parcels"], output=True)
+        plots = found.get("parcels")
+        if output and isinstance(plots, Source):
+            found["parcels"] = dataclasses.replace(plots, output=True)
     options = {**LAYER_OPTIONS, **WORKSHOP_OPTIONS}
     sources = {}
     for option, name in options.items():
@@ -509,7 +522,7 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
             sources[name] = _flag_sources(option, given[option])
         elif name in found:
             sources[name] = found[name]
-        elif name in available:
+        elif name in available and path is not None:
             sources[name] = Source(path, name)
         else:
             sources[name] = None
@@ -527,7 +540,7 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
 
 def run_info(**extra) -> dict:
     """The head of a run log: the package version and the command line."""
-    from . import __version__
+    from ._version import __version__
 
     return {"zoning": __version__, "command": " ".join(sys.argv), **extra}
 
@@ -564,9 +577,10 @@ def write_shp(result, folder: Path) -> None:
     field-name table fields.csv and parcels.qml for QGIS."""
     from ._io import write_shapefiles
     from .report import write_csv
+    from .styles import for_layers
 
-    fields = write_shapefiles(folder, {"parcels": result.parcels,
-                                       "village_parks": result.village_parks})
+    layers = {"parcels": result.parcels, "village_parks": result.village_parks}
+    fields = write_shapefiles(folder, layers, styles=for_layers(layers))
     write_csv(fields, folder / FILES["classify_shp"]["fields"])
 
 
@@ -749,11 +763,17 @@ def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None
     by_name = read_grades(grades or Path(ledger).with_name(FILES["grade"]["csv"]))
     if campaigns:
         write_campaigns(state, campaigns, out_dir)
+    lists = None
+    if campaigns:
+        from .campaigns import campaign_items, campaign_table
+
+        lists = (campaign_table(state, campaigns),
+                 [campaign_items(state, campaign) for campaign in campaigns])
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = beside(_write_ledger_extras, ledger, state, as_of, weights, out_dir)
     try:
         issues = write_assessment(state, scores, out_dir / names["assessment"], by_name,
-                                  campaigns, report_heading(ledger, state, as_of, county))
+                                  lists, report_heading(ledger, state, as_of, county))
         write_csv(issues, out_dir / names["issues"])
     finally:
         extras.result()
@@ -777,7 +797,6 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
     classification's beside it, ``adjusted`` whether they differ."""
     import pyogrio
 
-    from ._io import write_layers
     from .vocab import STATUS_ZH
 
     where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
@@ -789,7 +808,7 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
                  (layer["class"] != layer["computed_class"]).to_numpy())
     layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
                  layer["status"].map(STATUS_ZH))
-    write_layers(target, {"status": layer})
+    write_styled_layers(target, {"status": layer})
 
 
 # --- the ledger's items, read from classify / workshops output folders -----------------
@@ -822,7 +841,10 @@ def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -
     from .ledger import check_new, init
 
     check_new(ledger)
-    return init(ledger, read_items(classified_dir, workshops_dir))
+    from .styles import for_layers
+
+    items = read_items(classified_dir, workshops_dir)
+    return init(ledger, items, styles=for_layers({"items": items}))
 
 
 def sync_ledger(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
@@ -943,8 +965,7 @@ def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
     from ._io import output_set
     from .config import load_config
     from .grid import MEETINGS_ZH, VILLAGES_ZH, safety_grid
-    from .layers import read_table
-    from .ledger import parse_date
+    from .layers import parse_date, read_table
     from .outputs import write_grid
 
     day = parse_date(as_of)
@@ -1035,3 +1056,12 @@ def report_heading(ledger, state: pd.DataFrame, as_of: str, county: str = ""):
     latest = state["last_event"].replace("", np.nan).dropna()
     return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "",
                    as_of)
+
+
+def write_styled_layers(target: str | os.PathLike, layers: dict) -> None:
+    """:func:`zoning._io.write_layers` with the default style of every layer
+    :mod:`zoning.styles` knows (QGIS opens them coloured, with Chinese labels)."""
+    from ._io import write_layers
+    from .styles import for_layers
+
+    write_layers(target, layers, styles=for_layers(layers))

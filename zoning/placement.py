@@ -43,6 +43,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from .config import DEFAULTS
+
 _log = logging.getLogger(__name__)
 
 #: Movers solved together in step 2 (and the most step 3 takes on).
@@ -404,7 +406,8 @@ def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: 
 
 
 def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
-                    unplaced_m: float, gap: float = 1e-4, time_limit_s: float = 600.0
+                    unplaced_m: float, gap: float = DEFAULTS["workshops"].mip_rel_gap,
+                    time_limit_s: float = DEFAULTS["workshops"].time_limit_s
                     ) -> tuple[np.ndarray, str, float, float]:
     """Min Σ cost·x + unplaced_m·(unplaced) s.t. each mover in ≤ 1 park, Σ area ≤ free.
 

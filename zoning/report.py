@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -366,7 +367,10 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
 
 def write_run_log(target: str | os.PathLike, info: dict) -> None:
     """The run log: inputs with their sha256, parameters, CRS, counts and timings (JSON)."""
-    write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+    def plain(value):  # a read-only config table as its dict, anything else as text
+        return dict(value) if isinstance(value, Mapping) else str(value)
+
+    write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=plain) + "\n")
 
 
 
@@ -444,7 +448,7 @@ def write_workshops_xlsx(result, target: str | os.PathLike,
                          heading: Heading | None = None) -> pd.DataFrame:
     """workshops.xlsx of a workshop result: 清单, per town, per park (Chinese headers).
     Returns the notes of cells cut to Excel's limit."""
-    from .workshops import FIX_ZH
+    from .vocab import FIX_ZH
 
     ws = result.workshops
     listing = ws.drop(columns="geometry").copy()
@@ -479,7 +483,7 @@ def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike,
     """The 亩均 grading as a formatted sheet with Chinese headers; returns the notes of
     cells cut to Excel's limit."""
     notes: list = []
-    from .grading import INDICATORS
+    from .vocab import GRADING_INDICATORS as INDICATORS
 
     zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
           "grade": "等级", "rank": "排名", "flags": "缺项", "flags_en": "缺项（英文）"}
@@ -500,7 +504,7 @@ EXCEL_RESERVED_SHEETS = ("history",)
 
 
 def sheet_names(towns, taken=("排名",)) -> list[str]:
-    """A legal, unique Excel sheet name per town, in order: the characters []:*?/\\ and
+    r"""A legal, unique Excel sheet name per town, in order: the characters []:*?/\ and
     control characters dropped, no apostrophe at either end, at most 31 characters,
     unique ignoring case (as Excel compares them) against each other and ``taken``;
     an empty result becomes 未知."""
@@ -520,9 +524,12 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
 
 
 def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None, campaigns=(), heading=None) -> pd.DataFrame:
+                     grades: pd.Series | None = None, campaigns=None, heading=None
+                     ) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
-    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too.
+    ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too;
+    with ``campaigns`` (:func:`zoning.campaigns.campaign_table` and the items of each
+    campaign, :func:`~zoning.campaigns.campaign_items`) one 清单 sheet per campaign.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
     zh = {"kind": "类型", "item_id": "编号", **({"village": "村"} if "village" in state else {}),
@@ -566,25 +573,27 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
             town = towns[start]
             table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
                         formats=formats)
-        if campaigns:
-            campaign_sheets(xl, state, campaigns, fmt, notes, taken=("排名", *names))
+        if campaigns is not None and len(campaigns[0]):
+            table, members = campaigns
+            campaign_sheets(xl, table, members, fmt, notes, taken=("排名", *names))
     return excel_notes(notes, target)
 
 
-def write_blocks_xlsx(result, target: str | os.PathLike) -> pd.DataFrame:
+def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
+                      ) -> pd.DataFrame:
     """The blocks workbook (SPEC §11), Chinese and print-ready: blocks per town with their
     mode, reason and the three indicators baseline → latest (change %); a town summary
     of modes; freed sites per town with their reuse; the quota table; the indicator
-    history. Returns the notes of cells cut to Excel's limit."""
-    from .blocks import INDICATORS, change_table
+    history; ``change`` is :func:`zoning.blocks.change_table` of the blocks. Returns the
+    notes of cells cut to Excel's limit."""
     from .vocab import BLOCK_COLUMNS_ZH as ZH
+    from .vocab import BLOCK_INDICATORS as INDICATORS
     from .vocab import MODE_ZH, MODES, REUSE_ZH, REUSES
 
     notes: list = []
     years = list(result.years)
     blocks = pd.DataFrame(result.blocks.drop(columns="geometry"))
     blocks["town"] = blocks["town"].replace("", UNKNOWN_TOWN)
-    change = change_table(blocks, result.history, years)
     listing = blocks.merge(change, on="block_id", how="left").sort_values(
         ["town", "block_id"], kind="stable")
     columns = {c: ZH[c] for c in ("town", "block_id", "plots", "mu", "built_year",
@@ -764,25 +773,24 @@ def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFra
 
 # --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
 
-def campaign_sheets(xl, state: pd.DataFrame, campaigns, fmt: dict, notes: list,
-                    taken=()) -> None:
-    """One 清单 sheet per campaign in assessment.xlsx: its workshops with class in force,
-    status and latest report; the title names the target and deadline."""
-    from .campaigns import campaign_items, campaign_table
-
+def campaign_sheets(xl, table: pd.DataFrame, members: list[pd.DataFrame], fmt: dict,
+                    notes: list, taken=()) -> None:
+    """One 清单 sheet per campaign in assessment.xlsx (a row of ``table``,
+    :func:`zoning.campaigns.campaign_table`, and its items in ``members``): its workshops
+    with class in force, status and latest report; the title names the target and
+    deadline."""
     zh = {"item_id": "作坊编号", "town": "镇街", "industry": "行业", "class": "分类",
           "status": "状态", "last_event": "最近填报日期", "note": "备注", "floor_m2": "面积（平方米）"}
-    table = campaign_table(state, campaigns)
-    names = sheet_names([f"{c['name']}清单" for c in campaigns], taken=taken)
-    for campaign, name, row in zip(campaigns, names, table.itertuples(), strict=True):
-        items = campaign_items(state, campaign).sort_values(["town", "item_id"], kind="stable")
+    names = sheet_names([f"{c}清单" for c in table["campaign"]], taken=taken)
+    for found, name, row in zip(members, names, table.itertuples(), strict=True):
+        items = found.sort_values(["town", "item_id"], kind="stable")
         frame = items[[c for c in zh if c in items]].assign(
             **{"class": items["class"].map(WORKSHOP_CLASS_ZH).fillna(items["class"]),
                "status": items["status"].map(STATUS_ZH).fillna(items["status"])}
         ).rename(columns=zh)
         target = "" if pd.isna(row.target_closed) else f"，目标关停/拆除 {row.target_closed} 家"
         deadline = f"，期限 {row.deadline}" if row.deadline else ""
-        title = (f"一行业一方案：{campaign['name']} 清单（{row.workshops} 家，已完成 {row.final} 家，"
+        title = (f"一行业一方案：{row.campaign} 清单（{row.workshops} 家，已完成 {row.final} 家，"
                  f"已关停/拆除 {row.closed} 家{target}{deadline}）")
         _table_sheet(xl, name, frame, title, fmt, notes=notes)
 
@@ -985,7 +993,8 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
                         id_column=PLOT_LIST_ZH["parcel_id"])
         notes.append(whole.notes)
         widths = {"编号": 16, "依据": 48, "目标园区/集聚点": 20, "规则": 22, "企业": 18}
-        sheets = [(whole, county, "村级工业用地分类清单（全县）", 0, None)]
+        sheets: list[tuple[Columns, str, str, int, int | None]] = [
+            (whole, county, "村级工业用地分类清单（全县）", 0, None)]
         towns = listing["town"].to_numpy()
         table = Columns(listing.rename(columns=PLOT_LIST_ZH), where="镇街清单",
                         id_column=PLOT_LIST_ZH["parcel_id"])

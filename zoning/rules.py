@@ -11,8 +11,8 @@ re-deciding takes milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ def facts(measures: pd.DataFrame, attrs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def limits(params: dict) -> dict[str, str]:
+def limits(params: Mapping[str, Any]) -> dict[str, str]:
     """The SPEC §5 parameters as the reasons quote them (shares to 2 decimals)."""
     shown = {k: f"{float(v):.2f}" for k, v in params.items()
              if isinstance(v, int | float) and not isinstance(v, bool)}
@@ -232,9 +232,9 @@ def _c2_en(d, t):
 class Rule(NamedTuple):
     """One row of the SPEC §5 table: when it holds, and why, in Chinese and English."""
 
-    when: Callable[[pd.DataFrame, dict], pd.Series]
-    zh: Callable[[pd.DataFrame, dict], pd.Series]
-    en: Callable[[pd.DataFrame, dict], pd.Series]
+    when: Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]
+    zh: Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]
+    en: Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]
 
 
 #: The SPEC §5 table in the order the rules are tried (first match wins); the class of
@@ -275,7 +275,7 @@ def reasons(rule_codes: np.ndarray, f: pd.DataFrame, t: dict[str, str],
     return pd.Series(pd.array(texts, dtype=TEXT), index=f.index)
 
 
-def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: dict,
+def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: Mapping[str, Any],
            problem: pd.Series | None = None, lang: str = "zh") -> pd.DataFrame:
     """Apply the SPEC §5 table, first matching rule wins.
 

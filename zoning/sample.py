@@ -293,6 +293,16 @@ def _merge_fragments(towns: np.ndarray) -> np.ndarray:
 class _County:
     """Working state while the layers are drawn, in the order each depends on the others."""
 
+    # the villages, one entry each (set by _add_villages)
+    v_xy: np.ndarray
+    v_town: np.ndarray
+    v_kind: np.ndarray
+    v_name: np.ndarray
+    v_angle: np.ndarray
+    v_weight: np.ndarray
+    v_industry: np.ndarray
+    v_in_dev: np.ndarray
+
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
         self.outline = load_outline()
@@ -349,7 +359,9 @@ class _County:
         core = shapely.buffer(self.inland, -300.0)
         shapely.prepare(core)
         size_range = {0: (0.8, 3.0), 1: (0.6, 2.8), 2: (0.3, 1.6)}
-        geoms, mains, rows = [], [], []
+        geoms: list = []
+        mains: list = []
+        rows: list = []
         for k, (i, kind) in enumerate(slots):
             lo, hi = size_range[int(self.sizes[i])]
             if kind:
@@ -405,28 +417,30 @@ class _County:
         scaled until it covers :data:`DEV_BOUNDARY_SHARE` of the outline (none of the flats).
         """
         rng = self.rng
-        cx, cy, radius = [], [], []
+        xs: list[float] = []
+        ys: list[float] = []
+        radii: list[float] = []
         main_r = {0: 3000.0, 1: 2200.0, 2: 1500.0}
         satellites = {0: 4, 1: 5, 2: 4}
         for i in range(len(self.names)):
             size = int(self.sizes[i])
-            cx.append(self.anchors[i, 0])
-            cy.append(self.anchors[i, 1])
-            radius.append(main_r[size])
+            xs.append(self.anchors[i, 0])
+            ys.append(self.anchors[i, 1])
+            radii.append(main_r[size])
             m = satellites[size]
             dist = rng.uniform(1200.0, 4500.0, m)
             heading = rng.uniform(0, 2 * np.pi, m)
-            cx.extend(self.anchors[i, 0] + dist * np.cos(heading))
-            cy.extend(self.anchors[i, 1] + dist * np.sin(heading))
-            radius.extend(rng.uniform(400.0, 1200.0, m))
+            xs.extend(self.anchors[i, 0] + dist * np.cos(heading))
+            ys.extend(self.anchors[i, 1] + dist * np.sin(heading))
+            radii.extend(rng.uniform(400.0, 1200.0, m))
         chain = np.array([self.anchors[self.names.index(n)] for n in _CORRIDOR])
         road = shapely.LineString(chain)
         pts = shapely.get_coordinates(
             shapely.line_interpolate_point(road, np.arange(0.0, road.length, 900.0)))
-        cx.extend(pts[:, 0])
-        cy.extend(pts[:, 1])
-        radius.extend(rng.uniform(450.0, 750.0, len(pts)))
-        cx, cy, radius = np.array(cx), np.array(cy), np.array(radius)
+        xs.extend(pts[:, 0])
+        ys.extend(pts[:, 1])
+        radii.extend(rng.uniform(450.0, 750.0, len(pts)))
+        cx, cy, radius = np.array(xs), np.array(ys), np.array(radii)
         profiles = _blob_profiles(rng, len(cx), vertices=56, roughness=0.2)
         parks = shapely.buffer(shapely.union_all(self.park_geoms), 250.0)
         usable = shapely.difference(self.inland, self.red)
@@ -459,7 +473,7 @@ class _County:
         cents = _allocate(round(MICRO_PARK_LAND_MU * 100), rng.lognormal(0.0, 0.45, n))
         land_mu = cents / 100.0
         parks = shapely.buffer(shapely.union_all(self.park_geoms), 30.0)
-        geoms = []
+        geoms: list = []
         for k, i in enumerate(owners):
             area = land_mu[k] * MU_M2
             for attempt in range(3000):
@@ -497,7 +511,7 @@ class _County:
             {"micro_park_id": [f"MP{k + 1:02d}" for k in range(n)], "name": names,
              "town": [self.names[i] for i in owners], "land_mu": land_mu,
              "floor_area_m2": floor.astype(float), "occupied_m2": occupied.astype(float),
-             "enterprises": firms, "star": pd.array(np.where(star == 0, None, star),
+             "enterprises": firms, "star": pd.array(np.where(star == 0, np.array(None), star),
                                                    dtype="Int64"),
              "mode": mode.tolist()},
             geometry=self.micro_geoms, crs=ANALYSIS_EPSG)
@@ -567,7 +581,8 @@ class _County:
         rng = self.rng
         core = shapely.buffer(self.inland, -100.0)
         taken = shapely.union_all(np.append(self.park_geoms, self.micro_geoms))
-        edge_roads, pts = [], []
+        edge_roads: list[tuple] = []
+        pts: list = []
         for p in np.flatnonzero(rng.random(len(self.park_geoms)) < 0.7):
             cx, cy, length, width, angle = self.park_mains[p]
             u = np.array([np.cos(angle), np.sin(angle)])
@@ -579,8 +594,8 @@ class _County:
                     (u, -n, length, width), (n, u, width, length),
                     (u, n, length, width), (n, -u, width, length)][side]
                 mid = centre + out * half_off / 2
-                strip = _rectangles(*(mid + out * 160.0), half_len, 300.0,
-                                    np.arctan2(along[1], along[0]))[0]
+                sx, sy = mid + out * 160.0
+                strip = _rectangles(sx, sy, half_len, 300.0, np.arctan2(along[1], along[0]))[0]
                 if not shapely.contains(core, strip) or shapely.intersects(taken, strip):
                     continue
                 if shapely.intersects(self.red, strip):
@@ -604,7 +619,8 @@ class _County:
         rng = self.rng
         ordinary = (self.v_kind == 0) & ~shapely.contains_xy(self.red, *self.v_xy.T)
         taken = list(self.park_geoms) + list(self.micro_geoms)
-        chosen, geoms = [], []
+        chosen: list = []
+        geoms: list = []
         for pool_mask, want in ((ordinary & self.v_in_dev, n_inside),
                                 (ordinary & ~self.v_in_dev, n_outside)):
             pool = np.flatnonzero(pool_mask)
@@ -661,7 +677,7 @@ class _County:
         farm = shapely.intersection(shapely.difference(shapely.union_all(quads), keep_out),
                                     self.inland)
         farm = _clean(farm, 3e4, 5e4)
-        rows = []
+        rows: list = []
         for kind, geom in (("生态保护红线", self.hills), ("生态保护红线", self.coast),
                            ("永久基本农田", farm)):
             parts = shapely.get_parts(geom)
@@ -682,7 +698,7 @@ class _County:
         in_cluster[self.cluster_villages] = True
         counts = rng.poisson(plots_per_village * self.v_weight / self.v_weight.mean()
                              * np.where(in_cluster, 1.6, 1.0)) + 1
-        roads = []  # village, ox, oy, angle, length, setback, sides, count
+        roads: list[tuple] = []  # village, ox, oy, angle, length, setback, sides, count
         for r in edge_roads:
             v, ox, oy, angle, length, gap, side = r
             roads.append((v, ox, oy, angle, length, gap, (side,), 10**6))
@@ -690,18 +706,18 @@ class _County:
             cx, cy = self.v_xy[v]
             a = self.v_angle[v]
             u = np.array([np.cos(a), np.sin(a)])
-            n = np.array([-np.sin(a), np.cos(a)])
-            lengths = [rng.uniform(600.0, 1500.0)]
+            nrm = np.array([-np.sin(a), np.cos(a)])
+            lengths: list[float] = [rng.uniform(600.0, 1500.0)]
             centres = [np.array([cx, cy])]
             angles = [a]
             for _ in range(rng.choice(4, p=[0.2, 0.35, 0.3, 0.15])):
                 along = rng.uniform(-0.4, 0.4) * lengths[0]
                 if rng.random() < 0.7:  # a cross road
-                    centres.append(np.array([cx, cy]) + u * along + n * rng.uniform(-150, 150))
+                    centres.append(np.array([cx, cy]) + u * along + nrm * rng.uniform(-150, 150))
                     angles.append(a + np.pi / 2)
                 else:  # a parallel lane
                     offset = rng.uniform(150.0, 350.0) * rng.choice([-1.0, 1.0])
-                    centres.append(np.array([cx, cy]) + u * along + n * offset)
+                    centres.append(np.array([cx, cy]) + u * along + nrm * offset)
                     angles.append(a)
                 lengths.append(rng.uniform(300.0, 900.0))
             share = _allocate(int(counts[v]), lengths)
@@ -712,13 +728,14 @@ class _County:
                 roads.append((v, start[0], start[1], ang, length, rng.uniform(5.0, 11.0),
                               (-1, 1), int(cnt)))
         self.roads = roads
-        corners, owner = [], []
+        quad_list: list[np.ndarray] = []
+        owner_list: list[int] = []
         for road in roads:
             quads = _plots_along_road(rng, *road[1:])
-            corners.extend(quads)
-            owner.extend([road[0]] * len(quads))
-        corners = np.array(corners)
-        owner = np.array(owner, dtype=int)
+            quad_list.extend(quads)
+            owner_list.extend([road[0]] * len(quads))
+        corners = np.array(quad_list)
+        owner = np.array(owner_list, dtype=int)
         geoms = shapely.polygons(corners)
         keep = shapely.within(geoms, self.outline) & shapely.is_valid(geoms)
         keep &= ~_interiors_overlap(np.append(self.park_geoms, self.micro_geoms), geoms)
@@ -938,8 +955,9 @@ def _plots_along_road(rng: np.random.Generator, ox: float, oy: float, angle: flo
         gap_kind = rng.choice(4, p=[0.38, 0.37, 0.12, 0.13])
         gap = (0.0, rng.uniform(2.0, 18.0), rng.uniform(20.0, 45.0),
                rng.uniform(60.0, 250.0))[gap_kind]
-        if gap == 0.0 and last_depth[side] is not None:
-            left = last_depth[side]
+        previous = last_depth[side]
+        if gap == 0.0 and previous is not None:
+            left = previous
         else:
             if last_depth[side] is not None:
                 cursor[side] += gap
@@ -1075,7 +1093,7 @@ def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
     def field(p_true: float, p_missing: float) -> pd.array:
         value = rng.random(n) < p_true
         missing = ~three | (rng.random(n) < p_missing)
-        return pd.array(np.where(missing, None, value), dtype="boolean")
+        return pd.array(np.where(missing, np.array(None), value), dtype="boolean")
 
     out["hazardous_goods"] = field(0.015, 0.04)
     out["fire_separation"] = field(0.70, 0.08)
@@ -1085,12 +1103,12 @@ def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
     out["sprinkler"] = field(0.35, 0.15)
     residents = np.clip(rng.poisson(5.0, n) + (rng.random(n) < 0.1) * rng.integers(5, 15, n),
                         0, 40)
-    out["residents"] = pd.array(np.where(~three | (rng.random(n) < 0.05), None, residents),
+    out["residents"] = pd.array(np.where(~three | (rng.random(n) < 0.05), np.array(None), residents),
                                 dtype="Int64")
     year = np.clip(np.round(rng.normal(2010.0, 6.0, n)), 1990, 2021).astype(np.int64)
     late = rng.random(n) < 0.04
     year[late] = rng.integers(2022, 2026, int(late.sum()))
-    out["registered_year"] = pd.array(np.where(rng.random(n) < 0.03, None, year),
+    out["registered_year"] = pd.array(np.where(rng.random(n) < 0.03, np.array(None), year),
                                       dtype="Int64")
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
 
@@ -1104,7 +1122,7 @@ def add_cluster_bodies(clusters: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
     out = clusters.copy()
     for name, p_true in (("management_body", 0.85), ("safety_body", 0.75)):
         value = rng.random(n) < p_true
-        out[name] = pd.array(np.where(rng.random(n) < 0.05, None, value), dtype="boolean")
+        out[name] = pd.array(np.where(rng.random(n) < 0.05, np.array(None), value), dtype="boolean")
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
 
 

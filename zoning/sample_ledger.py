@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -200,9 +201,17 @@ def block_layers(parcels: gpd.GeoDataFrame, rng: np.random.Generator
     return blocks, scenic
 
 
+class BlocksSample(TypedDict):
+    """The paths :func:`write_blocks_sample` writes."""
+
+    enterprises: list[Path]
+    blocks: Path
+    scenic: Path
+
+
 def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
                         enterprises_csv: str | os.PathLike, seed: int = DEFAULT_SEED
-                        ) -> dict[str, list[Path] | Path]:
+                        ) -> BlocksSample:
     """The inputs of the sample's ``zoning blocks`` run into ``folder``: one enterprise
     table per year of :data:`BLOCK_YEARS` (the first in GBK, as a town's Excel saves it),
     blocks.gpkg and scenic.gpkg. Returns the paths (``enterprises``, ``blocks``,
@@ -219,9 +228,8 @@ def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
         table.to_csv(path, index=False, encoding=encoding)
         tables.append(path)
     blocks, scenic = block_layers(parcels, rng)
-    paths = {"enterprises": tables, "blocks": folder / "blocks.gpkg",
-             "scenic": folder / "scenic.gpkg"}
     for name, gdf in (("blocks", blocks), ("scenic", scenic)):
-        paths[name].unlink(missing_ok=True)
-        gdf.to_file(paths[name], layer=name, driver="GPKG")
-    return paths
+        (folder / f"{name}.gpkg").unlink(missing_ok=True)
+        gdf.to_file(folder / f"{name}.gpkg", layer=name, driver="GPKG")
+    return {"enterprises": tables, "blocks": folder / "blocks.gpkg",
+            "scenic": folder / "scenic.gpkg"}

@@ -41,7 +41,7 @@ from .measures import (
     layer_measures,
     to_mu,
 )
-from .vocab import CLASSES, PALETTE
+from .vocab import CLASSES
 
 TRANSITION_COLUMNS = ["from_class", "to_class", "plots", "mu"]
 
@@ -242,7 +242,7 @@ def compare(a: Classification, b: Classification) -> Comparison:
 # --- sweeping --------------------------------------------------------------------
 
 def sweep(study: Study, parameter: str, values, **fixed) -> pd.DataFrame:
-    """mu and plots per class for each value of one parameter (others as ``fixed``).
+    """Plots and mu per class for each value of one parameter (others as ``fixed``).
 
     Returns a frame indexed by the parameter's values with columns ``mu_<class>`` and
     ``plots_<class>`` for every class.
@@ -259,25 +259,3 @@ def sweep(study: Study, parameter: str, values, **fixed) -> pd.DataFrame:
             row[f"mu_{c}"] = round(float(to_mu(area[hit]).sum()), 2)
         rows.append(row)
     return pd.DataFrame(rows).set_index(parameter)
-
-
-def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax=None):
-    """A line chart of mu per class against the swept parameter (PNG if ``target``)."""
-    from .figures import _save, _setup
-
-    plt, names, zh = _setup()
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(7, 4))
-    for c in CLASSES:
-        col = f"mu_{c}"
-        if col in table and (table[col] > 0).any():
-            ax.plot(table.index, table[col], marker="o", color=PALETTE[c], label=names[c])
-    ax.set_xlabel(table.index.name)
-    ax.set_ylabel("面积（亩）" if zh else "area (mu)")
-    ax.grid(color="#dddddd")
-    ax.legend()
-    if own and target is not None:
-        _save(fig, target)
-        plt.close(fig)
-    return ax

@@ -16,7 +16,7 @@ OPTIONAL_LAYERS = ("protected", "towns")
 #: Layers of the workshop programme (SPEC §6).
 WORKSHOP_LAYERS = ("micro_parks", "workshops")
 #: Every input layer a config may name, in this order.
-LAYERS = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
+LAYERS: tuple[str, ...] = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
 
 # --- plot classes and rules (SPEC §5) ----------------------------------------------------
 CLASSES = ("retain", "consolidate", "vacate", "unclassified")
@@ -202,3 +202,17 @@ GRID_FINDING_ZH = {"no_officer": "未配备安管员", "missed_month": "村级�
 #: Meeting levels of the grid's meeting log (words towns type -> level).
 MEETING_LEVELS = {"village": "village", "村": "village", "村级": "village",
                   "town": "town", "镇": "town", "镇级": "town", "镇街": "town"}
+#: The 亩均 indicators of the grading (SPEC §8): name -> (numerator field, denominator
+#: field, Chinese name).
+GRADING_INDICATORS = {
+    "tax_per_mu": ("tax_10k_yuan", "land_mu", "亩均税收"),
+    "value_added_per_mu": ("value_added_10k_yuan", "land_mu", "亩均增加值"),
+    "value_added_per_tce": ("value_added_10k_yuan", "energy_tce", "单位能耗增加值"),
+    "value_added_per_emission": ("value_added_10k_yuan", "emissions_t", "单位排放增加值"),
+    "labour_productivity": ("value_added_10k_yuan", "employees", "全员劳动生产率"),
+    "rd_share": ("rd_10k_yuan", "revenue_10k_yuan", "研发经费占比"),
+}
+#: The per-mu indicators of an old industrial block (SPEC §11): name -> numerator field
+#: of the enterprise table.
+BLOCK_INDICATORS = {"tax_per_mu": "tax_10k_yuan", "output_per_mu": "revenue_10k_yuan",
+                    "investment_per_mu": "investment_10k_yuan"}

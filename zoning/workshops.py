@@ -446,7 +446,7 @@ def classify_and_place(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFram
     problem[missing] = "no coordinates (missing, empty, NaN or infinite)"
     not_point = ~missing & (shapely.get_type_id(pts) != shapely.GeometryType.POINT)
     problem[not_point] = "geometry is not a point"
-    pts = np.where(not_point | missing, None, pts)
+    pts = np.where(not_point | missing, np.array(None), pts)
     if towns is not None and len(towns):
         out = ~missing & ~not_point & (first_under(
             pts, np.asarray(towns.geometry.array, dtype=object),
