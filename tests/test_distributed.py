@@ -177,6 +177,10 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     files = sorted((ds / "parcels").glob("*.parquet"))
     assert info["partitions"] == len(files)
     dk = assert_same(one, d / f"out-{name}")
+    for f in files:  # each output file holds the plots of the partition of its name
+        got = pd.read_parquet(d / f"out-{name}" / "parcels" / f.name, columns=["parcel_id"])
+        assert got["parcel_id"].tolist() == pd.read_parquet(f)["parcel_id"].tolist()
+    assert not list((d / f"out-{name}").glob("_work*"))  # phase 1's spilled measures gone
     part_of = pd.concat([pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name)
                          for f in files]).set_index("parcel_id")["f"]
     spans = dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy()).groupby(

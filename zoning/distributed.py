@@ -37,6 +37,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -348,7 +349,12 @@ def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
     process), the towns whose bounds reach it, all township parks."""
     if not len(geoms):
         return ctx
-    box = np.asarray(shapely.total_bounds(geoms), dtype=float)
+    return context_near(ctx, index, np.asarray(shapely.total_bounds(geoms), dtype=float))
+
+
+def context_near(ctx: dict, index: dict, box: np.ndarray) -> dict:
+    """:func:`context_for` of the plots inside ``box`` (minx, miny, maxx, maxy; NaN: no
+    plot has a geometry, so no feature is needed)."""
     out = dict(ctx)
     for name, ix in index.items():
         if name == "towns":
@@ -358,6 +364,26 @@ def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
             sel = np.unique(ix["feat"][np.isin(ix["label"], near)])
         out[name] = ctx[name].iloc[sel]
     return out
+
+
+def file_box(path: Path) -> np.ndarray:
+    """Bounds of a GeoParquet file's geometries, from its ``geo`` metadata (read from the
+    geometries when the metadata has none); NaN when it has no geometry."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path).metadata or {}
+    try:
+        geo = json.loads(meta.get(b"geo", b"{}"))
+        bbox = geo["columns"][geo.get("primary_column", "geometry")].get("bbox")
+    except (ValueError, KeyError, TypeError):
+        bbox = None
+    if bbox is None or len(bbox) != 4:
+        geoms = gpd.read_parquet(path, columns=["geometry"]).geometry.array
+        geoms = np.asarray(geoms, dtype=object)
+        geoms = geoms[~shapely.is_missing(geoms)]
+        return np.asarray(shapely.total_bounds(geoms) if len(geoms) else [np.nan] * 4,
+                          dtype=float)
+    return np.asarray(bbox, dtype=float)
 
 
 # ----------------------------------------------------------------------------- workers
@@ -374,10 +400,17 @@ def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
 
 
 def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
-                 index: dict | None = None) -> dict:
+                 index: dict | None = None, parks: gpd.GeoDataFrame | None = None,
+                 spill: str | None = None) -> dict:
     """Phase 1 on one partition: every measure that needs no other partition, the local
     village parks (labels), the hull of the partition's plots, and what the driver needs
-    to merge groups across partitions."""
+    to merge groups across partitions. ``parks`` replaces ``ctx``'s township parks (they
+    travel apart: every partition needs them whole). With ``spill`` the measures
+    (``base``) go to that file instead of staying in the worker's memory until phase 3."""
+    import pickle
+
+    if parks is not None:
+        ctx = {**ctx, "township_parks": parks}
     part = part.reset_index(drop=True)
     plots = _plots(part)
     if index is not None:
@@ -395,12 +428,17 @@ def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
     close = np.flatnonzero(base["nearest_park_m"] <= contact)
     hull = shapely.convex_hull(shapely.geometrycollections(plots.geoms)) if len(plots.geoms) \
         else None
-    return {
+    out = {
         "base": base, "label": label, "hull": hull,
         "rows": rows, "area": plots.area, "group_min_id": local_id[first].astype(str),
         "close_rows": rows[close], "close_m": base["nearest_park_m"][close],
         "close_park": base["nearest_park_id"][close].astype(str),
     }
+    if spill is not None:
+        with open(spill, "wb") as f:
+            pickle.dump(base, f, protocol=pickle.HIGHEST_PROTOCOL)
+        out["base"] = None
+    return out
 
 
 def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
@@ -433,13 +471,23 @@ def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
 
 
 def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
-                params: dict, lang: str, target: str, index: dict | None = None) -> dict:
+                params: dict, lang: str, target: str, index: dict | None = None,
+                parks: gpd.GeoDataFrame | None = None, spill: str | None = None) -> dict:
     """Phase 3 on one partition: village-park facts onto the plots, the decision table,
-    the output file; returns the partition's slim facts for the summary and its issues."""
+    the output file; returns the partition's slim facts for the summary and its issues.
+    ``measured`` is phase 1's result (its ``label`` at least; ``base`` read from
+    ``spill`` when given)."""
+    import pickle
+
     from .classification import check_official_area, check_towns, plot_attributes
     from .layers import IssueLog
     from .rules import decide
 
+    if parks is not None:
+        ctx = {**ctx, "township_parks": parks}
+    if spill is not None:
+        with open(spill, "rb") as f:
+            measured = {**measured, "base": pickle.load(f)}
     part = part.reset_index(drop=True)
     plots = _plots(part, tree=False)
     if index is not None:
@@ -627,6 +675,39 @@ def _gather(client, futures, what: str, names: list[str]):
     return client.gather(futures)
 
 
+def _window(client, submit: Callable[[int], object], n: int, window: int, what: str,
+            names: list[str]) -> list:
+    """Results of ``submit(k)`` for k in 0..n-1, at most ``window`` tasks submitted at a
+    time (so their inputs are not all held at once); the first failure becomes one line
+    naming the partition and the tasks still running are cancelled."""
+    from distributed import as_completed
+
+    results: list = [None] * n
+    running: dict = {}
+    pending = iter(range(n))
+    queue = as_completed()
+
+    def more():
+        k = next(pending, None)
+        if k is not None:
+            fut = submit(k)
+            running[fut] = k
+            queue.add(fut)
+
+    for _ in range(min(window, n)):
+        more()
+    try:
+        for fut in queue:
+            k = running.pop(fut)
+            results[k] = _gather(client, [fut], what, [names[k]])[0]
+            fut.release()
+            more()
+    except BaseException:
+        client.cancel(list(running))
+        raise
+    return results
+
+
 def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, config,
                      engine: Engine | None = None, lang: str = "zh",
                      context: dict | None = None,
@@ -657,41 +738,64 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ctx = _read_context(dataset, manifest, config, context, ctx_issues)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    ddf = dask_geopandas.read_parquet([str(p) for p, _ in files])
-    if ddf.npartitions != len(files):
-        raise ZoningError(f"{dataset}: {len(files)} files read as {ddf.npartitions} "
-                          "partitions; remake the dataset with zoning partition")
-    parts = ddf.to_delayed()
+    # one dask-geopandas frame per file: read together, dask orders the paths its own
+    # way, and partition k must be file k (its name, its context)
+    parts = []
+    for (path, _), name in zip(files, names, strict=True):
+        ddf = dask_geopandas.read_parquet(str(path))
+        if ddf.npartitions != 1:
+            raise ZoningError(f"{name}: read as {ddf.npartitions} partitions; remake the "
+                              "dataset with zoning partition")
+        parts.append(ddf.to_delayed()[0])
+    index = context_index(ctx)
+    boxes = [file_box(p) for p, _ in files]
     client, cluster = engine.client()
     try:
-        say(f"dask: {len(files)} partition(s) on {len(client.scheduler_info()['workers'])} "
-            f"worker(s) at {client.scheduler.address}")
-        ctx_f, index_f = client.scatter([ctx, context_index(ctx)], broadcast=True)
-        measured = client.compute([dask.delayed(measure_part, pure=True)(
-            p, ctx_f, params, index_f) for p in parts])
-        summaries = _gather(client, [client.submit(_summary, m) for m in measured],
-                            "measures", names)
-        timings["measures"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        hulls = [s["hull"] for s in summaries]
-        pairs = neighbours(hulls, gap)
-        say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
-        cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
-            parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
-        cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
-                                                    for i, j in pairs])
-        cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
-        groups = merge_groups(summaries, cross, int(manifest["rows"]))
-        timings["village_parks"] = time.perf_counter() - t0
-        say(f"{len(cross)} plot pair(s) across partition borders merged")
-        t0 = time.perf_counter()
+        n_workers = len(client.scheduler_info()["workers"])
+        say(f"dask: {len(files)} partition(s) on {n_workers} worker(s) at "
+            f"{client.scheduler.address}")
+        # the township parks whole on every worker (the nearest park may be far); the
+        # other context layers cut per partition and put in its task (so a task redone
+        # after a worker died still has them), a few tasks at a time: a worker holds the
+        # context of the partitions it works on, not the province's
+        parks_f = client.scatter(ctx["township_parks"], broadcast=True)
+        window = 2 * max(n_workers, 1)
+
+        def near(k):
+            part_ctx = context_near(ctx, index, boxes[k])
+            part_ctx.pop("township_parks")
+            return part_ctx
+
         with output_set(out_dir) as stage:
+            work = stage / "_work"  # phase 1's measures until phase 3; removed below
+            work.mkdir()
+            spill = [str(work / f"{k:05d}.measures.pkl") for k in range(len(files))]
+            summaries = _window(client, lambda k: client.compute(dask.delayed(
+                measure_part, pure=False)(parts[k], near(k), params, None, parks_f,
+                                          spill[k])), len(files), window, "measures", names)
+            timings["measures"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            hulls = [s["hull"] for s in summaries]
+            pairs = neighbours(hulls, gap)
+            say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
+            cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
+                parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
+            cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
+                                                        for i, j in pairs])
+            cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
+            groups = merge_groups(summaries, cross, int(manifest["rows"]))
+            labels = [{"label": s["label"]} for s in summaries]
+            del summaries, cross_f
+            timings["village_parks"] = time.perf_counter() - t0
+            say(f"{len(cross)} plot pair(s) across partition borders merged")
+            t0 = time.perf_counter()
             (stage / "parcels").mkdir()
-            done = client.compute([dask.delayed(finish_part, pure=False)(
-                parts[k], measured[k], groups[k], ctx_f, params, lang,
-                str(stage / "parcels" / files[k][0].name), index_f)
-                for k in range(len(files))])
-            results = _gather(client, done, "decision", names)
+            results = _window(client, lambda k: client.compute(dask.delayed(
+                finish_part, pure=False)(parts[k], labels[k], groups[k], near(k), params,
+                                         lang, str(stage / "parcels" / files[k][0].name),
+                                         None, parks_f, spill[k])),
+                len(files), window, "decision", names)
+            shutil.rmtree(work)
             timings["decide_write"] = time.perf_counter() - t0
             slim = pd.concat([r["slim"] for r in results], ignore_index=True)
             summary = summarise(slim)
@@ -709,7 +813,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             info = dict(run_info or {})
             info.update({
                 "engine": "dask", "scheduler": client.scheduler.address,
-                "workers": len(client.scheduler_info()["workers"]),
+                "workers": n_workers,
                 "worker_memory_limit": None if engine.scheduler else engine.memory_limit,
                 "dataset": str(dataset), "analysis_crs": manifest["crs"],
                 "parameters": params, "config_files": list(config.sources),
@@ -730,11 +834,6 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     say("done: " + ", ".join(f"{k} {v}" for k, v in classes.items())
         + f"; {len(issues)} issue(s) in issues.csv")
     return info
-
-
-def _summary(measured: dict) -> dict:
-    """What the driver needs of a partition's measures (not the measures themselves)."""
-    return {k: v for k, v in measured.items() if k != "base"}
 
 
 def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
