@@ -135,6 +135,20 @@ def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
     return dk
 
 
+def assert_same_parks(d: Path, folder: Path) -> gpd.GeoDataFrame:
+    """The ``village_parks`` dataset is the single-process layer: every column of every
+    park equal (floats bit for bit), each shape the same point set (its pieces dissolved
+    in another order may list their vertices in another order)."""
+    one = gpd.read_file(d / "one" / "classified.gpkg", layer="village_parks")
+    dk = gpd.read_parquet(folder / "village_parks")
+    dk = dk.sort_values("village_park_id", kind="stable").reset_index(drop=True)
+    assert list(dk.columns) == list(one.columns)
+    pd.testing.assert_frame_equal(dk.drop(columns="geometry"), one.drop(columns="geometry"),
+                                  check_dtype=False, check_exact=True)
+    assert shapely.equals(dk.geometry.array, one.geometry.array).all()
+    return dk
+
+
 def test_partition_writes_a_dataset(county):
     """Two county files cut into files of ≤ 120 plots along the Hilbert curve: every plot
     once, in county order, with its county and source row; context beside it."""
@@ -181,6 +195,8 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
         got = pd.read_parquet(d / f"out-{name}" / "parcels" / f.name, columns=["parcel_id"])
         assert got["parcel_id"].tolist() == pd.read_parquet(f)["parcel_id"].tolist()
     assert not list((d / f"out-{name}").glob("_work*"))  # phase 1's spilled measures gone
+    vp = assert_same_parks(d, d / f"out-{name}")
+    assert info["rows"]["village_parks"] == len(vp)
     part_of = pd.concat([pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name)
                          for f in files]).set_index("parcel_id")["f"]
     spans = dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy()).groupby(
@@ -189,6 +205,11 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     assert (counties > 1).any()  # a village park across the county border
     if len(files) > 1:
         assert (spans > 1).sum() >= 3 and info["cross_border_pairs"] > 0
+    across = d / f"out-{name}" / "village_parks" / "~across.parquet"
+    # the parks spanning partitions are finished on the driver, in one file
+    assert across.exists() == (len(files) > 1)
+    if len(files) > 1:
+        assert len(gpd.read_parquet(across)) == (spans > 1).sum()
     for col in MEASURE_COLUMNS:
         assert col in dk
     assert (dk["class"] == "unclassified").sum() == 1

@@ -514,6 +514,11 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=part.crs)
     out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]  # as in the GPKG
     out.to_parquet(target, index=False)
+    whole, across, pieces = village_park_pieces(
+        out, m["village_park_group"].to_numpy(), groups, part["_row"].to_numpy())
+    if len(whole):  # beside parcels/ (made by the driver)
+        whole.to_parquet(Path(target).parent.parent / VP_FOLDER / Path(target).name,
+                         index=False)
     issues = log.frame()
     if len(issues):
         pos = issues["row"].astype("int64").to_numpy() - 1
@@ -523,7 +528,62 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
                          "class": out["class"], "area_m2": out["area_m2"]})
     if "official_area_m2" in out:
         slim["official_area_m2"] = out["official_area_m2"]
-    return {"slim": slim, "issues": issues, "rows": len(out)}
+    return {"slim": slim, "issues": issues, "rows": len(out), "village_parks": len(whole),
+            "vp_across": across, "vp_pieces": pieces}
+
+
+#: Columns of the plots :func:`zoning.classification.village_park_layer` reads.
+VP_FACTS = ["village_park_id", "area_m2", "linked_park_id", "town", "class",
+            "official_area_m2"]
+#: The output's village_parks dataset, and its file of the parks spanning partitions (a
+#: name no partition file has: ``_safe`` keeps no ``~``).
+VP_FOLDER = "village_parks"
+VP_ACROSS = "~across.parquet"
+
+
+def village_park_pieces(out: gpd.GeoDataFrame, group: np.ndarray, groups: dict,
+                        rows: np.ndarray) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
+                                                   gpd.GeoDataFrame]:
+    """A partition's share of the ``village_parks`` layer: its village parks that lie
+    wholly in it, as :func:`zoning.classification.village_park_layer` makes them (the
+    plots in province row order, so sums are those of one process); for the parks that
+    span partitions, their plots' facts (with ``_row``) and one dissolved piece per local
+    group, for the driver to finish (:func:`village_parks_across`)."""
+    from .classification import village_park_layer
+    from .measures import group_union
+
+    ok = group >= 0
+    across = np.zeros(len(group), dtype=bool)
+    across[ok] = groups["spans"][group[ok]]
+    label = np.full(len(group), -1, dtype=np.int64)
+    local = ok & ~across
+    label[local] = np.unique(group[local], return_inverse=True)[1]
+    whole = village_park_layer(out, pd.Series(label, index=out.index))
+    sel = np.flatnonzero(across)
+    facts = pd.DataFrame(out.iloc[sel][[c for c in VP_FACTS if c in out]])
+    facts["_row"] = rows[sel]
+    ulab, inv = np.unique(group[sel], return_inverse=True)
+    geoms = group_union(np.asarray(out.geometry.array, dtype=object)[sel], inv, len(ulab))
+    pieces = gpd.GeoDataFrame({"village_park_id": groups["vp_id"][ulab]},
+                              geometry=gpd.GeoSeries(geoms, crs=out.crs))
+    return whole, facts.reset_index(drop=True), pieces
+
+
+def village_parks_across(facts: list[pd.DataFrame], pieces: list[gpd.GeoDataFrame],
+                         crs) -> gpd.GeoDataFrame:
+    """The village parks that span partitions, as one process makes them: their plots'
+    facts in province row order, their pieces dissolved together."""
+    from .classification import village_park_layer
+    from .measures import group_union
+
+    f = pd.concat(facts, ignore_index=True).sort_values("_row", kind="stable")
+    f = f.drop(columns="_row").reset_index(drop=True)
+    ids, label = np.unique(f["village_park_id"].to_numpy(dtype=str), return_inverse=True)
+    pc = pd.concat(pieces, ignore_index=True)
+    at = np.searchsorted(ids, pc["village_park_id"].to_numpy(dtype=str))
+    geoms = group_union(np.asarray(pc.geometry.array, dtype=object), at, len(ids))
+    frame = gpd.GeoDataFrame(f, geometry=gpd.GeoSeries([None] * len(f), crs=crs))
+    return village_park_layer(frame, pd.Series(label, index=frame.index), geoms)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -576,11 +636,12 @@ def merge_groups(parts: list[dict], cross: np.ndarray, n_rows: int) -> list[dict
         first = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
         linked[g_sorted[first]] = c_park[order][first]
         linked_m[g_sorted[first]] = c_m[order][first]
+    spans = np.bincount(comp, minlength=n_groups) > 1  # nodes of several partitions
     out = []
     for k in range(len(parts)):
         g = comp[offsets[k]:offsets[k + 1]]
         out.append({"vp_id": vp_id[g], "vp_mu": vp_mu[g], "linked": linked[g],
-                    "linked_m": linked_m[g]})
+                    "linked_m": linked_m[g], "spans": spans[g]})
     return out
 
 
@@ -715,7 +776,9 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
                      run_info: dict | None = None) -> dict:
     """Classify a partitioned dataset on dask (SPEC §4–§5) and write ``out_dir``:
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
-    ``parcels`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
+    ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
+    that lie wholly in it, ``~across.parquet`` those that span partitions; together the
+    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
     writes it), ``summary_by_county.csv``, ``issues.csv`` (with the county) and
     ``run.json``. Nothing is moved into ``out_dir`` unless every partition succeeded.
     Returns the run facts (rows, classes, timings)."""
@@ -790,6 +853,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             say(f"{len(cross)} plot pair(s) across partition borders merged")
             t0 = time.perf_counter()
             (stage / "parcels").mkdir()
+            (stage / VP_FOLDER).mkdir()
             results = _window(client, lambda k: client.compute(dask.delayed(
                 finish_part, pure=False)(parts[k], labels[k], groups[k], near(k), params,
                                          lang, str(stage / "parcels" / files[k][0].name),
@@ -797,6 +861,17 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
                 len(files), window, "decision", names)
             shutil.rmtree(work)
             timings["decide_write"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            across = [r["vp_across"] for r in results if len(r["vp_across"])]
+            n_parks = sum(r["village_parks"] for r in results)
+            if across:
+                vp = village_parks_across(across, [r["vp_pieces"] for r in results],
+                                          manifest["crs"])
+                vp.to_parquet(stage / VP_FOLDER / VP_ACROSS, index=False)
+                n_parks += len(vp)
+            for r in results:
+                del r["vp_across"], r["vp_pieces"]
+            timings["village_parks_across"] = time.perf_counter() - t0
             slim = pd.concat([r["slim"] for r in results], ignore_index=True)
             summary = summarise(slim)
             write_csv(summary, stage / "summary.csv")
@@ -820,7 +895,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
                 "partitions": len(files), "partition_pairs": len(pairs),
                 "cross_border_pairs": int(len(cross)),
                 "rows": {"parcels_in": int(manifest["rows"]), "parcels_out": len(slim),
-                         "issues": len(issues)},
+                         "village_parks": n_parks, "issues": len(issues)},
                 "classes": classes,
                 "timings_s": {k: round(v, 3) for k, v in timings.items()},
             })
