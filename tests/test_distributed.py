@@ -306,3 +306,57 @@ def test_worker_killed_mid_run_same_answer(county, cluster):
     assert "error" not in done, done.get("error")
     assert_same(one, d / "out-killed")
     client.wait_for_workers(2, timeout=60)
+
+
+def test_by_county_folders(county, cluster, tmp_path):
+    """``--by county``: OUT/counties/<county>/ is a classify folder (the same files) of
+    the province's answer for the county's plots, in the county's input order; its
+    village parks are whole, also the one reaching into the other county; every nearest
+    park of its plots is in its township_parks layer; later commands read it."""
+    from zoning.outputs import FILES, read_classified
+    from zoning.report import summarise, write_csv
+
+    d, one = county
+    ds = make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg", rows=230)
+    out = d / "out-by-county"
+    assert cli("classify", ds, "--engine", "dask", "--scheduler",
+               cluster[0].scheduler_address, "--by", "county", "--out", out,
+               "--quiet") == (0, "")
+    one_vp = gpd.read_file(d / "one" / "classified.gpkg", layer="village_parks")
+    parks_of, issue_rows = {}, {}
+    for c in ("west", "east"):
+        folder = out / "counties" / c
+        assert sorted(p.name for p in folder.iterdir()) == sorted(FILES["classify"].values())
+        got = gpd.read_file(folder / "classified.gpkg", layer="parcels")
+        want = one[one["county"] == c].reset_index(drop=True)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got.drop(columns="geometry"),
+                                      want.drop(columns="geometry"), check_exact=True)
+        assert (shapely.equals(got.geometry.array, want.geometry.array)
+                | (got.geometry.isna() & want.geometry.isna())).all()
+        vp = gpd.read_file(folder / "classified.gpkg", layer="village_parks")
+        want_vp = one_vp[one_vp["village_park_id"].isin(set(want["village_park_id"]))]
+        want_vp = want_vp.reset_index(drop=True)
+        pd.testing.assert_frame_equal(vp.drop(columns="geometry"),
+                                      want_vp.drop(columns="geometry"), check_exact=True)
+        assert shapely.equals(vp.geometry.array, want_vp.geometry.array).all()
+        parks_of[c] = set(vp["village_park_id"])
+        write_csv(summarise(want), tmp_path / f"{c}.csv")
+        assert (folder / "summary.csv").read_bytes() == (tmp_path / f"{c}.csv").read_bytes()
+        layers = read_classified(folder)
+        nearest = set(got["nearest_park_id"].dropna()) - {""}
+        assert nearest and nearest <= set(layers["township_parks"]["park_id"])
+        assert len(layers["township_parks"]) <= 3
+        issues = pd.read_csv(folder / "issues.csv", dtype=str, keep_default_na=False)
+        province = pd.read_csv(out / "issues.csv", dtype=str, keep_default_na=False)
+        pd.testing.assert_frame_equal(issues, province[province["county"] == c].reset_index(
+            drop=True))
+        issue_rows[c] = len(issues)
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert run["county"] == c and run["rows"]["parcels_out"] == len(want)
+    assert parks_of["west"] & parks_of["east"]  # a park across the border, whole in both
+    assert issue_rows["west"] >= 2  # the plot without geometry, the bow tie
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["counties"] == {"west": "west", "east": "east"}
+    assert cli("classify", d / "all.gpkg", "--by", "county", "--out", d / "x") == (
+        1, "error: --by county needs --engine dask (one county: classify its file)\n")

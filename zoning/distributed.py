@@ -773,14 +773,16 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
                      engine: Engine | None = None, lang: str = "zh",
                      context: dict | None = None,
                      progress: Callable[[str], None] | None = None,
-                     run_info: dict | None = None) -> dict:
+                     run_info: dict | None = None, by: str | None = None) -> dict:
     """Classify a partitioned dataset on dask (SPEC §4–§5) and write ``out_dir``:
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
     that lie wholly in it, ``~across.parquet`` those that span partitions; together the
     single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
     writes it), ``summary_by_county.csv``, ``issues.csv`` (with the county) and
-    ``run.json``. Nothing is moved into ``out_dir`` unless every partition succeeded.
+    ``run.json``; with ``by="county"`` also ``counties/<county>/``, each a classification
+    folder as :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
+    Nothing is moved into ``out_dir`` unless every partition succeeded.
     Returns the run facts (rows, classes, timings)."""
     import dask
     import dask_geopandas
@@ -824,10 +826,13 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
         parks_f = client.scatter(ctx["township_parks"], broadcast=True)
         window = 2 * max(n_workers, 1)
 
-        def near(k):
-            part_ctx = context_near(ctx, index, boxes[k])
+        def near_box(box):
+            part_ctx = context_near(ctx, index, box)
             part_ctx.pop("township_parks")
             return part_ctx
+
+        def near(k):
+            return near_box(boxes[k])
 
         with output_set(out_dir) as stage:
             work = stage / "_work"  # phase 1's measures until phase 3; removed below
@@ -901,6 +906,21 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             })
             if len(slim) != int(manifest["rows"]):
                 raise ZoningError(f"{dataset}: {manifest['rows']} plots in, {len(slim)} out")
+            if by == "county":
+                t0 = time.perf_counter()
+                say(f"writing {len(manifest['counties'])} county folder(s)")
+                recs = manifest["counties"]
+                folders = _window(client, lambda k: client.submit(
+                    county_folder, recs[k], str(stage), str(dataset),
+                    near_box(_county_box(recs[k], files, boxes)), parks_f, config,
+                    issues[issues["county"].astype(str) == recs[k]["county"]]
+                    if "county" in issues else issues.iloc[:0],
+                    {"engine": "dask", "county": recs[k]["county"],
+                     "province": "../../run.json"}, pure=False),
+                    len(recs), window, "county folder", [r["county"] for r in recs])
+                info["counties"] = dict(zip([r["county"] for r in recs], folders,
+                                            strict=True))
+                info["timings_s"]["counties"] = round(time.perf_counter() - t0, 3)
             write_run_log(stage / "run.json", info)
     finally:
         client.close()
@@ -909,6 +929,72 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     say("done: " + ", ".join(f"{k} {v}" for k, v in classes.items())
         + f"; {len(issues)} issue(s) in issues.csv")
     return info
+
+
+def _county_box(rec: dict, files: list[tuple[Path, str]], boxes: list) -> np.ndarray:
+    """Bounds of a county's partition files (NaN where they have no geometry)."""
+    mine = [b for (path, _), b in zip(files, boxes, strict=True) if path.name in rec["files"]]
+    b = np.asarray(mine, dtype=float).reshape(-1, 4)
+    if np.isnan(b).all():
+        return np.full(4, np.nan)
+    return np.r_[np.nanmin(b[:, :2], axis=0), np.nanmax(b[:, 2:], axis=0)]
+
+
+def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.GeoDataFrame,
+                  config, issues: pd.DataFrame, run_info: dict) -> str:
+    """Write ``counties/<county>/`` of a dask output (``stage``): the county's plots in
+    its input order, the village parks with a plot in it (whole, also those that reach
+    into another county), the context layers near it (whole dissolve groups; the
+    township parks within reach of its plots' nearest-park distance, so every nearest
+    park is there) and its issues, through :func:`zoning.outputs.write_classification`
+    (the files of a one-process ``classify`` folder). Returns the folder's name."""
+    import pyproj
+
+    from .outputs import write_classification
+
+    stage_dir, src = Path(stage), Path(dataset) / "parcels"
+    names = rec["files"]
+    plots = pd.concat([gpd.read_parquet(stage_dir / "parcels" / n) for n in names],
+                      ignore_index=True)
+    rows = np.concatenate([pd.read_parquet(src / n, columns=["_row"])["_row"].to_numpy()
+                           for n in names])
+    plots = plots.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
+    vp_files = [stage_dir / VP_FOLDER / n for n in names
+                if (stage_dir / VP_FOLDER / n).exists()]
+    vp = [gpd.read_parquet(f) for f in vp_files]
+    across = stage_dir / VP_FOLDER / VP_ACROSS
+    if across.exists():
+        a = gpd.read_parquet(across)
+        vp.append(a[a["village_park_id"].isin(set(plots["village_park_id"]))])
+    if vp:
+        vp = pd.concat(vp, ignore_index=True).sort_values("village_park_id", kind="stable")
+        vp = vp.reset_index(drop=True)
+    else:  # a county of unusable plots only
+        vp = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=plots.crs))
+    geoms = np.asarray(plots.geometry.array, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms)]
+    reach = np.nanmax(plots["nearest_park_m"].to_numpy(dtype=float), initial=-1.0)
+    if len(geoms) and reach >= 0:
+        box = np.asarray(shapely.total_bounds(geoms)) + np.r_[-reach, -reach, reach, reach]
+        pb = shapely.bounds(np.asarray(parks.geometry.array, dtype=object))
+        parks = parks[_touches(pb, box)]
+    else:
+        parks = parks.iloc[:0]
+    layers = {**ctx, "township_parks": parks}
+    folder = Path(names[0]).name.split(".")[0]  # the county's file name, unique
+
+    def public(name):
+        gdf = layers.get(name)
+        return None if gdf is None else gdf.drop(columns=["_problem"], errors="ignore")
+
+    result = SimpleNamespace(
+        parcels=plots, village_parks=vp, config=config, issues=issues.reset_index(drop=True),
+        timings={}, layers=SimpleNamespace(
+            crs=pyproj.CRS.from_user_input(plots.crs), inputs=rec.get("inputs") or {},
+            selection={}, township_parks=parks, cluster_points=layers.get("cluster_points"),
+            public=public))
+    write_classification(result, stage_dir / "counties" / folder, run_info)
+    return folder
 
 
 def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
