@@ -524,8 +524,12 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
         pos = issues["row"].astype("int64").to_numpy() - 1
         issues["row"] = private["_src_row"].to_numpy()[pos]
         issues.insert(0, "county", private["_county"].to_numpy()[pos])
-    slim = pd.DataFrame({"county": private["_county"].to_numpy(), "town": out["town"],
-                         "class": out["class"], "area_m2": out["area_m2"]})
+    # what the summaries read, as categories (a few bytes a plot on the driver); a town of
+    # None is "" as summarise reads it
+    slim = pd.DataFrame({"county": pd.Categorical(private["_county"].astype(str)),
+                         "town": pd.Categorical(out["town"].fillna("").astype(str)),
+                         "class": pd.Categorical(out["class"].astype(str)),
+                         "area_m2": out["area_m2"].to_numpy()})
     if "official_area_m2" in out:
         slim["official_area_m2"] = out["official_area_m2"]
     return {"slim": slim, "issues": issues, "rows": len(out), "village_parks": len(whole),
@@ -877,7 +881,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             for r in results:
                 del r["vp_across"], r["vp_pieces"]
             timings["village_parks_across"] = time.perf_counter() - t0
-            slim = pd.concat([r["slim"] for r in results], ignore_index=True)
+            slim = _concat_slim([r["slim"] for r in results])
             summary = summarise(slim)
             write_csv(summary, stage / "summary.csv")
             cut = write_summary_xlsx(summary, stage / "summary.xlsx")
@@ -995,6 +999,20 @@ def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.Geo
             public=public))
     write_classification(result, stage_dir / "counties" / folder, run_info)
     return folder
+
+
+def _concat_slim(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partitions' slim facts as one frame; its text columns hold each distinct
+    string once (object arrays of shared strings: 8 bytes a plot, not a string each)."""
+    from pandas.api.types import union_categoricals
+
+    out = {}
+    for col in frames[0].columns:
+        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
+            out[col] = np.asarray(union_categoricals([f[col] for f in frames]), dtype=object)
+        else:
+            out[col] = np.concatenate([f[col].to_numpy() for f in frames])
+    return pd.DataFrame(out)
 
 
 def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
