@@ -276,18 +276,15 @@ def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
     assert sorted(p.name for p in d.iterdir() if "out-bad" in p.name) == ["out-bad"]
 
 
-def test_worker_killed_mid_run_same_answer(county, cluster):
-    """A worker process killed (SIGKILL) while it runs a partition: the nanny starts a
-    new one, the scheduler recomputes what was lost, the answer is the same."""
-    d, one = county
-    lc, client = cluster
-    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+def kill_a_busy_worker(client, target) -> tuple[str | None, dict]:
+    """Run ``target`` in a thread and SIGKILL the process of the first worker seen
+    running a task; the worker killed and ``{"result": …}`` or ``{"error": …}``."""
     done: dict = {}
 
     def run():
         try:
-            done["info"] = run_dask(cluster, ds, d / "out-killed")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            done["result"] = target()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
             done["error"] = exc
 
     pids = client.run(os.getpid)
@@ -303,9 +300,48 @@ def test_worker_killed_mid_run_same_answer(county, cluster):
             thread.join(0.02)
     thread.join(120)
     assert killed is not None, "the run ended before a worker could be killed"
+    return killed, done
+
+
+def test_worker_killed_mid_run_same_answer(county, cluster):
+    """A worker process killed (SIGKILL) while it runs a partition: the nanny starts a
+    new one, the scheduler recomputes what was lost, the answer is the same."""
+    d, one = county
+    lc, client = cluster
+    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+    _, done = kill_a_busy_worker(client, lambda: run_dask(cluster, ds, d / "out-killed"))
     assert "error" not in done, done.get("error")
     assert_same(one, d / "out-killed")
+    assert_same_parks(d, d / "out-killed")
     client.wait_for_workers(2, timeout=60)
+
+
+def test_worker_killed_without_retry_is_one_line_and_no_output(county):
+    """A scheduler allowed no retry (``distributed.scheduler.allowed-failures`` = 0, as
+    when a worker dies again and again): the killed worker fails the run with one line
+    naming the partition, exit 1, no output folder and no staging folder left."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    d, _ = county
+    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit="1GiB", dashboard_address=None)
+    client = Client(lc)
+    out = d / "out-no-retry"
+    try:
+        _, done = kill_a_busy_worker(client, lambda: cli(
+            "classify", ds, "--engine", "dask", "--scheduler", lc.scheduler_address,
+            "--out", out, "--by", "county", "--quiet"))
+    finally:
+        client.close()
+        lc.close()
+    code, err = done["result"]
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: "), err
+    assert "the worker running it died" in err and ".parquet" in err
+    assert not out.exists()
+    assert not [p.name for p in d.iterdir() if p.name.startswith(".zoning-")]
 
 
 def test_by_county_folders(county, cluster, tmp_path):

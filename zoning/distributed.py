@@ -913,6 +913,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             if by == "county":
                 t0 = time.perf_counter()
                 say(f"writing {len(manifest['counties'])} county folder(s)")
+                (stage / "counties").mkdir()
                 recs = manifest["counties"]
                 folders = _window(client, lambda k: client.submit(
                     county_folder, recs[k], str(stage), str(dataset),
@@ -986,6 +987,8 @@ def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.Geo
         parks = parks.iloc[:0]
     layers = {**ctx, "township_parks": parks}
     folder = Path(names[0]).name.split(".")[0]  # the county's file name, unique
+    # no parents: if the run failed and its staging folder is gone, write nothing
+    (stage_dir / "counties" / folder).mkdir(exist_ok=True)
 
     def public(name):
         gdf = layers.get(name)
