@@ -24,6 +24,7 @@ from zoning.cli import Progress, resolve_inputs, run_classify
 from zoning.config import load_config
 from zoning.distributed import Engine, classify_dataset, partition
 from zoning.measures import MEASURE_COLUMNS
+from zoning.report import summarise, write_csv
 
 CRS = "EPSG:4549"
 X0, Y0 = 520_000.0, 3_340_000.0
@@ -221,6 +222,14 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     pd.testing.assert_frame_equal(summary, single)
     by_county = pd.read_csv(d / f"out-{name}" / "summary_by_county.csv")
     assert set(by_county["county"]) == {*inputs, "合计"}
+    by_town = pd.read_csv(d / f"out-{name}" / "summary_by_county_town.csv")
+    assert list(by_town["county"].unique()) == list(inputs)
+    for c in inputs:  # each county's towns as one process sums that county's plots
+        write_csv(summarise(one if c == "all" else one[one["county"] == c]),
+                  d / f"expect-{name}-{c}.csv")
+        pd.testing.assert_frame_equal(
+            by_town[by_town["county"] == c].drop(columns="county").reset_index(drop=True),
+            pd.read_csv(d / f"expect-{name}-{c}.csv"))
 
 
 def cli(*args):
@@ -350,7 +359,6 @@ def test_by_county_folders(county, cluster, tmp_path):
     village parks are whole, also the one reaching into the other county; every nearest
     park of its plots is in its township_parks layer; later commands read it."""
     from zoning.outputs import FILES, read_classified
-    from zoning.report import summarise, write_csv
 
     d, one = county
     ds = make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg", rows=230)

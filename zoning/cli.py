@@ -122,7 +122,8 @@ def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, schedu
     Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
     (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
     With --engine dask: OUT/parcels/ and OUT/village_parks/ (GeoParquet), summary.csv,
-    summary.xlsx, summary_by_county.csv, issues.csv and run.json; with --by county also
+    summary.xlsx, summary_by_county.csv, summary_by_county_town.csv, issues.csv and
+    run.json; with --by county also
     OUT/counties/<county>/ (the files above, one folder per county).
     """
     if engine == "dask":

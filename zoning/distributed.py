@@ -783,7 +783,8 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
     that lie wholly in it, ``~across.parquet`` those that span partitions; together the
     single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
-    writes it), ``summary_by_county.csv``, ``issues.csv`` (with the county) and
+    writes it), ``summary_by_county.csv``, ``summary_by_county_town.csv`` (each county's
+    towns and its total), ``issues.csv`` (with the county) and
     ``run.json``; with ``by="county"`` also ``counties/<county>/``, each a classification
     folder as :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
     Nothing is moved into ``out_dir`` unless every partition succeeded.
@@ -887,6 +888,11 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             cut = write_summary_xlsx(summary, stage / "summary.xlsx")
             write_csv(summarise(slim.assign(town=slim["county"])).rename(
                 columns={"town": "county"}), stage / "summary_by_county.csv")
+            # by county and town: two counties may each have a town of the same name
+            write_csv(pd.concat([summarise(g).assign(county=c)
+                                 for c, g in slim.groupby("county", sort=False)],
+                                ignore_index=True).pipe(lambda f: f[["county", *f.columns[:-1]]]),
+                      stage / "summary_by_county_town.csv")
             read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
                                       keep_default_na=False) \
                 if (dataset / "issues.csv").exists() else pd.DataFrame()
