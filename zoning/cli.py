@@ -124,7 +124,7 @@ def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, schedu
     With --engine dask: OUT/parcels/ and OUT/village_parks/ (GeoParquet), summary.csv,
     summary.xlsx, summary_by_county.csv, summary_by_county_town.csv, issues.csv and
     run.json; with --by county also
-    OUT/counties/<county>/ (the files above, one folder per county).
+    OUT/counties/<county>/ (each the folder of a one-process classify).
     """
     if engine == "dask":
         return run_classify_dask(input_path, out_folder(out_dir), config_files, given,
