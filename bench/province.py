@@ -8,7 +8,8 @@ as its own GeoParquet file of plots, the context layers of all copies in one Geo
 the dask engine classifies it on a LocalCluster of ``--workers`` processes with
 ``--worker-memory`` each, while the worker processes' resident memory is sampled every
 0.5 s. Unless ``--no-single``, the same layers are classified in this process
-(``classify_layers``) and every column of every plot is compared (floats bit for bit).
+(``classify_layers``) and every column of every plot is compared (floats bit for bit),
+and every village park (shapes as point sets).
 
 Usage: ``python bench/province.py --plots 2000000 --workers 2 --worker-memory 3GiB``.
 Inputs and outputs go to ``bench/_data/province_{plots}/`` (not committed).
@@ -120,6 +121,27 @@ def compare(single: pd.DataFrame, folder: Path) -> dict:
     return out
 
 
+def compare_parks(single: pd.DataFrame, folder: Path) -> dict:
+    """Columns of the village_parks layer that differ (by village_park_id); shapes compared
+    as point sets (``shapely.equals``)."""
+    import geopandas as gpd
+
+    dk = gpd.read_parquet(folder / "village_parks")
+    out = {"rows_single": len(single), "rows_dask": len(dk),
+           "same_columns": list(dk.columns) == list(single.columns), "differ": {}}
+    a = single.set_index("village_park_id")
+    b = dk.set_index("village_park_id").loc[a.index]
+    for col in a.columns.drop("geometry"):
+        x, y = a[col].to_numpy(), b[col].to_numpy()
+        same = (x == y) | (pd.isna(x) & pd.isna(y))
+        if not same.all():
+            out["differ"][col] = int((~same).sum())
+    geo = shapely.equals(a.geometry.array, b.geometry.array)
+    if not geo.all():
+        out["differ"]["geometry"] = int((~geo).sum())
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plots", type=int, default=2_000_000)
@@ -162,6 +184,11 @@ def main(argv=None):
         facts["cross_border_pairs"] = info["cross_border_pairs"]
         facts["peak_rss_mib_per_worker"] = sorted(round(v / 2**20) for v in
                                                   watch.peak.values())
+        import resource
+
+        # the driver is this process, which also holds the province's input layers
+        facts["driver_and_inputs_peak_rss_mib"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
         client.close()
         cluster.close()
@@ -176,12 +203,15 @@ def main(argv=None):
         lay = frames_to_layers(layers["parcels"], layers["dev_boundary"],
                                layers["township_parks"], layers["cluster_points"],
                                layers["protected"], layers["towns"], config)
-        single = classify_layers(lay, config).parcels
+        result = classify_layers(lay, config)
         facts["single_s"] = round(time.perf_counter() - t0, 1)
         facts["single_peak_rss_mib"] = round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        single = result.parcels
         single = single[[c for c in single.columns if c != "geometry"] + ["geometry"]]
         facts["compare"] = compare(single, folder / "out_dask")
+        facts["compare_village_parks"] = compare_parks(result.village_parks,
+                                                       folder / "out_dask")
     facts["plots_per_s_dask"] = math.floor(args.plots / facts["dask_s"])
     print(json.dumps(facts, ensure_ascii=False), flush=True)
 

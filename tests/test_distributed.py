@@ -24,6 +24,7 @@ from zoning.cli import Progress, resolve_inputs, run_classify
 from zoning.config import load_config
 from zoning.distributed import Engine, classify_dataset, partition
 from zoning.measures import MEASURE_COLUMNS
+from zoning.report import summarise, write_csv
 
 CRS = "EPSG:4549"
 X0, Y0 = 520_000.0, 3_340_000.0
@@ -135,6 +136,20 @@ def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
     return dk
 
 
+def assert_same_parks(d: Path, folder: Path) -> gpd.GeoDataFrame:
+    """The ``village_parks`` dataset is the single-process layer: every column of every
+    park equal (floats bit for bit), each shape the same point set (its pieces dissolved
+    in another order may list their vertices in another order)."""
+    one = gpd.read_file(d / "one" / "classified.gpkg", layer="village_parks")
+    dk = gpd.read_parquet(folder / "village_parks")
+    dk = dk.sort_values("village_park_id", kind="stable").reset_index(drop=True)
+    assert list(dk.columns) == list(one.columns)
+    pd.testing.assert_frame_equal(dk.drop(columns="geometry"), one.drop(columns="geometry"),
+                                  check_dtype=False, check_exact=True)
+    assert shapely.equals(dk.geometry.array, one.geometry.array).all()
+    return dk
+
+
 def test_partition_writes_a_dataset(county):
     """Two county files cut into files of ≤ 120 plots along the Hilbert curve: every plot
     once, in county order, with its county and source row; context beside it."""
@@ -177,6 +192,12 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     files = sorted((ds / "parcels").glob("*.parquet"))
     assert info["partitions"] == len(files)
     dk = assert_same(one, d / f"out-{name}")
+    for f in files:  # each output file holds the plots of the partition of its name
+        got = pd.read_parquet(d / f"out-{name}" / "parcels" / f.name, columns=["parcel_id"])
+        assert got["parcel_id"].tolist() == pd.read_parquet(f)["parcel_id"].tolist()
+    assert not list((d / f"out-{name}").glob("_work*"))  # phase 1's spilled measures gone
+    vp = assert_same_parks(d, d / f"out-{name}")
+    assert info["rows"]["village_parks"] == len(vp)
     part_of = pd.concat([pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name)
                          for f in files]).set_index("parcel_id")["f"]
     spans = dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy()).groupby(
@@ -185,6 +206,11 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     assert (counties > 1).any()  # a village park across the county border
     if len(files) > 1:
         assert (spans > 1).sum() >= 3 and info["cross_border_pairs"] > 0
+    across = d / f"out-{name}" / "village_parks" / "~across.parquet"
+    # the parks spanning partitions are finished on the driver, in one file
+    assert across.exists() == (len(files) > 1)
+    if len(files) > 1:
+        assert len(gpd.read_parquet(across)) == (spans > 1).sum()
     for col in MEASURE_COLUMNS:
         assert col in dk
     assert (dk["class"] == "unclassified").sum() == 1
@@ -196,6 +222,14 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     pd.testing.assert_frame_equal(summary, single)
     by_county = pd.read_csv(d / f"out-{name}" / "summary_by_county.csv")
     assert set(by_county["county"]) == {*inputs, "合计"}
+    by_town = pd.read_csv(d / f"out-{name}" / "summary_by_county_town.csv")
+    assert list(by_town["county"].unique()) == list(inputs)
+    for c in inputs:  # each county's towns as one process sums that county's plots
+        write_csv(summarise(one if c == "all" else one[one["county"] == c]),
+                  d / f"expect-{name}-{c}.csv")
+        pd.testing.assert_frame_equal(
+            by_town[by_town["county"] == c].drop(columns="county").reset_index(drop=True),
+            pd.read_csv(d / f"expect-{name}-{c}.csv"))
 
 
 def cli(*args):
@@ -251,18 +285,15 @@ def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
     assert sorted(p.name for p in d.iterdir() if "out-bad" in p.name) == ["out-bad"]
 
 
-def test_worker_killed_mid_run_same_answer(county, cluster):
-    """A worker process killed (SIGKILL) while it runs a partition: the nanny starts a
-    new one, the scheduler recomputes what was lost, the answer is the same."""
-    d, one = county
-    lc, client = cluster
-    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+def kill_a_busy_worker(client, target) -> tuple[str | None, dict]:
+    """Run ``target`` in a thread and SIGKILL the process of the first worker seen
+    running a task; the worker killed and ``{"result": …}`` or ``{"error": …}``."""
     done: dict = {}
 
     def run():
         try:
-            done["info"] = run_dask(cluster, ds, d / "out-killed")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            done["result"] = target()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
             done["error"] = exc
 
     pids = client.run(os.getpid)
@@ -278,6 +309,98 @@ def test_worker_killed_mid_run_same_answer(county, cluster):
             thread.join(0.02)
     thread.join(120)
     assert killed is not None, "the run ended before a worker could be killed"
+    return killed, done
+
+
+def test_worker_killed_mid_run_same_answer(county, cluster):
+    """A worker process killed (SIGKILL) while it runs a partition: the nanny starts a
+    new one, the scheduler recomputes what was lost, the answer is the same."""
+    d, one = county
+    lc, client = cluster
+    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+    _, done = kill_a_busy_worker(client, lambda: run_dask(cluster, ds, d / "out-killed"))
     assert "error" not in done, done.get("error")
     assert_same(one, d / "out-killed")
+    assert_same_parks(d, d / "out-killed")
     client.wait_for_workers(2, timeout=60)
+
+
+def test_worker_killed_without_retry_is_one_line_and_no_output(county):
+    """A scheduler allowed no retry (``distributed.scheduler.allowed-failures`` = 0, as
+    when a worker dies again and again): the killed worker fails the run with one line
+    naming the partition, exit 1, no output folder and no staging folder left."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    d, _ = county
+    ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          memory_limit="1GiB", dashboard_address=None)
+    client = Client(lc)
+    out = d / "out-no-retry"
+    try:
+        _, done = kill_a_busy_worker(client, lambda: cli(
+            "classify", ds, "--engine", "dask", "--scheduler", lc.scheduler_address,
+            "--out", out, "--by", "county", "--quiet"))
+    finally:
+        client.close()
+        lc.close()
+    code, err = done["result"]
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: "), err
+    assert "the worker running it died" in err and ".parquet" in err
+    assert not out.exists()
+    assert not [p.name for p in d.iterdir() if p.name.startswith(".zoning-")]
+
+
+def test_by_county_folders(county, cluster, tmp_path):
+    """``--by county``: OUT/counties/<county>/ is a classify folder (the same files) of
+    the province's answer for the county's plots, in the county's input order; its
+    village parks are whole, also the one reaching into the other county; every nearest
+    park of its plots is in its township_parks layer; later commands read it."""
+    from zoning.outputs import FILES, read_classified
+
+    d, one = county
+    ds = make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg", rows=230)
+    out = d / "out-by-county"
+    assert cli("classify", ds, "--engine", "dask", "--scheduler",
+               cluster[0].scheduler_address, "--by", "county", "--out", out,
+               "--quiet") == (0, "")
+    one_vp = gpd.read_file(d / "one" / "classified.gpkg", layer="village_parks")
+    parks_of, issue_rows = {}, {}
+    for c in ("west", "east"):
+        folder = out / "counties" / c
+        assert sorted(p.name for p in folder.iterdir()) == sorted(FILES["classify"].values())
+        got = gpd.read_file(folder / "classified.gpkg", layer="parcels")
+        want = one[one["county"] == c].reset_index(drop=True)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got.drop(columns="geometry"),
+                                      want.drop(columns="geometry"), check_exact=True)
+        assert (shapely.equals(got.geometry.array, want.geometry.array)
+                | (got.geometry.isna() & want.geometry.isna())).all()
+        vp = gpd.read_file(folder / "classified.gpkg", layer="village_parks")
+        want_vp = one_vp[one_vp["village_park_id"].isin(set(want["village_park_id"]))]
+        want_vp = want_vp.reset_index(drop=True)
+        pd.testing.assert_frame_equal(vp.drop(columns="geometry"),
+                                      want_vp.drop(columns="geometry"), check_exact=True)
+        assert shapely.equals(vp.geometry.array, want_vp.geometry.array).all()
+        parks_of[c] = set(vp["village_park_id"])
+        write_csv(summarise(want), tmp_path / f"{c}.csv")
+        assert (folder / "summary.csv").read_bytes() == (tmp_path / f"{c}.csv").read_bytes()
+        layers = read_classified(folder)
+        nearest = set(got["nearest_park_id"].dropna()) - {""}
+        assert nearest and nearest <= set(layers["township_parks"]["park_id"])
+        assert len(layers["township_parks"]) <= 3
+        issues = pd.read_csv(folder / "issues.csv", dtype=str, keep_default_na=False)
+        province = pd.read_csv(out / "issues.csv", dtype=str, keep_default_na=False)
+        pd.testing.assert_frame_equal(issues, province[province["county"] == c].reset_index(
+            drop=True))
+        issue_rows[c] = len(issues)
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert run["county"] == c and run["rows"]["parcels_out"] == len(want)
+    assert parks_of["west"] & parks_of["east"]  # a park across the border, whole in both
+    assert issue_rows["west"] >= 2  # the plot without geometry, the bow tie
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["counties"] == {"west": "west", "east": "east"}
+    assert cli("classify", d / "all.gpkg", "--by", "county", "--out", d / "x") == (
+        1, "error: --by county needs --engine dask (one county: classify its file)\n")

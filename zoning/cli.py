@@ -113,22 +113,28 @@ def input_options(func):
               help="--engine dask: LocalCluster worker processes (default 2)")
 @click.option("--worker-memory", default="2GiB", show_default=True,
               help="--engine dask: memory limit of each LocalCluster worker")
+@click.option("--by", type=click.Choice(["county"]), default=None,
+              help="--engine dask: also OUT/counties/<county>/, a classify folder each")
 @expected_errors
 def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, scheduler, workers,
-             worker_memory, **given):
+             worker_memory, by, **given):
     """Classify every village industrial plot of INPUT (a GeoPackage with SPEC §3 layers,
     or a classify output folder) and/or the layers given by flag.
 
     Writes OUT/classified.gpkg, summary.csv, summary.xlsx, issues.csv and run.json
     (with --format shp also OUT/shp: parcels.shp, village_parks.shp and fields.csv).
-    With --engine dask: OUT/parcels/ (GeoParquet), summary.csv, summary.xlsx,
-    summary_by_county.csv, issues.csv and run.json.
+    With --engine dask: OUT/parcels/ and OUT/village_parks/ (GeoParquet), summary.csv,
+    summary.xlsx, summary_by_county.csv, summary_by_county_town.csv, issues.csv and
+    run.json; with --by county also
+    OUT/counties/<county>/ (each the folder of a one-process classify).
     """
     if engine == "dask":
         return run_classify_dask(input_path, out_folder(out_dir), config_files, given,
-                                 Progress(quiet), lang, scheduler, workers, worker_memory)
+                                 Progress(quiet), lang, scheduler, workers, worker_memory, by)
     if scheduler or workers:
         raise ZoningError("--scheduler and --workers need --engine dask")
+    if by:
+        raise ZoningError("--by county needs --engine dask (one county: classify its file)")
     run_classify(input_path, out_folder(out_dir), config_files, given, Progress(quiet),
                  lang=lang, fmt=fmt)
 
@@ -568,7 +574,7 @@ def grid(villages, meetings, as_of, classified, out_dir, config_files):
 
 
 def run_classify_dask(input_path, out_dir, config_files, given, progress, lang, scheduler,
-                      workers, worker_memory):
+                      workers, worker_memory, by=None):
     """``classify --engine dask``: the dataset is INPUT or --parcels FOLDER; other layer
     flags replace the dataset's context layers."""
     from .config import load_config
@@ -589,7 +595,7 @@ def run_classify_dask(input_path, out_dir, config_files, given, progress, lang, 
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     return classify_dataset(dataset, out_dir, load_config(*config_files),
                             Engine(scheduler, workers, worker_memory), lang, context,
-                            progress, info)
+                            progress, info, by=by)
 
 
 @main.command()

@@ -37,6 +37,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -350,7 +351,12 @@ def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
     process), the towns whose bounds reach it, all township parks."""
     if not len(geoms):
         return ctx
-    box = np.asarray(shapely.total_bounds(geoms), dtype=float)
+    return context_near(ctx, index, np.asarray(shapely.total_bounds(geoms), dtype=float))
+
+
+def context_near(ctx: dict, index: dict, box: np.ndarray) -> dict:
+    """:func:`context_for` of the plots inside ``box`` (minx, miny, maxx, maxy; NaN: no
+    plot has a geometry, so no feature is needed)."""
     out = dict(ctx)
     for name, ix in index.items():
         if name == "towns":
@@ -360,6 +366,26 @@ def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
             sel = np.unique(ix["feat"][np.isin(ix["label"], near)])
         out[name] = ctx[name].iloc[sel]
     return out
+
+
+def file_box(path: Path) -> np.ndarray:
+    """Bounds of a GeoParquet file's geometries, from its ``geo`` metadata (read from the
+    geometries when the metadata has none); NaN when it has no geometry."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path).metadata or {}
+    try:
+        geo = json.loads(meta.get(b"geo", b"{}"))
+        bbox = geo["columns"][geo.get("primary_column", "geometry")].get("bbox")
+    except (ValueError, KeyError, TypeError):
+        bbox = None
+    if bbox is None or len(bbox) != 4:
+        geoms = gpd.read_parquet(path, columns=["geometry"]).geometry.array
+        geoms = np.asarray(geoms, dtype=object)
+        geoms = geoms[~shapely.is_missing(geoms)]
+        return np.asarray(shapely.total_bounds(geoms) if len(geoms) else [np.nan] * 4,
+                          dtype=float)
+    return np.asarray(bbox, dtype=float)
 
 
 # ----------------------------------------------------------------------------- workers
@@ -376,10 +402,17 @@ def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
 
 
 def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
-                 index: dict | None = None) -> dict:
+                 index: dict | None = None, parks: gpd.GeoDataFrame | None = None,
+                 spill: str | None = None) -> dict:
     """Phase 1 on one partition: every measure that needs no other partition, the local
     village parks (labels), the hull of the partition's plots, and what the driver needs
-    to merge groups across partitions."""
+    to merge groups across partitions. ``parks`` replaces ``ctx``'s township parks (they
+    travel apart: every partition needs them whole). With ``spill`` the measures
+    (``base``) go to that file instead of staying in the worker's memory until phase 3."""
+    import pickle
+
+    if parks is not None:
+        ctx = {**ctx, "township_parks": parks}
     part = part.reset_index(drop=True)
     plots = _plots(part)
     if index is not None:
@@ -397,12 +430,17 @@ def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
     close = np.flatnonzero(base["nearest_park_m"] <= contact)
     hull = shapely.convex_hull(shapely.geometrycollections(plots.geoms)) if len(plots.geoms) \
         else None
-    return {
+    out = {
         "base": base, "label": label, "hull": hull,
         "rows": rows, "area": plots.area, "group_min_id": local_id[first].astype(str),
         "close_rows": rows[close], "close_m": base["nearest_park_m"][close],
         "close_park": base["nearest_park_id"][close].astype(str),
     }
+    if spill is not None:
+        with open(spill, "wb") as f:
+            pickle.dump(base, f, protocol=pickle.HIGHEST_PROTOCOL)
+        out["base"] = None
+    return out
 
 
 def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
@@ -435,13 +473,23 @@ def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
 
 
 def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
-                params: dict, lang: str, target: str, index: dict | None = None) -> dict:
+                params: dict, lang: str, target: str, index: dict | None = None,
+                parks: gpd.GeoDataFrame | None = None, spill: str | None = None) -> dict:
     """Phase 3 on one partition: village-park facts onto the plots, the decision table,
-    the output file; returns the partition's slim facts for the summary and its issues."""
+    the output file; returns the partition's slim facts for the summary and its issues.
+    ``measured`` is phase 1's result (its ``label`` at least; ``base`` read from
+    ``spill`` when given)."""
+    import pickle
+
     from .classification import check_official_area, check_towns, plot_attributes
     from .layers import IssueLog
     from .rules import decide
 
+    if parks is not None:
+        ctx = {**ctx, "township_parks": parks}
+    if spill is not None:
+        with open(spill, "rb") as f:
+            measured = {**measured, "base": pickle.load(f)}
     part = part.reset_index(drop=True)
     plots = _plots(part, tree=False)
     if index is not None:
@@ -468,16 +516,80 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=part.crs)
     out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]  # as in the GPKG
     out.to_parquet(target, index=False)
+    whole, across, pieces = village_park_pieces(
+        out, m["village_park_group"].to_numpy(), groups, part["_row"].to_numpy())
+    if len(whole):  # beside parcels/ (made by the driver)
+        whole.to_parquet(Path(target).parent.parent / VP_FOLDER / Path(target).name,
+                         index=False)
     issues = log.frame()
     if len(issues):
         pos = issues["row"].astype("int64").to_numpy() - 1
         issues["row"] = private["_src_row"].to_numpy()[pos]
         issues.insert(0, "county", private["_county"].to_numpy()[pos])
-    slim = pd.DataFrame({"county": private["_county"].to_numpy(), "town": out["town"],
-                         "class": out["class"], "area_m2": out["area_m2"]})
+    # what the summaries read, as categories (a few bytes a plot on the driver); a town of
+    # None is "" as summarise reads it
+    slim = pd.DataFrame({"county": pd.Categorical(private["_county"].astype(str)),
+                         "town": pd.Categorical(out["town"].fillna("").astype(str)),
+                         "class": pd.Categorical(out["class"].astype(str)),
+                         "area_m2": out["area_m2"].to_numpy()})
     if "official_area_m2" in out:
         slim["official_area_m2"] = out["official_area_m2"]
-    return {"slim": slim, "issues": issues, "rows": len(out)}
+    return {"slim": slim, "issues": issues, "rows": len(out), "village_parks": len(whole),
+            "vp_across": across, "vp_pieces": pieces}
+
+
+#: Columns of the plots :func:`zoning.classification.village_park_layer` reads.
+VP_FACTS = ["village_park_id", "area_m2", "linked_park_id", "town", "class",
+            "official_area_m2"]
+#: The output's village_parks dataset, and its file of the parks spanning partitions (a
+#: name no partition file has: ``_safe`` keeps no ``~``).
+VP_FOLDER = "village_parks"
+VP_ACROSS = "~across.parquet"
+
+
+def village_park_pieces(out: gpd.GeoDataFrame, group: np.ndarray, groups: dict,
+                        rows: np.ndarray) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
+                                                   gpd.GeoDataFrame]:
+    """A partition's share of the ``village_parks`` layer: its village parks that lie
+    wholly in it, as :func:`zoning.classification.village_park_layer` makes them (the
+    plots in province row order, so sums are those of one process); for the parks that
+    span partitions, their plots' facts (with ``_row``) and one dissolved piece per local
+    group, for the driver to finish (:func:`village_parks_across`)."""
+    from .classification import village_park_layer
+    from .measures import group_union
+
+    ok = group >= 0
+    across = np.zeros(len(group), dtype=bool)
+    across[ok] = groups["spans"][group[ok]]
+    label = np.full(len(group), -1, dtype=np.int64)
+    local = ok & ~across
+    label[local] = np.unique(group[local], return_inverse=True)[1]
+    whole = village_park_layer(out, pd.Series(label, index=out.index))
+    sel = np.flatnonzero(across)
+    facts = pd.DataFrame(out.iloc[sel][[c for c in VP_FACTS if c in out]])
+    facts["_row"] = rows[sel]
+    ulab, inv = np.unique(group[sel], return_inverse=True)
+    geoms = group_union(np.asarray(out.geometry.array, dtype=object)[sel], inv, len(ulab))
+    pieces = gpd.GeoDataFrame({"village_park_id": groups["vp_id"][ulab]},
+                              geometry=gpd.GeoSeries(geoms, crs=out.crs))
+    return whole, facts.reset_index(drop=True), pieces
+
+
+def village_parks_across(facts: list[pd.DataFrame], pieces: list[gpd.GeoDataFrame],
+                         crs) -> gpd.GeoDataFrame:
+    """The village parks that span partitions, as one process makes them: their plots'
+    facts in province row order, their pieces dissolved together."""
+    from .classification import village_park_layer
+    from .measures import group_union
+
+    f = pd.concat(facts, ignore_index=True).sort_values("_row", kind="stable")
+    f = f.drop(columns="_row").reset_index(drop=True)
+    ids, label = np.unique(f["village_park_id"].to_numpy(dtype=str), return_inverse=True)
+    pc = pd.concat(pieces, ignore_index=True)
+    at = np.searchsorted(ids, pc["village_park_id"].to_numpy(dtype=str))
+    geoms = group_union(np.asarray(pc.geometry.array, dtype=object), at, len(ids))
+    frame = gpd.GeoDataFrame(f, geometry=gpd.GeoSeries([None] * len(f), crs=crs))
+    return village_park_layer(frame, pd.Series(label, index=frame.index), geoms)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -530,11 +642,12 @@ def merge_groups(parts: list[dict], cross: np.ndarray, n_rows: int) -> list[dict
         first = np.r_[True, g_sorted[1:] != g_sorted[:-1]]
         linked[g_sorted[first]] = c_park[order][first]
         linked_m[g_sorted[first]] = c_m[order][first]
+    spans = np.bincount(comp, minlength=n_groups) > 1  # nodes of several partitions
     out = []
     for k in range(len(parts)):
         g = comp[offsets[k]:offsets[k + 1]]
         out.append({"vp_id": vp_id[g], "vp_mu": vp_mu[g], "linked": linked[g],
-                    "linked_m": linked_m[g]})
+                    "linked_m": linked_m[g], "spans": spans[g]})
     return out
 
 
@@ -631,16 +744,54 @@ def _gather(client, futures, what: str, names: list[str]):
     return client.gather(futures)
 
 
+def _window(client, submit: Callable[[int], object], n: int, window: int, what: str,
+            names: list[str]) -> list:
+    """Results of ``submit(k)`` for k in 0..n-1, at most ``window`` tasks submitted at a
+    time (so their inputs are not all held at once); the first failure becomes one line
+    naming the partition and the tasks still running are cancelled."""
+    from distributed import as_completed
+
+    results: list = [None] * n
+    running: dict = {}
+    pending = iter(range(n))
+    queue = as_completed()
+
+    def more():
+        k = next(pending, None)
+        if k is not None:
+            fut = submit(k)
+            running[fut] = k
+            queue.add(fut)
+
+    for _ in range(min(window, n)):
+        more()
+    try:
+        for fut in queue:
+            k = running.pop(fut)
+            results[k] = _gather(client, [fut], what, [names[k]])[0]
+            fut.release()
+            more()
+    except BaseException:
+        client.cancel(list(running))
+        raise
+    return results
+
+
 def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, config,
                      engine: Engine | None = None, lang: str = "zh",
                      context: dict | None = None,
                      progress: Callable[[str], None] | None = None,
-                     run_info: dict | None = None) -> dict:
+                     run_info: dict | None = None, by: str | None = None) -> dict:
     """Classify a partitioned dataset on dask (SPEC §4–§5) and write ``out_dir``:
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
-    ``parcels`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
-    writes it), ``summary_by_county.csv``, ``issues.csv`` (with the county) and
-    ``run.json``. Nothing is moved into ``out_dir`` unless every partition succeeded.
+    ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
+    that lie wholly in it, ``~across.parquet`` those that span partitions; together the
+    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
+    writes it), ``summary_by_county.csv``, ``summary_by_county_town.csv`` (each county's
+    towns and its total), ``issues.csv`` (with the county) and
+    ``run.json``; with ``by="county"`` also ``counties/<county>/``, each a classification
+    folder as :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
+    Nothing is moved into ``out_dir`` unless every partition succeeded.
     Returns the run facts (rows, classes, timings)."""
     import dask
     import dask_geopandas
@@ -661,48 +812,91 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ctx = _read_context(dataset, manifest, config, context, ctx_issues)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    ddf = dask_geopandas.read_parquet([str(p) for p, _ in files])
-    if ddf.npartitions != len(files):
-        raise ZoningError(f"{dataset}: {len(files)} files read as {ddf.npartitions} "
-                          "partitions; remake the dataset with zoning partition")
-    parts = ddf.to_delayed()
+    # one dask-geopandas frame per file: read together, dask orders the paths its own
+    # way, and partition k must be file k (its name, its context)
+    parts = []
+    for (path, _), name in zip(files, names, strict=True):
+        ddf = dask_geopandas.read_parquet(str(path))
+        if ddf.npartitions != 1:
+            raise ZoningError(f"{name}: read as {ddf.npartitions} partitions; remake the "
+                              "dataset with zoning partition")
+        parts.append(ddf.to_delayed()[0])
+    index = context_index(ctx)
+    boxes = [file_box(p) for p, _ in files]
     client, cluster = engine.client()
     try:
-        say(f"dask: {len(files)} partition(s) on {len(client.scheduler_info()['workers'])} "
-            f"worker(s) at {client.scheduler.address}")
-        ctx_f, index_f = client.scatter([ctx, context_index(ctx)], broadcast=True)
-        measured = client.compute([dask.delayed(measure_part, pure=True)(
-            p, ctx_f, params, index_f) for p in parts])
-        summaries = _gather(client, [client.submit(_summary, m) for m in measured],
-                            "measures", names)
-        timings["measures"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        hulls = [s["hull"] for s in summaries]
-        pairs = neighbours(hulls, gap)
-        say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
-        cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
-            parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
-        cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
-                                                    for i, j in pairs])
-        cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
-        groups = merge_groups(summaries, cross, int(manifest["rows"]))
-        timings["village_parks"] = time.perf_counter() - t0
-        say(f"{len(cross)} plot pair(s) across partition borders merged")
-        t0 = time.perf_counter()
+        n_workers = len(client.scheduler_info()["workers"])
+        say(f"dask: {len(files)} partition(s) on {n_workers} worker(s) at "
+            f"{client.scheduler.address}")
+        # the township parks whole on every worker (the nearest park may be far); the
+        # other context layers cut per partition and put in its task (so a task redone
+        # after a worker died still has them), a few tasks at a time: a worker holds the
+        # context of the partitions it works on, not the province's
+        parks_f = client.scatter(ctx["township_parks"], broadcast=True)
+        window = 2 * max(n_workers, 1)
+
+        def near_box(box):
+            part_ctx = context_near(ctx, index, box)
+            part_ctx.pop("township_parks")
+            return part_ctx
+
+        def near(k):
+            return near_box(boxes[k])
+
         with output_set(out_dir) as stage:
+            work = stage / "_work"  # phase 1's measures until phase 3; removed below
+            work.mkdir()
+            spill = [str(work / f"{k:05d}.measures.pkl") for k in range(len(files))]
+            summaries = _window(client, lambda k: client.compute(dask.delayed(
+                measure_part, pure=False)(parts[k], near(k), params, None, parks_f,
+                                          spill[k])), len(files), window, "measures", names)
+            timings["measures"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            hulls = [s["hull"] for s in summaries]
+            pairs = neighbours(hulls, gap)
+            say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
+            cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
+                parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
+            cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
+                                                        for i, j in pairs])
+            cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
+            groups = merge_groups(summaries, cross, int(manifest["rows"]))
+            labels = [{"label": s["label"]} for s in summaries]
+            del summaries, cross_f
+            timings["village_parks"] = time.perf_counter() - t0
+            say(f"{len(cross)} plot pair(s) across partition borders merged")
+            t0 = time.perf_counter()
             (stage / "parcels").mkdir()
-            done = client.compute([dask.delayed(finish_part, pure=False)(
-                parts[k], measured[k], groups[k], ctx_f, params, lang,
-                str(stage / "parcels" / files[k][0].name), index_f)
-                for k in range(len(files))])
-            results = _gather(client, done, "decision", names)
+            (stage / VP_FOLDER).mkdir()
+            results = _window(client, lambda k: client.compute(dask.delayed(
+                finish_part, pure=False)(parts[k], labels[k], groups[k], near(k), params,
+                                         lang, str(stage / "parcels" / files[k][0].name),
+                                         None, parks_f, spill[k])),
+                len(files), window, "decision", names)
+            shutil.rmtree(work)
             timings["decide_write"] = time.perf_counter() - t0
-            slim = pd.concat([r["slim"] for r in results], ignore_index=True)
+            t0 = time.perf_counter()
+            across = [r["vp_across"] for r in results if len(r["vp_across"])]
+            n_parks = sum(r["village_parks"] for r in results)
+            if across:
+                vp = village_parks_across(across, [r["vp_pieces"] for r in results],
+                                          manifest["crs"])
+                vp.to_parquet(stage / VP_FOLDER / VP_ACROSS, index=False)
+                n_parks += len(vp)
+            for r in results:
+                del r["vp_across"], r["vp_pieces"]
+            timings["village_parks_across"] = time.perf_counter() - t0
+            slim = _concat_slim([r["slim"] for r in results])
             summary = summarise(slim)
             write_csv(summary, stage / "summary.csv")
             cut = write_summary_xlsx(summary, stage / "summary.xlsx")
             write_csv(summarise(slim.assign(town=slim["county"])).rename(
                 columns={"town": "county"}), stage / "summary_by_county.csv")
+            # by county and town: two counties may each have a town of the same name
+            write_csv(pd.concat([summarise(g).assign(county=c)
+                                 for c, g in slim.groupby("county", sort=False)],
+                                ignore_index=True).pipe(lambda f: f[["county", *f.columns[:-1]]]),
+                      stage / "summary_by_county_town.csv")
             read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
                                       keep_default_na=False) \
                 if (dataset / "issues.csv").exists() else pd.DataFrame()
@@ -713,19 +907,35 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             info = dict(run_info or {})
             info.update({
                 "engine": "dask", "scheduler": client.scheduler.address,
-                "workers": len(client.scheduler_info()["workers"]),
+                "workers": n_workers,
                 "worker_memory_limit": None if engine.scheduler else engine.memory_limit,
                 "dataset": str(dataset), "analysis_crs": manifest["crs"],
                 "parameters": params, "config_files": list(config.sources),
                 "partitions": len(files), "partition_pairs": len(pairs),
                 "cross_border_pairs": int(len(cross)),
                 "rows": {"parcels_in": int(manifest["rows"]), "parcels_out": len(slim),
-                         "issues": len(issues)},
+                         "village_parks": n_parks, "issues": len(issues)},
                 "classes": classes,
                 "timings_s": {k: round(v, 3) for k, v in timings.items()},
             })
             if len(slim) != int(manifest["rows"]):
                 raise ZoningError(f"{dataset}: {manifest['rows']} plots in, {len(slim)} out")
+            if by == "county":
+                t0 = time.perf_counter()
+                say(f"writing {len(manifest['counties'])} county folder(s)")
+                (stage / "counties").mkdir()
+                recs = manifest["counties"]
+                folders = _window(client, lambda k: client.submit(
+                    county_folder, recs[k], str(stage), str(dataset),
+                    near_box(_county_box(recs[k], files, boxes)), parks_f, config,
+                    issues[issues["county"].astype(str) == recs[k]["county"]]
+                    if "county" in issues else issues.iloc[:0],
+                    {"engine": "dask", "county": recs[k]["county"],
+                     "province": "../../run.json"}, pure=False),
+                    len(recs), window, "county folder", [r["county"] for r in recs])
+                info["counties"] = dict(zip([r["county"] for r in recs], folders,
+                                            strict=True))
+                info["timings_s"]["counties"] = round(time.perf_counter() - t0, 3)
             write_run_log(stage / "run.json", info)
     finally:
         client.close()
@@ -736,9 +946,86 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     return info
 
 
-def _summary(measured: dict) -> dict:
-    """What the driver needs of a partition's measures (not the measures themselves)."""
-    return {k: v for k, v in measured.items() if k != "base"}
+def _county_box(rec: dict, files: list[tuple[Path, str]], boxes: list) -> np.ndarray:
+    """Bounds of a county's partition files (NaN where they have no geometry)."""
+    mine = [b for (path, _), b in zip(files, boxes, strict=True) if path.name in rec["files"]]
+    b = np.asarray(mine, dtype=float).reshape(-1, 4)
+    if np.isnan(b).all():
+        return np.full(4, np.nan)
+    return np.r_[np.nanmin(b[:, :2], axis=0), np.nanmax(b[:, 2:], axis=0)]
+
+
+def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.GeoDataFrame,
+                  config, issues: pd.DataFrame, run_info: dict) -> str:
+    """Write ``counties/<county>/`` of a dask output (``stage``): the county's plots in
+    its input order, the village parks with a plot in it (whole, also those that reach
+    into another county), the context layers near it (whole dissolve groups; the
+    township parks within reach of its plots' nearest-park distance, so every nearest
+    park is there) and its issues, through :func:`zoning.outputs.write_classification`
+    (the files of a one-process ``classify`` folder). Returns the folder's name."""
+    import pyproj
+
+    from .outputs import write_classification
+
+    stage_dir, src = Path(stage), Path(dataset) / "parcels"
+    names = rec["files"]
+    plots = pd.concat([gpd.read_parquet(stage_dir / "parcels" / n) for n in names],
+                      ignore_index=True)
+    rows = np.concatenate([pd.read_parquet(src / n, columns=["_row"])["_row"].to_numpy()
+                           for n in names])
+    plots = plots.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
+    vp_files = [stage_dir / VP_FOLDER / n for n in names
+                if (stage_dir / VP_FOLDER / n).exists()]
+    vp = [gpd.read_parquet(f) for f in vp_files]
+    across = stage_dir / VP_FOLDER / VP_ACROSS
+    if across.exists():
+        a = gpd.read_parquet(across)
+        vp.append(a[a["village_park_id"].isin(set(plots["village_park_id"]))])
+    if vp:
+        vp = pd.concat(vp, ignore_index=True).sort_values("village_park_id", kind="stable")
+        vp = vp.reset_index(drop=True)
+    else:  # a county of unusable plots only
+        vp = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=plots.crs))
+    geoms = np.asarray(plots.geometry.array, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms)]
+    reach = np.nanmax(plots["nearest_park_m"].to_numpy(dtype=float), initial=-1.0)
+    if len(geoms) and reach >= 0:
+        box = np.asarray(shapely.total_bounds(geoms)) + np.r_[-reach, -reach, reach, reach]
+        pb = shapely.bounds(np.asarray(parks.geometry.array, dtype=object))
+        parks = parks[_touches(pb, box)]
+    else:
+        parks = parks.iloc[:0]
+    layers = {**ctx, "township_parks": parks}
+    folder = Path(names[0]).name.split(".")[0]  # the county's file name, unique
+    # no parents: if the run failed and its staging folder is gone, write nothing
+    (stage_dir / "counties" / folder).mkdir(exist_ok=True)
+
+    def public(name):
+        gdf = layers.get(name)
+        return None if gdf is None else gdf.drop(columns=["_problem"], errors="ignore")
+
+    result = SimpleNamespace(
+        parcels=plots, village_parks=vp, config=config, issues=issues.reset_index(drop=True),
+        timings={}, layers=SimpleNamespace(
+            crs=pyproj.CRS.from_user_input(plots.crs), inputs=rec.get("inputs") or {},
+            selection={}, township_parks=parks, cluster_points=layers.get("cluster_points"),
+            public=public))
+    write_classification(result, stage_dir / "counties" / folder, run_info)
+    return folder
+
+
+def _concat_slim(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partitions' slim facts as one frame; its text columns hold each distinct
+    string once (object arrays of shared strings: 8 bytes a plot, not a string each)."""
+    from pandas.api.types import union_categoricals
+
+    out = {}
+    for col in frames[0].columns:
+        if isinstance(frames[0][col].dtype, pd.CategoricalDtype):
+            out[col] = np.asarray(union_categoricals([f[col] for f in frames]), dtype=object)
+        else:
+            out[col] = np.concatenate([f[col].to_numpy() for f in frames])
+    return pd.DataFrame(out)
 
 
 def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
