@@ -133,28 +133,55 @@ def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, schedu
 
 @main.command()
 @input_options
-@click.option("--config", "config_files", multiple=True, required=True, type=click.Path(),
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="scenario A's TOML, then scenario B's (SPEC §5); exactly two")
+@click.option("--blocks", "blocks_dirs", multiple=True, type=click.Path(exists=True),
+              metavar="BLOCKS_DIR",
+              help="a zoning blocks output folder: with two --config its blocks and freed "
+                   "sites are decided under both; given twice (no INPUT, no --config) the "
+                   "two folders are compared")
 @click.option("--out", "out_dir", required=True, type=click.Path())
 @click.option("--quiet", is_flag=True)
 @expected_errors
-def compare(input_path, config_files, out_dir, quiet, **given):
+def compare(input_path, config_files, blocks_dirs, out_dir, quiet, **given):
     """Classify INPUT (and/or the layers given by flag, as for classify) under two
     configs and write what moved between them.
 
     Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
-    transitions.xlsx, changed.gpkg and the change map changes.html.
+    transitions.xlsx, changed.gpkg and the change map changes.html. With --blocks
+    BLOCKS_DIR (a zoning blocks output of the base): the blocks that change mode and
+    the freed sites that change reuse under the two configs, in blocks_changed.csv,
+    sites_changed.csv and two more sheets of transitions.xlsx. With --blocks A --blocks
+    B only: those of two zoning blocks folders, in blocks_changed.csv, sites_changed.csv
+    and blocks_changes.xlsx.
     """
+    progress = Progress(quiet)
+    if len(blocks_dirs) == 2 and not config_files:
+        if input_path or any(given.values()):
+            raise ZoningError("compare --blocks A --blocks B compares two zoning blocks "
+                              "folders: give no INPUT or layer flags")
+        from .outputs import run_compare_blocks
+
+        modes, reuses = run_compare_blocks(*blocks_dirs, out_folder(out_dir), progress)
+        click.echo(f"{len(modes)} block(s) change mode, {len(reuses)} freed site(s) change "
+                   f"reuse from {blocks_dirs[0]} to {blocks_dirs[1]}")
+        return
     if len(config_files) != 2:
         raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
                           f"got {len(config_files)}")
+    if len(blocks_dirs) > 1:
+        raise ZoningError("compare with two --config files takes one --blocks folder "
+                          f"(the base run of zoning blocks), got {len(blocks_dirs)}")
     sources = resolve_inputs(input_path, given)
-    progress = Progress(quiet)
-    result = run_compare(sources, config_files, out_folder(out_dir), progress)
+    result = run_compare(sources, config_files, out_folder(out_dir), progress,
+                         blocks_dirs[0] if blocks_dirs else None)
     names = [result.a.name, result.b.name]
     moved = len(result.changed)
     progress(f"done: {moved} plot(s) change class "
              f"({result.changed['area_mu'].sum():.2f} mu) from {names[0]} to {names[1]}")
+    if result.blocks is not None:
+        progress(f"{len(result.blocks[0])} block(s) change mode, {len(result.blocks[1])} "
+                 "freed site(s) change reuse")
 
 
 @main.command()

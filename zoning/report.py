@@ -418,6 +418,9 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike,
         print_setup(ws, 1, one_page=True)
         for name, frame in sheets.items():
             _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt, notes=notes)
+        if getattr(comparison, "blocks", None) is not None:  # SPEC §11: blocks compared too
+            block_change_sheets(xl, comparison.blocks, fmt, notes,
+                                (comparison.a.name, comparison.b.name))
     return excel_notes(notes, target)
 
 
@@ -1048,3 +1051,38 @@ def data_heading(config=None, source: dict | None = None, as_of: str = "") -> He
     data_date = report.get("data_date") or (source_date(path, (source or {}).get("layer"))
                                             if path else "")
     return Heading(county, data_date, as_of or data_date)
+
+
+# --- blocks that change mode, freed sites that change reuse (SPEC §11 what-ifs) ---------
+
+def block_change_sheets(xl, block_changes, fmt: dict, notes: list, names=("A", "B")) -> None:
+    """Two sheets into an open workbook: 变化区块 (blocks whose mode changes: block,
+    town, mu, mode before → after, rules, the reason after) and 变化腾退地块 (freed sites
+    whose reuse changes), Chinese headers and words. ``block_changes``: the pair of
+    :func:`zoning.blocks.changes`; ``names``: the two scenarios."""
+    from .vocab import BLOCK_CHANGES_ZH as ZH
+    from .vocab import MODE_ZH, REUSE_ZH
+
+    modes, reuses = block_changes
+    for sheet, frame, word, words, what in (("变化区块", modes, "mode", MODE_ZH, "改造方式"),
+                                            ("变化腾退地块", reuses, "reuse", REUSE_ZH,
+                                             "利用方向")):
+        shown = frame.copy()
+        for side in ("from", "to"):
+            shown[f"{side}_{word}"] = shown[f"{side}_{word}"].map(words).fillna("")
+        shown["town"] = shown["town"].replace("", UNKNOWN_TOWN)
+        shown = shown.rename(columns=ZH)
+        ws = _table_sheet(xl, sheet, shown, f"{what}变化：{names[0]} → {names[1]}"
+                          f"（{len(shown)} 处）", fmt, width=12, freeze_cols=1, notes=notes)
+        ws.set_column(len(shown.columns) - 1, len(shown.columns) - 1, 70)
+
+
+def write_block_changes_xlsx(block_changes, target: str | os.PathLike, names=("A", "B"),
+                             heading: Heading | None = None) -> pd.DataFrame:
+    """A workbook of the blocks that change mode and the freed sites that change reuse
+    between two ``zoning blocks`` folders (:func:`block_change_sheets`). Returns the
+    notes of cells cut to Excel's limit."""
+    notes: list = []
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
+        block_change_sheets(xl, block_changes, _formats(xl.book), notes, names)
+    return excel_notes(notes, target)

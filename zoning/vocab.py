@@ -202,3 +202,10 @@ GRID_FINDING_ZH = {"no_officer": "未配备安管员", "missed_month": "村级�
 #: Meeting levels of the grid's meeting log (words towns type -> level).
 MEETING_LEVELS = {"village": "village", "村": "village", "村级": "village",
                   "town": "town", "镇": "town", "镇级": "town", "镇街": "town"}
+
+# --- comparing blocks (SPEC §11 what-ifs) ----------------------------------------------
+#: Chinese names of the columns of a comparison's changed blocks and freed sites.
+BLOCK_CHANGES_ZH = {"block_id": "区块编号", "site_id": "腾退地块编号", "town": "镇街",
+                    "mu": "面积（亩）", "from_mode": "原改造方式", "to_mode": "新改造方式",
+                    "from_reuse": "原利用方向", "to_reuse": "新利用方向",
+                    "from_rule": "原规则", "to_rule": "新规则", "to_reason": "新依据"}
