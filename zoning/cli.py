@@ -376,12 +376,16 @@ def ledger():
               help="a zoning classify output folder")
 @click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
               help="a zoning workshops output folder")
+@click.option("--blocks", "blocks_dir", type=click.Path(exists=True),
+              help="a zoning blocks output folder: its blocks (kind block, final "
+                   "renovated 已改造) and freed sites (kind site, final reused 已利用)")
 @expected_errors
-def ledger_init(ledger_path, classified, workshops_dir):
-    """List every item of a classification (and workshops), status pending."""
+def ledger_init(ledger_path, classified, workshops_dir, blocks_dir):
+    """List every item of a classification (and workshops, blocks and freed sites),
+    status pending."""
     from .outputs import init_ledger
 
-    n = init_ledger(ledger_path, classified, workshops_dir)
+    n = init_ledger(ledger_path, classified, workshops_dir, blocks_dir)
     click.echo(f"{ledger_path}: {n} items, all pending")
 
 
@@ -420,8 +424,8 @@ def ledger_import(ledger_path, sheet, today, config_files):
 def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
     """Override an item's class with a reason and a name (kept beside the computed one).
 
-    KIND is parcel/地块 or workshop/作坊; --class a class of that kind, e.g. retain or
-    保留提升."""
+    KIND is parcel/地块, workshop/作坊, block/区块 or site/腾退地块; --class a class of that
+    kind, e.g. retain or 保留提升, rebuild or 拆除式."""
     from .ledger import adjust
 
     kind, cls = adjust(ledger_path, kind, item_id, cls, reason, by)
@@ -434,14 +438,17 @@ def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
               help="a new zoning classify output folder: the plots are compared")
 @click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
               help="a new zoning workshops output folder: the workshops are compared")
+@click.option("--blocks", "blocks_dir", type=click.Path(exists=True),
+              help="a new zoning blocks output folder: the blocks and freed sites are "
+                   "compared")
 @expected_errors
-def ledger_sync(ledger_path, classified, workshops_dir):
+def ledger_sync(ledger_path, classified, workshops_dir, blocks_dir):
     """Take a new classification; items whose computed class changed go to review.csv.
     Only the kinds given are compared: without --workshops the workshops are left alone."""
     from .outputs import sync_ledger
     from .report import write_csv
 
-    review = sync_ledger(ledger_path, classified, workshops_dir)
+    review = sync_ledger(ledger_path, classified, workshops_dir, blocks_dir)
     target = Path(ledger_path).with_name("review.csv")
     write_csv(review, target)
     click.echo(f"{len(review)} item(s) to review in {target}")
@@ -493,7 +500,8 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_ledger_report(ledger_path, day, stage, {
-            "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
+            "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"],
+            "block": assessment["block_weight"], "site": assessment["site_weight"]},
             grades, config.campaigns, config.report.get("county", ""))
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")

@@ -802,9 +802,11 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
 # --- the ledger's items, read from classify / workshops output folders -----------------
 
 def read_items(classified_dir: str | os.PathLike | None,
-               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
+               workshops_dir: str | os.PathLike | None = None, crs=None,
+               blocks_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """The SPEC §8 items (:func:`zoning.ledger.items_of`) of a classify output folder
-    and/or a workshops output folder (in the plots' CRS, else ``crs``)."""
+    and/or a workshops output folder (in the plots' CRS, else ``crs``) and/or a blocks
+    output folder (SPEC §11: its blocks and freed sites, :func:`read_blocks`)."""
     import pyogrio
 
     from .ledger import items_of
@@ -820,27 +822,35 @@ def read_items(classified_dir: str | os.PathLike | None,
         if not wpath.exists():
             raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
         workshops = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
-    return items_of(parcels, workshops, crs)
+    found = read_blocks(blocks_dir) if blocks_dir is not None else None
+    return items_of(parcels, workshops, crs, blocks=found and found.blocks,
+                    sites=found and found.freed_sites)
 
 
-def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
+def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None,
+                blocks_dir=None) -> int:
     """``zoning ledger init``: a new ledger listing every item of a classify output folder
-    (and a workshops output folder), status pending. Returns the number of items."""
+    (and a workshops output folder, and the blocks and freed sites of a blocks output
+    folder), status pending. Returns the number of items."""
     from .ledger import check_new, init
 
     check_new(ledger)
-    return init(ledger, read_items(classified_dir, workshops_dir))
+    return init(ledger, read_items(classified_dir, workshops_dir, blocks_dir=blocks_dir))
 
 
-def sync_ledger(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
+def sync_ledger(ledger, classified_dir=None, workshops_dir=None, blocks_dir=None
+                ) -> pd.DataFrame:
     """``zoning ledger sync``: the items of new output folders into the ledger (only the
-    kinds given are compared); returns the items to review."""
+    kinds given are compared: a blocks folder gives blocks and sites); returns the items
+    to review."""
     from .ledger import check_sync, sync
 
-    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
+    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir),
+                                ("block", blocks_dir), ("site", blocks_dir))
              if given is not None]
     crs = check_sync(ledger, kinds)
-    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs), kinds)
+    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs,
+                                   blocks_dir=blocks_dir), kinds)
 
 
 # --- the jobs of ``zoning blocks`` -------------------------------------------------------

@@ -544,7 +544,9 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         if grades is not None:
             state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
             zh["grade"] = "亩均等级"
-    kinds = {"parcel": "地块", "workshop": "家庭作坊"}
+    from .vocab import ITEM_CLASS_ZH, KIND_ZH
+
+    kinds = KIND_ZH
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         ranking = ranking_table(scores)
@@ -552,7 +554,7 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
         # one table sorted by town, made ready once; each town's rows become its sheet
         state = state.sort_values("town", kind="stable")
-        class_zh = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        class_zh = ITEM_CLASS_ZH
         table = Columns(state[list(zh)].assign(
             kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
             **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
@@ -1011,10 +1013,15 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
 
 #: Headers of the assessment's ranking sheet: the score and the parts it is made of.
 RANKING_ZH = {"rank": "排名", "town": "镇街", "score": "得分", "plot_points": "地块得分",
-              "workshop_points": "作坊得分", "plot_mu": "地块面积（亩）",
+              "workshop_points": "作坊得分", "block_points": "区块得分",
+              "site_points": "腾退地块得分", "plot_mu": "地块面积（亩）",
               "plot_mu_final": "已完成面积（亩）", "plot_share": "地块完成率",
               "workshops": "作坊数", "workshops_final": "已完成作坊数",
-              "workshop_share": "作坊完成率"}
+              "workshop_share": "作坊完成率",
+              # a ledger listing blocks and freed sites (SPEC §11)
+              "block_mu": "区块面积（亩）", "block_mu_final": "已改造区块面积（亩）",
+              "block_share": "区块改造完成率", "site_mu": "腾退地块面积（亩）",
+              "site_mu_final": "已利用腾退面积（亩）", "site_share": "腾退地块利用率"}
 
 
 def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
@@ -1025,11 +1032,14 @@ def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
     out = scores.copy()
     if {"plot_points", "workshop_points"} <= set(out):
         n = len(out)
-        shown = largest_remainder(np.r_[out["plot_points"].to_numpy(dtype=float),
-                                        out["workshop_points"].to_numpy(dtype=float)],
-                                  np.r_[np.arange(n), np.arange(n)],
+        points = [c for c in ("plot_points", "workshop_points", "block_points", "site_points")
+                  if c in out]
+        shown = largest_remainder(np.concatenate([out[c].to_numpy(dtype=float)
+                                                  for c in points]),
+                                  np.tile(np.arange(n), len(points)),
                                   out["score"].to_numpy(dtype=float).round(2))
-        out["plot_points"], out["workshop_points"] = shown[:n], shown[n:]
+        for i, c in enumerate(points):
+            out[c] = shown[i * n:(i + 1) * n]
         out["score"] = out["score"].round(2)
     return out[[c for c in RANKING_ZH if c in out]].rename(columns=RANKING_ZH)
 
