@@ -287,8 +287,9 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
                     warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
 
-    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
-    and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
+    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``),
+    ``blocks.gpkg`` (``zoning blocks``, there or in a ``blocks`` folder beside it: layers
+    ``blocks`` and ``freed_sites``) and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
     A damaged file picked up this way is left out of the map with a warning (``warn``, a
     callable taking the message; default :func:`warnings.warn`): it is extra, the map is
     what was asked for. A damaged classification or ``status`` file is an error.
@@ -339,6 +340,13 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
             n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
             for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
         data.update(layers or {})
+    for folder in (gpkg.parent, gpkg.parent / "blocks"):  # a zoning blocks output (SPEC §11)
+        blocks = folder / "blocks.gpkg"
+        if blocks.exists():
+            found = optional(blocks, "the blocks and freed sites", lambda b=blocks: read_blocks(b))
+            if found is not None:
+                data["blocks"], data["freed_sites"] = found.blocks, found.freed_sites
+            break
     ledger = gpkg.parent / FILES["demo"]["ledger"]
     if status is not None:
         join_status(data, read_status(status))
