@@ -570,3 +570,104 @@ def test_bare_plots_without_optional_fields_or_enterprises(tmp_path):
 
     book = openpyxl.load_workbook(tmp_path / "o" / "blocks.xlsx")
     assert book["区块"]["A1"].value.startswith("老旧工业区块改造方式（亩均指标 无企业表）")
+
+
+# --- zoning compare: blocks that change mode, sites that change reuse ----------------------
+
+def tiny_blocks_run(classified, tmp_path):
+    """The tiny county's four member plots (one block each) with taxes 10–40 and a
+    ``zoning blocks`` folder of them; configs A (defaults) and B (B2 for one-plot blocks
+    below twice the median tax; reclaim only from 20 mu)."""
+    table = tmp_path / "e.csv"
+    rows = "".join(f"{i},{name},2024,10,{tax},100\n" for i, (name, tax) in
+                   enumerate(zip("甲厂 乙厂 丙厂 戊厂".split(), (10, 20, 30, 40), strict=True)))
+    table.write_text("enterprise_id,enterprise,year,land_mu,tax_10k_yuan,revenue_10k_yuan\n"
+                     + rows, encoding="utf-8")
+    res = zoning_cli("blocks", classified, "--enterprises", table, "--out",
+                     tmp_path / "blocks", "--quiet")
+    assert res.returncode == 0, res.stderr
+    (tmp_path / "a.toml").write_text("", encoding="utf-8")
+    (tmp_path / "b.toml").write_text("[blocks]\nreorganise_min_plots = 1\n"
+                                     "reorganise_tax_ratio = 2.0\n[freed]\n"
+                                     "reclaim_min_mu = 20\n", encoding="utf-8")
+    return tmp_path / "blocks"
+
+
+def test_compare_configs_with_a_blocks_folder(classified, tmp_path):
+    import openpyxl
+
+    blocks_dir = tiny_blocks_run(classified, tmp_path)
+    out = tmp_path / "cmp"
+    res = zoning_cli("compare", classified.parent / "in.gpkg", "--config", tmp_path / "a.toml",
+                     "--config", tmp_path / "b.toml", "--blocks", blocks_dir, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "4 block(s) change mode, 1 freed site(s) change reuse" in res.stderr
+    modes = pd.read_csv(out / "blocks_changed.csv", encoding="utf-8-sig", dtype=str)
+    assert modes["block_id"].tolist() == ["P001", "P002", "P003", "P005"]
+    assert set(modes["from_mode"]) == {"manage"} and set(modes["to_mode"]) == {"reorganise"}
+    assert modes["to_reason"].str.contains("< 2.00 × 中位数 2.50").all()  # taxes 1–4 per mu
+    sites = pd.read_csv(out / "sites_changed.csv", encoding="utf-8-sig", dtype=str)
+    assert sites[["site_id", "from_reuse", "to_reuse", "from_rule", "to_rule"]].values.tolist() \
+        == [["P004", "reclaim", "amenity", "F1", "F3"]]
+    assert len(pd.read_csv(out / "transitions.csv")) > 0  # the plots are compared as before
+    book = openpyxl.load_workbook(out / "transitions.xlsx")
+    assert book.sheetnames[-2:] == ["变化区块", "变化腾退地块"]
+    head = [c.value for c in book["变化区块"][2]]
+    assert head[:5] == ["区块编号", "镇街", "面积（亩）", "原改造方式", "新改造方式"]
+    first = [c.value for c in book["变化区块"][3]]
+    assert first[3:5] == ["管理提升式", "梳理式"] and "新依据" in head
+    assert [c.value for c in book["变化腾退地块"][3]][3:5] == ["复垦", "村庄配套"]
+
+
+def test_compare_blocks_redecided_equals_run_afresh(classified, tmp_path):
+    """Scenarios that group the plots alike re-decide A's blocks; the result is that of
+    running B's blocks afresh."""
+    from zoning.config import load_config
+    from zoning.outputs import compare_blocks
+    from zoning.scenario import Study
+
+    blocks_dir = tiny_blocks_run(classified, tmp_path)
+    configs = [load_config(tmp_path / "a.toml"), load_config(tmp_path / "b.toml")]
+    study = Study.from_file(classified.parent / "in.gpkg")
+    a = study.classify("a", **configs[0].parameters)
+    b = study.classify("b", **configs[1].parameters)
+    quick = compare_blocks(blocks_dir, a, b, configs)
+    fresh = compare_blocks(blocks_dir, a, b, configs, same_loading=False)
+    for q, f in zip(quick, fresh, strict=True):
+        pd.testing.assert_frame_equal(q, f)
+    assert len(quick[0]) == 4 and len(quick[1]) == 1
+
+
+def test_compare_two_blocks_folders(tmp_path):
+    import openpyxl
+
+    from zoning.outputs import write_blocks
+
+    p, years = small_county()
+    a = B.run(p, years)
+    write_blocks(a, tmp_path / "a")
+    write_blocks(a.redecide(blocks={"rebuild_built_before": 1990}, inside_share_min=0.0),
+                 tmp_path / "b")
+    out = tmp_path / "cmp"
+    res = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path / "b",
+                     "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "1 block(s) change mode, 1 freed site(s) change reuse" in res.stdout
+    modes = pd.read_csv(out / "blocks_changed.csv", encoding="utf-8-sig", dtype=str)
+    assert modes[["block_id", "town", "from_mode", "to_mode"]].values.tolist() == [
+        ["K1", "甲镇", "rebuild", "manage"]]
+    assert "1996.5 > 1990" in modes["to_reason"].iat[0]
+    book = openpyxl.load_workbook(out / "blocks_changes.xlsx")
+    assert book.sheetnames == ["变化区块", "变化腾退地块"]
+    assert book["变化区块"]["A1"].value.startswith("改造方式变化：a → b（1 处）")
+    assert [c.value for c in book["变化腾退地块"][3]][:5] == ["F1", "乙镇",
+                                                          pytest.approx(3.0), "复垦", "村庄配套"]
+    same = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path / "a",
+                      "--out", tmp_path / "same")
+    assert same.returncode == 0 and "0 block(s) change mode, 0 freed site(s)" in same.stdout
+    assert len(pd.read_csv(tmp_path / "same" / "blocks_changed.csv")) == 0
+    bad = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path,
+                     "--out", tmp_path / "x")
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'blocks.gpkg'}: not found (give a zoning blocks output folder)"]
+    assert not (tmp_path / "x").exists()

@@ -307,3 +307,36 @@ def test_a_town_page_highlights_the_town_and_links_back(browser, tmp_path):
     assert "浒山街道" in page.page.inner_text("table")
     assert page.errors == [] and page.requests == []
     page.page.close()
+
+
+def test_blocks_and_freed_sites_switch_on_with_legend_and_chinese_popup(browser, classified,
+                                                                        tmp_path):
+    """SPEC §11: the blocks layer (off at start) draws when switched on, shows its legend
+    while on, and a block's popup gives its mode and reason in Chinese."""
+    import shutil
+
+    from zoning.blocks import run
+    from zoning.outputs import read_classified, read_classified_plots, write_blocks
+
+    out = tmp_path / "out"
+    shutil.copytree(classified, out)
+    write_blocks(run(read_classified_plots(out)[0]), out / "blocks")
+    path = write_map(build_map(read_classified(out)), tmp_path / "blocks.html")
+    page = Page(browser, path)
+    assert "老旧工业区块" not in page.page.inner_text("body")  # no legend while off
+    page.open_layers()
+    page.page.click(".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input")
+    assert "管理提升式 4 个" in page.page.inner_text(".leaflet-bottom.leaflet-right")
+    text = page.page.evaluate("""() => {
+        const group = window.zoningBlockLayers.blocks.getLayers()[0];
+        const one = group.getLayers().find(l => l.feature.properties.block_id === "P001");
+        one.openPopup();
+        return document.querySelector(".leaflet-popup-content").innerText;
+    }""")
+    assert "管理提升式" in text and "建成年份 2005 > 2000" in text and "built_year" not in text
+    page.page.click(".leaflet-control-layers label:has-text('腾退土地（按利用方向） (3)') input")
+    assert "复垦 2 片" in page.page.inner_text(".leaflet-bottom.leaflet-right")
+    page.page.click(".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input")
+    assert "管理提升式" not in page.page.inner_text(".leaflet-bottom.leaflet-right")
+    assert page.errors == [] and page.requests == []
+    page.page.close()

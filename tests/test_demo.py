@@ -142,3 +142,10 @@ def test_blocks_and_freed_land(demo_dir):
         plain["class"].isin(["retain", "consolidate"]).sum()
     assert (members["site_id"] != "").sum() == sites["plots"].sum() == \
         (plain["class"] == "vacate").sum()
+    # the sample's plots carry floor areas: most blocks have a floor-area ratio (容积率)
+    far = blocks["floor_area_ratio"]
+    assert far.notna().mean() > 0.9 and far.dropna().between(0.2, 3.0).all()
+    assert blocks["reason"].str.contains("容积率").any()
+    # the maps draw them: the county page carries both switchable layers
+    page = (demo_dir / "map.html").read_text(encoding="utf-8")
+    assert "老旧工业区块（按改造方式）" in page and "腾退土地（按利用方向）" in page

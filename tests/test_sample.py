@@ -227,3 +227,27 @@ def test_committed_sample_matches_the_generator(layers):
             field = ID_FIELDS[name]
             pd.testing.assert_series_equal(committed[field], layers[name][field],
                                            check_dtype=False)
+
+
+def test_plots_carry_plausible_floor_areas_from_their_own_stream(layers):
+    """SPEC §11's optional floor_area_m2: ratios 0.2–3.0, older plots lower, ~4 % empty;
+    drawn from its own stream, so the plots' other columns are untouched."""
+    from zoning.sample import add_floor_areas
+
+    p = layers["parcels"]
+    floor = p["floor_area_m2"]
+    assert 0.02 < floor.isna().mean() < 0.06
+    ratio = (floor / shapely.area(np.asarray(p.geometry.values))).dropna()
+    assert ratio.between(0.19, 3.01).all() and 0.8 < ratio.median() < 1.1
+    year = p.loc[ratio.index, "built_year"]
+    assert ratio[year < 2000].median() < 0.8 < ratio[year <= 2010].median() < 1.1 \
+        < ratio[year > 2010].median()
+    assert (floor.dropna() == floor.dropna().round()).all()
+    again = add_floor_areas(p.drop(columns="floor_area_m2"))
+    again["floor_area_m2"] = again["floor_area_m2"].astype(float)  # empty: NaN, as read
+    pd.testing.assert_frame_equal(again.drop(columns="geometry"), p.drop(columns="geometry"),
+                                  check_dtype=False)
+    assert list(p.columns[-2:]) == ["floor_area_m2", "geometry"]
+    if COMMITTED.exists():
+        committed = pyogrio.read_dataframe(COMMITTED, layer="parcels", read_geometry=False)
+        pd.testing.assert_series_equal(committed["floor_area_m2"], floor, check_dtype=False)

@@ -66,7 +66,10 @@ def test_every_class_has_its_names_and_colour():
     workshop_classes = [*vocab.WORKSHOP_CLASSES, "unclassified"]
     for names in (vocab.WORKSHOP_CLASS_ZH, vocab.WORKSHOP_CLASS_EN, vocab.WORKSHOP_PALETTE):
         assert list(names) == workshop_classes
-    assert vocab.CLASSES_OF == {"parcel": vocab.CLASSES, "workshop": tuple(workshop_classes)}
+    assert vocab.CLASSES_OF == {"parcel": vocab.CLASSES, "workshop": tuple(workshop_classes),
+                                "block": vocab.MODES, "site": vocab.REUSES}
+    assert set(vocab.KIND_ZH) == set(vocab.CLASSES_OF)
+    assert set(vocab.ITEM_CLASS_ZH) == {c for cs in vocab.CLASSES_OF.values() for c in cs}
 
 
 def test_every_status_has_its_names():
@@ -76,6 +79,12 @@ def test_every_status_has_its_names():
         set(vocab.CLASSES) - {"unclassified"}
     assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "workshop"} == \
         set(vocab.WORKSHOP_CLASSES)
+    # SPEC §11: every block is finally renovated, every freed site reused
+    assert {s for (kind, _), s in vocab.FINAL_STATUS.items() if kind == "block"} == {"renovated"}
+    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "block"} == set(vocab.MODES)
+    assert {s for (kind, _), s in vocab.FINAL_STATUS.items() if kind == "site"} == {"reused"}
+    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "site"} == set(vocab.REUSES)
+    assert (vocab.STATUS_ZH["renovated"], vocab.STATUS_ZH["reused"]) == ("已改造", "已利用")
     assert list(vocab.STATUS_GROUPS) == list(vocab.STATUS_GROUP_ZH) == \
         list(vocab.STATUS_GROUP_EN) == [*vocab.OPEN_STATUSES, "final"]
 

@@ -141,28 +141,55 @@ def classify(input_path, out_dir, config_files, quiet, lang, fmt, engine, schedu
 
 @main.command()
 @input_options
-@click.option("--config", "config_files", multiple=True, required=True, type=click.Path(),
+@click.option("--config", "config_files", multiple=True, type=click.Path(),
               help="scenario A's TOML, then scenario B's (SPEC §5); exactly two")
+@click.option("--blocks", "blocks_dirs", multiple=True, type=click.Path(exists=True),
+              metavar="BLOCKS_DIR",
+              help="a zoning blocks output folder: with two --config its blocks and freed "
+                   "sites are decided under both; given twice (no INPUT, no --config) the "
+                   "two folders are compared")
 @click.option("--out", "out_dir", required=True, type=click.Path())
 @click.option("--quiet", is_flag=True)
 @expected_errors
-def compare(input_path, config_files, out_dir, quiet, **given):
+def compare(input_path, config_files, blocks_dirs, out_dir, quiet, **given):
     """Classify INPUT (and/or the layers given by flag, as for classify) under two
     configs and write what moved between them.
 
     Writes OUT/transitions.csv (from_class, to_class, plots, mu), transitions_by_town.csv,
-    transitions.xlsx, changed.gpkg and the change map changes.html.
+    transitions.xlsx, changed.gpkg and the change map changes.html. With --blocks
+    BLOCKS_DIR (a zoning blocks output of the base): the blocks that change mode and
+    the freed sites that change reuse under the two configs, in blocks_changed.csv,
+    sites_changed.csv and two more sheets of transitions.xlsx. With --blocks A --blocks
+    B only: those of two zoning blocks folders, in blocks_changed.csv, sites_changed.csv
+    and blocks_changes.xlsx.
     """
+    progress = Progress(quiet)
+    if len(blocks_dirs) == 2 and not config_files:
+        if input_path or any(given.values()):
+            raise ZoningError("compare --blocks A --blocks B compares two zoning blocks "
+                              "folders: give no INPUT or layer flags")
+        from .outputs import run_compare_blocks
+
+        modes, reuses = run_compare_blocks(*blocks_dirs, out_folder(out_dir), progress)
+        click.echo(f"{len(modes)} block(s) change mode, {len(reuses)} freed site(s) change "
+                   f"reuse from {blocks_dirs[0]} to {blocks_dirs[1]}")
+        return
     if len(config_files) != 2:
         raise ZoningError(f"compare needs exactly two --config files (scenario A and B), "
                           f"got {len(config_files)}")
+    if len(blocks_dirs) > 1:
+        raise ZoningError("compare with two --config files takes one --blocks folder "
+                          f"(the base run of zoning blocks), got {len(blocks_dirs)}")
     sources = resolve_inputs(input_path, given)
-    progress = Progress(quiet)
-    result = run_compare(sources, config_files, out_folder(out_dir), progress)
+    result = run_compare(sources, config_files, out_folder(out_dir), progress,
+                         blocks_dirs[0] if blocks_dirs else None)
     names = [result.a.name, result.b.name]
     moved = len(result.changed)
     progress(f"done: {moved} plot(s) change class "
              f"({result.changed['area_mu'].sum():.2f} mu) from {names[0]} to {names[1]}")
+    if result.blocks is not None:
+        progress(f"{len(result.blocks[0])} block(s) change mode, {len(result.blocks[1])} "
+                 "freed site(s) change reuse")
 
 
 @main.command()
@@ -356,12 +383,16 @@ def ledger():
               help="a zoning classify output folder")
 @click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
               help="a zoning workshops output folder")
+@click.option("--blocks", "blocks_dir", type=click.Path(exists=True),
+              help="a zoning blocks output folder: its blocks (kind block, final "
+                   "renovated 已改造) and freed sites (kind site, final reused 已利用)")
 @expected_errors
-def ledger_init(ledger_path, classified, workshops_dir):
-    """List every item of a classification (and workshops), status pending."""
+def ledger_init(ledger_path, classified, workshops_dir, blocks_dir):
+    """List every item of a classification (and workshops, blocks and freed sites),
+    status pending."""
     from .outputs import init_ledger
 
-    n = init_ledger(ledger_path, classified, workshops_dir)
+    n = init_ledger(ledger_path, classified, workshops_dir, blocks_dir)
     click.echo(f"{ledger_path}: {n} items, all pending")
 
 
@@ -401,8 +432,8 @@ def ledger_import(ledger_path, sheet, today, config_files):
 def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
     """Override an item's class with a reason and a name (kept beside the computed one).
 
-    KIND is parcel/地块 or workshop/作坊; --class a class of that kind, e.g. retain or
-    保留提升."""
+    KIND is parcel/地块, workshop/作坊, block/区块 or site/腾退地块; --class a class of that
+    kind, e.g. retain or 保留提升, rebuild or 拆除式."""
     from .ledger import adjust
 
     kind, cls = adjust(ledger_path, kind, item_id, cls, reason, by)
@@ -415,14 +446,17 @@ def ledger_adjust(ledger_path, kind, item_id, cls, reason, by):
               help="a new zoning classify output folder: the plots are compared")
 @click.option("--workshops", "workshops_dir", type=click.Path(exists=True),
               help="a new zoning workshops output folder: the workshops are compared")
+@click.option("--blocks", "blocks_dir", type=click.Path(exists=True),
+              help="a new zoning blocks output folder: the blocks and freed sites are "
+                   "compared")
 @expected_errors
-def ledger_sync(ledger_path, classified, workshops_dir):
+def ledger_sync(ledger_path, classified, workshops_dir, blocks_dir):
     """Take a new classification; items whose computed class changed go to review.csv.
     Only the kinds given are compared: without --workshops the workshops are left alone."""
     from .outputs import sync_ledger
     from .report import write_csv
 
-    review = sync_ledger(ledger_path, classified, workshops_dir)
+    review = sync_ledger(ledger_path, classified, workshops_dir, blocks_dir)
     target = Path(ledger_path).with_name("review.csv")
     write_csv(review, target)
     click.echo(f"{len(review)} item(s) to review in {target}")
@@ -474,7 +508,8 @@ def ledger_report(ledger_path, as_of, out_dir, config_files, grades):
     assessment = config.assessment
     with output_set(out_folder(out_dir)) as stage:
         scores = write_ledger_report(ledger_path, day, stage, {
-            "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"]},
+            "parcel": assessment["parcel_weight"], "workshop": assessment["workshop_weight"],
+            "block": assessment["block_weight"], "site": assessment["site_weight"]},
             grades, config.campaigns, config.report.get("county", ""))
     click.echo(f"as of {day}: {len(scores)} towns scored; "
                f"first {scores['town'].iat[0] if len(scores) else '-'}")

@@ -101,6 +101,8 @@ GRADING_RULES: dict[str, Rule] = {
 ASSESSMENT_RULES: dict[str, Rule] = {
     "parcel_weight": Rule(float, 0.0, 100.0),
     "workshop_weight": Rule(float, 0.0, 100.0),
+    "block_weight": Rule(float, 0.0, 100.0),  # SPEC §11 blocks (renovated)
+    "site_weight": Rule(float, 0.0, 100.0),   # SPEC §11 freed sites (reused)
 }
 
 

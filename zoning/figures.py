@@ -377,6 +377,7 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         ax.set_facecolor("#fbfaf7")
         handles = _draw_context(ax, data, box, town, zh)
         _draw_plots(ax, parcels, box, town)
+        handles += block_outlines(ax, data, box, town, zh)  # SPEC §11, when given
         if outline is not None and len(outline):
             outline.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=2.4, zorder=10)
             pt = outline.geometry.union_all().representative_point()
@@ -438,7 +439,8 @@ def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         names |= set(data["towns"]["town"].dropna().astype(str))
     written = []
     with tempfile.TemporaryDirectory(prefix="zoning-font-") as folder:
-        font = sheet_font("".join(names) + (title or "") + source + date, folder)
+        font = sheet_font("".join(names) + (title or "") + source + date + BLOCK_WORDS,
+                          folder)
         report(f"map sheet: county ({len(data['parcels'])} plots)")
         written += map_sheet(data, [out_dir / "county.pdf", out_dir / "county.png"], None,
                              title, source, date, font, lang)
@@ -575,3 +577,55 @@ def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax
         _save(fig, target)
         plt.close(fig)
     return ax
+
+# --- old industrial blocks and freed land on the map sheets (SPEC §11) ----------------
+
+#: How a sheet outlines a ``zoning blocks`` output: layer -> (column, line width, line
+#: style, legend prefix zh, en, unit zh, en).
+SHEET_BLOCKS = {"blocks": ("mode", 1.6, "-", "区块·", "Block: ", "个", "blocks"),
+                "freed_sites": ("reuse", 1.2, "--", "腾退·", "Freed: ", "片", "sites")}
+
+
+def _block_words() -> str:
+    from .vocab import MODE_ZH, REUSE_ZH
+
+    return "区块腾退个片" + "".join(MODE_ZH.values()) + "".join(REUSE_ZH.values())
+
+
+#: Words of the blocks' legend rows (their characters go into the sheet font).
+BLOCK_WORDS = _block_words()
+
+
+def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
+                   zh: bool) -> list:
+    """The blocks outlined in the colour of their renovation mode and the freed sites
+    (dashed) in that of their suggested reuse, over the plots; returns the legend rows
+    (per mode and reuse: how many the town, or the county, has). Nothing when ``data``
+    has no blocks."""
+    from matplotlib.lines import Line2D
+
+    from .vocab import MODE_EN, MODE_PALETTE, MODE_ZH, REUSE_EN, REUSE_PALETTE, REUSE_ZH
+
+    looks = {"blocks": (MODE_PALETTE, MODE_ZH if zh else MODE_EN),
+             "freed_sites": (REUSE_PALETTE, REUSE_ZH if zh else REUSE_EN)}
+    rows = []
+    for layer, (column, width, style, pre_zh, pre_en, unit_zh, unit_en) in SHEET_BLOCKS.items():
+        gdf = data.get(layer)
+        if gdf is None or not len(gdf) or column not in gdf:
+            continue
+        palette, names = looks[layer]
+        part = _clip(gdf, box)
+        mine = gdf if town is None or "town" not in gdf else \
+            gdf[gdf["town"].fillna("") == town]
+        for key, colour in palette.items():
+            here = part[part[column] == key]
+            if len(here):
+                here.boundary.plot(ax=ax, color=colour, linewidth=width, linestyle=style,
+                                   zorder=8)
+            n = int((mine[column] == key).sum())
+            if n:
+                rows.append(Line2D([], [], color=colour, linewidth=width * 1.5,
+                                   linestyle=style,
+                                   label=f"{pre_zh if zh else pre_en}{names[key]}  {n} "
+                                         f"{unit_zh if zh else unit_en}"))
+    return rows

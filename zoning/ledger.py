@@ -48,10 +48,14 @@ from ._io import register_gpkg_functions
 from .errors import ZoningError
 from .layers import parse_date  # noqa: F401 (also ledger.parse_date: the dates of SPEC §8)
 from .vocab import (
+    BLOCK_KINDS,
     CLASS_ZH,
     CLASSES_OF,
     FINAL_STATUS,
+    ITEM_CLASS_ZH,
+    MODE_ZH,
     OPEN_STATUSES,
+    REUSE_ZH,
     STATUS_ZH,
     WORKSHOP_CLASS_ZH,
 )
@@ -63,7 +67,8 @@ BUSY_TIMEOUT_S = 600.0
 SCHEMA_VERSION = "1"
 FINAL_BY_CLASS = pd.Series(FINAL_STATUS)
 KIND_WORDS = {"parcel": "parcel", "地块": "parcel", "workshop": "workshop", "作坊": "workshop",
-              "家庭作坊": "workshop"}
+              "家庭作坊": "workshop", "block": "block", "区块": "block", "site": "site",
+              "腾退地块": "site", "腾退": "site"}
 COLUMNS_ZH = {"类型": "kind", "编号": "item_id", "状态": "status", "日期": "date", "备注": "note",
               "填报人": "reporter"}
 REQUIRED_COLUMNS = ("kind", "item_id", "status", "date", "note")
@@ -336,10 +341,14 @@ def connect(path: str | os.PathLike, write: bool = False) -> Iterator[sqlite3.Co
 
 
 def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | None = None,
-             crs=None) -> gpd.GeoDataFrame:
+             crs=None, blocks: gpd.GeoDataFrame | None = None,
+             sites: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The SPEC §8 items of a classification's plots and/or workshops (frames as
     :func:`zoning.outputs.read_items` reads them from their folders), in the plots' CRS,
-    else ``crs``: plots by their centroid, workshops by their point."""
+    else ``crs``: plots by their centroid, workshops by their point. With the layers of
+    a ``zoning blocks`` output (SPEC §11), its ``blocks`` (kind ``block``, class = mode)
+    and ``sites`` (freed sites: kind ``site``, class = reuse) too, each at a point
+    inside it, with its mu."""
     parts = []
     if parcels is not None:
         p = parcels
@@ -368,6 +377,21 @@ def items_of(parcels: gpd.GeoDataFrame | None, workshops: gpd.GeoDataFrame | Non
             "official_mu": np.nan,
             "floor_m2": pd.to_numeric(w["floor_area_m2"], errors="coerce")},
             geometry=w.geometry, crs=w.crs))
+    for kind, frame, key, word in (("block", blocks, "block_id", "mode"),
+                                   ("site", sites, "site_id", "reuse")):
+        if frame is None:
+            continue
+        f = frame.to_crs(crs) if crs is not None and frame.crs is not None else frame
+        crs = crs if crs is not None else f.crs
+        parts.append(gpd.GeoDataFrame({
+            "kind": kind, "item_id": f[key].astype(str),
+            "town": f["town"].fillna("").astype(str), "enterprise": "", "industry": "",
+            **_passed(f), "computed_class": f[word].astype(str),
+            "rule": f["rule"].fillna("").astype(str),
+            "reason": f["reason"].fillna("").astype(str),
+            "mu": pd.to_numeric(f["mu"], errors="coerce").fillna(0.0),
+            "official_mu": np.nan, "floor_m2": np.nan},
+            geometry=f.geometry.representative_point(), crs=f.crs))
     if not parts:
         raise ZoningError("no items: give a classification (--from) or workshops "
                           "(--workshops)")
@@ -537,7 +561,7 @@ def check_row(kind, item, status, raw: dict, date, classes: dict, recorded: set,
     cls = classes[(kind, item)]
     allowed = {*OPEN_STATUSES, FINAL_STATUS.get((kind, cls), "")} - {""}
     if status not in allowed:
-        names = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        names = ITEM_CLASS_ZH
         return both(f"状态 {raw['status']!r} 与分类“{names.get(cls, cls)}”不符，可填："
                     + "、".join(STATUS_ZH[s] for s in sorted(allowed)),
                     f"status {raw['status']!r} does not fit class {cls} "
@@ -787,12 +811,20 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     ``plot_mu_final``, ``plot_share``, ``workshops``, ``workshops_final``, ``workshop_share``.
 
     ``weights``: {"parcel": w1, "workshop": w2}; default from the packaged [assessment].
+    A ledger that lists blocks and freed sites (SPEC §11) also gets ``block_points``,
+    ``block_mu``, ``block_mu_final``, ``block_share`` and the same for ``site``: the share
+    of their mu renovated / reused, weighted by ``weights["block"]`` and
+    ``weights["site"]`` (default [assessment] ``block_weight``, ``site_weight``: 0, so
+    they are shown and the score does not move).
     """
     if weights is None:
         from .config import Config
 
         a = Config().assessment
         weights = {"parcel": a["parcel_weight"], "workshop": a["workshop_weight"]}
+    extra = [k for k in BLOCK_KINDS if (state["kind"] == k).any()]
+    if extra:
+        return _scores_with_blocks(state, weights, extra)
     parcel = (state["kind"] == "parcel").to_numpy()
     workshop = (state["kind"] == "workshop").to_numpy()
     final = state["final"].to_numpy(dtype=bool)
@@ -823,6 +855,68 @@ def town_scores(state: pd.DataFrame, weights: dict | None = None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
+def _scores_with_blocks(state: pd.DataFrame, weights: dict, extra: list) -> pd.DataFrame:
+    """:func:`town_scores` of a ledger that lists blocks and/or freed sites (``extra``):
+    each kind is one more part, by the share of its mu made final (weight 0 by
+    default: with the default weights the score equals that of plots and workshops)."""
+    from .config import DEFAULTS
+
+    base = town_scores(state[~state["kind"].isin(extra)], weights)
+    final = state["final"].to_numpy(dtype=bool)
+    mu_all = state["mu"].fillna(0.0).to_numpy(dtype=float)
+    parts = {}
+    for kind in extra:
+        hit = (state["kind"] == kind).to_numpy()
+        g = pd.DataFrame({"town": state["town"].to_numpy(), "mu": np.where(hit, mu_all, 0.0),
+                          "final": np.where(hit & final, mu_all, 0.0)}).groupby(
+            "town", sort=True).sum()
+        parts[kind] = g
+    towns = sorted(set(state["town"]))
+    base = base.set_index("town").reindex(towns)
+    w = {"parcel": weights["parcel"], "workshop": weights["workshop"],
+         **{k: weights.get(k, DEFAULTS["assessment"][f"{k}_weight"]) for k in extra}}
+    has_p = base["plot_mu"].fillna(0.0) > 0
+    has_w = base["workshops"].fillna(0).astype(int) > 0
+    share_p = base["plot_share"].fillna(0.0)
+    share_w = base["workshop_share"].fillna(0.0)
+    total = w["parcel"] * has_p + w["workshop"] * has_w
+    num = w["parcel"] * share_p * has_p + w["workshop"] * share_w * has_w
+    shares, has = {}, {}
+    for kind in extra:
+        g = parts[kind].reindex(towns, fill_value=0.0)
+        has[kind] = g["mu"] > 0
+        shares[kind] = (g["final"] / g["mu"].where(has[kind])).fillna(0.0)
+        total = total + w[kind] * has[kind]
+        num = num + w[kind] * shares[kind] * has[kind]
+    score = (100 * num / total.where(total > 0)).fillna(0.0)
+    points = {k: (100 * w[k] * shares[k] * has[k] / total.where(total > 0)).fillna(0.0)
+              for k in extra}
+    plot_points = (100 * w["parcel"] * share_p * has_p / total.where(total > 0)).fillna(0.0)
+    out = pd.DataFrame({"town": towns, "score": score.to_numpy(dtype=float),
+                        "plot_points": plot_points.to_numpy(dtype=float),
+                        "workshop_points": (score - plot_points - sum(points.values())
+                                            ).to_numpy(dtype=float)})
+    for kind in extra:
+        out[f"{kind}_points"] = points[kind].to_numpy(dtype=float)
+    for col in ("plot_mu", "plot_mu_final", "plot_share", "workshops", "workshops_final",
+                "workshop_share"):
+        out[col] = base[col].to_numpy()
+    for col in ("plot_mu", "plot_mu_final"):
+        out[col] = out[col].fillna(0.0)
+    for col in ("workshops", "workshops_final"):
+        out[col] = out[col].fillna(0).astype(int)
+    for kind in extra:
+        g = parts[kind].reindex(towns, fill_value=0.0)
+        out[f"{kind}_mu"] = g["mu"].to_numpy(dtype=float)
+        out[f"{kind}_mu_final"] = g["final"].to_numpy(dtype=float)
+        out[f"{kind}_share"] = shares[kind].where(has[kind]).to_numpy(dtype=float)
+    out = out.sort_values(["score", "town"], ascending=[False, True], kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    out["score"] = out["score"].round(4)
+    out = out[["town", "score", "rank", *out.columns.drop(["town", "score", "rank"])]]
+    return out.reset_index(drop=True)
+
+
 def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
            ) -> tuple[str, str]:
     """Override an item's class (kept beside the computed one; it governs statuses).
@@ -830,12 +924,14 @@ def adjust(ledger, kind: str, item_id: str, cls: str, reason: str, by: str
     check_ledger(ledger)
     kind = KIND_WORDS.get(str(kind).strip().lower(), KIND_WORDS.get(str(kind).strip(), kind))
     if kind not in CLASSES_OF:
-        raise ZoningError(f"unknown kind {kind!r} (parcel/地块 or workshop/作坊)")
-    words = {v: k for k, v in (CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH).items()}
+        raise ZoningError(f"unknown kind {kind!r} (parcel/地块, workshop/作坊, block/区块 or "
+                          "site/腾退地块)")
+    names = {"parcel": CLASS_ZH, "workshop": WORKSHOP_CLASS_ZH, "block": MODE_ZH,
+             "site": REUSE_ZH}[kind]
+    words = {v: k for k, v in names.items()}
     cls = str(cls).strip()
     cls = words.get(cls, cls.lower())
     if cls not in CLASSES_OF[kind] or cls == "unclassified":
-        names = CLASS_ZH if kind == "parcel" else WORKSHOP_CLASS_ZH
         raise ZoningError(f"class {cls!r} is not a {kind} class " + "(" + ", ".join(
             f"{c}/{names[c]}" for c in CLASSES_OF[kind] if c != "unclassified") + ")")
     if not reason.strip() or not by.strip():

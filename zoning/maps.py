@@ -277,6 +277,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     if data.get("workshops") is not None and len(data["workshops"]):
         payload["workshops"] = workshop_payload(in_language(data["workshops"], lang),
                                                 data.get("micro_parks"), text, gcj, decimals)
+    payload.update(block_payload(data, lang, gcj, decimals))  # SPEC §11, when given
     if len(web):
         b = web.total_bounds
         payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
@@ -553,6 +554,9 @@ def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.Geo
         ws = data["workshops"]
         out["workshops"] = ws[ws["town"].fillna("") == town]
         out["micro_parks"] = data.get("micro_parks")
+    for name in BLOCK_LAYERS:  # SPEC §11: the town's blocks and freed sites
+        if data.get(name) is not None and "town" in data[name]:
+            out[name] = data[name][data[name]["town"].fillna("") == town]
     for name in CONTEXT:
         if name in ("village_parks",) or name not in data:
             continue
@@ -700,3 +704,97 @@ def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
         "levels": [{"key": lv, "name": RISK_ZH[lv] if zh else lv, "color": RISK_PALETTE[lv],
                     "count": int((level[pos] == lv).sum())} for lv in levels],
         "idx": pos.tolist(), "lvl": [code[lv] for lv in level[pos]], "failed": failed_text}}
+
+
+# --- old industrial blocks and freed land (SPEC §11) ---------------------------------
+
+#: Layers of a ``zoning blocks`` output the maps draw: layer -> (column coloured by, its
+#: values in legend order, the popup fields).
+BLOCK_LAYERS = {
+    "blocks": ("mode", ["block_id", "mode_name", "rule", "reason", "town", "plots", "mu",
+                        "built_year", "floor_area_ratio", "tax_per_mu", "output_per_mu",
+                        "investment_per_mu", "d_share"]),
+    "freed_sites": ("reuse", ["site_id", "reuse_name", "rule", "reason", "town", "plots",
+                              "mu", "boundary_share"]),
+}
+BLOCK_TEXT = {
+    "zh": {"blocks": "老旧工业区块（按改造方式）", "freed_sites": "腾退土地（按利用方向）",
+           "count": {"blocks": "个", "freed_sites": "片"}, "mu": "亩",
+           "fields": {"mode_name": "改造方式", "reuse_name": "利用方向"}},
+    "en": {"blocks": "Old industrial blocks (by renovation mode)",
+           "freed_sites": "Freed land (by suggested reuse)",
+           "count": {"blocks": "blocks", "freed_sites": "sites"}, "mu": "mu",
+           "fields": {"block_id": "Block", "site_id": "Freed site", "mode_name": "Mode",
+                      "reuse_name": "Suggested reuse", "rule": "Rule", "reason": "Reason",
+                      "town": "Town", "plots": "Plots", "mu": "Area (mu)",
+                      "built_year": "Built (median year)", "floor_area_ratio": "Floor-area ratio",
+                      "tax_per_mu": "Tax per mu (10k yuan)",
+                      "output_per_mu": "Output per mu (10k yuan)",
+                      "investment_per_mu": "Investment per mu (10k yuan)",
+                      "d_share": "Share of D-graded land",
+                      "boundary_share": "Share inside the boundary"}},
+}
+#: A reason as written by zoning.blocks: Chinese, then the English in full-width brackets.
+_REASON = re.compile(r"^(?P<zh>.*)（(?P<en>[^（）]*)）$", re.S)
+
+
+def reason_in(reasons: pd.Series, lang: str) -> pd.Series:
+    """The part of a blocks reason (``中文（English）``) in ``lang``; the whole text where
+    it has no such ending."""
+    text = reasons.astype(object).where(reasons.notna(), "").astype(str)
+    parts = text.str.extract(_REASON)
+    return parts[lang].where(parts[lang].notna(), text)
+
+
+def block_payload(data: dict[str, gpd.GeoDataFrame], lang: str, gcj: bool,
+                  decimals: int) -> dict:
+    """The blocks coloured by renovation mode and the freed sites by suggested reuse
+    (SPEC §11), each a switchable layer with its legend (count and mu per mode or reuse)
+    and popups (the reason in the map's language), when ``data`` has them
+    (:func:`zoning.outputs.read_classified` picks up a blocks folder beside the
+    classification). Keys ``blocks`` and ``freed_sites``; none when absent."""
+    from .vocab import (
+        BLOCK_COLUMNS_ZH,
+        MODE_EN,
+        MODE_PALETTE,
+        MODE_ZH,
+        MODES,
+        REUSE_EN,
+        REUSE_PALETTE,
+        REUSE_ZH,
+        REUSES,
+    )
+
+    words = BLOCK_TEXT[lang]
+    labels = {**BLOCK_COLUMNS_ZH, **words["fields"]} if lang == "zh" else words["fields"]
+    looks = {"blocks": (MODES, MODE_PALETTE, MODE_ZH if lang == "zh" else MODE_EN),
+             "freed_sites": (REUSES, REUSE_PALETTE, REUSE_ZH if lang == "zh" else REUSE_EN)}
+    out = {}
+    for layer, (column, fields) in BLOCK_LAYERS.items():
+        gdf = data.get(layer)
+        if gdf is None or not len(gdf) or column not in gdf:
+            continue
+        keys, palette, names = looks[layer]
+        g = gdf.copy()
+        g[f"{column}_name"] = g[column].map(names).fillna(g[column])
+        g["reason"] = reason_in(g["reason"], lang) if "reason" in g else ""
+        for col in ("mu", "floor_area_ratio", "tax_per_mu", "output_per_mu",
+                    "investment_per_mu", "d_share", "boundary_share"):
+            if col in g:
+                g[col] = pd.to_numeric(g[col], errors="coerce").round(2)
+        if "built_year" in g:
+            g["built_year"] = pd.to_numeric(g["built_year"], errors="coerce").round(1)
+        exact = pd.to_numeric(gdf["mu"], errors="coerce").fillna(0.0).to_numpy() \
+            if "mu" in gdf else np.zeros(len(gdf))
+        web = _web(g, gcj, decimals)
+        groups = []
+        for key in keys:
+            hit = (g[column] == key).to_numpy()
+            if hit.any():
+                groups.append({"key": key, "name": names[key], "color": palette[key],
+                               "count": int(hit.sum()), "mu": float(exact[hit].sum()),
+                               "data": _collection(web[web[column] == key], fields)})
+        out[layer] = {"label": f"{words[layer]} ({len(gdf)})", "title": words[layer],
+                      "unit": words["count"][layer], "mu": words["mu"], "fields": fields,
+                      "names": {f: labels.get(f, f) for f in fields}, "groups": groups}
+    return out

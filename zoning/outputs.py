@@ -171,6 +171,8 @@ def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
         comparison.a.config, comparison.a.layers.inputs.get("parcels")))
     write_styled_layers(paths["changed"], {"changed": comparison.changed})
     write_map(comparison.map(), paths["map"])
+    if comparison.blocks is not None:  # SPEC §11: blocks and freed sites compared too
+        paths.update(write_block_changes_csv(comparison.blocks, out))
     return paths
 
 
@@ -306,8 +308,9 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
                     warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
 
-    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``)
-    and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
+    Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``),
+    ``blocks.gpkg`` (``zoning blocks``, there or in a ``blocks`` folder beside it: layers
+    ``blocks`` and ``freed_sites``) and ``ledger.gpkg`` are picked up; ``status`` names a ledger or a report's status.gpkg.
     A damaged file picked up this way is left out of the map with a warning (``warn``, a
     callable taking the message; default :func:`warnings.warn`): it is extra, the map is
     what was asked for. A damaged classification or ``status`` file is an error.
@@ -344,6 +347,13 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
             n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
             for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
         data.update(layers or {})
+    for folder in (gpkg.parent, gpkg.parent / "blocks"):  # a zoning blocks output (SPEC §11)
+        blocks = folder / "blocks.gpkg"
+        if blocks.exists():
+            found = optional(blocks, "the blocks and freed sites", lambda b=blocks: read_blocks(b))
+            if found is not None:
+                data["blocks"], data["freed_sites"] = found.blocks, found.freed_sites
+            break
     ledger = gpkg.parent / FILES["demo"]["ledger"]
     if status is not None:
         join_status(data, read_status(status))
@@ -584,10 +594,12 @@ def write_shp(result, folder: Path) -> None:
     write_csv(fields, folder / FILES["classify_shp"]["fields"])
 
 
-def run_compare(sources, config_files, out_dir, progress):
+def run_compare(sources, config_files, out_dir, progress, blocks_dir=None):
     """``zoning compare``: classify the layers of ``sources`` under two configs (measured
     once when both read the layers alike), write what moved (:func:`write_comparison`).
-    The scenarios are named after their config files; returns the comparison."""
+    The scenarios are named after their config files; returns the comparison. With
+    ``blocks_dir`` (a ``zoning blocks`` output folder) the blocks and freed sites are
+    decided under both configs too (:func:`compare_blocks`)."""
     from ._io import output_set
     from .config import load_config
     from .scenario import Study, compare
@@ -602,6 +614,9 @@ def run_compare(sources, config_files, out_dir, progress):
     a = study_a.classify(names[0], **configs[0].parameters)
     b = study_b.classify(names[1], **configs[1].parameters)
     result = compare(a, b)
+    if blocks_dir is not None:
+        progress(f"blocks and freed sites of {blocks_dir} under both configs")
+        result.blocks = compare_blocks(blocks_dir, a, b, configs, same_loading)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_comparison(result, stage)
@@ -814,9 +829,11 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
 # --- the ledger's items, read from classify / workshops output folders -----------------
 
 def read_items(classified_dir: str | os.PathLike | None,
-               workshops_dir: str | os.PathLike | None = None, crs=None) -> gpd.GeoDataFrame:
+               workshops_dir: str | os.PathLike | None = None, crs=None,
+               blocks_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """The SPEC §8 items (:func:`zoning.ledger.items_of`) of a classify output folder
-    and/or a workshops output folder (in the plots' CRS, else ``crs``)."""
+    and/or a workshops output folder (in the plots' CRS, else ``crs``) and/or a blocks
+    output folder (SPEC §11: its blocks and freed sites, :func:`read_blocks`)."""
     import pyogrio
 
     from .ledger import items_of
@@ -832,30 +849,38 @@ def read_items(classified_dir: str | os.PathLike | None,
         if not wpath.exists():
             raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
         workshops = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
-    return items_of(parcels, workshops, crs)
+    found = read_blocks(blocks_dir) if blocks_dir is not None else None
+    return items_of(parcels, workshops, crs, blocks=found and found.blocks,
+                    sites=found and found.freed_sites)
 
 
-def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None) -> int:
+def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None,
+                blocks_dir=None) -> int:
     """``zoning ledger init``: a new ledger listing every item of a classify output folder
-    (and a workshops output folder), status pending. Returns the number of items."""
+    (and a workshops output folder, and the blocks and freed sites of a blocks output
+    folder), status pending. Returns the number of items."""
     from .ledger import check_new, init
 
     check_new(ledger)
     from .styles import for_layers
 
-    items = read_items(classified_dir, workshops_dir)
+    items = read_items(classified_dir, workshops_dir, blocks_dir=blocks_dir)
     return init(ledger, items, styles=for_layers({"items": items}))
 
 
-def sync_ledger(ledger, classified_dir=None, workshops_dir=None) -> pd.DataFrame:
+def sync_ledger(ledger, classified_dir=None, workshops_dir=None, blocks_dir=None
+                ) -> pd.DataFrame:
     """``zoning ledger sync``: the items of new output folders into the ledger (only the
-    kinds given are compared); returns the items to review."""
+    kinds given are compared: a blocks folder gives blocks and sites); returns the items
+    to review."""
     from .ledger import check_sync, sync
 
-    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir))
+    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir),
+                                ("block", blocks_dir), ("site", blocks_dir))
              if given is not None]
     crs = check_sync(ledger, kinds)
-    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs), kinds)
+    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs,
+                                   blocks_dir=blocks_dir), kinds)
 
 
 # --- the jobs of ``zoning blocks`` -------------------------------------------------------
@@ -1065,3 +1090,129 @@ def write_styled_layers(target: str | os.PathLike, layers: dict) -> None:
     from .styles import for_layers
 
     write_layers(target, layers, styles=for_layers(layers))
+
+# --- ``zoning compare`` of blocks (SPEC §11 what-ifs) -------------------------------------
+
+FILES["compare_blocks"] = {"blocks": "blocks_changed.csv", "sites": "sites_changed.csv",
+                           "xlsx": "blocks_changes.xlsx"}
+
+
+def write_block_changes_csv(block_changes, out_dir) -> dict[str, Path]:
+    """blocks_changed.csv and sites_changed.csv (:func:`zoning.blocks.changes`) into
+    ``out_dir``; a header only when nothing changes."""
+    from .report import write_csv
+
+    names = FILES["compare_blocks"]
+    paths = {k: Path(out_dir) / names[k] for k in ("blocks", "sites")}
+    write_csv(block_changes[0], paths["blocks"])
+    write_csv(block_changes[1], paths["sites"])
+    return paths
+
+
+def read_blocks(path):
+    """The layers of a ``zoning blocks`` output (its folder or blocks.gpkg) as an object
+    with ``blocks``, ``freed_sites`` and ``name`` (the folder's name), what
+    :func:`zoning.blocks.changes` compares; a missing or damaged one is one line."""
+    from types import SimpleNamespace
+
+    import pyogrio
+
+    from .errors import first_line
+
+    path = Path(path)
+    gpkg = path / FILES["blocks"]["gpkg"] if path.is_dir() else path
+    if not gpkg.exists():
+        raise ZoningError(f"{gpkg}: not found (give a zoning blocks output folder)")
+    try:
+        names = [n for n, _ in pyogrio.list_layers(gpkg)]
+        if "blocks" not in names or "freed_sites" not in names:
+            raise ZoningError(f"{gpkg}: not a zoning blocks output (layers {names}; blocks "
+                              "and freed_sites expected)")
+        layers = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+                  for n in ("blocks", "freed_sites")}
+    except ZoningError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
+        raise ZoningError(f"{gpkg}: cannot be read as a blocks output ({first_line(exc)}); "
+                          "run zoning blocks again") from None
+    for layer, key in (("blocks", "block_id"), ("freed_sites", "site_id")):
+        missing = [c for c in (key, "town", "mu", "rule", "reason",
+                               "mode" if layer == "blocks" else "reuse")
+                   if c not in layers[layer]]
+        if missing:
+            raise ZoningError(f"{gpkg}: layer {layer} has no {', '.join(missing)}; "
+                              "run zoning blocks again")
+    name = gpkg.parent.name if gpkg.name == FILES["blocks"]["gpkg"] else gpkg.stem
+    return SimpleNamespace(blocks=layers["blocks"], freed_sites=layers["freed_sites"],
+                           name=name)
+
+
+def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
+    """The blocks that change mode and the freed sites that change reuse between two
+    classifications ``a`` and ``b`` of a compare, each decided under its config
+    (``configs``: A's and B's). The inputs of the blocks (enterprise tables, blocks and
+    scenic layers) are those recorded in ``blocks_dir``'s blocks_run.json (the base run
+    of ``zoning blocks``). When both scenarios group the plots alike (same classes,
+    rules and village parks, same gap and grading) B's blocks are A's re-decided
+    (:meth:`zoning.blocks.Blocks.redecide`: no geometry work); else B is run afresh."""
+    import json
+
+    from .blocks import changes, run
+    from .layers import IssueLog, read_layer
+
+    log = Path(blocks_dir) / FILES["blocks"]["run_log"]
+    if not log.exists():
+        raise ZoningError(f"{log}: not found (give a zoning blocks output folder: its "
+                          "enterprise tables and layers are used for both scenarios)")
+    try:
+        info = json.loads(log.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ZoningError(f"{log}: not a run log ({exc}); run zoning blocks again") from None
+    tables = [str(p) for p in info.get("enterprises") or []]
+    gone = [p for p in tables if not Path(p).exists()]
+    if gone:
+        raise ZoningError(f"{log}: enterprise table {gone[0]} not found (paths are as given "
+                          "to zoning blocks; run compare from the same folder)")
+    years = info.get("years") or []
+    enterprises = read_enterprise_years(tables, years[0] if len(years) == 1 else None,
+                                        configs[0])
+    crs = a.parcels.crs
+    layers = {}
+    for name in ("blocks", "scenic"):
+        path = info.get(f"{name}_layer") or ""
+        layers[name] = read_layer(path, name, configs[0], crs, IssueLog()) if path else None
+
+    def decide(side, config):
+        return run(side.parcels, enterprises, block_polygons=layers["blocks"],
+                   scenic=layers["scenic"], params=config.blocks, freed=config.freed,
+                   parameters=config.parameters, grading=config.grading)
+
+    ra = decide(a, configs[0])
+    cols = [c for c in ("class", "rule", "village_park_id") if c in a.parcels]
+    alike = same_loading and a.parcels[cols].equals(b.parcels[cols]) and all(
+        configs[0].parameters[k] == configs[1].parameters[k] for k in ("adjacency_gap_m",)) \
+        and configs[0].grading == configs[1].grading
+    rb = ra.redecide(configs[1].blocks, configs[1].freed,
+                     float(configs[1].parameters["inside_share_min"])) if alike \
+        else decide(b, configs[1])
+    return changes(ra, rb)
+
+
+def run_compare_blocks(a_dir, b_dir, out_dir, progress):
+    """``zoning compare --blocks A --blocks B``: two ``zoning blocks`` folders (e.g. two
+    years' tables, or two configs) compared: blocks_changed.csv, sites_changed.csv and
+    blocks_changes.xlsx (Chinese). Returns the pair of :func:`zoning.blocks.changes`."""
+    from ._io import output_set
+    from .blocks import changes
+    from .report import write_block_changes_xlsx
+
+    a, b = read_blocks(a_dir), read_blocks(b_dir)
+    if a.name == b.name:
+        a.name, b.name = str(a_dir), str(b_dir)
+    found = changes(a, b)
+    progress(f"writing {out_dir}")
+    with output_set(out_dir) as stage:
+        write_block_changes_csv(found, stage)
+        write_block_changes_xlsx(found, stage / FILES["compare_blocks"]["xlsx"],
+                                 (a.name, b.name))
+    return found

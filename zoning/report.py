@@ -422,6 +422,9 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike,
         print_setup(ws, 1, one_page=True)
         for name, frame in sheets.items():
             _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt, notes=notes)
+        if getattr(comparison, "blocks", None) is not None:  # SPEC §11: blocks compared too
+            block_change_sheets(xl, comparison.blocks, fmt, notes,
+                                (comparison.a.name, comparison.b.name))
     return excel_notes(notes, target)
 
 
@@ -548,7 +551,9 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         if grades is not None:
             state = state.assign(grade=state["enterprise"].map(grades).fillna(""))
             zh["grade"] = "亩均等级"
-    kinds = {"parcel": "地块", "workshop": "家庭作坊"}
+    from .vocab import ITEM_CLASS_ZH, KIND_ZH
+
+    kinds = KIND_ZH
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         ranking = ranking_table(scores)
@@ -556,7 +561,7 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         _table_sheet(xl, "排名", ranking, "镇街考评排名", fmt, notes=notes)
         # one table sorted by town, made ready once; each town's rows become its sheet
         state = state.sort_values("town", kind="stable")
-        class_zh = {**CLASS_ZH, **WORKSHOP_CLASS_ZH}
+        class_zh = ITEM_CLASS_ZH
         table = Columns(state[list(zh)].assign(
             kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
             **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
@@ -1017,10 +1022,15 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
 
 #: Headers of the assessment's ranking sheet: the score and the parts it is made of.
 RANKING_ZH = {"rank": "排名", "town": "镇街", "score": "得分", "plot_points": "地块得分",
-              "workshop_points": "作坊得分", "plot_mu": "地块面积（亩）",
+              "workshop_points": "作坊得分", "block_points": "区块得分",
+              "site_points": "腾退地块得分", "plot_mu": "地块面积（亩）",
               "plot_mu_final": "已完成面积（亩）", "plot_share": "地块完成率",
               "workshops": "作坊数", "workshops_final": "已完成作坊数",
-              "workshop_share": "作坊完成率"}
+              "workshop_share": "作坊完成率",
+              # a ledger listing blocks and freed sites (SPEC §11)
+              "block_mu": "区块面积（亩）", "block_mu_final": "已改造区块面积（亩）",
+              "block_share": "区块改造完成率", "site_mu": "腾退地块面积（亩）",
+              "site_mu_final": "已利用腾退面积（亩）", "site_share": "腾退地块利用率"}
 
 
 def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
@@ -1031,11 +1041,14 @@ def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
     out = scores.copy()
     if {"plot_points", "workshop_points"} <= set(out):
         n = len(out)
-        shown = largest_remainder(np.r_[out["plot_points"].to_numpy(dtype=float),
-                                        out["workshop_points"].to_numpy(dtype=float)],
-                                  np.r_[np.arange(n), np.arange(n)],
+        points = [c for c in ("plot_points", "workshop_points", "block_points", "site_points")
+                  if c in out]
+        shown = largest_remainder(np.concatenate([out[c].to_numpy(dtype=float)
+                                                  for c in points]),
+                                  np.tile(np.arange(n), len(points)),
                                   out["score"].to_numpy(dtype=float).round(2))
-        out["plot_points"], out["workshop_points"] = shown[:n], shown[n:]
+        for i, c in enumerate(points):
+            out[c] = shown[i * n:(i + 1) * n]
         out["score"] = out["score"].round(2)
     return out[[c for c in RANKING_ZH if c in out]].rename(columns=RANKING_ZH)
 
@@ -1057,3 +1070,38 @@ def data_heading(config=None, source: dict | None = None, as_of: str = "") -> He
     data_date = report.get("data_date") or (source_date(path, (source or {}).get("layer"))
                                             if path else "")
     return Heading(county, data_date, as_of or data_date)
+
+
+# --- blocks that change mode, freed sites that change reuse (SPEC §11 what-ifs) ---------
+
+def block_change_sheets(xl, block_changes, fmt: dict, notes: list, names=("A", "B")) -> None:
+    """Two sheets into an open workbook: 变化区块 (blocks whose mode changes: block,
+    town, mu, mode before → after, rules, the reason after) and 变化腾退地块 (freed sites
+    whose reuse changes), Chinese headers and words. ``block_changes``: the pair of
+    :func:`zoning.blocks.changes`; ``names``: the two scenarios."""
+    from .vocab import BLOCK_CHANGES_ZH as ZH
+    from .vocab import MODE_ZH, REUSE_ZH
+
+    modes, reuses = block_changes
+    for sheet, frame, word, words, what in (("变化区块", modes, "mode", MODE_ZH, "改造方式"),
+                                            ("变化腾退地块", reuses, "reuse", REUSE_ZH,
+                                             "利用方向")):
+        shown = frame.copy()
+        for side in ("from", "to"):
+            shown[f"{side}_{word}"] = shown[f"{side}_{word}"].map(words).fillna("")
+        shown["town"] = shown["town"].replace("", UNKNOWN_TOWN)
+        shown = shown.rename(columns=ZH)
+        ws = _table_sheet(xl, sheet, shown, f"{what}变化：{names[0]} → {names[1]}"
+                          f"（{len(shown)} 处）", fmt, width=12, freeze_cols=1, notes=notes)
+        ws.set_column(len(shown.columns) - 1, len(shown.columns) - 1, 70)
+
+
+def write_block_changes_xlsx(block_changes, target: str | os.PathLike, names=("A", "B"),
+                             heading: Heading | None = None) -> pd.DataFrame:
+    """A workbook of the blocks that change mode and the freed sites that change reuse
+    between two ``zoning blocks`` folders (:func:`block_change_sheets`). Returns the
+    notes of cells cut to Excel's limit."""
+    notes: list = []
+    with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
+        block_change_sheets(xl, block_changes, _formats(xl.book), notes, names)
+    return excel_notes(notes, target)

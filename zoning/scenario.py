@@ -177,6 +177,9 @@ class Comparison:
     transitions: pd.DataFrame
     by_town: pd.DataFrame
     changed: gpd.GeoDataFrame = field(repr=False)
+    #: With a blocks folder (SPEC §11): the blocks that change mode and the freed sites
+    #: that change reuse between the scenarios (:func:`zoning.blocks.changes`), else None.
+    blocks: tuple[pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
 
     def map(self, lang: str = "zh", title: str | None = None):
         """A folium map of the changed plots only, coloured by their new class."""

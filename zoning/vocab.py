@@ -216,3 +216,24 @@ GRADING_INDICATORS = {
 #: of the enterprise table.
 BLOCK_INDICATORS = {"tax_per_mu": "tax_10k_yuan", "output_per_mu": "revenue_10k_yuan",
                     "investment_per_mu": "investment_10k_yuan"}
+
+
+# --- comparing blocks (SPEC §11 what-ifs) ----------------------------------------------
+#: Chinese names of the columns of a comparison's changed blocks and freed sites.
+BLOCK_CHANGES_ZH = {"block_id": "区块编号", "site_id": "腾退地块编号", "town": "镇街",
+                    "mu": "面积（亩）", "from_mode": "原改造方式", "to_mode": "新改造方式",
+                    "from_reuse": "原利用方向", "to_reuse": "新利用方向",
+                    "from_rule": "原规则", "to_rule": "新规则", "to_reason": "新依据"}
+
+# --- blocks and freed sites in the ledger (SPEC §8, §11) --------------------------------
+#: Ledger kinds of the blocks programme, with the classes (mode, reuse) their items carry.
+BLOCK_KINDS = {"block": MODES, "site": REUSES}
+CLASSES_OF.update(BLOCK_KINDS)
+FINAL_STATUS.update({**{("block", m): "renovated" for m in MODES},
+                     **{("site", r): "reused" for r in REUSES}})
+STATUS_ZH.update({"renovated": "已改造", "reused": "已利用"})
+STATUS_EN.update({"renovated": "renovated", "reused": "reused"})
+#: Ledger kinds in Chinese (the 清单's 类型 column; update sheets may use these words).
+KIND_ZH = {"parcel": "地块", "workshop": "家庭作坊", "block": "区块", "site": "腾退地块"}
+#: The classes of every ledger kind in Chinese, by code.
+ITEM_CLASS_ZH = {**CLASS_ZH, **WORKSHOP_CLASS_ZH, **MODE_ZH, **REUSE_ZH}

@@ -194,6 +194,7 @@ function zoningMap(map, payload) {
   var control = L.control.layers(null, overlays, {collapsed: true, position: "topright"});
   control.addTo(map);
   zoningWorkshops(map, payload, control);
+  zoningBlocks(map, payload, control);
   L.control.scale({imperial: false, metric: true}).addTo(map);
 
   // Fullscreen: the browser's Fullscreen API on the map's page.
@@ -403,4 +404,50 @@ function zoningRisk(map, W, T, control, popup, renderer) {
     return {color: c.color, text: c.name + " " + c.count};
   }), true);
   window.zoningWorkshopLayers.risk = layer;
+}
+
+/* Old industrial blocks by renovation mode and freed land by suggested reuse (SPEC §11):
+ * one switchable overlay each, off at start, its legend shown while it is on; popups
+ * give the reason in the page's language. */
+function zoningBlocks(map, payload, control) {
+  "use strict";
+  window.zoningBlockLayers = {};
+  ["blocks", "freed_sites"].forEach(function (key) {
+    var spec = payload[key];
+    if (!spec) { return; }
+    var renderer = L.canvas({padding: 0.5, tolerance: 4});
+    var layer = L.layerGroup();
+    var legend = null;
+    layer.once("add", function () {
+      spec.groups.forEach(function (g) {
+        layer.addLayer(L.geoJSON(g.data, {
+          renderer: renderer,
+          style: function () {
+            return key === "blocks"
+              ? {color: g.color, weight: 2.5, fillColor: g.color, fillOpacity: 0.2}
+              : {color: g.color, weight: 2, dashArray: "5 3", fillColor: g.color,
+                 fillOpacity: 0.45};
+          },
+          onEachFeature: function (f, lyr) {
+            lyr.bindPopup(function () {
+              return zoningTable(spec.fields, spec.names, function (k) {
+                return f.properties[k];
+              });
+            }, {maxWidth: 380});
+          }
+        }));
+      });
+    });
+    layer.on("add", function () {
+      legend = zoningLegend(map, "bottomright", spec.title, spec.groups.map(function (g) {
+        return {color: g.color, text: g.name + " " + g.count + " " + spec.unit + " / " +
+                                      (Math.round(g.mu * 100) / 100).toFixed(2) + " " + spec.mu};
+      }));
+    });
+    layer.on("remove", function () {
+      if (legend) { map.removeControl(legend); legend = null; }
+    });
+    control.addOverlay(layer, spec.label);
+    window.zoningBlockLayers[key] = layer;
+  });
 }
