@@ -98,3 +98,30 @@ def test_a_data_row_with_its_own_format_falls_back(tmp_path, monkeypatch):
 
     slow = write(tmp_path / "slow.xlsx", f, False, monkeypatch, hook)
     assert write(tmp_path / "fast.xlsx", f, True, monkeypatch, hook) == slow
+
+
+def test_forked_writer_returns_the_writers_value():
+    """classify writes classified.xlsx in a forked child beside the GeoPackage; the notes
+    of cut cells it returns come back through the pipe (fresh interpreter: the writer
+    forks only from a single-threaded process)."""
+    import subprocess
+    import sys
+
+    code = """
+import os
+import pandas as pd
+from zoning._parallel import Forked, beside
+
+def notes(n):
+    return pd.DataFrame({"row": range(n), "pid": os.getpid()})
+
+job = beside(notes, 3)
+assert isinstance(job, Forked)
+out = job.result()
+assert out["row"].tolist() == [0, 1, 2] and out["pid"].iloc[0] != os.getpid()
+assert job.result() is out
+assert beside(lambda: None).result() is None
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr

@@ -78,11 +78,10 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     import pandas as pd
 
     from ._io import write_layers
+    from ._parallel import beside
     from .report import (
         data_heading,
-        plot_list,
         summarise,
-        write_classified_xlsx,
         write_csv,
         write_run_log,
         write_summary_xlsx,
@@ -95,14 +94,17 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
         if gdf is not None:
             layers[name] = gdf
     paths = _paths(out_dir, "classify")
-    summary = summarise(result.parcels)
-    write_layers(paths["classified"], layers)
-    write_csv(summary, paths["summary_csv"])
     heading = data_heading(result.config, result.layers.inputs.get("parcels"))
-    cut = pd.concat([write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading),
-                     write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
-                                                     result.layers.cluster_points),
-                                           paths["classified_xlsx"], heading)])
+    # the plot list (pure Python, xlsxwriter) is written beside the GeoPackage (GDAL)
+    listing = beside(_write_plot_list, result, paths["classified_xlsx"], heading)
+    try:
+        summary = summarise(result.parcels)
+        write_layers(paths["classified"], layers)
+        write_csv(summary, paths["summary_csv"])
+        summary_cut = write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading)
+    finally:
+        listing_cut = listing.result()
+    cut = pd.concat([summary_cut, listing_cut])
     issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
@@ -1035,3 +1037,11 @@ def report_heading(ledger, state: pd.DataFrame, as_of: str, county: str = ""):
     latest = state["last_event"].replace("", np.nan).dropna()
     return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "",
                    as_of)
+
+
+def _write_plot_list(result, target, heading) -> pd.DataFrame:
+    """classified.xlsx (the plot 清单) of a classification; returns the cut-cell notes."""
+    from .report import plot_list, write_classified_xlsx
+
+    return write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
+                                           result.layers.cluster_points), target, heading)
