@@ -267,10 +267,14 @@ class _SheetData:
                 return False  # xlsxwriter raises or writes an error cell
             self.cols.append((col, rows, "n", values, None))
         else:
-            if pd.Series(values, dtype=object).str.len().max() > sheet.xls_strmax // 2:
+            if not isinstance(values, _Text):
+                values = _Text.of(pd.Series(values, dtype=object))
+            seen = pd.unique(values.codes)  # the slice's strings in order of appearance
+            if len(seen) and values.lengths[seen].max() > sheet.xls_strmax // 2:
                 return False  # xlsxwriter measures and cuts such text in UTF-16 units
-            codes, uniques = pd.factorize(values)  # in order of first appearance
-            self.cols.append((col, rows, "s", values, self._register(uniques)[codes]))
+            index = np.zeros(len(values.strings), dtype=np.int64)
+            index[seen] = self._register(values.strings[seen])
+            self.cols.append((col, rows, "s", values, index[values.codes]))
             sheet.str_table.count += len(values)  # one per string cell, as written
         sheet._check_dimensions(int(rows[0]), col)
         sheet._check_dimensions(int(rows[-1]), col)
@@ -392,6 +396,31 @@ class _SheetData:
             sheet.fh.write("".join(pieces[has].ravel().tolist()))
 
 
+class _Text:
+    """A text column as codes into its distinct strings (``pd.factorize``: Arrow strings
+    stay in Arrow until the distinct ones are needed); slices and ``tolist`` as an array
+    of the strings."""
+
+    def __init__(self, codes: np.ndarray, strings: np.ndarray, lengths: np.ndarray):
+        self.codes, self.strings, self.lengths = codes, strings, lengths
+
+    @classmethod
+    def of(cls, values: pd.Series) -> _Text:
+        codes, uniques = pd.factorize(values)
+        strings = np.asarray(uniques, dtype=object)
+        return cls(codes, strings, np.fromiter(map(len, strings), dtype=np.int64,
+                                               count=len(strings)))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, where: slice) -> _Text:
+        return _Text(self.codes[where], self.strings, self.lengths)
+
+    def tolist(self) -> list:
+        return self.strings[self.codes].tolist()
+
+
 class Columns:
     """A table made ready for xlsxwriter once: per column the values to write, their row
     positions and the writer for the column's type. NaN, None and empty text are left
@@ -412,7 +441,9 @@ class Columns:
                 writer = "write_number"
             elif pd.api.types.infer_dtype(values, skipna=True) == "string":
                 keep = keep & (values != "").to_numpy()
-                writer = "write_string"
+                rows = np.flatnonzero(keep)
+                self.columns.append((rows, _Text.of(values[keep]), "write_string"))
+                continue
             else:
                 writer = "write"
             rows = np.flatnonzero(keep)
