@@ -1,6 +1,7 @@
 """Sheets written through report.Columns (issue 17): the data cells kept as arrays and
-written as XML in one pass give the very bytes of xlsxwriter's own cell-by-cell writer,
-and anything the one-pass writer does not cover falls back to xlsxwriter's."""
+written as XML in one pass, and the shared strings written at once, give the very bytes
+of xlsxwriter's own writers; anything the one-pass writer does not cover falls back to
+xlsxwriter's."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ def frame(n: int = 100) -> pd.DataFrame:
     floats needing 16 digits), a row with no cell at all."""
     rng = np.random.default_rng(7)
     town = np.array(["镇甲", "镇乙", "A&B <town>", "镇甲"], dtype=object)[np.arange(n) % 4]
-    text = rng.choice(np.array(["", "保留", "x\x01y", " lead", "镇乙", '"q"'], dtype=object), n)
+    text = rng.choice(np.array(["", "保留", "x\x01y", " lead", "镇乙", '"q"', "trail ",
+                                "_x0041_ kept", "\u3000全角空格", "<r>not rich</r>", "a\ufffeb",
+                                "line\nbreak", "tab\t"], dtype=object), n)
     mu = rng.uniform(0, 100, n).round(2)
     mu[::7] = np.nan
     out = pd.DataFrame({"编号": [f"P{i:05d}" for i in range(n)], "镇街": town, "依据": text,
@@ -35,7 +38,10 @@ def write(path, frames, fast: bool, monkeypatch, hook=None) -> bytes:
     ``fast`` False: every column cell by cell (xlsxwriter's own writer)."""
     with monkeypatch.context() as m:
         if not fast:
+            from xlsxwriter.packager import Packager
+
             m.setattr(_SheetData, "add", lambda self, *a: False)
+            m.setattr(report, "_packager_class", lambda: Packager)
         with excel_writer(path) as xl:
             fmt = _formats(xl.book)
             for k, f in enumerate(frames):

@@ -6,6 +6,7 @@ up an output folder is :mod:`zoning.outputs`'s business.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
         "strings_to_formulas": False, "strings_to_urls": False}})
     writer.book.set_properties({"created": FIXED_STAMP})
+    writer.book._get_packager = _packager_class()  # xlsxwriter's hook for its packager
     writer.zoning_heading = heading or Heading()
     return writer
 
@@ -223,6 +225,58 @@ def _formats(book) -> dict:
             "score": book.add_format({"num_format": "0.00", "border": 1}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
             "pct": book.add_format({"num_format": "0.0%"})}
+
+
+#: Text xlsxwriter writes into sharedStrings.xml other than as it is: XML escapes,
+#: control characters and literal ``_xHHHH_`` (escaped), leading or trailing space
+#: (``xml:space``), rich strings (``<r>``).
+_SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
+
+
+def _write_sst_strings(sst) -> None:
+    """The ``<si>`` elements of sharedStrings.xml at once (in place of xlsxwriter's
+    ``SharedStrings._write_sst_strings``, a string at a time): plain text as
+    ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    import io
+
+    strings = pd.Series(sst.string_table.string_array, dtype=object)
+    special = np.flatnonzero(strings.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+    out = np.array("<si><t>" + strings + "</t></si>", dtype=object) if len(strings) else \
+        np.empty(0, dtype=object)
+    fh, buffer = sst.fh, io.StringIO()
+    sst.fh = buffer
+    try:
+        for i in special.tolist():
+            buffer.seek(0)
+            buffer.truncate()
+            sst._write_si(strings.iat[i])
+            out[i] = buffer.getvalue()
+    finally:
+        sst.fh = fh
+    fh.write("".join(out.tolist()))
+
+
+@functools.cache
+def _packager_class():
+    """xlsxwriter's Packager whose sharedStrings.xml is written by
+    :func:`_write_sst_strings` (same bytes; a 100k-plot 清单 has ~250,000 strings)."""
+    from xlsxwriter.packager import Packager
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    class Strings(SharedStrings):
+        def _write_sst_strings(self) -> None:
+            _write_sst_strings(self)
+
+    class FastPackager(Packager):
+        def _write_shared_strings_file(self) -> None:
+            if not self.workbook.str_table.count:
+                return
+            sst = Strings()
+            sst.string_table = self.workbook.str_table
+            sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+            sst._assemble_xml_file()
+
+    return FastPackager
 
 
 class _SheetData:
