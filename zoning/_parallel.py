@@ -61,27 +61,29 @@ class Done:
     """The result of a call already made (same face as :class:`Forked`)."""
 
     def __init__(self, fn, args):
-        self.error = None
+        self.error = self.value = None
         try:
-            fn(*args)
+            self.value = fn(*args)
         except Exception as exc:  # raised by result(), as the forked one is
             self.error = exc
 
-    def result(self) -> None:
+    def result(self):
         if self.error is not None:
             raise self.error
+        return self.value
 
 
 class Forked:
-    """A forked child running a writer: :meth:`result` waits for it and re-raises its
-    error (a ZoningError as itself, anything else by type and message)."""
+    """A forked child running a writer: :meth:`result` waits for it and returns what the
+    writer returned (pickled through the pipe), or re-raises its error (a ZoningError as
+    itself, anything else by type and message)."""
 
     def __init__(self, pid: int, fd: int):
-        self.pid, self.fd, self.done = pid, fd, False
+        self.pid, self.fd, self.done, self.value = pid, fd, False, None
 
-    def result(self) -> None:
+    def result(self):
         if self.done:
-            return
+            return self.value
         self.done = True
         import pickle
 
@@ -89,7 +91,10 @@ class Forked:
             payload = pipe.read()
         _, status = os.waitpid(self.pid, 0)
         if payload:
-            kind, message, pickled = pickle.loads(payload)
+            kind, message, pickled, value = pickle.loads(payload)
+            if kind is None and status == 0:
+                self.value = value
+                return value
             try:
                 error = pickle.loads(pickled) if pickled else None
             except Exception:
@@ -102,8 +107,9 @@ class Forked:
 
 def beside(fn, *args):
     """Run ``fn(*args)`` in a forked process next to this one; ``result()`` waits and
-    re-raises the child's error. The child writes nothing to the terminal and leaves by
-    ``os._exit`` (no exit handlers, no executor threads: nothing printed on exit). Only
+    returns ``fn``'s value (it must pickle) or re-raises the child's error. The child
+    writes nothing to the terminal and leaves by ``os._exit`` (no exit handlers, no
+    executor threads: nothing printed on exit). Only
     where the system can fork and this process runs a single thread (forking a threaded
     process can deadlock the child); otherwise it runs now, in this process."""
     import sys
@@ -125,7 +131,13 @@ def beside(fn, *args):
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (left by os._exit)
-        fn(*args)
+        import pickle
+
+        value = fn(*args)
+        if value is not None:
+            payload = pickle.dumps((None, None, None, value))
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(payload)
     except BaseException as exc:
         code = 1
         try:
@@ -136,7 +148,7 @@ def beside(fn, *args):
             except Exception:
                 pickled = b""
             with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(pickle.dumps((type(exc).__name__, str(exc), pickled)))
+                pipe.write(pickle.dumps((type(exc).__name__, str(exc), pickled, None)))
         except BaseException:
             pass
     finally:

@@ -77,11 +77,10 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     """
     import pandas as pd
 
+    from ._parallel import beside
     from .report import (
         data_heading,
-        plot_list,
         summarise,
-        write_classified_xlsx,
         write_csv,
         write_run_log,
         write_summary_xlsx,
@@ -94,14 +93,17 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
         if gdf is not None:
             layers[name] = gdf
     paths = _paths(out_dir, "classify")
-    summary = summarise(result.parcels)
-    write_styled_layers(paths["classified"], layers)
-    write_csv(summary, paths["summary_csv"])
     heading = data_heading(result.config, result.layers.inputs.get("parcels"))
-    cut = pd.concat([write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading),
-                     write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
-                                                     result.layers.cluster_points),
-                                           paths["classified_xlsx"], heading)])
+    # the plot list (pure Python, xlsxwriter) is written beside the GeoPackage (GDAL)
+    listing = beside(_write_plot_list, result, paths["classified_xlsx"], heading)
+    try:
+        summary = summarise(result.parcels)
+        write_styled_layers(paths["classified"], layers)
+        write_csv(summary, paths["summary_csv"])
+        summary_cut = write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading)
+    finally:
+        listing_cut = listing.result()
+    cut = pd.concat([summary_cut, listing_cut])
     issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
@@ -1216,3 +1218,10 @@ def run_compare_blocks(a_dir, b_dir, out_dir, progress):
         write_block_changes_xlsx(found, stage / FILES["compare_blocks"]["xlsx"],
                                  (a.name, b.name))
     return found
+
+def _write_plot_list(result, target, heading) -> pd.DataFrame:
+    """classified.xlsx (the plot 清单) of a classification; returns the cut-cell notes."""
+    from .report import plot_list, write_classified_xlsx
+
+    return write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
+                                           result.layers.cluster_points), target, heading)

@@ -6,6 +6,7 @@ up an output folder is :mod:`zoning.outputs`'s business.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -145,6 +146,7 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
         "strings_to_formulas": False, "strings_to_urls": False}})
     writer.book.set_properties({"created": FIXED_STAMP})
+    writer.book._get_packager = _packager_class()  # xlsxwriter's hook for its packager
     writer.zoning_heading = heading or Heading()
     return writer
 
@@ -226,6 +228,254 @@ def _formats(book) -> dict:
             "pct": book.add_format({"num_format": "0.0%"})}
 
 
+#: Text xlsxwriter writes into sharedStrings.xml other than as it is: XML escapes,
+#: control characters and literal ``_xHHHH_`` (escaped), leading or trailing space
+#: (``xml:space``), rich strings (``<r>``).
+_SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
+
+
+def _write_sst_strings(sst) -> None:
+    """The ``<si>`` elements of sharedStrings.xml at once (in place of xlsxwriter's
+    ``SharedStrings._write_sst_strings``, a string at a time): plain text as
+    ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    import io
+
+    strings = pd.Series(sst.string_table.string_array, dtype=object)
+    special = np.flatnonzero(strings.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+    out = np.array("<si><t>" + strings + "</t></si>", dtype=object) if len(strings) else \
+        np.empty(0, dtype=object)
+    fh, buffer = sst.fh, io.StringIO()
+    sst.fh = buffer
+    try:
+        for i in special.tolist():
+            buffer.seek(0)
+            buffer.truncate()
+            sst._write_si(strings.iat[i])
+            out[i] = buffer.getvalue()
+    finally:
+        sst.fh = fh
+    fh.write("".join(out.tolist()))
+
+
+@functools.cache
+def _packager_class():
+    """xlsxwriter's Packager whose sharedStrings.xml is written by
+    :func:`_write_sst_strings` (same bytes; a 100k-plot 清单 has ~250,000 strings)."""
+    from xlsxwriter.packager import Packager
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    class Strings(SharedStrings):
+        def _write_sst_strings(self) -> None:
+            _write_sst_strings(self)
+
+    class FastPackager(Packager):
+        def _write_shared_strings_file(self) -> None:
+            if not self.workbook.str_table.count:
+                return
+            sst = Strings()
+            sst.string_table = self.workbook.str_table
+            sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+            sst._assemble_xml_file()
+
+    return FastPackager
+
+
+class _SheetData:
+    """The data cells of a sheet written by :meth:`Columns.sheet`, kept as arrays and
+    turned into the sheet's ``<sheetData>`` XML in one vectorised pass when the workbook
+    is saved. xlsxwriter stores and writes a cell at a time (~10 µs a cell: ~20 s for the
+    200,000 rows of a 100k-plot 清单). The XML is xlsxwriter's own, byte for byte: the
+    shared strings are registered in the order its ``write_string`` calls would register
+    them, the sheet's dimensions, row spans and cell styles (the column's format, read at
+    save time as xlsxwriter does) are the same. Anything else (booleans, mixed columns,
+    text near Excel's limit, rows with their own height or format, comments) is left to
+    xlsxwriter: a column it does not cover is written cell by cell, and at save time the
+    cells kept here go into xlsxwriter's table if the sheet holds any other data row."""
+
+    #: Rows turned into XML at a time (bounds the memory of the pieces being joined).
+    BLOCK = 32_768
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        self.cols: list = []  # (column, sheet rows, "s" or "n", values, string indices)
+        sheet._write_sheet_data = self.write  # xlsxwriter calls it when it saves the sheet
+
+    @classmethod
+    def of(cls, sheet) -> _SheetData:
+        data = getattr(sheet, "_zoning_data", None)
+        if data is None:
+            data = sheet._zoning_data = cls(sheet)
+        return data
+
+    def add(self, col: int, rows: np.ndarray, values: np.ndarray, writer: str) -> bool:
+        """Keep column ``col``'s cells (``rows`` ascending, 0-based sheet rows) as
+        xlsxwriter's ``writer`` would store them; False (nothing kept) where this does not
+        cover them (the caller writes them cell by cell)."""
+        sheet = self.sheet
+        if not len(rows):
+            return True
+        if writer not in ("write_string", "write_number") or sheet.constant_memory or \
+                rows[-1] >= sheet.xls_rowmax or col >= sheet.xls_colmax or rows[0] < 0:
+            return False
+        if writer == "write_number":
+            if not np.isfinite(np.asarray(values, dtype=float)).all():
+                return False  # xlsxwriter raises or writes an error cell
+            self.cols.append((col, rows, "n", values, None))
+        else:
+            if not isinstance(values, _Text):
+                values = _Text.of(pd.Series(values, dtype=object))
+            seen = pd.unique(values.codes)  # the slice's strings in order of appearance
+            if len(seen) and values.lengths[seen].max() > sheet.xls_strmax // 2:
+                return False  # xlsxwriter measures and cuts such text in UTF-16 units
+            index = np.zeros(len(values.strings), dtype=np.int64)
+            index[seen] = self._register(values.strings[seen])
+            self.cols.append((col, rows, "s", values, index[values.codes]))
+            sheet.str_table.count += len(values)  # one per string cell, as written
+        sheet._check_dimensions(int(rows[0]), col)
+        sheet._check_dimensions(int(rows[-1]), col)
+        return True
+
+    def _register(self, strings: np.ndarray) -> np.ndarray:
+        """The shared-string indices of distinct ``strings``, new ones numbered in order
+        (as xlsxwriter's ``_get_shared_string_index`` would, one call at a time)."""
+        table = self.sheet.str_table
+        index = np.array(list(map(table.string_table.get, strings)), dtype=object)
+        new = np.flatnonzero(pd.isna(index))
+        index[new] = np.arange(table.unique_count, table.unique_count + len(new))
+        table.string_table.update(zip(strings[new].tolist(), index[new].tolist(), strict=True))
+        table.unique_count += len(new)
+        return index.astype(np.int64)
+
+    def _fallback(self) -> None:
+        """The kept cells into xlsxwriter's table, as its own writers store them."""
+        from xlsxwriter.worksheet import CellNumberTuple, CellStringTuple
+
+        table = self.sheet.table
+        for col, rows, kind, values, index in self.cols:
+            cells = (CellNumberTuple(v, None) for v in values) if kind == "n" else \
+                (CellStringTuple(i, None) for i in index.tolist())
+            for r, cell in zip(rows.tolist(), cells, strict=True):
+                table[r][col] = cell
+
+    def write(self) -> None:
+        """The sheet's ``<sheetData>`` (in place of ``Worksheet._write_sheet_data``)."""
+        sheet = self.sheet
+        own = type(sheet)._write_sheet_data
+        if not self.cols:
+            return own(sheet)
+        first = min(int(rows[0]) for _, rows, *_ in self.cols)
+        if sheet.excel_version != 2007 or \
+                sheet.default_row_height != sheet.original_row_height or \
+                any(r >= first for r in sheet.row_info) or \
+                any(r >= first and v for r, v in sheet.comments.items()) or \
+                any(r >= first and v for r, v in sheet.table.items()):
+            self._fallback()
+            return own(sheet)
+        spans = self._spans(first)
+        sheet._xml_start_tag("sheetData")
+        self._head_rows(first, spans)
+        self._data_rows(first, spans)
+        sheet._xml_end_tag("sheetData")
+        return None
+
+    def _spans(self, first: int) -> dict[int, str]:
+        """xlsxwriter's row spans (first:last column of every 16 rows, 1-based)."""
+        sheet = self.sheet
+        rows = [rows for _, rows, *_ in self.cols]
+        cols = [np.full(len(r), c) for c, r, *_ in self.cols]
+        for r in range(sheet.dim_rowmin, first):
+            for cells in (sheet.table.get(r, {}), sheet.comments.get(r, {})):
+                rows.append(np.full(len(cells), r))
+                cols.append(np.fromiter(cells, dtype=np.int64, count=len(cells)))
+        limits = pd.DataFrame({"b": np.concatenate(rows) // 16, "c": np.concatenate(cols)}
+                              ).groupby("b")["c"].agg(["min", "max"]) + 1
+        return dict(zip(limits.index.tolist(),
+                        (limits["min"].astype(str) + ":" + limits["max"].astype(str)).tolist(),
+                        strict=True))
+
+    def _head_rows(self, first: int, spans: dict[int, str]) -> None:
+        """Rows above the data (title, header) as xlsxwriter's ``_write_rows`` writes them."""
+        sheet = self.sheet
+        for r in range(sheet.dim_rowmin, first):
+            if r in sheet.row_info or r in sheet.comments or sheet.table[r]:
+                span = spans.get(r // 16)
+                if sheet.table[r]:
+                    sheet._write_row(r, span, sheet.row_info.get(r))
+                    for col in range(sheet.dim_colmin, sheet.dim_colmax + 1):
+                        if col in sheet.table[r]:
+                            sheet._write_cell(r, col, sheet.table[r][col])
+                    sheet._xml_end_tag("row")
+                else:
+                    sheet._write_empty_row(r, span, sheet.row_info.get(r))
+
+    def _data_rows(self, first: int, spans: dict[int, str]) -> None:
+        """Write the data rows' XML: per block of rows a table of pieces (row tag, then
+        per column the cell's five pieces, empty where the cell is), joined at once."""
+        from xlsxwriter.utility import xl_col_to_name
+
+        sheet = self.sheet
+        stop = max(int(rows[-1]) for _, rows, *_ in self.cols) + 1
+        cols = []
+        for col, rows, kind, values, index in sorted(self.cols, key=lambda c: c[0]):
+            info = sheet.col_info.get(col)
+            style = "" if info is None or info.column_format is None else \
+                f' s="{info.column_format._get_xf_index()}"'
+            if kind == "s":
+                text, kind_attr = index.astype(str).astype(object), ' t="s"'
+            else:
+                text = np.array([f"{v:.16G}" for v in values], dtype=object)
+                kind_attr = ""
+            cols.append((rows, text, f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
+        width = 4 + 5 * len(cols)
+        for lo in range(first, stop, self.BLOCK):
+            hi = min(lo + self.BLOCK, stop)
+            number = (np.arange(lo, hi) + 1).astype(str).astype(object)
+            pieces = np.full((hi - lo, width), "", dtype=object)
+            has = np.zeros(hi - lo, dtype=bool)
+            for k, (rows, text, head, mid) in enumerate(cols):
+                a, b = np.searchsorted(rows, [lo, hi])
+                at = rows[a:b] - lo
+                pieces[at, 3 + 5 * k] = head
+                pieces[at, 4 + 5 * k] = number[at]
+                pieces[at, 5 + 5 * k] = mid
+                pieces[at, 6 + 5 * k] = text[a:b]
+                pieces[at, 7 + 5 * k] = "</v></c>"
+                has[at] = True
+            pieces[:, 0] = '<row r="'
+            pieces[:, 1] = number
+            blocks = np.arange(lo, hi) // 16
+            pieces[:, 2] = np.array([f'" spans="{spans[b]}">' if b in spans else '">'
+                                     for b in range(blocks[0], blocks[-1] + 1)],
+                                    dtype=object)[blocks - blocks[0]]
+            pieces[:, -1] = "</row>"
+            sheet.fh.write("".join(pieces[has].ravel().tolist()))
+
+
+class _Text:
+    """A text column as codes into its distinct strings (``pd.factorize``: Arrow strings
+    stay in Arrow until the distinct ones are needed); slices and ``tolist`` as an array
+    of the strings."""
+
+    def __init__(self, codes: np.ndarray, strings: np.ndarray, lengths: np.ndarray):
+        self.codes, self.strings, self.lengths = codes, strings, lengths
+
+    @classmethod
+    def of(cls, values: pd.Series) -> _Text:
+        codes, uniques = pd.factorize(values)
+        strings = np.asarray(uniques, dtype=object)
+        return cls(codes, strings, np.fromiter(map(len, strings), dtype=np.int64,
+                                               count=len(strings)))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, where: slice) -> _Text:
+        return _Text(self.codes[where], self.strings, self.lengths)
+
+    def tolist(self) -> list:
+        return self.strings[self.codes].tolist()
+
+
 class Columns:
     """A table made ready for xlsxwriter once: per column the values to write, their row
     positions and the writer for the column's type. NaN, None and empty text are left
@@ -246,11 +496,13 @@ class Columns:
                 writer = "write_number"
             elif pd.api.types.infer_dtype(values, skipna=True) == "string":
                 keep = keep & (values != "").to_numpy()
-                writer = "write_string"
+                rows = np.flatnonzero(keep)
+                self.columns.append((rows, _Text.of(values[keep]), "write_string"))
+                continue
             else:
                 writer = "write"
             rows = np.flatnonzero(keep)
-            self.columns.append((rows, values.to_numpy(dtype=object)[rows].tolist(), writer))
+            self.columns.append((rows, values.to_numpy(dtype=object)[rows], writer))
 
     def sheet(self, xl, name: str, title: str, fmt: dict, start: int = 0,
               stop: int | None = None, width: int = 14, freeze_cols: int = 0,
@@ -258,17 +510,22 @@ class Columns:
         """Rows ``start:stop`` as one sheet: a title row, a formatted header, the rows,
         frozen panes and filters; ``formats`` maps a header to its column's cell format.
         Cells go straight to xlsxwriter, a column at a time (pandas' cell-by-cell writer
-        is several times slower on 100k-row workbooks)."""
+        is several times slower on 100k-row workbooks); text and number columns are kept
+        as arrays and written as XML in one pass when the workbook is saved
+        (:class:`_SheetData`)."""
         stop = self.n if stop is None else stop
         sheet = xl.book.add_worksheet(name)
         xl.sheets[name] = sheet
         sheet.write(0, 0, _heading(xl).title(title), fmt["title"])
         sheet.write_row(1, 0, self.headers, fmt["head"])
+        data = _SheetData.of(sheet)
         for c, (rows, values, writer) in enumerate(self.columns):
-            write = getattr(sheet, writer)
             lo, hi = np.searchsorted(rows, [start, stop])
-            for r, v in zip((rows[lo:hi] + (2 - start)).tolist(), values[lo:hi], strict=True):
-                write(r, c, v)
+            at = rows[lo:hi] + (2 - start)
+            if not data.add(c, at, values[lo:hi], writer):
+                write = getattr(sheet, writer)
+                for r, v in zip(at.tolist(), values[lo:hi].tolist(), strict=True):
+                    write(r, c, v)
         sheet.set_column(0, len(self.headers) - 1, width)
         for header, cell_format in {**header_formats(self.headers, fmt),
                                     **(formats or {})}.items():

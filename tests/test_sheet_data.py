@@ -1,0 +1,133 @@
+"""Sheets written through report.Columns (issue 17): the data cells kept as arrays and
+written as XML in one pass, and the shared strings written at once, give the very bytes
+of xlsxwriter's own writers; anything the one-pass writer does not cover falls back to
+xlsxwriter's."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from zoning import report
+from zoning.report import Columns, _formats, _SheetData, excel_writer
+
+
+def frame(n: int = 100) -> pd.DataFrame:
+    """Text (shared across columns and sheets, escapes, blanks), numbers (NaN, ints,
+    floats needing 16 digits), a row with no cell at all."""
+    rng = np.random.default_rng(7)
+    town = np.array(["镇甲", "镇乙", "A&B <town>", "镇甲"], dtype=object)[np.arange(n) % 4]
+    text = rng.choice(np.array(["", "保留", "x\x01y", " lead", "镇乙", '"q"', "trail ",
+                                "_x0041_ kept", "\u3000全角空格", "<r>not rich</r>", "a\ufffeb",
+                                "line\nbreak", "tab\t"], dtype=object), n)
+    mu = rng.uniform(0, 100, n).round(2)
+    mu[::7] = np.nan
+    out = pd.DataFrame({"编号": [f"P{i:05d}" for i in range(n)], "镇街": town, "依据": text,
+                        "面积（亩）": mu, "count": np.arange(n) * 3,
+                        "ratio": rng.uniform(0, 1, n) / 3})
+    empty = n // 2
+    out.loc[empty, ["依据"]] = ""
+    out.loc[empty, ["面积（亩）", "ratio"]] = np.nan
+    return out
+
+
+def write(path, frames, fast: bool, monkeypatch, hook=None) -> bytes:
+    """A workbook of each frame's sheets (whole, then two slices) as Columns writes it;
+    ``fast`` False: every column cell by cell (xlsxwriter's own writer)."""
+    with monkeypatch.context() as m:
+        if not fast:
+            from xlsxwriter.packager import Packager
+
+            m.setattr(_SheetData, "add", lambda self, *a: False)
+            m.setattr(report, "_packager_class", lambda: Packager)
+        with excel_writer(path) as xl:
+            fmt = _formats(xl.book)
+            for k, f in enumerate(frames):
+                table = Columns(f, where="t", id_column="编号")
+                sheet = table.sheet(xl, f"全部{k}", "标题", fmt, width=11, freeze_cols=1)
+                if hook:
+                    hook(sheet)
+                table.sheet(xl, f"前段{k}", "标题", fmt, 0, len(f) // 3)
+                table.sheet(xl, f"后段{k}", "标题", fmt, len(f) // 3, len(f))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("n", [1, 17, 100, 2_500])
+def test_one_pass_sheet_data_is_xlsxwriter_byte_for_byte(tmp_path, monkeypatch, n):
+    frames = [frame(n), frame(n).iloc[::-1].reset_index(drop=True)]
+    slow = write(tmp_path / "slow.xlsx", frames, False, monkeypatch)
+    fast = write(tmp_path / "fast.xlsx", frames, True, monkeypatch)
+    assert fast == slow
+    book = openpyxl.load_workbook(tmp_path / "fast.xlsx")
+    values = list(book["全部0"].iter_rows(min_row=3, values_only=True))
+    assert len(values) == n
+    assert values[0][0] == "P00000" and values[0][1] == "镇甲"
+    assert values[0][4] == 0 and (n == 1 or values[1][4] == 3)
+
+
+def test_blocks_of_rows_join_alike(tmp_path, monkeypatch):
+    """Rows turned into XML a block at a time: a block smaller than the sheet (and not a
+    multiple of 16) gives the same bytes."""
+    frames = [frame(300)]
+    slow = write(tmp_path / "slow.xlsx", frames, False, monkeypatch)
+    monkeypatch.setattr(_SheetData, "BLOCK", 37)
+    assert write(tmp_path / "fast.xlsx", frames, True, monkeypatch) == slow
+
+
+def test_columns_it_does_not_cover_are_written_by_xlsxwriter(tmp_path, monkeypatch):
+    """Booleans, mixed columns and text near Excel's limit go cell by cell; the kept
+    columns then go into xlsxwriter's table at save time: same bytes."""
+    f = frame(40)
+    f["flag"] = np.arange(40) % 2 == 0
+    f["mixed"] = pd.Series([1, "a", 2.5, None] * 10, dtype=object)
+    f.loc[3, "依据"] = "长" * (report.EXCEL_TEXT_MAX // 2 + 5)
+    calls = []
+    real = _SheetData.add
+    monkeypatch.setattr(_SheetData, "add",
+                        lambda self, c, r, v, w: calls.append(real(self, c, r, v, w)) or
+                        calls[-1])
+    fast = write(tmp_path / "fast.xlsx", [f], True, monkeypatch)
+    assert True in calls and False in calls
+    monkeypatch.undo()
+    assert fast == write(tmp_path / "slow.xlsx", [f], False, monkeypatch)
+
+
+def test_a_data_row_with_its_own_format_falls_back(tmp_path, monkeypatch):
+    """A row given a height or format after the cells (set_row) is written by xlsxwriter
+    with its attributes: the kept cells go into its table first."""
+    f = [frame(50)]
+
+    def hook(sheet):
+        sheet.set_row(10, 30)
+
+    slow = write(tmp_path / "slow.xlsx", f, False, monkeypatch, hook)
+    assert write(tmp_path / "fast.xlsx", f, True, monkeypatch, hook) == slow
+
+
+def test_forked_writer_returns_the_writers_value():
+    """classify writes classified.xlsx in a forked child beside the GeoPackage; the notes
+    of cut cells it returns come back through the pipe (fresh interpreter: the writer
+    forks only from a single-threaded process)."""
+    import subprocess
+    import sys
+
+    code = """
+import os
+import pandas as pd
+from zoning._parallel import Forked, beside
+
+def notes(n):
+    return pd.DataFrame({"row": range(n), "pid": os.getpid()})
+
+job = beside(notes, 3)
+assert isinstance(job, Forked)
+out = job.result()
+assert out["row"].tolist() == [0, 1, 2] and out["pid"].iloc[0] != os.getpid()
+assert job.result() is out
+assert beside(lambda: None).result() is None
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
