@@ -254,6 +254,19 @@ def test_cli_engine_dask_on_a_scheduler(county, cluster):
     assert_same(one, d / "out-cli")
     info = json.loads((d / "out-cli" / "run.json").read_text(encoding="utf-8"))
     assert info["engine"] == "dask" and info["rows"]["parcels_out"] == len(one)
+    # the dataset as --parcels FOLDER, and the boundary replaced by flag: a wider one
+    wide = d / "wide.gpkg"
+    if not wide.exists():
+        write_gpkg(wide, {"dev_boundary": gpd.GeoDataFrame(
+            geometry=[shapely.box(X0 - 1e3, Y0 - 1e3, X0 + 5e3, Y0 + 5e3)], crs=CRS)})
+    assert cli("classify", "--parcels", ds, "--boundary", f"{wide}:dev_boundary",
+               "--engine", "dask", "--scheduler", cluster[0].scheduler_address,
+               "--out", d / "out-cli-wide", "--quiet") == (0, "")
+    wide_out = gpd.read_parquet(d / "out-cli-wide" / "parcels")
+    assert wide_out["parcel_id"].is_unique and len(wide_out) == len(one)
+    usable = wide_out["class"] != "unclassified"
+    assert (wide_out.loc[usable, "boundary_share"] == 1.0).all()
+    assert (one["boundary_share"] < 0.5).any()  # so the flag changed the answer
     assert cli("classify", d / "all.gpkg", "--workers", 2, "--out", d / "x") == (
         1, "error: --scheduler and --workers need --engine dask\n")
     assert cli("classify", d / "all.gpkg", "--engine", "dask", "--out", d / "x") == (
