@@ -25,10 +25,19 @@ processes with a memory limit per worker by default, or any scheduler by address
    (the order one process sums in, so ``village_park_mu`` is the same float) and picks
    the linked park of each group;
 3. per partition: the village-park facts back onto the plots, the decision table
-   (:func:`zoning.rules.decide`), the output file ``OUT/parcels/<file>.parquet``.
+   (:func:`zoning.rules.decide`), the output file ``OUT/parcels/<file>.parquet`` and the
+   village parks lying wholly in the partition (``OUT/village_parks/<file>.parquet``);
+   the driver finishes the parks that span partitions from their plots' facts and one
+   dissolved piece per partition (``OUT/village_parks/~across.parquet``).
+
+Memory per worker does not grow with the province: a task carries only the context
+features near its partition (the township parks are broadcast whole), at most two tasks
+per worker are submitted at a time, and phase 1's measures wait for phase 3 in a file of
+the output's staging folder, not in the workers' memory.
 
 The answer is the single-process answer plot by plot (class, rule, target, reason,
-village park id and mu, every measure): tested in ``tests/test_distributed.py``.
+village park id and mu, every measure) and park by park: tested in
+``tests/test_distributed.py``.
 """
 
 from __future__ import annotations
@@ -782,11 +791,12 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
     that lie wholly in it, ``~across.parquet`` those that span partitions; together the
-    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
-    writes it), ``summary_by_county.csv``, ``summary_by_county_town.csv`` (each county's
-    towns and its total), ``issues.csv`` (with the county) and
-    ``run.json``; with ``by="county"`` also ``counties/<county>/``, each a classification
-    folder as :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
+    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by
+    town, as one process writes it), ``summary_by_county.csv``,
+    ``summary_by_county_town.csv`` (each county's towns and its total), ``issues.csv``
+    (with the county) and ``run.json``; with ``by="county"`` also
+    ``counties/<county>/``, each a classification folder as
+    :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
     Nothing is moved into ``out_dir`` unless every partition succeeded.
     Returns the run facts (rows, classes, timings)."""
     import dask
@@ -889,9 +899,10 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             write_csv(summarise(slim.assign(town=slim["county"])).rename(
                 columns={"town": "county"}), stage / "summary_by_county.csv")
             # by county and town: two counties may each have a town of the same name
-            write_csv(pd.concat([summarise(g).assign(county=c)
-                                 for c, g in slim.groupby("county", sort=False)],
-                                ignore_index=True).pipe(lambda f: f[["county", *f.columns[:-1]]]),
+            by_town = [summarise(g).assign(county=c)
+                       for c, g in slim.groupby("county", sort=False)]
+            by_town = pd.concat(by_town, ignore_index=True)
+            write_csv(by_town[["county", *by_town.columns[:-1]]],
                       stage / "summary_by_county_town.csv")
             read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
                                       keep_default_na=False) \
