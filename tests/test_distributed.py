@@ -417,3 +417,43 @@ def test_by_county_folders(county, cluster, tmp_path):
     assert info["counties"] == {"west": "west", "east": "east"}
     assert cli("classify", d / "all.gpkg", "--by", "county", "--out", d / "x") == (
         1, "error: --by county needs --engine dask (one county: classify its file)\n")
+
+
+def test_partition_of_a_hive_partitioned_geoparquet_folder(county, cluster):
+    """``zoning partition FOLDER --context CTX``: a hive-partitioned GeoParquet folder
+    (county=330281/…, county=330282/…, plots only) is one county per file, named by its
+    county= value; classified on dask it is plot by plot the one-process answer. A
+    folder without --context, and two files of one county, are one line each."""
+    d, one = county
+    layers = county_layers()
+    p = layers["parcels"]
+    hive = d / "hive"
+    if not hive.exists():
+        for code, c in (("330281", "west"), ("330282", "east")):
+            (hive / f"county={code}").mkdir(parents=True)
+            p[p.county == c].to_parquet(hive / f"county={code}" / "part-0.parquet")
+        write_gpkg(d / "ctx.gpkg", {k: v for k, v in layers.items() if k != "parcels"})
+    ds, out = d / "ds-hive", d / "out-hive"
+    assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", ds,
+               "--rows-per-part", 200, "--quiet") == (0, "")
+    manifest = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
+    assert [c["county"] for c in manifest["counties"]] == ["330281", "330282"]
+    assert cli("classify", ds, "--engine", "dask", "--scheduler",
+               cluster[0].scheduler_address, "--out", out, "--quiet") == (0, "")
+    assert_same(one, out)
+    by_county = pd.read_csv(out / "summary_by_county.csv", dtype={"county": str})
+    assert set(by_county["county"]) == {"330281", "330282", "合计"}
+    assert cli("partition", hive / "county=330281" / "part-0.parquet", "--out", d / "x") == (
+        1, f"error: {hive / 'county=330281' / 'part-0.parquet'}: one layer, read as the "
+           "county's plots; give the province's context layers with --context\n")
+    assert cli("partition", hive, "--out", d / "x") == (
+        1, f"error: {hive}: a folder is read as GeoParquet plots, one file per county, "
+           "with the context layers given by --context\n")
+    (hive / "county=330281" / "part-1.parquet").write_bytes(
+        (hive / "county=330281" / "part-0.parquet").read_bytes())
+    try:
+        assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", d / "x") == (
+            1, "error: two inputs name the same county (330281): give one file per "
+               "county, or rename a file\n")
+    finally:
+        (hive / "county=330281" / "part-1.parquet").unlink()

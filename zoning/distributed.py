@@ -232,6 +232,50 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
     return manifest
 
 
+def county_inputs(paths: list[str | os.PathLike], context_given: bool
+                  ) -> list[tuple[str, dict]]:
+    """(county, layer sources) of ``zoning partition``'s INPUTs, in the order given.
+
+    A file is one county named by the file: a GeoPackage with the SPEC §3 layers, or,
+    when the province's context layers are given apart, a file whose only layer is the
+    plots (a GeoParquet file, a one-layer GeoPackage or shapefile). A folder of
+    GeoParquet files (with the context given apart) is one county per file, named by the
+    folder's ``county=VALUE`` part in a hive-partitioned dataset, else by the file; the
+    files in path order."""
+    from .layers import Source, list_layers
+    from .outputs import resolve_inputs
+
+    out: list[tuple[str, dict]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir() and path.suffix.lower() != ".gdb":
+            files = sorted(path.rglob("*.parquet"))
+            if not files or not context_given:
+                raise ZoningError(f"{path}: a folder is read as GeoParquet plots, one file "
+                                  "per county, with the context layers given by --context"
+                                  + ("" if files else " (it has no .parquet file)"))
+            for f in files:
+                hive = [part.split("=", 1)[1] for part in f.relative_to(path).parts[:-1]
+                        if "=" in part]
+                out.append((hive[0] if hive else f.stem, {"parcels": Source(f)}))
+            continue
+        if path.exists() and len(list_layers(path)) == 1:
+            if not context_given:
+                raise ZoningError(f"{path}: one layer, read as the county's plots; give the "
+                                  "province's context layers with --context")
+            out.append((path.stem, {"parcels": Source(path)}))
+            continue
+        out.append((path.stem, resolve_inputs(str(path), {}, optional=("protected", "towns"))
+                    if not context_given else
+                    resolve_inputs(str(path), {}, needs=("parcels",), optional=())))
+    names = [c for c, _ in out]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ZoningError(f"two inputs name the same county ({', '.join(twice)}): give one "
+                          "file per county, or rename a file")
+    return out
+
+
 def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
     from .layers import ID_FIELDS
 
