@@ -150,6 +150,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-memory", default="3GiB")
     parser.add_argument("--no-single", action="store_true")
+    parser.add_argument("--by-county", action="store_true",
+                        help="also the county folders (classify --by county)")
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster
 
@@ -178,7 +180,8 @@ def main(argv=None):
         with MemoryWatch(client) as watch:
             t0 = time.perf_counter()
             info = classify_dataset(folder / "dataset", folder / "out_dask", config,
-                                    Engine(scheduler=cluster.scheduler_address))
+                                    Engine(scheduler=cluster.scheduler_address),
+                                    by="county" if args.by_county else None)
             facts["dask_s"] = round(time.perf_counter() - t0, 1)
         facts["dask_timings_s"] = info["timings_s"]
         facts["cross_border_pairs"] = info["cross_border_pairs"]

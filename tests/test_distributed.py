@@ -179,9 +179,9 @@ def test_partition_writes_a_dataset(county):
 
 
 @pytest.mark.parametrize("inputs,rows", [(("all",), None), (("west", "east"), 230),
-                                         (("all",), 60)])
+                                         (("all",), 55)])
 def test_same_answer_as_one_process(county, cluster, inputs, rows):
-    """1, 4 (two per county: cut at the county border and inside each county) and 15
+    """1, 4 (two per county: cut at the county border and inside each county) and 16
     partitions (cut along the Hilbert curve of one file): plot by plot the
     single-process answer (class, rule, target, reason, village park id and mu, every
     measure); some village parks span partitions, and one spans both counties."""
@@ -190,7 +190,7 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     ds = make_dataset(d, name, *[d / f"{i}.gpkg" for i in inputs], rows=rows)
     info = run_dask(cluster, ds, d / f"out-{name}")
     files = sorted((ds / "parcels").glob("*.parquet"))
-    assert info["partitions"] == len(files)
+    assert info["partitions"] == len(files) == {None: 1, 230: 4, 55: 16}[rows]
     dk = assert_same(one, d / f"out-{name}")
     for f in files:  # each output file holds the plots of the partition of its name
         got = pd.read_parquet(d / f"out-{name}" / "parcels" / f.name, columns=["parcel_id"])
@@ -254,6 +254,19 @@ def test_cli_engine_dask_on_a_scheduler(county, cluster):
     assert_same(one, d / "out-cli")
     info = json.loads((d / "out-cli" / "run.json").read_text(encoding="utf-8"))
     assert info["engine"] == "dask" and info["rows"]["parcels_out"] == len(one)
+    # the dataset as --parcels FOLDER, and the boundary replaced by flag: a wider one
+    wide = d / "wide.gpkg"
+    if not wide.exists():
+        write_gpkg(wide, {"dev_boundary": gpd.GeoDataFrame(
+            geometry=[shapely.box(X0 - 1e3, Y0 - 1e3, X0 + 5e3, Y0 + 5e3)], crs=CRS)})
+    assert cli("classify", "--parcels", ds, "--boundary", f"{wide}:dev_boundary",
+               "--engine", "dask", "--scheduler", cluster[0].scheduler_address,
+               "--out", d / "out-cli-wide", "--quiet") == (0, "")
+    wide_out = gpd.read_parquet(d / "out-cli-wide" / "parcels")
+    assert wide_out["parcel_id"].is_unique and len(wide_out) == len(one)
+    usable = wide_out["class"] != "unclassified"
+    assert (wide_out.loc[usable, "boundary_share"] == 1.0).all()
+    assert (one["boundary_share"] < 0.5).any()  # so the flag changed the answer
     assert cli("classify", d / "all.gpkg", "--workers", 2, "--out", d / "x") == (
         1, "error: --scheduler and --workers need --engine dask\n")
     assert cli("classify", d / "all.gpkg", "--engine", "dask", "--out", d / "x") == (
@@ -404,3 +417,43 @@ def test_by_county_folders(county, cluster, tmp_path):
     assert info["counties"] == {"west": "west", "east": "east"}
     assert cli("classify", d / "all.gpkg", "--by", "county", "--out", d / "x") == (
         1, "error: --by county needs --engine dask (one county: classify its file)\n")
+
+
+def test_partition_of_a_hive_partitioned_geoparquet_folder(county, cluster):
+    """``zoning partition FOLDER --context CTX``: a hive-partitioned GeoParquet folder
+    (county=330281/…, county=330282/…, plots only) is one county per file, named by its
+    county= value; classified on dask it is plot by plot the one-process answer. A
+    folder without --context, and two files of one county, are one line each."""
+    d, one = county
+    layers = county_layers()
+    p = layers["parcels"]
+    hive = d / "hive"
+    if not hive.exists():
+        for code, c in (("330281", "west"), ("330282", "east")):
+            (hive / f"county={code}").mkdir(parents=True)
+            p[p.county == c].to_parquet(hive / f"county={code}" / "part-0.parquet")
+        write_gpkg(d / "ctx.gpkg", {k: v for k, v in layers.items() if k != "parcels"})
+    ds, out = d / "ds-hive", d / "out-hive"
+    assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", ds,
+               "--rows-per-part", 200, "--quiet") == (0, "")
+    manifest = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
+    assert [c["county"] for c in manifest["counties"]] == ["330281", "330282"]
+    assert cli("classify", ds, "--engine", "dask", "--scheduler",
+               cluster[0].scheduler_address, "--out", out, "--quiet") == (0, "")
+    assert_same(one, out)
+    by_county = pd.read_csv(out / "summary_by_county.csv", dtype={"county": str})
+    assert set(by_county["county"]) == {"330281", "330282", "合计"}
+    assert cli("partition", hive / "county=330281" / "part-0.parquet", "--out", d / "x") == (
+        1, f"error: {hive / 'county=330281' / 'part-0.parquet'}: one layer, read as the "
+           "county's plots; give the province's context layers with --context\n")
+    assert cli("partition", hive, "--out", d / "x") == (
+        1, f"error: {hive}: a folder is read as GeoParquet plots, one file per county, "
+           "with the context layers given by --context\n")
+    (hive / "county=330281" / "part-1.parquet").write_bytes(
+        (hive / "county=330281" / "part-0.parquet").read_bytes())
+    try:
+        assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", d / "x") == (
+            1, "error: two inputs name the same county (330281): give one file per "
+               "county, or rename a file\n")
+    finally:
+        (hive / "county=330281" / "part-1.parquet").unlink()

@@ -649,18 +649,15 @@ def partition(inputs, out_dir, context_path, rows_per_part, config_files, quiet)
     """Turn county GeoPackages (each with the SPEC §3 layers; the county is named by the
     file) or one big file into a partitioned GeoParquet dataset for
     ``classify --engine dask``: the plots read, checked and repaired once, in the
-    province's analysis CRS."""
+    province's analysis CRS. With --context, a county may be a file of plots only
+    (GeoParquet, one-layer GeoPackage or shapefile), and INPUT a folder of GeoParquet
+    files, one per county (hive-partitioned: named by its county=VALUE folder)."""
     from .config import load_config
+    from .distributed import county_inputs
     from .distributed import partition as make_dataset
     from .outputs import resolve_inputs
 
-    counties = [(Path(p).stem, resolve_inputs(p, {}, optional=("protected", "towns")
-                                              ) if context_path is None else
-                 resolve_inputs(p, {}, needs=("parcels",), optional=()))
-                for p in inputs]
-    names = [c for c, _ in counties]
-    if len(set(names)) != len(names):
-        raise ZoningError(f"two inputs name the same county ({names}); rename a file")
+    counties = county_inputs(inputs, context_path is not None)
     context = resolve_inputs(context_path, {}, needs=(), optional=(
         "dev_boundary", "township_parks", "cluster_points", "protected", "towns")) \
         if context_path else None

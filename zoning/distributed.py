@@ -25,10 +25,19 @@ processes with a memory limit per worker by default, or any scheduler by address
    (the order one process sums in, so ``village_park_mu`` is the same float) and picks
    the linked park of each group;
 3. per partition: the village-park facts back onto the plots, the decision table
-   (:func:`zoning.rules.decide`), the output file ``OUT/parcels/<file>.parquet``.
+   (:func:`zoning.rules.decide`), the output file ``OUT/parcels/<file>.parquet`` and the
+   village parks lying wholly in the partition (``OUT/village_parks/<file>.parquet``);
+   the driver finishes the parks that span partitions from their plots' facts and one
+   dissolved piece per partition (``OUT/village_parks/~across.parquet``).
+
+Memory per worker does not grow with the province: a task carries only the context
+features near its partition (the township parks are broadcast whole), at most two tasks
+per worker are submitted at a time, and phase 1's measures wait for phase 3 in a file of
+the output's staging folder, not in the workers' memory.
 
 The answer is the single-process answer plot by plot (class, rule, target, reason,
-village park id and mu, every measure): tested in ``tests/test_distributed.py``.
+village park id and mu, every measure) and park by park: tested in
+``tests/test_distributed.py``.
 """
 
 from __future__ import annotations
@@ -223,6 +232,50 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
     say(f"done: {offset} plots of {len(counties)} county(ies) in "
         f"{sum(len(r['files']) for r in records)} file(s)")
     return manifest
+
+
+def county_inputs(paths: list[str | os.PathLike], context_given: bool
+                  ) -> list[tuple[str, dict]]:
+    """(county, layer sources) of ``zoning partition``'s INPUTs, in the order given.
+
+    A file is one county named by the file: a GeoPackage with the SPEC §3 layers, or,
+    when the province's context layers are given apart, a file whose only layer is the
+    plots (a GeoParquet file, a one-layer GeoPackage or shapefile). A folder of
+    GeoParquet files (with the context given apart) is one county per file, named by the
+    folder's ``county=VALUE`` part in a hive-partitioned dataset, else by the file; the
+    files in path order."""
+    from .layers import Source, list_layers
+    from .outputs import resolve_inputs
+
+    out: list[tuple[str, dict]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir() and path.suffix.lower() != ".gdb":
+            files = sorted(path.rglob("*.parquet"))
+            if not files or not context_given:
+                raise ZoningError(f"{path}: a folder is read as GeoParquet plots, one file "
+                                  "per county, with the context layers given by --context"
+                                  + ("" if files else " (it has no .parquet file)"))
+            for f in files:
+                hive = [part.split("=", 1)[1] for part in f.relative_to(path).parts[:-1]
+                        if "=" in part]
+                out.append((hive[0] if hive else f.stem, {"parcels": Source(f)}))
+            continue
+        if path.exists() and len(list_layers(path)) == 1:
+            if not context_given:
+                raise ZoningError(f"{path}: one layer, read as the county's plots; give the "
+                                  "province's context layers with --context")
+            out.append((path.stem, {"parcels": Source(path)}))
+            continue
+        out.append((path.stem, resolve_inputs(str(path), {}, optional=("protected", "towns"))
+                    if not context_given else
+                    resolve_inputs(str(path), {}, needs=("parcels",), optional=())))
+    names = [c for c, _ in out]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ZoningError(f"two inputs name the same county ({', '.join(twice)}): give one "
+                          "file per county, or rename a file")
+    return out
 
 
 def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
@@ -786,11 +839,12 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
     that lie wholly in it, ``~across.parquet`` those that span partitions; together the
-    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by town, as one process
-    writes it), ``summary_by_county.csv``, ``summary_by_county_town.csv`` (each county's
-    towns and its total), ``issues.csv`` (with the county) and
-    ``run.json``; with ``by="county"`` also ``counties/<county>/``, each a classification
-    folder as :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
+    single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by
+    town, as one process writes it), ``summary_by_county.csv``,
+    ``summary_by_county_town.csv`` (each county's towns and its total), ``issues.csv``
+    (with the county) and ``run.json``; with ``by="county"`` also
+    ``counties/<county>/``, each a classification folder as
+    :func:`zoning.outputs.write_classification` writes it (:func:`county_folder`).
     Nothing is moved into ``out_dir`` unless every partition succeeded.
     Returns the run facts (rows, classes, timings)."""
     import dask
@@ -893,9 +947,10 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             write_csv(summarise(slim.assign(town=slim["county"])).rename(
                 columns={"town": "county"}), stage / "summary_by_county.csv")
             # by county and town: two counties may each have a town of the same name
-            write_csv(pd.concat([summarise(g).assign(county=c)
-                                 for c, g in slim.groupby("county", sort=False)],
-                                ignore_index=True).pipe(lambda f: f[["county", *f.columns[:-1]]]),
+            by_town = [summarise(g).assign(county=c)
+                       for c, g in slim.groupby("county", sort=False)]
+            by_town = pd.concat(by_town, ignore_index=True)
+            write_csv(by_town[["county", *by_town.columns[:-1]]],
                       stage / "summary_by_county_town.csv")
             read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
                                       keep_default_na=False) \
