@@ -22,10 +22,12 @@ PACKAGE = Path(zoning.__file__).parent
 #:   county, built on T0 only);
 #: - T6 ``styles``: a format module (its docstring: "Format module, tier T6"): QGIS QML
 #:   and SLD text for the layers we write, like report/figures/maps for theirs;
-#: - T7 ``distributed``: it writes its own output folders (a partitioned run: folder
-#:   layout, CSV and workbooks through report), i.e. it "composes T5 with T6" as outputs;
+#: - between T7 and T8, ``distributed``: the dask engine runs a whole classify job on
+#:   workers (folder layout, CSV and workbooks through report, a county's folder through
+#:   outputs' own writer), as cli does on one machine, so it may use outputs and nothing
+#:   below imports it (only cli does);
 #: - T9 ``__main__``: ``python -m zoning`` runs cli's main, so it sits above cli.
-TIERS: dict[str, int] = {
+TIERS: dict[str, float] = {
     "errors": 0, "vocab": 0, "crs": 0, "_io": 0, "_parallel": 0, "_version": 0,
     "config": 1,
     "layers": 2,
@@ -34,7 +36,7 @@ TIERS: dict[str, int] = {
     "scenario": 5, "workshops": 5, "placement": 5, "safety": 5, "grading": 5, "ledger": 5,
     "blocks": 5, "grid": 5, "campaigns": 5, "sample": 5, "sample_ledger": 5,
     "report": 6, "figures": 6, "maps": 6, "styles": 6,
-    "outputs": 7, "distributed": 7,
+    "outputs": 7, "distributed": 7.5,
     "cli": 8, "__init__": 8, "__main__": 9,
 }
 
