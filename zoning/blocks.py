@@ -17,7 +17,9 @@ Missing facts are NaN (written as empty cells); a condition on a missing fact is
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import geopandas as gpd
 import numpy as np
@@ -141,8 +143,11 @@ def enterprise_years(tables, year: int | None = None) -> pd.DataFrame:
                           "names the year of one table only: add a year column to each")
     for table in tables:
         where = table.attrs.get("path")
-        frame = table.copy()
-        frame.attrs = {}  # pandas deep-copies attrs (sheet_rows …) on every operation
+        attrs, table.attrs = table.attrs, {}  # pandas deep-copies attrs (sheet_rows: a
+        try:                                  # number per row) on every operation
+            frame = table.copy()
+        finally:
+            table.attrs = attrs
         if "year" not in frame.columns:
             frame["year"] = year
         number = _number(frame["year"])
@@ -490,6 +495,9 @@ class Blocks:
     params: dict
     freed_params: dict
     inside_share_min: float
+    #: seconds per stage of :func:`run` (and of reading and writing, when
+    #: :func:`zoning.outputs.run_blocks` ran it)
+    timings: dict = dataclass_field(default_factory=dict, repr=False)
 
     def redecide(self, blocks: dict | None = None, freed: dict | None = None,
                  inside_share_min: float | None = None) -> Blocks:
@@ -551,6 +559,14 @@ def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
     from .config import DEFAULTS
     from .grading import grade
 
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now - clock[0]
+        clock[0] = now
+
     params = {**DEFAULTS["blocks"], **(params or {})}
     freed = {**DEFAULTS["freed"], **(freed or {})}
     parameters = {**DEFAULTS["parameters"], **(parameters or {})}
@@ -567,35 +583,50 @@ def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
         grades = pd.Series(graded["grade"].to_numpy(), index=names)
         grades = grades[grades.index != ""]
         grades = grades[~grades.index.duplicated()]
+    lap("grades")
 
     block_id = assign_blocks(parcels, block_polygons, gap_m=gap)
+    lap("assign_blocks")
     member = block_id != ""
     members = pd.DataFrame({"block_id": block_id[member].to_numpy(dtype=object),
                             "enterprise": parcels.loc[member, "enterprise"].to_numpy(
                                 dtype=object) if "enterprise" in parcels else ""})
     values = indicators(members, enterprises)  # every year at once
+    lap("indicators")
     facts = block_facts(parcels, block_id, latest, grades,
                         values[values["year"] == years[-1]] if years else values)
+    lap("block_facts")
     modes = decide_modes(facts, params)
+    lap("decide")
     ids = facts["block_id"].to_numpy(dtype=str)
+    geometry = _geometry(parcels, block_id, ids)
+    lap("union")
     blocks = gpd.GeoDataFrame(pd.concat([facts, modes], axis=1)[BLOCK_COLUMNS],
-                              geometry=gpd.GeoSeries(_geometry(parcels, block_id, ids),
-                                                     crs=parcels.crs))
+                              geometry=gpd.GeoSeries(geometry, crs=parcels.crs))
     hist = history(members, enterprises, list(ids), values)
+    lap("indicators")
 
     site_id = assign_sites(parcels, gap_m=gap)
+    lap("assign_sites")
     sites = site_facts(parcels, site_id, scenic)
+    lap("site_facts")
     reuse = decide_reuse(sites, freed, ism)
+    lap("decide")
     site_ids = sites["site_id"].to_numpy(dtype=str)
+    geometry = _geometry(parcels, site_id, site_ids)
+    lap("union")
     freed_sites = gpd.GeoDataFrame(
         pd.concat([sites, reuse], axis=1)[SITE_COLUMNS],
-        geometry=gpd.GeoSeries(_geometry(parcels, site_id, site_ids), crs=parcels.crs))
+        geometry=gpd.GeoSeries(geometry, crs=parcels.crs))
     plots = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
                           "class": parcels["class"].to_numpy(dtype=object),
                           "block_id": block_id.to_numpy(dtype=object),
                           "site_id": site_id.to_numpy(dtype=object)})
-    return Blocks(blocks, freed_sites, hist, town_quota(freed_sites), plots, facts, sites,
-                  years, params, freed, ism)
+    result = Blocks(blocks, freed_sites, hist, town_quota(freed_sites), plots, facts, sites,
+                    years, params, freed, ism)
+    lap("assemble")
+    result.timings = timings
+    return result
 
 
 def change_table(blocks: pd.DataFrame, hist: pd.DataFrame, years: list) -> pd.DataFrame:

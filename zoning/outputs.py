@@ -381,25 +381,29 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
     history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
     block or site: rows in = rows out), blocks_run.json, and blocks_issues.csv (rows of
     the blocks or scenic layer repaired or dropped, ``issues``, and workbook cells cut to
-    Excel's limit; header only when there are none). Returns the file paths by key."""
+    Excel's limit; header only when there are none). Returns the file paths by key.
+
+    The workbook (pure Python, the slowest file) is written in this process while a forked
+    one writes the GeoPackage and the CSV files beside it (:func:`zoning._parallel.beside`,
+    as the ledger's report)."""
     import os
 
     import pandas as pd
 
     from ._io import output_set
+    from ._parallel import beside
     from .blocks import change_table
     from .report import write_blocks_xlsx, write_csv, write_run_log
 
     names = FILES["blocks"]
     written = {}
     with output_set(out_dir) as stage:
-        write_styled_layers(stage / names["gpkg"], {"blocks": result.blocks,
-                                             "freed_sites": result.freed_sites})
-        write_csv(result.history, stage / names["history"])
-        write_csv(result.towns, stage / names["towns"])
-        write_csv(result.plots, stage / names["plots"])
-        cut = write_blocks_xlsx(result, stage / names["xlsx"], change=change_table(
-            result.blocks, result.history, list(result.years)))
+        files = beside(_write_blocks_files, result, stage)
+        try:
+            cut = write_blocks_xlsx(result, stage / names["xlsx"], change=change_table(
+                result.blocks, result.history, list(result.years)))
+        finally:
+            files.result()
         listed = [f for f in (issues, cut) if f is not None and len(f)]
         # always written (header only when empty): a stale one never outlives its run
         write_csv(pd.concat(listed, ignore_index=True) if listed else
@@ -415,11 +419,24 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
                            "inside_share_min": result.inside_share_min},
             "modes": result.blocks["mode"].value_counts().to_dict(),
             "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
+            "timings_s": {k: round(v, 3) for k, v in getattr(result, "timings", {}).items()},
             "outputs": dict(names),
         })
         write_run_log(stage / names["run_log"], info)
         written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
     return written
+
+
+def _write_blocks_files(result, stage) -> None:
+    """blocks.gpkg, history.csv, freed_towns.csv and block_plots.csv of a blocks folder."""
+    from .report import write_csv
+
+    names = FILES["blocks"]
+    write_styled_layers(stage / names["gpkg"], {"blocks": result.blocks,
+                                                "freed_sites": result.freed_sites})
+    write_csv(result.history, stage / names["history"])
+    write_csv(result.towns, stage / names["towns"])
+    write_csv(result.plots, stage / names["plots"])
 
 
 def read_classified_plots(path) -> tuple:
@@ -920,22 +937,30 @@ def run_blocks(classified, enterprise_paths, out_dir, config_files=(), year=None
     from .config import load_config
     from .layers import IssueLog, read_layer
     progress = progress or (lambda message: None)
+    t0 = time.perf_counter()
     config = load_config(*config_files)
     plots, gpkg = read_classified_plots(classified)
+    t1 = time.perf_counter()
     enterprises = read_enterprise_years(enterprise_paths, year, config, warn)
+    t2 = time.perf_counter()
     issues = IssueLog()
     extra = {name: read_layer(path, name, config, plots.crs, issues) if path else None
              for name, path in (("blocks", blocks_path), ("scenic", scenic_path))}
+    t3 = time.perf_counter()
     progress(f"{len(plots)} plots, enterprise tables of "
              f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}")
     result = run(plots, enterprises, block_polygons=extra["blocks"], scenic=extra["scenic"],
                  params=config.blocks, freed=config.freed, parameters=config.parameters,
                  grading=config.grading)
+    result.timings = {"read_plots": t1 - t0, "read_enterprises": t2 - t1,
+                      "read_layers": t3 - t2, **result.timings}
     info = run_info(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), classification=str(gpkg),
                     enterprises=[str(p) for p in enterprise_paths],
                     blocks_layer=str(blocks_path or ""), scenic_layer=str(scenic_path or ""),
                     config_files=list(config.sources))
+    t4 = time.perf_counter()
     write_blocks(result, out_dir, info, issues.frame())
+    result.timings["write"] = time.perf_counter() - t4
     return result
 
 
