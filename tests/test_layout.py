@@ -45,15 +45,14 @@ TIERS: dict[str, float] = {
 FOUNDATION = {"errors": 0, "vocab": 0, "_version": 0, "crs": 1, "_io": 1, "_parallel": 1}
 
 #: HOUSE.md's T5 row: "workshops(+placement)": placement is the workshops' own solver, and
-#: the SPEC §12 safety checks are the workshops' too; workshops may import them.
-PARTS = {"placement": "workshops", "safety": "workshops"}
+#: the SPEC §12 safety checks are the workshops' too; workshops may import them. SPEC §11
+#: defines a block's d_share by SPEC §8's grade of its enterprises, so blocks uses the
+#: grading feature (one grading, not a copy of it) in the same way.
+PARTS = {"placement": "workshops", "safety": "workshops", "grading": "blocks"}
 
-#: Breaks still to mend, each with who mends it; a pending entry that no longer occurs
-#: fails :func:`test_pending_breaks_still_occur`, so the list only shrinks.
-#: - blocks.run grades the latest enterprises itself (grading.grade, T5 -> T5) for its
-#:   d_share; blocks.py is being reworked in parallel (issue 18): the grades should come
-#:   in as a frame, computed by outputs.run_blocks (T7 composes T5 features).
-PENDING = {("blocks", "grading")}
+#: Breaks still to mend; a pending entry that no longer occurs fails
+#: :func:`test_pending_breaks_still_occur`, so the list only shrinks (empty now).
+PENDING: set[tuple[str, str]] = set()
 
 #: HOUSE.md's one exception: a method of a T5 result object may import a T6 module
 #: inside the method (``Comparison.map()``).
