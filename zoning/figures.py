@@ -582,7 +582,7 @@ def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax
 
 #: How a sheet outlines a ``zoning blocks`` output: layer -> (column, line width, line
 #: style, legend prefix zh, en, unit zh, en).
-SHEET_BLOCKS = {"blocks": ("mode", 1.6, "-", "区块·", "Block: ", "个", "blocks"),
+SHEET_BLOCKS: dict[str, tuple[Any, ...]] = {"blocks": ("mode", 1.6, "-", "区块·", "Block: ", "个", "blocks"),
                 "freed_sites": ("reuse", 1.2, "--", "腾退·", "Freed: ", "片", "sites")}
 
 
@@ -606,8 +606,9 @@ def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
 
     from .vocab import MODE_EN, MODE_PALETTE, MODE_ZH, REUSE_EN, REUSE_PALETTE, REUSE_ZH
 
-    looks = {"blocks": (MODE_PALETTE, MODE_ZH if zh else MODE_EN),
-             "freed_sites": (REUSE_PALETTE, REUSE_ZH if zh else REUSE_EN)}
+    looks: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+        "blocks": (MODE_PALETTE, MODE_ZH if zh else MODE_EN),
+        "freed_sites": (REUSE_PALETTE, REUSE_ZH if zh else REUSE_EN)}
     rows = []
     for layer, (column, width, style, pre_zh, pre_en, unit_zh, unit_en) in SHEET_BLOCKS.items():
         gdf = data.get(layer)
@@ -615,6 +616,7 @@ def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
             continue
         palette, names = looks[layer]
         part = _clip(gdf, box)
+        assert part is not None  # gdf has rows
         mine = gdf if town is None or "town" not in gdf else \
             gdf[gdf["town"].fillna("") == town]
         for key, colour in palette.items():

@@ -717,7 +717,7 @@ BLOCK_LAYERS = {
     "freed_sites": ("reuse", ["site_id", "reuse_name", "rule", "reason", "town", "plots",
                               "mu", "boundary_share"]),
 }
-BLOCK_TEXT = {
+BLOCK_TEXT: dict[str, dict[str, Any]] = {
     "zh": {"blocks": "老旧工业区块（按改造方式）", "freed_sites": "腾退土地（按利用方向）",
            "count": {"blocks": "个", "freed_sites": "片"}, "mu": "亩",
            "fields": {"mode_name": "改造方式", "reuse_name": "利用方向"}},

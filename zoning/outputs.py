@@ -306,6 +306,18 @@ def _read_classification(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
                           "run zoning classify again") from None
 
 
+def _blocks_beside(folder: Path, optional) -> dict:
+    """The layers of a ``zoning blocks`` output (SPEC §11) in ``folder`` or in its
+    ``blocks`` folder, read through ``optional`` (a damaged one: a warning, none)."""
+    for where in (folder, folder / "blocks"):
+        blocks = where / FILES["blocks"]["gpkg"]
+        if blocks.exists():
+            found = optional(blocks, "the blocks and freed sites", lambda b=blocks: read_blocks(b))
+            return {} if found is None else {"blocks": found.blocks,
+                                             "freed_sites": found.freed_sites}
+    return {}
+
+
 def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
                     warn=None) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
@@ -349,13 +361,7 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
             n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
             for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
         data.update(layers or {})
-    for folder in (gpkg.parent, gpkg.parent / "blocks"):  # a zoning blocks output (SPEC §11)
-        blocks = folder / "blocks.gpkg"
-        if blocks.exists():
-            found = optional(blocks, "the blocks and freed sites", lambda b=blocks: read_blocks(b))
-            if found is not None:
-                data["blocks"], data["freed_sites"] = found.blocks, found.freed_sites
-            break
+    data.update(_blocks_beside(gpkg.parent, optional))
     ledger = gpkg.parent / FILES["demo"]["ledger"]
     if status is not None:
         join_status(data, read_status(status))
