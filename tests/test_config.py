@@ -257,3 +257,18 @@ def test_maps_of_a_config_are_read_only_and_a_given_dict_is_checked(tmp_path):
         given.crs["analysis"] = "EPSG:4490"  # type: ignore[index]
     with pytest.raises(ConfigError, match="out of range"):
         Config(parameters={"inside_share_min": 2.0})
+
+
+def test_typed_tables_rules_and_defaults_name_the_same_keys():
+    """A key added to defaults.toml needs its rule and its typed field (and back)."""
+    import dataclasses
+    import tomllib
+    from importlib import resources
+
+    from zoning import config as cfg
+
+    packaged = tomllib.loads((resources.files("zoning") / "defaults.toml").read_text("utf-8"))
+    for cls in cfg.Section.__subclasses__():
+        typed = {f.name for f in dataclasses.fields(cls)}
+        assert typed == set(cfg.DEFAULT_RULES[cls.TABLE]) == set(packaged[cls.TABLE]), cls
+    assert {c.TABLE for c in cfg.Section.__subclasses__()} == set(cfg.DEFAULT_RULES)

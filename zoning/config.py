@@ -282,11 +282,13 @@ class Grading(Section):
 
 @dataclass(frozen=True, eq=False)
 class Assessment(Section):
-    """[assessment] (SPEC §8): weights of the town score's two parts."""
+    """[assessment] (SPEC §8, §11): weights of the town score's parts."""
 
     TABLE: ClassVar[str] = "assessment"
     parcel_weight: float
     workshop_weight: float
+    block_weight: float
+    site_weight: float
 
 
 @dataclass(frozen=True, eq=False)
