@@ -222,6 +222,14 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     pd.testing.assert_frame_equal(summary, single)
     by_county = pd.read_csv(d / f"out-{name}" / "summary_by_county.csv")
     assert set(by_county["county"]) == {*inputs, "合计"}
+    # the same by county as a workbook: counties x classes, headed 县（市、区）
+    pivot = pd.read_excel(d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="汇总",
+                          header=None)
+    assert pivot.iloc[2, 0] == "县（市、区）"
+    assert set(pivot.iloc[4:, 0]) == {*inputs, "合计"}
+    long = pd.read_excel(d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="明细",
+                         header=1)
+    assert "县（市、区）" in long.columns
     by_town = pd.read_csv(d / f"out-{name}" / "summary_by_county_town.csv")
     assert list(by_town["county"].unique()) == list(inputs)
     for c in inputs:  # each county's towns as one process sums that county's plots

@@ -840,7 +840,7 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
     that lie wholly in it, ``~across.parquet`` those that span partitions; together the
     single-process ``village_parks`` layer), ``summary.csv`` / ``summary.xlsx`` (by
-    town, as one process writes it), ``summary_by_county.csv``,
+    town, as one process writes it), ``summary_by_county.csv`` / ``.xlsx``,
     ``summary_by_county_town.csv`` (each county's towns and its total), ``issues.csv``
     (with the county) and ``run.json``; with ``by="county"`` also
     ``counties/<county>/``, each a classification folder as
@@ -944,8 +944,12 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             summary = summarise(slim)
             write_csv(summary, stage / "summary.csv")
             cut = write_summary_xlsx(summary, stage / "summary.xlsx")
-            write_csv(summarise(slim.assign(town=slim["county"])).rename(
-                columns={"town": "county"}), stage / "summary_by_county.csv")
+            by_county = summarise(slim.assign(town=slim["county"]))
+            write_csv(by_county.rename(columns={"town": "county"}),
+                      stage / "summary_by_county.csv")
+            cut = pd.concat([cut, write_summary_xlsx(
+                by_county, stage / "summary_by_county.xlsx", "村级工业用地分类汇总（分县）",
+                area_label="县（市、区）")], ignore_index=True)
             # by county and town: two counties may each have a town of the same name
             by_town = [summarise(g).assign(county=c)
                        for c, g in slim.groupby("county", sort=False)]

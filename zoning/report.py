@@ -563,10 +563,11 @@ def excel_notes(notes: list, workbook: str | os.PathLike) -> pd.DataFrame:
 
 
 def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
-                       title: str = "村级工业用地分类汇总", heading: Heading | None = None
-                       ) -> pd.DataFrame:
+                       title: str = "村级工业用地分类汇总", heading: Heading | None = None,
+                       *, area_label: str = SUMMARY_ZH["town"]) -> pd.DataFrame:
     """Formatted Excel: a pivot sheet (towns × classes, plots and mu) on one landscape
     page, and the long table; mu as printed add up (:func:`displayed_summary`).
+    ``area_label`` heads the ``town`` column (a province's summary by county: 县（市、区）).
 
     Returns the notes of cells cut to Excel's limit (:func:`fit_excel_text`)."""
     notes: list = []
@@ -588,7 +589,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         ws = book.add_worksheet("汇总")
         ws.write(0, 0, _heading(xl).title(title), title_fmt)
         ws.write(1, 0, "面积单位：亩（1 亩 = 10000/15 平方米）")
-        ws.merge_range(2, 0, 3, 0, "镇街", head)
+        ws.merge_range(2, 0, 3, 0, area_label, head)
         col = 1
         for c in [*CLASSES, "total"]:
             ws.merge_range(2, col, 2, col + 1, CLASS_ZH.get(c, TOTAL), head)
@@ -615,7 +616,7 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
         ws.set_column(1, 2 * len(CLASSES) + 3, 12)
         print_setup(ws, 4, 1, one_page=True)
 
-        long = summary.rename(columns=SUMMARY_ZH)
+        long = summary.rename(columns={**SUMMARY_ZH, "town": area_label})
         sheet = _table_sheet(xl, "明细", long, title + "（明细）", fmt, notes=notes)
         sheet.set_column(3, 3, 10, int_fmt)
         sheet.set_column(4, 7 if official is not None else 5, 16, mu_fmt)
