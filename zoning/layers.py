@@ -28,7 +28,7 @@ import shapely
 
 from . import crs as zcrs
 from ._parallel import elementwise
-from .config import Config, check_crs
+from .config import GCJ02_NAMES, Config, check_crs
 from .errors import CRSError, LayerError, first_line
 from .vocab import OPTIONAL_LAYERS, PROBLEM_ZH, REQUIRED_LAYERS, RESERVED_TOWNS
 
@@ -158,30 +158,10 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
             return gpd.read_parquet(path)
         except Exception as exc:
             raise LayerError(f"cannot read GeoParquet ({first_line(exc)})", str(path)) from None
-    available = list_layers(path)
-    layer = src.layer
-    if layer is None:
-        survey = [a for a in available if SURVEY_LAYERS.get(survey_layer(a) or "") == name]
-        if name in available:
-            layer = name
-        elif len(available) == 1:
-            layer = available[0]
-        elif len(survey) == 1:  # CZKFBJ for dev_boundary … (SPEC §3)
-            layer = survey[0]
-        else:
-            raise LayerError(f"no layer {name!r} (the file has {available})", str(path))
-    elif layer not in available:
-        raise LayerError(f"no layer {layer!r} (the file has {available})", str(path))
+    layer = pick_layer(path, src.layer, name)
     encoding = config.encoding.get(name)
     if encoding is None:
-        try:
-            info = pyogrio.read_info(path, layer=layer)
-        except Exception as exc:
-            raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
-        # A shapefile without .cpg is reported as ISO-8859-1; in China it is GBK/GB18030.
-        if info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
-            encoding = "gb18030"
-            issues.add(name, "note", f"{path.name} has no .cpg; attributes read as GB18030 (GBK)")
+        encoding = shapefile_encoding(path, layer, name, issues)
     try:
         if encoding:
             return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
@@ -191,6 +171,38 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
                          f"set [encoding] {name} = \"...\" in the config", str(path), layer) from None
     except Exception as exc:
         raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
+
+
+def pick_layer(path: Path, layer: str | None, name: str) -> str:
+    """The layer of ``path`` to read as ``name``: the one asked for, else one of that
+    name, else the file's only layer, else its one land-survey layer of that role
+    (CZKFBJ for dev_boundary … SPEC §3); none of these is one line naming the layers."""
+    available = list_layers(path)
+    if layer is not None:
+        if layer not in available:
+            raise LayerError(f"no layer {layer!r} (the file has {available})", str(path))
+        return layer
+    survey = [a for a in available if SURVEY_LAYERS.get(survey_layer(a) or "") == name]
+    if name in available:
+        return name
+    if len(available) == 1:
+        return available[0]
+    if len(survey) == 1:
+        return survey[0]
+    raise LayerError(f"no layer {name!r} (the file has {available})", str(path))
+
+
+def shapefile_encoding(path: Path, layer: str, name: str, issues: IssueLog) -> str | None:
+    """GB18030 for a shapefile without .cpg (GDAL reports ISO-8859-1; in China it is
+    GBK/GB18030), noted in ``issues``; None (the file's own) otherwise."""
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as exc:
+        raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
+    if info.get("driver") == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
+        issues.add(name, "note", f"{path.name} has no .cpg; attributes read as GB18030 (GBK)")
+        return "gb18030"
+    return None
 
 
 #: Rows searched for a table's header: a town's sheet may carry a merged title row or a
@@ -666,19 +678,7 @@ def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     declared = config.crs.get(name)
     geoms = gdf.geometry.array
     if declared is not None:
-        if declared.strip().upper().replace("_", "-") in ("GCJ-02", "GCJ02"):
-            shifted = zcrs.geoms_gcj02_to_wgs84(np.asarray(geoms))
-            gdf = gdf.set_geometry(gpd.GeoSeries(shifted, index=gdf.index, crs=4326))
-            issues.add(name, "note", "declared GCJ-02; converted to WGS84")
-        else:
-            try:
-                crs = pyproj.CRS.from_user_input(declared)
-            except pyproj.exceptions.CRSError:
-                raise CRSError(f"declared CRS {declared!r} is not a CRS", where, name) from None
-            if gdf.crs is not None and not gdf.crs.equals(crs):
-                issues.add(name, "note", f"file CRS {gdf.crs.to_string()} replaced by declared "
-                                         f"{crs.to_string()}")
-            gdf = gdf.set_crs(crs, allow_override=True)
+        gdf = declared_crs(gdf, declared, name, where, issues)
     if gdf.crs is None:
         b = _xy_bounds(np.asarray(geoms))
         hint = ""
@@ -691,32 +691,65 @@ def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     b = _xy_bounds(np.asarray(gdf.geometry.array))
     if not np.isfinite(b).all():
         return gdf  # nothing to check (all empty)
+    if gdf.crs.is_geographic:
+        return unswap_axes(gdf, b, name, issues)
+    return gk_zone_fix(gdf, b, name, issues)
+
+
+def declared_crs(gdf: gpd.GeoDataFrame, declared: str, name: str, where: str,
+                 issues: IssueLog) -> gpd.GeoDataFrame:
+    """The layer in the CRS the config declares for it ([crs]): GCJ-02 shifted to WGS84,
+    any other CRS set over the file's (noted when it differs)."""
+    if declared.strip().upper().replace("_", "-") in GCJ02_NAMES:
+        shifted = zcrs.geoms_gcj02_to_wgs84(np.asarray(gdf.geometry.array))
+        issues.add(name, "note", "declared GCJ-02; converted to WGS84")
+        return gdf.set_geometry(gpd.GeoSeries(shifted, index=gdf.index, crs=4326))
+    try:
+        crs = pyproj.CRS.from_user_input(declared)
+    except pyproj.exceptions.CRSError:
+        raise CRSError(f"declared CRS {declared!r} is not a CRS", where, name) from None
+    if gdf.crs is not None and not gdf.crs.equals(crs):
+        issues.add(name, "note", f"file CRS {gdf.crs.to_string()} replaced by declared "
+                                 f"{crs.to_string()}")
+    return gdf.set_crs(crs, allow_override=True)
+
+
+def unswap_axes(gdf: gpd.GeoDataFrame, b: np.ndarray, name: str,
+                issues: IssueLog) -> gpd.GeoDataFrame:
+    """A geographic layer whose bounds ``b`` fit China only with x and y swapped, swapped
+    back (and listed)."""
+    lon_ok = zcrs.CHINA_LON[0] <= b[0] and b[2] <= zcrs.CHINA_LON[1]
+    lat_ok = zcrs.CHINA_LAT[0] <= b[1] and b[3] <= zcrs.CHINA_LAT[1]
+    swapped = (zcrs.CHINA_LAT[0] <= b[0] and b[2] <= zcrs.CHINA_LAT[1]
+               and zcrs.CHINA_LON[0] <= b[1] and b[3] <= zcrs.CHINA_LON[1])
+    if (lon_ok and lat_ok) or not swapped:
+        return gdf
+    issues.add(name, "repaired", "longitude and latitude were swapped; swapped back")
+    return gdf.set_geometry(gpd.GeoSeries(
+        shapely.transform(np.asarray(gdf.geometry.array), lambda c: c[:, ::-1]),
+        index=gdf.index, crs=gdf.crs))
+
+
+def gk_zone_fix(gdf: gpd.GeoDataFrame, b: np.ndarray, name: str,
+                issues: IssueLog) -> gpd.GeoDataFrame:
+    """A Gauss–Krüger layer whose eastings (bounds ``b``) disagree with its CRS about the
+    zone prefix, read in the CRS its coordinates are in (and listed)."""
     crs = gdf.crs
-    if crs.is_geographic:
-        lon_ok = zcrs.CHINA_LON[0] <= b[0] and b[2] <= zcrs.CHINA_LON[1]
-        lat_ok = zcrs.CHINA_LAT[0] <= b[1] and b[3] <= zcrs.CHINA_LAT[1]
-        swapped = (zcrs.CHINA_LAT[0] <= b[0] and b[2] <= zcrs.CHINA_LAT[1]
-                   and zcrs.CHINA_LON[0] <= b[1] and b[3] <= zcrs.CHINA_LON[1])
-        if not (lon_ok and lat_ok) and swapped:
-            gdf = gdf.set_geometry(gpd.GeoSeries(
-                shapely.transform(np.asarray(gdf.geometry.array), lambda c: c[:, ::-1]),
-                index=gdf.index, crs=crs))
-            issues.add(name, "repaired", "longitude and latitude were swapped; swapped back")
-    else:
-        info = zcrs.gk_info(crs)
-        if info is not None:
-            kind, value = info
-            if kind == "cm" and b[0] > 1e7:
-                zone = int(b[0] // 1e6)
-                fixed = zcrs.gk_zone_epsg(zone)
-                gdf = gdf.set_crs(fixed, allow_override=True)
-                issues.add(name, "repaired", f"eastings carry GK zone prefix {zone} but the CRS "
-                                             f"is {crs.to_string()}; read as EPSG:{fixed}")
-            elif kind == "zone" and b[2] < 1e7:
-                fixed = zcrs.gk_cm_epsg(75 + 3 * (value - 25))
-                gdf = gdf.set_crs(fixed, allow_override=True)
-                issues.add(name, "repaired", f"eastings have no GK zone prefix but the CRS is "
-                                             f"{crs.to_string()}; read as EPSG:{fixed}")
+    info = zcrs.gk_info(crs)
+    if info is None:
+        return gdf
+    kind, value = info
+    if kind == "cm" and b[0] > 1e7:
+        zone = int(b[0] // 1e6)
+        fixed = zcrs.gk_zone_epsg(zone)
+        issues.add(name, "repaired", f"eastings carry GK zone prefix {zone} but the CRS "
+                                     f"is {crs.to_string()}; read as EPSG:{fixed}")
+        return gdf.set_crs(fixed, allow_override=True)
+    if kind == "zone" and b[2] < 1e7:
+        fixed = zcrs.gk_cm_epsg(75 + 3 * (value - 25))
+        issues.add(name, "repaired", f"eastings have no GK zone prefix but the CRS is "
+                                     f"{crs.to_string()}; read as EPSG:{fixed}")
+        return gdf.set_crs(fixed, allow_override=True)
     return gdf
 
 
@@ -873,28 +906,9 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     if "town" in gdf.columns:
         gdf["town"] = reserved_town_names(gdf["town"], name, issues)
     check_ids(gdf, name, where, issues)
-    types = shapely.get_type_id(np.asarray(gdf.geometry.array))
-    present = types >= 0
-    if name in POLYGON_LAYERS and present.any():
-        poly = np.isin(types, POLYGONAL) | (types == shapely.GeometryType.GEOMETRYCOLLECTION)
-        if not poly[present].any():
-            found = sorted(set(gdf.geometry[present].geom_type))
-            raise LayerError(f"expected polygons, found {'/'.join(found)}", where, name)
-    if name in POINT_LAYERS and present.any():
-        pts = types == shapely.GeometryType.POINT
-        if not pts[present].any():
-            found = sorted(set(gdf.geometry[present].geom_type))
-            raise LayerError(f"expected points, found {'/'.join(found)}", where, name)
+    check_geometry_type(gdf, name, where)
     ids = gdf[ID_FIELDS[name]] if ID_FIELDS[name] else None
-    for f in BOOL_FIELDS.get(name, ()):
-        if f in gdf.columns:
-            gdf[f] = parse_bool(gdf[f], f, name, issues, ids)
-    for f in INT_FIELDS.get(name, ()):
-        if f in gdf.columns:
-            gdf[f] = parse_int(gdf[f], f, name, issues, ids)
-    for f in NUMBER_FIELDS.get(name, ()):
-        if f in gdf.columns:
-            gdf[f] = parse_number(gdf[f], f, name, issues, ids)
+    gdf = parse_fields(gdf, name, issues, ids)
     problem = np.full(len(gdf), "", dtype=object)
     nonfinite = nonfinite_rows(np.asarray(gdf.geometry.array))
     if nonfinite.any() and name not in POLYGON_LAYERS:
@@ -922,6 +936,41 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
         issues.add(name, "unclassified" if name == "parcels" else "rejected", problem[pos],
                    pos, None if ids is None else gdf[ID_FIELDS[name]].iloc[pos])
         gdf["_problem"] = problem
+    return gdf
+
+
+def check_geometry_type(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
+    """A polygon layer must hold some polygons, a point layer some points (the layer's
+    rows with another type are dealt with row by row later)."""
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array))
+    present = types >= 0
+    if not present.any():
+        return
+    if name in POLYGON_LAYERS:
+        poly = np.isin(types, POLYGONAL) | (types == shapely.GeometryType.GEOMETRYCOLLECTION)
+        if not poly[present].any():
+            found = sorted(set(gdf.geometry[present].geom_type))
+            raise LayerError(f"expected polygons, found {'/'.join(found)}", where, name)
+    if name in POINT_LAYERS:
+        pts = types == shapely.GeometryType.POINT
+        if not pts[present].any():
+            found = sorted(set(gdf.geometry[present].geom_type))
+            raise LayerError(f"expected points, found {'/'.join(found)}", where, name)
+
+
+def parse_fields(gdf: gpd.GeoDataFrame, name: str, issues: IssueLog,
+                 ids: pd.Series | None) -> gpd.GeoDataFrame:
+    """The layer's yes/no, whole-number and number fields read as SPEC §3 reads them
+    (values that are none of these listed with the row's id)."""
+    for f in BOOL_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_bool(gdf[f], f, name, issues, ids)
+    for f in INT_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_int(gdf[f], f, name, issues, ids)
+    for f in NUMBER_FIELDS.get(name, ()):
+        if f in gdf.columns:
+            gdf[f] = parse_number(gdf[f], f, name, issues, ids)
     return gdf
 
 

@@ -256,16 +256,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
                         "label": f"{text['classes'][c]} ({int(is_c.sum())})",
                         "data": _collection(part, ["parcel_id", "class", "rule", "sg",
                                                    *PLOT_FIELDS[3:]])})
-    context = {}
-    for name, (fields, style, show) in CONTEXT.items():
-        gdf = data.get(name)
-        if name == "village_parks" and gdf is not None and "plots" in gdf:
-            gdf = gdf[gdf["plots"] > 1]  # a one-plot village park is the plot's own outline
-        if gdf is None or not len(gdf):
-            continue
-        context[name] = {"label": text["layers"][name], "style": style, "show": show,
-                         "popupFields": fields,
-                         "data": _collection(_web(gdf, gcj, decimals), fields or [])}
+    context = context_payload(data, text, gcj, decimals)
     payload: dict[str, Any] = {"text": text, "status": status,
                "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
                "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
@@ -282,6 +273,24 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         b = web.total_bounds
         payload["bounds"] = [[b[1], b[0]], [b[3], b[2]]]
     return payload
+
+
+def context_payload(data: dict[str, gpd.GeoDataFrame], text: dict, gcj: bool,
+                    decimals: int) -> dict:
+    """The context layers the data has (boundary, protected land, parks …), each with its
+    label, style, popup fields and features; one-plot village parks left out (a plot's
+    own outline)."""
+    context = {}
+    for name, (fields, style, show) in CONTEXT.items():
+        gdf = data.get(name)
+        if name == "village_parks" and gdf is not None and "plots" in gdf:
+            gdf = gdf[gdf["plots"] > 1]
+        if gdf is None or not len(gdf):
+            continue
+        context[name] = {"label": text["layers"][name], "style": style, "show": show,
+                         "popupFields": fields,
+                         "data": _collection(_web(gdf, gcj, decimals), fields or [])}
+    return context
 
 
 def target_names(data: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
