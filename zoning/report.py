@@ -419,25 +419,23 @@ class _SheetData:
             info = sheet.col_info.get(col)
             style = "" if info is None or info.column_format is None else \
                 f' s="{info.column_format._get_xf_index()}"'
-            if kind == "s":
-                text, kind_attr = index.astype(str).astype(object), ' t="s"'
-            else:
-                text = np.array([f"{v:.16G}" for v in values], dtype=object)
-                kind_attr = ""
-            cols.append((rows, text, f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
+            kind_attr = ' t="s"' if kind == "s" else ""
+            cols.append((rows, index if kind == "s" else values, kind,
+                         f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
         width = 4 + 5 * len(cols)
         for lo in range(first, stop, self.BLOCK):
             hi = min(lo + self.BLOCK, stop)
             number = (np.arange(lo, hi) + 1).astype(str).astype(object)
             pieces = np.full((hi - lo, width), "", dtype=object)
             has = np.zeros(hi - lo, dtype=bool)
-            for k, (rows, text, head, mid) in enumerate(cols):
+            for k, (rows, cells, kind, head, mid) in enumerate(cols):
                 a, b = np.searchsorted(rows, [lo, hi])
                 at = rows[a:b] - lo
                 pieces[at, 3 + 5 * k] = head
                 pieces[at, 4 + 5 * k] = number[at]
                 pieces[at, 5 + 5 * k] = mid
-                pieces[at, 6 + 5 * k] = text[a:b]
+                pieces[at, 6 + 5 * k] = cells[a:b].astype(str).astype(object) if kind == "s" \
+                    else [f"{v:.16G}" for v in cells[a:b]]
                 pieces[at, 7 + 5 * k] = "</v></c>"
                 has[at] = True
             pieces[:, 0] = '<row r="'
