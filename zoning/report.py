@@ -233,27 +233,32 @@ def _formats(book) -> dict:
 _SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
 
 
+#: Shared strings turned into XML at a time.
+_SST_BLOCK = 65_536
+
+
 def _write_sst_strings(sst) -> None:
-    """The ``<si>`` elements of sharedStrings.xml at once (in place of xlsxwriter's
-    ``SharedStrings._write_sst_strings``, a string at a time): plain text as
-    ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    """The ``<si>`` elements of sharedStrings.xml, :data:`_SST_BLOCK` at a time (in place
+    of xlsxwriter's ``SharedStrings._write_sst_strings``, a string at a time): plain text
+    as ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
     import io
 
-    strings = pd.Series(sst.string_table.string_array, dtype=object)
-    special = np.flatnonzero(strings.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
-    out = np.array("<si><t>" + strings + "</t></si>", dtype=object) if len(strings) else \
-        np.empty(0, dtype=object)
+    strings, block = sst.string_table.string_array, _SST_BLOCK
     fh, buffer = sst.fh, io.StringIO()
-    sst.fh = buffer
-    try:
-        for i in special.tolist():
-            buffer.seek(0)
-            buffer.truncate()
-            sst._write_si(strings.iat[i])
-            out[i] = buffer.getvalue()
-    finally:
-        sst.fh = fh
-    fh.write("".join(out.tolist()))
+    for lo in range(0, len(strings), block):
+        part = pd.Series(strings[lo:lo + block], dtype=object)
+        special = np.flatnonzero(part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+        out = np.array("<si><t>" + part + "</t></si>", dtype=object)
+        sst.fh = buffer
+        try:
+            for i in special.tolist():
+                buffer.seek(0)
+                buffer.truncate()
+                sst._write_si(part.iat[i])
+                out[i] = buffer.getvalue()
+        finally:
+            sst.fh = fh
+        fh.write("".join(out.tolist()))
 
 
 @functools.cache
