@@ -68,11 +68,12 @@ def test_one_pass_sheet_data_is_xlsxwriter_byte_for_byte(tmp_path, monkeypatch, 
 
 
 def test_blocks_of_rows_join_alike(tmp_path, monkeypatch):
-    """Rows turned into XML a block at a time: a block smaller than the sheet (and not a
-    multiple of 16) gives the same bytes."""
+    """Rows (and shared strings) turned into XML a block at a time: a block smaller than
+    the sheet (and not a multiple of 16) gives the same bytes."""
     frames = [frame(300)]
     slow = write(tmp_path / "slow.xlsx", frames, False, monkeypatch)
     monkeypatch.setattr(_SheetData, "BLOCK", 37)
+    monkeypatch.setattr(report, "_SST_BLOCK", 5)
     assert write(tmp_path / "fast.xlsx", frames, True, monkeypatch) == slow
 
 

@@ -234,27 +234,32 @@ def _formats(book) -> dict:
 _SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
 
 
+#: Shared strings turned into XML at a time.
+_SST_BLOCK = 65_536
+
+
 def _write_sst_strings(sst) -> None:
-    """The ``<si>`` elements of sharedStrings.xml at once (in place of xlsxwriter's
-    ``SharedStrings._write_sst_strings``, a string at a time): plain text as
-    ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    """The ``<si>`` elements of sharedStrings.xml, :data:`_SST_BLOCK` at a time (in place
+    of xlsxwriter's ``SharedStrings._write_sst_strings``, a string at a time): plain text
+    as ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
     import io
 
-    strings = pd.Series(sst.string_table.string_array, dtype=object)
-    special = np.flatnonzero(strings.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
-    out = np.array("<si><t>" + strings + "</t></si>", dtype=object) if len(strings) else \
-        np.empty(0, dtype=object)
+    strings, block = sst.string_table.string_array, _SST_BLOCK
     fh, buffer = sst.fh, io.StringIO()
-    sst.fh = buffer
-    try:
-        for i in special.tolist():
-            buffer.seek(0)
-            buffer.truncate()
-            sst._write_si(strings.iat[i])
-            out[i] = buffer.getvalue()
-    finally:
-        sst.fh = fh
-    fh.write("".join(out.tolist()))
+    for lo in range(0, len(strings), block):
+        part = pd.Series(strings[lo:lo + block], dtype=object)
+        special = np.flatnonzero(part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+        out = np.array("<si><t>" + part + "</t></si>", dtype=object)
+        sst.fh = buffer
+        try:
+            for i in special.tolist():
+                buffer.seek(0)
+                buffer.truncate()
+                sst._write_si(part.iat[i])
+                out[i] = buffer.getvalue()
+        finally:
+            sst.fh = fh
+        fh.write("".join(out.tolist()))
 
 
 @functools.cache
@@ -420,25 +425,23 @@ class _SheetData:
             info = sheet.col_info.get(col)
             style = "" if info is None or info.column_format is None else \
                 f' s="{info.column_format._get_xf_index()}"'
-            if kind == "s":
-                text, kind_attr = index.astype(str).astype(object), ' t="s"'
-            else:
-                text = np.array([f"{v:.16G}" for v in values], dtype=object)
-                kind_attr = ""
-            cols.append((rows, text, f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
+            kind_attr = ' t="s"' if kind == "s" else ""
+            cols.append((rows, index if kind == "s" else values, kind,
+                         f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
         width = 4 + 5 * len(cols)
         for lo in range(first, stop, self.BLOCK):
             hi = min(lo + self.BLOCK, stop)
             number = (np.arange(lo, hi) + 1).astype(str).astype(object)
             pieces = np.full((hi - lo, width), "", dtype=object)
             has = np.zeros(hi - lo, dtype=bool)
-            for k, (rows, text, head, mid) in enumerate(cols):
+            for k, (rows, cells, kind, head, mid) in enumerate(cols):
                 a, b = np.searchsorted(rows, [lo, hi])
                 at = rows[a:b] - lo
                 pieces[at, 3 + 5 * k] = head
                 pieces[at, 4 + 5 * k] = number[at]
                 pieces[at, 5 + 5 * k] = mid
-                pieces[at, 6 + 5 * k] = text[a:b]
+                pieces[at, 6 + 5 * k] = cells[a:b].astype(str).astype(object) if kind == "s" \
+                    else [f"{v:.16G}" for v in cells[a:b]]
                 pieces[at, 7 + 5 * k] = "</v></c>"
                 has[at] = True
             pieces[:, 0] = '<row r="'
