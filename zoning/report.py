@@ -264,7 +264,7 @@ def _write_sst_strings(sst) -> None:
 
 @functools.cache
 def _packager_class():
-    """xlsxwriter's Packager whose sharedStrings.xml is written by
+    """The xlsxwriter Packager whose sharedStrings.xml is written by
     :func:`_write_sst_strings` (same bytes; a 100k-plot 清单 has ~250,000 strings)."""
     from xlsxwriter.packager import Packager
     from xlsxwriter.sharedstrings import SharedStrings
@@ -300,7 +300,7 @@ class _SheetData:
     #: Rows turned into XML at a time (bounds the memory of the pieces being joined).
     BLOCK = 32_768
 
-    def __init__(self, sheet):
+    def __init__(self, sheet) -> None:
         self.sheet = sheet
         self.cols: list = []  # (column, sheet rows, "s" or "n", values, string indices)
         sheet._write_sheet_data = self.write  # xlsxwriter calls it when it saves the sheet
@@ -312,7 +312,7 @@ class _SheetData:
             data = sheet._zoning_data = cls(sheet)
         return data
 
-    def add(self, col: int, rows: np.ndarray, values: np.ndarray, writer: str) -> bool:
+    def add(self, col: int, rows: np.ndarray, values: np.ndarray | _Text, writer: str) -> bool:
         """Keep column ``col``'s cells (``rows`` ascending, 0-based sheet rows) as
         xlsxwriter's ``writer`` would store them; False (nothing kept) where this does not
         cover them (the caller writes them cell by cell)."""
@@ -327,15 +327,15 @@ class _SheetData:
                 return False  # xlsxwriter raises or writes an error cell
             self.cols.append((col, rows, "n", values, None))
         else:
-            if not isinstance(values, _Text):
-                values = _Text.of(pd.Series(values, dtype=object))
-            seen = pd.unique(values.codes)  # the slice's strings in order of appearance
-            if len(seen) and values.lengths[seen].max() > sheet.xls_strmax // 2:
+            text = values if isinstance(values, _Text) else \
+                _Text.of(pd.Series(values, dtype=object))
+            seen = pd.unique(text.codes)  # the slice's strings in order of appearance
+            if len(seen) and text.lengths[seen].max() > sheet.xls_strmax // 2:
                 return False  # xlsxwriter measures and cuts such text in UTF-16 units
-            index = np.zeros(len(values.strings), dtype=np.int64)
-            index[seen] = self._register(values.strings[seen])
-            self.cols.append((col, rows, "s", values, index[values.codes]))
-            sheet.str_table.count += len(values)  # one per string cell, as written
+            index = np.zeros(len(text.strings), dtype=np.int64)
+            index[seen] = self._register(text.strings[seen])
+            self.cols.append((col, rows, "s", text, index[text.codes]))
+            sheet.str_table.count += len(text)  # one per string cell, as written
         sheet._check_dimensions(int(rows[0]), col)
         sheet._check_dimensions(int(rows[-1]), col)
         return True
@@ -384,7 +384,7 @@ class _SheetData:
         return None
 
     def _spans(self, first: int) -> dict[int, str]:
-        """xlsxwriter's row spans (first:last column of every 16 rows, 1-based)."""
+        """The row spans xlsxwriter writes (first:last column of every 16 rows, 1-based)."""
         sheet = self.sheet
         rows = [rows for _, rows, *_ in self.cols]
         cols = [np.full(len(r), c) for c, r, *_ in self.cols]
