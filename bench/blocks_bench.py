@@ -35,8 +35,9 @@ def tables(folder: Path, plots: pd.DataFrame, n: int, seed: int = 18) -> dict:
     from zoning.sample_ledger import block_layers, enterprise_history
 
     rng = np.random.default_rng(seed)
-    base = pd.read_csv(ROOT / "data" / "enterprises.csv", dtype=str, keep_default_na=False,
-                       encoding="utf-8-sig")
+    base = pd.read_csv(
+        ROOT / "data" / "enterprises.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
     names = pd.Series(plots["enterprise"].dropna().unique())
     names = names[names != ""]
     chosen = np.sort(rng.choice(len(names), size=min(n, len(names)), replace=False))
@@ -49,8 +50,12 @@ def tables(folder: Path, plots: pd.DataFrame, n: int, seed: int = 18) -> dict:
         table.to_csv(path, index=False, encoding="utf-8-sig")
         paths.append(path)
     blocks, scenic = block_layers(plots, rng)
-    out = {"enterprises": paths, "blocks": folder / "blocks.gpkg",
-           "scenic": folder / "scenic.gpkg", "n": len(figures)}
+    out = {
+        "enterprises": paths,
+        "blocks": folder / "blocks.gpkg",
+        "scenic": folder / "scenic.gpkg",
+        "n": len(figures),
+    }
     blocks.to_file(out["blocks"], layer="blocks", driver="GPKG")
     scenic.to_file(out["scenic"], layer="scenic", driver="GPKG")
     return out
@@ -71,40 +76,59 @@ def main() -> None:
     county = synth.ensure(args.plots, quiet=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        result = classify(file_sources(county),
-                          config=load_config(ROOT / "bench" / "bench.toml"))
+        result = classify(file_sources(county), config=load_config(ROOT / "bench" / "bench.toml"))
         p = result.parcels
         copy = p["parcel_id"].astype(str).str.extract(r"(-c\d+)$")[0].fillna("")
         p["enterprise"] = (p["enterprise"].astype(object) + copy).where(
-            p["enterprise"].notna() & (p["enterprise"] != ""), p["enterprise"])
+            p["enterprise"].notna() & (p["enterprise"] != ""), p["enterprise"]
+        )
         write_classification(result, tmp / "cls")
         inputs = tables(tmp, p, args.enterprises)
         config = ROOT / "bench" / "bench.toml"
         runs = []
         for i in range(args.repeat):
             t0, c0 = time.perf_counter(), time.process_time()
-            out = run_blocks(tmp / "cls", inputs["enterprises"], tmp / f"blocks{i}", (config,),
-                             blocks_path=inputs["blocks"], scenic_path=inputs["scenic"])
-            runs.append((time.perf_counter() - t0, out.timings, out,
-                         time.process_time() - c0))
+            out = run_blocks(
+                tmp / "cls",
+                inputs["enterprises"],
+                tmp / f"blocks{i}",
+                (config,),
+                blocks_path=inputs["blocks"],
+                scenic_path=inputs["scenic"],
+            )
+            runs.append((time.perf_counter() - t0, out.timings, out, time.process_time() - c0))
         total, timings, out, cpu = min(runs, key=lambda r: r[0])
-        cmd = [sys.executable, "-m", "zoning", "blocks", str(tmp / "cls"), "--config",
-               str(config), "--blocks", str(inputs["blocks"]), "--scenic",
-               str(inputs["scenic"]), "--out", str(tmp / "cli"), "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "zoning",
+            "blocks",
+            str(tmp / "cls"),
+            "--config",
+            str(config),
+            "--blocks",
+            str(inputs["blocks"]),
+            "--scenic",
+            str(inputs["scenic"]),
+            "--out",
+            str(tmp / "cli"),
+            "--quiet",
+        ]
         for path in inputs["enterprises"]:
             cmd += ["--enterprises", str(path)]
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         wall = time.perf_counter() - t0
-    print(f"zoning blocks: {len(p):,} plots, {inputs['n']:,} enterprises x "
-          f"{len(inputs['enterprises'])} years; {len(out.blocks):,} blocks, "
-          f"{len(out.freed_sites):,} freed sites")
+    print(
+        f"zoning blocks: {len(p):,} plots, {inputs['n']:,} enterprises x "
+        f"{len(inputs['enterprises'])} years; {len(out.blocks):,} blocks, "
+        f"{len(out.freed_sites):,} freed sites"
+    )
     print("| stage | s |\n|---|---|")
     for stage, seconds in timings.items():
         print(f"| {stage} | {seconds:.2f} |")
     print(f"| **total (in process, best of {args.repeat})** | **{total:.2f}** |")
-    print(f"| CPU time of this process in that run (the forked writer's not counted) | "
-          f"{cpu:.2f} |")
+    print(f"| CPU time of this process in that run (the forked writer's not counted) | {cpu:.2f} |")
     print(f"| command in a fresh process (wall) | {wall:.2f} |")
 
 

@@ -39,9 +39,15 @@ import sys
 import time
 from pathlib import Path
 
-PARAMS = {"inside_share_min": 0.5, "cluster_share_min": 0.5, "protected_share_min": 0.05,
-          "adjacency_gap_m": 20.0, "park_contact_m": 50.0, "scattered_max_mu": 15.0,
-          "baseline_year": 2021}
+PARAMS = {
+    "inside_share_min": 0.5,
+    "cluster_share_min": 0.5,
+    "protected_share_min": 0.05,
+    "adjacency_gap_m": 20.0,
+    "park_contact_m": 50.0,
+    "scattered_max_mu": 15.0,
+    "baseline_year": 2021,
+}
 #: Grid cell (m) that cuts the unioned layers into cheap pieces (like ST_Subdivide).
 GRID_M = 1000.0
 TRUE_WORDS = ("true", "yes", "y", "1", "t", "是", "有", "√", "✓")
@@ -51,8 +57,9 @@ def connect(threads: int | None = None):
     import duckdb
     import duckdb_extension_spatial
 
-    ext = next(Path(duckdb_extension_spatial.__file__).parent.glob(
-        "extensions/*/spatial.duckdb_extension"))
+    ext = next(
+        Path(duckdb_extension_spatial.__file__).parent.glob("extensions/*/spatial.duckdb_extension")
+    )
     con = duckdb.connect()
     con.execute(f"LOAD '{ext}'")
     if threads:
@@ -74,8 +81,9 @@ def load(con, path: str) -> set[str]:
     present = {str(name) for name, _ in pyogrio.list_layers(path)}
     for name in ("parcels", "dev_boundary", "township_parks", "cluster_points", "protected"):
         if name in present:
-            con.execute(f"CREATE TABLE {name}_raw AS SELECT * FROM ST_Read(?, layer='{name}')",
-                        [path])
+            con.execute(
+                f"CREATE TABLE {name}_raw AS SELECT * FROM ST_Read(?, layer='{name}')", [path]
+            )
         else:
             con.execute(f"CREATE TABLE {name}_raw (geom GEOMETRY)")
     cols = {r[0] for r in con.execute("DESCRIBE parcels_raw").fetchall()}
@@ -85,8 +93,8 @@ def load(con, path: str) -> set[str]:
         WITH fixed AS (
             SELECT CAST(parcel_id AS VARCHAR) AS parcel_id,
                    ST_CollectionExtract(ST_MakeValid(geom), 3) AS geom,
-                   {_flag('eco_friendly', cols)} AS eco_friendly,
-                   {_flag('rural_fusion', cols)} AS rural_fusion,
+                   {_flag("eco_friendly", cols)} AS eco_friendly,
+                   {_flag("rural_fusion", cols)} AS rural_fusion,
                    {year} AS built_year
             FROM parcels_raw)
         SELECT *, ST_Area(geom) AS area_m2,
@@ -171,8 +179,10 @@ def measures(con, params: dict) -> None:
         ) GROUP BY parcel_id""")
     # village parks: pairs within the gap, connected groups
     gap = float(params["adjacency_gap_m"])
-    con.execute("CREATE TABLE ord AS SELECT parcel_id, geom, row_number() OVER () - 1 AS k "
-                "FROM plots WHERE usable")
+    con.execute(
+        "CREATE TABLE ord AS SELECT parcel_id, geom, row_number() OVER () - 1 AS k "
+        "FROM plots WHERE usable"
+    )
     # no ``a.k < b.k`` in the join: DuckDB then plans a piecewise merge join on k (all
     # pairs) instead of its spatial join; both directions are fine for the components
     pairs = con.execute(f"""
@@ -185,11 +195,11 @@ def measures(con, params: dict) -> None:
     from scipy.sparse.csgraph import connected_components
 
     i, j = np.asarray(pairs["k"]), np.asarray(pairs["k_1"])
-    _, label = connected_components(coo_matrix((np.ones(len(i), np.int8), (i, j)),
-                                               shape=(n, n)), directed=False)
+    _, label = connected_components(
+        coo_matrix((np.ones(len(i), np.int8), (i, j)), shape=(n, n)), directed=False
+    )
     con.register("labels", pd.DataFrame({"k": np.arange(n), "grp": label}))
-    con.execute("CREATE TABLE grp AS SELECT o.parcel_id, l.grp FROM ord o JOIN labels l "
-                "USING (k)")
+    con.execute("CREATE TABLE grp AS SELECT o.parcel_id, l.grp FROM ord o JOIN labels l USING (k)")
 
 
 def decide(con, params: dict) -> None:
@@ -208,7 +218,7 @@ def decide(con, params: dict) -> None:
         SELECT grp, min(parcel_id) AS village_park_id,
                sum(area_m2) * 15.0 / 10000.0 AS village_park_mu,
                arg_min(nearest_park_id, (nearest_park_m, nearest_park_id))
-                   FILTER (WHERE nearest_park_m <= {p['park_contact_m']}) AS linked_park_id
+                   FILTER (WHERE nearest_park_m <= {p["park_contact_m"]}) AS linked_park_id
         FROM m WHERE usable GROUP BY grp""")
     con.execute(f"""
         CREATE TABLE result AS
@@ -216,14 +226,14 @@ def decide(con, params: dict) -> None:
                    FROM m LEFT JOIN groups g USING (grp)),
         r AS (SELECT *, CASE
             WHEN NOT usable THEN NULL
-            WHEN protected_share >= {p['protected_share_min']} THEN 'V1'
-            WHEN built_year IS NOT NULL AND built_year > {p['baseline_year']} THEN 'V3'
-            WHEN linked_park_id IS NOT NULL AND boundary_share >= {p['inside_share_min']}
+            WHEN protected_share >= {p["protected_share_min"]} THEN 'V1'
+            WHEN built_year IS NOT NULL AND built_year > {p["baseline_year"]} THEN 'V3'
+            WHEN linked_park_id IS NOT NULL AND boundary_share >= {p["inside_share_min"]}
                 THEN 'C1'
-            WHEN cluster_share >= {p['cluster_share_min']} THEN 'R1'
-            WHEN boundary_share < {p['inside_share_min']} AND (eco_friendly OR rural_fusion)
-                 AND village_park_mu <= {p['scattered_max_mu']} THEN 'R2'
-            WHEN boundary_share < {p['inside_share_min']} THEN 'V2'
+            WHEN cluster_share >= {p["cluster_share_min"]} THEN 'R1'
+            WHEN boundary_share < {p["inside_share_min"]} AND (eco_friendly OR rural_fusion)
+                 AND village_park_mu <= {p["scattered_max_mu"]} THEN 'R2'
+            WHEN boundary_share < {p["inside_share_min"]} THEN 'V2'
             ELSE 'C2' END AS rule FROM f)
         SELECT *, CASE WHEN rule IS NULL THEN 'unclassified'
                        WHEN rule IN ('V1', 'V2', 'V3') THEN 'vacate'
@@ -234,8 +244,7 @@ def decide(con, params: dict) -> None:
         FROM r""")
 
 
-def run(county: str, out: str, threads: int | None = None, params: dict | None = None
-        ) -> dict:
+def run(county: str, out: str, threads: int | None = None, params: dict | None = None) -> dict:
     """Classify ``county`` and write ``out`` (plots with class, rule, target, measures)."""
     params = {**PARAMS, **(params or {})}
     t0 = time.perf_counter()
@@ -294,8 +303,11 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("zoning")
     args = parser.parse_args(argv)
     if args.cmd == "run":
-        print(json.dumps({k: round(v, 3) for k, v in run(args.county, args.out,
-                                                          args.threads).items()}))
+        print(
+            json.dumps(
+                {k: round(v, 3) for k, v in run(args.county, args.out, args.threads).items()}
+            )
+        )
     else:
         n = check(args.peer, args.zoning)
         print(json.dumps({"differences": n}))

@@ -43,20 +43,38 @@ def main() -> None:
     classified = classify(sources, config=load_config())
     import pyogrio
 
-    ws = workshop_bench.grow(pyogrio.read_dataframe(workshop_bench.SAMPLE, layer="workshops"),
-                             args.workshops, "workshop_id", rng, 300.0)
-    mp = workshop_bench.grow(pyogrio.read_dataframe(workshop_bench.SAMPLE,
-                                                    layer="micro_parks"),
-                             args.parks, "micro_park_id", rng, 2000.0)
-    classify_and_place(ws, mp, classified.parcels, classified.layers.protected,
-                       classified.layers.towns, load_config(), IssueLog())
+    ws = workshop_bench.grow(
+        pyogrio.read_dataframe(workshop_bench.SAMPLE, layer="workshops"),
+        args.workshops,
+        "workshop_id",
+        rng,
+        300.0,
+    )
+    mp = workshop_bench.grow(
+        pyogrio.read_dataframe(workshop_bench.SAMPLE, layer="micro_parks"),
+        args.parks,
+        "micro_park_id",
+        rng,
+        2000.0,
+    )
+    classify_and_place(
+        ws,
+        mp,
+        classified.parcels,
+        classified.layers.protected,
+        classified.layers.towns,
+        load_config(),
+        IssueLog(),
+    )
     cost, area, free = captured["cost"], captured["area"], captured["free"]
     cols = placement._Columns(cost, area, captured["unplaced"])
     t0 = time.perf_counter()
     prices, bound, _ = placement._prices(cols, free, placement._Safety(600.0))
     print(f"relaxation (column generation): {time.perf_counter() - t0:.1f} s")
-    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
-        cols.area[cols.item]
+    priced = (
+        cols.cost
+        + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * cols.area[cols.item]
+    )
     u = np.full(cols.n, np.inf)
     np.minimum.at(u, cols.item, priced)
     units = np.ceil(area * 10 - 1e-9).astype(np.int64)
@@ -74,9 +92,11 @@ def main() -> None:
                 np.maximum(best[w:], best[:-w] + p, out=best[w:])
         knapsacks += best[-1]
     lagrangian = float(u.sum() - knapsacks)
-    print(f"movers {cols.n:,}, parks {cols.m}: relaxation bound {bound:,.0f} m, knapsack "
-          f"bound {lagrangian:,.0f} m, difference {lagrangian - bound:,.0f} m "
-          f"({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"movers {cols.n:,}, parks {cols.m}: relaxation bound {bound:,.0f} m, knapsack "
+        f"bound {lagrangian:,.0f} m, difference {lagrangian - bound:,.0f} m "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,10 @@ def measure(seed: int, repeat: int, with_sets, value_only) -> list[float]:
     cols = placement._Columns(cost, inst["area"], inst["unplaced"])
     free, n, k = inst["free"], cols.n, cols.k
     prices, _, _ = placement._prices(cols, free, placement._Safety(60.0))
-    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)],
-                                  0.0) * cols.area[cols.item]
+    priced = (
+        cols.cost
+        + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * cols.area[cols.item]
+    )
     u = np.full(n, np.inf)
     np.minimum.at(u, cols.item, priced)
     item, park, pair_cost = cols.item[:k], cols.park[:k], cols.cost[:k]
@@ -96,8 +98,9 @@ def measure(seed: int, repeat: int, with_sets, value_only) -> list[float]:
     base = float(np.minimum(u, inst["unplaced"]).sum())
 
     def numpy_round():
-        return tight_knapsack.lagrangian((item, park, pair_cost), cols.area, free,
-                                         inst["unplaced"], u)[:2]
+        return tight_knapsack.lagrangian(
+            (item, park, pair_cost), cols.area, free, inst["unplaced"], u
+        )[:2]
 
     def compiled_round(sets: bool = True):
         taken = np.zeros(k, dtype=bool)
@@ -111,7 +114,7 @@ def measure(seed: int, repeat: int, with_sets, value_only) -> list[float]:
             total += value
         return base - total, taken
 
-    compiled_round(True), compiled_round(False)          # compile first
+    compiled_round(True), compiled_round(False)  # compile first
     seconds, values = [], []
     for run in (numpy_round, compiled_round, lambda: compiled_round(False)):
         t0 = time.perf_counter()
@@ -135,8 +138,10 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|")
     for seed in [int(s) for s in args.seeds.split(",")]:
         parks, largest, *seconds = measure(seed, args.repeat, with_sets, value_only)
-        print(f"| {seed} | {parks} | {largest:,} | " + " | ".join(f"{s:.3f}" for s in seconds)
-              + " |", flush=True)
+        print(
+            f"| {seed} | {parks} | {largest:,} | " + " | ".join(f"{s:.3f}" for s in seconds) + " |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

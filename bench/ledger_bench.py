@@ -48,11 +48,29 @@ def main() -> None:
         rng = np.random.default_rng(1)
         p = result.parcels.iloc[rng.choice(len(result.parcels), args.rows // 2, replace=False)]
         final = [FINAL_STATUS.get(("parcel", c), "in_progress") for c in p["class"]]
-        sheet = pd.concat([
-            pd.DataFrame({"kind": "parcel", "item_id": p["parcel_id"], "status": "in_progress",
-                          "date": "2026-04-01", "note": ""}),
-            pd.DataFrame({"kind": "parcel", "item_id": p["parcel_id"], "status": final,
-                          "date": "2026-05-01", "note": "完成"})], ignore_index=True)
+        sheet = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "kind": "parcel",
+                        "item_id": p["parcel_id"],
+                        "status": "in_progress",
+                        "date": "2026-04-01",
+                        "note": "",
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "kind": "parcel",
+                        "item_id": p["parcel_id"],
+                        "status": final,
+                        "date": "2026-05-01",
+                        "note": "完成",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
         sheet.to_csv(tmp / "sheet.csv", index=False)
         t0 = time.perf_counter()
         report = import_sheet(tmp / "ledger.gpkg", tmp / "sheet.csv", "2026-06-01")
@@ -66,8 +84,10 @@ def main() -> None:
         assert not problems, problems
     print("| items | sheet rows | accepted | init s | import s | report s | verify s |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {n:,} | {len(sheet):,} | {report.accepted:,} | {t_init:.2f} | {t_import:.2f} | "
-          f"{t_report:.2f} | {t_verify:.2f} |")
+    print(
+        f"| {n:,} | {len(sheet):,} | {report.accepted:,} | {t_init:.2f} | {t_import:.2f} | "
+        f"{t_report:.2f} | {t_verify:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-gpu"]
+ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
 DRAWN = """() => new Promise(resolve => requestAnimationFrame(
     () => requestAnimationFrame(() => resolve(performance.now()))))"""
 
@@ -66,8 +71,7 @@ def main() -> None:
             sources = file_sources(path)
             result = classify(sources, config=load_config())
             data = {"parcels": result.parcels, "village_parks": result.village_parks}
-            for name in ("towns", "dev_boundary", "township_parks", "cluster_points",
-                         "protected"):
+            for name in ("towns", "dev_boundary", "township_parks", "cluster_points", "protected"):
                 data[name] = getattr(result.layers, name)
             for decimals in (int(d) for d in args.decimals.split(",")):
                 html = Path(tmp) / f"map_{size}_{decimals}.html"
@@ -77,8 +81,11 @@ def main() -> None:
                 mb = html.stat().st_size / 1e6
                 drawn = draw_seconds(browser, html)
                 rows.append((size, len(result.parcels), decimals, mb, build_s, drawn))
-                print(f"{size}: {len(result.parcels)} plots, 1e-{decimals}°: {mb:.1f} MB, "
-                      f"built {build_s:.1f} s, drawn {drawn:.2f} s", flush=True)
+                print(
+                    f"{size}: {len(result.parcels)} plots, 1e-{decimals}°: {mb:.1f} MB, "
+                    f"built {build_s:.1f} s, drawn {drawn:.2f} s",
+                    flush=True,
+                )
         browser.close()
     print("\n| county | plots | coordinate precision | HTML MB | build s | drawn in Chromium s |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -51,8 +51,13 @@ class Memory:
         self.steps: list[dict] = []
 
     def __call__(self, message: str) -> None:
-        self.steps.append({"step": message.split(" ")[0], "peak_mib": round(peak_mib()),
-                           "rss_mib": round(rss_mib())})
+        self.steps.append(
+            {
+                "step": message.split(" ")[0],
+                "peak_mib": round(peak_mib()),
+                "rss_mib": round(rss_mib()),
+            }
+        )
 
 
 def use_source(src: str) -> None:
@@ -62,8 +67,9 @@ def use_source(src: str) -> None:
     import importlib.util
 
     init = Path(src) / "__init__.py"
-    spec = importlib.util.spec_from_file_location("zoning", init,
-                                                  submodule_search_locations=[str(src)])
+    spec = importlib.util.spec_from_file_location(
+        "zoning", init, submodule_search_locations=[str(src)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["zoning"] = module
     spec.loader.exec_module(module)
@@ -75,16 +81,21 @@ def run(input_path: str, out_dir: str, config: str | None) -> dict:
         use_source(os.environ["ZONING_SRC"])
     import zoning
     from zoning.outputs import run_classify
+
     import_s = time.perf_counter() - t0
 
     memory = Memory()
     t0 = time.perf_counter()
-    result = run_classify(input_path, out_dir, (config,) if config else (), {},
-                          memory, {"benchmark": "bench/one.py"})
+    result = run_classify(
+        input_path, out_dir, (config,) if config else (), {}, memory, {"benchmark": "bench/one.py"}
+    )
     total = time.perf_counter() - t0
     timings = dict(result.timings)
-    record = {"plots": len(result.parcels), "input": input_path,
-              "zoning": str(Path(zoning.__file__).parent)}
+    record = {
+        "plots": len(result.parcels),
+        "input": input_path,
+        "zoning": str(Path(zoning.__file__).parent),
+    }
     record.update({k: round(timings.pop(k, float("nan")), 3) for k in STAGES})
     record.update({k: round(v, 3) for k, v in timings.items()})  # keys added later
     record["total"] = round(total, 3)
@@ -99,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("input")
     parser.add_argument("out_dir")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG),
-                        help="classification TOML (default: bench/bench.toml); '' for none")
+    parser.add_argument(
+        "--config",
+        default=str(DEFAULT_CONFIG),
+        help="classification TOML (default: bench/bench.toml); '' for none",
+    )
     parser.add_argument("--profile", metavar="FILE", help="profile with cProfile into FILE")
     parser.add_argument("--top", type=int, default=30, help="profile entries to print")
     args = parser.parse_args(argv)

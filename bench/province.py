@@ -60,8 +60,7 @@ def write_inputs(n: int, per_county: int, folder: Path) -> tuple[list, dict, dic
     ctx = folder / "context.gpkg"
     ctx.unlink(missing_ok=True)
     for name in CONTEXT:
-        pyogrio.write_dataframe(layers[name], ctx, layer=name, driver="GPKG",
-                                promote_to_multi=True)
+        pyogrio.write_dataframe(layers[name], ctx, layer=name, driver="GPKG", promote_to_multi=True)
     return counties, {name: Source(ctx, name) for name in CONTEXT}, layers
 
 
@@ -101,8 +100,12 @@ def compare(single: pd.DataFrame, folder: Path) -> dict:
     import geopandas as gpd
 
     dk = gpd.read_parquet(folder / "parcels")
-    out = {"rows_single": len(single), "rows_dask": len(dk),
-           "same_columns": list(dk.columns) == list(single.columns), "differ": {}}
+    out = {
+        "rows_single": len(single),
+        "rows_dask": len(dk),
+        "same_columns": list(dk.columns) == list(single.columns),
+        "differ": {},
+    }
     a = single.set_index("parcel_id")
     b = dk.set_index("parcel_id").loc[a.index]
     for col in a.columns.drop("geometry"):
@@ -111,11 +114,13 @@ def compare(single: pd.DataFrame, folder: Path) -> dict:
             same = (x.to_numpy() == y.to_numpy()) | (x.isna().to_numpy() & y.isna().to_numpy())
         else:
             same = (x.astype(str).to_numpy() == y.astype(str).to_numpy()) | (
-                x.isna().to_numpy() & y.isna().to_numpy())  # None and NaN: both missing
+                x.isna().to_numpy() & y.isna().to_numpy()
+            )  # None and NaN: both missing
         if not same.all():
             out["differ"][col] = int((~same).sum())
     geo = shapely.equals(a.geometry.array, b.geometry.array) | (
-        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array))
+        shapely.is_missing(a.geometry.array) & shapely.is_missing(b.geometry.array)
+    )
     if not geo.all():
         out["differ"]["geometry"] = int((~geo).sum())
     return out
@@ -127,8 +132,12 @@ def compare_parks(single: pd.DataFrame, folder: Path) -> dict:
     import geopandas as gpd
 
     dk = gpd.read_parquet(folder / "village_parks")
-    out = {"rows_single": len(single), "rows_dask": len(dk),
-           "same_columns": list(dk.columns) == list(single.columns), "differ": {}}
+    out = {
+        "rows_single": len(single),
+        "rows_dask": len(dk),
+        "same_columns": list(dk.columns) == list(single.columns),
+        "differ": {},
+    }
     a = single.set_index("village_park_id")
     b = dk.set_index("village_park_id").loc[a.index]
     for col in a.columns.drop("geometry"):
@@ -150,8 +159,9 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-memory", default="3GiB")
     parser.add_argument("--no-single", action="store_true")
-    parser.add_argument("--by-county", action="store_true",
-                        help="also the county folders (classify --by county)")
+    parser.add_argument(
+        "--by-county", action="store_true", help="also the county folders (classify --by county)"
+    )
     args = parser.parse_args(argv)
     from distributed import Client, LocalCluster
 
@@ -159,12 +169,15 @@ def main(argv=None):
 
     folder = synth.DATA / f"province_{args.plots}"
     config = load_config(ROOT / "bench" / "bench.toml")
-    facts = {"plots": args.plots, "copies_per_county": args.copies_per_county,
-             "rows_per_part": args.rows_per_part, "workers": args.workers,
-             "worker_memory": args.worker_memory}
+    facts = {
+        "plots": args.plots,
+        "copies_per_county": args.copies_per_county,
+        "rows_per_part": args.rows_per_part,
+        "workers": args.workers,
+        "worker_memory": args.worker_memory,
+    }
     t0 = time.perf_counter()
-    counties, context, layers = write_inputs(args.plots, args.copies_per_county,
-                                             folder / "in")
+    counties, context, layers = write_inputs(args.plots, args.copies_per_county, folder / "in")
     facts["counties"] = len(counties)
     facts["build_s"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
@@ -173,25 +186,34 @@ def main(argv=None):
     facts["partition_s"] = round(time.perf_counter() - t0, 1)
     facts["files"] = len(list((folder / "dataset" / "parcels").glob("*.parquet")))
     print(json.dumps(facts), flush=True)
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           memory_limit=args.worker_memory, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=args.workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=args.worker_memory,
+        dashboard_address=None,
+    )
     client = Client(cluster)
     try:
         with MemoryWatch(client) as watch:
             t0 = time.perf_counter()
-            info = classify_dataset(folder / "dataset", folder / "out_dask", config,
-                                    Engine(scheduler=cluster.scheduler_address),
-                                    by="county" if args.by_county else None)
+            info = classify_dataset(
+                folder / "dataset",
+                folder / "out_dask",
+                config,
+                Engine(scheduler=cluster.scheduler_address),
+                by="county" if args.by_county else None,
+            )
             facts["dask_s"] = round(time.perf_counter() - t0, 1)
         facts["dask_timings_s"] = info["timings_s"]
         facts["cross_border_pairs"] = info["cross_border_pairs"]
-        facts["peak_rss_mib_per_worker"] = sorted(round(v / 2**20) for v in
-                                                  watch.peak.values())
+        facts["peak_rss_mib_per_worker"] = sorted(round(v / 2**20) for v in watch.peak.values())
         import resource
 
         # the driver is this process, which also holds the province's input layers
         facts["driver_and_inputs_peak_rss_mib"] = round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
     finally:
         client.close()
         cluster.close()
@@ -203,18 +225,24 @@ def main(argv=None):
         from zoning.layers import frames_to_layers
 
         t0 = time.perf_counter()
-        lay = frames_to_layers(layers["parcels"], layers["dev_boundary"],
-                               layers["township_parks"], layers["cluster_points"],
-                               layers["protected"], layers["towns"], config)
+        lay = frames_to_layers(
+            layers["parcels"],
+            layers["dev_boundary"],
+            layers["township_parks"],
+            layers["cluster_points"],
+            layers["protected"],
+            layers["towns"],
+            config,
+        )
         result = classify_layers(lay, config)
         facts["single_s"] = round(time.perf_counter() - t0, 1)
         facts["single_peak_rss_mib"] = round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
         single = result.parcels
         single = single[[c for c in single.columns if c != "geometry"] + ["geometry"]]
         facts["compare"] = compare(single, folder / "out_dask")
-        facts["compare_village_parks"] = compare_parks(result.village_parks,
-                                                       folder / "out_dask")
+        facts["compare_village_parks"] = compare_parks(result.village_parks, folder / "out_dask")
     facts["plots_per_s_dask"] = math.floor(args.plots / facts["dask_s"])
     print(json.dumps(facts, ensure_ascii=False), flush=True)
 

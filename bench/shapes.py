@@ -105,21 +105,26 @@ def parcels_frame(rng, geoms: np.ndarray, village: np.ndarray, town_of) -> gpd.G
     x, y = shapely.get_x(c), shapely.get_y(c)
     year = rng.integers(1985, 2025, n).astype(float)
     year[rng.random(n) < 0.1] = np.nan
-    return gpd.GeoDataFrame({
-        "parcel_id": ids("P", n, rng),
-        "town": town_of(x, y),
-        "village": np.char.add("村", village.astype(str)).astype(object),
-        "industry": INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)],
-        "enterprise": np.char.add("企业", np.arange(n).astype(str)).astype(object),
-        "eco_friendly": rng.random(n) < 0.15,
-        "rural_fusion": rng.random(n) < 0.1,
-        "built_year": pd.array(year, dtype="Int64"),
-        "land_class": np.where(rng.random(n) < 0.9, "工业用地", "仓储用地").astype(object),
-    }, geometry=geoms, crs=CRS)
+    return gpd.GeoDataFrame(
+        {
+            "parcel_id": ids("P", n, rng),
+            "town": town_of(x, y),
+            "village": np.char.add("村", village.astype(str)).astype(object),
+            "industry": INDUSTRIES[rng.integers(0, len(INDUSTRIES), n)],
+            "enterprise": np.char.add("企业", np.arange(n).astype(str)).astype(object),
+            "eco_friendly": rng.random(n) < 0.15,
+            "rural_fusion": rng.random(n) < 0.1,
+            "built_year": pd.array(year, dtype="Int64"),
+            "land_class": np.where(rng.random(n) < 0.9, "工业用地", "仓储用地").astype(object),
+        },
+        geometry=geoms,
+        crs=CRS,
+    )
 
 
 def context(rng, town_of, boundary, parks, clusters, protected, kind="生态保护红线"):
     """The context layers as frames (ids, names, towns from the feature's centre)."""
+
     def centre_town(g):
         c = shapely.centroid(g)
         return town_of(shapely.get_x(c), shapely.get_y(c))
@@ -127,18 +132,31 @@ def context(rng, town_of, boundary, parks, clusters, protected, kind="生态保�
     park_ids = ids("TP", len(parks))
     cluster_ids = ids("CP", len(clusters))
     return {
-        "dev_boundary": gpd.GeoDataFrame({"GHFQMC": ["城镇开发边界"] * len(boundary)},
-                                         geometry=boundary, crs=CRS),
-        "township_parks": gpd.GeoDataFrame({
-            "park_id": park_ids, "name": np.char.add(park_ids.astype(str), "园区").astype(object),
-            "town": centre_town(parks), "level": ["镇级"] * len(parks)},
-            geometry=parks, crs=CRS),
-        "cluster_points": gpd.GeoDataFrame({
-            "cluster_id": cluster_ids,
-            "name": np.char.add(cluster_ids.astype(str), "集聚点").astype(object),
-            "town": centre_town(clusters)}, geometry=clusters, crs=CRS),
-        "protected": gpd.GeoDataFrame({"kind": [kind] * len(protected)},
-                                      geometry=protected, crs=CRS),
+        "dev_boundary": gpd.GeoDataFrame(
+            {"GHFQMC": ["城镇开发边界"] * len(boundary)}, geometry=boundary, crs=CRS
+        ),
+        "township_parks": gpd.GeoDataFrame(
+            {
+                "park_id": park_ids,
+                "name": np.char.add(park_ids.astype(str), "园区").astype(object),
+                "town": centre_town(parks),
+                "level": ["镇级"] * len(parks),
+            },
+            geometry=parks,
+            crs=CRS,
+        ),
+        "cluster_points": gpd.GeoDataFrame(
+            {
+                "cluster_id": cluster_ids,
+                "name": np.char.add(cluster_ids.astype(str), "集聚点").astype(object),
+                "town": centre_town(clusters),
+            },
+            geometry=clusters,
+            crs=CRS,
+        ),
+        "protected": gpd.GeoDataFrame(
+            {"kind": [kind] * len(protected)}, geometry=protected, crs=CRS
+        ),
     }
 
 
@@ -156,21 +174,35 @@ def build_clusters(n: int) -> dict[str, gpd.GeoDataFrame]:
     spread = rng.uniform(150, 350, villages)[village]
     cx = vx[village] + rng.normal(0, 1, n) * spread
     cy = vy[village] + rng.normal(0, 1, n) * spread
-    plots = rectangles(cx, cy, rng.uniform(30, 120, n), rng.uniform(25, 80, n),
-                       rng.uniform(0, np.pi, n))
-    towns, town_of = town_grid(X0 - 2000, Y0 - 2000, X0 + side + 2000, Y0 + side + 2000,
-                               max(2, int(math.sqrt(villages / 25))))
+    plots = rectangles(
+        cx, cy, rng.uniform(30, 120, n), rng.uniform(25, 80, n), rng.uniform(0, np.pi, n)
+    )
+    towns, town_of = town_grid(
+        X0 - 2000,
+        Y0 - 2000,
+        X0 + side + 2000,
+        Y0 + side + 2000,
+        max(2, int(math.sqrt(villages / 25))),
+    )
     nb = max(2, villages // 4)
     pick = rng.integers(0, villages, nb)
-    boundary = unioned(blobs(rng, vx[pick] + rng.normal(0, 800, nb),
-                             vy[pick] + rng.normal(0, 800, nb), 600, 2500))
+    boundary = unioned(
+        blobs(rng, vx[pick] + rng.normal(0, 800, nb), vy[pick] + rng.normal(0, 800, nb), 600, 2500)
+    )
     npr = max(2, villages // 6)
-    protected = unioned(blobs(rng, X0 + rng.uniform(0, side, npr),
-                              Y0 + rng.uniform(0, side, npr), 300, 1500))
+    protected = unioned(
+        blobs(rng, X0 + rng.uniform(0, side, npr), Y0 + rng.uniform(0, side, npr), 300, 1500)
+    )
     nc = max(2, villages // 3)
     pick = rng.integers(0, villages, nc)
-    clusters = blobs(rng, vx[pick] + rng.normal(0, 300, nc), vy[pick] + rng.normal(0, 300, nc),
-                     150, 450, resolution=16)
+    clusters = blobs(
+        rng,
+        vx[pick] + rng.normal(0, 300, nc),
+        vy[pick] + rng.normal(0, 300, nc),
+        150,
+        450,
+        resolution=16,
+    )
     nparks = max(2, villages // 25)
     w, h = rng.uniform(800, 2000, nparks), rng.uniform(800, 2000, nparks)
     px, py = X0 + rng.uniform(0, side, nparks), Y0 + rng.uniform(0, side, nparks)
@@ -190,10 +222,13 @@ def build_roads(n: int) -> dict[str, gpd.GeoDataFrame]:
     # along each road side: plot lengths and gaps (0–35 m; > 20 m breaks the chain)
     lines = 2 * roads_per_dir * 2
     length = rng.uniform(60, 260, (lines, per_road_side))
-    gap = rng.choice([0.0, 5.0, 12.0, 19.0, 25.0, 35.0], (lines, per_road_side),
-                     p=[0.15, 0.3, 0.25, 0.1, 0.1, 0.1])
+    gap = rng.choice(
+        [0.0, 5.0, 12.0, 19.0, 25.0, 35.0],
+        (lines, per_road_side),
+        p=[0.15, 0.3, 0.25, 0.1, 0.1, 0.1],
+    )
     start = np.cumsum(length + gap, axis=1) - length
-    along = (start + length / 2) % side          # wrap around the county
+    along = (start + length / 2) % side  # wrap around the county
     width = rng.uniform(10, 25, (lines, per_road_side))
     line = np.repeat(np.arange(lines), per_road_side)
     road = line // 2 % roads_per_dir
@@ -211,9 +246,15 @@ def build_roads(n: int) -> dict[str, gpd.GeoDataFrame]:
     towns, town_of = town_grid(X0, Y0, X0 + side, Y0 + side, max(2, roads_per_dir // 6))
     # boundary: corridors 400 m wide along every third road, rounded ends
     rr = np.arange(0, roads_per_dir, 3)
-    h_lines = shapely.linestrings(np.stack([
-        np.column_stack([np.full(rr.size, X0), X0 + side * rng.uniform(0.3, 1, rr.size)]),
-        np.column_stack([Y0 + rr * 1000.0 + 500.0] * 2)], axis=-1))
+    h_lines = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([np.full(rr.size, X0), X0 + side * rng.uniform(0.3, 1, rr.size)]),
+                np.column_stack([Y0 + rr * 1000.0 + 500.0] * 2),
+            ],
+            axis=-1,
+        )
+    )
     boundary = unioned(shapely.buffer(h_lines, 200.0, quad_segs=32))
     # protected: one feature, a wandering band of overlapping blobs unioned (many vertices)
     steps = max(50, n // 200)
@@ -222,14 +263,18 @@ def build_roads(n: int) -> dict[str, gpd.GeoDataFrame]:
     band = blobs(rng, X0 + walk[:, 0], Y0 + walk[:, 1], 150, 700)
     protected = np.array([shapely.union_all(band)], dtype=object)
     nc = max(2, roads_per_dir * 2)
-    clusters = shapely.box(*(lambda x, y: (x, y, x + rng.uniform(300, 800, nc),
-                                           y + rng.uniform(300, 800, nc)))(
-        X0 + rng.uniform(0, side, nc), Y0 + rng.uniform(0, side, nc)))
+    clusters = shapely.box(
+        *(lambda x, y: (x, y, x + rng.uniform(300, 800, nc), y + rng.uniform(300, 800, nc)))(
+            X0 + rng.uniform(0, side, nc), Y0 + rng.uniform(0, side, nc)
+        )
+    )
     nparks = max(2, roads_per_dir // 3)
     px, py = X0 + rng.uniform(0, side, nparks), Y0 + rng.uniform(0, side, nparks)
     parks = blobs(rng, px, py, 400, 1200, resolution=16)
-    layers = {"towns": towns, **context(rng, town_of, boundary, parks, clusters, protected,
-                                        kind="永久基本农田")}
+    layers = {
+        "towns": towns,
+        **context(rng, town_of, boundary, parks, clusters, protected, kind="永久基本农田"),
+    }
     layers["parcels"] = parcels_frame(rng, plots, line, town_of)
     return layers
 
@@ -252,8 +297,10 @@ def county(out: Path, shape: str, n: int, force: bool = False) -> Path:
 
 
 def describe(path: Path) -> dict:
-    rows = {name: pyogrio.read_info(path, layer=name)["features"]
-            for name, _ in pyogrio.list_layers(path)}
+    rows = {
+        name: pyogrio.read_info(path, layer=name)["features"]
+        for name, _ in pyogrio.list_layers(path)
+    }
     return {"path": str(path), "rows": rows}
 
 
@@ -270,9 +317,18 @@ def main(argv: list[str] | None = None) -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             t0 = time.perf_counter()
             path = county(args.out, shape, n, args.force)
-            print(json.dumps({"shape": shape, "plots": n, **describe(path),
-                              "seconds": round(time.perf_counter() - t0, 2)},
-                             ensure_ascii=False), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "shape": shape,
+                        "plots": n,
+                        **describe(path),
+                        "seconds": round(time.perf_counter() - t0, 2),
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -52,10 +52,30 @@ def command(tool: str, county: Path, out: Path) -> list[str]:
     if tool == "duckdb":
         return [PY, str(HERE / "duckdb_peer.py"), "run", str(county), str(out / "peer.gpkg")]
     if tool == "zoning_base":
-        return ["env", f"PYTHONPATH={BASELINE['dir']}", PY, "-m", "zoning", "classify",
-                str(county), "--out", str(out / "base"), "--config", str(HERE / "bench.toml")]
-    return [PY, "-m", "zoning", "classify", str(county), "--out", str(out / "zoning"),
-            "--config", str(HERE / "bench.toml")]
+        return [
+            "env",
+            f"PYTHONPATH={BASELINE['dir']}",
+            PY,
+            "-m",
+            "zoning",
+            "classify",
+            str(county),
+            "--out",
+            str(out / "base"),
+            "--config",
+            str(HERE / "bench.toml"),
+        ]
+    return [
+        PY,
+        "-m",
+        "zoning",
+        "classify",
+        str(county),
+        "--out",
+        str(out / "zoning"),
+        "--config",
+        str(HERE / "bench.toml"),
+    ]
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
@@ -80,9 +100,12 @@ def clean(out: Path) -> None:
 
 
 def table(shape: str, runs: list[dict]) -> str:
-    lines = [f"## {shape}", "",
-             "| plots | tool | wall min (s) | wall median (s) | × floor (median) | peak MiB | runs |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"## {shape}",
+        "",
+        "| plots | tool | wall min (s) | wall median (s) | × floor (median) | peak MiB | runs |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for n in sorted({r["plots"] for r in runs}):
         floor = [r["wall"] for r in runs if r["plots"] == n and r["tool"] == "floor"]
         floor_med = statistics.median(floor) if floor else float("nan")
@@ -92,8 +115,10 @@ def table(shape: str, runs: list[dict]) -> str:
             if not w:
                 continue
             med = statistics.median(w)
-            lines.append(f"| {n:,} | {tool} | {min(w):.2f} | {med:.2f} | "
-                         f"{med / floor_med:.1f}× | {max(m):.0f} | {len(w)} |")
+            lines.append(
+                f"| {n:,} | {tool} | {min(w):.2f} | {med:.2f} | "
+                f"{med / floor_med:.1f}× | {max(m):.0f} | {len(w)} |"
+            )
     return "\n".join(lines)
 
 
@@ -104,10 +129,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tools", default=",".join(TOOLS[:3]))
-    parser.add_argument("--check", action="store_true",
-                        help="compare the peer with zoning plot by plot after each round")
-    parser.add_argument("--baseline", type=Path,
-                        help="folder holding an older zoning/ package, run as zoning_base")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare the peer with zoning plot by plot after each round",
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="folder holding an older zoning/ package, run as zoning_base"
+    )
     parser.add_argument("--log", type=Path, default=ROOT / "bench" / "_data" / "shapes.jsonl")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
@@ -117,8 +146,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.baseline:
         BASELINE["dir"] = str(args.baseline.resolve())
         tools.append("zoning_base")
-    files = [(s, int(n), shapes.county(args.data, s, int(n)))
-             for s in args.shapes.split(",") for n in args.sizes.split(",")]
+    files = [
+        (s, int(n), shapes.county(args.data, s, int(n)))
+        for s in args.shapes.split(",")
+        for n in args.sizes.split(",")
+    ]
     args.log.parent.mkdir(parents=True, exist_ok=True)
     runs: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="shapes_bench_") as tmp:
@@ -128,9 +160,15 @@ def main(argv: list[str] | None = None) -> None:
                 out.mkdir(exist_ok=True)
                 for tool in tools:
                     wall, peak = timed(command(tool, county, out))
-                    run = {"shape": shape, "plots": n, "tool": tool, "round": rnd,
-                           "wall": round(wall, 3), "peak_mib": round(peak, 1),
-                           "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                    run = {
+                        "shape": shape,
+                        "plots": n,
+                        "tool": tool,
+                        "round": rnd,
+                        "wall": round(wall, 3),
+                        "peak_mib": round(peak, 1),
+                        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    }
                     runs.append(run)
                     print(json.dumps(run), file=sys.stderr, flush=True)
                     with open(args.log, "a") as fh:
@@ -139,13 +177,25 @@ def main(argv: list[str] | None = None) -> None:
                     # in a child: reading the outputs here would grow this process, and a
                     # child's ru_maxrss starts from the parent's size at fork
                     check = subprocess.run(
-                        [PY, str(HERE / "duckdb_peer.py"), "check", str(out / "peer.gpkg"),
-                         str(out / "zoning" / "classified.gpkg")], capture_output=True, text=True)
-                    print(json.dumps({"shape": shape, "plots": n,
-                                      "check": check.stdout.strip()}), file=sys.stderr, flush=True)
+                        [
+                            PY,
+                            str(HERE / "duckdb_peer.py"),
+                            "check",
+                            str(out / "peer.gpkg"),
+                            str(out / "zoning" / "classified.gpkg"),
+                        ],
+                        capture_output=True,
+                        text=True,
+                    )
+                    print(
+                        json.dumps({"shape": shape, "plots": n, "check": check.stdout.strip()}),
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     if check.returncode:
-                        raise SystemExit(f"{shape} {n}: plots differ from the peer\n"
-                                         f"{check.stderr[-2000:]}")
+                        raise SystemExit(
+                            f"{shape} {n}: plots differ from the peer\n{check.stderr[-2000:]}"
+                        )
                 clean(out)
     for shape in dict.fromkeys(s for s, _, _ in files):
         print(table(shape, [r for r in runs if r["shape"] == shape]) + "\n")

@@ -56,8 +56,7 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def wait_for_sample(path: Path = SAMPLE, timeout_s: float = 1800.0, poll_s: float = 15.0
-                    ) -> Path:
+def wait_for_sample(path: Path = SAMPLE, timeout_s: float = 1800.0, poll_s: float = 15.0) -> Path:
     """Wait until the sample county exists and has every layer (it may be being written)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -69,8 +68,10 @@ def wait_for_sample(path: Path = SAMPLE, timeout_s: float = 1800.0, poll_s: floa
             except Exception:  # half-written file: try again
                 pass
         if time.monotonic() > deadline:
-            raise SystemExit(f"{path}: sample county not found (or incomplete) after "
-                             f"{timeout_s:.0f} s; generate it with `make sample`")
+            raise SystemExit(
+                f"{path}: sample county not found (or incomplete) after "
+                f"{timeout_s:.0f} s; generate it with `make sample`"
+            )
         print(f"waiting for {path} ...", file=sys.stderr, flush=True)
         time.sleep(poll_s)
 
@@ -110,8 +111,7 @@ def build(n: int, sample: Path = SAMPLE, margin_m: float = MARGIN_M) -> dict:
     per_copy = len(src["parcels"])
     copies = max(1, math.ceil(n / per_copy))
     cols, rows = grid_shape(copies)
-    bounds = np.array([pyogrio.read_info(sample, layer=name)["total_bounds"]
-                       for name in LAYERS])
+    bounds = np.array([pyogrio.read_info(sample, layer=name)["total_bounds"] for name in LAYERS])
     xmin, ymin = bounds[:, 0].min(), bounds[:, 1].min()
     xmax, ymax = bounds[:, 2].max(), bounds[:, 3].max()
     step = np.array([xmax - xmin + margin_m, ymax - ymin + margin_m])
@@ -120,9 +120,16 @@ def build(n: int, sample: Path = SAMPLE, margin_m: float = MARGIN_M) -> dict:
     width = len(str(copies - 1))
     layers = {name: tile_layer(gdf, copies, offsets, width) for name, gdf in src.items()}
     layers["parcels"] = layers["parcels"].iloc[:n].reset_index(drop=True)
-    info = {"plots": n, "copies": copies, "grid": [cols, rows], "margin_m": margin_m,
-            "sample_plots": per_copy, "sample": str(sample), "sample_sha256": sha256(sample),
-            "rows": {name: len(gdf) for name, gdf in layers.items()}}
+    info = {
+        "plots": n,
+        "copies": copies,
+        "grid": [cols, rows],
+        "margin_m": margin_m,
+        "sample_plots": per_copy,
+        "sample": str(sample),
+        "sample_sha256": sha256(sample),
+        "rows": {name: len(gdf) for name, gdf in layers.items()},
+    }
     return {"layers": layers, "info": info}
 
 
@@ -132,8 +139,9 @@ def write(path: Path, layers: dict) -> None:
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.gpkg")
     try:
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", use_arrow=True,
-                                    promote_to_multi=True)
+            pyogrio.write_dataframe(
+                gdf, tmp, layer=name, driver="GPKG", use_arrow=True, promote_to_multi=True
+            )
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -159,8 +167,11 @@ def ensure(n: int, force: bool = False, sample: Path = SAMPLE, quiet: bool = Fal
     info = built["info"] | {"seconds": round(time.perf_counter() - t0, 2)}
     meta.write_text(json.dumps(info, indent=2) + "\n")
     if not quiet:
-        print(f"wrote {path} ({info['copies']} copies, grid {info['grid'][0]}x{info['grid'][1]},"
-              f" {info['seconds']} s)", file=sys.stderr)
+        print(
+            f"wrote {path} ({info['copies']} copies, grid {info['grid'][0]}x{info['grid'][1]},"
+            f" {info['seconds']} s)",
+            file=sys.stderr,
+        )
     return path
 
 
@@ -172,8 +183,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for n in args.sizes:  # one JSON line per county (bench/run.py reads them)
         path = ensure(n, args.force, args.sample)
-        print(json.dumps({"path": str(path), **json.loads(path.with_suffix(".json").read_text())},
-                         ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {"path": str(path), **json.loads(path.with_suffix(".json").read_text())},
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -35,15 +35,19 @@ def sample_areas() -> np.ndarray:
     """The sample county's workshop floor areas (m², missing ones left out)."""
     import pyogrio
 
-    table = pyogrio.read_dataframe(SAMPLE, layer="workshops", read_geometry=False,
-                                   columns=["floor_area_m2"])
+    table = pyogrio.read_dataframe(
+        SAMPLE, layer="workshops", read_geometry=False, columns=["floor_area_m2"]
+    )
     area = table["floor_area_m2"].to_numpy(dtype=float)
     return np.sort(area[np.isfinite(area)])
 
 
-def tight_instance(seed: int, movers: tuple[int, int] = (150, 400),
-                   parks: tuple[int, int] = (5, 10), share: tuple[float, float] = (0.4, 0.7)
-                   ) -> dict:
+def tight_instance(
+    seed: int,
+    movers: tuple[int, int] = (150, 400),
+    parks: tuple[int, int] = (5, 10),
+    share: tuple[float, float] = (0.4, 0.7),
+) -> dict:
     """One seeded tight instance.
 
     Returns a dict: ``cost`` (coo movers × parks, an entry per pair where the workshop fits
@@ -67,12 +71,25 @@ def tight_instance(seed: int, movers: tuple[int, int] = (150, 400),
     fits = (area[placeable, None] <= free[None, :]) & (dist < UNPLACED_M)
     w, p = np.nonzero(fits)
     cost = sp.coo_matrix((dist[w, p], (w, p)), shape=(placeable.size, m))
-    return {"cost": cost, "area": area[placeable], "free": free, "unplaced": UNPLACED_M,
-            "share": fraction, "placeable": placeable, "movers": n}
+    return {
+        "cost": cost,
+        "area": area[placeable],
+        "free": free,
+        "unplaced": UNPLACED_M,
+        "share": fraction,
+        "placeable": placeable,
+        "movers": n,
+    }
 
 
-def plain_milp(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray, unplaced: float,
-               gap: float = 1e-4, time_limit: float = 600.0):
+def plain_milp(
+    cost: sp.coo_matrix,
+    area: np.ndarray,
+    free: np.ndarray,
+    unplaced: float,
+    gap: float = 1e-4,
+    time_limit: float = 600.0,
+):
     """The integer program written out for ``scipy.optimize.milp`` (HiGHS), as a user
     would: one binary per allowed pair and one per mover for 'unplaced'.
 
@@ -84,13 +101,20 @@ def plain_milp(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray, unplaced
     n, m = cost.shape
     k = cost.nnz
     t0 = time.perf_counter()
-    one = sp.coo_matrix((np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))),
-                        shape=(n, k + n))
+    one = sp.coo_matrix(
+        (np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))), shape=(n, k + n)
+    )
     cap = sp.coo_matrix((area[cost.row], (cost.col, np.arange(k))), shape=(m, k + n))
-    res = milp(np.r_[cost.data, np.full(n, unplaced)], integrality=np.ones(k + n),
-               bounds=Bounds(0, 1), constraints=[LinearConstraint(one.tocsr(), 1, 1),
-                                                 LinearConstraint(cap.tocsr(), -np.inf, free)],
-               options={"mip_rel_gap": gap, "time_limit": time_limit})
+    res = milp(
+        np.r_[cost.data, np.full(n, unplaced)],
+        integrality=np.ones(k + n),
+        bounds=Bounds(0, 1),
+        constraints=[
+            LinearConstraint(one.tocsr(), 1, 1),
+            LinearConstraint(cap.tocsr(), -np.inf, free),
+        ],
+        options={"mip_rel_gap": gap, "time_limit": time_limit},
+    )
     seconds = time.perf_counter() - t0
     park = np.full(n, -1)
     if res.x is None:
@@ -125,31 +149,39 @@ def main() -> None:
     args = parser.parse_args()
     movers = tuple(int(v) for v in args.movers.split(","))
     parks = tuple(int(v) for v in args.parks.split(","))
-    print("| seed | movers | placeable | parks | free/demand | ours s | ours objective | "
-          "ours gap | ours status | milp s | milp objective | milp gap | speed-up |")
+    print(
+        "| seed | movers | placeable | parks | free/demand | ours s | ours objective | "
+        "ours gap | ours status | milp s | milp objective | milp gap | speed-up |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for seed in [int(s) for s in args.seeds.split(",")]:
         inst = tight_instance(seed, movers=movers, parks=parks)
         t0 = time.perf_counter()
-        park, status, gap, objective = solve_placement(inst["cost"], inst["area"], inst["free"],
-                                                       inst["unplaced"], 1e-4, args.limit)
+        park, status, gap, objective = solve_placement(
+            inst["cost"], inst["area"], inst["free"], inst["unplaced"], 1e-4, args.limit
+        )
         ours = time.perf_counter() - t0
         assert abs(check(inst, park) - objective) <= 1e-6 * objective
-        row = (f"| {seed} | {inst['movers']} | {inst['area'].size} | {inst['free'].size} | "
-               f"{inst['share']:.2f} | {ours:.2f} | {objective:,.0f} | {gap:.1e} | {status} |")
+        row = (
+            f"| {seed} | {inst['movers']} | {inst['area'].size} | {inst['free'].size} | "
+            f"{inst['share']:.2f} | {ours:.2f} | {objective:,.0f} | {gap:.1e} | {status} |"
+        )
         if args.no_milp:
             print(row + " | | | |", flush=True)
             continue
-        mpark, mobj, mgap, msec, _ = plain_milp(inst["cost"], inst["area"], inst["free"],
-                                               inst["unplaced"], 1e-4, args.milp_limit)
+        mpark, mobj, mgap, msec, _ = plain_milp(
+            inst["cost"], inst["area"], inst["free"], inst["unplaced"], 1e-4, args.milp_limit
+        )
         if np.isfinite(mobj):
             check(inst, mpark)
         proved = mgap <= 1e-4
         # a speed-up only means something when ours reached the gap too
-        speed = "—" if gap > 1e-4 else f"{msec / ours:.1f}×" if proved else \
-            f"> {msec / ours:.1f}×"
-        print(row + f" {msec:.1f}{'' if proved else ' (limit)'} | {mobj:,.0f} | {mgap:.1e} | "
-              f"{speed} |", flush=True)
+        speed = "—" if gap > 1e-4 else f"{msec / ours:.1f}×" if proved else f"> {msec / ours:.1f}×"
+        print(
+            row + f" {msec:.1f}{'' if proved else ' (limit)'} | {mobj:,.0f} | {mgap:.1e} | "
+            f"{speed} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

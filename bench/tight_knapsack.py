@@ -38,10 +38,10 @@ def knapsack(weight: np.ndarray, profit: np.ndarray, capacity: int):
         if w > capacity:
             continue
         reach = min(reach + w, capacity)
-        candidate = best[:reach + 1 - w] + profit[i]
-        better = candidate > best[w:reach + 1]
-        keep[i, w:reach + 1] = better
-        best[w:reach + 1] = np.where(better, candidate, best[w:reach + 1])
+        candidate = best[: reach + 1 - w] + profit[i]
+        better = candidate > best[w : reach + 1]
+        keep[i, w : reach + 1] = better
+        best[w : reach + 1] = np.where(better, candidate, best[w : reach + 1])
     take = np.zeros(weight.size, dtype=bool)
     room = capacity
     for i in range(weight.size - 1, -1, -1):
@@ -80,16 +80,23 @@ def count_bounds(inst: dict, seed: int) -> None:
     cost = sp.coo_matrix(inst["cost"])
     (n, m), k = cost.shape, cost.nnz
     c = np.r_[cost.data, np.full(n, inst["unplaced"])]
-    one = sp.coo_matrix((np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))),
-                        shape=(n, k + n))
+    one = sp.coo_matrix(
+        (np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))), shape=(n, k + n)
+    )
     cap = sp.coo_matrix((inst["area"][cost.row], (cost.col, np.arange(k))), shape=(m, k + n))
     count = sp.coo_matrix(np.r_[np.ones(k), np.zeros(n)][None])
 
     def relaxation(extra=None, limit=0.0):
         rows = sp.vstack([cap] + ([extra] if extra is not None else []))
-        res = linprog(c, A_ub=rows, b_ub=np.r_[inst["free"], [limit] if extra is not None
-                                                 else []],
-                      A_eq=one, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+        res = linprog(
+            c,
+            A_ub=rows,
+            b_ub=np.r_[inst["free"], [limit] if extra is not None else []],
+            A_eq=one,
+            b_eq=np.ones(n),
+            bounds=(0, 1),
+            method="highs",
+        )
         return (float(res.fun), res.x) if res.status == 0 else (np.inf, None)
 
     value, x = relaxation()
@@ -97,9 +104,11 @@ def count_bounds(inst: dict, seed: int) -> None:
     cols = placement._Columns(cost, inst["area"], inst["unplaced"])
     most = placement._most_placed(cols, inst["free"])
     floor = int(placed)
-    print(f"seed {seed}: relaxation {value:,.0f}, {placed:.2f} placed, at most {most} "
-          f"placeable; count row in zoning.placement: "
-          f"{placement._prices(cols, inst['free'], placement._Safety(60.0))[1]:,.0f}")
+    print(
+        f"seed {seed}: relaxation {value:,.0f}, {placed:.2f} placed, at most {most} "
+        f"placeable; count row in zoning.placement: "
+        f"{placement._prices(cols, inst['free'], placement._Safety(60.0))[1]:,.0f}"
+    )
     for limit in range(floor - 2, floor + 2):
         below, _ = relaxation(count, limit)
         above, _ = relaxation(-count, -(limit + 1))
@@ -118,8 +127,11 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--milp-limit", type=float, default=120.0)
     parser.add_argument("--columns", type=int, default=0)
-    parser.add_argument("--count", action="store_true",
-                        help="print the relaxation with the count of placed movers bounded")
+    parser.add_argument(
+        "--count",
+        action="store_true",
+        help="print the relaxation with the count of placed movers bounded",
+    )
     args = parser.parse_args()
     inst = tight_instance(args.seed)
     if args.count:
@@ -131,8 +143,10 @@ def main() -> None:
     free, n, m, k, upper = inst["free"], cols.n, cols.m, cols.k, args.upper
     t0 = time.perf_counter()
     prices, lp_bound, nu = placement._prices(cols, free, placement._Safety(60.0))
-    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * \
-        cols.area[cols.item]
+    priced = (
+        cols.cost
+        + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)], 0.0) * cols.area[cols.item]
+    )
     u = np.full(n, np.inf)
     np.minimum.at(u, cols.item, priced)
     pairs = (cols.item[:k], cols.park[:k], cols.cost[:k])
@@ -150,20 +164,30 @@ def main() -> None:
         if not step.any():
             break
         u = u + theta * (upper - value) / float(step @ step) * step
-    print(f"seed {args.seed}: {n} movers, {m} parks, {k} pairs; LP bound {lp_bound:,.0f} "
-          f"(gap {(upper - lp_bound) / upper:.1e}); knapsack bound after {args.iterations} "
-          f"steps {best:,.0f} (gap {(upper - best) / upper:.1e}), "
-          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"seed {args.seed}: {n} movers, {m} parks, {k} pairs; LP bound {lp_bound:,.0f} "
+        f"(gap {(upper - lp_bound) / upper:.1e}); knapsack bound after {args.iterations} "
+        f"steps {best:,.0f} (gap {(upper - best) / upper:.1e}), "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     if args.columns:
         master = highspy.Highs()
         master.setOptionValue("output_flag", False)
         none = np.array([], dtype=np.int32)
         master.addRows(n, np.ones(n), np.ones(n), 0, none, none, np.array([]))
-        master.addRows(m, np.full(m, -highspy.kHighsInf), np.ones(m), 0, none, none,
-                       np.array([]))
+        master.addRows(m, np.full(m, -highspy.kHighsInf), np.ones(m), 0, none, none, np.array([]))
         everyone = np.arange(n, dtype=np.int32)
-        master.addCols(n, np.full(n, inst["unplaced"]), np.zeros(n),
-                       np.full(n, highspy.kHighsInf), n, everyone, everyone, np.ones(n))
+        master.addCols(
+            n,
+            np.full(n, inst["unplaced"]),
+            np.zeros(n),
+            np.full(n, highspy.kHighsInf),
+            n,
+            everyone,
+            everyone,
+            np.ones(n),
+        )
         seen = set()
 
         def add(j, members):
@@ -171,9 +195,16 @@ def main() -> None:
                 return False
             seen.add((j, tuple(members)))
             index = np.r_[pairs[0][members], n + j].astype(np.int32)
-            master.addCols(1, np.array([pairs[2][members].sum()]), np.zeros(1),
-                           np.array([highspy.kHighsInf]), index.size,
-                           np.zeros(1, dtype=np.int32), index, np.ones(index.size))
+            master.addCols(
+                1,
+                np.array([pairs[2][members].sum()]),
+                np.zeros(1),
+                np.array([highspy.kHighsInf]),
+                index.size,
+                np.zeros(1, dtype=np.int32),
+                index,
+                np.ones(index.size),
+            )
             return True
 
         for j, members in pool:
@@ -192,9 +223,12 @@ def main() -> None:
                     add(j, members)
         master.run()
         value = master.getInfo().objective_function_value
-        print(f"column generation, {args.columns} rounds: restricted master {value:,.0f} "
-              f"(≥ the Dantzig–Wolfe bound; {(upper - value) / upper:.1e} below upper), "
-              f"knapsack bound {best:,.0f}, {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"column generation, {args.columns} rounds: restricted master {value:,.0f} "
+            f"(≥ the Dantzig–Wolfe bound; {(upper - value) / upper:.1e} below upper), "
+            f"knapsack bound {best:,.0f}, {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         return
     value, _, tables = lagrangian(pairs, cols.area, free, inst["unplaced"], best_u)
     weight = np.floor(cols.area / STEP + 1e-6).astype(np.int64)
@@ -205,16 +239,23 @@ def main() -> None:
         rest = tables[j][np.maximum(capacity[j] - weight[pairs[0][here]], 0)]
         reduced[here] = tables[j][-1] - (best_u[pairs[0][here]] - pairs[2][here]) - rest
     keep = reduced <= upper - value + 1e-6
-    _, lp_reduced = placement._lagrangian(cols, prices, free, nu,
-                                          placement._most_placed(cols, free))
-    print(f"pairs kept by reduced cost: knapsack bound {int(keep.sum())}, LP bound "
-          f"{int((lp_reduced[:k] <= upper - lp_bound).sum())} of {k}", flush=True)
+    _, lp_reduced = placement._lagrangian(
+        cols, prices, free, nu, placement._most_placed(cols, free)
+    )
+    print(
+        f"pairs kept by reduced cost: knapsack bound {int(keep.sum())}, LP bound "
+        f"{int((lp_reduced[:k] <= upper - lp_bound).sum())} of {k}",
+        flush=True,
+    )
     sub = sp.coo_matrix((pairs[2][keep], (pairs[0][keep], pairs[1][keep])), shape=(n, m))
-    _, objective, gap, seconds, message = plain_milp(sub, cols.area, free, inst["unplaced"],
-                                                    1e-4, args.milp_limit)
-    print(f"reduced problem to plain milp: objective {objective:,.0f}, its gap {gap:.1e}, "
-          f"{seconds:.1f} s ({message}); gap to the knapsack bound "
-          f"{(objective - value) / objective:.1e}")
+    _, objective, gap, seconds, message = plain_milp(
+        sub, cols.area, free, inst["unplaced"], 1e-4, args.milp_limit
+    )
+    print(
+        f"reduced problem to plain milp: objective {objective:,.0f}, its gap {gap:.1e}, "
+        f"{seconds:.1f} s ({message}); gap to the knapsack bound "
+        f"{(objective - value) / objective:.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tight import check, plain_milp, tight_instance  # noqa: E402
 
-STEP = 10   # 0.1 m² per unit of area; 0.1 m per unit of distance (CP-SAT)
+STEP = 10  # 0.1 m² per unit of area; 0.1 m per unit of distance (CP-SAT)
 
 
 def _rows(item: np.ndarray, park: np.ndarray, n: int, m: int):
@@ -48,8 +48,13 @@ def _rows(item: np.ndarray, park: np.ndarray, n: int, m: int):
     return by_item, by_park
 
 
-def scip(inst: dict, gap: float, limit: float, keep: np.ndarray | None = None,
-         start: np.ndarray | None = None):
+def scip(
+    inst: dict,
+    gap: float,
+    limit: float,
+    keep: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+):
     """SCIP on the pairs (and 'unplaced' columns) ``keep`` (all when None), from
     ``start`` (park per mover) when given. Returns (park, objective, bound, seconds, status)."""
     from pyscipopt import Model, quicksum
@@ -76,8 +81,7 @@ def scip(inst: dict, gap: float, limit: float, keep: np.ndarray | None = None,
         model.addCons(quicksum(x[t] for t in by_item[i]) == 1)
     for j in range(m):
         if by_park[j]:
-            model.addCons(quicksum(int(weight[item[t]]) * x[t] for t in by_park[j])
-                          <= int(room[j]))
+            model.addCons(quicksum(int(weight[item[t]]) * x[t] for t in by_park[j]) <= int(room[j]))
     if start is not None:
         sol = model.createSol()
         for t in range(cols.size):
@@ -98,8 +102,9 @@ def reduced(inst: dict):
     from zoning import placement as P
 
     t0 = time.perf_counter()
-    park, _, _, upper = P.solve_placement(inst["cost"], inst["area"], inst["free"],
-                                          inst["unplaced"], 1e-4, 600.0)
+    park, _, _, upper = P.solve_placement(
+        inst["cost"], inst["area"], inst["free"], inst["unplaced"], 1e-4, 600.0
+    )
     cols = P._Columns(inst["cost"].tocoo(), inst["area"], inst["unplaced"])
     prices, bound, nu = P._prices(cols, inst["free"], P._Safety(600.0))
     _, red = P._lagrangian(cols, prices, inst["free"], nu, P._most_placed(cols, inst["free"]))
@@ -124,8 +129,10 @@ def cpsat(inst: dict, gap: float, limit: float, workers: int):
     for j in range(m):
         model.Add(sum(int(weight[cost.row[t]]) * x[t] for t in by_park[j]) <= int(room[j]))
     scaled = np.floor(cost.data * STEP).astype(np.int64)
-    model.Minimize(sum(int(c) * v for c, v in zip(scaled.tolist(), x, strict=True))
-                   + int(inst["unplaced"] * STEP) * sum(y))
+    model.Minimize(
+        sum(int(c) * v for c, v in zip(scaled.tolist(), x, strict=True))
+        + int(inst["unplaced"] * STEP) * sum(y)
+    )
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.interleave_search = workers > 1
@@ -137,8 +144,13 @@ def cpsat(inst: dict, gap: float, limit: float, workers: int):
     for t in range(cost.nnz):
         if solver.BooleanValue(x[t]):
             out[cost.row[t]] = cost.col[t]
-    return out, check(inst, out), solver.BestObjectiveBound() / STEP, seconds, \
-        solver.StatusName(status)
+    return (
+        out,
+        check(inst, out),
+        solver.BestObjectiveBound() / STEP,
+        seconds,
+        solver.StatusName(status),
+    )
 
 
 def main() -> None:
@@ -154,8 +166,9 @@ def main() -> None:
         inst = tight_instance(seed)
         for name in args.solvers.split(","):
             if name == "milp":
-                _, obj, mgap, sec, msg = plain_milp(inst["cost"], inst["area"], inst["free"],
-                                                    inst["unplaced"], 1e-4, args.limit)
+                _, obj, mgap, sec, msg = plain_milp(
+                    inst["cost"], inst["area"], inst["free"], inst["unplaced"], 1e-4, args.limit
+                )
                 bound, status = obj * (1 - mgap), msg
             elif name == "scip":
                 _, obj, bound, sec, status = scip(inst, 1e-4, args.limit)
@@ -167,8 +180,11 @@ def main() -> None:
                 _, obj, bound, sec, status = cpsat(inst, 1e-4, args.limit, args.cpsat_workers)
             else:
                 raise SystemExit(f"unknown solver {name}")
-            print(f"| {seed} | {name} | {sec:.1f} | {obj:,.0f} | {bound:,.0f} | "
-                  f"{(obj - bound) / obj:.1e} | {status} |", flush=True)
+            print(
+                f"| {seed} | {name} | {sec:.1f} | {obj:,.0f} | {bound:,.0f} | "
+                f"{(obj - bound) / obj:.1e} | {status} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

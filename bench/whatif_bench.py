@@ -55,9 +55,15 @@ def main() -> None:
         # growing the gap past the largest seen recomputes the adjacency pairs once
         t0 = time.perf_counter()
         study.classify(adjacency_gap_m=gap)
-        rows.append((size, n, "geometric: adjacency_gap_m 20 → 30 (pairs recomputed)",
-                     time.perf_counter() - t0))
-        for r in rows[-len(cases) - 2:]:
+        rows.append(
+            (
+                size,
+                n,
+                "geometric: adjacency_gap_m 20 → 30 (pairs recomputed)",
+                time.perf_counter() - t0,
+            )
+        )
+        for r in rows[-len(cases) - 2 :]:
             print(f"{r[0]}: {r[2]}: {r[3]:.3f} s", flush=True)
     print("\n| county | plots | change | seconds |")
     print("|---|---:|---|---:|")

@@ -34,8 +34,9 @@ def grow(gdf: gpd.GeoDataFrame, n: int, id_field: str, rng, shift_m: float) -> g
     copy = np.repeat(np.arange(reps), len(gdf))[:n]
     dx, dy = rng.uniform(-shift_m, shift_m, (2, n)) * (copy > 0)
     geoms = np.asarray(out.geometry.array, dtype=object)
-    out["geometry"] = [shapely.affinity.translate(g, x, y) for g, x, y in
-                       zip(geoms, dx, dy, strict=True)]  # setup only, not timed
+    out["geometry"] = [
+        shapely.affinity.translate(g, x, y) for g, x, y in zip(geoms, dx, dy, strict=True)
+    ]  # setup only, not timed
     out[id_field] = out[id_field].astype(str) + np.where(copy > 0, "-" + copy.astype(str), "")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs)
 
@@ -54,26 +55,43 @@ def main() -> None:
     sources = file_sources(SAMPLE)
     config = load_config()
     classified = classify(sources, config=config)
-    ws = grow(pyogrio.read_dataframe(SAMPLE, layer="workshops"), args.workshops,
-              "workshop_id", rng, 300.0)
-    mp = grow(pyogrio.read_dataframe(SAMPLE, layer="micro_parks"), args.parks,
-              "micro_park_id", rng, 2000.0)
+    ws = grow(
+        pyogrio.read_dataframe(SAMPLE, layer="workshops"), args.workshops, "workshop_id", rng, 300.0
+    )
+    mp = grow(
+        pyogrio.read_dataframe(SAMPLE, layer="micro_parks"),
+        args.parks,
+        "micro_park_id",
+        rng,
+        2000.0,
+    )
     config = config.with_table("workshops", time_limit_s=args.time_limit)
     t0 = time.perf_counter()
-    result = classify_and_place(ws, mp, classified.parcels, classified.layers.protected,
-                                classified.layers.towns, config, IssueLog())
+    result = classify_and_place(
+        ws,
+        mp,
+        classified.parcels,
+        classified.layers.protected,
+        classified.layers.towns,
+        config,
+        IssueLog(),
+    )
     total = time.perf_counter() - t0
     p = result.placement
     moving = int(result.workshops["class"].isin(["to_park", "demolish"]).sum())
     placed = int((result.workshops["target_micro_park_id"] != "").sum())
     digest = hashlib.sha1(np.ascontiguousarray(p.park).tobytes()).hexdigest()[:12]
-    print(f"| {len(ws):,} | {len(mp)} | {moving:,} | {p.candidates:,} | {placed:,} | "
-          f"{p.seconds:.1f} | {total:.1f} | {p.gap:.1e} | {p.status} | {p.objective:,.0f} | "
-          f"{digest} |")
+    print(
+        f"| {len(ws):,} | {len(mp)} | {moving:,} | {p.candidates:,} | {placed:,} | "
+        f"{p.seconds:.1f} | {total:.1f} | {p.gap:.1e} | {p.status} | {p.objective:,.0f} | "
+        f"{digest} |"
+    )
 
 
 if __name__ == "__main__":
-    print("| workshops | parks | moving | candidate pairs | placed | placement s | total s "
-          "| gap | status | objective m | sha1 of the placement |")
+    print(
+        "| workshops | parks | moving | candidate pairs | placed | placement s | total s "
+        "| gap | status | objective m | sha1 of the placement |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
     main()

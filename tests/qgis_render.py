@@ -31,11 +31,11 @@ def main(path, layer_name, id_field, value_field, mode="qml", size=800):
         raise SystemExit(f"{path}: layer {layer_name} not valid in QGIS")
     if mode == "sld":
         con = sqlite3.connect(path)
-        (sld,) = con.execute("SELECT styleSLD FROM layer_styles WHERE f_table_name = ?",
-                             (layer_name,)).fetchone()
+        (sld,) = con.execute(
+            "SELECT styleSLD FROM layer_styles WHERE f_table_name = ?", (layer_name,)
+        ).fetchone()
         con.close()
-        with tempfile.NamedTemporaryFile("w", suffix=".sld", encoding="utf-8",
-                                         delete=False) as f:
+        with tempfile.NamedTemporaryFile("w", suffix=".sld", encoding="utf-8", delete=False) as f:
             f.write(sld)
         message, ok = layer.loadSldStyle(f.name)
         if not ok:
@@ -44,8 +44,9 @@ def main(path, layer_name, id_field, value_field, mode="qml", size=800):
     out = {"renderer": renderer.type(), "column": None, "categories": [], "features": []}
     if renderer.type() == "categorizedSymbol":
         out["column"] = renderer.classAttribute()
-        out["categories"] = [[c.value(), c.label(), c.symbol().color().name().upper()]
-                             for c in renderer.categories()]
+        out["categories"] = [
+            [c.value(), c.label(), c.symbol().color().name().upper()] for c in renderer.categories()
+        ]
     extent = layer.extent()
     extent.scale(1.1)
     settings = QgsMapSettings()
@@ -62,8 +63,9 @@ def main(path, layer_name, id_field, value_field, mode="qml", size=800):
     for feature in layer.getFeatures():
         point = to_pixel.transform(feature.geometry().pointOnSurface().asPoint())
         x, y = round(point.x()), round(point.y())
-        out["features"].append([str(feature[id_field]), feature[value_field],
-                                QColor(image.pixel(x, y)).name().upper()])
+        out["features"].append(
+            [str(feature[id_field]), feature[value_field], QColor(image.pixel(x, y)).name().upper()]
+        )
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -21,8 +21,9 @@ PY = sys.executable
 
 
 def zoning(*args):
-    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [PY, "-m", "zoning", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def one_line_error(res) -> str:
@@ -51,8 +52,7 @@ def classify_parcels(tmp_path, context_gpkg, parcels, suffix="gpkg", *extra):
     else:
         parcels.to_file(path, layer="parcels")
     out = tmp_path / "out"
-    return zoning("classify", context_gpkg, "--parcels", path, "--out", out, "--quiet",
-                  *extra), out
+    return zoning("classify", context_gpkg, "--parcels", path, "--out", out, "--quiet", *extra), out
 
 
 def outputs(out):
@@ -63,9 +63,11 @@ def outputs(out):
 
 # --- config -------------------------------------------------------------------------
 
+
 def test_a_folder_as_config(tmp_path, tiny_gpkg):
-    line = one_line_error(zoning("classify", tiny_gpkg, "--config", tmp_path,
-                                 "--out", tmp_path / "out"))
+    line = one_line_error(
+        zoning("classify", tiny_gpkg, "--config", tmp_path, "--out", tmp_path / "out")
+    )
     assert f"{tmp_path}: is a folder, not a config file" in line
     assert not (tmp_path / "out").exists()
 
@@ -74,8 +76,7 @@ def test_a_huge_adjacency_gap_is_refused_at_once(tmp_path, tiny_gpkg):
     cfg = tmp_path / "gap.toml"
     cfg.write_text("[parameters]\nadjacency_gap_m = 1e9\n", encoding="utf-8")
     t0 = time.perf_counter()
-    line = one_line_error(zoning("classify", tiny_gpkg, "--config", cfg,
-                                 "--out", tmp_path / "out"))
+    line = one_line_error(zoning("classify", tiny_gpkg, "--config", cfg, "--out", tmp_path / "out"))
     assert time.perf_counter() - t0 < 60
     assert "gap.toml: [parameters] adjacency_gap_m is out of range" in line
     assert "0 to 1000 m" in line
@@ -83,9 +84,8 @@ def test_a_huge_adjacency_gap_is_refused_at_once(tmp_path, tiny_gpkg):
 
 def test_a_geographic_analysis_crs_is_refused(tmp_path, tiny_gpkg):
     cfg = tmp_path / "deg.toml"
-    cfg.write_text("[crs]\nanalysis = \"EPSG:4490\"\n", encoding="utf-8")
-    line = one_line_error(zoning("classify", tiny_gpkg, "--config", cfg,
-                                 "--out", tmp_path / "out"))
+    cfg.write_text('[crs]\nanalysis = "EPSG:4490"\n', encoding="utf-8")
+    line = one_line_error(zoning("classify", tiny_gpkg, "--config", cfg, "--out", tmp_path / "out"))
     assert "deg.toml: [crs] analysis = 'EPSG:4490' is geographic (degrees)" in line
 
 
@@ -94,14 +94,16 @@ def test_a_config_with_a_bom_is_used(tmp_path, tiny_gpkg):
     cfg.write_text("[parameters]\nbaseline_year = 2030\n", encoding="utf-8-sig")
     res = zoning("classify", tiny_gpkg, "--config", cfg, "--out", tmp_path / "out", "--quiet")
     assert res.returncode == 0, res.stderr
-    rules = dict(zip(*outputs(tmp_path / "out")[0][["parcel_id", "rule"]].T.values,
-                     strict=True))
+    rules = dict(zip(*outputs(tmp_path / "out")[0][["parcel_id", "rule"]].T.values, strict=True))
     assert rules["P006"] != "V3"  # built 2023 is not after 2030: the file's value was used
-    assert json.loads((tmp_path / "out" / "run.json").read_text())["parameters"][
-        "baseline_year"] == 2030
+    assert (
+        json.loads((tmp_path / "out" / "run.json").read_text())["parameters"]["baseline_year"]
+        == 2030
+    )
 
 
 # --- layers -------------------------------------------------------------------------
+
 
 def test_an_empty_parcels_layer(tmp_path, context_gpkg):
     res, out = classify_parcels(tmp_path, context_gpkg, tiny_layers()["parcels"].iloc[:0])
@@ -149,7 +151,7 @@ def test_a_field_renamed_onto_a_name_the_file_has(tmp_path, context_gpkg):
     parcels = tiny_layers()["parcels"]
     parcels["TBBH"] = [f"T{i}" for i in range(7)]  # the survey's number, mapped to parcel_id
     cfg = tmp_path / "f.toml"
-    cfg.write_text("[fields.parcels]\nTBBH = \"parcel_id\"\n", encoding="utf-8")
+    cfg.write_text('[fields.parcels]\nTBBH = "parcel_id"\n', encoding="utf-8")
     res, out = classify_parcels(tmp_path, context_gpkg, parcels, "gpkg", "--config", cfg)
     assert res.returncode == 0, res.stderr
     got, issues = outputs(out)
@@ -230,8 +232,7 @@ def test_real_ids_above_int64_stay_distinct_and_exact(tmp_path, context_gpkg):
     res, out = classify_parcels(tmp_path, context_gpkg, parcels)
     assert res.returncode == 0, res.stderr
     got = outputs(out)[0]["parcel_id"].astype(str).tolist()
-    assert got[:3] == ["100000000000000000000", "200000000000000000000",
-                       "9300000000000000000"]
+    assert got[:3] == ["100000000000000000000", "200000000000000000000", "9300000000000000000"]
     assert got[5:] == ["12.5", "7"]
     assert len(set(got)) == 7 and [float(v) for v in got] == ids  # exactly what the file has
 

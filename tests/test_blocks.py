@@ -16,14 +16,36 @@ PARAMS = DEFAULTS["blocks"]
 FREED = DEFAULTS["freed"]
 
 
-def plot(pid, x, y, w=20.0, h=20.0, cls="retain", rule="R1", town="甲镇", enterprise=None,
-         built_year=None, floor_area_m2=None, boundary_share=1.0, village_park_id=None):
+def plot(
+    pid,
+    x,
+    y,
+    w=20.0,
+    h=20.0,
+    cls="retain",
+    rule="R1",
+    town="甲镇",
+    enterprise=None,
+    built_year=None,
+    floor_area_m2=None,
+    boundary_share=1.0,
+    village_park_id=None,
+):
     geom = rect(x, y, w, h)
-    return {"parcel_id": pid, "class": cls, "rule": rule, "town": town,
-            "enterprise": enterprise, "built_year": built_year,
-            "floor_area_m2": floor_area_m2, "boundary_share": boundary_share,
-            "area_m2": geom.area, "area_mu": geom.area * 15 / 10000,
-            "village_park_id": village_park_id, "geometry": geom}
+    return {
+        "parcel_id": pid,
+        "class": cls,
+        "rule": rule,
+        "town": town,
+        "enterprise": enterprise,
+        "built_year": built_year,
+        "floor_area_m2": floor_area_m2,
+        "boundary_share": boundary_share,
+        "area_m2": geom.area,
+        "area_mu": geom.area * 15 / 10000,
+        "village_park_id": village_park_id,
+        "geometry": geom,
+    }
 
 
 def plots(*rows):
@@ -37,8 +59,13 @@ def plots(*rows):
 
 def facts(**columns):
     """A one-or-more-row facts frame, missing facts NaN."""
-    base = {"plots": 1, "built_year": np.nan, "floor_area_ratio": np.nan, "d_share": 0.0,
-            "tax_per_mu": np.nan}
+    base = {
+        "plots": 1,
+        "built_year": np.nan,
+        "floor_area_ratio": np.nan,
+        "d_share": 0.0,
+        "tax_per_mu": np.nan,
+    }
     base.update(columns)
     n = max(len(v) if isinstance(v, list) else 1 for v in base.values())
     return pd.DataFrame({k: v if isinstance(v, list) else [v] * n for k, v in base.items()})
@@ -52,8 +79,13 @@ def table(rows, year=None):
 
 
 def ent(eid, name, land, tax, revenue=None, investment=None, **more):
-    row = {"enterprise_id": eid, "enterprise": name, "land_mu": land, "tax_10k_yuan": tax,
-           "revenue_10k_yuan": revenue}
+    row = {
+        "enterprise_id": eid,
+        "enterprise": name,
+        "land_mu": land,
+        "tax_10k_yuan": tax,
+        "revenue_10k_yuan": revenue,
+    }
     if investment is not None:
         row["investment_10k_yuan"] = investment
     row.update(more)
@@ -62,10 +94,13 @@ def ent(eid, name, land, tax, revenue=None, investment=None, **more):
 
 # --- modes B1–B3 ------------------------------------------------------------------------
 
+
 def test_b1_at_its_thresholds():
-    f = facts(built_year=[2000, 2000, 2000, 2001, 2000],
-              floor_area_ratio=[0.99, 1.0, 1.0, 0.5, np.nan],
-              d_share=[0.0, 0.5, 0.49, 0.9, 0.5])
+    f = facts(
+        built_year=[2000, 2000, 2000, 2001, 2000],
+        floor_area_ratio=[0.99, 1.0, 1.0, 0.5, np.nan],
+        d_share=[0.0, 0.5, 0.49, 0.9, 0.5],
+    )
     out = B.decide_modes(f, PARAMS)
     assert out["rule"].tolist() == ["B1", "B1", "B3", "B3", "B1"]
     assert out["mode"].tolist()[:2] == ["rebuild", "rebuild"]
@@ -92,40 +127,45 @@ def test_b2_against_the_median_of_all_blocks_with_tax():
 
 
 def test_missing_facts_make_conditions_false():
-    f = facts(plots=[9], built_year=[np.nan], floor_area_ratio=[0.1], d_share=[1.0],
-              tax_per_mu=[np.nan])
+    f = facts(
+        plots=[9], built_year=[np.nan], floor_area_ratio=[0.1], d_share=[1.0], tax_per_mu=[np.nan]
+    )
     out = B.decide_modes(f, PARAMS)
     assert out["rule"].iat[0] == "B3" and out["mode"].iat[0] == "manage"
     assert "建成年份缺失" in out["reason"].iat[0] and "built_year missing" in out["reason"].iat[0]
     # B1 first: an old block of many low-tax plots is rebuilt, not reorganised
-    f = facts(plots=[5, 5], built_year=[1990, 2010], floor_area_ratio=[0.5, 0.5],
-              tax_per_mu=[1.0, 9.0])
+    f = facts(
+        plots=[5, 5], built_year=[1990, 2010], floor_area_ratio=[0.5, 0.5], tax_per_mu=[1.0, 9.0]
+    )
     assert B.decide_modes(f, PARAMS)["rule"].tolist() == ["B1", "B3"]
 
 
 # --- block facts --------------------------------------------------------------------------
 
+
 def test_block_is_the_village_park_of_its_members_and_facts():
     p = plots(
         plot("A1", 0, 0, town="乙镇", enterprise="E1", built_year=1990, floor_area_m2=200.0),
-        plot("A2", 25, 0, cls="consolidate", rule="C2", town="甲镇", enterprise="E1",
-             built_year=2000),
+        plot(
+            "A2", 25, 0, cls="consolidate", rule="C2", town="甲镇", enterprise="E1", built_year=2000
+        ),
         plot("A3", 50, 0, town="乙镇", enterprise="E2", built_year=2004, floor_area_m2=600.0),
         plot("A4", 75, 0, town="甲镇", built_year=2010),
         plot("A5", 100, 0, cls="vacate", rule="V2", town="丙镇", built_year=1950),  # no member
         plot("A6", 500, 0, cls="unclassified", rule=""),
     )
-    ent_table = B.enterprise_years([table([ent("1", "E1", 10, 50.0, 400.0),
-                                           ent("2", "E2", 10, 10.0, 100.0)])], 2024)
+    ent_table = B.enterprise_years(
+        [table([ent("1", "E1", 10, 50.0, 400.0), ent("2", "E2", 10, 10.0, 100.0)])], 2024
+    )
     r = B.run(p, ent_table)
     b = r.blocks.set_index("block_id")
-    assert list(b.index) == ["A1"]            # computed village park, named by its smallest id
+    assert list(b.index) == ["A1"]  # computed village park, named by its smallest id
     row = b.loc["A1"]
     assert row["plots"] == 4
     assert row["mu"] == pytest.approx(4 * 400 * 15 / 10000)
-    assert row["town"] == "乙镇"              # 2 × 乙镇, 2 × 甲镇: tie, code-point first
+    assert row["town"] == "乙镇"  # 2 × 乙镇, 2 × 甲镇: tie, code-point first
     assert "乙镇" < "甲镇"
-    assert row["built_year"] == 2002.0        # even count: mean of 2000 and 2004
+    assert row["built_year"] == 2002.0  # even count: mean of 2000 and 2004
     assert row["floor_area_ratio"] == pytest.approx(800.0 / 800.0)  # only plots with floor area
     # E1 sits on two members and counts once: (50 + 10) / (10 + 10)
     assert row["tax_per_mu"] == pytest.approx(3.0)
@@ -135,33 +175,56 @@ def test_block_is_the_village_park_of_its_members_and_facts():
 
 
 def test_town_ignores_members_without_one_and_village_park_column_is_used():
-    p = plots(plot("B1", 0, 0, town="", village_park_id="VP"),
-              plot("B2", 0, 500, town="", village_park_id="VP"),
-              plot("B3", 0, 1000, town="丁镇", village_park_id="VP"))
+    p = plots(
+        plot("B1", 0, 0, town="", village_park_id="VP"),
+        plot("B2", 0, 500, town="", village_park_id="VP"),
+        plot("B3", 0, 1000, town="丁镇", village_park_id="VP"),
+    )
     r = B.run(p)
     assert r.blocks["block_id"].tolist() == ["VP"]
     assert r.blocks["town"].iat[0] == "丁镇"
-    assert r.blocks["d_share"].iat[0] == 0.0        # no grades given
+    assert r.blocks["d_share"].iat[0] == 0.0  # no grades given
     assert np.isnan(r.blocks["tax_per_mu"].iat[0])  # no enterprise table
     assert r.blocks["rule"].iat[0] == "B3"
 
 
 def test_enterprise_rows_without_values_or_land_are_left_out():
-    p = plots(plot("C1", 0, 0, enterprise="E1"), plot("C2", 25, 0, enterprise="E2"),
-              plot("C3", 50, 0, enterprise="E3"))
-    t = table([ent("1", "E1", 10, 20.0, 100.0), ent("2", "E2", 0, 99.0, 99.0),
-               ent("3", "E3", 5, None, 50.0)], 2024)
+    p = plots(
+        plot("C1", 0, 0, enterprise="E1"),
+        plot("C2", 25, 0, enterprise="E2"),
+        plot("C3", 50, 0, enterprise="E3"),
+    )
+    t = table(
+        [
+            ent("1", "E1", 10, 20.0, 100.0),
+            ent("2", "E2", 0, 99.0, 99.0),
+            ent("3", "E3", 5, None, 50.0),
+        ],
+        2024,
+    )
     r = B.run(p, B.enterprise_years([t]))
     row = r.blocks.iloc[0]
-    assert row["tax_per_mu"] == pytest.approx(20.0 / 10)     # E2: land 0; E3: no tax
+    assert row["tax_per_mu"] == pytest.approx(20.0 / 10)  # E2: land 0; E3: no tax
     assert row["output_per_mu"] == pytest.approx(150.0 / 15)  # E1 and E3
 
 
 def test_d_share_from_the_latest_years_grades():
     # four enterprises: the last by score is graded D (⌊0.95 × 4⌋ = 3)
-    rows = [ent(str(i), f"E{i}", 10, tax, 100.0, value_added_10k_yuan=tax * 3,
-                energy_tce=10, emissions_t=1, employees=10, rd_10k_yuan=1)
-            for i, tax in ((1, 40.0), (2, 30.0), (3, 20.0), (4, 1.0))]
+    rows = [
+        ent(
+            str(i),
+            f"E{i}",
+            10,
+            tax,
+            100.0,
+            value_added_10k_yuan=tax * 3,
+            energy_tce=10,
+            emissions_t=1,
+            employees=10,
+            rd_10k_yuan=1,
+        )
+        for i, tax in ((1, 40.0), (2, 30.0), (3, 20.0), (4, 1.0))
+    ]
     old = [dict(r) for r in rows]
     old[0]["tax_10k_yuan"] = 0.0  # in the older year E1 was the weakest
     p = plots(plot("D1", 0, 0, w=20, enterprise="E4"), plot("D2", 25, 0, w=60, enterprise="E1"))
@@ -173,16 +236,23 @@ def test_d_share_from_the_latest_years_grades():
 
 # --- the blocks layer ----------------------------------------------------------------------
 
+
 def test_blocks_layer_most_overlap_ties_smallest_id_and_none_keeps_village_park():
-    p = plots(plot("M1", 0, 0, w=40),        # half in X2, half in X1: tie -> X1
-              plot("M2", 100, 0, w=40),      # 30 in Y, 10 in X9 -> Y
-              plot("M3", 500, 0),            # in no polygon: its village park
-              plot("M4", 520, 0, cls="vacate", rule="V2"))  # no member: never in a block
-    polys = frame([{"block_id": "X2", "geometry": rect(-10, -10, 30, 50)},
-                   {"block_id": "X1", "geometry": rect(20, -10, 30, 50)},
-                   {"block_id": "Y", "geometry": rect(90, -10, 40, 50)},
-                   {"block_id": "X9", "geometry": rect(130, -10, 100, 50)},
-                   {"block_id": "Z", "geometry": rect(525, -10, 40, 50)}])
+    p = plots(
+        plot("M1", 0, 0, w=40),  # half in X2, half in X1: tie -> X1
+        plot("M2", 100, 0, w=40),  # 30 in Y, 10 in X9 -> Y
+        plot("M3", 500, 0),  # in no polygon: its village park
+        plot("M4", 520, 0, cls="vacate", rule="V2"),
+    )  # no member: never in a block
+    polys = frame(
+        [
+            {"block_id": "X2", "geometry": rect(-10, -10, 30, 50)},
+            {"block_id": "X1", "geometry": rect(20, -10, 30, 50)},
+            {"block_id": "Y", "geometry": rect(90, -10, 40, 50)},
+            {"block_id": "X9", "geometry": rect(130, -10, 100, 50)},
+            {"block_id": "Z", "geometry": rect(525, -10, 40, 50)},
+        ]
+    )
     r = B.run(p, block_polygons=polys)
     got = r.plots.set_index("parcel_id")["block_id"].to_dict()
     assert got == {"M1": "X1", "M2": "Y", "M3": "M3", "M4": ""}
@@ -195,12 +265,15 @@ def test_blocks_layer_most_overlap_ties_smallest_id_and_none_keeps_village_park(
 
 # --- freed land -----------------------------------------------------------------------------
 
+
 def test_freed_sites_link_only_freed_plots():
     # two vacate plots 30 m apart, a retain plot touching both: not one site
-    p = plots(plot("V1", 0, 0, cls="vacate", rule="V2", boundary_share=0.0),
-              plot("R1", 20, 0, w=30),
-              plot("V2", 50, 0, cls="vacate", rule="V2", boundary_share=0.0),
-              plot("V3", 70 + 20, 0, cls="vacate", rule="V2", boundary_share=0.0))  # 20 m: linked
+    p = plots(
+        plot("V1", 0, 0, cls="vacate", rule="V2", boundary_share=0.0),
+        plot("R1", 20, 0, w=30),
+        plot("V2", 50, 0, cls="vacate", rule="V2", boundary_share=0.0),
+        plot("V3", 70 + 20, 0, cls="vacate", rule="V2", boundary_share=0.0),
+    )  # 20 m: linked
     r = B.run(p)
     sites = r.plots.set_index("parcel_id")["site_id"].to_dict()
     assert sites == {"V1": "V1", "R1": "", "V2": "V2", "V3": "V2"}
@@ -211,12 +284,12 @@ def test_freed_sites_link_only_freed_plots():
 
 def test_f1_by_rule_v1_and_by_size_outside_the_boundary():
     side = side_3mu()  # 50 × 40 m = 2000 m² = 3 mu exactly at the threshold
-    p = plots(plot("S1", 0, 0, cls="vacate", rule="V1", boundary_share=1.0),
-              plot("S2", 1000, 0, w=side, h=40, cls="vacate", rule="V2",
-                   boundary_share=0.49),
-              plot("S3", 2000, 0, w=40, h=40, cls="vacate", rule="V2", boundary_share=0.0),
-              plot("S4", 3000, 0, w=side, h=40, cls="vacate", rule="V3",
-                   boundary_share=0.5))
+    p = plots(
+        plot("S1", 0, 0, cls="vacate", rule="V1", boundary_share=1.0),
+        plot("S2", 1000, 0, w=side, h=40, cls="vacate", rule="V2", boundary_share=0.49),
+        plot("S3", 2000, 0, w=40, h=40, cls="vacate", rule="V2", boundary_share=0.0),
+        plot("S4", 3000, 0, w=side, h=40, cls="vacate", rule="V3", boundary_share=0.5),
+    )
     r = B.run(p)
     s = r.freed_sites.set_index("site_id")
     assert s["rule"].to_dict() == {"S1": "F1", "S2": "F1", "S3": "F3", "S4": "F3"}
@@ -228,20 +301,27 @@ def test_f1_by_rule_v1_and_by_size_outside_the_boundary():
 
 
 def test_boundary_share_of_a_site_is_area_weighted():
-    p = plots(plot("W1", 0, 0, w=30, cls="vacate", rule="V2", boundary_share=0.0),
-              plot("W2", 30, 0, w=10, cls="vacate", rule="V2", boundary_share=1.0))
+    p = plots(
+        plot("W1", 0, 0, w=30, cls="vacate", rule="V2", boundary_share=0.0),
+        plot("W2", 30, 0, w=10, cls="vacate", rule="V2", boundary_share=1.0),
+    )
     s = B.run(p).freed_sites
     assert s["boundary_share"].iat[0] == pytest.approx(0.25)
 
 
 def test_f2_scenic_within_and_f3_otherwise():
-    p = plots(plot("T1", 0, 0, cls="vacate", rule="V2", boundary_share=1.0),
-              plot("T2", 5000, 0, cls="vacate", rule="V2", boundary_share=1.0),
-              plot("T3", 10000, 0, w=side_3mu(), h=40, cls="vacate", rule="V2",
-                   boundary_share=0.0))
-    scenic = frame([{"geometry": rect(20 + 500, 0, 10, 10)},          # 500 m from T1
-                    {"geometry": rect(5020 + 500.5, 0, 10, 10)},      # 500.5 m from T2
-                    {"geometry": rect(10000 + side_3mu() + 1, 0, 10, 10)}])  # near T3: F1 wins
+    p = plots(
+        plot("T1", 0, 0, cls="vacate", rule="V2", boundary_share=1.0),
+        plot("T2", 5000, 0, cls="vacate", rule="V2", boundary_share=1.0),
+        plot("T3", 10000, 0, w=side_3mu(), h=40, cls="vacate", rule="V2", boundary_share=0.0),
+    )
+    scenic = frame(
+        [
+            {"geometry": rect(20 + 500, 0, 10, 10)},  # 500 m from T1
+            {"geometry": rect(5020 + 500.5, 0, 10, 10)},  # 500.5 m from T2
+            {"geometry": rect(10000 + side_3mu() + 1, 0, 10, 10)},
+        ]
+    )  # near T3: F1 wins
     r = B.run(p, scenic=scenic)
     s = r.freed_sites.set_index("site_id")
     assert s["rule"].to_dict() == {"T1": "F2", "T2": "F3", "T3": "F1"}
@@ -261,10 +341,11 @@ def side_3mu():
 
 def test_town_quota_table():
     side = side_3mu()
-    p = plots(plot("Q1", 0, 0, w=side, h=40, cls="vacate", rule="V2", boundary_share=0.0,
-                   town="甲镇"),
-              plot("Q2", 1000, 0, cls="vacate", rule="V2", boundary_share=1.0, town="甲镇"),
-              plot("Q3", 2000, 0, cls="vacate", rule="V1", boundary_share=1.0, town=""))
+    p = plots(
+        plot("Q1", 0, 0, w=side, h=40, cls="vacate", rule="V2", boundary_share=0.0, town="甲镇"),
+        plot("Q2", 1000, 0, cls="vacate", rule="V2", boundary_share=1.0, town="甲镇"),
+        plot("Q3", 2000, 0, cls="vacate", rule="V1", boundary_share=1.0, town=""),
+    )
     t = B.run(p).towns
     assert list(t.columns) == ["town", "reuse", "sites", "mu", "quota_mu"]
     q = t.set_index(["town", "reuse"])
@@ -278,16 +359,27 @@ def test_town_quota_table():
 
 # --- history ----------------------------------------------------------------------------------
 
+
 def test_history_every_block_and_year_baseline_to_latest():
     p = plots(plot("H1", 0, 0, enterprise="E1"), plot("H2", 1000, 0, enterprise="E2"))
-    t22 = table([ent("1", "E1", 10, 20.0, 100.0)], 2022)          # no investment column
+    t22 = table([ent("1", "E1", 10, 20.0, 100.0)], 2022)  # no investment column
     t23 = table([ent("1", "E1", 10, 25.0, 120.0, investment=300.0)], 2023)
-    t24 = table([ent("1", "E1", 10, 30.0, 150.0, investment=500.0),
-                 ent("2", "E2", 5, 5.0, 50.0, investment=50.0)], 2024)
+    t24 = table(
+        [
+            ent("1", "E1", 10, 30.0, 150.0, investment=500.0),
+            ent("2", "E2", 5, 5.0, 50.0, investment=50.0),
+        ],
+        2024,
+    )
     r = B.run(p, B.enterprise_years([t24, t22, t23]))
     h = r.history
-    assert list(h.columns) == ["block_id", "year", "tax_per_mu", "output_per_mu",
-                               "investment_per_mu"]
+    assert list(h.columns) == [
+        "block_id",
+        "year",
+        "tax_per_mu",
+        "output_per_mu",
+        "investment_per_mu",
+    ]
     assert len(h) == 2 * 3
     h1 = h[h["block_id"] == "H1"].set_index("year")
     assert h1["tax_per_mu"].tolist() == pytest.approx([2.0, 2.5, 3.0])
@@ -318,8 +410,10 @@ def test_enterprise_years_needs_a_year():
 
 def test_gbk_csv_enterprise_table_with_chinese_names(tmp_path):
     path = tmp_path / "企业2024.csv"
-    text = ("enterprise_id,enterprise,year,land_mu,tax_10k_yuan,revenue_10k_yuan\r\n"
-            "001,慈溪市甲模具厂,2024,10,40,300\r\n")
+    text = (
+        "enterprise_id,enterprise,year,land_mu,tax_10k_yuan,revenue_10k_yuan\r\n"
+        "001,慈溪市甲模具厂,2024,10,40,300\r\n"
+    )
     path.write_bytes(text.encode("gbk"))
     t = read_table(path, "enterprises", keys=("enterprise_id",))
     assert t["enterprise_id"].tolist() == ["001"]
@@ -334,10 +428,16 @@ def test_rows_in_equal_rows_out():
     classes = ["retain", "consolidate", "vacate", "unclassified"]
     for i in range(60):
         cls = classes[rng.integers(0, 4)]
-        rows.append(plot(f"R{i:03d}", float(rng.integers(0, 20)) * 25,
-                         float(rng.integers(0, 3)) * 25, cls=cls,
-                         rule={"vacate": "V2", "unclassified": ""}.get(cls, "R1"),
-                         boundary_share=float(rng.random())))
+        rows.append(
+            plot(
+                f"R{i:03d}",
+                float(rng.integers(0, 20)) * 25,
+                float(rng.integers(0, 3)) * 25,
+                cls=cls,
+                rule={"vacate": "V2", "unclassified": ""}.get(cls, "R1"),
+                boundary_share=float(rng.random()),
+            )
+        )
     p = plots(*rows)
     r = B.run(p)
     assert len(r.plots) == len(p)
@@ -358,12 +458,15 @@ def test_parameters_are_validated():
     assert cfg.blocks == DEFAULTS["blocks"] and cfg.freed["reclaim_min_mu"] == 3.0
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[blocks]\nreorganise_min_plots = 2.5\n", "whole number"),
-    ("[blocks]\nrebuild_d_share_min = 1.5\n", "out of range"),
-    ("[freed]\ntourism_within_m = -1\n", "negative"),
-    ("[freed]\nnearby = 3\n", "unknown"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[blocks]\nreorganise_min_plots = 2.5\n", "whole number"),
+        ("[blocks]\nrebuild_d_share_min = 1.5\n", "out of range"),
+        ("[freed]\ntourism_within_m = -1\n", "negative"),
+        ("[freed]\nnearby = 3\n", "unknown"),
+    ],
+)
 def test_bad_parameters_are_one_line(tmp_path, text, match):
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
@@ -373,22 +476,30 @@ def test_bad_parameters_are_one_line(tmp_path, text, match):
 
 # --- the output folder --------------------------------------------------------------------
 
+
 def small_county():
     """Members in two blocks, freed plots in two sites, enterprise tables of two years."""
     p = plots(
         plot("K1", 0, 0, enterprise="E1", built_year=1995, floor_area_m2=100.0, town="甲镇"),
         plot("K2", 25, 0, enterprise="E2", built_year=1998, town="甲镇"),
         plot("K3", 1000, 0, cls="consolidate", rule="C2", enterprise="E3", town="乙镇"),
-        plot("F1", 3000, 0, w=50, h=40, cls="vacate", rule="V2", boundary_share=0.0,
-             town="乙镇"),
+        plot("F1", 3000, 0, w=50, h=40, cls="vacate", rule="V2", boundary_share=0.0, town="乙镇"),
         plot("F2", 5000, 0, cls="vacate", rule="V2", boundary_share=1.0, town=""),
         plot("U1", 9000, 0, cls="unclassified", rule=""),
     )
-    years = B.enterprise_years([
-        table([ent("1", "E1", 10, 20.0, 100.0), ent("2", "E2", 10, 10.0, 80.0)], 2022),
-        table([ent("1", "E1", 10, 30.0, 120.0, investment=200.0),
-               ent("2", "E2", 10, 12.0, 90.0, investment=100.0),
-               ent("3", "E3", 5, 25.0, 60.0, investment=50.0)], 2024)])
+    years = B.enterprise_years(
+        [
+            table([ent("1", "E1", 10, 20.0, 100.0), ent("2", "E2", 10, 10.0, 80.0)], 2022),
+            table(
+                [
+                    ent("1", "E1", 10, 30.0, 120.0, investment=200.0),
+                    ent("2", "E2", 10, 12.0, 90.0, investment=100.0),
+                    ent("3", "E3", 5, 25.0, 60.0, investment=50.0),
+                ],
+                2024,
+            ),
+        ]
+    )
     return p, years
 
 
@@ -404,12 +515,15 @@ def test_write_blocks_folder(tmp_path):
     out = tmp_path / "out" / "blocks"
     write_blocks(r, out)
     names = FILES["blocks"]
-    assert {f.name for f in out.iterdir()} == {names[k] for k in
-                                                ("gpkg", "history", "towns", "xlsx", "plots",
-                                                 "issues", "run_log")}
+    assert {f.name for f in out.iterdir()} == {
+        names[k] for k in ("gpkg", "history", "towns", "xlsx", "plots", "issues", "run_log")
+    }
     assert len(pd.read_csv(out / names["issues"], encoding="utf-8-sig")) == 0
     assert [n for n, _ in pyogrio.list_layers(out / "blocks.gpkg")] == [
-        "blocks", "freed_sites", "layer_styles"]
+        "blocks",
+        "freed_sites",
+        "layer_styles",
+    ]
     styles = pyogrio.read_dataframe(out / "blocks.gpkg", layer="layer_styles")
     assert styles["f_table_name"].tolist() == ["blocks", "freed_sites"]
     assert 'attr="mode"' in styles["styleQML"].iat[0] and "拆除式" in styles["styleQML"].iat[0]
@@ -428,16 +542,18 @@ def test_write_blocks_folder(tmp_path):
     towns = pd.read_csv(out / "freed_towns.csv", encoding="utf-8-sig")
     assert list(towns.columns) == B.TOWN_COLUMNS
     assert towns["quota_mu"].sum() == pytest.approx(3.0)
-    members = pd.read_csv(out / "block_plots.csv", encoding="utf-8-sig", dtype=str,
-                          keep_default_na=False)
+    members = pd.read_csv(
+        out / "block_plots.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
     assert members["parcel_id"].tolist() == p["parcel_id"].tolist()
     book = openpyxl.load_workbook(out / "blocks.xlsx")
     assert book.sheetnames == ["区块", "镇街汇总", "腾退地块", "建设用地指标", "历年指标"]
     head = [c.value for c in book["区块"][2]]
     assert head[:3] == ["镇街", "区块编号", "地块数"]
     assert "亩均税收 2022（基准）" in head and "亩均税收 变化（%）" in head
-    rows = [dict(zip(head, r, strict=True)) for r in book["区块"].iter_rows(min_row=3,
-                                                                          values_only=True)]
+    rows = [
+        dict(zip(head, r, strict=True)) for r in book["区块"].iter_rows(min_row=3, values_only=True)
+    ]
     assert [r["镇街"] for r in rows] == ["乙镇", "甲镇"]  # per town
     row = rows[1]
     assert row["区块编号"] == "K1" and row["改造方式"] == "拆除式"
@@ -448,12 +564,17 @@ def test_write_blocks_folder(tmp_path):
 
 # --- the command line -----------------------------------------------------------------------
 
+
 def zoning_cli(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_end_to_end(classified, tmp_path):
@@ -463,25 +584,40 @@ def test_cli_end_to_end(classified, tmp_path):
 
     head = "企业编号,企业名称,年份,land_mu,tax_10k_yuan,revenue_10k_yuan,investment_10k_yuan\r\n"
     for year, factor in ((2022, 1.0), (2024, 1.5)):
-        rows = "".join(f"{i:03d},{name},{year},10,{20 * factor:g},{100 * factor:g},"
-                       f"{300 * factor:g}\r\n" for i, name in enumerate("甲厂 乙厂 丙厂 戊厂".split()))
+        rows = "".join(
+            f"{i:03d},{name},{year},10,{20 * factor:g},{100 * factor:g},{300 * factor:g}\r\n"
+            for i, name in enumerate("甲厂 乙厂 丙厂 戊厂".split())
+        )
         (tmp_path / f"e{year}.csv").write_bytes((head + rows).encode("gbk"))
-    blocks = frame([{"block_id": "BK1", "name": "东村老工业区",
-                     "geometry": rect(-10, -10, 200, 1100)}]).to_crs(4490)
+    blocks = frame(
+        [{"block_id": "BK1", "name": "东村老工业区", "geometry": rect(-10, -10, 200, 1100)}]
+    ).to_crs(4490)
     blocks.to_file(tmp_path / "blocks.gpkg", layer="old_blocks")
     frame([{"name": "景区", "geometry": rect(140, 2000, 50, 50)}]).to_file(
-        tmp_path / "scenic.gpkg", layer="scenic")
+        tmp_path / "scenic.gpkg", layer="scenic"
+    )
     out = tmp_path / "out"
-    res = zoning_cli("blocks", classified, "--enterprises", tmp_path / "e2024.csv",
-                     "--enterprises", tmp_path / "e2022.csv",
-                     "--blocks", f"{tmp_path / 'blocks.gpkg'}:old_blocks",
-                     "--scenic", tmp_path / "scenic.gpkg", "--out", out, "--quiet")
+    res = zoning_cli(
+        "blocks",
+        classified,
+        "--enterprises",
+        tmp_path / "e2024.csv",
+        "--enterprises",
+        tmp_path / "e2022.csv",
+        "--blocks",
+        f"{tmp_path / 'blocks.gpkg'}:old_blocks",
+        "--scenic",
+        tmp_path / "scenic.gpkg",
+        "--out",
+        out,
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     assert "3 blocks" in res.stdout and "3 freed sites" in res.stdout
     b = gpd.read_file(out / "blocks.gpkg", layer="blocks").set_index("block_id")
     assert sorted(b.index) == ["BK1", "P003", "P005"]
     assert b.loc["BK1", "plots"] == 2 and b.loc["BK1", "town"] == "浒山街道"
-    assert b.loc["BK1", "tax_per_mu"] == pytest.approx(3.0)       # 2024: (30 + 30) / 20
+    assert b.loc["BK1", "tax_per_mu"] == pytest.approx(3.0)  # 2024: (30 + 30) / 20
     assert b.loc["BK1", "investment_per_mu"] == pytest.approx(45.0)
     assert b.crs.to_epsg() == 4549
     s = gpd.read_file(out / "blocks.gpkg", layer="freed_sites").set_index("site_id")
@@ -495,31 +631,52 @@ def test_cli_end_to_end(classified, tmp_path):
 
 def test_cli_errors_are_one_line(classified, tmp_path):
     table = tmp_path / "e.csv"
-    table.write_text("enterprise_id,enterprise,land_mu,tax_10k_yuan\n1,甲厂,10,20\n",
-                     encoding="utf-8")
+    table.write_text(
+        "enterprise_id,enterprise,land_mu,tax_10k_yuan\n1,甲厂,10,20\n", encoding="utf-8"
+    )
     res = zoning_cli("blocks", classified, "--enterprises", table, "--out", tmp_path / "o")
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [
-        "error: an enterprise table has no year column; add one or give --year"]
+        "error: an enterprise table has no year column; add one or give --year"
+    ]
     assert not (tmp_path / "o").exists()
     no_id = tmp_path / "i.csv"
     no_id.write_text("enterprise,land_mu\n甲厂,10\n", encoding="utf-8")
-    res = zoning_cli("blocks", classified, "--enterprises", no_id, "--year", "2024",
-                     "--out", tmp_path / "o")
+    res = zoning_cli(
+        "blocks", classified, "--enterprises", no_id, "--year", "2024", "--out", tmp_path / "o"
+    )
     assert res.returncode == 1 and "missing column(s) ['enterprise_id']" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     no_name = tmp_path / "n.csv"  # enterprise is optional in SPEC §8: a warning, no joins
     no_name.write_text("enterprise_id,land_mu,tax_10k_yuan\n1,10,20\n", encoding="utf-8")
-    res = zoning_cli("blocks", classified, "--enterprises", no_name, "--year", "2024",
-                     "--out", tmp_path / "w", "--quiet")
-    assert res.returncode == 0 and "warning:" in res.stderr and "no enterprise column" \
-        in res.stderr
+    res = zoning_cli(
+        "blocks",
+        classified,
+        "--enterprises",
+        no_name,
+        "--year",
+        "2024",
+        "--out",
+        tmp_path / "w",
+        "--quiet",
+    )
+    assert res.returncode == 0 and "warning:" in res.stderr and "no enterprise column" in res.stderr
     assert pd.read_csv(tmp_path / "w" / "history.csv")["tax_per_mu"].isna().all()
-    res = zoning_cli("blocks", tmp_path, "--enterprises", table, "--year", "2024",
-                     "--out", tmp_path / "o")
+    res = zoning_cli(
+        "blocks", tmp_path, "--enterprises", table, "--year", "2024", "--out", tmp_path / "o"
+    )
     assert res.returncode == 1 and "classified.gpkg: not found" in res.stderr
-    ok = zoning_cli("blocks", classified, "--enterprises", table, "--year", "2024",
-                    "--out", tmp_path / "o", "--quiet")
+    ok = zoning_cli(
+        "blocks",
+        classified,
+        "--enterprises",
+        table,
+        "--year",
+        "2024",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
+    )
     assert ok.returncode == 0, ok.stderr
 
 
@@ -531,12 +688,14 @@ def test_what_if_redecides_and_lists_blocks_that_change_mode():
     assert b.blocks.set_index("block_id")["rule"].to_dict() == {"K1": "B3", "K3": "B3"}
     assert b.blocks.geometry.equals(a.blocks.geometry)
     modes, reuses = B.changes(a, b)
-    assert modes[["block_id", "from_mode", "to_mode", "from_rule", "to_rule"]].values.tolist() \
-        == [["K1", "rebuild", "manage", "B1", "B3"]]
+    assert modes[["block_id", "from_mode", "to_mode", "from_rule", "to_rule"]].values.tolist() == [
+        ["K1", "rebuild", "manage", "B1", "B3"]
+    ]
     assert "1996.5 > 1990" in modes["to_reason"].iat[0]
     # inside_share_min 0: F1 needs a V1 plot now; the 3-mu site outside becomes amenity
-    assert reuses[["site_id", "from_reuse", "to_reuse"]].values.tolist() == \
-        [["F1", "reclaim", "amenity"]]
+    assert reuses[["site_id", "from_reuse", "to_reuse"]].values.tolist() == [
+        ["F1", "reclaim", "amenity"]
+    ]
     assert b.towns["quota_mu"].sum() == 0.0
 
 
@@ -550,9 +709,13 @@ def test_bare_plots_without_optional_fields_or_enterprises(tmp_path):
     crash."""
     from zoning.outputs import write_blocks
 
-    p = plots(plot("Z1", 0, 0, town=""), plot("Z2", 25, 0, town=None), plot("Z3", 50, 0),
-              plot("Z4", 900, 0, cls="vacate", town="乙镇"),
-              plot("Z5", 900, 30, cls="vacate", town="甲镇"))
+    p = plots(
+        plot("Z1", 0, 0, town=""),
+        plot("Z2", 25, 0, town=None),
+        plot("Z3", 50, 0),
+        plot("Z4", 900, 0, cls="vacate", town="乙镇"),
+        plot("Z5", 900, 30, cls="vacate", town="甲镇"),
+    )
     p.loc[2, "town"] = ""
     bare = p[["parcel_id", "class", "town", "geometry"]]
     r = B.run(bare)
@@ -574,22 +737,33 @@ def test_bare_plots_without_optional_fields_or_enterprises(tmp_path):
 
 # --- zoning compare: blocks that change mode, sites that change reuse ----------------------
 
+
 def tiny_blocks_run(classified, tmp_path):
     """The tiny county's four member plots (one block each) with taxes 10–40 and a
     ``zoning blocks`` folder of them; configs A (defaults) and B (B2 for one-plot blocks
     below twice the median tax; reclaim only from 20 mu)."""
     table = tmp_path / "e.csv"
-    rows = "".join(f"{i},{name},2024,10,{tax},100\n" for i, (name, tax) in
-                   enumerate(zip("甲厂 乙厂 丙厂 戊厂".split(), (10, 20, 30, 40), strict=True)))
-    table.write_text("enterprise_id,enterprise,year,land_mu,tax_10k_yuan,revenue_10k_yuan\n"
-                     + rows, encoding="utf-8")
-    res = zoning_cli("blocks", classified, "--enterprises", table, "--out",
-                     tmp_path / "blocks", "--quiet")
+    rows = "".join(
+        f"{i},{name},2024,10,{tax},100\n"
+        for i, (name, tax) in enumerate(
+            zip("甲厂 乙厂 丙厂 戊厂".split(), (10, 20, 30, 40), strict=True)
+        )
+    )
+    table.write_text(
+        "enterprise_id,enterprise,year,land_mu,tax_10k_yuan,revenue_10k_yuan\n" + rows,
+        encoding="utf-8",
+    )
+    res = zoning_cli(
+        "blocks", classified, "--enterprises", table, "--out", tmp_path / "blocks", "--quiet"
+    )
     assert res.returncode == 0, res.stderr
     (tmp_path / "a.toml").write_text("", encoding="utf-8")
-    (tmp_path / "b.toml").write_text("[blocks]\nreorganise_min_plots = 1\n"
-                                     "reorganise_tax_ratio = 2.0\n[freed]\n"
-                                     "reclaim_min_mu = 20\n", encoding="utf-8")
+    (tmp_path / "b.toml").write_text(
+        "[blocks]\nreorganise_min_plots = 1\n"
+        "reorganise_tax_ratio = 2.0\n[freed]\n"
+        "reclaim_min_mu = 20\n",
+        encoding="utf-8",
+    )
     return tmp_path / "blocks"
 
 
@@ -598,8 +772,18 @@ def test_compare_configs_with_a_blocks_folder(classified, tmp_path):
 
     blocks_dir = tiny_blocks_run(classified, tmp_path)
     out = tmp_path / "cmp"
-    res = zoning_cli("compare", classified.parent / "in.gpkg", "--config", tmp_path / "a.toml",
-                     "--config", tmp_path / "b.toml", "--blocks", blocks_dir, "--out", out)
+    res = zoning_cli(
+        "compare",
+        classified.parent / "in.gpkg",
+        "--config",
+        tmp_path / "a.toml",
+        "--config",
+        tmp_path / "b.toml",
+        "--blocks",
+        blocks_dir,
+        "--out",
+        out,
+    )
     assert res.returncode == 0, res.stderr
     assert "4 block(s) change mode, 1 freed site(s) change reuse" in res.stderr
     modes = pd.read_csv(out / "blocks_changed.csv", encoding="utf-8-sig", dtype=str)
@@ -607,8 +791,9 @@ def test_compare_configs_with_a_blocks_folder(classified, tmp_path):
     assert set(modes["from_mode"]) == {"manage"} and set(modes["to_mode"]) == {"reorganise"}
     assert modes["to_reason"].str.contains("< 2.00 × 中位数 2.50").all()  # taxes 1–4 per mu
     sites = pd.read_csv(out / "sites_changed.csv", encoding="utf-8-sig", dtype=str)
-    assert sites[["site_id", "from_reuse", "to_reuse", "from_rule", "to_rule"]].values.tolist() \
-        == [["P004", "reclaim", "amenity", "F1", "F3"]]
+    assert sites[["site_id", "from_reuse", "to_reuse", "from_rule", "to_rule"]].values.tolist() == [
+        ["P004", "reclaim", "amenity", "F1", "F3"]
+    ]
     assert len(pd.read_csv(out / "transitions.csv")) > 0  # the plots are compared as before
     book = openpyxl.load_workbook(out / "transitions.xlsx")
     assert book.sheetnames[-2:] == ["变化区块", "变化腾退地块"]
@@ -646,28 +831,45 @@ def test_compare_two_blocks_folders(tmp_path):
     p, years = small_county()
     a = B.run(p, years)
     write_blocks(a, tmp_path / "a")
-    write_blocks(a.redecide(blocks={"rebuild_built_before": 1990}, inside_share_min=0.0),
-                 tmp_path / "b")
+    write_blocks(
+        a.redecide(blocks={"rebuild_built_before": 1990}, inside_share_min=0.0), tmp_path / "b"
+    )
     out = tmp_path / "cmp"
-    res = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path / "b",
-                     "--out", out)
+    res = zoning_cli(
+        "compare", "--blocks", tmp_path / "a", "--blocks", tmp_path / "b", "--out", out
+    )
     assert res.returncode == 0, res.stderr
     assert "1 block(s) change mode, 1 freed site(s) change reuse" in res.stdout
     modes = pd.read_csv(out / "blocks_changed.csv", encoding="utf-8-sig", dtype=str)
     assert modes[["block_id", "town", "from_mode", "to_mode"]].values.tolist() == [
-        ["K1", "甲镇", "rebuild", "manage"]]
+        ["K1", "甲镇", "rebuild", "manage"]
+    ]
     assert "1996.5 > 1990" in modes["to_reason"].iat[0]
     book = openpyxl.load_workbook(out / "blocks_changes.xlsx")
     assert book.sheetnames == ["变化区块", "变化腾退地块"]
     assert book["变化区块"]["A1"].value.startswith("改造方式变化：a → b（1 处）")
-    assert [c.value for c in book["变化腾退地块"][3]][:5] == ["F1", "乙镇",
-                                                          pytest.approx(3.0), "复垦", "村庄配套"]
-    same = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path / "a",
-                      "--out", tmp_path / "same")
+    assert [c.value for c in book["变化腾退地块"][3]][:5] == [
+        "F1",
+        "乙镇",
+        pytest.approx(3.0),
+        "复垦",
+        "村庄配套",
+    ]
+    same = zoning_cli(
+        "compare",
+        "--blocks",
+        tmp_path / "a",
+        "--blocks",
+        tmp_path / "a",
+        "--out",
+        tmp_path / "same",
+    )
     assert same.returncode == 0 and "0 block(s) change mode, 0 freed site(s)" in same.stdout
     assert len(pd.read_csv(tmp_path / "same" / "blocks_changed.csv")) == 0
-    bad = zoning_cli("compare", "--blocks", tmp_path / "a", "--blocks", tmp_path,
-                     "--out", tmp_path / "x")
+    bad = zoning_cli(
+        "compare", "--blocks", tmp_path / "a", "--blocks", tmp_path, "--out", tmp_path / "x"
+    )
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'blocks.gpkg'}: not found (give a zoning blocks output folder)"]
+        f"error: {tmp_path / 'blocks.gpkg'}: not found (give a zoning blocks output folder)"
+    ]
     assert not (tmp_path / "x").exists()

@@ -126,7 +126,7 @@ PLOTS = [
     ("N2", 4050, 3000, 40, 50, *V, "V3", "甲镇", None, 2023, None, 1.0, "N1"),
 ]
 SCENIC = rect(1540, 3000, 100, 50)
-SCENIC2 = rect(4570, 3000, 100, 50)   # 480 m east of N2 (x 4090), 530 m from N1 (x 4040)
+SCENIC2 = rect(4570, 3000, 100, 50)  # 480 m east of N2 (x 4090), 530 m from N1 (x 4040)
 # K10 covers M1's left half (x 0..20) and 16 m of M2 (x 50..66, 40 %); K2 covers M1's
 # right half (x 20..40) and 24 m of M2 (x 66..90, 60 %) and reaches x 100, where it
 # touches M3 (x 100..140) along an edge: overlap 0, so M3 belongs to no polygon.
@@ -154,8 +154,15 @@ ENT_2023_ROWS = [
     ("E07", "辛厂", 2, 2, 8, 10),
     ("E08", "庚厂", 2, 8, 40, 20),
 ]
-ZH_HEADERS = ["企业编号", "企业名称", "用地面积（亩）", "税收（万元）", "营业收入（万元）",
-              "固定资产投资（万元）", "年份"]
+ZH_HEADERS = [
+    "企业编号",
+    "企业名称",
+    "用地面积（亩）",
+    "税收（万元）",
+    "营业收入（万元）",
+    "固定资产投资（万元）",
+    "年份",
+]
 FIELDS = """[fields.enterprises]
 "企业编号" = "enterprise_id"
 "企业名称" = "enterprise"
@@ -185,31 +192,76 @@ rebuild_far_below = 0.5
 rebuild_d_share_min = 0.6
 """
 
-BLOCK_COLUMNS = ["block_id", "town", "plots", "mu", "built_year", "floor_area_ratio",
-                 "tax_per_mu", "output_per_mu", "investment_per_mu", "d_share", "mode",
-                 "mode_zh", "rule", "reason", "geometry"]
-SITE_COLUMNS = ["site_id", "town", "plots", "mu", "boundary_share", "reuse", "reuse_zh",
-                "rule", "reason", "geometry"]
+BLOCK_COLUMNS = [
+    "block_id",
+    "town",
+    "plots",
+    "mu",
+    "built_year",
+    "floor_area_ratio",
+    "tax_per_mu",
+    "output_per_mu",
+    "investment_per_mu",
+    "d_share",
+    "mode",
+    "mode_zh",
+    "rule",
+    "reason",
+    "geometry",
+]
+SITE_COLUMNS = [
+    "site_id",
+    "town",
+    "plots",
+    "mu",
+    "boundary_share",
+    "reuse",
+    "reuse_zh",
+    "rule",
+    "reason",
+    "geometry",
+]
 MODE_ZH = {"rebuild": "拆除式", "reorganise": "梳理式", "manage": "管理提升式"}
 REUSE_ZH = {"reclaim": "复垦", "tourism": "乡村旅游", "amenity": "村庄配套"}
 
 
 # ----------------------------------------------------------------------------- builders
 
+
 def parcels_frame() -> gpd.GeoDataFrame:
     rows = []
-    for (pid, x, y, w, h, cls, rule, town, ent, built, floor, bshare, vp) in PLOTS:
+    for pid, x, y, w, h, cls, rule, town, ent, built, floor, bshare, vp in PLOTS:
         g = rect(x, y, w, h)
-        rows.append({
-            "parcel_id": pid, "class": cls,
-            "class_zh": {"consolidate": "纳入镇级园区", "retain": "保留提升", "vacate": "腾挪清退"}[cls],
-            "rule": rule, "target_id": "P9" if rule == "C2" else "",
-            "reason": f"hand-made {rule}", "area_m2": g.area, "area_mu": g.area / MU,
-            "boundary_share": bshare, "cluster_share": 0.0, "cluster_id": "",
-            "protected_share": 1.0 if rule == "V1" else 0.0, "nearest_park_id": "P9",
-            "nearest_park_m": g.distance(rect(-5000, -5000, 100, 100)),
-            "village_park_id": vp, "linked_park_id": "", "town": town, "village": "某村",
-            "enterprise": ent, "built_year": built, "floor_area_m2": floor, "geometry": g})
+        rows.append(
+            {
+                "parcel_id": pid,
+                "class": cls,
+                "class_zh": {
+                    "consolidate": "纳入镇级园区",
+                    "retain": "保留提升",
+                    "vacate": "腾挪清退",
+                }[cls],
+                "rule": rule,
+                "target_id": "P9" if rule == "C2" else "",
+                "reason": f"hand-made {rule}",
+                "area_m2": g.area,
+                "area_mu": g.area / MU,
+                "boundary_share": bshare,
+                "cluster_share": 0.0,
+                "cluster_id": "",
+                "protected_share": 1.0 if rule == "V1" else 0.0,
+                "nearest_park_id": "P9",
+                "nearest_park_m": g.distance(rect(-5000, -5000, 100, 100)),
+                "village_park_id": vp,
+                "linked_park_id": "",
+                "town": town,
+                "village": "某村",
+                "enterprise": ent,
+                "built_year": built,
+                "floor_area_m2": floor,
+                "geometry": g,
+            }
+        )
     p = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
     p["village_park_mu"] = p.groupby("village_park_id")["area_mu"].transform("sum")
     p["built_year"] = p["built_year"].astype("Int64")
@@ -217,8 +269,10 @@ def parcels_frame() -> gpd.GeoDataFrame:
 
 
 def village_parks_frame(p: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    g = p.dissolve("village_park_id", aggfunc={"area_m2": "sum", "area_mu": "sum",
-                                                "parcel_id": "count", "town": "first"})
+    g = p.dissolve(
+        "village_park_id",
+        aggfunc={"area_m2": "sum", "area_mu": "sum", "parcel_id": "count", "town": "first"},
+    )
     g = g.rename(columns={"parcel_id": "plots"}).reset_index()
     g["linked_park_id"] = ""
     return g
@@ -235,12 +289,18 @@ def write_classified(folder: Path) -> Path:
     inside = shapely.union_all([*p.geometry[p["boundary_share"] == 1.0], rect(560, 3000, 20, 25)])
     ctx = {
         "dev_boundary": [{"geometry": inside}],
-        "township_parks": [{"park_id": "P9", "name": "远园", "geometry": rect(-5000, -5000, 100, 100)}],
-        "cluster_points": [{"cluster_id": "K0", "name": "远点", "geometry": rect(-6000, -6000, 10, 10)}],
+        "township_parks": [
+            {"park_id": "P9", "name": "远园", "geometry": rect(-5000, -5000, 100, 100)}
+        ],
+        "cluster_points": [
+            {"cluster_id": "K0", "name": "远点", "geometry": rect(-6000, -6000, 10, 10)}
+        ],
         "protected": [{"kind": "生态保护红线", "geometry": rect(1560, 2900, 40, 25)}],
     }
     for name, rows in ctx.items():
-        gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS).to_file(gpkg, layer=name, driver="GPKG")
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS).to_file(
+            gpkg, layer=name, driver="GPKG"
+        )
     return folder
 
 
@@ -250,20 +310,34 @@ def write_inputs(root: Path) -> dict[str, Path]:
     f["e2022"] = root / "e2022.csv"
     f["e2022"].write_text(ENT_2022, encoding="utf-8")
     lines = [",".join(ZH_HEADERS)] + [
-        ",".join("" if v is None else str(v) for v in (*r, 2023)) for r in ENT_2023_ROWS]
+        ",".join("" if v is None else str(v) for v in (*r, 2023)) for r in ENT_2023_ROWS
+    ]
     f["e2023"] = root / "企业2023.csv"
     f["e2023"].write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
-    f["e2023_noyear"] = root / "e2023_noyear.xlsx"   # Excel, no year column
-    pd.DataFrame(ENT_2023_ROWS, columns=["enterprise_id", "enterprise", "land_mu", "tax_10k_yuan",
-                                         "revenue_10k_yuan", "investment_10k_yuan"]
-                 ).to_excel(f["e2023_noyear"], index=False, sheet_name="企业")
+    f["e2023_noyear"] = root / "e2023_noyear.xlsx"  # Excel, no year column
+    pd.DataFrame(
+        ENT_2023_ROWS,
+        columns=[
+            "enterprise_id",
+            "enterprise",
+            "land_mu",
+            "tax_10k_yuan",
+            "revenue_10k_yuan",
+            "investment_10k_yuan",
+        ],
+    ).to_excel(f["e2023_noyear"], index=False, sheet_name="企业")
     f["blocks"] = root / "gaizao.gpkg"
-    gpd.GeoDataFrame([{"block_id": b, "name": n, "town": t, "geometry": g} for b, n, t, g in BLOCK_POLYS],
-                     geometry="geometry", crs=CRS).to_file(f["blocks"], layer="blocks", driver="GPKG")
+    gpd.GeoDataFrame(
+        [{"block_id": b, "name": n, "town": t, "geometry": g} for b, n, t, g in BLOCK_POLYS],
+        geometry="geometry",
+        crs=CRS,
+    ).to_file(f["blocks"], layer="blocks", driver="GPKG")
     f["scenic"] = root / "scenic.gpkg"
-    gpd.GeoDataFrame([{"name": "某景区", "geometry": SCENIC},
-                      {"name": "某绿道", "geometry": SCENIC2}], geometry="geometry",
-                     crs=CRS).to_file(f["scenic"], layer="scenic", driver="GPKG")
+    gpd.GeoDataFrame(
+        [{"name": "某景区", "geometry": SCENIC}, {"name": "某绿道", "geometry": SCENIC2}],
+        geometry="geometry",
+        crs=CRS,
+    ).to_file(f["scenic"], layer="scenic", driver="GPKG")
     f["config"] = root / "fields.toml"
     f["config"].write_text(FIELDS, encoding="utf-8")
     f["overrides"] = root / "overrides.toml"
@@ -276,8 +350,13 @@ def write_inputs(root: Path) -> dict[str, Path]:
 def zoning(*args, cwd) -> subprocess.CompletedProcess:
     # run outside the checkout: `python -m` puts the working directory first on sys.path,
     # so from a worktree root its own zoning would shadow PYTHONPATH
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 class Out:
@@ -290,14 +369,18 @@ class Out:
         self.sites = gpd.read_file(gpkg, layer="freed_sites")
         self.blocks["block_id"] = self.blocks["block_id"].astype(str)
         self.sites["site_id"] = self.sites["site_id"].astype(str)
-        self.history = pd.read_csv(folder / "history.csv", encoding="utf-8-sig",
-                                   dtype={"block_id": str})
-        self.towns = pd.read_csv(folder / "freed_towns.csv", encoding="utf-8-sig",
-                                 dtype={"town": str, "reuse": str})
+        self.history = pd.read_csv(
+            folder / "history.csv", encoding="utf-8-sig", dtype={"block_id": str}
+        )
+        self.towns = pd.read_csv(
+            folder / "freed_towns.csv", encoding="utf-8-sig", dtype={"town": str, "reuse": str}
+        )
 
     def block(self, bid):
         rows = self.blocks[self.blocks["block_id"] == bid]
-        assert len(rows) == 1, f"block {bid}: {len(rows)} rows; have {sorted(self.blocks['block_id'])}"
+        assert len(rows) == 1, (
+            f"block {bid}: {len(rows)} rows; have {sorted(self.blocks['block_id'])}"
+        )
         return rows.iloc[0]
 
     def site(self, sid):
@@ -306,8 +389,9 @@ class Out:
         return rows.iloc[0]
 
     def hist(self, bid, year):
-        rows = self.history[(self.history["block_id"] == bid)
-                            & (pd.to_numeric(self.history["year"]) == year)]
+        rows = self.history[
+            (self.history["block_id"] == bid) & (pd.to_numeric(self.history["year"]) == year)
+        ]
         assert len(rows) == 1, f"history {bid} {year}: {len(rows)} rows"
         return rows.iloc[0]
 
@@ -329,35 +413,72 @@ def main(inputs, tmp_path_factory):
     """Two years (2022 UTF-8 with `year`, no investment; 2023 GBK with Chinese headers),
     the blocks layer and the scenic layer (PATH:LAYER), default parameters."""
     f = inputs
-    return run_blocks(tmp_path_factory.mktemp("blocks_main"), "out", f["classified"],
-                      "--enterprises", f["e2022"], "--enterprises", f["e2023"],
-                      "--blocks", f["blocks"], "--scenic", f"{f['scenic']}:scenic",
-                      "--config", f["config"])
+    return run_blocks(
+        tmp_path_factory.mktemp("blocks_main"),
+        "out",
+        f["classified"],
+        "--enterprises",
+        f["e2022"],
+        "--enterprises",
+        f["e2023"],
+        "--blocks",
+        f["blocks"],
+        "--scenic",
+        f"{f['scenic']}:scenic",
+        "--config",
+        f["config"],
+    )
 
 
 @pytest.fixture(scope="module")
 def overridden(inputs, tmp_path_factory):
     f = inputs
-    return run_blocks(tmp_path_factory.mktemp("blocks_over"), "out", f["classified"],
-                      "--enterprises", f["e2022"], "--enterprises", f["e2023"],
-                      "--blocks", f["blocks"], "--scenic", f["scenic"],
-                      "--config", f["overrides"])
+    return run_blocks(
+        tmp_path_factory.mktemp("blocks_over"),
+        "out",
+        f["classified"],
+        "--enterprises",
+        f["e2022"],
+        "--enterprises",
+        f["e2023"],
+        "--blocks",
+        f["blocks"],
+        "--scenic",
+        f["scenic"],
+        "--config",
+        f["overrides"],
+    )
 
 
 @pytest.fixture(scope="module")
 def thresholds(inputs, tmp_path_factory):
     f = inputs
-    return run_blocks(tmp_path_factory.mktemp("blocks_thr"), "out", f["classified"],
-                      "--enterprises", f["e2022"], "--enterprises", f["e2023"],
-                      "--config", f["thresholds"])
+    return run_blocks(
+        tmp_path_factory.mktemp("blocks_thr"),
+        "out",
+        f["classified"],
+        "--enterprises",
+        f["e2022"],
+        "--enterprises",
+        f["e2023"],
+        "--config",
+        f["thresholds"],
+    )
 
 
 @pytest.fixture(scope="module")
 def single(inputs, tmp_path_factory):
     """One Excel table without `year` and --year 2023; no blocks layer, no scenic layer."""
     f = inputs
-    return run_blocks(tmp_path_factory.mktemp("blocks_single"), "out", f["classified"],
-                      "--enterprises", f["e2023_noyear"], "--year", "2023")
+    return run_blocks(
+        tmp_path_factory.mktemp("blocks_single"),
+        "out",
+        f["classified"],
+        "--enterprises",
+        f["e2023_noyear"],
+        "--year",
+        "2023",
+    )
 
 
 def numbers(text) -> list[float]:
@@ -377,6 +498,7 @@ def missing(v) -> bool:
 
 
 # ----------------------------------------------------------------------------- fixture sanity
+
 
 def test_fixture_village_parks_agree_with_geometry():
     # the literal village_park_id of PLOTS is the §4 grouping at adjacency_gap_m 20
@@ -404,20 +526,25 @@ def test_fixture_village_parks_agree_with_geometry():
 
 # ----------------------------------------------------------------------------- shape of the outputs
 
+
 def test_outputs_and_columns(main):
     assert set(BLOCK_COLUMNS) <= set(main.blocks.columns)
     assert set(SITE_COLUMNS) <= set(main.sites.columns)
-    assert {"block_id", "year", "tax_per_mu", "output_per_mu", "investment_per_mu"} <= set(main.history.columns)
+    assert {"block_id", "year", "tax_per_mu", "output_per_mu", "investment_per_mu"} <= set(
+        main.history.columns
+    )
     assert {"town", "reuse", "sites", "mu", "quota_mu"} <= set(main.towns.columns)
     assert (main.dir / "blocks.xlsx").is_file()
     # blocks: village parks A1 B1 C1 D1 E1 F1 G1 Z1 M1 (M3 only) + polygons K10, K2
     assert sorted(main.blocks["block_id"]) == sorted(
-        ["A1", "B1", "C1", "D1", "E1", "F1", "G1", "Z1", "M1", "K10", "K2"])
+        ["A1", "B1", "C1", "D1", "E1", "F1", "G1", "Z1", "M1", "K10", "K2"]
+    )
     # members: 4+3+3+1+3+2+2+1 (Z5) + 3 (M1, M2, M3) = 22 plots classed retain/consolidate
     assert int(main.blocks["plots"].sum()) == 22
     # freed: 12 vacate plots in 10 sites (W1+W2 and N1+N2 linked)
     assert sorted(main.sites["site_id"]) == sorted(
-        ["V01", "W1", "W3", "T1", "T2", "U1", "Q1", "N1", "Z1", "Z9"])
+        ["V01", "W1", "W3", "T1", "T2", "U1", "Q1", "N1", "Z1", "Z9"]
+    )
     assert int(main.sites["plots"].sum()) == 12
     for _, r in main.blocks.iterrows():
         assert r["mode_zh"] == MODE_ZH[r["mode"]]
@@ -431,19 +558,20 @@ def test_outputs_and_columns(main):
 
 # ----------------------------------------------------------------------------- block facts
 
+
 def test_block_facts_median_even_count_and_far_over_members_with_floor_area(main):
     a = main.block("A1")
     assert a["plots"] == 4
-    assert a["mu"] == pytest.approx(12.0)            # 4 × 3 mu
+    assert a["mu"] == pytest.approx(12.0)  # 4 × 3 mu
     assert a["built_year"] == pytest.approx(2000.0)  # median of 1990 1996 2004 2010 = (1996+2004)/2
     # Σ floor / Σ area over A1, A2 only: (1000 + 1000) / (2000 + 2000) = 0.5 (not 2000/8000)
     assert a["floor_area_ratio"] == pytest.approx(0.5)
     c = main.block("C1")
-    assert missing(c["built_year"])                   # no member has built_year
+    assert missing(c["built_year"])  # no member has built_year
     assert c["floor_area_ratio"] == pytest.approx(1.5)  # C1 only: 3000 / 2000
     d = main.block("D1")
-    assert missing(d["floor_area_ratio"])             # no member has floor_area_m2
-    assert d["built_year"] == pytest.approx(1980.0)   # median of one value
+    assert missing(d["floor_area_ratio"])  # no member has floor_area_m2
+    assert d["built_year"] == pytest.approx(1980.0)  # median of one value
 
 
 def test_block_town_tie_is_code_point_first(main):
@@ -466,15 +594,15 @@ def test_land_zero_and_missing_enterprise_are_left_out(main):
     c = main.block("C1")
     # 2023: 丙一厂 tax 12 land 2; 丙二厂 absent in 2023; 丙无厂 in no table -> 12/2 = 6.0
     assert c["tax_per_mu"] == pytest.approx(6.0)
-    assert c["output_per_mu"] == pytest.approx(15.0)   # 30 / 2
-    assert missing(c["investment_per_mu"])             # 丙一厂 has no investment figure
+    assert c["output_per_mu"] == pytest.approx(15.0)  # 30 / 2
+    assert missing(c["investment_per_mu"])  # 丙一厂 has no investment figure
     # 2022: 丙一厂 tax 8 land 2; 丙二厂 tax 5 land 0 (left out) -> 8/2 = 4.0 (not 13/2)
     h = main.hist("C1", 2022)
     assert h["tax_per_mu"] == pytest.approx(4.0)
-    assert h["output_per_mu"] == pytest.approx(20.0)   # 40 / 2 (丙二厂's 10 left out)
+    assert h["output_per_mu"] == pytest.approx(20.0)  # 40 / 2 (丙二厂's 10 left out)
     e = main.block("E1")
     for col in ("tax_per_mu", "output_per_mu", "investment_per_mu"):
-        assert missing(e[col])                         # 戊无厂 is in no table
+        assert missing(e[col])  # 戊无厂 is in no table
 
 
 def test_d_share_from_grades_of_latest_table(main):
@@ -490,6 +618,7 @@ def test_d_share_from_grades_of_latest_table(main):
 
 
 # ----------------------------------------------------------------------------- modes
+
 
 def test_b1_built_year_exactly_2000_and_far(main):
     a = main.block("A1")
@@ -516,7 +645,11 @@ def test_b2_median_over_blocks_with_tax(main):
     # ((0.5+15.5)/2), A1 10.0 (20/2) -> median 6.0. Blocks without (D1 E1 Z1 M1 K10 K2)
     # do not count (with them as 0 the median would be 0).
     b = main.block("B1")
-    assert (b["mode"], b["rule"], b["mode_zh"]) == ("reorganise", "B2", "梳理式")  # 3 plots, 2.0 < 6.0
+    assert (b["mode"], b["rule"], b["mode_zh"]) == (
+        "reorganise",
+        "B2",
+        "梳理式",
+    )  # 3 plots, 2.0 < 6.0
     assert quotes(b["reason"], 2.0) and quotes(b["reason"], 6.0), b["reason"]
     # C1: 3 plots but 6.0 < 1.0 × 6.0 is false (strict) -> manage
     c = main.block("C1")
@@ -532,11 +665,12 @@ def test_b2_median_over_blocks_with_tax(main):
 
 # ----------------------------------------------------------------------------- blocks layer
 
+
 def test_member_tie_between_two_polygons_goes_to_smallest_block_id(main):
     # M1 overlaps K10 and K2 by 1000 m² each; "K10" < "K2" in code points
     k10 = main.block("K10")
     assert k10["plots"] == 1 and k10["mu"] == pytest.approx(3.0)
-    assert k10.geometry.area == pytest.approx(2000.0)   # union of members = M1 only
+    assert k10.geometry.area == pytest.approx(2000.0)  # union of members = M1 only
     assert k10.geometry.equals(rect(0, 1000, 40, 50))
 
 
@@ -578,19 +712,20 @@ def test_block_id_is_village_park_id_even_if_a_vacated_plot_names_it(main):
 
 # ----------------------------------------------------------------------------- history
 
+
 def test_history_every_block_every_year(main):
     # 11 blocks × years 2022, 2023
     assert len(main.history) == 22
     assert sorted(set(pd.to_numeric(main.history["year"]).astype(int))) == [2022, 2023]
     a22, a23 = main.hist("A1", 2022), main.hist("A1", 2023)
-    assert a22["tax_per_mu"] == pytest.approx(5.0)      # 10 / 2
+    assert a22["tax_per_mu"] == pytest.approx(5.0)  # 10 / 2
     assert a22["output_per_mu"] == pytest.approx(50.0)  # 100 / 2
-    assert missing(a22["investment_per_mu"])            # 2022 table has no investment column
-    assert a23["tax_per_mu"] == pytest.approx(10.0)     # 20 / 2
+    assert missing(a22["investment_per_mu"])  # 2022 table has no investment column
+    assert a23["tax_per_mu"] == pytest.approx(10.0)  # 20 / 2
     assert a23["output_per_mu"] == pytest.approx(30.0)  # 60 / 2
     assert a23["investment_per_mu"] == pytest.approx(100.0)  # 200 / 2
     b22 = main.hist("B1", 2022)
-    assert b22["tax_per_mu"] == pytest.approx(1.0)      # (1 + 2) / (1 + 2), 乙一厂 once
+    assert b22["tax_per_mu"] == pytest.approx(1.0)  # (1 + 2) / (1 + 2), 乙一厂 once
     assert b22["output_per_mu"] == pytest.approx(10.0)  # (20 + 10) / 3
     assert missing(main.hist("E1", 2022)["tax_per_mu"])
 
@@ -621,7 +756,8 @@ def test_workbook_baseline_latest_change(main):
                 for c in row:
                     v = c.value
                     if isinstance(v, (int, float)) and (
-                            abs(v - 100) < 0.01 or (abs(v - 1.0) < 1e-9 and "%" in c.number_format)):
+                        abs(v - 100) < 0.01 or (abs(v - 1.0) < 1e-9 and "%" in c.number_format)
+                    ):
                         found_change = True
                     if isinstance(v, str) and "100" in v:
                         found_change = True
@@ -634,10 +770,11 @@ def test_workbook_baseline_latest_change(main):
 
 # ----------------------------------------------------------------------------- freed sites
 
+
 def test_freed_plots_linked_exactly_at_gap(main):
     w = main.site("W1")
     # W1 and W2 are exactly 20 m apart (≤ 20 links); W3 is 20.5 m from W2
-    assert w["plots"] == 2 and w["mu"] == pytest.approx(4.5)   # 3 + 1.5
+    assert w["plots"] == 2 and w["mu"] == pytest.approx(4.5)  # 3 + 1.5
     # area-weighted: (0 × 2000 + 0.5 × 1000) / 3000 = 1/6 (the plain mean would be 0.25)
     assert w["boundary_share"] == pytest.approx(1 / 6)
     assert w.geometry.area == pytest.approx(3000.0)
@@ -670,7 +807,7 @@ def test_f1_via_v1_plot(main):
 
 def test_f1_via_boundary_share_and_reclaim_min_mu(main):
     w = main.site("W1")
-    assert (w["reuse"], w["rule"]) == ("reclaim", "F1")   # 0.17 < 0.5 and 4.5 ≥ 3
+    assert (w["reuse"], w["rule"]) == ("reclaim", "F1")  # 0.17 < 0.5 and 4.5 ≥ 3
     assert quotes(w["reason"], 1 / 6, tol=0.0051) and quotes(w["reason"], 4.5), w["reason"]
     w3 = main.site("W3")
     assert (w3["reuse"], w3["rule"]) == ("reclaim", "F1")  # share 0 < 0.5 and 3.0 ≥ 3 exactly
@@ -692,7 +829,11 @@ def test_f2_scenic_at_exactly_tourism_within_m(main):
     assert quotes(t1["reason"], 500), t1["reason"]
     t2 = main.site("T2")
     # scenic's east edge x 1640, T2 from x 2140.5: 500.5 m > 500 -> F3
-    assert (t2["reuse"], t2["rule"], t2["reuse_zh"].startswith("村庄配套")) == ("amenity", "F3", True)
+    assert (t2["reuse"], t2["rule"], t2["reuse_zh"].startswith("村庄配套")) == (
+        "amenity",
+        "F3",
+        True,
+    )
 
 
 def test_f2_scenic_near_any_plot_of_the_site(main):
@@ -721,10 +862,15 @@ def test_freed_towns_quota_is_reclaim_mu(main):
     # 丙镇: V01 reclaim 1.5; T1 + U1 tourism 3 + 1.5
     # 丁镇: W1 + W3 reclaim 4.5 + 3; T2 amenity 3
     # 乙镇: Q1 reclaim 6;  甲镇: Z1 + Z9 amenity 3 + 3, N1 tourism 6
-    assert got == {("丙镇", "reclaim"): (1, 1.5), ("丙镇", "tourism"): (2, 4.5),
-                   ("丁镇", "reclaim"): (2, 7.5), ("丁镇", "amenity"): (1, 3.0),
-                   ("乙镇", "reclaim"): (1, 6.0), ("甲镇", "amenity"): (2, 6.0),
-                   ("甲镇", "tourism"): (1, 6.0)}
+    assert got == {
+        ("丙镇", "reclaim"): (1, 1.5),
+        ("丙镇", "tourism"): (2, 4.5),
+        ("丁镇", "reclaim"): (2, 7.5),
+        ("丁镇", "amenity"): (1, 3.0),
+        ("乙镇", "reclaim"): (1, 6.0),
+        ("甲镇", "amenity"): (2, 6.0),
+        ("甲镇", "tourism"): (1, 6.0),
+    }
     quota = {"丙镇": 1.5, "丁镇": 7.5, "乙镇": 6.0, "甲镇": 0.0}
     for r in t.itertuples():
         q = 0.0 if missing(r.quota_mu) else float(r.quota_mu)
@@ -734,6 +880,7 @@ def test_freed_towns_quota_is_reclaim_mu(main):
 
 
 # ----------------------------------------------------------------------------- config overrides
+
 
 def test_overrides_blocks(overridden):
     o = overridden
@@ -748,7 +895,9 @@ def test_overrides_blocks(overridden):
     assert (g["mode"], g["rule"]) == ("reorganise", "B2")
     # the threshold may be quoted as 1.5 or as 0.25 × 6.00
     assert quotes(g["reason"], 1.0), g["reason"]
-    assert quotes(g["reason"], 1.5) or (quotes(g["reason"], 0.25) and quotes(g["reason"], 6.0)), g["reason"]
+    assert quotes(g["reason"], 1.5) or (quotes(g["reason"], 0.25) and quotes(g["reason"], 6.0)), g[
+        "reason"
+    ]
 
 
 def test_overrides_far_and_d_share_thresholds(thresholds):
@@ -783,6 +932,7 @@ def test_overrides_freed(overridden):
 
 # ----------------------------------------------------------------------------- errors
 
+
 def test_without_enterprise_table_is_an_error_without_output(inputs, tmp_path):
     # the issue's synopsis makes --enterprises required: no table, no output folder
     res = zoning("blocks", inputs["classified"], "--out", tmp_path / "x", cwd=tmp_path)
@@ -800,16 +950,30 @@ def one_line_error(res):
 
 def test_table_without_year_needs_year_option(inputs, tmp_path):
     # issue 18: "a single table without one [a year column] and --year YYYY"
-    res = zoning("blocks", inputs["classified"], "--enterprises", inputs["e2023_noyear"],
-                 "--out", tmp_path / "x", cwd=tmp_path)
+    res = zoning(
+        "blocks",
+        inputs["classified"],
+        "--enterprises",
+        inputs["e2023_noyear"],
+        "--out",
+        tmp_path / "x",
+        cwd=tmp_path,
+    )
     one_line_error(res)
     assert not (tmp_path / "x" / "blocks.gpkg").exists()
 
 
 def test_folder_without_classification_is_one_line_error(inputs, tmp_path):
     (tmp_path / "empty").mkdir()
-    res = zoning("blocks", tmp_path / "empty", "--enterprises", inputs["e2022"],
-                 "--out", tmp_path / "x", cwd=tmp_path)
+    res = zoning(
+        "blocks",
+        tmp_path / "empty",
+        "--enterprises",
+        inputs["e2022"],
+        "--out",
+        tmp_path / "x",
+        cwd=tmp_path,
+    )
     one_line_error(res)
     assert not (tmp_path / "x" / "blocks.gpkg").exists()
 

@@ -33,8 +33,11 @@ def data(folder):
 
 
 def props(layer):
-    return {f["properties"].get("block_id") or f["properties"]["site_id"]: f["properties"]
-            for g in layer["groups"] for f in g["data"]["features"]}
+    return {
+        f["properties"].get("block_id") or f["properties"]["site_id"]: f["properties"]
+        for g in layer["groups"]
+        for f in g["data"]["features"]
+    }
 
 
 def test_blocks_beside_the_classification_are_picked_up(data):
@@ -47,11 +50,13 @@ def test_payload_colours_blocks_by_mode_and_sites_by_reuse(data):
     blocks, sites = payload["blocks"], payload["freed_sites"]
     assert blocks["label"] == "老旧工业区块（按改造方式） (4)"
     assert [(g["key"], g["name"], g["color"], g["count"]) for g in blocks["groups"]] == [
-        ("manage", "管理提升式", MODE_PALETTE["manage"], 4)]
+        ("manage", "管理提升式", MODE_PALETTE["manage"], 4)
+    ]
     assert blocks["groups"][0]["mu"] == pytest.approx(data["blocks"]["mu"].sum())
     assert [(g["key"], g["name"], g["color"], g["count"]) for g in sites["groups"]] == [
         ("reclaim", "复垦", REUSE_PALETTE["reclaim"], 2),
-        ("amenity", "村庄配套", REUSE_PALETTE["amenity"], 1)]
+        ("amenity", "村庄配套", REUSE_PALETTE["amenity"], 1),
+    ]
     p = props(blocks)["P001"]
     assert p["mode_name"] == "管理提升式" and p["rule"] == "B3" and p["town"] == "浒山街道"
     assert p["reason"].startswith("建成年份 2005 > 2000") and "built_year" not in p["reason"]
@@ -59,10 +64,15 @@ def test_payload_colours_blocks_by_mode_and_sites_by_reuse(data):
     assert "geometry" not in p and set(p) <= set(blocks["fields"])
     assert blocks["names"]["reason"] == "依据" and blocks["names"]["mode_name"] == "改造方式"
     s = props(sites)["P007"]
-    assert s["reuse_name"] == "复垦" and s["reason"] == "含生态保护红线/永久基本农田地块（规则 V1）1 块"
-    lon, lat = sites["groups"][0]["data"]["features"][0]["geometry"]["coordinates"][0][0][:2] \
-        if sites["groups"][0]["data"]["features"][0]["geometry"]["type"] == "Polygon" else \
-        sites["groups"][0]["data"]["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    assert (
+        s["reuse_name"] == "复垦"
+        and s["reason"] == "含生态保护红线/永久基本农田地块（规则 V1）1 块"
+    )
+    lon, lat = (
+        sites["groups"][0]["data"]["features"][0]["geometry"]["coordinates"][0][0][:2]
+        if sites["groups"][0]["data"]["features"][0]["geometry"]["type"] == "Polygon"
+        else sites["groups"][0]["data"]["features"][0]["geometry"]["coordinates"][0][0][0][:2]
+    )
     assert 100 < lon < 130 and 20 < lat < 40  # WGS84 for the web
 
 
@@ -109,10 +119,13 @@ def sheet_colours_and_text(data, tmp_path, name):
         font = figures.sheet_font("浒山街道宗汉" + figures.BLOCK_WORDS, fonts)
         figures.map_sheet(data, [pdf, png], "浒山街道", "标题", font=font)
     with Image.open(png) as img:
-        colours = {"#{:02X}{:02X}{:02X}".format(*c) for _, c in
-                   img.convert("RGB").getcolors(maxcolors=1 << 22)}
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+        colours = {
+            "#{:02X}{:02X}{:02X}".format(*c)
+            for _, c in img.convert("RGB").getcolors(maxcolors=1 << 22)
+        }
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return colours, " ".join(text.split())
 
 

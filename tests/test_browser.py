@@ -20,13 +20,21 @@ from zoning.maps import build_map, write_map
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts"
 EVIL = "<img src=x onerror=alert(1)>"
-ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-gpu"]
+ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian chromium not installed (CI installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else \
-    __import__("playwright.sync_api", fromlist=["sync_playwright"])
+sync_api = (
+    pytest.importorskip("playwright.sync_api")
+    if not os.environ.get("CI")
+    else __import__("playwright.sync_api", fromlist=["sync_playwright"])
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +84,17 @@ class Page:
         self.page.wait_for_selector(".leaflet-control-layers-expanded")
 
     def click_plot(self, parcel_id: str):
-        xy = self.page.evaluate("""(pid) => {
+        xy = self.page.evaluate(
+            """(pid) => {
             const hit = window.zoningPlots.find(p => p.props.parcel_id === pid);
             const map = hit.layer._map;
             map.setView(hit.layer.getBounds().getCenter(), 16, {animate: false});
             const pt = map.latLngToContainerPoint(hit.layer.getBounds().getCenter());
             const box = map.getContainer().getBoundingClientRect();
             return [pt.x + box.left, pt.y + box.top];
-        }""", parcel_id)
+        }""",
+            parcel_id,
+        )
         self.page.mouse.click(*xy)
         self.page.wait_for_selector(".leaflet-popup-content")
         return self.page.inner_text(".leaflet-popup-content")
@@ -96,9 +107,18 @@ def test_offline_page_loads_cleanly_with_every_layer(browser, map_file):
     assert page.page.query_selector(".leaflet-control-layers-expanded") is None  # collapsed
     page.open_layers()
     control = page.page.inner_text(".leaflet-control-layers")
-    for name in ("镇街", "城镇开发边界", "镇级工业园区", "村级工业集聚点",
-                 "生态保护红线/永久基本农田", "村级工业园区（连片地块）", "保留提升 (2)",
-                 "纳入镇级园区 (3)", "腾挪清退 (3)", "纳入园区连线"):
+    for name in (
+        "镇街",
+        "城镇开发边界",
+        "镇级工业园区",
+        "村级工业集聚点",
+        "生态保护红线/永久基本农田",
+        "村级工业园区（连片地块）",
+        "保留提升 (2)",
+        "纳入镇级园区 (3)",
+        "腾挪清退 (3)",
+        "纳入园区连线",
+    ):
         assert name in control, name
     legend = page.page.inner_text(".zoning-legend")
     assert "腾挪清退 3 块" in legend
@@ -167,19 +187,27 @@ def test_workshop_layer_clusters_and_popups(browser, tmp_path):
     result = classify_layers(frames_to_layers(**layers))
     x0, y0 = 620_000.0, 3_342_000.0
     ws = gpd.GeoDataFrame(
-        {"workshop_id": ["W1", "W2"], "class": ["to_park", "upgrade"],
-         "class_zh": ["园区集聚", "改造提升"], "fixes": ["licence", ""],
-         "parcel_id": ["", "P001"], "target_micro_park_id": ["M1", ""],
-         "distance_m": [120.0, None], "town": ["浒山街道", "浒山街道"],
-         "reason": [EVIL, "on plot P001"]},
+        {
+            "workshop_id": ["W1", "W2"],
+            "class": ["to_park", "upgrade"],
+            "class_zh": ["园区集聚", "改造提升"],
+            "fixes": ["licence", ""],
+            "parcel_id": ["", "P001"],
+            "target_micro_park_id": ["M1", ""],
+            "distance_m": [120.0, None],
+            "town": ["浒山街道", "浒山街道"],
+            "reason": [EVIL, "on plot P001"],
+        },
         geometry=[shapely.Point(x0 + 700, y0 + 700), shapely.Point(x0 + 50, y0 + 25)],
-        crs=4549)
-    parks = gpd.GeoDataFrame({"micro_park_id": ["M1"], "capacity_m2": [500.0]},
-                             geometry=[shapely.box(x0 + 800, y0 + 700, x0 + 850, y0 + 750)],
-                             crs=4549)
+        crs=4549,
+    )
+    parks = gpd.GeoDataFrame(
+        {"micro_park_id": ["M1"], "capacity_m2": [500.0]},
+        geometry=[shapely.box(x0 + 800, y0 + 700, x0 + 850, y0 + 750)],
+        crs=4549,
+    )
     path = tmp_path / "ws.html"
-    write_map(build_map({"parcels": result.parcels, "workshops": ws, "micro_parks": parks}),
-              path)
+    write_map(build_map({"parcels": result.parcels, "workshops": ws, "micro_parks": parks}), path)
     page = Page(browser, path)
     page.open_layers()
     page.page.click(".leaflet-control-layers label:has-text('家庭作坊') input")
@@ -211,43 +239,55 @@ def test_colour_by_progress_switches_plots_and_legend(browser, tmp_path):
 
     result = classify_layers(frames_to_layers(**tiny_layers()))
     data = {"parcels": result.parcels.copy()}
-    status = pd.DataFrame({"kind": "parcel", "item_id": ["P001", "P003"],
-                           "status": ["absorbed", "in_progress"],
-                           "last_event": ["2026-05-10", "2026-05-12"], "final": [True, False]})
+    status = pd.DataFrame(
+        {
+            "kind": "parcel",
+            "item_id": ["P001", "P003"],
+            "status": ["absorbed", "in_progress"],
+            "last_event": ["2026-05-10", "2026-05-12"],
+            "final": [True, False],
+        }
+    )
     join_status(data, status)
     path = tmp_path / "status.html"
     write_map(build_map(data), path)
     page = Page(browser, path)
     fill = """(pid) => window.zoningPlots.find(p => p.props.parcel_id === pid)
                   .layer.options.fillColor"""
-    assert page.page.evaluate(fill, "P001") == "#0072B2"          # consolidate blue
+    assert page.page.evaluate(fill, "P001") == "#0072B2"  # consolidate blue
     page.page.check(".zoning-colour-by input[value=status]")
-    assert page.page.evaluate(fill, "P001") == "#009E73"          # done: green
-    assert page.page.evaluate(fill, "P003") == "#E69F00"          # under way: orange
-    assert page.page.evaluate(fill, "P002") == "#999999"          # not started: grey
+    assert page.page.evaluate(fill, "P001") == "#009E73"  # done: green
+    assert page.page.evaluate(fill, "P003") == "#E69F00"  # under way: orange
+    assert page.page.evaluate(fill, "P002") == "#999999"  # not started: grey
     legend = page.page.inner_text(".leaflet-bottom.leaflet-left .zoning-legend")
     assert "整治进度" in legend and "已完成 1 块" in legend and "推进中 1 块" in legend
     text = page.click_plot("P001")
     assert "已纳入园区" in text and "2026-05-10" in text
     page.page.check(".zoning-colour-by input[value=class]")
     assert page.page.evaluate(fill, "P001") == "#0072B2"
-    assert "村级工业用地分类" in page.page.inner_text(
-        ".leaflet-bottom.leaflet-left .zoning-legend")
+    assert "村级工业用地分类" in page.page.inner_text(".leaflet-bottom.leaflet-left .zoning-legend")
     assert page.errors == [] and page.requests == []
     page.page.close()
 
 
 # --- issue 16 item 4: printing, first view, per-town pages ------------------------------
 
-HIDDEN_IN_PRINT = (".leaflet-control-zoom", ".leaflet-control-layers", ".zoning-search",
-                   ".zoning-fullscreen")
+HIDDEN_IN_PRINT = (
+    ".leaflet-control-zoom",
+    ".leaflet-control-layers",
+    ".zoning-search",
+    ".zoning-fullscreen",
+)
 
 
 def displays(page, selectors) -> dict[str, str]:
-    return page.evaluate("""(sels) => Object.fromEntries(sels.map(s => {
+    return page.evaluate(
+        """(sels) => Object.fromEntries(sels.map(s => {
         const n = document.querySelector(s);
         return [s, n ? getComputedStyle(n).display : "missing"];
-    }))""", list(selectors))
+    }))""",
+        list(selectors),
+    )
 
 
 def test_printing_hides_the_controls_and_keeps_the_legend(browser, map_file):
@@ -255,8 +295,9 @@ def test_printing_hides_the_controls_and_keeps_the_legend(browser, map_file):
     shown = displays(page.page, HIDDEN_IN_PRINT + (".zoning-legend", ".zoning-title"))
     assert "none" not in shown.values() and "missing" not in shown.values(), shown
     page.page.emulate_media(media="print")
-    printed = displays(page.page, HIDDEN_IN_PRINT + (".zoning-legend", ".zoning-title",
-                                                     ".leaflet-control-scale"))
+    printed = displays(
+        page.page, HIDDEN_IN_PRINT + (".zoning-legend", ".zoning-title", ".leaflet-control-scale")
+    )
     assert all(printed[s] == "none" for s in HIDDEN_IN_PRINT), printed
     assert printed[".zoning-legend"] != "none" and printed[".zoning-title"] != "none"
     assert printed[".leaflet-control-scale"] != "none"
@@ -294,8 +335,11 @@ def test_a_town_page_highlights_the_town_and_links_back(browser, tmp_path):
     from zoning.maps import town_file, write_town_maps
 
     result = classify_layers(frames_to_layers(**tiny_layers()))
-    data = {"parcels": result.parcels, "towns": result.layers.towns,
-            "township_parks": result.layers.township_parks}
+    data = {
+        "parcels": result.parcels,
+        "towns": result.layers.towns,
+        "township_parks": result.layers.township_parks,
+    }
     write_town_maps(data, tmp_path)
     page = Page(browser, tmp_path / town_file("浒山街道"))
     assert page.page.inner_text(".zoning-town-label") == "浒山街道"
@@ -309,8 +353,9 @@ def test_a_town_page_highlights_the_town_and_links_back(browser, tmp_path):
     page.page.close()
 
 
-def test_blocks_and_freed_sites_switch_on_with_legend_and_chinese_popup(browser, classified,
-                                                                        tmp_path):
+def test_blocks_and_freed_sites_switch_on_with_legend_and_chinese_popup(
+    browser, classified, tmp_path
+):
     """SPEC §11: the blocks layer (off at start) draws when switched on, shows its legend
     while on, and a block's popup gives its mode and reason in Chinese."""
     import shutil
@@ -325,7 +370,9 @@ def test_blocks_and_freed_sites_switch_on_with_legend_and_chinese_popup(browser,
     page = Page(browser, path)
     assert "老旧工业区块" not in page.page.inner_text("body")  # no legend while off
     page.open_layers()
-    page.page.click(".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input")
+    page.page.click(
+        ".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input"
+    )
     assert "管理提升式 4 个" in page.page.inner_text(".leaflet-bottom.leaflet-right")
     text = page.page.evaluate("""() => {
         const group = window.zoningBlockLayers.blocks.getLayers()[0];
@@ -336,7 +383,9 @@ def test_blocks_and_freed_sites_switch_on_with_legend_and_chinese_popup(browser,
     assert "管理提升式" in text and "建成年份 2005 > 2000" in text and "built_year" not in text
     page.page.click(".leaflet-control-layers label:has-text('腾退土地（按利用方向） (3)') input")
     assert "复垦 2 片" in page.page.inner_text(".leaflet-bottom.leaflet-right")
-    page.page.click(".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input")
+    page.page.click(
+        ".leaflet-control-layers label:has-text('老旧工业区块（按改造方式） (4)') input"
+    )
     assert "管理提升式" not in page.page.inner_text(".leaflet-bottom.leaflet-right")
     assert page.errors == [] and page.requests == []
     page.page.close()

@@ -18,14 +18,17 @@ def test_redeciding_on_kept_measures_equals_a_full_run():
     loaded = frames_to_layers(**layers)
     first = classify(loaded)
     measures = first.parcels  # measure columns are kept in the output
-    for override in ({"scattered_max_mu": 2.0}, {"inside_share_min": 0.0},
-                     {"baseline_year": 2030}, {"protected_share_min": 1.0}):
+    for override in (
+        {"scattered_max_mu": 2.0},
+        {"inside_share_min": 0.0},
+        {"baseline_year": 2030},
+        {"protected_share_min": 1.0},
+    ):
         params = load_config(**override).parameters
         quick = decide(measures.assign(linked_park_m=0.0), measures, params)
         full = classify(layers, config=load_config(**override)).parcels
         pd.testing.assert_series_equal(quick["rule"], full["rule"], check_names=False)
-        pd.testing.assert_series_equal(quick["target_id"], full["target_id"],
-                                       check_names=False)
+        pd.testing.assert_series_equal(quick["target_id"], full["target_id"], check_names=False)
 
 
 def test_village_parks_layer_sums_up():
@@ -44,28 +47,39 @@ geometry_kinds = st.sampled_from(["ok", "bowtie", "empty", "null", "point", "sli
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(geometry_kinds, st.floats(0, 3000), st.floats(0, 3000)),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(geometry_kinds, st.floats(0, 3000), st.floats(0, 3000)), min_size=1, max_size=30
+    )
+)
 def test_rows_in_equal_rows_out(kinds):
     def make(kind, x, y):
         if kind == "ok":
             return rect(x, y, 30, 20)
         if kind == "bowtie":
-            return shapely.Polygon([(620000 + x, 3342000 + y), (620010 + x, 3342010 + y),
-                                    (620010 + x, 3342000 + y), (620000 + x, 3342010 + y)])
+            return shapely.Polygon(
+                [
+                    (620000 + x, 3342000 + y),
+                    (620010 + x, 3342010 + y),
+                    (620010 + x, 3342000 + y),
+                    (620000 + x, 3342010 + y),
+                ]
+            )
         if kind == "empty":
             return shapely.Polygon()
         if kind == "point":
             return shapely.Point(620000 + x, 3342000 + y)
         if kind == "sliver":
-            return shapely.Polygon([(620000 + x, 3342000 + y), (620010 + x, 3342000 + y),
-                                    (620020 + x, 3342000 + y)])
+            return shapely.Polygon(
+                [(620000 + x, 3342000 + y), (620010 + x, 3342000 + y), (620020 + x, 3342000 + y)]
+            )
         return None
 
     layers = tiny_layers()
-    layers["parcels"] = frame([{"parcel_id": f"X{i}", "geometry": make(*k)}
-                               for i, k in enumerate(kinds)] + [{"parcel_id": "ANCHOR",
-                                                                 "geometry": rect(0, 0, 5, 5)}])
+    layers["parcels"] = frame(
+        [{"parcel_id": f"X{i}", "geometry": make(*k)} for i, k in enumerate(kinds)]
+        + [{"parcel_id": "ANCHOR", "geometry": rect(0, 0, 5, 5)}]
+    )
     out = classify(layers).parcels
     assert out["parcel_id"].tolist() == layers["parcels"]["parcel_id"].tolist()
     usable = [k[0] in ("ok", "bowtie") for k in kinds] + [True]
@@ -97,9 +111,9 @@ def test_classifying_twice_lists_each_note_once_and_leaves_the_input_log_alone()
     second = classify(loaded)
     pd.testing.assert_frame_equal(first.issues, second.issues)
     pd.testing.assert_frame_equal(loaded.issues.frame(), before)
-    added = first.issues.iloc[len(before):]
+    added = first.issues.iloc[len(before) :]
     # the input's rows first, then the classification's own: check, check, clash note
-    pd.testing.assert_frame_equal(first.issues.iloc[:len(before)], before, check_dtype=False)
+    pd.testing.assert_frame_equal(first.issues.iloc[: len(before)], before, check_dtype=False)
     assert list(added["action"]) == ["check", "check", "note"]
     assert list(added["id"]) == ["P001", "P003", ""]
     assert "clash" in added["reason"].iloc[-1]
@@ -112,8 +126,12 @@ def test_study_whatifs_do_not_pile_up_notes():
     loaded = noted_layers()
     before = len(loaded.issues.rows)
     study = Study(loaded)
-    runs = [study.classify(), study.classify(), study.classify(scattered_max_mu=2.0),
-            study.with_layer("towns", tiny_layers()["towns"]).classify()]
+    runs = [
+        study.classify(),
+        study.classify(),
+        study.classify(scattered_max_mu=2.0),
+        study.with_layer("towns", tiny_layers()["towns"]).classify(),
+    ]
     assert len(loaded.issues.rows) == before
     for run in runs:
         pd.testing.assert_frame_equal(run.issues, runs[0].issues)
@@ -125,8 +143,12 @@ def run_cli(*args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_classify_lang_chooses_the_language_of_the_reason(tmp_path):
@@ -139,14 +161,22 @@ def test_classify_lang_chooses_the_language_of_the_reason(tmp_path):
     out = {}
     for lang in (None, "zh", "en"):
         folder = tmp_path / f"out-{lang}"
-        res = run_cli("classify", path, "--out", folder, "--quiet",
-                      *(("--lang", lang) if lang else ()))
+        res = run_cli(
+            "classify", path, "--out", folder, "--quiet", *(("--lang", lang) if lang else ())
+        )
         assert res.returncode == 0, res.stderr
         out[lang] = gpd.read_file(folder / "classified.gpkg", layer="parcels")
     zh, en = out["zh"], out["en"]
     pd.testing.assert_frame_equal(out[None], zh)  # zh is the default
-    assert list(zh.columns[:7]) == ["parcel_id", "class", "class_zh", "rule", "target_id",
-                                    "reason", "reason_en"]
+    assert list(zh.columns[:7]) == [
+        "parcel_id",
+        "class",
+        "class_zh",
+        "rule",
+        "target_id",
+        "reason",
+        "reason_en",
+    ]
     assert list(en.columns[:7]) == [*zh.columns[:6], "reason_zh"]
     assert zh["reason"].str.contains("开发边界内占比|保护用地占比|集聚点占比|建成年份").all()
     assert en["reason"].str.contains("boundary_share|protected_share|cluster_share|built ").all()
@@ -165,9 +195,14 @@ def test_sample_reasons_in_chinese_carry_no_field_names():
     parcels = classify(sample).parcels
     reason = parcels["reason"].astype(str)
     assert reason.str.len().min() > 10
-    assert not reason.str.contains("boundary_share|cluster_share|protected_share|baseline"
-                                   "|village park|township|eco-friendly|fusion").any()
+    assert not reason.str.contains(
+        "boundary_share|cluster_share|protected_share|baseline"
+        "|village park|township|eco-friendly|fusion"
+    ).any()
     words = reason.str.findall(r"[A-Za-z_]{3,}").explode().dropna()
     assert words.empty, words.value_counts().head().to_dict()
-    assert parcels["reason_en"].str.contains("boundary_share|protected_share|cluster_share"
-                                             "|built ").all()
+    assert (
+        parcels["reason_en"]
+        .str.contains("boundary_share|protected_share|cluster_share|built ")
+        .all()
+    )

@@ -20,8 +20,9 @@ PY = sys.executable
 
 def zoning(*args, cwd=None):
     """Run the real console entry point (python -m zoning) and capture its output."""
-    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [PY, "-m", "zoning", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def sha(path) -> str:
@@ -40,20 +41,33 @@ def test_classify_writes_every_output(tiny_gpkg, tmp_path):
     for name in ("classified.gpkg", "summary.csv", "summary.xlsx", "issues.csv", "run.json"):
         assert (out / name).is_file(), name
     layers = {n for n, _ in pyogrio.list_layers(out / "classified.gpkg")}
-    assert {"parcels", "village_parks", "dev_boundary", "township_parks", "cluster_points",
-            "protected", "towns"} <= layers
+    assert {
+        "parcels",
+        "village_parks",
+        "dev_boundary",
+        "township_parks",
+        "cluster_points",
+        "protected",
+        "towns",
+    } <= layers
     assert rules_of(out) == EXPECTED_TINY
     parcels = gpd.read_file(out / "classified.gpkg", layer="parcels")
     assert parcels.crs.to_epsg() == 4549
-    assert list(parcels.columns[:6]) == ["parcel_id", "class", "class_zh", "rule", "target_id",
-                                         "reason"]
+    assert list(parcels.columns[:6]) == [
+        "parcel_id",
+        "class",
+        "class_zh",
+        "rule",
+        "target_id",
+        "reason",
+    ]
     assert parcels.set_index("parcel_id").loc["P001", "target_id"] == "T1"
     assert parcels.set_index("parcel_id").loc["P001", "enterprise"] == "甲厂"  # attrs kept
-    checker = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "contract",
-                           "check.py")
+    checker = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "contract", "check.py")
     if os.path.exists(checker):  # the shared contract checker sits beside the repo in CI
-        check = subprocess.run([PY, checker, "classify", tiny_gpkg, str(out)],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [PY, checker, "classify", tiny_gpkg, str(out)], capture_output=True, text=True
+        )
         assert check.returncode == 0, check.stdout
 
 
@@ -65,7 +79,14 @@ def test_summary_reads_back(tiny_gpkg, tmp_path):
     vacate = s[(s["town"] == "合计") & (s["class"] == "vacate")].iloc[0]
     assert vacate["plots"] == 3  # V1, V2, V3
     xl = pd.read_excel(tmp_path / "summary.xlsx", sheet_name="明细", header=1)
-    assert list(xl.columns) == ["镇街", "类别代码", "类别", "地块数", "面积（平方米）", "面积（亩）"]
+    assert list(xl.columns) == [
+        "镇街",
+        "类别代码",
+        "类别",
+        "地块数",
+        "面积（平方米）",
+        "面积（亩）",
+    ]
     assert xl["地块数"].sum() == s["plots"].sum()
 
 
@@ -76,9 +97,19 @@ def test_layers_from_separate_files_and_config(tmp_path):
     parcels.to_file(tmp_path / "plots.geojson", driver="GeoJSON")
     (tmp_path / "cfg.toml").write_text(
         '[parameters]\npark_contact_m = 10\n[fields.parcels]\nTBBH = "parcel_id"\n'
-        'ZLDWMC = "village"\n', encoding="utf-8")
-    res = zoning("classify", main, "--parcels", tmp_path / "plots.geojson", "--config",
-                 tmp_path / "cfg.toml", "--out", tmp_path / "out")
+        'ZLDWMC = "village"\n',
+        encoding="utf-8",
+    )
+    res = zoning(
+        "classify",
+        main,
+        "--parcels",
+        tmp_path / "plots.geojson",
+        "--config",
+        tmp_path / "cfg.toml",
+        "--out",
+        tmp_path / "out",
+    )
     assert res.returncode == 0, res.stderr
     expected = dict(EXPECTED_TINY, P001="C2")  # 30 m from T1 > park_contact_m 10
     assert rules_of(tmp_path / "out") == expected
@@ -96,6 +127,7 @@ def test_two_runs_give_identical_outputs(tiny_gpkg, tmp_path):
 
 
 # --- bad input: one clear line, non-zero exit, no partial output -----------------------
+
 
 def assert_one_line_error(res, *words):
     assert res.returncode != 0
@@ -151,7 +183,8 @@ def test_duplicate_ids_name_the_rows(tmp_path):
 def test_points_where_polygons_expected(tmp_path):
     layers = tiny_layers()
     layers["township_parks"] = layers["township_parks"].set_geometry(
-        layers["township_parks"].centroid)
+        layers["township_parks"].centroid
+    )
     path = write_gpkg(tmp_path / "in.gpkg", layers)
     res = zoning("classify", path, "--out", tmp_path / "o")
     assert_one_line_error(res, "township_parks", "expected polygons", "Point")
@@ -160,21 +193,25 @@ def test_points_where_polygons_expected(tmp_path):
 def test_invalid_and_empty_geometries_are_kept_and_reported(tmp_path):
     layers = tiny_layers()
     p = layers["parcels"]
-    bowtie = shapely.Polygon([(620000, 3340000), (620010, 3340010), (620010, 3340000),
-                              (620000, 3340010)])
-    extra = frame([
-        {"parcel_id": "BOW", "geometry": bowtie},
-        {"parcel_id": "EMPTY", "geometry": shapely.Polygon()},
-        {"parcel_id": "NULL", "geometry": None},
-        {"parcel_id": "LINE", "geometry": shapely.LineString([(620000, 3340000),
-                                                             (620010, 3340000)])},
-    ])
+    bowtie = shapely.Polygon(
+        [(620000, 3340000), (620010, 3340010), (620010, 3340000), (620000, 3340010)]
+    )
+    extra = frame(
+        [
+            {"parcel_id": "BOW", "geometry": bowtie},
+            {"parcel_id": "EMPTY", "geometry": shapely.Polygon()},
+            {"parcel_id": "NULL", "geometry": None},
+            {
+                "parcel_id": "LINE",
+                "geometry": shapely.LineString([(620000, 3340000), (620010, 3340000)]),
+            },
+        ]
+    )
     layers["parcels"] = pd.concat([p, extra], ignore_index=True)
     path = write_gpkg(tmp_path / "in.gpkg", layers)
     res = zoning("classify", path, "--out", tmp_path / "o")
     assert res.returncode == 0, res.stderr
-    out = gpd.read_file(tmp_path / "o" / "classified.gpkg", layer="parcels").set_index(
-        "parcel_id")
+    out = gpd.read_file(tmp_path / "o" / "classified.gpkg", layer="parcels").set_index("parcel_id")
     assert len(out) == len(layers["parcels"])  # rows in = rows out
     assert out.loc["BOW", "class"] in ("vacate", "retain", "consolidate")
     assert out.loc["BOW", "area_m2"] == pytest.approx(50.0)  # both triangles kept
@@ -207,10 +244,13 @@ def test_gbk_shapefile_without_cpg(tmp_path):
     assert pyogrio.read_info(shp)["encoding"] == "ISO-8859-1"  # the trap is real
     main = write_gpkg(tmp_path / "ctx.gpkg", layers)
     # Shapefile names are cut to 10 bytes: the [fields] table maps them back.
-    (tmp_path / "c.toml").write_text('[fields.parcels]\neco_friend = "eco_friendly"\n'
-                                     'rural_fusi = "rural_fusion"\n', encoding="utf-8")
-    res = zoning("classify", main, "--parcels", shp, "--config", tmp_path / "c.toml",
-                 "--out", tmp_path / "o")
+    (tmp_path / "c.toml").write_text(
+        '[fields.parcels]\neco_friend = "eco_friendly"\nrural_fusi = "rural_fusion"\n',
+        encoding="utf-8",
+    )
+    res = zoning(
+        "classify", main, "--parcels", shp, "--config", tmp_path / "c.toml", "--out", tmp_path / "o"
+    )
     assert res.returncode == 0, res.stderr
     out = gpd.read_file(tmp_path / "o" / "classified.gpkg", layer="parcels")
     assert set(out["town"]) == {"浒山街道", "宗汉街道"}
@@ -276,21 +316,46 @@ def test_map_command(tiny_gpkg, tmp_path):
     page = (tmp_path / "m" / "map.html").read_text(encoding="utf-8")
     assert "Village industrial land" in page and "Leaflet 1.9.3" in page
     assert (tmp_path / "m" / "overview.png").exists()  # beside the map, not in the
-    assert not (out / "overview.png").exists()          # classification's folder
-    res = zoning("map", out / "classified.gpkg", "--by-town", "--out", tmp_path / "maps",
-                 "--basemap", "gaode")
+    assert not (out / "overview.png").exists()  # classification's folder
+    res = zoning(
+        "map",
+        out / "classified.gpkg",
+        "--by-town",
+        "--out",
+        tmp_path / "maps",
+        "--basemap",
+        "gaode",
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "maps" / "index.html").exists()
     assert sorted(p.name for p in (tmp_path / "maps").glob("*.html")) == [
-        "county.html", "index.html", "宗汉街道.html", "浒山街道.html"]
+        "county.html",
+        "index.html",
+        "宗汉街道.html",
+        "浒山街道.html",
+    ]
 
 
 def test_map_tianditu_without_token_is_one_line(tiny_gpkg, tmp_path):
     out = tmp_path / "o"
     assert zoning("classify", tiny_gpkg, "--out", out).returncode == 0
     env_free = {k: v for k, v in os.environ.items() if k != "TIANDITU_TOKEN"}
-    res = subprocess.run([PY, "-m", "zoning", "map", str(out), "--out", str(tmp_path / "m.html"),
-                          "--basemap", "tianditu"], capture_output=True, text=True, env=env_free)
+    res = subprocess.run(
+        [
+            PY,
+            "-m",
+            "zoning",
+            "map",
+            str(out),
+            "--out",
+            str(tmp_path / "m.html"),
+            "--basemap",
+            "tianditu",
+        ],
+        capture_output=True,
+        text=True,
+        env=env_free,
+    )
     assert_one_line_error(res, "TIANDITU_TOKEN")
 
 

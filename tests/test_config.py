@@ -14,9 +14,15 @@ from zoning.errors import ConfigError
 def test_defaults_come_from_the_packaged_toml():
     text = resources.files("zoning").joinpath("defaults.toml").read_text(encoding="utf-8")
     assert load_config().parameters == tomllib.loads(text)["parameters"] == DEFAULT_PARAMETERS
-    assert set(DEFAULT_PARAMETERS) == {"inside_share_min", "cluster_share_min",
-                                       "protected_share_min", "adjacency_gap_m",
-                                       "park_contact_m", "scattered_max_mu", "baseline_year"}
+    assert set(DEFAULT_PARAMETERS) == {
+        "inside_share_min",
+        "cluster_share_min",
+        "protected_share_min",
+        "adjacency_gap_m",
+        "park_contact_m",
+        "scattered_max_mu",
+        "baseline_year",
+    }
 
 
 def test_every_default_lives_in_the_packaged_toml():
@@ -34,18 +40,23 @@ def test_every_default_lives_in_the_packaged_toml():
 
 
 def test_a_user_workshops_table_overrides_only_its_keys(tmp_path):
-    (tmp_path / "w.toml").write_text("[workshops]\nx = \"经度\"\nmax_floor_area_m2 = 5000\n",
-                                     encoding="utf-8")
+    (tmp_path / "w.toml").write_text(
+        '[workshops]\nx = "经度"\nmax_floor_area_m2 = 5000\n', encoding="utf-8"
+    )
     cfg = load_config(tmp_path / "w.toml")
     assert cfg.workshops["x"] == "经度" and cfg.workshops["max_floor_area_m2"] == 5000.0
-    assert {k: v for k, v in cfg.workshops.items() if k not in ("x", "max_floor_area_m2")} \
-        == {k: v for k, v in load_config().workshops.items() if k not in ("x", "max_floor_area_m2")}
+    assert {k: v for k, v in cfg.workshops.items() if k not in ("x", "max_floor_area_m2")} == {
+        k: v for k, v in load_config().workshops.items() if k not in ("x", "max_floor_area_m2")
+    }
 
 
 def test_user_toml_overrides_and_renames(tmp_path):
     f = tmp_path / "a.toml"
-    f.write_text('[parameters]\nadjacency_gap_m = 30\npark_contact_m = 80\n'
-                 '[fields.parcels]\nTBBH = "parcel_id"\nZLDWMC = "village"\n', encoding="utf-8")
+    f.write_text(
+        "[parameters]\nadjacency_gap_m = 30\npark_contact_m = 80\n"
+        '[fields.parcels]\nTBBH = "parcel_id"\nZLDWMC = "village"\n',
+        encoding="utf-8",
+    )
     cfg = load_config(f, scattered_max_mu=20)
     assert cfg.parameters["adjacency_gap_m"] == 30.0
     assert cfg.parameters["park_contact_m"] == 80.0
@@ -54,14 +65,17 @@ def test_user_toml_overrides_and_renames(tmp_path):
     assert cfg.fields["parcels"] == {"TBBH": "parcel_id", "ZLDWMC": "village"}
 
 
-@pytest.mark.parametrize("text,words", [
-    ("[parameters]\nadjacency_gap = 3\n", "unknown parameter 'adjacency_gap'"),
-    ("[parameters]\npark_contact_m = 'far'\n", "must be a number"),
-    ("[parameters]\npark_contact_m = -1\n", "must not be negative"),
-    ("[fields.plots]\nA = 'b'\n", "names no known layer"),
-    ("[parameters\n", "not valid TOML"),
-    ("[rules]\n", "unknown table"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("[parameters]\nadjacency_gap = 3\n", "unknown parameter 'adjacency_gap'"),
+        ("[parameters]\npark_contact_m = 'far'\n", "must be a number"),
+        ("[parameters]\npark_contact_m = -1\n", "must not be negative"),
+        ("[fields.plots]\nA = 'b'\n", "names no known layer"),
+        ("[parameters\n", "not valid TOML"),
+        ("[rules]\n", "unknown table"),
+    ],
+)
 def test_bad_config(tmp_path, text, words):
     f = tmp_path / "bad.toml"
     f.write_text(text, encoding="utf-8")
@@ -80,63 +94,86 @@ def _load(tmp_path, text, name="bad.toml", encoding="utf-8"):
     return load_config(f)
 
 
-@pytest.mark.parametrize("text,words", [
-    # not finite
-    ("[parameters]\nadjacency_gap_m = nan\n", r"\[parameters\] adjacency_gap_m must be a finite"),
-    ("[parameters]\npark_contact_m = inf\n", r"\[parameters\] park_contact_m must be a finite"),
-    ("[parameters]\ninside_share_min = -inf\n", "must be a finite number"),
-    # negative, shares outside [0, 1]
-    ("[parameters]\nscattered_max_mu = -3\n", "scattered_max_mu must not be negative"),
-    ("[parameters]\ninside_share_min = 1.5\n", r"inside_share_min is out of range: it must be "
-                                               r"a number from 0 to 1"),
-    ("[parameters]\ncluster_share_min = -0.1\n", "cluster_share_min must not be negative"),
-    ("[parameters]\nprotected_share_min = 2\n", "protected_share_min is out of range"),
-    # years: whole, in a sane range
-    ("[parameters]\nbaseline_year = 2021.5\n", r"baseline_year must be a whole number "
-                                               r"from 1949 to 2100 \(year\), got 2021.5"),
-    ("[parameters]\nbaseline_year = 1e12\n", "baseline_year is out of range"),
-    ("[parameters]\nbaseline_year = 1800\n", "baseline_year is out of range"),
-    ("[parameters]\nbaseline_year = true\n", "baseline_year must be a whole number"),
-    # distances have an upper bound (a 1e9 m gap ran for minutes)
-    ("[parameters]\nadjacency_gap_m = 1e9\n", r"adjacency_gap_m is out of range: it must be "
-                                              r"a number from 0 to 1000 m, got 1000000000.0"),
-    ("[parameters]\npark_contact_m = 20000\n", "park_contact_m is out of range.*0 to 10000 m"),
-    ("[parameters]\nscattered_max_mu = 1e7\n", "scattered_max_mu is out of range"),
-    # tables where tables belong
-    ("parameters = 5\n", r"\[parameters\] must be a table"),
-    ("workshops = 'x'\n", r"\[workshops\] must be a table"),
-    ("grading = [1, 2]\n", r"\[grading\] must be a table"),
-    ("assessment = 1\n", r"\[assessment\] must be a table"),
-    ("crs = 5\n", r"\[crs\] must map names to text"),
-    ("encoding = 'gbk'\n", r"\[encoding\] must map names to text"),
-    ("fields = 5\n", r"\[fields\] must hold one table per layer"),
-    ("[fields]\nparcels = 'TBBH'\n", r"\[fields.parcels\] must map names to text"),
-    # the analysis CRS: known, projected, in metres
-    ("[crs]\nanalysis = 'EPSG:99999'\n", r"\[crs\] analysis = 'EPSG:99999' is not a known CRS"),
-    ("[crs]\nanalysis = 'EPSG:4490'\n", r"is geographic \(degrees\); the analysis CRS must be "
-                                        r"projected in metres"),
-    ("[crs]\nanalysis = 'EPSG:4326'\n", "is geographic"),
-    ("[crs]\nanalysis = 'EPSG:2249'\n", "not projected in metres"),  # US survey feet
-    ("[crs]\nanalysis = 'GCJ-02'\n", "GCJ-02 is a display shift"),
-    ("[crs]\nparcels = 'EPSG:12345678'\n", r"\[crs\] parcels = 'EPSG:12345678' is not a known"),
-    ("[crs]\nplots = 'EPSG:4490'\n", r"unknown \[crs\] key 'plots'"),
-    ("[encoding]\nparcels = 'klingon'\n", r"\[encoding\] parcels = 'klingon' is not a known"),
-    # field maps
-    ("[fields.parcels]\nSHAPE = 'geometry'\n", "'geometry' is the geometry column"),
-    ("[fields.parcels]\nTBBH = 'parcel_id'\nBSM = 'parcel_id'\n",
-     "TBBH and BSM are both mapped to 'parcel_id'"),
-    ("[fields.parcels]\nTBBH = ''\n", "mapped to an empty name"),
-    # the other tables
-    ("[workshops]\nmip_rel_gap = 2\n", r"\[workshops\] mip_rel_gap is out of range"),
-    ("[workshops]\ntime_limit_s = nan\n", r"\[workshops\] time_limit_s must be a finite"),
-    ("[workshops]\nunplaced_penalty_m = -1\n", "unplaced_penalty_m must not be negative"),
-    ("[workshops]\nx = 3\n", r"\[workshops\] x must be text"),
-    ("[workshops]\nmax_floor_area_m2 = 0\n", r"\[workshops\] max_floor_area_m2 is out of range"),
-    ("[workshops]\nmax_floor_area_m2 = 1e9\n", "max_floor_area_m2 is out of range"),
-    ("[grading]\nquota_a = 0.9\n", "quotas must rise"),
-    ("[grading]\ntax_per_mu = inf\n", r"\[grading\] tax_per_mu must be a finite"),
-    ("[assessment]\nparcel_weight = -0.6\n", r"\[assessment\] parcel_weight must not be neg"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        # not finite
+        (
+            "[parameters]\nadjacency_gap_m = nan\n",
+            r"\[parameters\] adjacency_gap_m must be a finite",
+        ),
+        ("[parameters]\npark_contact_m = inf\n", r"\[parameters\] park_contact_m must be a finite"),
+        ("[parameters]\ninside_share_min = -inf\n", "must be a finite number"),
+        # negative, shares outside [0, 1]
+        ("[parameters]\nscattered_max_mu = -3\n", "scattered_max_mu must not be negative"),
+        (
+            "[parameters]\ninside_share_min = 1.5\n",
+            r"inside_share_min is out of range: it must be "
+            r"a number from 0 to 1",
+        ),
+        ("[parameters]\ncluster_share_min = -0.1\n", "cluster_share_min must not be negative"),
+        ("[parameters]\nprotected_share_min = 2\n", "protected_share_min is out of range"),
+        # years: whole, in a sane range
+        (
+            "[parameters]\nbaseline_year = 2021.5\n",
+            r"baseline_year must be a whole number "
+            r"from 1949 to 2100 \(year\), got 2021.5",
+        ),
+        ("[parameters]\nbaseline_year = 1e12\n", "baseline_year is out of range"),
+        ("[parameters]\nbaseline_year = 1800\n", "baseline_year is out of range"),
+        ("[parameters]\nbaseline_year = true\n", "baseline_year must be a whole number"),
+        # distances have an upper bound (a 1e9 m gap ran for minutes)
+        (
+            "[parameters]\nadjacency_gap_m = 1e9\n",
+            r"adjacency_gap_m is out of range: it must be "
+            r"a number from 0 to 1000 m, got 1000000000.0",
+        ),
+        ("[parameters]\npark_contact_m = 20000\n", "park_contact_m is out of range.*0 to 10000 m"),
+        ("[parameters]\nscattered_max_mu = 1e7\n", "scattered_max_mu is out of range"),
+        # tables where tables belong
+        ("parameters = 5\n", r"\[parameters\] must be a table"),
+        ("workshops = 'x'\n", r"\[workshops\] must be a table"),
+        ("grading = [1, 2]\n", r"\[grading\] must be a table"),
+        ("assessment = 1\n", r"\[assessment\] must be a table"),
+        ("crs = 5\n", r"\[crs\] must map names to text"),
+        ("encoding = 'gbk'\n", r"\[encoding\] must map names to text"),
+        ("fields = 5\n", r"\[fields\] must hold one table per layer"),
+        ("[fields]\nparcels = 'TBBH'\n", r"\[fields.parcels\] must map names to text"),
+        # the analysis CRS: known, projected, in metres
+        ("[crs]\nanalysis = 'EPSG:99999'\n", r"\[crs\] analysis = 'EPSG:99999' is not a known CRS"),
+        (
+            "[crs]\nanalysis = 'EPSG:4490'\n",
+            r"is geographic \(degrees\); the analysis CRS must be "
+            r"projected in metres",
+        ),
+        ("[crs]\nanalysis = 'EPSG:4326'\n", "is geographic"),
+        ("[crs]\nanalysis = 'EPSG:2249'\n", "not projected in metres"),  # US survey feet
+        ("[crs]\nanalysis = 'GCJ-02'\n", "GCJ-02 is a display shift"),
+        ("[crs]\nparcels = 'EPSG:12345678'\n", r"\[crs\] parcels = 'EPSG:12345678' is not a known"),
+        ("[crs]\nplots = 'EPSG:4490'\n", r"unknown \[crs\] key 'plots'"),
+        ("[encoding]\nparcels = 'klingon'\n", r"\[encoding\] parcels = 'klingon' is not a known"),
+        # field maps
+        ("[fields.parcels]\nSHAPE = 'geometry'\n", "'geometry' is the geometry column"),
+        (
+            "[fields.parcels]\nTBBH = 'parcel_id'\nBSM = 'parcel_id'\n",
+            "TBBH and BSM are both mapped to 'parcel_id'",
+        ),
+        ("[fields.parcels]\nTBBH = ''\n", "mapped to an empty name"),
+        # the other tables
+        ("[workshops]\nmip_rel_gap = 2\n", r"\[workshops\] mip_rel_gap is out of range"),
+        ("[workshops]\ntime_limit_s = nan\n", r"\[workshops\] time_limit_s must be a finite"),
+        ("[workshops]\nunplaced_penalty_m = -1\n", "unplaced_penalty_m must not be negative"),
+        ("[workshops]\nx = 3\n", r"\[workshops\] x must be text"),
+        (
+            "[workshops]\nmax_floor_area_m2 = 0\n",
+            r"\[workshops\] max_floor_area_m2 is out of range",
+        ),
+        ("[workshops]\nmax_floor_area_m2 = 1e9\n", "max_floor_area_m2 is out of range"),
+        ("[grading]\nquota_a = 0.9\n", "quotas must rise"),
+        ("[grading]\ntax_per_mu = inf\n", r"\[grading\] tax_per_mu must be a finite"),
+        ("[assessment]\nparcel_weight = -0.6\n", r"\[assessment\] parcel_weight must not be neg"),
+    ],
+)
 def test_every_config_value_is_checked(tmp_path, text, words):
     with pytest.raises(ConfigError, match=words) as err:
         _load(tmp_path, text)
@@ -145,13 +182,18 @@ def test_every_config_value_is_checked(tmp_path, text, words):
 
 
 def test_good_values_at_the_edges_are_accepted(tmp_path):
-    cfg = _load(tmp_path, "[parameters]\nadjacency_gap_m = 1000\npark_contact_m = 0\n"
-                          "inside_share_min = 1\nbaseline_year = 2021.0\n"
-                          "[crs]\nanalysis = 'EPSG:32651'\nworkshops = 'gcj02'\n"
-                          "[encoding]\nparcels = 'GB18030'\n", name="ok.toml")
+    cfg = _load(
+        tmp_path,
+        "[parameters]\nadjacency_gap_m = 1000\npark_contact_m = 0\n"
+        "inside_share_min = 1\nbaseline_year = 2021.0\n"
+        "[crs]\nanalysis = 'EPSG:32651'\nworkshops = 'gcj02'\n"
+        "[encoding]\nparcels = 'GB18030'\n",
+        name="ok.toml",
+    )
     assert cfg.parameters["adjacency_gap_m"] == 1000.0
     assert cfg.parameters["baseline_year"] == 2021 and isinstance(
-        cfg.parameters["baseline_year"], int)
+        cfg.parameters["baseline_year"], int
+    )
     assert cfg.crs["analysis"] == "EPSG:32651"
 
 
@@ -166,8 +208,9 @@ def test_two_files_may_not_map_two_fields_to_one_name(tmp_path):
 
 
 def test_a_toml_with_a_byte_order_mark_is_read(tmp_path):
-    cfg = _load(tmp_path, "[parameters]\nadjacency_gap_m = 30\n", name="bom.toml",
-                encoding="utf-8-sig")
+    cfg = _load(
+        tmp_path, "[parameters]\nadjacency_gap_m = 30\n", name="bom.toml", encoding="utf-8-sig"
+    )
     assert (tmp_path / "bom.toml").read_bytes()[:3] == b"\xef\xbb\xbf"
     assert cfg.parameters["adjacency_gap_m"] == 30.0
 
@@ -190,7 +233,8 @@ def test_the_rule_table_covers_every_default_and_defaults_toml_states_the_ranges
     from zoning.config import ASSESSMENT_RULES, GRADING_RULES, PARAMETER_RULES
 
     defaults = tomllib.loads(
-        resources.files("zoning").joinpath("defaults.toml").read_text(encoding="utf-8"))
+        resources.files("zoning").joinpath("defaults.toml").read_text(encoding="utf-8")
+    )
     assert set(PARAMETER_RULES) == set(defaults["parameters"])
     assert set(GRADING_RULES) == set(defaults["grading"])
     assert set(ASSESSMENT_RULES) == set(defaults["assessment"])
@@ -238,13 +282,18 @@ def test_maps_of_a_config_are_read_only_and_a_given_dict_is_checked(tmp_path):
     import pickle
 
     f = tmp_path / "a.toml"
-    f.write_text('[fields.parcels]\nTBBH = "parcel_id"\n[crs]\nparcels = "EPSG:4490"\n'
-                 '[[campaigns]]\nname = "服装"\nindustries = ["服装*"]\n', encoding="utf-8")
+    f.write_text(
+        '[fields.parcels]\nTBBH = "parcel_id"\n[crs]\nparcels = "EPSG:4490"\n'
+        '[[campaigns]]\nname = "服装"\nindustries = ["服装*"]\n',
+        encoding="utf-8",
+    )
     cfg = load_config(f)
-    for write in (lambda: cfg.fields.__setitem__("x", {}),
-                  lambda: cfg.fields["parcels"].__setitem__("A", "b"),
-                  lambda: cfg.crs.__setitem__("analysis", "EPSG:4549"),
-                  lambda: cfg.campaigns[0].__setitem__("name", "x")):
+    for write in (
+        lambda: cfg.fields.__setitem__("x", {}),
+        lambda: cfg.fields["parcels"].__setitem__("A", "b"),
+        lambda: cfg.crs.__setitem__("analysis", "EPSG:4549"),
+        lambda: cfg.campaigns[0].__setitem__("name", "x"),
+    ):
         with pytest.raises((TypeError, AttributeError)):
             write()
     assert cfg.fields == {"parcels": {"TBBH": "parcel_id"}} and cfg.crs["parcels"] == "EPSG:4490"

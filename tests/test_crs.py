@@ -9,8 +9,9 @@ import pytest
 from zoning import crs as zcrs
 
 
-@pytest.mark.parametrize("lon,epsg", [(121.25, 4549), (121.6, 4550), (75.0, 4534),
-                                      (135.0, 4554), (118.4, 4548)])
+@pytest.mark.parametrize(
+    "lon,epsg", [(121.25, 4549), (121.6, 4550), (75.0, 4534), (135.0, 4554), (118.4, 4548)]
+)
 def test_gk_cm_epsg(lon, epsg):
     assert zcrs.gk_cm_epsg(lon) == epsg
     cm = pyproj.CRS.from_epsg(epsg).to_dict()["lon_0"]
@@ -27,10 +28,13 @@ def test_gk_zone_epsg_and_info():
 
 
 # Published pairs (the closed WGS84 -> GCJ-02 formula as implemented by several libraries).
-@pytest.mark.parametrize("wgs,gcj", [
-    ((116.404, 39.915), (116.41024449916938, 39.91640428150164)),
-    ((121.0917077, 30.6107779), (121.09626935575027, 30.608604331756705)),
-])
+@pytest.mark.parametrize(
+    "wgs,gcj",
+    [
+        ((116.404, 39.915), (116.41024449916938, 39.91640428150164)),
+        ((121.0917077, 30.6107779), (121.09626935575027, 30.608604331756705)),
+    ],
+)
 def test_wgs84_to_gcj02_known_pairs(wgs, gcj):
     lon, lat = zcrs.wgs84_to_gcj02(*wgs)
     assert lon == pytest.approx(gcj[0], abs=2e-7)  # ~2 cm

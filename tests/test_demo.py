@@ -21,8 +21,12 @@ CHECK = ROOT.parent / "shared" / "contract" / "check.py"
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    res = subprocess.run([sys.executable, "-m", "zoning", "demo", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "zoning", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     return out
 
@@ -44,7 +48,8 @@ def test_summary_matches_the_plots(demo_dir):
     for cls in ("retain", "consolidate", "vacate"):
         assert grand.loc[cls, "plots"] == counts.get(cls, 0)
         assert grand.loc[cls, "area_mu"] == pytest.approx(
-            parcels.loc[parcels["class"] == cls, "area_m2"].sum() * 15 / 10000, abs=0.01)
+            parcels.loc[parcels["class"] == cls, "area_m2"].sum() * 15 / 10000, abs=0.01
+        )
     assert set(summary["town"]) - {"合计"} == set(parcels["town"])
     assert len(set(parcels["town"])) == 19
 
@@ -67,14 +72,24 @@ def test_map_is_self_contained(demo_dir):
 @pytest.mark.parametrize("what", ["classify", "workshops", "map"])
 def test_output_contract(demo_dir, what):
     args = [str(SAMPLE), str(demo_dir)] if what != "map" else [str(demo_dir / "map.html")]
-    res = subprocess.run([sys.executable, str(CHECK), what, *args], capture_output=True,
-                         text=True, timeout=300, env=dict(os.environ))
+    res = subprocess.run(
+        [sys.executable, str(CHECK), what, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+    )
     assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_workshops_beside_the_classification(demo_dir):
-    for name in ("workshops.gpkg", "workshops.xlsx", "workshop_towns.csv",
-                 "workshop_issues.csv", "workshop_run.json"):
+    for name in (
+        "workshops.gpkg",
+        "workshops.xlsx",
+        "workshop_towns.csv",
+        "workshop_issues.csv",
+        "workshop_run.json",
+    ):
         assert (demo_dir / name).is_file(), name
     towns = pd.read_csv(demo_dir / "workshop_towns.csv").set_index("town")
     assert len(towns) == 20 and towns.loc["合计", "found"] == 12000
@@ -95,8 +110,11 @@ def test_ledger_assessment_and_grades(demo_dir):
     assert reasons.str.contains("earlier than").any()
     grades = pd.read_csv(demo_dir / "grades.csv")
     assert set(grades["grade"]) == {"A", "B", "C", "D"}
-    ok = subprocess.run([sys.executable, "-m", "zoning", "ledger", "verify",
-                         str(demo_dir / "ledger.gpkg")], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "zoning", "ledger", "verify", str(demo_dir / "ledger.gpkg")],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stdout
 
 
@@ -105,14 +123,21 @@ def test_the_survey_shaped_copy_classifies_like_the_sample(demo_dir):
     EPSG:4528) and classifies it with data/sandiao.toml: the same rule for every plot."""
     folder = demo_dir / "sandiao"
     assert (folder / "DLTB.shp").exists() and not (folder / "DLTB.cpg").exists()
-    survey = gpd.read_file(folder / "out" / "classified.gpkg", layer="parcels",
-                           read_geometry=False).set_index("parcel_id")
-    plain = gpd.read_file(demo_dir / "classified.gpkg", layer="parcels",
-                          read_geometry=False).set_index("parcel_id")
+    survey = gpd.read_file(
+        folder / "out" / "classified.gpkg", layer="parcels", read_geometry=False
+    ).set_index("parcel_id")
+    plain = gpd.read_file(
+        demo_dir / "classified.gpkg", layer="parcels", read_geometry=False
+    ).set_index("parcel_id")
     assert survey.index.sort_values().equals(plain.index.sort_values())
     assert (survey["rule"] == plain["rule"].reindex(survey.index)).all()
-    assert survey["enterprise"].fillna("").equals(  # GBK without .cpg read right
-        plain["enterprise"].reindex(survey.index).fillna(""))
+    assert (
+        survey["enterprise"]
+        .fillna("")
+        .equals(  # GBK without .cpg read right
+            plain["enterprise"].reindex(survey.index).fillna("")
+        )
+    )
     log = json.loads((folder / "out" / "run.json").read_text(encoding="utf-8"))
     assert log["rows"]["parcels_selected"] == len(plain)
     assert log["rows"]["parcels_not_selected"] > 0
@@ -138,10 +163,16 @@ def test_blocks_and_freed_land(demo_dir):
     plain = gpd.read_file(demo_dir / "classified.gpkg", layer="parcels", read_geometry=False)
     members = pd.read_csv(folder / "block_plots.csv", dtype=str, keep_default_na=False)
     assert len(members) == len(plain)
-    assert (members["block_id"] != "").sum() == blocks["plots"].sum() == \
-        plain["class"].isin(["retain", "consolidate"]).sum()
-    assert (members["site_id"] != "").sum() == sites["plots"].sum() == \
-        (plain["class"] == "vacate").sum()
+    assert (
+        (members["block_id"] != "").sum()
+        == blocks["plots"].sum()
+        == plain["class"].isin(["retain", "consolidate"]).sum()
+    )
+    assert (
+        (members["site_id"] != "").sum()
+        == sites["plots"].sum()
+        == (plain["class"] == "vacate").sum()
+    )
     # the sample's plots carry floor areas: most blocks have a floor-area ratio (容积率)
     far = blocks["floor_area_ratio"]
     assert far.notna().mean() > 0.9 and far.dropna().between(0.2, 3.0).all()

@@ -53,28 +53,57 @@ def county_layers(seed: int = 7, nx: int = 36, ny: int = 30) -> dict[str, gpd.Ge
     geoms[9] = shapely.Polygon([(x, y), (x + 10, y + 10), (x + 10, y), (x, y + 10)])
     xmax, ymax = xs[-1] + 12, ys[-1] + 12
     mid = xs[nx // 2] - 2.0
-    parcels = gpd.GeoDataFrame({
-        "parcel_id": ids,
-        "eco_friendly": rng.random(n) < 0.3,
-        "built_year": np.where(rng.random(n) < 0.1, 2023, 2005),
-        "county": np.where(cx < mid, "west", "east"),
-    }, geometry=geoms, crs=CRS)
-    boundary = gpd.GeoDataFrame(geometry=[shapely.box(X0 - 50, Y0 - 50, mid + 40, ymax + 50)],
-                                crs=CRS)
-    parks = gpd.GeoDataFrame({"park_id": ["TP1", "TP2", "TP3"]}, geometry=[
-        shapely.box(X0 + 100, Y0 - 70, X0 + 300, Y0 - 30),
-        shapely.box(mid - 20, ymax + 20, mid + 120, ymax + 90),
-        shapely.box(xmax + 25, Y0 + 100, xmax + 200, Y0 + 250)], crs=CRS)
-    clusters = gpd.GeoDataFrame({"cluster_id": ["K1", "K2"]}, geometry=[
-        shapely.box(X0 + 200, Y0 + 200, X0 + 320, Y0 + 290),
-        shapely.box(mid + 50, Y0 + 60, mid + 160, Y0 + 150)], crs=CRS)
-    protected = gpd.GeoDataFrame({"kind": ["farmland"]}, geometry=[
-        shapely.box(xmax - 90, ymax - 90, xmax + 10, ymax + 10)], crs=CRS)
-    towns = gpd.GeoDataFrame({"town": ["东镇", "西镇"]}, geometry=[
-        shapely.box(mid - 100, Y0 - 100, xmax + 300, ymax + 200),
-        shapely.box(X0 - 100, Y0 - 100, mid - 100, ymax + 200)], crs=CRS)
-    return {"parcels": parcels, "dev_boundary": boundary, "township_parks": parks,
-            "cluster_points": clusters, "protected": protected, "towns": towns}
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ids,
+            "eco_friendly": rng.random(n) < 0.3,
+            "built_year": np.where(rng.random(n) < 0.1, 2023, 2005),
+            "county": np.where(cx < mid, "west", "east"),
+        },
+        geometry=geoms,
+        crs=CRS,
+    )
+    boundary = gpd.GeoDataFrame(
+        geometry=[shapely.box(X0 - 50, Y0 - 50, mid + 40, ymax + 50)], crs=CRS
+    )
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["TP1", "TP2", "TP3"]},
+        geometry=[
+            shapely.box(X0 + 100, Y0 - 70, X0 + 300, Y0 - 30),
+            shapely.box(mid - 20, ymax + 20, mid + 120, ymax + 90),
+            shapely.box(xmax + 25, Y0 + 100, xmax + 200, Y0 + 250),
+        ],
+        crs=CRS,
+    )
+    clusters = gpd.GeoDataFrame(
+        {"cluster_id": ["K1", "K2"]},
+        geometry=[
+            shapely.box(X0 + 200, Y0 + 200, X0 + 320, Y0 + 290),
+            shapely.box(mid + 50, Y0 + 60, mid + 160, Y0 + 150),
+        ],
+        crs=CRS,
+    )
+    protected = gpd.GeoDataFrame(
+        {"kind": ["farmland"]},
+        geometry=[shapely.box(xmax - 90, ymax - 90, xmax + 10, ymax + 10)],
+        crs=CRS,
+    )
+    towns = gpd.GeoDataFrame(
+        {"town": ["东镇", "西镇"]},
+        geometry=[
+            shapely.box(mid - 100, Y0 - 100, xmax + 300, ymax + 200),
+            shapely.box(X0 - 100, Y0 - 100, mid - 100, ymax + 200),
+        ],
+        crs=CRS,
+    )
+    return {
+        "parcels": parcels,
+        "dev_boundary": boundary,
+        "township_parks": parks,
+        "cluster_points": clusters,
+        "protected": protected,
+        "towns": towns,
+    }
 
 
 def write_gpkg(path: Path, layers: dict) -> Path:
@@ -88,8 +117,13 @@ def cluster():
     """One LocalCluster of 2 worker processes for the module (what --scheduler points at)."""
     from distributed import Client, LocalCluster
 
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      memory_limit="1GiB", dashboard_address=None)
+    lc = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit="1GiB",
+        dashboard_address=None,
+    )
     client = Client(lc)
     yield lc, client
     client.close()
@@ -116,14 +150,19 @@ def make_dataset(d: Path, name: str, *inputs, rows=None) -> Path:
     """``zoning partition INPUT… --out d/name [--rows-per-part rows]`` (in this process)."""
     out = d / name
     if not out.exists():
-        partition([(Path(i).stem, resolve_inputs(str(i), {})) for i in inputs], out,
-                  load_config(), rows_per_part=rows)
+        partition(
+            [(Path(i).stem, resolve_inputs(str(i), {})) for i in inputs],
+            out,
+            load_config(),
+            rows_per_part=rows,
+        )
     return out
 
 
 def run_dask(cluster, dataset: Path, out: Path):
-    return classify_dataset(dataset, out, load_config(),
-                            Engine(scheduler=cluster[0].scheduler_address))
+    return classify_dataset(
+        dataset, out, load_config(), Engine(scheduler=cluster[0].scheduler_address)
+    )
 
 
 def assert_same(one: gpd.GeoDataFrame, folder: Path) -> gpd.GeoDataFrame:
@@ -144,8 +183,12 @@ def assert_same_parks(d: Path, folder: Path) -> gpd.GeoDataFrame:
     dk = gpd.read_parquet(folder / "village_parks")
     dk = dk.sort_values("village_park_id", kind="stable").reset_index(drop=True)
     assert list(dk.columns) == list(one.columns)
-    pd.testing.assert_frame_equal(dk.drop(columns="geometry"), one.drop(columns="geometry"),
-                                  check_dtype=False, check_exact=True)
+    pd.testing.assert_frame_equal(
+        dk.drop(columns="geometry"),
+        one.drop(columns="geometry"),
+        check_dtype=False,
+        check_exact=True,
+    )
     assert shapely.equals(dk.geometry.array, one.geometry.array).all()
     return dk
 
@@ -169,17 +212,14 @@ def test_partition_writes_a_dataset(county):
     assert all(len(gpd.read_parquet(f)) <= 120 for f in files)
     west = plots[plots["_county"] == "west"].sort_values("_row")
     assert west["_src_row"].tolist() == list(range(1, len(west) + 1))
-    assert (plots.sort_values("_row")["parcel_id"].to_numpy()
-            == one["parcel_id"].to_numpy()).all()
+    assert (plots.sort_values("_row")["parcel_id"].to_numpy() == one["parcel_id"].to_numpy()).all()
     ctx = set(gpd.list_layers(ds / "context.gpkg")["name"]) - {"layer_styles"}
-    assert ctx == {"dev_boundary", "township_parks", "cluster_points", "protected",
-                   "towns"}
+    assert ctx == {"dev_boundary", "township_parks", "cluster_points", "protected", "towns"}
     # the counties' identical context layers count once
     assert len(gpd.read_file(ds / "context.gpkg", layer="township_parks")) == 3
 
 
-@pytest.mark.parametrize("inputs,rows", [(("all",), None), (("west", "east"), 230),
-                                         (("all",), 55)])
+@pytest.mark.parametrize("inputs,rows", [(("all",), None), (("west", "east"), 230), (("all",), 55)])
 def test_same_answer_as_one_process(county, cluster, inputs, rows):
     """1, 4 (two per county: cut at the county border and inside each county) and 16
     partitions (cut along the Hilbert curve of one file): plot by plot the
@@ -198,10 +238,14 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     assert not list((d / f"out-{name}").glob("_work*"))  # phase 1's spilled measures gone
     vp = assert_same_parks(d, d / f"out-{name}")
     assert info["rows"]["village_parks"] == len(vp)
-    part_of = pd.concat([pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name)
-                         for f in files]).set_index("parcel_id")["f"]
-    spans = dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy()).groupby(
-        "village_park_id")["f"].nunique()
+    part_of = pd.concat(
+        [pd.read_parquet(f, columns=["parcel_id"]).assign(f=f.name) for f in files]
+    ).set_index("parcel_id")["f"]
+    spans = (
+        dk.assign(f=part_of.loc[dk["parcel_id"]].to_numpy())
+        .groupby("village_park_id")["f"]
+        .nunique()
+    )
     counties = dk.groupby("village_park_id")["county"].nunique()
     assert (counties > 1).any()  # a village park across the county border
     if len(files) > 1:
@@ -223,21 +267,23 @@ def test_same_answer_as_one_process(county, cluster, inputs, rows):
     by_county = pd.read_csv(d / f"out-{name}" / "summary_by_county.csv")
     assert set(by_county["county"]) == {*inputs, "合计"}
     # the same by county as a workbook: counties x classes, headed 县（市、区）
-    pivot = pd.read_excel(d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="汇总",
-                          header=None)
+    pivot = pd.read_excel(
+        d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="汇总", header=None
+    )
     assert pivot.iloc[2, 0] == "县（市、区）"
     assert set(pivot.iloc[4:, 0]) == {*inputs, "合计"}
-    long = pd.read_excel(d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="明细",
-                         header=1)
+    long = pd.read_excel(d / f"out-{name}" / "summary_by_county.xlsx", sheet_name="明细", header=1)
     assert "县（市、区）" in long.columns
     by_town = pd.read_csv(d / f"out-{name}" / "summary_by_county_town.csv")
     assert list(by_town["county"].unique()) == list(inputs)
     for c in inputs:  # each county's towns as one process sums that county's plots
-        write_csv(summarise(one if c == "all" else one[one["county"] == c]),
-                  d / f"expect-{name}-{c}.csv")
+        write_csv(
+            summarise(one if c == "all" else one[one["county"] == c]), d / f"expect-{name}-{c}.csv"
+        )
         pd.testing.assert_frame_equal(
             by_town[by_town["county"] == c].drop(columns="county").reset_index(drop=True),
-            pd.read_csv(d / f"expect-{name}-{c}.csv"))
+            pd.read_csv(d / f"expect-{name}-{c}.csv"),
+        )
 
 
 def cli(*args):
@@ -255,31 +301,69 @@ def test_cli_engine_dask_on_a_scheduler(county, cluster):
     command line: the same plots; --workers without --engine dask is one line."""
     d, one = county
     ds = d / "ds-cli"
-    assert cli("partition", d / "west.gpkg", d / "east.gpkg", "--out", ds,
-               "--rows-per-part", 300, "--quiet") == (0, "")
-    assert cli("classify", ds, "--engine", "dask", "--scheduler",
-               cluster[0].scheduler_address, "--out", d / "out-cli", "--quiet") == (0, "")
+    assert cli(
+        "partition",
+        d / "west.gpkg",
+        d / "east.gpkg",
+        "--out",
+        ds,
+        "--rows-per-part",
+        300,
+        "--quiet",
+    ) == (0, "")
+    assert cli(
+        "classify",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        cluster[0].scheduler_address,
+        "--out",
+        d / "out-cli",
+        "--quiet",
+    ) == (0, "")
     assert_same(one, d / "out-cli")
     info = json.loads((d / "out-cli" / "run.json").read_text(encoding="utf-8"))
     assert info["engine"] == "dask" and info["rows"]["parcels_out"] == len(one)
     # the dataset as --parcels FOLDER, and the boundary replaced by flag: a wider one
     wide = d / "wide.gpkg"
     if not wide.exists():
-        write_gpkg(wide, {"dev_boundary": gpd.GeoDataFrame(
-            geometry=[shapely.box(X0 - 1e3, Y0 - 1e3, X0 + 5e3, Y0 + 5e3)], crs=CRS)})
-    assert cli("classify", "--parcels", ds, "--boundary", f"{wide}:dev_boundary",
-               "--engine", "dask", "--scheduler", cluster[0].scheduler_address,
-               "--out", d / "out-cli-wide", "--quiet") == (0, "")
+        write_gpkg(
+            wide,
+            {
+                "dev_boundary": gpd.GeoDataFrame(
+                    geometry=[shapely.box(X0 - 1e3, Y0 - 1e3, X0 + 5e3, Y0 + 5e3)], crs=CRS
+                )
+            },
+        )
+    assert cli(
+        "classify",
+        "--parcels",
+        ds,
+        "--boundary",
+        f"{wide}:dev_boundary",
+        "--engine",
+        "dask",
+        "--scheduler",
+        cluster[0].scheduler_address,
+        "--out",
+        d / "out-cli-wide",
+        "--quiet",
+    ) == (0, "")
     wide_out = gpd.read_parquet(d / "out-cli-wide" / "parcels")
     assert wide_out["parcel_id"].is_unique and len(wide_out) == len(one)
     usable = wide_out["class"] != "unclassified"
     assert (wide_out.loc[usable, "boundary_share"] == 1.0).all()
     assert (one["boundary_share"] < 0.5).any()  # so the flag changed the answer
     assert cli("classify", d / "all.gpkg", "--workers", 2, "--out", d / "x") == (
-        1, "error: --scheduler and --workers need --engine dask\n")
+        1,
+        "error: --scheduler and --workers need --engine dask\n",
+    )
     assert cli("classify", d / "all.gpkg", "--engine", "dask", "--out", d / "x") == (
-        1, f"error: {d / 'all.gpkg'}: not a partitioned dataset (no dataset.json); make one "
-           "with zoning partition\n")
+        1,
+        f"error: {d / 'all.gpkg'}: not a partitioned dataset (no dataset.json); make one "
+        "with zoning partition\n",
+    )
 
 
 def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
@@ -289,8 +373,9 @@ def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
 
     d, one = county
     ds = d / "ds-bad"
-    shutil.copytree(make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg",
-                                 rows=230), ds)
+    shutil.copytree(
+        make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg", rows=230), ds
+    )
     out = d / "out-bad"
     (out / "parcels").mkdir(parents=True)
     (out / "summary.csv").write_text("the last good run\n", encoding="utf-8")
@@ -298,8 +383,16 @@ def test_bad_partition_is_one_line_and_keeps_the_last_output(county, cluster):
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = sorted((ds / "parcels").glob("east*.parquet"))[1]
     bad.write_bytes(b"not parquet at all")
-    code, err = cli("classify", ds, "--engine", "dask", "--scheduler",
-                    cluster[0].scheduler_address, "--out", out)
+    code, err = cli(
+        "classify",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        cluster[0].scheduler_address,
+        "--out",
+        out,
+    )
     assert code == 1 and err.count("\n") == 1 and err.startswith("error: ")
     assert bad.name in err and "partition cannot be read" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
@@ -356,14 +449,32 @@ def test_worker_killed_without_retry_is_one_line_and_no_output(county):
     d, _ = county
     ds = make_dataset(d, "ds-all-60", d / "all.gpkg", rows=60)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          memory_limit="1GiB", dashboard_address=None)
+        lc = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="1GiB",
+            dashboard_address=None,
+        )
     client = Client(lc)
     out = d / "out-no-retry"
     try:
-        _, done = kill_a_busy_worker(client, lambda: cli(
-            "classify", ds, "--engine", "dask", "--scheduler", lc.scheduler_address,
-            "--out", out, "--by", "county", "--quiet"))
+        _, done = kill_a_busy_worker(
+            client,
+            lambda: cli(
+                "classify",
+                ds,
+                "--engine",
+                "dask",
+                "--scheduler",
+                lc.scheduler_address,
+                "--out",
+                out,
+                "--by",
+                "county",
+                "--quiet",
+            ),
+        )
     finally:
         client.close()
         lc.close()
@@ -384,9 +495,19 @@ def test_by_county_folders(county, cluster, tmp_path):
     d, one = county
     ds = make_dataset(d, "ds-west-east-230", d / "west.gpkg", d / "east.gpkg", rows=230)
     out = d / "out-by-county"
-    assert cli("classify", ds, "--engine", "dask", "--scheduler",
-               cluster[0].scheduler_address, "--by", "county", "--out", out,
-               "--quiet") == (0, "")
+    assert cli(
+        "classify",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        cluster[0].scheduler_address,
+        "--by",
+        "county",
+        "--out",
+        out,
+        "--quiet",
+    ) == (0, "")
     one_vp = gpd.read_file(d / "one" / "classified.gpkg", layer="village_parks")
     parks_of, issue_rows = {}, {}
     for c in ("west", "east"):
@@ -395,15 +516,19 @@ def test_by_county_folders(county, cluster, tmp_path):
         got = gpd.read_file(folder / "classified.gpkg", layer="parcels")
         want = one[one["county"] == c].reset_index(drop=True)
         assert len(got) > 100
-        pd.testing.assert_frame_equal(got.drop(columns="geometry"),
-                                      want.drop(columns="geometry"), check_exact=True)
-        assert (shapely.equals(got.geometry.array, want.geometry.array)
-                | (got.geometry.isna() & want.geometry.isna())).all()
+        pd.testing.assert_frame_equal(
+            got.drop(columns="geometry"), want.drop(columns="geometry"), check_exact=True
+        )
+        assert (
+            shapely.equals(got.geometry.array, want.geometry.array)
+            | (got.geometry.isna() & want.geometry.isna())
+        ).all()
         vp = gpd.read_file(folder / "classified.gpkg", layer="village_parks")
         want_vp = one_vp[one_vp["village_park_id"].isin(set(want["village_park_id"]))]
         want_vp = want_vp.reset_index(drop=True)
-        pd.testing.assert_frame_equal(vp.drop(columns="geometry"),
-                                      want_vp.drop(columns="geometry"), check_exact=True)
+        pd.testing.assert_frame_equal(
+            vp.drop(columns="geometry"), want_vp.drop(columns="geometry"), check_exact=True
+        )
         assert shapely.equals(vp.geometry.array, want_vp.geometry.array).all()
         parks_of[c] = set(vp["village_park_id"])
         write_csv(summarise(want), tmp_path / f"{c}.csv")
@@ -414,8 +539,9 @@ def test_by_county_folders(county, cluster, tmp_path):
         assert len(layers["township_parks"]) <= 3
         issues = pd.read_csv(folder / "issues.csv", dtype=str, keep_default_na=False)
         province = pd.read_csv(out / "issues.csv", dtype=str, keep_default_na=False)
-        pd.testing.assert_frame_equal(issues, province[province["county"] == c].reset_index(
-            drop=True))
+        pd.testing.assert_frame_equal(
+            issues, province[province["county"] == c].reset_index(drop=True)
+        )
         issue_rows[c] = len(issues)
         run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         assert run["county"] == c and run["rows"]["parcels_out"] == len(want)
@@ -424,7 +550,9 @@ def test_by_county_folders(county, cluster, tmp_path):
     info = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert info["counties"] == {"west": "west", "east": "east"}
     assert cli("classify", d / "all.gpkg", "--by", "county", "--out", d / "x") == (
-        1, "error: --by county needs --engine dask (one county: classify its file)\n")
+        1,
+        "error: --by county needs --engine dask (one county: classify its file)\n",
+    )
 
 
 def test_partition_of_a_hive_partitioned_geoparquet_folder(county, cluster):
@@ -442,26 +570,51 @@ def test_partition_of_a_hive_partitioned_geoparquet_folder(county, cluster):
             p[p.county == c].to_parquet(hive / f"county={code}" / "part-0.parquet")
         write_gpkg(d / "ctx.gpkg", {k: v for k, v in layers.items() if k != "parcels"})
     ds, out = d / "ds-hive", d / "out-hive"
-    assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", ds,
-               "--rows-per-part", 200, "--quiet") == (0, "")
+    assert cli(
+        "partition",
+        hive,
+        "--context",
+        d / "ctx.gpkg",
+        "--out",
+        ds,
+        "--rows-per-part",
+        200,
+        "--quiet",
+    ) == (0, "")
     manifest = json.loads((ds / "dataset.json").read_text(encoding="utf-8"))
     assert [c["county"] for c in manifest["counties"]] == ["330281", "330282"]
-    assert cli("classify", ds, "--engine", "dask", "--scheduler",
-               cluster[0].scheduler_address, "--out", out, "--quiet") == (0, "")
+    assert cli(
+        "classify",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        cluster[0].scheduler_address,
+        "--out",
+        out,
+        "--quiet",
+    ) == (0, "")
     assert_same(one, out)
     by_county = pd.read_csv(out / "summary_by_county.csv", dtype={"county": str})
     assert set(by_county["county"]) == {"330281", "330282", "合计"}
     assert cli("partition", hive / "county=330281" / "part-0.parquet", "--out", d / "x") == (
-        1, f"error: {hive / 'county=330281' / 'part-0.parquet'}: one layer, read as the "
-           "county's plots; give the province's context layers with --context\n")
+        1,
+        f"error: {hive / 'county=330281' / 'part-0.parquet'}: one layer, read as the "
+        "county's plots; give the province's context layers with --context\n",
+    )
     assert cli("partition", hive, "--out", d / "x") == (
-        1, f"error: {hive}: a folder is read as GeoParquet plots, one file per county, "
-           "with the context layers given by --context\n")
+        1,
+        f"error: {hive}: a folder is read as GeoParquet plots, one file per county, "
+        "with the context layers given by --context\n",
+    )
     (hive / "county=330281" / "part-1.parquet").write_bytes(
-        (hive / "county=330281" / "part-0.parquet").read_bytes())
+        (hive / "county=330281" / "part-0.parquet").read_bytes()
+    )
     try:
         assert cli("partition", hive, "--context", d / "ctx.gpkg", "--out", d / "x") == (
-            1, "error: two inputs name the same county (330281): give one file per "
-               "county, or rename a file\n")
+            1,
+            "error: two inputs name the same county (330281): give one file per "
+            "county, or rename a file\n",
+        )
     finally:
         (hive / "county=330281" / "part-1.parquet").unlink()

@@ -27,17 +27,32 @@ def county(tmp_path_factory):
     """A 2,000-plot 'clusters' county, classified by zoning (real CLI) and by the peer."""
     d = tmp_path_factory.mktemp("peer")
     gpkg = shapes.county(d, "clusters", 2000)
-    run = subprocess.run([sys.executable, "-m", "zoning", "classify", str(gpkg), "--out",
-                          str(d / "zoning"), "--config", str(BENCH / "bench.toml")],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "classify",
+            str(gpkg),
+            "--out",
+            str(d / "zoning"),
+            "--config",
+            str(BENCH / "bench.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     duckdb_peer.run(str(gpkg), str(d / "peer.gpkg"))
     return d
 
 
 def test_peer_agrees_with_zoning_on_every_plot(county):
-    assert duckdb_peer.check(str(county / "peer.gpkg"),
-                             str(county / "zoning" / "classified.gpkg")) == 0
+    assert (
+        duckdb_peer.check(str(county / "peer.gpkg"), str(county / "zoning" / "classified.gpkg"))
+        == 0
+    )
     # the comparison means something: every rule of the table decides some plot
     rules = pyogrio.read_dataframe(county / "peer.gpkg", read_geometry=False)["rule"]
     assert set(rules) == {"V1", "V2", "V3", "C1", "C2", "R1", "R2"}

@@ -11,12 +11,19 @@ import pytest
 
 from zoning.grading import INDICATORS, grade
 
-ROWS = pd.DataFrame({
-    "enterprise_id": ["E2", "E1", "E3", "E4"], "land_mu": [10, 5, 0, 8],
-    "tax_10k_yuan": [100, 100, 50, None], "value_added_10k_yuan": [500, 300, 100, 200],
-    "energy_tce": [100, 50, 20, 0], "emissions_t": [10, 10, 10, 10],
-    "employees": [50, 30, 10, 20], "revenue_10k_yuan": [1000, 800, 300, 500],
-    "rd_10k_yuan": [30, 10, 0, 5]})
+ROWS = pd.DataFrame(
+    {
+        "enterprise_id": ["E2", "E1", "E3", "E4"],
+        "land_mu": [10, 5, 0, 8],
+        "tax_10k_yuan": [100, 100, 50, None],
+        "value_added_10k_yuan": [500, 300, 100, 200],
+        "energy_tce": [100, 50, 20, 0],
+        "emissions_t": [10, 10, 10, 10],
+        "employees": [50, 30, 10, 20],
+        "revenue_10k_yuan": [1000, 800, 300, 500],
+        "rd_10k_yuan": [30, 10, 0, 5],
+    }
+)
 
 
 def test_hand_computed_scores():
@@ -41,14 +48,22 @@ def test_hand_computed_scores():
 
 
 def test_ties_rank_by_enterprise_id_and_nonpositive_mean_scores_zero():
-    rows = pd.DataFrame({"enterprise_id": ["B", "A", "C"], "land_mu": [1, 1, 1],
-                         "tax_10k_yuan": [-5, -5, -5], "value_added_10k_yuan": [1, 1, 1],
-                         "energy_tce": [1, 1, 1], "emissions_t": [1, 1, 1],
-                         "employees": [1, 1, 1], "revenue_10k_yuan": [1, 1, 1],
-                         "rd_10k_yuan": [0, 0, 0]})
+    rows = pd.DataFrame(
+        {
+            "enterprise_id": ["B", "A", "C"],
+            "land_mu": [1, 1, 1],
+            "tax_10k_yuan": [-5, -5, -5],
+            "value_added_10k_yuan": [1, 1, 1],
+            "energy_tce": [1, 1, 1],
+            "emissions_t": [1, 1, 1],
+            "employees": [1, 1, 1],
+            "revenue_10k_yuan": [1, 1, 1],
+            "rd_10k_yuan": [0, 0, 0],
+        }
+    )
     g = grade(rows).set_index("enterprise_id")
-    assert (g["score_tax_per_mu"] == 0).all()           # mean −5 ≤ 0
-    assert (g["score_rd_share"] == 0).all()             # mean 0 ≤ 0
+    assert (g["score_tax_per_mu"] == 0).all()  # mean −5 ≤ 0
+    assert (g["score_rd_share"] == 0).all()  # mean 0 ≤ 0
     assert g["rank"].to_dict() == {"A": 1, "B": 2, "C": 3}
 
 
@@ -59,8 +74,19 @@ def test_profile_changes_quotas():
 
 def test_cli_writes_grades(tmp_path):
     ROWS.to_csv(tmp_path / "e.csv", index=False)
-    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
-                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "grade",
+            str(tmp_path / "e.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     out = pd.read_csv(tmp_path / "out" / "grades.csv")
     assert list(out.columns[:3]) == ["enterprise_id", "score", "grade"]
@@ -70,11 +96,23 @@ def test_cli_writes_grades(tmp_path):
 
 
 def test_cli_notes_cells_cut_to_fit_excel(tmp_path):
-    rows = ROWS.assign(enterprise=["甲" * 40_000, "乙", "丙", "NA"],
-                       enterprise_id=["E1", "NULL", "007", "E4"])
+    rows = ROWS.assign(
+        enterprise=["甲" * 40_000, "乙", "丙", "NA"], enterprise_id=["E1", "NULL", "007", "E4"]
+    )
     rows.to_csv(tmp_path / "e.csv", index=False)
-    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
-                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "grade",
+            str(tmp_path / "e.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "1 cell(s) cut to fit Excel" in res.stdout
     notes = pd.read_csv(tmp_path / "out" / "grade_issues.csv", dtype=str)
@@ -85,14 +123,19 @@ def test_cli_notes_cells_cut_to_fit_excel(tmp_path):
     assert out.set_index("enterprise_id").loc["E4", "enterprise"] == "NA"
 
 
-HOSTILE = pd.DataFrame({
-    "enterprise_id": ["G1", "G2", "G3", "G4", "G5", "G6", "G7"],
-    "land_mu": [10, "inf", -3, "n/a", 5, 8, 1e-300],
-    "tax_10k_yuan": [100, 50, 40, 30, -20, "约五十", 1e300],
-    "value_added_10k_yuan": [500, 400, "-inf", 300, 200, 100, 1e300],
-    "energy_tce": [100, 50, 20, 0, None, 30, 10], "emissions_t": [10] * 7,
-    "employees": [50, 30, 10, 20, 5, 8, 1], "revenue_10k_yuan": [1000, 800, 300, 500, 90, 70, 1],
-    "rd_10k_yuan": [30, 10, 0, 5, 1, 1, 0]})
+HOSTILE = pd.DataFrame(
+    {
+        "enterprise_id": ["G1", "G2", "G3", "G4", "G5", "G6", "G7"],
+        "land_mu": [10, "inf", -3, "n/a", 5, 8, 1e-300],
+        "tax_10k_yuan": [100, 50, 40, 30, -20, "约五十", 1e300],
+        "value_added_10k_yuan": [500, 400, "-inf", 300, 200, 100, 1e300],
+        "energy_tce": [100, 50, 20, 0, None, 30, 10],
+        "emissions_t": [10] * 7,
+        "employees": [50, 30, 10, 20, 5, 8, 1],
+        "revenue_10k_yuan": [1000, 800, 300, 500, 90, 70, 1],
+        "rd_10k_yuan": [30, 10, 0, 5, 1, 1, 0],
+    }
+)
 
 
 def test_hostile_values_give_flagged_missing_indicators_never_non_finite_scores():
@@ -130,8 +173,19 @@ def test_hostile_values_give_flagged_missing_indicators_never_non_finite_scores(
 
 def test_cli_always_writes_the_workbook_for_hostile_values(tmp_path):
     HOSTILE.to_csv(tmp_path / "e.csv", index=False)
-    res = subprocess.run([sys.executable, "-m", "zoning", "grade", str(tmp_path / "e.csv"),
-                          "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "grade",
+            str(tmp_path / "e.csv"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "Warning" not in res.stderr
     out = pd.read_csv(tmp_path / "out" / "grades.csv")

@@ -30,8 +30,9 @@ def rce(path: Path) -> str:
 
 
 def zoning(*args, cwd=None):
-    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [PY, "-m", "zoning", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def hostile(tmp_path_factory):
     p = layers["parcels"]
     p["town"] = p["town"].map({"浒山街道": town_a, "宗汉街道": town_b})
     p["village"] = [COMMENT, STMT, HTML, "=1+1", MATH, "@SUM(A1)", "-2+3"]
-    p["enterprise"] = [STMT, HTML, rce(pwned), "+cmd", EXPR, COMMENT, "=HYPERLINK(\"x\")"]
+    p["enterprise"] = [STMT, HTML, rce(pwned), "+cmd", EXPR, COMMENT, '=HYPERLINK("x")']
     p.loc[0, "parcel_id"] = EXPR
     p.loc[1, "parcel_id"] = "<b>P002</b>"
     layers["towns"]["town"] = [town_a, town_b]
@@ -97,10 +98,18 @@ def test_compare_config_names_are_not_evaluated(hostile):
     tmp = hostile["tmp"]
     (tmp / f"{EXPR}.toml").write_text("", encoding="utf-8")
     b = tmp / (rce(Path("PWNED-compare")) + ".toml")  # relative: a file name has no '/'
-    b.write_text("[parameters]\ninside_share_min = 0.99\nbaseline_year = 2030\n",
-                 encoding="utf-8")
-    res = zoning("compare", hostile["src"], "--config", f"{EXPR}.toml", "--config", b.name,
-                 "--out", "cmp", cwd=tmp)
+    b.write_text("[parameters]\ninside_share_min = 0.99\nbaseline_year = 2030\n", encoding="utf-8")
+    res = zoning(
+        "compare",
+        hostile["src"],
+        "--config",
+        f"{EXPR}.toml",
+        "--config",
+        b.name,
+        "--out",
+        "cmp",
+        cwd=tmp,
+    )
     assert res.returncode == 0, res.stderr
     page = (tmp / "cmp" / "changes.html").read_text(encoding="utf-8")
     expected = f"变化地块：{EXPR} → {b.stem}"
@@ -147,9 +156,13 @@ def test_csv_cells_never_start_a_formula(tmp_path):
     from zoning._io import formula_unescape
     from zoning.report import write_csv
 
-    frame = pd.DataFrame({"text": [*FORMULAS, "ok", "-3", "-", None],
-                          "n": [-1, 2, -3, 4, 5, 6, 7, 8, 9, 10, 11],
-                          "x": [-1.5] * 11})
+    frame = pd.DataFrame(
+        {
+            "text": [*FORMULAS, "ok", "-3", "-", None],
+            "n": [-1, 2, -3, 4, 5, 6, 7, 8, 9, 10, 11],
+            "x": [-1.5] * 11,
+        }
+    )
     write_csv(frame, tmp_path / "t.csv")
     with open(tmp_path / "t.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
@@ -170,21 +183,35 @@ def test_every_csv_of_a_run_is_escaped(hostile):
 
     for name in ("summary.csv", "issues.csv"):
         raw = (hostile["out"] / name).read_text(encoding="utf-8-sig")
-        assert not any(cell[:1] in "=+@" and cell for line in raw.splitlines()
-                       for cell in line.split(",")), name
+        assert not any(
+            cell[:1] in "=+@" and cell for line in raw.splitlines() for cell in line.split(",")
+        ), name
     grades = hostile["tmp"] / "grades.csv"
-    write_csv(pd.DataFrame({"enterprise_id": ["E1", "E2"], "enterprise": ["=HYPERLINK(\"x\")",
-                                                                          "+cmd"],
-                            "grade": ["A", "D"]}), grades)
+    write_csv(
+        pd.DataFrame(
+            {
+                "enterprise_id": ["E1", "E2"],
+                "enterprise": ['=HYPERLINK("x")', "+cmd"],
+                "grade": ["A", "D"],
+            }
+        ),
+        grades,
+    )
     assert "'=HYPERLINK" in grades.read_text(encoding="utf-8-sig")
-    assert read_grades(grades).to_dict() == {"=HYPERLINK(\"x\")": "A", "+cmd": "D"}
+    assert read_grades(grades).to_dict() == {'=HYPERLINK("x")': "A", "+cmd": "D"}
 
 
 def test_xlsx_keeps_formula_text_as_text(tmp_path):
     from zoning.report import write_grades_xlsx
 
-    frame = pd.DataFrame({"enterprise_id": ["E1", "E2"], "enterprise": ["=1+1", "@SUM(A1)"],
-                          "grade": ["A", "B"], "score": [90.0, 80.0]})
+    frame = pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2"],
+            "enterprise": ["=1+1", "@SUM(A1)"],
+            "grade": ["A", "B"],
+            "score": [90.0, 80.0],
+        }
+    )
     write_grades_xlsx(frame, tmp_path / "g.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "g.xlsx").active
     cells = {c.value: c.data_type for row in sheet.iter_rows() for c in row if c.value}
@@ -195,15 +222,16 @@ def test_excel_cells_over_the_limit_are_cut_with_a_note(tmp_path):
     from zoning.report import EXCEL_TEXT_MAX, write_grades_xlsx
 
     long = "长" * 40_000
-    frame = pd.DataFrame({"enterprise_id": ["E1", "E2"], "enterprise": [long, "短"],
-                          "grade": ["A", "B"]})
+    frame = pd.DataFrame(
+        {"enterprise_id": ["E1", "E2"], "enterprise": [long, "短"], "grade": ["A", "B"]}
+    )
     notes = write_grades_xlsx(frame, tmp_path / "g.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "g.xlsx").active
-    lengths = [len(c.value) for row in sheet.iter_rows() for c in row
-               if isinstance(c.value, str)]
+    lengths = [len(c.value) for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert max(lengths) == EXCEL_TEXT_MAX
     assert notes[["layer", "row", "id", "action"]].values.tolist() == [
-        ["g.xlsx:亩均评价", 1, "E1", "truncated"]]
+        ["g.xlsx:亩均评价", 1, "E1", "truncated"]
+    ]
     assert "40000" in notes["reason"].iat[0]
 
 
@@ -220,6 +248,9 @@ def test_a_long_town_name_is_cut_in_the_workbook_and_noted_in_issues(tmp_path):
     issues = pd.read_csv(tmp_path / "o" / "issues.csv", encoding="utf-8-sig")
     cut = issues[issues["action"] == "truncated"]
     assert len(cut) >= 1 and set(cut["layer"]) == {
-        "summary.xlsx:明细", "classified.xlsx:全县", "classified.xlsx:镇街清单"}  # the 清单
+        "summary.xlsx:明细",
+        "classified.xlsx:全县",
+        "classified.xlsx:镇街清单",
+    }  # the 清单
     book = openpyxl.load_workbook(tmp_path / "o" / "summary.xlsx")
     assert max(len(c.value) for c in book["汇总"]["A"] if isinstance(c.value, str)) == 32_767

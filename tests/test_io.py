@@ -19,14 +19,20 @@ def _write_set(folder, text, fail_after=None):
 
 
 def _contents(folder):
-    return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_new_folder_gets_the_whole_set(tmp_path):
     _write_set(tmp_path / "out" / "deep", "run1")
-    assert _contents(tmp_path / "out" / "deep") == {"a.csv": "run1", "b.csv": "run1",
-                                                    "sub/c.txt": "run1"}
+    assert _contents(tmp_path / "out" / "deep") == {
+        "a.csv": "run1",
+        "b.csv": "run1",
+        "sub/c.txt": "run1",
+    }
     assert [p.name for p in tmp_path.joinpath("out").iterdir()] == ["deep"]
 
 
@@ -37,8 +43,12 @@ def test_failed_run_leaves_previous_set_whole(tmp_path, fail_after):
     (out / "ledger.gpkg").write_text("another command's file", encoding="utf-8")
     with pytest.raises(RuntimeError):
         _write_set(out, "run2", fail_after=fail_after)
-    assert _contents(out) == {"a.csv": "run1", "b.csv": "run1", "sub/c.txt": "run1",
-                              "ledger.gpkg": "another command's file"}
+    assert _contents(out) == {
+        "a.csv": "run1",
+        "b.csv": "run1",
+        "sub/c.txt": "run1",
+        "ledger.gpkg": "another command's file",
+    }
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging folder left
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -49,8 +59,12 @@ def test_successful_run_replaces_its_files_and_keeps_others(tmp_path):
     (out / "sub" / "stale.txt").write_text("old", encoding="utf-8")
     (out / "ledger.gpkg").write_text("keep", encoding="utf-8")
     _write_set(out, "run2")
-    assert _contents(out) == {"a.csv": "run2", "b.csv": "run2", "sub/c.txt": "run2",
-                              "ledger.gpkg": "keep"}
+    assert _contents(out) == {
+        "a.csv": "run2",
+        "b.csv": "run2",
+        "sub/c.txt": "run2",
+        "ledger.gpkg": "keep",
+    }
     assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv", "ledger.gpkg", "sub"]
 
 
@@ -78,8 +92,9 @@ def test_atomic_path_keeps_previous_file_on_error(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["t.txt"]
 
 
-def test_gdal_write_failure_is_one_line_and_keeps_the_previous_set(tiny_gpkg, tmp_path,
-                                                                   monkeypatch):
+def test_gdal_write_failure_is_one_line_and_keeps_the_previous_set(
+    tiny_gpkg, tmp_path, monkeypatch
+):
     """GDAL reports a full disk as its own error, not an OSError: still one line."""
     import pyogrio
     from click.testing import CliRunner
@@ -88,8 +103,10 @@ def test_gdal_write_failure_is_one_line_and_keeps_the_previous_set(tiny_gpkg, tm
     from zoning.cli import main
 
     out = tmp_path / "out"
-    assert CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out),
-                                     "--quiet"]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out), "--quiet"]).exit_code
+        == 0
+    )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def full(*args, **kwargs):

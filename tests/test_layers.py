@@ -43,9 +43,11 @@ def test_formats(tmp_path, fmt):
     else:
         driver = {"geojson": "GeoJSON", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}[fmt]
         path = tmp_path / f"plots.{fmt}"
-        pyogrio.write_dataframe(parcels.rename(columns={"eco_friendly": "eco",
-                                                        "rural_fusion": "fusion"}),
-                                path, driver=driver)
+        pyogrio.write_dataframe(
+            parcels.rename(columns={"eco_friendly": "eco", "rural_fusion": "fusion"}),
+            path,
+            driver=driver,
+        )
         src = Source(path)
     result = classify_with_parcels_from(tmp_path, src)
     got = dict(zip(result.parcels["parcel_id"], result.parcels["rule"], strict=True))
@@ -63,8 +65,9 @@ def test_ids_stay_text():
 
 def test_boolean_words():
     issues = IssueLog()
-    values = pd.Series(["TRUE", "yes", "Y", "1", "是", "false", "No", "n", "0", "否", "", None,
-                        "maybe", 1, 0.0])
+    values = pd.Series(
+        ["TRUE", "yes", "Y", "1", "是", "false", "No", "n", "0", "否", "", None, "maybe", 1, 0.0]
+    )
     got = parse_bool(values, "eco_friendly", "parcels", issues, None).tolist()
     assert got == [True] * 5 + [False] * 8 + [True, False]
     frame_ = issues.frame()
@@ -76,14 +79,26 @@ def test_polygonal_repairs_and_rejects():
     spike = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0), (-5, 5), (0, 0)])
     overlap_multi = shapely.MultiPolygon([shapely.box(0, 0, 10, 10), shapely.box(5, 0, 15, 10)])
     z = shapely.Polygon([(0, 0, 1), (1, 0, 1), (1, 1, 1)])
-    coll = shapely.GeometryCollection([shapely.box(0, 0, 2, 2), shapely.LineString([(0, 0),
-                                                                                   (5, 5)])])
-    geoms = np.array([bowtie, spike, overlap_multi, z, coll, shapely.Point(0, 0), None,
-                      shapely.Polygon([(0, 0), (1, 1), (2, 2), (0, 0)])], dtype=object)
+    coll = shapely.GeometryCollection(
+        [shapely.box(0, 0, 2, 2), shapely.LineString([(0, 0), (5, 5)])]
+    )
+    geoms = np.array(
+        [
+            bowtie,
+            spike,
+            overlap_multi,
+            z,
+            coll,
+            shapely.Point(0, 0),
+            None,
+            shapely.Polygon([(0, 0), (1, 1), (2, 2), (0, 0)]),
+        ],
+        dtype=object,
+    )
     out, repaired, reason = polygonal(geoms)
-    assert shapely.area(out[0]) == pytest.approx(50.0)      # both triangles
-    assert shapely.area(out[1]) == pytest.approx(100.0)     # spike dropped
-    assert shapely.area(out[2]) == pytest.approx(150.0)     # overlap kept (structure)
+    assert shapely.area(out[0]) == pytest.approx(50.0)  # both triangles
+    assert shapely.area(out[1]) == pytest.approx(100.0)  # spike dropped
+    assert shapely.area(out[2]) == pytest.approx(150.0)  # overlap kept (structure)
     assert not shapely.has_z(out[3]) and shapely.area(out[3]) == pytest.approx(0.5)
     assert shapely.area(out[4]) == pytest.approx(4.0)
     assert repaired.tolist() == [True, True, True, False, True, False, False, False]
@@ -95,20 +110,29 @@ def test_polygonal_repairs_and_rejects():
 
 def test_layer_errors_name_file_layer_and_rows(tmp_path):
     layers = tiny_layers()
-    bad = pd.concat([layers["parcels"], frame([{"parcel_id": None, "geometry":
-                                                rect(0, 0, 1, 1)}])], ignore_index=True)
+    bad = pd.concat(
+        [layers["parcels"], frame([{"parcel_id": None, "geometry": rect(0, 0, 1, 1)}])],
+        ignore_index=True,
+    )
     path = tmp_path / "p.gpkg"
     bad.to_file(path, layer="parcels")
-    with pytest.raises(LayerError, match=r"p\.gpkg layer 'parcels': 1 row\(s\) without "
-                                         r"parcel_id \(rows 8\)"):
+    with pytest.raises(
+        LayerError,
+        match=r"p\.gpkg layer 'parcels': 1 row\(s\) without "
+        r"parcel_id \(rows 8\)",
+    ):
         classify_with_parcels_from(tmp_path, Source(path))
 
 
 def test_reprojected_inputs_give_the_same_classes(tmp_path):
     layers = tiny_layers()
-    base = dict(zip(layers["parcels"]["parcel_id"], [EXPECTED_TINY[p] for p in
-                                                     layers["parcels"]["parcel_id"]],
-                    strict=True))
+    base = dict(
+        zip(
+            layers["parcels"]["parcel_id"],
+            [EXPECTED_TINY[p] for p in layers["parcels"]["parcel_id"]],
+            strict=True,
+        )
+    )
     for crs in (4490, 4326, 4528, 32651):
         path = tmp_path / f"p{crs}.gpkg"
         layers["parcels"].to_crs(crs).to_file(path, layer="parcels")
@@ -163,20 +187,42 @@ def test_a_nan_vertex_is_unclassified_not_half_a_plot():
 def test_real_ids_render_exactly():
     values = pd.Series([1e20, 2.0**63, 2.0**63 - 1024, -5.0, 0.1, np.nan])
     got = ids_as_text(values).tolist()
-    assert got == ["100000000000000000000", "9223372036854775808", "9223372036854774784",
-                   "-5", "0.1", None]
+    assert got == [
+        "100000000000000000000",
+        "9223372036854775808",
+        "9223372036854774784",
+        "-5",
+        "0.1",
+        None,
+    ]
 
 
 def test_keep_apart_renames_reserved_and_case_clashes():
     from zoning.layers import keep_apart
 
-    gdf = frame([{"TOWN": "a", "town": "b", "FID": 3, "_x": 1, "town_input": "c",
-                  "geometry": rect(0, 0, 1, 1)}])
+    gdf = frame(
+        [
+            {
+                "TOWN": "a",
+                "town": "b",
+                "FID": 3,
+                "_x": 1,
+                "town_input": "c",
+                "geometry": rect(0, 0, 1, 1),
+            }
+        ]
+    )
     issues = IssueLog()
     out = keep_apart(gdf, "parcels", issues)
     # the file's own town_input keeps its name, so TOWN becomes TOWN_input_2
-    assert list(out.columns) == ["TOWN_input_2", "town", "FID_input", "_x_input", "town_input",
-                                 "geometry"]
+    assert list(out.columns) == [
+        "TOWN_input_2",
+        "town",
+        "FID_input",
+        "_x_input",
+        "town_input",
+        "geometry",
+    ]
     assert len(issues.frame()) == 1
 
 
@@ -192,9 +238,11 @@ def test_a_hand_built_config_with_a_geographic_analysis_crs_is_refused():
 def test_a_point_layer_with_nan_coordinates_is_one_line():
     from zoning.layers import prepare_layer
 
-    ws = gpd.GeoDataFrame({"workshop_id": ["W1", "W2"]},
-                          geometry=[shapely.Point(121.2, 30.2), shapely.Point(np.nan, 30.2)],
-                          crs=4490)
+    ws = gpd.GeoDataFrame(
+        {"workshop_id": ["W1", "W2"]},
+        geometry=[shapely.Point(121.2, 30.2), shapely.Point(np.nan, 30.2)],
+        crs=4490,
+    )
     with pytest.raises(LayerError, match=r"coordinates are not finite.*\(rows 2\)"):
         prepare_layer(ws, "workshops", "w.csv", load_config(), IssueLog())
 

@@ -28,16 +28,37 @@ PACKAGE = Path(zoning.__file__).parent
 #:   below imports it (only cli does);
 #: - T9 ``__main__``: ``python -m zoning`` runs cli's main, so it sits above cli.
 TIERS: dict[str, float] = {
-    "errors": 0, "vocab": 0, "crs": 0, "_io": 0, "_parallel": 0, "_version": 0,
+    "errors": 0,
+    "vocab": 0,
+    "crs": 0,
+    "_io": 0,
+    "_parallel": 0,
+    "_version": 0,
     "config": 1,
     "layers": 2,
-    "measures": 3, "rules": 3,
+    "measures": 3,
+    "rules": 3,
     "classification": 4,
-    "scenario": 5, "workshops": 5, "placement": 5, "safety": 5, "grading": 5, "ledger": 5,
-    "blocks": 5, "grid": 5, "campaigns": 5, "sample": 5, "sample_ledger": 5,
-    "report": 6, "figures": 6, "maps": 6, "styles": 6,
-    "outputs": 7, "distributed": 7.5,
-    "cli": 8, "__init__": 8, "__main__": 9,
+    "scenario": 5,
+    "workshops": 5,
+    "placement": 5,
+    "safety": 5,
+    "grading": 5,
+    "ledger": 5,
+    "blocks": 5,
+    "grid": 5,
+    "campaigns": 5,
+    "sample": 5,
+    "sample_ledger": 5,
+    "report": 6,
+    "figures": 6,
+    "maps": 6,
+    "styles": 6,
+    "outputs": 7,
+    "distributed": 7.5,
+    "cli": 8,
+    "__init__": 8,
+    "__main__": 9,
 }
 
 #: Inside T0 the foundation has an order of its own (HOUSE.md: "vocab imports nothing
@@ -110,8 +131,7 @@ class _Imports(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "zoning" or alias.name.startswith("zoning."):
                 rest = alias.name.removeprefix("zoning").lstrip(".")
-                self.found.append((rest.split(".")[0] or "__init__", node.lineno,
-                                   self._scope()))
+                self.found.append((rest.split(".")[0] or "__init__", node.lineno, self._scope()))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
@@ -154,9 +174,11 @@ def test_every_module_has_a_tier():
 
 @pytest.mark.parametrize("module", modules())
 def test_imports_only_from_tiers_below(module):
-    wrong = [f"{module}.py:{line} imports {target} (T{TIERS[module]} -> T{TIERS[target]}, "
-             f"{where})" for target, line, where in imports_of(module)
-             if not allowed(module, target, where)]
+    wrong = [
+        f"{module}.py:{line} imports {target} (T{TIERS[module]} -> T{TIERS[target]}, {where})"
+        for target, line, where in imports_of(module)
+        if not allowed(module, target, where)
+    ]
     assert wrong == []
 
 
@@ -175,8 +197,7 @@ def test_no_import_cycle_at_module_level():
 
     def visit(node: str, path: list[str]) -> None:
         if node in path:
-            raise AssertionError("import cycle: " + " -> ".join(
-                [*path[path.index(node):], node]))
+            raise AssertionError("import cycle: " + " -> ".join([*path[path.index(node) :], node]))
         if node in done:
             return
         for nxt in sorted(graph.get(node, ())):
@@ -189,22 +210,29 @@ def test_no_import_cycle_at_module_level():
 
 def test_the_checker_sees_what_it_must():
     """The collector finds every form of import, and the rule refuses a wrong one."""
-    source = ("from . import vocab\nfrom .report import x\nimport zoning.maps\n"
-              "from zoning.outputs import y\nfrom . import __version__\n"
-              "def f():\n    from .figures import z\n"
-              "class C:\n    def m(self):\n        from .maps import w\n")
+    source = (
+        "from . import vocab\nfrom .report import x\nimport zoning.maps\n"
+        "from zoning.outputs import y\nfrom . import __version__\n"
+        "def f():\n    from .figures import z\n"
+        "class C:\n    def m(self):\n        from .maps import w\n"
+    )
     visitor = _Imports()
     visitor.visit(ast.parse(source))
-    assert visitor.found == [("vocab", 1, "module"), ("report", 2, "module"),
-                             ("maps", 3, "module"), ("outputs", 4, "module"),
-                             ("__init__", 5, "module"), ("figures", 7, "function"),
-                             ("maps", 10, "method")]
-    assert not allowed("report", "blocks", "function")      # T6 -> T5
-    assert not allowed("grid", "ledger", "function")        # T5 siblings
-    assert not allowed("_io", "styles", "function")         # T0 -> T6
-    assert not allowed("maps", "figures", "module")         # T6 siblings
-    assert not allowed("scenario", "figures", "function")   # the exception is for methods
-    assert allowed("scenario", "maps", "method")            # ... of T5 objects only
+    assert visitor.found == [
+        ("vocab", 1, "module"),
+        ("report", 2, "module"),
+        ("maps", 3, "module"),
+        ("outputs", 4, "module"),
+        ("__init__", 5, "module"),
+        ("figures", 7, "function"),
+        ("maps", 10, "method"),
+    ]
+    assert not allowed("report", "blocks", "function")  # T6 -> T5
+    assert not allowed("grid", "ledger", "function")  # T5 siblings
+    assert not allowed("_io", "styles", "function")  # T0 -> T6
+    assert not allowed("maps", "figures", "module")  # T6 siblings
+    assert not allowed("scenario", "figures", "function")  # the exception is for methods
+    assert allowed("scenario", "maps", "method")  # ... of T5 objects only
     assert not allowed("layers", "classification", "method")
     assert allowed("workshops", "placement", "module")
     assert not allowed("placement", "workshops", "module")

@@ -18,8 +18,12 @@ from zoning.outputs import init_ledger, read_classified_plots, write_blocks
 
 
 def zoning(*args):
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +53,11 @@ def test_init_lists_blocks_and_sites(both, blocks_dir):
     sites = items[items["kind"] == "site"].set_index("item_id")
     assert sorted(blocks.index) == ["P001", "P002", "P003", "P005"]
     assert set(blocks["computed_class"]) == {"manage"} and set(blocks["rule"]) == {"B3"}
-    assert sites["computed_class"].to_dict() == {"P004": "reclaim", "P006": "amenity",
-                                                 "P007": "reclaim"}
+    assert sites["computed_class"].to_dict() == {
+        "P004": "reclaim",
+        "P006": "amenity",
+        "P007": "reclaim",
+    }
     layer = gpd.read_file(blocks_dir / "blocks.gpkg", layer="blocks").set_index("block_id")
     assert blocks.loc["P001", "mu"] == pytest.approx(layer.loc["P001", "mu"])
     assert blocks.loc["P001", "town"] == "浒山街道" and blocks["reason"].str.len().gt(0).all()
@@ -61,18 +68,20 @@ def test_init_lists_blocks_and_sites(both, blocks_dir):
 
 def test_final_statuses_of_blocks_and_sites_in_chinese_too(both, tmp_path):
     rows = [
-        ("区块", "P001", "已改造", "2026-05-02", "厂房改造验收"),          # accepted
-        ("block", "P002", "upgraded", "2026-05-02", "x"),              # (4) a plot's final
-        ("腾退地块", "P004", "已利用", "2026-05-03", "复垦验收"),           # accepted
-        ("site", "P006", "renovated", "2026-05-03", "x"),              # (4) a block's final
-        ("site", "P007", "reused", "2026-05-03", ""),                  # (6) no note
-        ("block", "P004", "in_progress", "2026-05-03", ""),            # (1) P004 is a site
+        ("区块", "P001", "已改造", "2026-05-02", "厂房改造验收"),  # accepted
+        ("block", "P002", "upgraded", "2026-05-02", "x"),  # (4) a plot's final
+        ("腾退地块", "P004", "已利用", "2026-05-03", "复垦验收"),  # accepted
+        ("site", "P006", "renovated", "2026-05-03", "x"),  # (4) a block's final
+        ("site", "P007", "reused", "2026-05-03", ""),  # (6) no note
+        ("block", "P004", "in_progress", "2026-05-03", ""),  # (1) P004 is a site
     ]
     report = lg.import_sheet(both[0], sheet(tmp_path, rows), today="2026-06-01")
     assert report.accepted == 2
     reasons = dict(zip(report.rejected["row"], report.rejected["reason"], strict=True))
     assert list(reasons) == [3, 5, 6, 7]
-    assert reasons[3].startswith("状态 'upgraded' 与分类“管理提升式”不符，可填：推进中、待处置、已改造（")
+    assert reasons[3].startswith(
+        "状态 'upgraded' 与分类“管理提升式”不符，可填：推进中、待处置、已改造（"
+    )
     assert reasons[5].startswith("状态 'renovated' 与分类“村庄配套”不符，可填：")
     assert "已利用" in reasons[5]
     assert reasons[7].startswith("类型或编号不在台账中")
@@ -85,7 +94,9 @@ def test_adjust_a_block_by_its_chinese_mode(both):
     assert lg.adjust(both[0], "区块", "P003", "拆除式", "厂房危旧", "王工") == ("block", "rebuild")
     state = lg.status_as_of(both[0], "2026-06-01").set_index(["kind", "item_id"])
     assert state.loc[("block", "P003"), ["class", "computed_class"]].tolist() == [
-        "rebuild", "manage"]
+        "rebuild",
+        "manage",
+    ]
     with pytest.raises(Exception, match="not a site class"):
         lg.adjust(both[0], "site", "P004", "retain", "x", "y")
 
@@ -93,10 +104,14 @@ def test_adjust_a_block_by_its_chinese_mode(both):
 def test_default_weights_leave_scores_as_they_are(both, tmp_path):
     """The same plot events in a ledger with and without blocks: with the default
     weights (0) every score and part is the same; the block and site parts are shown."""
-    plots = [("parcel", "P001", "absorbed", "2026-05-02", "入园"),
-             ("parcel", "P004", "cleared", "2026-05-02", "腾退")]
-    extra = [("block", "P001", "renovated", "2026-05-03", "改造"),
-             ("site", "P004", "reused", "2026-05-03", "复垦")]
+    plots = [
+        ("parcel", "P001", "absorbed", "2026-05-02", "入园"),
+        ("parcel", "P004", "cleared", "2026-05-02", "腾退"),
+    ]
+    extra = [
+        ("block", "P001", "renovated", "2026-05-03", "改造"),
+        ("site", "P004", "reused", "2026-05-03", "复垦"),
+    ]
     lg.import_sheet(both[0], sheet(tmp_path, plots + extra, "a.csv"), today="2026-06-01")
     lg.import_sheet(both[1], sheet(tmp_path, plots, "b.csv"), today="2026-06-01")
     with_blocks = lg.town_scores(lg.status_as_of(both[0], "2026-06-01"))
@@ -112,11 +127,15 @@ def test_default_weights_leave_scores_as_they_are(both, tmp_path):
 def test_block_weight_counts_renovated_mu(both, tmp_path):
     """浒山街道: no plot final (weight 0.6), half its block mu renovated (weight 1):
     100 × 1 × 0.5 / (0.6 + 1) = 31.25, all of it block points."""
-    lg.import_sheet(both[0], sheet(tmp_path, [("block", "P001", "renovated", "2026-05-03",
-                                               "改造")]), today="2026-06-01")
+    lg.import_sheet(
+        both[0],
+        sheet(tmp_path, [("block", "P001", "renovated", "2026-05-03", "改造")]),
+        today="2026-06-01",
+    )
     state = lg.status_as_of(both[0], "2026-06-01")
-    scores = lg.town_scores(state, {"parcel": 0.6, "workshop": 0.4, "block": 1.0,
-                                    "site": 0.0}).set_index("town")
+    scores = lg.town_scores(
+        state, {"parcel": 0.6, "workshop": 0.4, "block": 1.0, "site": 0.0}
+    ).set_index("town")
     assert scores.loc["浒山街道", "score"] == pytest.approx(31.25)
     assert scores.loc["浒山街道", "block_points"] == pytest.approx(31.25)
     assert scores.loc["浒山街道", "plot_points"] == 0.0
@@ -125,13 +144,17 @@ def test_block_weight_counts_renovated_mu(both, tmp_path):
 
 
 def test_report_with_block_weight_from_the_config(both, tmp_path):
-    lg.import_sheet(both[0], sheet(tmp_path, [("block", "P001", "renovated", "2026-05-03",
-                                               "改造")]), today="2026-06-01")
+    lg.import_sheet(
+        both[0],
+        sheet(tmp_path, [("block", "P001", "renovated", "2026-05-03", "改造")]),
+        today="2026-06-01",
+    )
     config = tmp_path / "w.toml"
     config.write_text("[assessment]\nblock_weight = 1.0\n", encoding="utf-8")
     out = tmp_path / "report"
-    res = zoning("ledger", "report", both[0], "--as-of", "2026-06-01", "--out", out,
-                 "--config", config)
+    res = zoning(
+        "ledger", "report", both[0], "--as-of", "2026-06-01", "--out", out, "--config", config
+    )
     assert res.returncode == 0, res.stderr
     towns = pd.read_csv(out / "towns.csv", encoding="utf-8-sig").set_index("town")
     assert towns.loc["浒山街道", "score"] == pytest.approx(31.25)
@@ -141,8 +164,9 @@ def test_report_with_block_weight_from_the_config(both, tmp_path):
     assert "区块改造完成率" in head and "腾退地块利用率" in head
     first = dict(zip(head, [c.value for c in book["排名"][3]], strict=True))
     assert first["镇街"] == "浒山街道" and first["区块得分"] == pytest.approx(31.25)
-    assert first["得分"] == pytest.approx(first["地块得分"] + first["作坊得分"]
-                                          + first["区块得分"] + first["腾退地块得分"])
+    assert first["得分"] == pytest.approx(
+        first["地块得分"] + first["作坊得分"] + first["区块得分"] + first["腾退地块得分"]
+    )
     listing = [[c.value for c in r] for r in book["浒山街道"].iter_rows(min_row=2)]
     kinds = {(r[0], r[1]): r for r in listing[1:]}
     head = listing[0]
@@ -153,8 +177,9 @@ def test_report_with_block_weight_from_the_config(both, tmp_path):
     assert set(status["kind"]) == {"parcel", "block", "site"}
     # without the weight the score is the plots' alone (nothing final: 0)
     plain = tmp_path / "plain"
-    assert zoning("ledger", "report", both[0], "--as-of", "2026-06-01", "--out",
-                  plain).returncode == 0
+    assert (
+        zoning("ledger", "report", both[0], "--as-of", "2026-06-01", "--out", plain).returncode == 0
+    )
     assert pd.read_csv(plain / "towns.csv", encoding="utf-8-sig")["score"].eq(0).all()
 
 
@@ -167,10 +192,13 @@ def test_cli_init_and_sync_with_blocks(classified, blocks_dir, tmp_path):
 
     plots, _ = read_classified_plots(classified)
     newer = tmp_path / "blocks2"
-    write_blocks(run(plots).redecide(blocks={"rebuild_built_before": 2005,
-                                             "rebuild_d_share_min": 0.0}), newer)
+    write_blocks(
+        run(plots).redecide(blocks={"rebuild_built_before": 2005, "rebuild_d_share_min": 0.0}),
+        newer,
+    )
     res = zoning("ledger", "sync", ledger, "--blocks", newer)
     assert res.returncode == 0, res.stderr
     review = pd.read_csv(tmp_path / "review.csv", encoding="utf-8-sig", dtype=str)
     assert review[["kind", "item_id", "old_class", "new_class"]].values.tolist() == [
-        ["block", "P001", "manage", "rebuild"]]  # built 2005 ≤ 2005, d_share 0 ≥ 0
+        ["block", "P001", "manage", "rebuild"]
+    ]  # built 2005 ≤ 2005, d_share 0 ≥ 0

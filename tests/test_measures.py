@@ -42,7 +42,9 @@ def test_subdivided_union_gives_the_same_overlap():
 
 def test_share_is_clipped():
     assert ms.share(np.array([5000.0000001, -1e-9]), np.array([5000.0, 5000.0])).tolist() == [
-        1.0, 0.0]
+        1.0,
+        0.0,
+    ]
 
 
 def test_largest_overlap_ties_take_the_smallest_id():
@@ -52,8 +54,10 @@ def test_largest_overlap_ties_take_the_smallest_id():
     ids = np.array(["K9", "K10", "K2"])
     assert ms.largest_overlap(plot, layer, ids)[0] == "K10"
     # touching only is no overlap
-    assert ms.largest_overlap(arr(rect(0, 0, 10, 10)), arr(rect(10, 0, 5, 5)),
-                              np.array(["K"]))[0] == ""
+    assert (
+        ms.largest_overlap(arr(rect(0, 0, 10, 10)), arr(rect(10, 0, 5, 5)), np.array(["K"]))[0]
+        == ""
+    )
 
 
 def test_nearest_ties_and_contact():
@@ -77,8 +81,9 @@ def test_touching_plots_link_at_zero_gap():
 
 
 def test_village_parks_name_and_mu():
-    plots = arr(rect(0, 0, 100, 50), rect(110, 0, 50, 50), rect(170, 0, 50, 50),
-                rect(1000, 0, 10, 10))
+    plots = arr(
+        rect(0, 0, 100, 50), rect(110, 0, 50, 50), rect(170, 0, 50, 50), rect(1000, 0, 10, 10)
+    )
     ids = np.array(["A9", "A10", "B1", "C"])
     area = shapely.area(plots)
     label, vp_id, vp_mu = ms.village_parks(ms.adjacency_pairs(plots, 20.0), ids, area)
@@ -102,10 +107,14 @@ coords = st.floats(min_value=0, max_value=500, allow_nan=False)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(coords, coords, st.floats(1, 80), st.floats(1, 80)), min_size=1,
-                max_size=25),
-       st.lists(st.tuples(coords, coords, st.floats(1, 300), st.floats(1, 300)), min_size=1,
-                max_size=5))
+@given(
+    st.lists(
+        st.tuples(coords, coords, st.floats(1, 80), st.floats(1, 80)), min_size=1, max_size=25
+    ),
+    st.lists(
+        st.tuples(coords, coords, st.floats(1, 300), st.floats(1, 300)), min_size=1, max_size=5
+    ),
+)
 def test_shares_stay_in_unit_interval(plots, layer):
     g = arr(*[rect(*p) for p in plots])
     lay = arr(*[rect(*p) for p in layer])

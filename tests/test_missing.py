@@ -25,18 +25,25 @@ BAD = re.compile(r"^(nan|NaN|None|inf|-inf|NaT|<NA>)$")
 
 def invoke(*args):
     res = CliRunner().invoke(main, [str(a) for a in args])
-    assert res.exit_code == 0 and res.exception is None or isinstance(res.exception,
-                                                                      SystemExit), res.output
+    assert res.exit_code == 0 and res.exception is None or isinstance(res.exception, SystemExit), (
+        res.output
+    )
     assert res.exit_code == 0, res.output
     return res
 
 
 def bad_cells_xlsx(path):
     book = openpyxl.load_workbook(path, read_only=True)
-    return [(sheet.title, value) for sheet in book.worksheets
-            for row in sheet.iter_rows(values_only=True) for value in row
-            if isinstance(value, str) and BAD.match(value.strip())
-            or isinstance(value, float) and value != value]
+    return [
+        (sheet.title, value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if isinstance(value, str)
+        and BAD.match(value.strip())
+        or isinstance(value, float)
+        and value != value
+    ]
 
 
 def bad_cells_csv(path):
@@ -46,48 +53,79 @@ def bad_cells_csv(path):
 
 def test_every_writer_takes_missing_numbers(tmp_path):
     layers = tiny_layers()
-    layers["parcels"].loc[[1, 3], "town"] = None          # P002, P004 without a town
+    layers["parcels"].loc[[1, 3], "town"] = None  # P002, P004 without a town
     layers["parcels"].loc[2, "built_year"] = None
-    layers["workshops"] = gpd.GeoDataFrame({
-        "workshop_id": ["W1", "W2", "W3"], "town": ["浒山街道", None, "宗汉街道"],
-        "illegal_building": [True, True, False], "floor_area_m2": [None, 80.0, None],
-        "hazards_found": [None, 2, 1], "hazards_open": [None, 1, 0],
-        "employees": [None, 3, None]},
-        geometry=[shapely.Point(X0 + 50, Y0 + 25), shapely.Point(X0 + 700, Y0 + 700),
-                  shapely.Point(X0 + 3020, Y0 + 20)], crs=4549)
-    layers["micro_parks"] = gpd.GeoDataFrame({
-        "micro_park_id": ["M1"], "name": [None], "town": [None], "floor_area_m2": [500.0],
-        "occupied_m2": [None]}, geometry=[rect(500, 500, 50, 50)], crs=4549)
+    layers["workshops"] = gpd.GeoDataFrame(
+        {
+            "workshop_id": ["W1", "W2", "W3"],
+            "town": ["浒山街道", None, "宗汉街道"],
+            "illegal_building": [True, True, False],
+            "floor_area_m2": [None, 80.0, None],
+            "hazards_found": [None, 2, 1],
+            "hazards_open": [None, 1, 0],
+            "employees": [None, 3, None],
+        },
+        geometry=[
+            shapely.Point(X0 + 50, Y0 + 25),
+            shapely.Point(X0 + 700, Y0 + 700),
+            shapely.Point(X0 + 3020, Y0 + 20),
+        ],
+        crs=4549,
+    )
+    layers["micro_parks"] = gpd.GeoDataFrame(
+        {
+            "micro_park_id": ["M1"],
+            "name": [None],
+            "town": [None],
+            "floor_area_m2": [500.0],
+            "occupied_m2": [None],
+        },
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     gpkg = write_gpkg(tmp_path / "county.gpkg", layers)
     out = tmp_path / "out"
     invoke("classify", gpkg, "--out", out, "--quiet")
     invoke("workshops", gpkg, "--out", out, "--quiet")
-    ws = pyogrio.read_dataframe(out / "workshops.gpkg", layer="workshops").set_index(
-        "workshop_id")
-    assert ws.loc["W1", "target_micro_park_id"] in ("", None)   # unplaceable, listed
+    ws = pyogrio.read_dataframe(out / "workshops.gpkg", layer="workshops").set_index("workshop_id")
+    assert ws.loc["W1", "target_micro_park_id"] in ("", None)  # unplaceable, listed
     issues = pd.read_csv(out / "workshop_issues.csv", dtype=str, keep_default_na=False)
     assert "W1" in set(issues.loc[issues["action"] == "unplaceable", "id"])
-    pd.DataFrame({
-        "enterprise_id": ["E1", "E2", "E3"], "enterprise": ["甲厂", "乙厂", ""],
-        "land_mu": ["10", "", "4"], "tax_10k_yuan": ["50", "", ""],
-        "value_added_10k_yuan": ["200", "", ""], "energy_tce": ["", "", ""],
-        "emissions_t": ["", "", ""], "employees": ["20", "", ""],
-        "revenue_10k_yuan": ["400", "", ""], "rd_10k_yuan": ["", "", ""]}).to_csv(
-        out / "enterprises.csv", index=False)
+    pd.DataFrame(
+        {
+            "enterprise_id": ["E1", "E2", "E3"],
+            "enterprise": ["甲厂", "乙厂", ""],
+            "land_mu": ["10", "", "4"],
+            "tax_10k_yuan": ["50", "", ""],
+            "value_added_10k_yuan": ["200", "", ""],
+            "energy_tce": ["", "", ""],
+            "emissions_t": ["", "", ""],
+            "employees": ["20", "", ""],
+            "revenue_10k_yuan": ["400", "", ""],
+            "rd_10k_yuan": ["", "", ""],
+        }
+    ).to_csv(out / "enterprises.csv", index=False)
     invoke("grade", out / "enterprises.csv", "--out", out)
     invoke("map", out, "--out", tmp_path / "maps", "--by-town", "--quiet")
     ledger = tmp_path / "ledger.gpkg"
     invoke("ledger", "init", ledger, "--from", out, "--workshops", out)
     invoke("ledger", "report", ledger, "--as-of", "2026-11-30", "--out", tmp_path / "report")
 
-    for xlsx in [out / "summary.xlsx", out / "classified.xlsx", out / "workshops.xlsx",
-                 out / "grades.xlsx",
-                 tmp_path / "report" / "assessment.xlsx"]:
+    for xlsx in [
+        out / "summary.xlsx",
+        out / "classified.xlsx",
+        out / "workshops.xlsx",
+        out / "grades.xlsx",
+        tmp_path / "report" / "assessment.xlsx",
+    ]:
         assert bad_cells_xlsx(xlsx) == [], xlsx
     for csv in [*out.glob("*.csv"), *(tmp_path / "report").glob("*.csv")]:
         assert bad_cells_csv(csv) == [], csv
-    for png in [tmp_path / "maps" / "overview.png", tmp_path / "maps" / "towns_mu.png",
-                tmp_path / "report" / "completion.png"]:
+    for png in [
+        tmp_path / "maps" / "overview.png",
+        tmp_path / "maps" / "towns_mu.png",
+        tmp_path / "report" / "completion.png",
+    ]:
         assert png.stat().st_size > 1000, png
     for page in (tmp_path / "maps").glob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -100,8 +138,7 @@ def test_every_writer_takes_missing_numbers(tmp_path):
         raise ValueError(f"{constant} is not JSON")
 
     data, _ = json.JSONDecoder(parse_constant=not_json).raw_decode(page, call.end())
-    plots = [f["properties"]["parcel_id"] for c in data["classes"]
-             for f in c["data"]["features"]]
+    plots = [f["properties"]["parcel_id"] for c in data["classes"] for f in c["data"]["features"]]
     assert sorted(plots) == sorted(layers["parcels"]["parcel_id"])
     grades = pd.read_csv(out / "grades.csv", dtype=str, keep_default_na=False)
     assert grades.set_index("enterprise_id").loc["E2", "score"] not in ("nan", "NaN")

@@ -32,14 +32,16 @@ def brute_force(inst: dict) -> float:
             continue
         used = np.bincount(park[placed], weights=inst["area"][placed], minlength=m)
         if (used <= inst["free"] + 1e-9).all():
-            best = min(best, table[np.flatnonzero(placed), park[placed]].sum()
-                       + inst["unplaced"] * (~placed).sum())
+            best = min(
+                best,
+                table[np.flatnonzero(placed), park[placed]].sum()
+                + inst["unplaced"] * (~placed).sum(),
+            )
     return best
 
 
 def solve(inst: dict, gap: float = 1e-4):
-    return solve_placement(inst["cost"], inst["area"], inst["free"], inst["unplaced"], gap,
-                           120.0)
+    return solve_placement(inst["cost"], inst["area"], inst["free"], inst["unplaced"], gap, 120.0)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -57,8 +59,9 @@ def test_proven_gap_holds_against_the_exact_milp(seed):
     """60–150 movers, free space 40–70 % of demand: the reported gap bounds the truth."""
     inst = tight_instance(seed, movers=(60, 150), parks=(3, 6))
     assert 60 <= inst["area"].size <= 150
-    _, best, milp_gap, _, _ = plain_milp(inst["cost"], inst["area"], inst["free"],
-                                         inst["unplaced"], 0.0, 120.0)
+    _, best, milp_gap, _, _ = plain_milp(
+        inst["cost"], inst["area"], inst["free"], inst["unplaced"], 0.0, 120.0
+    )
     assert milp_gap <= 1e-9
     park, status, gap, objective = solve(inst)
     assert status != SAFETY
@@ -74,11 +77,19 @@ def _relaxation(inst: dict) -> float:
 
     cost = inst["cost"]
     (n, m), k = cost.shape, cost.nnz
-    one = sp.coo_matrix((np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))),
-                        shape=(n, k + n))
+    one = sp.coo_matrix(
+        (np.ones(k + n), (np.r_[cost.row, np.arange(n)], np.arange(k + n))), shape=(n, k + n)
+    )
     cap = sp.coo_matrix((inst["area"][cost.row], (cost.col, np.arange(k))), shape=(m, k + n))
-    res = linprog(np.r_[cost.data, np.full(n, inst["unplaced"])], A_ub=cap, b_ub=inst["free"],
-                  A_eq=one, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+    res = linprog(
+        np.r_[cost.data, np.full(n, inst["unplaced"])],
+        A_ub=cap,
+        b_ub=inst["free"],
+        A_eq=one,
+        b_eq=np.ones(n),
+        bounds=(0, 1),
+        method="highs",
+    )
     return float(res.fun)
 
 
@@ -95,8 +106,9 @@ def test_count_row_lifts_the_bound_and_stays_below_the_optimum():
         inst = tight_instance(seed, movers=(7, 7), parks=(2, 2))
         cols = _Columns(sp.coo_matrix(inst["cost"]), inst["area"], inst["unplaced"])
         _, bound, nu = _prices(cols, inst["free"], _Safety(60.0))
-        park, best, milp_gap, _, _ = plain_milp(inst["cost"], inst["area"], inst["free"],
-                                                inst["unplaced"], 0.0, 60.0)
+        park, best, milp_gap, _, _ = plain_milp(
+            inst["cost"], inst["area"], inst["free"], inst["unplaced"], 0.0, 60.0
+        )
         assert milp_gap <= 1e-9
         plain = _relaxation(inst)
         assert plain - 1e-6 <= bound <= best + 1e-6
@@ -117,8 +129,9 @@ def test_lagrangian_with_a_count_price_is_a_bound_for_any_prices():
         cols = _Columns(sp.coo_matrix(inst["cost"]), inst["area"], inst["unplaced"])
         most = _most_placed(cols, inst["free"])
         for _ in range(50):
-            bound, reduced = _lagrangian(cols, rng.uniform(0, 500, 2), inst["free"],
-                                         float(rng.uniform(0, 100_000)), most)
+            bound, reduced = _lagrangian(
+                cols, rng.uniform(0, 500, 2), inst["free"], float(rng.uniform(0, 100_000)), most
+            )
             assert bound <= best + 1e-6
             assert reduced.min() >= -1e-9
 
@@ -157,13 +170,29 @@ def test_the_sample_gives_byte_identical_workshop_outputs_under_load(tmp_path):
     root = Path(__file__).resolve().parents[1]
 
     def run(out):
-        res = subprocess.run([sys.executable, "-m", "zoning", "workshops",
-                              str(root / "data" / "sample_county.gpkg"), "--config",
-                              str(root / "data" / "cixi.toml"), "--out", str(out), "--quiet"],
-                             capture_output=True, text=True, timeout=600)
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "zoning",
+                "workshops",
+                str(root / "data" / "sample_county.gpkg"),
+                "--config",
+                str(root / "data" / "cixi.toml"),
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert res.returncode == 0, res.stderr
-        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(out.iterdir()) if p.name != "workshop_run.json"}
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.iterdir())
+            if p.name != "workshop_run.json"
+        }
 
     quiet = run(tmp_path / "a")
     stop = multiprocessing.Event()
@@ -176,8 +205,13 @@ def test_the_sample_gives_byte_identical_workshop_outputs_under_load(tmp_path):
         stop.set()
         for process in busy:
             process.join()
-    assert set(quiet) == {"workshops.gpkg", "workshops.xlsx", "workshop_towns.csv",
-                          "workshop_issues.csv", "power_list.csv"}
+    assert set(quiet) == {
+        "workshops.gpkg",
+        "workshops.xlsx",
+        "workshop_towns.csv",
+        "workshop_issues.csv",
+        "power_list.csv",
+    }
     assert quiet == loaded
     log = json.loads((tmp_path / "b" / "workshop_run.json").read_text(encoding="utf-8"))
     assert log["placement"]["status"] == "optimal within gap", log["placement"]

@@ -41,13 +41,20 @@ RENDER = Path(__file__).with_name("qgis_render.py")
 def has_qgis() -> bool:
     if not os.path.exists(QGIS_PYTHON):
         return False
-    return subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True,
-                          timeout=120).returncode == 0
+    return (
+        subprocess.run(
+            [QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=120
+        ).returncode
+        == 0
+    )
 
 
 if not os.environ.get("CI") and not has_qgis():
-    pytest.skip("no QGIS for /usr/bin/python3 (apt-get install python3-qgis; CI installs "
-                "it and never skips)", allow_module_level=True)
+    pytest.skip(
+        "no QGIS for /usr/bin/python3 (apt-get install python3-qgis; CI installs "
+        "it and never skips)",
+        allow_module_level=True,
+    )
 
 
 def render(gpkg, layer: str, id_field: str, value_field: str, mode: str = "qml") -> dict:
@@ -55,16 +62,24 @@ def render(gpkg, layer: str, id_field: str, value_field: str, mode: str = "qml")
     (``mode`` "sld": drawn with the layer's SLD instead of its QML)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(Path(gpkg).parent))
-    res = subprocess.run([QGIS_PYTHON, str(RENDER), str(gpkg), layer, id_field, value_field,
-                          mode],
-                         capture_output=True, text=True, timeout=300, env=env)
+    res = subprocess.run(
+        [QGIS_PYTHON, str(RENDER), str(gpkg), layer, id_field, value_field, mode],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def zoning(*args):
-    res = subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     return res
 
@@ -98,9 +113,9 @@ def test_qgis_draws_the_context_layers_as_the_maps_do(classified, layer):
     shown = render(classified / "classified.gpkg", layer, "fid", "fid")
     assert shown["renderer"] == "singleSymbol" and shown["features"]
     # the fill at its opacity over the white background
-    expected = [255 - alpha * (255 - int(fill[i:i + 2], 16)) for i in (1, 3, 5)]
+    expected = [255 - alpha * (255 - int(fill[i : i + 2], 16)) for i in (1, 3, 5)]
     for _, _, colour in shown["features"]:
-        got = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        got = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
         assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 2, colour
 
 
@@ -109,8 +124,9 @@ def test_qgis_opens_the_village_parks_as_outlines(tmp_path):
 
     path = write_gpkg(tmp_path / "in.gpkg", with_village_park(tiny_layers()))
     zoning("classify", path, "--out", tmp_path / "out")
-    shown = render(tmp_path / "out" / "classified.gpkg", "village_parks", "village_park_id",
-                   "village_park_id")
+    shown = render(
+        tmp_path / "out" / "classified.gpkg", "village_parks", "village_park_id", "village_park_id"
+    )
     assert shown["renderer"] == "singleSymbol" and len(shown["features"]) >= 7
     # outline only: the plots under them show through (here: white, nothing else drawn)
     assert {colour for _, _, colour in shown["features"]} == {"#FFFFFF"}
@@ -118,29 +134,43 @@ def test_qgis_opens_the_village_parks_as_outlines(tmp_path):
 
 def test_qgis_opens_the_workshops_as_points_coloured_by_class(tmp_path):
     layers = tiny_layers()
-    base = {"licensed": True, "env_permit": "yes", "pollution": False,
-            "three_in_one": False, "illegal_building": False, "backward_capacity": False,
-            "hazards_found": 0, "hazards_open": 0, "floor_area_m2": 100.0}
+    base = {
+        "licensed": True,
+        "env_permit": "yes",
+        "pollution": False,
+        "three_in_one": False,
+        "illegal_building": False,
+        "backward_capacity": False,
+        "hazards_found": 0,
+        "hazards_open": 0,
+        "floor_area_m2": 100.0,
+    }
     spots = {"W1": (50, 25), "W2": (700, 700), "W3": (3020, 1020), "W4": (50, 1025)}
     changes = {"W2": {"three_in_one": True}, "W3": {"pollution": True}}
     layers["workshops"] = gpd.GeoDataFrame(
         [{"workshop_id": w, **base, **changes.get(w, {})} for w in spots],
-        geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in spots.values()], crs=4549)
+        geometry=[shapely.Point(X0 + x, Y0 + y) for x, y in spots.values()],
+        crs=4549,
+    )
     layers["micro_parks"] = gpd.GeoDataFrame(
         {"micro_park_id": ["M1"], "floor_area_m2": [1000.0], "occupied_m2": [0.0]},
-        geometry=[rect(500, 500, 50, 50)], crs=4549)
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     path = write_gpkg(tmp_path / "in.gpkg", layers)
     zoning("workshops", path, "--out", tmp_path / "out")
     shown = render(tmp_path / "out" / "workshops.gpkg", "workshops", "workshop_id", "class")
     assert shown["renderer"] == "categorizedSymbol" and shown["column"] == "class"
-    assert all(label.startswith(WORKSHOP_CLASS_ZH[value])
-               for value, label, _ in shown["categories"])
+    assert all(
+        label.startswith(WORKSHOP_CLASS_ZH[value]) for value, label, _ in shown["categories"]
+    )
     got = {wid: (cls, colour) for wid, cls, colour in shown["features"]}
     assert set(got) == set(spots) and len({cls for cls, _ in got.values()}) >= 2
     for wid, (cls, colour) in got.items():
         assert colour == WORKSHOP_PALETTE[cls], (wid, cls)
-    parks = render(tmp_path / "out" / "workshops.gpkg", "micro_parks", "micro_park_id",
-                   "micro_park_id")
+    parks = render(
+        tmp_path / "out" / "workshops.gpkg", "micro_parks", "micro_park_id", "micro_park_id"
+    )
     assert parks["renderer"] == "singleSymbol"
     assert parks["features"][0][2] == "#56B4E9"
 
@@ -158,8 +188,10 @@ def test_qgis_opens_the_ledger_items_coloured_by_computed_class(ledger):
 def test_qgis_opens_the_ledger_status_coloured_by_progress(ledger, tmp_path):
     from zoning import ledger as lg
 
-    rows = [("parcel", "P001", "in_progress", "2026-05-02", ""),
-            ("parcel", "P004", "cleared", "2026-05-03", "已腾退")]
+    rows = [
+        ("parcel", "P001", "in_progress", "2026-05-02", ""),
+        ("parcel", "P004", "cleared", "2026-05-03", "已腾退"),
+    ]
     assert lg.import_sheet(ledger, sheet(tmp_path, rows), today="2026-06-01").accepted == 2
     zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--out", tmp_path / "r")
     shown = render(tmp_path / "r" / "status.gpkg", "status", "item_id", "status")
@@ -175,10 +207,17 @@ def test_qgis_opens_the_ledger_status_coloured_by_progress(ledger, tmp_path):
 def test_qgis_opens_the_changed_plots_coloured_by_their_new_class(tmp_path):
     path = write_gpkg(tmp_path / "in.gpkg", tiny_layers())
     (tmp_path / "a.toml").write_text("[parameters]\n", encoding="utf-8")
-    (tmp_path / "b.toml").write_text("[parameters]\nscattered_max_mu = 1.0\n",
-                                     encoding="utf-8")
-    zoning("compare", path, "--config", tmp_path / "a.toml", "--config",
-           tmp_path / "b.toml", "--out", tmp_path / "cmp")
+    (tmp_path / "b.toml").write_text("[parameters]\nscattered_max_mu = 1.0\n", encoding="utf-8")
+    zoning(
+        "compare",
+        path,
+        "--config",
+        tmp_path / "a.toml",
+        "--config",
+        tmp_path / "b.toml",
+        "--out",
+        tmp_path / "cmp",
+    )
     shown = render(tmp_path / "cmp" / "changed.gpkg", "changed", "parcel_id", "to_class")
     assert shown["renderer"] == "categorizedSymbol" and shown["column"] == "to_class"
     assert shown["features"], "the two scenarios should move a plot"
@@ -199,13 +238,15 @@ def test_qgis_opens_the_shapefile_export_coloured_by_class(tmp_path):
 
 def test_qgis_opens_the_blocks_by_mode_and_freed_sites_by_reuse(classified, tmp_path):
     table = tmp_path / "e.csv"
-    table.write_text("enterprise_id,enterprise,year,land_mu,tax_10k_yuan\n1,甲厂,2024,10,20\n",
-                     encoding="utf-8")
+    table.write_text(
+        "enterprise_id,enterprise,year,land_mu,tax_10k_yuan\n1,甲厂,2024,10,20\n", encoding="utf-8"
+    )
     zoning("blocks", classified, "--enterprises", table, "--out", tmp_path / "b", "--quiet")
     gpkg = tmp_path / "b" / "blocks.gpkg"
-    for layer, id_field, column, palette in (("blocks", "block_id", "mode", MODE_PALETTE),
-                                             ("freed_sites", "site_id", "reuse",
-                                              REUSE_PALETTE)):
+    for layer, id_field, column, palette in (
+        ("blocks", "block_id", "mode", MODE_PALETTE),
+        ("freed_sites", "site_id", "reuse", REUSE_PALETTE),
+    ):
         shown = render(gpkg, layer, id_field, column)
         assert shown["renderer"] == "categorizedSymbol" and shown["column"] == column
         assert shown["features"], layer

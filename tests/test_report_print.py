@@ -27,17 +27,32 @@ def need_tools():
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         if os.environ.get("CI"):
-            pytest.fail(f"CI is set and {', '.join(missing)} is missing (apt-get install "
-                        "libreoffice-calc-nogui poppler-utils)")
+            pytest.fail(
+                f"CI is set and {', '.join(missing)} is missing (apt-get install "
+                "libreoffice-calc-nogui poppler-utils)"
+            )
         pytest.skip(f"{', '.join(missing)} not installed")
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    res = subprocess.run([sys.executable, "-m", "zoning", "demo", "--out", str(out), "--maps",
-                          str(out / "maps"), "--quiet"], capture_output=True, text=True,
-                         timeout=1200)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "demo",
+            "--out",
+            str(out),
+            "--maps",
+            str(out / "maps"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert res.returncode == 0, res.stderr
     return out
 
@@ -46,17 +61,30 @@ def to_pdf(xlsx, tmp_path):
     """The workbook as LibreOffice prints it (a private profile per conversion)."""
     need_tools()
     profile = tmp_path / "lo-profile"
-    res = subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-                          "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)],
-                         capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(xlsx),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     pdf = tmp_path / (xlsx.stem + ".pdf")
     assert res.returncode == 0 and pdf.exists(), res.stderr
     return pdf
 
 
 def pages(pdf) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return text.split("\f")[:-1]
 
 
@@ -104,8 +132,9 @@ def test_summary_prints_on_one_page_and_its_figures_add_up(demo, tmp_path):
 
 
 def test_plot_list_prints_landscape_pages_with_the_header_on_each(demo, tmp_path):
-    listing = pd.read_excel(demo / "classified.xlsx", sheet_name=None, header=1,
-                            dtype={"编号": str})
+    listing = pd.read_excel(
+        demo / "classified.xlsx", sheet_name=None, header=1, dtype={"编号": str}
+    )
     county = listing["全县"]
     rows = sum(len(t) for t in listing.values())
     text = pages(to_pdf(demo / "classified.xlsx", tmp_path))
@@ -114,10 +143,12 @@ def test_plot_list_prints_landscape_pages_with_the_header_on_each(demo, tmp_path
         assert "编号" in page and "目标园区/集聚点" in page and "截至日期" in page
     plots = county[~county["编号"].isin(["小计", "合计"])]
     subtotals = county[county["编号"] == "小计"].set_index("分类")["面积（亩）"]
-    assert np.allclose(plots.groupby("分类")["面积（亩）"].sum().reindex(subtotals.index),
-                       subtotals)
+    assert np.allclose(
+        plots.groupby("分类")["面积（亩）"].sum().reindex(subtotals.index), subtotals
+    )
     assert county.loc[county["编号"] == "合计", "面积（亩）"].iat[0] == pytest.approx(
-        subtotals.sum())
+        subtotals.sum()
+    )
     summary = pd.read_excel(demo / "summary.xlsx", sheet_name="明细", header=1)
     total = summary[(summary["镇街"] == "合计") & (summary["类别代码"] == "total")]
     assert total["面积（亩）"].iat[0] == pytest.approx(subtotals.sum())
@@ -158,17 +189,31 @@ def test_plot_list_of_the_tiny_county(tmp_path):
     layers["parcels"]["responsible"] = ["张三", "", "", "", "", "", ""]
     src = write_gpkg(tmp_path / "tiny.gpkg", layers)
     config = tmp_path / "county.toml"
-    config.write_text('[report]\ncounty = "慈溪市"\ndata_date = "2026-10-31"\n',
-                      encoding="utf-8")
-    res = subprocess.run([sys.executable, "-m", "zoning", "classify", src, "--config",
-                          str(config), "--out", str(tmp_path / "o")], capture_output=True,
-                         text=True, timeout=300)
+    config.write_text('[report]\ncounty = "慈溪市"\ndata_date = "2026-10-31"\n', encoding="utf-8")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "classify",
+            src,
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     book = tmp_path / "o" / "classified.xlsx"
     sheets = pd.read_excel(book, sheet_name=None, header=1, dtype={"编号": str})
     assert list(sheets) == ["全县", "宗汉街道", "浒山街道"]
     title = pd.read_excel(book, sheet_name="浒山街道", header=None).iat[0, 0]
-    assert title == "慈溪市 浒山街道 村级工业用地分类清单　数据日期：2026-10-31　截至日期：2026-10-31"
+    assert (
+        title == "慈溪市 浒山街道 村级工业用地分类清单　数据日期：2026-10-31　截至日期：2026-10-31"
+    )
     town = sheets["浒山街道"].set_index("编号")
     assert town.loc["P001", "目标园区/集聚点"] == "浒山工业园（T1）"
     assert town.loc["P001", "规则"].startswith("C1 ") and town.loc["P001", "村"] == "东村"
@@ -189,8 +234,9 @@ def test_plot_list_of_the_tiny_county(tmp_path):
     init_ledger(ledger, tmp_path / "o")
     (tmp_path / "r").mkdir()
     write_ledger_report(ledger, "2026-11-30", tmp_path / "r", county="慈溪市")
-    listing = pd.read_excel(tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道",
-                            header=1, dtype={"编号": str}).set_index("编号")
+    listing = pd.read_excel(
+        tmp_path / "r" / "assessment.xlsx", sheet_name="浒山街道", header=1, dtype={"编号": str}
+    ).set_index("编号")
     assert {"村", "依据", "整改期限", "责任人"} <= set(listing.columns)
     assert listing.loc["P001", "整改期限"] == "2026-12-31"
     assert listing.loc["P001", "责任人"] == "张三" and listing.loc["P002", "村"] == "东村"
@@ -208,9 +254,20 @@ def test_a_ledger_made_before_the_village_field_syncs_new_items(tmp_path, monkey
 
     def classify(layers, name):
         out = tmp_path / name
-        res = subprocess.run([sys.executable, "-m", "zoning", "classify",
-                              write_gpkg(tmp_path / f"{name}.gpkg", layers), "--out", str(out)],
-                             capture_output=True, text=True, timeout=300)
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "zoning",
+                "classify",
+                write_gpkg(tmp_path / f"{name}.gpkg", layers),
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert res.returncode == 0, res.stderr
         return out
 
@@ -231,12 +288,27 @@ def test_transitions_workbook_prints_its_matrix_on_one_page(tmp_path):
 
     src = write_gpkg(tmp_path / "tiny.gpkg", tiny_layers())
     (tmp_path / "a.toml").write_text("", encoding="utf-8")
-    (tmp_path / "b.toml").write_text("[parameters]\ninside_share_min = 0.99\n"
-                                     "baseline_year = 2030\n", encoding="utf-8")
-    res = subprocess.run([sys.executable, "-m", "zoning", "compare", src, "--config",
-                          str(tmp_path / "a.toml"), "--config", str(tmp_path / "b.toml"),
-                          "--out", str(tmp_path / "cmp")], capture_output=True, text=True,
-                         timeout=300)
+    (tmp_path / "b.toml").write_text(
+        "[parameters]\ninside_share_min = 0.99\nbaseline_year = 2030\n", encoding="utf-8"
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "compare",
+            src,
+            "--config",
+            str(tmp_path / "a.toml"),
+            "--config",
+            str(tmp_path / "b.toml"),
+            "--out",
+            str(tmp_path / "cmp"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     text = pages(to_pdf(tmp_path / "cmp" / "transitions.xlsx", tmp_path))
     assert "tiny 分类转移：a → b" in text[0] and "截至日期" in text[0]

@@ -19,15 +19,26 @@ from conftest import X0, Y0, rect, sheet, tiny_layers, write_gpkg
 
 PY = sys.executable
 CODES = ("S1", "S2", "S3", "S4", "S5", "S6")
-FIX_ZH = {"S1": "搬离甲乙类物品", "S2": "防火分隔", "S3": "独立疏散通道",
-          "S4": "独立式感烟报警器", "S5": "拆除窗户防盗栏", "S6": "自动喷水灭火"}
+FIX_ZH = {
+    "S1": "搬离甲乙类物品",
+    "S2": "防火分隔",
+    "S3": "独立疏散通道",
+    "S4": "独立式感烟报警器",
+    "S5": "拆除窗户防盗栏",
+    "S6": "自动喷水灭火",
+}
 
 
 def zoning(*args):
     # run outside the repository: `python -m` puts the working folder first on sys.path,
     # which would shadow the zoning that PYTHONPATH (or the installed package) names
-    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, timeout=600, cwd=tempfile.gettempdir())
+    return subprocess.run(
+        [PY, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tempfile.gettempdir(),
+    )
 
 
 def text(value) -> str:
@@ -42,21 +53,57 @@ ON_P001, EDGE_P001, ON_P004, OFF = (50, 25), (100, 25), (3050, 1050), (700, 700)
 
 # every check passes: S1 no goods, S2-S5 true, 4 residents (below 10: S6 passes whatever
 # sprinkler says, here missing)
-PASS = {"three_in_one": "是", "hazardous_goods": "否", "fire_separation": "是",
-        "separate_exit": "是", "smoke_alarm": "是", "window_escape": "是", "residents": "4",
-        "sprinkler": ""}
-BLANK = dict.fromkeys(("three_in_one", "hazardous_goods", "fire_separation", "separate_exit",
-                       "smoke_alarm", "window_escape", "residents", "sprinkler"), "")
-FIELD_OF = {"S1": "hazardous_goods", "S2": "fire_separation", "S3": "separate_exit",
-            "S4": "smoke_alarm", "S5": "window_escape"}
+PASS = {
+    "three_in_one": "是",
+    "hazardous_goods": "否",
+    "fire_separation": "是",
+    "separate_exit": "是",
+    "smoke_alarm": "是",
+    "window_escape": "是",
+    "residents": "4",
+    "sprinkler": "",
+}
+BLANK = dict.fromkeys(
+    (
+        "three_in_one",
+        "hazardous_goods",
+        "fire_separation",
+        "separate_exit",
+        "smoke_alarm",
+        "window_escape",
+        "residents",
+        "sprinkler",
+    ),
+    "",
+)
+FIELD_OF = {
+    "S1": "hazardous_goods",
+    "S2": "fire_separation",
+    "S3": "separate_exit",
+    "S4": "smoke_alarm",
+    "S5": "window_escape",
+}
 
 
 def shop(wid, where=ON_P001, **fields):
-    row = {"workshop_id": wid, "x": X0 + where[0], "y": Y0 + where[1], "town": "浒山街道",
-           "village": "东村", "industry": "", "licensed": "是", "env_permit": "yes",
-           "pollution": "否", "illegal_building": "否", "backward_capacity": "否",
-           "hazards_found": "0", "hazards_open": "0", "floor_area_m2": "100",
-           "registered_year": "", **BLANK}
+    row = {
+        "workshop_id": wid,
+        "x": X0 + where[0],
+        "y": Y0 + where[1],
+        "town": "浒山街道",
+        "village": "东村",
+        "industry": "",
+        "licensed": "是",
+        "env_permit": "yes",
+        "pollution": "否",
+        "illegal_building": "否",
+        "backward_capacity": "否",
+        "hazards_found": "0",
+        "hazards_open": "0",
+        "floor_area_m2": "100",
+        "registered_year": "",
+        **BLANK,
+    }
     row.update(fields)
     return row
 
@@ -69,22 +116,50 @@ CHECK_CASES = [
     # false, unlike §3's default), nothing fails -> unknown
     ("ALLMISS", {"three_in_one": "是"}, "", "S1 S2 S3 S4 S5 S6", "unknown"),
     # not three-in-one (否): no checks whatever the fields say -> none
-    ("NOT3", {**PASS, "three_in_one": "否", "hazardous_goods": "是", "fire_separation": "否"},
-     "", "", "none"),
+    (
+        "NOT3",
+        {**PASS, "three_in_one": "否", "hazardous_goods": "是", "fire_separation": "否"},
+        "",
+        "",
+        "none",
+    ),
     # three_in_one empty = not three-in-one -> none, even with class A/B goods
     ("NO3", {**PASS, "three_in_one": "", "hazardous_goods": "是"}, "", "", "none"),
     # S1 alone fails -> high (and class eliminate, see below)
     ("S1ONLY", {**PASS, "hazardous_goods": "是"}, "S1", "", "high"),
     # 有/无 and √/× booleans: S2 (无) and S4 (×) fail, S3 (有) and S5 (√) pass; residents
     # 9 < 10 with sprinkler × -> S6 passes; 2 fails -> medium
-    ("TWO", {**PASS, "hazardous_goods": "无", "fire_separation": "无", "separate_exit": "有",
-             "smoke_alarm": "×", "window_escape": "√", "residents": "9", "sprinkler": "×"},
-     "S2 S4", "", "medium"),
+    (
+        "TWO",
+        {
+            **PASS,
+            "hazardous_goods": "无",
+            "fire_separation": "无",
+            "separate_exit": "有",
+            "smoke_alarm": "×",
+            "window_escape": "√",
+            "residents": "9",
+            "sprinkler": "×",
+        },
+        "S2 S4",
+        "",
+        "medium",
+    ),
     # three fails without S1 -> high
     # (three_in_one given as √)
-    ("THREE", {**PASS, "three_in_one": "√", "fire_separation": "否", "separate_exit": "no",
-               "window_escape": "N"},
-     "S2 S3 S5", "", "high"),
+    (
+        "THREE",
+        {
+            **PASS,
+            "three_in_one": "√",
+            "fire_separation": "否",
+            "separate_exit": "no",
+            "window_escape": "N",
+        },
+        "S2 S3 S5",
+        "",
+        "high",
+    ),
     # one fail and one unknown: a fail outranks unknown -> medium
     ("FAILUNK", {**PASS, "separate_exit": "否", "smoke_alarm": ""}, "S3", "S4", "medium"),
     # S6 at its threshold (sprinkler_residents_min 10): 9 / 10 / 11 residents
@@ -99,16 +174,15 @@ CHECK_CASES = [
     # S1 fails and S2 is unknown: high (S1 decides)
     ("S1UNK", {**PASS, "hazardous_goods": "√", "fire_separation": ""}, "S1", "S2", "high"),
     # each boolean field missing alone -> that check unknown, level unknown
-    *[(f"M{code}", {**PASS, field: ""}, "", code, "unknown")
-      for code, field in FIELD_OF.items()],
+    *[(f"M{code}", {**PASS, field: ""}, "", code, "unknown") for code, field in FIELD_OF.items()],
 ]
 
 # source control (SPEC §12): registered_year > baseline_year (2021) and on no plot
 SOURCE_CASES = [
-    ("SC_OFF_2022", OFF, "2022", True),     # after the baseline, on no plot -> flagged
-    ("SC_OFF_2021", OFF, "2021", False),    # equal to baseline_year: not after it
+    ("SC_OFF_2022", OFF, "2022", True),  # after the baseline, on no plot -> flagged
+    ("SC_OFF_2021", OFF, "2021", False),  # equal to baseline_year: not after it
     ("SC_OFF_2020", OFF, "2020", False),
-    ("SC_OFF_NONE", OFF, "", False),        # no registered_year: nothing to compare
+    ("SC_OFF_NONE", OFF, "", False),  # no registered_year: nothing to compare
     ("SC_VAC_2023", ON_P004, "2023", False),  # on a vacate plot: still an industrial plot
     ("SC_ON_2023", ON_P001, "2023", False),
     ("SC_EDGE_2023", EDGE_P001, "2023", False),  # touches P001: the plot under it (§6)
@@ -120,28 +194,47 @@ SOURCE_CASES = [
 def workshop_rows():
     rows = [shop(wid, **fields) for wid, fields, *_ in CHECK_CASES]
     # S1 on a vacate plot with an illegal building: §6 would say demolish; S1 -> eliminate
-    rows.append(shop("S1DEM", ON_P004, **{**PASS, "hazardous_goods": "是"},
-                     illegal_building="是"))
+    rows.append(shop("S1DEM", ON_P004, **{**PASS, "hazardous_goods": "是"}, illegal_building="是"))
     # class A/B goods but not three-in-one: no S1, class stays §6's (upgrade on P001)
     rows.append(shop("GOODS_NOT3", **{**PASS, "three_in_one": "否", "hazardous_goods": "是"}))
     # a word that is no boolean: §3 reports it with its row and treats it as false
     rows.append(shop("BADBOOL", **{**PASS, "fire_separation": "不详"}))
-    rows += [shop(wid, where, registered_year=year, village="西村")
-             for wid, where, year, _ in SOURCE_CASES]
+    rows += [
+        shop(wid, where, registered_year=year, village="西村")
+        for wid, where, year, _ in SOURCE_CASES
+    ]
     return rows
 
 
 def run_workshops(root, config_text=""):
     layers = tiny_layers()
     layers["micro_parks"] = gpd.GeoDataFrame(
-        {"micro_park_id": ["M1"], "town": ["浒山街道"], "floor_area_m2": [100_000.0],
-         "occupied_m2": [0.0]}, geometry=[rect(500, 500, 50, 50)], crs=4549)
+        {
+            "micro_park_id": ["M1"],
+            "town": ["浒山街道"],
+            "floor_area_m2": [100_000.0],
+            "occupied_m2": [0.0],
+        },
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     path = write_gpkg(root / "in.gpkg", layers)
     pd.DataFrame(workshop_rows()).to_csv(root / "list.csv", index=False, encoding="utf-8-sig")
-    (root / "c.toml").write_text('[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\n'
-                                 'y = "y"\ntime_limit_s = 10\n' + config_text, encoding="utf-8")
-    res = zoning("workshops", path, "--workshops", root / "list.csv", "--config",
-                 root / "c.toml", "--out", root / "out")
+    (root / "c.toml").write_text(
+        '[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\n'
+        'y = "y"\ntime_limit_s = 10\n' + config_text,
+        encoding="utf-8",
+    )
+    res = zoning(
+        "workshops",
+        path,
+        "--workshops",
+        root / "list.csv",
+        "--config",
+        root / "c.toml",
+        "--out",
+        root / "out",
+    )
     assert res.returncode == 0, res.stderr
     out = gpd.read_file(root / "out" / "workshops.gpkg", layer="workshops")
     return out.set_index("workshop_id"), root / "out"
@@ -152,14 +245,18 @@ def shops(tmp_path_factory):
     return run_workshops(tmp_path_factory.mktemp("ws"))
 
 
-@pytest.mark.parametrize(("wid", "failed", "unknown", "level"),
-                         [(w, f, u, lv) for w, _, f, u, lv in CHECK_CASES])
+@pytest.mark.parametrize(
+    ("wid", "failed", "unknown", "level"), [(w, f, u, lv) for w, _, f, u, lv in CHECK_CASES]
+)
 def test_checks_and_risk_level(shops, wid, failed, unknown, level):
     out, _ = shops
     got = out.loc[wid]
     # READING: codes in S1..S6 order, separated by single spaces, '' when none
     assert (text(got["checks_failed"]), text(got["checks_unknown"]), got["risk_level"]) == (
-        failed, unknown, level)
+        failed,
+        unknown,
+        level,
+    )
 
 
 @pytest.mark.parametrize("wid", [c[0] for c in CHECK_CASES])
@@ -230,8 +327,9 @@ def test_power_list(shops):
 
 def test_configured_baseline_and_threshold(tmp_path):
     """baseline_year 2022 ([parameters], §5) and sprinkler_residents_min 12 ([safety])."""
-    out, folder = run_workshops(tmp_path, "[parameters]\nbaseline_year = 2022\n"
-                                          "[safety]\nsprinkler_residents_min = 12\n")
+    out, folder = run_workshops(
+        tmp_path, "[parameters]\nbaseline_year = 2022\n[safety]\nsprinkler_residents_min = 12\n"
+    )
     # 2022 is no longer after the baseline; 2023 still is
     flagged = out.index[out["no_industrial_power"].astype(bool)].tolist()
     assert flagged == ["SC_PROT_2023"]
@@ -256,16 +354,19 @@ def test_unknown_boolean_word_is_false_and_reported(shops):
 def test_workbook_carries_the_chinese_fixes_and_the_power_sheet(shops):
     _, folder = shops
     book = pd.read_excel(folder / "workshops.xlsx", sheet_name=None, header=None, dtype=str)
-    cells = {name: " ".join(frame.fillna("").to_numpy().ravel()) for name, frame in
-             book.items()}
+    cells = {name: " ".join(frame.fillna("").to_numpy().ravel()) for name, frame in book.items()}
     everything = " ".join(cells.values())
     # TWO fails S2 and S4, THREE S2 S3 S5, R10N S6, S1ONLY S1: each fix in Chinese
     for code in CODES:
         assert FIX_ZH[code] in everything, code
     # a sheet for the power company: lists the flagged and no other source-control case
     flagged = {w for w, *_, flag in SOURCE_CASES if flag}
-    power = [name for name, c in cells.items() if all(w in c for w in flagged)
-             and not any(w in c for w, *_ in SOURCE_CASES if w not in flagged)]
+    power = [
+        name
+        for name, c in cells.items()
+        if all(w in c for w in flagged)
+        and not any(w in c for w, *_ in SOURCE_CASES if w not in flagged)
+    ]
     assert power, list(book)
 
 
@@ -276,16 +377,29 @@ def test_a_list_without_the_safety_fields(tmp_path):
     layers = tiny_layers()
     layers["micro_parks"] = gpd.GeoDataFrame(
         {"micro_park_id": ["M1"], "floor_area_m2": [100_000.0], "occupied_m2": [0.0]},
-        geometry=[rect(500, 500, 50, 50)], crs=4549)
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     path = write_gpkg(tmp_path / "in.gpkg", layers)
-    (tmp_path / "c.toml").write_text('[crs]\nworkshops = "EPSG:4549"\n[workshops]\n'
-                                     'x = "x"\ny = "y"\n', encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\ny = "y"\n', encoding="utf-8"
+    )
     base = {"x": [X0 + 50, X0 + 700], "y": [Y0 + 25, Y0 + 700], "workshop_id": ["A", "B"]}
-    for name, extra, level in (("old", {}, "none"),
-                               ("t3", {"three_in_one": ["是", "是"]}, "unknown")):
+    for name, extra, level in (
+        ("old", {}, "none"),
+        ("t3", {"three_in_one": ["是", "是"]}, "unknown"),
+    ):
         pd.DataFrame({**base, **extra}).to_csv(tmp_path / f"{name}.csv", index=False)
-        res = zoning("workshops", path, "--workshops", tmp_path / f"{name}.csv", "--config",
-                     tmp_path / "c.toml", "--out", tmp_path / name)
+        res = zoning(
+            "workshops",
+            path,
+            "--workshops",
+            tmp_path / f"{name}.csv",
+            "--config",
+            tmp_path / "c.toml",
+            "--out",
+            tmp_path / name,
+        )
         assert res.returncode == 0, res.stderr
         out = gpd.read_file(tmp_path / name / "workshops.gpkg", layer="workshops")
         assert out["risk_level"].tolist() == [level, level]
@@ -304,12 +418,14 @@ def months(first: str, last: str) -> list[str]:
 
 
 def grid_inputs(root):
-    villages = pd.DataFrame([
-        {"town": HU, "village": "东村", "safety_officer": "张三"},
-        {"town": HU, "village": "西村", "safety_officer": ""},      # no officer
-        {"town": ZH, "village": "东村", "safety_officer": "李四"},   # same name, other town
-        {"town": ZH, "village": "南村", "safety_officer": None},    # missing -> no officer
-    ])
+    villages = pd.DataFrame(
+        [
+            {"town": HU, "village": "东村", "safety_officer": "张三"},
+            {"town": HU, "village": "西村", "safety_officer": ""},  # no officer
+            {"town": ZH, "village": "东村", "safety_officer": "李四"},  # same name, other town
+            {"town": ZH, "village": "南村", "safety_officer": None},  # missing -> no officer
+        ]
+    )
     villages.to_csv(root / "villages.csv", index=False, encoding="utf-8-sig")
     rows = []
 
@@ -392,9 +508,12 @@ def findings(grid) -> set[tuple[str, str, str, str]]:
 #   浒山 misses 2026-Q2 (village meetings do not count for the town); 宗汉 misses nothing
 #     (its 2026-06-20 meeting names a village and still counts).
 JUNE_END = {
-    ("no_officer", HU, "西村", ""), ("no_officer", ZH, "南村", ""),
-    ("missed_month", HU, "东村", "2026-02"), ("missed_month", HU, "西村", "2026-02"),
-    ("missed_month", ZH, "东村", "2025-07"), ("missed_month", ZH, "东村", "2026-06"),
+    ("no_officer", HU, "西村", ""),
+    ("no_officer", ZH, "南村", ""),
+    ("missed_month", HU, "东村", "2026-02"),
+    ("missed_month", HU, "西村", "2026-02"),
+    ("missed_month", ZH, "东村", "2025-07"),
+    ("missed_month", ZH, "东村", "2026-06"),
     ("missed_quarter", HU, "", "2026-Q2"),
 }
 
@@ -409,13 +528,18 @@ def test_grid_as_of_the_last_day_and_the_next_first_day(tmp_path, as_of):
     # every finding carries its reason in Chinese (issue 19): READING: in a column other
     # than the keys (whose town and village names are Chinese anyway)
     keys = {"finding", "town", "village", "cluster_id", "period"}
-    assert any(grid[c].map(lambda v: any("\u4e00" <= ch <= "\u9fff" for ch in v)).all()
-               for c in grid.columns if c not in keys), list(grid.columns)
+    assert any(
+        grid[c].map(lambda v: any("\u4e00" <= ch <= "\u9fff" for ch in v)).all()
+        for c in grid.columns
+        if c not in keys
+    ), list(grid.columns)
     towns = pd.read_csv(out / "grid_towns.csv", keep_default_na=False).set_index("town")
-    assert towns.loc[HU, ["villages", "no_officer", "missed_months", "missed_quarters"]
-                     ].tolist() == [2, 1, 2, 1]
-    assert towns.loc[ZH, ["villages", "no_officer", "missed_months", "missed_quarters"]
-                     ].tolist() == [2, 1, 2, 0]
+    assert towns.loc[
+        HU, ["villages", "no_officer", "missed_months", "missed_quarters"]
+    ].tolist() == [2, 1, 2, 1]
+    assert towns.loc[
+        ZH, ["villages", "no_officer", "missed_months", "missed_quarters"]
+    ].tolist() == [2, 1, 2, 0]
     assert (out / "grid.xlsx").stat().st_size > 0
 
 
@@ -427,10 +551,13 @@ def test_grid_mid_month(tmp_path):
     #   2025-07; 宗汉/南村 misses nothing. Meetings after D (2026-06-20 ...) are ignored.
     grid, out = run_grid(tmp_path, "2026-06-15")
     assert findings(grid) == {
-        ("no_officer", HU, "西村", ""), ("no_officer", ZH, "南村", ""),
-        ("missed_month", HU, "东村", "2026-02"), ("missed_month", HU, "西村", "2025-06"),
+        ("no_officer", HU, "西村", ""),
+        ("no_officer", ZH, "南村", ""),
+        ("missed_month", HU, "东村", "2026-02"),
+        ("missed_month", HU, "西村", "2025-06"),
         ("missed_month", HU, "西村", "2026-02"),
-        ("missed_month", ZH, "东村", "2025-06"), ("missed_month", ZH, "东村", "2025-07"),
+        ("missed_month", ZH, "东村", "2025-06"),
+        ("missed_month", ZH, "东村", "2025-07"),
     }
     towns = pd.read_csv(out / "grid_towns.csv", keep_default_na=False).set_index("town")
     assert towns.loc[HU, "missed_quarters"] == 0 and towns.loc[ZH, "missed_quarters"] == 0
@@ -459,12 +586,21 @@ def test_grid_cluster_bodies(tmp_path):
     are listed with the cluster's own town, period empty."""
     layers = tiny_layers()
     layers["cluster_points"] = gpd.GeoDataFrame(
-        {"cluster_id": ["K1", "K2", "K3", "K4"], "name": ["南村集聚点", "甲", "乙", "丙"],
-         "town": [ZH, HU, ZH, HU],
-         "management_body": ["是", "有", "否", "√"],
-         "safety_body": ["有", None, "是", "✓"]},
-        geometry=[rect(2990, 1990, 100, 100), rect(-400, 2500, 50, 50),
-                  rect(4000, 2500, 50, 50), rect(-400, 2300, 50, 50)], crs=4549)
+        {
+            "cluster_id": ["K1", "K2", "K3", "K4"],
+            "name": ["南村集聚点", "甲", "乙", "丙"],
+            "town": [ZH, HU, ZH, HU],
+            "management_body": ["是", "有", "否", "√"],
+            "safety_body": ["有", None, "是", "✓"],
+        },
+        geometry=[
+            rect(2990, 1990, 100, 100),
+            rect(-400, 2500, 50, 50),
+            rect(4000, 2500, 50, 50),
+            rect(-400, 2300, 50, 50),
+        ],
+        crs=4549,
+    )
     path = write_gpkg(tmp_path / "in.gpkg", layers)
     res = zoning("classify", path, "--out", tmp_path / "cls")
     assert res.returncode == 0, res.stderr
@@ -472,9 +608,13 @@ def test_grid_cluster_bodies(tmp_path):
     # K1 and K4: both bodies true (是/有, √/✓): not listed; K2: safety_body missing; K3:
     # management_body 否
     assert {f for f in findings(grid) if f[0] == "cluster_no_body"} == {
-        ("cluster_no_body", HU, "K2", ""), ("cluster_no_body", ZH, "K3", "")}
+        ("cluster_no_body", HU, "K2", ""),
+        ("cluster_no_body", ZH, "K3", ""),
+    }
     assert findings(grid) - JUNE_END == {
-        ("cluster_no_body", HU, "K2", ""), ("cluster_no_body", ZH, "K3", "")}
+        ("cluster_no_body", HU, "K2", ""),
+        ("cluster_no_body", ZH, "K3", ""),
+    }
 
 
 # --- industry campaigns -------------------------------------------------------------------
@@ -556,37 +696,67 @@ def campaigns(tmp_path_factory):
     root = tmp_path_factory.mktemp("camp")
     layers = tiny_layers()
     layers["micro_parks"] = gpd.GeoDataFrame(
-        {"micro_park_id": ["M1"], "town": ["浒山街道"], "floor_area_m2": [100_000.0],
-         "occupied_m2": [0.0]}, geometry=[rect(500, 500, 50, 50)], crs=4549)
+        {
+            "micro_park_id": ["M1"],
+            "town": ["浒山街道"],
+            "floor_area_m2": [100_000.0],
+            "occupied_m2": [0.0],
+        },
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     path = write_gpkg(root / "in.gpkg", layers)
-    rows = [shop(wid, where, industry=industry, **{**BLANK, "three_in_one": "否"}, **extra)
-            for wid, where, industry, extra in CAMPAIGN_SHOPS]
+    rows = [
+        shop(wid, where, industry=industry, **{**BLANK, "three_in_one": "否"}, **extra)
+        for wid, where, industry, extra in CAMPAIGN_SHOPS
+    ]
     pd.DataFrame(rows).to_csv(root / "list.csv", index=False, encoding="utf-8-sig")
-    (root / "c.toml").write_text('[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\n'
-                                 'y = "y"\ntime_limit_s = 10\n', encoding="utf-8")
-    for args in (("classify", path, "--out", root / "cls"),
-                 ("workshops", path, "--workshops", root / "list.csv", "--config",
-                  root / "c.toml", "--out", root / "ws")):
+    (root / "c.toml").write_text(
+        '[crs]\nworkshops = "EPSG:4549"\n[workshops]\nx = "x"\ny = "y"\ntime_limit_s = 10\n',
+        encoding="utf-8",
+    )
+    for args in (
+        ("classify", path, "--out", root / "cls"),
+        (
+            "workshops",
+            path,
+            "--workshops",
+            root / "list.csv",
+            "--config",
+            root / "c.toml",
+            "--out",
+            root / "ws",
+        ),
+    ):
         res = zoning(*args)
         assert res.returncode == 0, res.stderr
-    ws = gpd.read_file(root / "ws" / "workshops.gpkg", layer="workshops").set_index(
-        "workshop_id")
+    ws = gpd.read_file(root / "ws" / "workshops.gpkg", layer="workshops").set_index("workshop_id")
     assert ws["class"].to_dict() == {
-        "C1": "eliminate", "C2": "demolish", "C3": "to_park", "C4": "upgrade",
-        "C5": "upgrade", "C6": "upgrade", "C7": "eliminate", "C8": "upgrade",
-        "C9": "eliminate"}, "the §6 classes the expectations are built on"
+        "C1": "eliminate",
+        "C2": "demolish",
+        "C3": "to_park",
+        "C4": "upgrade",
+        "C5": "upgrade",
+        "C6": "upgrade",
+        "C7": "eliminate",
+        "C8": "upgrade",
+        "C9": "eliminate",
+    }, "the §6 classes the expectations are built on"
     ledger = root / "ledger.gpkg"
     res = zoning("ledger", "init", ledger, "--from", root / "cls", "--workshops", root / "ws")
     assert res.returncode == 0, res.stderr
-    updates = sheet(root, [
-        ("workshop", "C1", "closed", "2026-05-10", "关停验收"),
-        ("workshop", "C2", "demolished", "2026-05-11", "拆除验收"),
-        ("workshop", "C3", "moved", "2026-05-12", "入园"),
-        ("workshop", "C4", "in_progress", "2026-05-13", ""),
-        ("workshop", "C5", "rectified", "2026-06-20", "整改完成"),
-        ("workshop", "C7", "closed", "2026-05-14", "关停验收"),
-        ("workshop", "C9", "closed", "2026-05-15", "关停验收"),
-    ])
+    updates = sheet(
+        root,
+        [
+            ("workshop", "C1", "closed", "2026-05-10", "关停验收"),
+            ("workshop", "C2", "demolished", "2026-05-11", "拆除验收"),
+            ("workshop", "C3", "moved", "2026-05-12", "入园"),
+            ("workshop", "C4", "in_progress", "2026-05-13", ""),
+            ("workshop", "C5", "rectified", "2026-06-20", "整改完成"),
+            ("workshop", "C7", "closed", "2026-05-14", "关停验收"),
+            ("workshop", "C9", "closed", "2026-05-15", "关停验收"),
+        ],
+    )
     res = zoning("ledger", "import", ledger, updates, "--today", "2026-07-01")
     assert res.returncode == 0, res.stderr
     assert "accepted 7" in res.stdout, res.stdout
@@ -595,8 +765,17 @@ def campaigns(tmp_path_factory):
 
 def report(root, ledger, toml, name):
     (root / f"{name}.toml").write_text(toml, encoding="utf-8")
-    res = zoning("ledger", "report", ledger, "--as-of", "2026-05-31", "--config",
-                 root / f"{name}.toml", "--out", root / name)
+    res = zoning(
+        "ledger",
+        "report",
+        ledger,
+        "--as-of",
+        "2026-05-31",
+        "--config",
+        root / f"{name}.toml",
+        "--out",
+        root / name,
+    )
     assert res.returncode == 0, res.stderr
     return root / name
 
@@ -608,15 +787,22 @@ def campaign_report(campaigns):
 
 def test_campaigns_csv_columns(campaign_report):
     table = pd.read_csv(campaign_report / "campaigns.csv", dtype=str, keep_default_na=False)
-    assert list(table.columns)[:6] == ["campaign", "workshops", "final", "closed",
-                                       "target_closed", "share_final"]
+    assert list(table.columns)[:6] == [
+        "campaign",
+        "workshops",
+        "final",
+        "closed",
+        "target_closed",
+        "share_final",
+    ]
     assert sorted(table["campaign"]) == sorted(CAMPAIGN_EXPECTED)
 
 
 @pytest.mark.parametrize("name", list(CAMPAIGN_EXPECTED))
 def test_campaign_progress(campaign_report, name):
-    table = pd.read_csv(campaign_report / "campaigns.csv", dtype=str,
-                        keep_default_na=False).set_index("campaign")
+    table = pd.read_csv(
+        campaign_report / "campaigns.csv", dtype=str, keep_default_na=False
+    ).set_index("campaign")
     row = table.loc[name]
     n, final, closed, target, share = CAMPAIGN_EXPECTED[name]
     assert (int(row["workshops"]), int(row["final"]), int(row["closed"])) == (n, final, closed)
@@ -639,8 +825,14 @@ def test_star_alone_matches_every_industry(campaigns):
     # C1..C8 have an industry, C9 none; final: C1 C2 C3 C7; closed: C1 C2 C7
     folder = report(*campaigns, ALL_TOML, "all")
     row = pd.read_csv(folder / "campaigns.csv", dtype=str, keep_default_na=False).iloc[0]
-    assert (row["campaign"], int(row["workshops"]), int(row["final"]), int(row["closed"]),
-            row["target_closed"], float(row["share_final"])) == ("全部", 8, 4, 3, "", 0.5)
+    assert (
+        row["campaign"],
+        int(row["workshops"]),
+        int(row["final"]),
+        int(row["closed"]),
+        row["target_closed"],
+        float(row["share_final"]),
+    ) == ("全部", 8, 4, 3, "", 0.5)
 
 
 def test_campaign_uses_the_adjusted_class(campaigns, tmp_path):
@@ -651,15 +843,27 @@ def test_campaign_uses_the_adjusted_class(campaigns, tmp_path):
     root, ledger = campaigns
     copy = tmp_path / "ledger.gpkg"
     shutil.copy(ledger, copy)
-    res = zoning("ledger", "adjust", copy, "workshop", "C4", "--class", "eliminate",
-                 "--reason", "无证经营，关停", "--by", "王五")
+    res = zoning(
+        "ledger",
+        "adjust",
+        copy,
+        "workshop",
+        "C4",
+        "--class",
+        "eliminate",
+        "--reason",
+        "无证经营，关停",
+        "--by",
+        "王五",
+    )
     assert res.returncode == 0, res.stderr
     updates = sheet(tmp_path, [("workshop", "C4", "closed", "2026-05-20", "关停验收")])
     res = zoning("ledger", "import", copy, updates, "--today", "2026-07-01")
     assert res.returncode == 0 and "accepted 1" in res.stdout, res.stdout + res.stderr
     folder = report(tmp_path, copy, CAMPAIGNS_TOML, "adj")
-    table = pd.read_csv(folder / "campaigns.csv", dtype=str,
-                        keep_default_na=False).set_index("campaign")
+    table = pd.read_csv(folder / "campaigns.csv", dtype=str, keep_default_na=False).set_index(
+        "campaign"
+    )
     row = table.loc["拖鞋"]
     assert (int(row["workshops"]), int(row["final"]), int(row["closed"])) == (2, 1, 1)
     assert float(row["share_final"]) == pytest.approx(0.5)
@@ -668,27 +872,37 @@ def test_campaign_uses_the_adjusted_class(campaigns, tmp_path):
 def small_grid(root, villages, meetings, as_of):
     pd.DataFrame(villages).to_csv(root / "v.csv", index=False)
     pd.DataFrame(meetings, columns=["date", "level", "town", "village"]).to_csv(
-        root / "m.csv", index=False)
+        root / "m.csv", index=False
+    )
     out = root / f"g-{as_of}"
     res = zoning("grid", root / "v.csv", root / "m.csv", "--as-of", as_of, "--out", out)
     assert res.returncode == 0, res.stderr
     return findings(pd.read_csv(out / "grid.csv", dtype=str, keep_default_na=False))
 
 
-@pytest.mark.parametrize(("as_of", "expected"), [
-    # 2024 is a leap year: 02-28 is not February's last day; window 2023-02 .. 2024-01,
-    # whole quarters 2023-Q2 .. 2023-Q4: nothing missed
-    ("2024-02-28", set()),
-    # 02-29 is: window 2023-03 .. 2024-02; February 2024 has no village meeting
-    ("2024-02-29", {("missed_month", HU, "东村", "2024-02")}),
-    # window 2023-04 .. 2024-03: 2024-Q1 is whole and has no town meeting
-    ("2024-03-31", {("missed_month", HU, "东村", "2024-02"),
-                    ("missed_month", HU, "东村", "2024-03"),
-                    ("missed_quarter", HU, "", "2024-Q1")}),
-])
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        # 2024 is a leap year: 02-28 is not February's last day; window 2023-02 .. 2024-01,
+        # whole quarters 2023-Q2 .. 2023-Q4: nothing missed
+        ("2024-02-28", set()),
+        # 02-29 is: window 2023-03 .. 2024-02; February 2024 has no village meeting
+        ("2024-02-29", {("missed_month", HU, "东村", "2024-02")}),
+        # window 2023-04 .. 2024-03: 2024-Q1 is whole and has no town meeting
+        (
+            "2024-03-31",
+            {
+                ("missed_month", HU, "东村", "2024-02"),
+                ("missed_month", HU, "东村", "2024-03"),
+                ("missed_quarter", HU, "", "2024-Q1"),
+            },
+        ),
+    ],
+)
 def test_grid_leap_february(tmp_path, as_of, expected):
     meetings = [(f"{m}-10", "village", HU, "东村") for m in months("2023-01", "2024-01")]
-    meetings += [(d, "town", HU, "") for d in ("2023-02-01", "2023-05-01", "2023-08-01",
-                                                "2023-11-01")]
+    meetings += [
+        (d, "town", HU, "") for d in ("2023-02-01", "2023-05-01", "2023-08-01", "2023-11-01")
+    ]
     villages = [{"town": HU, "village": "东村", "safety_officer": "张三"}]
     assert small_grid(tmp_path, villages, meetings, as_of) == expected

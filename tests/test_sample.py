@@ -28,13 +28,42 @@ from zoning.sample import (
 )
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample_county.gpkg"
-TOWNS = {"浒山街道", "白沙路街道", "古塘街道", "宗汉街道", "坎墩街道", "龙山镇", "掌起镇",
-         "观海卫镇", "附海镇", "桥头镇", "匡堰镇", "逍林镇", "新浦镇", "胜山镇", "横河镇",
-         "崇寿镇", "庵东镇", "长河镇", "周巷镇"}
-ID_FIELDS = {"township_parks": "park_id", "cluster_points": "cluster_id",
-             "micro_parks": "micro_park_id", "parcels": "parcel_id", "workshops": "workshop_id"}
-WORKSHOP_BOOLS = ["licensed", "pollution", "major_hazard", "three_in_one", "illegal_building",
-                  "backward_capacity"]
+TOWNS = {
+    "浒山街道",
+    "白沙路街道",
+    "古塘街道",
+    "宗汉街道",
+    "坎墩街道",
+    "龙山镇",
+    "掌起镇",
+    "观海卫镇",
+    "附海镇",
+    "桥头镇",
+    "匡堰镇",
+    "逍林镇",
+    "新浦镇",
+    "胜山镇",
+    "横河镇",
+    "崇寿镇",
+    "庵东镇",
+    "长河镇",
+    "周巷镇",
+}
+ID_FIELDS = {
+    "township_parks": "park_id",
+    "cluster_points": "cluster_id",
+    "micro_parks": "micro_park_id",
+    "parcels": "parcel_id",
+    "workshops": "workshop_id",
+}
+WORKSHOP_BOOLS = [
+    "licensed",
+    "pollution",
+    "major_hazard",
+    "three_in_one",
+    "illegal_building",
+    "backward_capacity",
+]
 
 
 def sha256(path) -> str:
@@ -197,14 +226,17 @@ def test_workshop_fields(layers):
     assert (ws["employees"] >= 1).all()
     assert set(ws["town"]) == TOWNS
     on_plot = shapely.STRtree(np.asarray(layers["parcels"].geometry.values)).query(
-        np.asarray(ws.geometry.values), predicate="intersects")[0]
+        np.asarray(ws.geometry.values), predicate="intersects"
+    )[0]
     assert 0.05 <= len(np.unique(on_plot)) / len(ws) <= 0.5
 
 
 def test_booleans_are_stored_as_boolean(sample):
     path, _ = sample
-    for layer, fields in (("parcels", ["eco_friendly", "rural_fusion"]),
-                          ("workshops", WORKSHOP_BOOLS)):
+    for layer, fields in (
+        ("parcels", ["eco_friendly", "rural_fusion"]),
+        ("workshops", WORKSHOP_BOOLS),
+    ):
         info = pyogrio.read_info(path, layer=layer)
         subtype = dict(zip(info["fields"], info["ogr_subtypes"], strict=True))
         assert all(subtype[f] == "OFSTBoolean" for f in fields)
@@ -225,8 +257,7 @@ def test_committed_sample_matches_the_generator(layers):
         assert len(committed) == len(layers[name]), name
         if name in ID_FIELDS:
             field = ID_FIELDS[name]
-            pd.testing.assert_series_equal(committed[field], layers[name][field],
-                                           check_dtype=False)
+            pd.testing.assert_series_equal(committed[field], layers[name][field], check_dtype=False)
 
 
 def test_plots_carry_plausible_floor_areas_from_their_own_stream(layers):
@@ -240,13 +271,19 @@ def test_plots_carry_plausible_floor_areas_from_their_own_stream(layers):
     ratio = (floor / shapely.area(np.asarray(p.geometry.values))).dropna()
     assert ratio.between(0.19, 3.01).all() and 0.8 < ratio.median() < 1.1
     year = p.loc[ratio.index, "built_year"]
-    assert ratio[year < 2000].median() < 0.8 < ratio[year <= 2010].median() < 1.1 \
+    assert (
+        ratio[year < 2000].median()
+        < 0.8
+        < ratio[year <= 2010].median()
+        < 1.1
         < ratio[year > 2010].median()
+    )
     assert (floor.dropna() == floor.dropna().round()).all()
     again = add_floor_areas(p.drop(columns="floor_area_m2"))
     again["floor_area_m2"] = again["floor_area_m2"].astype(float)  # empty: NaN, as read
-    pd.testing.assert_frame_equal(again.drop(columns="geometry"), p.drop(columns="geometry"),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        again.drop(columns="geometry"), p.drop(columns="geometry"), check_dtype=False
+    )
     assert list(p.columns[-2:]) == ["floor_area_m2", "geometry"]
     if COMMITTED.exists():
         committed = pyogrio.read_dataframe(COMMITTED, layer="parcels", read_geometry=False)

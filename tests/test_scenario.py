@@ -32,15 +32,21 @@ def test_defaults_equal_zoning_classify(study):
     pd.testing.assert_frame_equal(ours.drop(columns="geometry"), ref.drop(columns="geometry"))
 
 
-@pytest.mark.parametrize("override", [{"adjacency_gap_m": 35.0}, {"adjacency_gap_m": 5.0},
-                                      {"park_contact_m": 120.0}, {"scattered_max_mu": 40.0},
-                                      {"inside_share_min": 0.3}])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"adjacency_gap_m": 35.0},
+        {"adjacency_gap_m": 5.0},
+        {"park_contact_m": 120.0},
+        {"scattered_max_mu": 40.0},
+        {"inside_share_min": 0.3},
+    ],
+)
 def test_rederiving_equals_measuring_afresh(study, override):
     study.classify(adjacency_gap_m=60.0)  # caches pairs at a larger gap first
     quick = study.classify(**override).parcels
     fresh = classify_layers(study.layers, study.config.with_parameters(**override)).parcels
-    pd.testing.assert_frame_equal(quick.drop(columns="geometry"),
-                                  fresh.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(quick.drop(columns="geometry"), fresh.drop(columns="geometry"))
 
 
 def test_compare_same_is_empty(study):
@@ -60,14 +66,18 @@ def test_compare_counts_what_moved(study):
     assert off["plots"].sum() == moved
     assert set(off["to_class"]) <= {"retain"}  # a larger scattered limit only retains more
     per_town = cmp.by_town.groupby(["from_class", "to_class"])["plots"].sum()
-    assert per_town.to_dict() == cmp.transitions.set_index(["from_class", "to_class"])[
-        "plots"].to_dict()
+    assert (
+        per_town.to_dict()
+        == cmp.transitions.set_index(["from_class", "to_class"])["plots"].to_dict()
+    )
 
 
 def test_sweeps_are_monotone(study):
     contact = sweep(study, "park_contact_m", [0, 25, 50, 100, 200])
-    linked = [(study.classify(park_contact_m=v).parcels["linked_park_id"] != "").sum()
-              for v in contact.index]
+    linked = [
+        (study.classify(park_contact_m=v).parcels["linked_park_id"] != "").sum()
+        for v in contact.index
+    ]
     assert all(x <= y for x, y in zip(linked, linked[1:], strict=False))
     scattered = sweep(study, "scattered_max_mu", [0, 5, 15, 30, 100])
     assert scattered["plots_retain"].is_monotonic_increasing
@@ -102,8 +112,11 @@ def test_grown_boundary_as_a_new_scenario(study):
 def test_added_township_park_relinks(study):
     parks = study.layers.township_parks
     plot = study.classify().parcels.query("rule == 'C2'").iloc[0]
-    new = gpd.GeoDataFrame({"park_id": ["NEW"], "name": ["新园区"]},
-                           geometry=[plot.geometry.buffer(30).envelope], crs=parks.crs)
+    new = gpd.GeoDataFrame(
+        {"park_id": ["NEW"], "name": ["新园区"]},
+        geometry=[plot.geometry.buffer(30).envelope],
+        crs=parks.crs,
+    )
     more = study.with_layer("township_parks", pd.concat([parks, new], ignore_index=True))
     after = more.classify().parcels.set_index("parcel_id").loc[plot["parcel_id"]]
     assert after["linked_park_id"] == "NEW" and after["rule"] == "C1"
@@ -112,15 +125,31 @@ def test_added_township_park_relinks(study):
 @pytest.mark.skipif(not CHECK.exists(), reason="shared contract checker not beside the repo")
 def test_compare_cli_contract(tmp_path):
     (tmp_path / "a.toml").write_text("[parameters]\nadjacency_gap_m = 20\n")
-    (tmp_path / "b.toml").write_text("[parameters]\nadjacency_gap_m = 50\n"
-                                     "scattered_max_mu = 30\n")
-    res = subprocess.run([sys.executable, "-m", "zoning", "compare", str(SAMPLE), "--config",
-                          str(tmp_path / "a.toml"), "--config", str(tmp_path / "b.toml"),
-                          "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                         timeout=300)
+    (tmp_path / "b.toml").write_text("[parameters]\nadjacency_gap_m = 50\nscattered_max_mu = 30\n")
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoning",
+            "compare",
+            str(SAMPLE),
+            "--config",
+            str(tmp_path / "a.toml"),
+            "--config",
+            str(tmp_path / "b.toml"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
-    check = subprocess.run([sys.executable, str(CHECK), "compare", str(SAMPLE),
-                            str(tmp_path / "out")], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, str(CHECK), "compare", str(SAMPLE), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout
     t = pd.read_csv(tmp_path / "out" / "transitions.csv")
     assert list(t.columns) == ["from_class", "to_class", "plots", "mu"]

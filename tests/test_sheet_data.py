@@ -19,14 +19,39 @@ def frame(n: int = 100) -> pd.DataFrame:
     floats needing 16 digits), a row with no cell at all."""
     rng = np.random.default_rng(7)
     town = np.array(["镇甲", "镇乙", "A&B <town>", "镇甲"], dtype=object)[np.arange(n) % 4]
-    text = rng.choice(np.array(["", "保留", "x\x01y", " lead", "镇乙", '"q"', "trail ",
-                                "_x0041_ kept", "\u3000全角空格", "<r>not rich</r>", "a\ufffeb",
-                                "line\nbreak", "tab\t"], dtype=object), n)
+    text = rng.choice(
+        np.array(
+            [
+                "",
+                "保留",
+                "x\x01y",
+                " lead",
+                "镇乙",
+                '"q"',
+                "trail ",
+                "_x0041_ kept",
+                "\u3000全角空格",
+                "<r>not rich</r>",
+                "a\ufffeb",
+                "line\nbreak",
+                "tab\t",
+            ],
+            dtype=object,
+        ),
+        n,
+    )
     mu = rng.uniform(0, 100, n).round(2)
     mu[::7] = np.nan
-    out = pd.DataFrame({"编号": [f"P{i:05d}" for i in range(n)], "镇街": town, "依据": text,
-                        "面积（亩）": mu, "count": np.arange(n) * 3,
-                        "ratio": rng.uniform(0, 1, n) / 3})
+    out = pd.DataFrame(
+        {
+            "编号": [f"P{i:05d}" for i in range(n)],
+            "镇街": town,
+            "依据": text,
+            "面积（亩）": mu,
+            "count": np.arange(n) * 3,
+            "ratio": rng.uniform(0, 1, n) / 3,
+        }
+    )
     empty = n // 2
     out.loc[empty, ["依据"]] = ""
     out.loc[empty, ["面积（亩）", "ratio"]] = np.nan
@@ -86,9 +111,11 @@ def test_columns_it_does_not_cover_are_written_by_xlsxwriter(tmp_path, monkeypat
     f.loc[3, "依据"] = "长" * (report.EXCEL_TEXT_MAX // 2 + 5)
     calls = []
     real = _SheetData.add
-    monkeypatch.setattr(_SheetData, "add",
-                        lambda self, c, r, v, w: calls.append(real(self, c, r, v, w)) or
-                        calls[-1])
+    monkeypatch.setattr(
+        _SheetData,
+        "add",
+        lambda self, c, r, v, w: calls.append(real(self, c, r, v, w)) or calls[-1],
+    )
     fast = write(tmp_path / "fast.xlsx", [f], True, monkeypatch)
     assert True in calls and False in calls
     monkeypatch.undo()
@@ -129,6 +156,5 @@ assert out["row"].tolist() == [0, 1, 2] and out["pid"].iloc[0] != os.getpid()
 assert job.result() is out
 assert beside(lambda: None).result() is None
 """
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr

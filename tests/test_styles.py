@@ -37,9 +37,13 @@ OGC = "{http://www.opengis.net/ogc}"
 def rows(gpkg) -> dict[str, tuple]:
     con = sqlite3.connect(gpkg)
     try:
-        return {r[0]: r[1:] for r in con.execute(
-            "SELECT f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
-            "useAsDefault, f_table_catalog, f_table_schema, update_time FROM layer_styles")}
+        return {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
+                "useAsDefault, f_table_catalog, f_table_schema, update_time FROM layer_styles"
+            )
+        }
     finally:
         con.close()
 
@@ -51,10 +55,11 @@ def qml_categories(qml: str) -> tuple[ET.Element, list[tuple[str, str, str]]]:
     colours = {}
     for symbol in renderer.find("symbols"):
         rgba = next(p.get("v") for p in symbol.iter("prop") if p.get("k") == "color")
-        colours[symbol.get("name")] = "#{:02X}{:02X}{:02X}".format(
-            *map(int, rgba.split(",")[:3]))
-    return renderer, [(c.get("value"), c.get("label"), colours[c.get("symbol")])
-                      for c in renderer.find("categories")]
+        colours[symbol.get("name")] = "#{:02X}{:02X}{:02X}".format(*map(int, rgba.split(",")[:3]))
+    return renderer, [
+        (c.get("value"), c.get("label"), colours[c.get("symbol")])
+        for c in renderer.find("categories")
+    ]
 
 
 def test_plot_classes_take_the_maps_palette_and_chinese_labels():
@@ -73,8 +78,10 @@ def test_workshops_are_markers_in_the_workshop_palette():
     style = styles.for_layer("workshops", "Point")
     renderer, cats = qml_categories(style.qml)
     assert [v for v, _, _ in cats] == [*WORKSHOP_CLASSES, "unclassified"]
-    assert all(colour == WORKSHOP_PALETTE[v] and label.startswith(WORKSHOP_CLASS_ZH[v])
-               for v, label, colour in cats)
+    assert all(
+        colour == WORKSHOP_PALETTE[v] and label.startswith(WORKSHOP_CLASS_ZH[v])
+        for v, label, colour in cats
+    )
     assert {s.get("type") for s in renderer.iter("symbol")} == {"marker"}
     assert "SimpleMarker" in style.qml and "SimpleFill" not in style.qml
 
@@ -108,8 +115,7 @@ def test_layers_we_do_not_know_or_mixed_geometries_get_no_style():
     assert styles.for_layer("wells", "Point") is None
     assert styles.for_layer("parcels", {"Polygon", "Point"}) is None
     assert styles.for_layer("parcels", "LineString") is None
-    no_class = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[rect(0, 0, 10, 10)],
-                                crs=4549)
+    no_class = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[rect(0, 0, 10, 10)], crs=4549)
     assert styles.for_layers({"parcels": no_class}) == {}  # the column styled is missing
 
 
@@ -119,10 +125,12 @@ def test_classified_gpkg_carries_a_default_style_per_layer(classified):
     layers = {name for name, _ in pyogrio.list_layers(gpkg)} - {"layer_styles"}
     assert set(got) == layers >= {"parcels", "village_parks", "towns", "protected"}
     con = sqlite3.connect(gpkg)
-    geometry_columns = dict(con.execute(
-        "SELECT table_name, column_name FROM gpkg_geometry_columns"))
-    registered = con.execute("SELECT data_type FROM gpkg_contents WHERE table_name = "
-                             "'layer_styles'").fetchone()
+    geometry_columns = dict(
+        con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns")
+    )
+    registered = con.execute(
+        "SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'"
+    ).fetchone()
     con.close()
     assert registered == ("attributes",)  # listed by GDAL, as QGIS registers it
     stamp = FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -135,8 +143,11 @@ def test_classified_gpkg_carries_a_default_style_per_layer(classified):
 
 
 def test_styles_keep_the_geopackage_byte_stable(tmp_path):
-    gdf = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"], "class": ["retain", "vacate"]},
-                           geometry=[rect(0, 0, 10, 10), rect(20, 0, 10, 10)], crs=4549)
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2"], "class": ["retain", "vacate"]},
+        geometry=[rect(0, 0, 10, 10), rect(20, 0, 10, 10)],
+        crs=4549,
+    )
     digests = []
     for name in ("a.gpkg", "b.gpkg"):
         write_styled_layers(tmp_path / name, {"parcels": gdf})
@@ -146,22 +157,28 @@ def test_styles_keep_the_geopackage_byte_stable(tmp_path):
 
 
 def test_no_styles_when_asked_and_a_rewrite_keeps_one_row_per_layer(tmp_path):
-    pts = gpd.GeoDataFrame({"workshop_id": ["W1"], "class": ["upgrade"]},
-                           geometry=[shapely.Point(620_000, 3_342_000)], crs=4549)
+    pts = gpd.GeoDataFrame(
+        {"workshop_id": ["W1"], "class": ["upgrade"]},
+        geometry=[shapely.Point(620_000, 3_342_000)],
+        crs=4549,
+    )
     write_layers(tmp_path / "none.gpkg", {"workshops": pts}, styles={})
     write_layers(tmp_path / "default.gpkg", {"workshops": pts})  # T0 knows no styles
     for name in ("none.gpkg", "default.gpkg"):
         with sqlite3.connect(tmp_path / name) as con:
-            assert con.execute("SELECT name FROM sqlite_master WHERE name = 'layer_styles'"
-                               ).fetchone() is None
+            assert (
+                con.execute("SELECT name FROM sqlite_master WHERE name = 'layer_styles'").fetchone()
+                is None
+            )
     write_styled_layers(tmp_path / "w.gpkg", {"workshops": pts})
     write_styles(tmp_path / "w.gpkg", styles.for_layers({"workshops": pts}))
     with sqlite3.connect(tmp_path / "w.gpkg") as con:
         assert con.execute("SELECT COUNT(*) FROM layer_styles").fetchone() == (1,)
 
 
-@pytest.mark.parametrize("layer", ["parcels", "workshops", "status", "changed",
-                                   "village_parks", "micro_parks"])
+@pytest.mark.parametrize(
+    "layer", ["parcels", "workshops", "status", "changed", "village_parks", "micro_parks"]
+)
 def test_every_style_is_well_formed_xml(layer):
     style = styles.for_layer(layer, "Point" if layer in ("workshops", "status") else "Polygon")
     ET.fromstring(style.qml.split("\n", 1)[1])
@@ -195,24 +212,29 @@ def test_context_layers_are_drawn_as_the_maps_draw_them():
         assert ("dashArray" in leaflet) == dashed
         style = styles.for_layer(layer, "MultiPolygon")
         assert style.column is None and style.name == zh
-        props = {p.get("k"): p.get("v") for p in ET.fromstring(
-            style.qml.split("\n", 1)[1]).iter("prop")}
-        assert props["outline_color"].startswith(",".join(
-            str(int(outline[i:i + 2], 16)) for i in (1, 3, 5)))
+        props = {
+            p.get("k"): p.get("v") for p in ET.fromstring(style.qml.split("\n", 1)[1]).iter("prop")
+        }
+        assert props["outline_color"].startswith(
+            ",".join(str(int(outline[i : i + 2], 16)) for i in (1, 3, 5))
+        )
         assert props["style"] == ("solid" if fill else "no")
         assert props["outline_style"] == ("dash" if dashed else "solid")
 
 
-def test_a_failed_styles_write_is_one_line_and_keeps_the_previous_set(tiny_gpkg, tmp_path,
-                                                                      monkeypatch):
+def test_a_failed_styles_write_is_one_line_and_keeps_the_previous_set(
+    tiny_gpkg, tmp_path, monkeypatch
+):
     from click.testing import CliRunner
 
     import zoning._io
     from zoning.cli import main
 
     out = tmp_path / "out"
-    assert CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out),
-                                     "--quiet"]).exit_code == 0
+    assert (
+        CliRunner().invoke(main, ["classify", tiny_gpkg, "--out", str(out), "--quiet"]).exit_code
+        == 0
+    )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def full(*args, **kwargs):

@@ -26,15 +26,21 @@ PY = sys.executable
 SANDIAO = Path(__file__).resolve().parents[1] / "data" / "sandiao.toml"
 ZONE40 = 40_000_000.0  # EPSG:4528 eastings = EPSG:4549 eastings + zone 40 * 10^6
 #: Rows of DLTB that are not village industrial land: (BSM, DLBM, CZCSXM).
-OTHERS = [("D01", "0602", "203"), ("D02", "0702", "203"), ("D03", "0101", "203"),
-          ("D04", "0601", "201"), ("D05", "0601", "202")]
+OTHERS = [
+    ("D01", "0602", "203"),
+    ("D02", "0702", "203"),
+    ("D03", "0101", "203"),
+    ("D04", "0601", "201"),
+    ("D05", "0601", "202"),
+]
 #: A shapefile's field names are cut to 10 characters; this maps them back.
 EXTRA = '[fields.parcels]\neco_friend = "eco_friendly"\nrural_fusi = "rural_fusion"\n'
 
 
 def zoning(*args):
-    return subprocess.run([PY, "-m", "zoning", *map(str, args)], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [PY, "-m", "zoning", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def dltb() -> gpd.GeoDataFrame:
@@ -44,34 +50,57 @@ def dltb() -> gpd.GeoDataFrame:
     rows = []
     for i, p in enumerate(plots.itertuples()):
         area = p.geometry.area
-        rows.append({
-            "BSM": p.parcel_id, "TBBH": f"{i + 1:04d}", "DLBM": "0601",
-            "DLMC": "工业用地", "CZCSXM": "203A" if p.parcel_id in ("P005", "P007") else "203",
-            "ZLDWMC": p.village, "ZLDWDM": "330282101201",
-            # P002 carries the wrong town; P007 lies outside every town polygon (towns())
-            "town": "宗汉街道" if p.parcel_id == "P002" else p.town,
-            "eco_friend": "是" if p.eco_friendly else "否",
-            "rural_fusi": "是" if p.rural_fusion else "否",
-            "built_year": p.built_year,
-            # TBMJ: 0.04 % below the planar area (FIELD-NOTES), P004 2 % below
-            "TBMJ": round(area * (0.98 if p.parcel_id == "P004" else 0.9996), 2),
-            "geometry": p.geometry})
+        rows.append(
+            {
+                "BSM": p.parcel_id,
+                "TBBH": f"{i + 1:04d}",
+                "DLBM": "0601",
+                "DLMC": "工业用地",
+                "CZCSXM": "203A" if p.parcel_id in ("P005", "P007") else "203",
+                "ZLDWMC": p.village,
+                "ZLDWDM": "330282101201",
+                # P002 carries the wrong town; P007 lies outside every town polygon (towns())
+                "town": "宗汉街道" if p.parcel_id == "P002" else p.town,
+                "eco_friend": "是" if p.eco_friendly else "否",
+                "rural_fusi": "是" if p.rural_fusion else "否",
+                "built_year": p.built_year,
+                # TBMJ: 0.04 % below the planar area (FIELD-NOTES), P004 2 % below
+                "TBMJ": round(area * (0.98 if p.parcel_id == "P004" else 0.9996), 2),
+                "geometry": p.geometry,
+            }
+        )
         if i < len(OTHERS):  # interleaved: issue rows must name the source row
             bsm, dlbm, cz = OTHERS[i]
-            rows.append({"BSM": bsm, "TBBH": f"{i + 1:04d}", "DLBM": dlbm, "DLMC": "其他",
-                         "CZCSXM": cz, "ZLDWMC": "东村", "ZLDWDM": "330282101201",
-                         "town": "浒山街道", "eco_friend": "否", "rural_fusi": "否",
-                         "built_year": 2010, "TBMJ": 900.0,
-                         # next to P002 and inside the boundary: as plots they would
-                         # join village parks and change the classes
-                         "geometry": rect(160 + 60 * i, 1000, 50, 50)})
+            rows.append(
+                {
+                    "BSM": bsm,
+                    "TBBH": f"{i + 1:04d}",
+                    "DLBM": dlbm,
+                    "DLMC": "其他",
+                    "CZCSXM": cz,
+                    "ZLDWMC": "东村",
+                    "ZLDWDM": "330282101201",
+                    "town": "浒山街道",
+                    "eco_friend": "否",
+                    "rural_fusi": "否",
+                    "built_year": 2010,
+                    "TBMJ": 900.0,
+                    # next to P002 and inside the boundary: as plots they would
+                    # join village parks and change the classes
+                    "geometry": rect(160 + 60 * i, 1000, 50, 50),
+                }
+            )
     return frame(rows)
 
 
 def towns() -> gpd.GeoDataFrame:
     """The tiny county's towns, 宗汉街道 cut below P007 (y 3000–3040)."""
-    return frame([{"town": "浒山街道", "geometry": rect(-1000, -1000, 2500, 4500)},
-                  {"town": "宗汉街道", "geometry": rect(1500, -1000, 5000, 3900)}])
+    return frame(
+        [
+            {"town": "浒山街道", "geometry": rect(-1000, -1000, 2500, 4500)},
+            {"town": "宗汉街道", "geometry": rect(1500, -1000, 5000, 3900)},
+        ]
+    )
 
 
 def write_shp(gdf: gpd.GeoDataFrame, path: Path) -> Path:
@@ -109,11 +138,30 @@ def survey_run(tmp_path_factory):
     extra = root / "extra.toml"
     extra.write_text(EXTRA, encoding="utf-8")
     out = root / "out"
-    res = zoning("classify", "--parcels", files["DLTB"], "--boundary", files["CZKFBJ"],
-                 "--protected", files["STBHHX"], "--protected", files["YJJBNT"],
-                 "--parks", files["parks"], "--clusters", files["clusters"],
-                 "--towns", files["towns"], "--config", SANDIAO, "--config", extra,
-                 "--out", out, "--quiet")
+    res = zoning(
+        "classify",
+        "--parcels",
+        files["DLTB"],
+        "--boundary",
+        files["CZKFBJ"],
+        "--protected",
+        files["STBHHX"],
+        "--protected",
+        files["YJJBNT"],
+        "--parks",
+        files["parks"],
+        "--clusters",
+        files["clusters"],
+        "--towns",
+        files["towns"],
+        "--config",
+        SANDIAO,
+        "--config",
+        extra,
+        "--out",
+        out,
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     return out
 
@@ -150,8 +198,9 @@ def test_both_protected_layers_are_combined_with_their_kind(survey_run):
     prot = gpd.read_file(survey_run / "classified.gpkg", layer="protected")
     assert sorted(prot["kind"]) == ["永久基本农田", "生态保护红线"]
     log = json.loads((survey_run / "run.json").read_text(encoding="utf-8"))
-    assert {Path(v["path"]).stem for k, v in log["inputs"].items()
-            if k.startswith("protected")} == {"STBHHX", "YJJBNT"}
+    assert {
+        Path(v["path"]).stem for k, v in log["inputs"].items() if k.startswith("protected")
+    } == {"STBHHX", "YJJBNT"}
 
 
 def test_official_area_beside_the_planar_area_in_the_summary(survey_run):
@@ -189,10 +238,23 @@ def test_town_attribute_against_the_town_polygons(survey_run):
 
 def test_repeated_layer_flag_other_than_protected_is_one_error_line(tmp_path):
     files = survey_files(tmp_path / "in")
-    res = zoning("classify", "--parcels", files["DLTB"], "--boundary", files["CZKFBJ"],
-                 "--parks", files["parks"], "--parks", files["clusters"],
-                 "--clusters", files["clusters"], "--config", SANDIAO,
-                 "--out", tmp_path / "out")
+    res = zoning(
+        "classify",
+        "--parcels",
+        files["DLTB"],
+        "--boundary",
+        files["CZKFBJ"],
+        "--parks",
+        files["parks"],
+        "--parks",
+        files["clusters"],
+        "--clusters",
+        files["clusters"],
+        "--config",
+        SANDIAO,
+        "--out",
+        tmp_path / "out",
+    )
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --parks given 2 times")
@@ -204,15 +266,32 @@ def test_multi_layer_file_with_survey_layer_names(tmp_path):
     with the renamed field (land_class) works as well as the survey's DLBM."""
     files = survey_files(tmp_path / "in")
     gpkg = tmp_path / "三调.gpkg"
-    names = {"DLTB": "DLTB", "CZKFBJ": "CZKFBJ", "STBHHX": "STBHHX", "YJJBNT": "YJJBNT",
-             "parks": "township_parks", "clusters": "cluster_points", "towns": "towns"}
+    names = {
+        "DLTB": "DLTB",
+        "CZKFBJ": "CZKFBJ",
+        "STBHHX": "STBHHX",
+        "YJJBNT": "YJJBNT",
+        "parks": "township_parks",
+        "clusters": "cluster_points",
+        "towns": "towns",
+    }
     for name, layer in names.items():
         gpd.read_file(files[name], encoding="gbk").to_file(gpkg, layer=layer, driver="GPKG")
     config = tmp_path / "renamed.toml"
-    config.write_text(EXTRA + '[select.parcels]\nland_class = "0601"\nCZCSXM = "203*"\n',
-                      encoding="utf-8")
-    res = zoning("classify", gpkg, "--config", SANDIAO, "--config", config,
-                 "--out", tmp_path / "out", "--quiet")
+    config.write_text(
+        EXTRA + '[select.parcels]\nland_class = "0601"\nCZCSXM = "203*"\n', encoding="utf-8"
+    )
+    res = zoning(
+        "classify",
+        gpkg,
+        "--config",
+        SANDIAO,
+        "--config",
+        config,
+        "--out",
+        tmp_path / "out",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     assert rules_of(tmp_path / "out") == EXPECTED_TINY
     prot = gpd.read_file(tmp_path / "out" / "classified.gpkg", layer="protected")
@@ -223,20 +302,36 @@ def test_select_names_an_unknown_field_in_one_line(tmp_path):
     files = survey_files(tmp_path / "in")
     config = tmp_path / "typo.toml"
     config.write_text('[select.parcels]\nDLBX = ["0601"]\n', encoding="utf-8")
-    res = zoning("classify", "--parcels", files["DLTB"], "--boundary", files["CZKFBJ"],
-                 "--parks", files["parks"], "--clusters", files["clusters"],
-                 "--config", config, "--out", tmp_path / "out", "--quiet")
+    res = zoning(
+        "classify",
+        "--parcels",
+        files["DLTB"],
+        "--boundary",
+        files["CZKFBJ"],
+        "--parks",
+        files["parks"],
+        "--clusters",
+        files["clusters"],
+        "--config",
+        config,
+        "--out",
+        tmp_path / "out",
+        "--quiet",
+    )
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "'DLBX'" in lines[0] and "DLBM" in lines[0] and "CZCSXM" in lines[0]
 
 
-@pytest.mark.parametrize("table, word", [
-    ('DLBM = [601]', "must be text or a list of text"),
-    ('DLBM = []', "must be text or a list of text"),
-    ('DLBM = "*"', "must be text or a list of text"),
-])
+@pytest.mark.parametrize(
+    "table, word",
+    [
+        ("DLBM = [601]", "must be text or a list of text"),
+        ("DLBM = []", "must be text or a list of text"),
+        ('DLBM = "*"', "must be text or a list of text"),
+    ],
+)
 def test_select_values_are_text(tmp_path, table, word):
     config = tmp_path / "bad.toml"
     config.write_text(f"[select.parcels]\n{table}\n", encoding="utf-8")
@@ -252,8 +347,9 @@ def test_select_only_parcels(tmp_path):
 
 
 def test_official_area_tolerance_is_half_a_percent():
-    plots = pd.DataFrame({"parcel_id": ["A", "B", "C", "D"],
-                          "official_area_m2": [1000.0, 1000.0, np.nan, 0.0]})
+    plots = pd.DataFrame(
+        {"parcel_id": ["A", "B", "C", "D"], "official_area_m2": [1000.0, 1000.0, np.nan, 0.0]}
+    )
     issues = IssueLog()
     check_official_area(plots, np.array([1004.9, 1005.1, 1000.0, 10.0]), issues)
     assert list(issues.frame()["id"]) == ["B", "D"]
@@ -277,9 +373,12 @@ def test_errors_about_selected_rows_name_the_rows_of_the_file(tmp_path):
     patches = dltb()
     patches.loc[patches["BSM"] == "P003", "BSM"] = "P001"
     write_shp(patches, files["DLTB"])
-    sources = {"parcels": Source(files["DLTB"]), "dev_boundary": Source(files["CZKFBJ"]),
-               "township_parks": Source(files["parks"]),
-               "cluster_points": Source(files["clusters"])}
+    sources = {
+        "parcels": Source(files["DLTB"]),
+        "dev_boundary": Source(files["CZKFBJ"]),
+        "township_parks": Source(files["parks"]),
+        "cluster_points": Source(files["clusters"]),
+    }
     with pytest.raises(LayerError, match=r"duplicate parcel_id \['P001'\] \(rows 1, 5\)"):
         load_layers(sources, load_config(SANDIAO))
 
@@ -291,34 +390,80 @@ def test_a_survey_delivery_goes_through_every_command_like_the_geopackage(tmp_pa
     from conftest import X0, Y0, write_gpkg
 
     files = survey_files(tmp_path / "in")
-    points = [(50, 25, "有", "无"), (700, 700, "无", "有"), (3050, 1050, "√", "×"),
-              (20, 1020, "无", "无"), (3020, 20, "有", "有")]
-    listing = pd.DataFrame({
-        "workshop_id": [f"W{i:03d}" for i in range(len(points))],
-        "x": [X0 + ZONE40 + p[0] for p in points], "y": [Y0 + p[1] for p in points],
-        "licensed": [p[2] for p in points], "three_in_one": [p[3] for p in points],
-        "village": ["东村", "西村", "南村", "北村", "东村"],
-        "floor_area_m2": ["120", "80", "", "60", "200"]})
+    points = [
+        (50, 25, "有", "无"),
+        (700, 700, "无", "有"),
+        (3050, 1050, "√", "×"),
+        (20, 1020, "无", "无"),
+        (3020, 20, "有", "有"),
+    ]
+    listing = pd.DataFrame(
+        {
+            "workshop_id": [f"W{i:03d}" for i in range(len(points))],
+            "x": [X0 + ZONE40 + p[0] for p in points],
+            "y": [Y0 + p[1] for p in points],
+            "licensed": [p[2] for p in points],
+            "three_in_one": [p[3] for p in points],
+            "village": ["东村", "西村", "南村", "北村", "东村"],
+            "floor_area_m2": ["120", "80", "", "60", "200"],
+        }
+    )
     listing.to_csv(tmp_path / "作坊.csv", index=False, encoding="gbk")
-    parks = gpd.GeoDataFrame({"micro_park_id": ["M1"], "name": ["小微园"],
-                              "floor_area_m2": [500.0], "occupied_m2": [0.0]},
-                             geometry=[rect(500, 500, 50, 50)], crs=4549)
+    parks = gpd.GeoDataFrame(
+        {
+            "micro_park_id": ["M1"],
+            "name": ["小微园"],
+            "floor_area_m2": [500.0],
+            "occupied_m2": [0.0],
+        },
+        geometry=[rect(500, 500, 50, 50)],
+        crs=4549,
+    )
     write_shp(parks, tmp_path / "in" / "micro.shp")
     profile = tmp_path / "profile.toml"
-    text, n = re.subn(r"^\[fields\.parcels\][^\n]*\n", EXTRA,  # one file: compare takes
-                      SANDIAO.read_text(encoding="utf-8"), count=1, flags=re.M)  # one each
+    text, n = re.subn(
+        r"^\[fields\.parcels\][^\n]*\n",
+        EXTRA,  # one file: compare takes
+        SANDIAO.read_text(encoding="utf-8"),
+        count=1,
+        flags=re.M,
+    )  # one each
     assert n == 1
-    profile.write_text(text + '\n[crs]\nworkshops = "EPSG:4528"\n\n[workshops]\nx = "x"\n'
-                       'y = "y"\n\n[fields.micro_parks]\nmicro_park = "micro_park_id"\n'
-                       'floor_area = "floor_area_m2"\noccupied_m = "occupied_m2"\n',
-                       encoding="utf-8")
-    flags = ["--parcels", files["DLTB"], "--boundary", files["CZKFBJ"],
-             "--protected", files["STBHHX"], "--protected", files["YJJBNT"],
-             "--parks", files["parks"], "--clusters", files["clusters"],
-             "--towns", files["towns"]]
-    res = zoning("workshops", *flags, "--workshops", tmp_path / "作坊.csv",
-                 "--micro-parks", tmp_path / "in" / "micro.shp", "--config", profile,
-                 "--out", tmp_path / "survey", "--quiet")
+    profile.write_text(
+        text + '\n[crs]\nworkshops = "EPSG:4528"\n\n[workshops]\nx = "x"\n'
+        'y = "y"\n\n[fields.micro_parks]\nmicro_park = "micro_park_id"\n'
+        'floor_area = "floor_area_m2"\noccupied_m = "occupied_m2"\n',
+        encoding="utf-8",
+    )
+    flags = [
+        "--parcels",
+        files["DLTB"],
+        "--boundary",
+        files["CZKFBJ"],
+        "--protected",
+        files["STBHHX"],
+        "--protected",
+        files["YJJBNT"],
+        "--parks",
+        files["parks"],
+        "--clusters",
+        files["clusters"],
+        "--towns",
+        files["towns"],
+    ]
+    res = zoning(
+        "workshops",
+        *flags,
+        "--workshops",
+        tmp_path / "作坊.csv",
+        "--micro-parks",
+        tmp_path / "in" / "micro.shp",
+        "--config",
+        profile,
+        "--out",
+        tmp_path / "survey",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
 
     canonical = tiny_layers()
@@ -326,8 +471,11 @@ def test_a_survey_delivery_goes_through_every_command_like_the_geopackage(tmp_pa
         listing.drop(columns=["x", "y"]).assign(
             licensed=[p[2] == "有" or p[2] == "√" for p in points],
             three_in_one=[p[3] == "有" for p in points],
-            floor_area_m2=pd.to_numeric(listing["floor_area_m2"])),
-        geometry=gpd.points_from_xy(listing["x"] - ZONE40, listing["y"]), crs=4549)
+            floor_area_m2=pd.to_numeric(listing["floor_area_m2"]),
+        ),
+        geometry=gpd.points_from_xy(listing["x"] - ZONE40, listing["y"]),
+        crs=4549,
+    )
     canonical["micro_parks"] = parks
     gpkg = write_gpkg(tmp_path / "tiny.gpkg", canonical)
     res = zoning("workshops", gpkg, "--out", tmp_path / "canonical", "--quiet")
@@ -343,22 +491,45 @@ def test_a_survey_delivery_goes_through_every_command_like_the_geopackage(tmp_pa
     pd.testing.assert_frame_equal(survey, plain)
 
     wider = tmp_path / "wider.toml"
-    wider.write_text(profile.read_text(encoding="utf-8").replace(
-        "[parameters]", "[parameters]\nscattered_max_mu = 1\n", 1)
-        if "[parameters]" in profile.read_text(encoding="utf-8") else
-        profile.read_text(encoding="utf-8") + "\n[parameters]\nscattered_max_mu = 1\n",
-        encoding="utf-8")
-    res = zoning("compare", *flags, "--config", profile, "--config", wider,
-                 "--out", tmp_path / "cmp_survey", "--quiet")
+    wider.write_text(
+        profile.read_text(encoding="utf-8").replace(
+            "[parameters]", "[parameters]\nscattered_max_mu = 1\n", 1
+        )
+        if "[parameters]" in profile.read_text(encoding="utf-8")
+        else profile.read_text(encoding="utf-8") + "\n[parameters]\nscattered_max_mu = 1\n",
+        encoding="utf-8",
+    )
+    res = zoning(
+        "compare",
+        *flags,
+        "--config",
+        profile,
+        "--config",
+        wider,
+        "--out",
+        tmp_path / "cmp_survey",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
     plain_a, plain_b = tmp_path / "a.toml", tmp_path / "b.toml"
     plain_a.write_text("", encoding="utf-8")
     plain_b.write_text("[parameters]\nscattered_max_mu = 1\n", encoding="utf-8")
-    res = zoning("compare", gpkg, "--config", plain_a, "--config", plain_b,
-                 "--out", tmp_path / "cmp_plain", "--quiet")
+    res = zoning(
+        "compare",
+        gpkg,
+        "--config",
+        plain_a,
+        "--config",
+        plain_b,
+        "--out",
+        tmp_path / "cmp_plain",
+        "--quiet",
+    )
     assert res.returncode == 0, res.stderr
-    moved = [pd.read_csv(tmp_path / d / "transitions.csv")[["from_class", "to_class", "plots"]]
-             for d in ("cmp_survey", "cmp_plain")]
+    moved = [
+        pd.read_csv(tmp_path / d / "transitions.csv")[["from_class", "to_class", "plots"]]
+        for d in ("cmp_survey", "cmp_plain")
+    ]
     pd.testing.assert_frame_equal(*moved)
     change = moved[0].set_index(["from_class", "to_class"])["plots"]
     assert change.get(("retain", "vacate"), 0) == 1  # P003 (R2, 3.75 mu > 1 mu) moves
@@ -376,8 +547,13 @@ def test_official_area_in_the_ledger_and_its_lists(survey_run, tmp_path):
     assert progress["official_mu"].sum() == pytest.approx(tbmj.sum() * 15 / 10000, abs=0.02)
     assert progress["official_mu"].sum() < progress["mu"].sum()
     book = pd.ExcelFile(tmp_path / "r" / "assessment.xlsx")
-    listing = pd.concat([pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
-                         for n in book.sheet_names[1:]]).set_index("编号")
+    listing = pd.concat(
+        [
+            pd.read_excel(book, sheet_name=n, header=1, dtype={"编号": str})
+            for n in book.sheet_names[1:]
+        ]
+    ).set_index("编号")
     assert listing.loc["P004", "图斑面积（调查，亩）"] == pytest.approx(
-        tbmj["P004"] * 15 / 10000, abs=0.005)
+        tbmj["P004"] * 15 / 10000, abs=0.005
+    )
     assert zoning("ledger", "verify", ledger).returncode == 0

@@ -21,8 +21,12 @@ from zoning.workshops import clean_fields, read_point_list
 
 
 def zoning(*args):
-    return subprocess.run([sys.executable, "-m", "zoning", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "zoning", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def gbk_csv(path, lines, encoding="gbk"):
@@ -58,27 +62,37 @@ y = "纵坐标"
 """
 
 
-@pytest.mark.parametrize("words", [("有", "无", "√", "×"), ("是", "否", "✓", "✗"),
-                                   ("Y", "n", "TRUE", "")])
+@pytest.mark.parametrize(
+    "words", [("有", "无", "√", "×"), ("是", "否", "✓", "✗"), ("Y", "n", "TRUE", "")]
+)
 def test_gbk_workshop_list_with_title_row_and_survey_words(tmp_path, words):
-    path = gbk_csv(tmp_path / "作坊.csv", [
-        ["浒山街道家庭作坊排查表", "", "", "", ""],
-        ["作坊编号", "横坐标", "纵坐标", "营业执照", "三合一"],
-        ["007", X0 + 10, Y0 + 10, words[0], words[1]],
-        ["008", X0 + 20, Y0 + 10, words[1], words[2]],
-        ["009", X0 + 30, Y0 + 10, words[2], words[3]],
-        ["010", X0 + 40, Y0 + 10, "大概", words[0]],
-    ], "gb18030" if "✓" in words else "gbk")
+    path = gbk_csv(
+        tmp_path / "作坊.csv",
+        [
+            ["浒山街道家庭作坊排查表", "", "", "", ""],
+            ["作坊编号", "横坐标", "纵坐标", "营业执照", "三合一"],
+            ["007", X0 + 10, Y0 + 10, words[0], words[1]],
+            ["008", X0 + 20, Y0 + 10, words[1], words[2]],
+            ["009", X0 + 30, Y0 + 10, words[2], words[3]],
+            ["010", X0 + 40, Y0 + 10, "大概", words[0]],
+        ],
+        "gb18030" if "✓" in words else "gbk",
+    )
     (tmp_path / "c.toml").write_text(WORKSHOP_CONFIG, encoding="utf-8")
     issues = IssueLog()
     config = load_config(tmp_path / "c.toml")
-    ws = clean_fields(read_point_list(path, config, issues), issues,
-                      config.workshops["max_floor_area_m2"])
+    ws = clean_fields(
+        read_point_list(path, config, issues), issues, config.workshops["max_floor_area_m2"]
+    )
     assert ws["workshop_id"].tolist() == ["007", "008", "009", "010"]
     truth = {words[0]: True, words[1]: False, words[2]: True, words[3]: False}
     assert ws["licensed"].tolist() == [truth[words[0]], truth[words[1]], truth[words[2]], False]
-    assert ws["three_in_one"].tolist() == [truth[words[1]], truth[words[2]], truth[words[3]],
-                                           truth[words[0]]]
+    assert ws["three_in_one"].tolist() == [
+        truth[words[1]],
+        truth[words[2]],
+        truth[words[3]],
+        truth[words[0]],
+    ]
     bad = issues.frame()
     bad = bad[bad["action"] == "coerced"]
     assert bad["id"].tolist() == ["010"] and bad["row"].tolist() == [4]
@@ -89,8 +103,20 @@ def test_boolean_words_any_case_and_width():
     values = pd.Series(["有", "无", "√", "×", "✓", "✗", "YES", "ｙｅｓ", "No", None, " 是 ", "x"])
     issues = IssueLog()
     out = parse_bool(values, "licensed", "workshops", issues, None)
-    assert out.tolist() == [True, False, True, False, True, False, True, True, False, False,
-                            True, False]
+    assert out.tolist() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]
     assert issues.frame()["row"].tolist() == [12]  # 'x' is no word: listed, read as false
 
 
@@ -120,17 +146,25 @@ def test_encoding_detected_declared_and_refused(tmp_path):
 
 
 def test_header_found_under_a_merged_title(tmp_path):
-    path = titled_workbook(tmp_path / "t.xlsx", "浒山街道2026年5月整治进度", [
-        ["说明：请勿改动表头", None, None],
-        ["enterprise_id", "land_mu", "note"],
-        ["007", 12.5, "NA"],
-        [None, None, None],
-        ["E2", 3, "NULL"]])
+    path = titled_workbook(
+        tmp_path / "t.xlsx",
+        "浒山街道2026年5月整治进度",
+        [
+            ["说明：请勿改动表头", None, None],
+            ["enterprise_id", "land_mu", "note"],
+            ["007", 12.5, "NA"],
+            [None, None, None],
+            ["E2", 3, "NULL"],
+        ],
+    )
     tables = read_tables(path, "enterprises", keys=("enterprise_id",))
     name, frame, found = tables[0]
     assert found and frame.attrs["header_row"] == 3 and frame.attrs["sheet_rows"] == [4, 6]
-    assert frame.to_dict("list") == {"enterprise_id": ["007", "E2"], "land_mu": ["12.5", "3"],
-                                     "note": ["NA", "NULL"]}
+    assert frame.to_dict("list") == {
+        "enterprise_id": ["007", "E2"],
+        "land_mu": ["12.5", "3"],
+        "note": ["NA", "NULL"],
+    }
 
 
 def test_ledger_sheets_as_towns_write_them(ledger, tmp_path):
@@ -139,26 +173,42 @@ def test_ledger_sheets_as_towns_write_them(ledger, tmp_path):
     import datetime as dt
 
     head = ["类型", "编号", "状态", "日期", "备注"]
-    path = titled_workbook(tmp_path / "五月.xlsx", "浒山街道2026年5月整治进度", [
-        head,
-        ["地块", "P001", "推进中", "2026/4/15", ""],
-        ["地块", "P003", "推进中", "2026.4.16", ""],
-        ["地块", "P004", "推进中", "2026年4月17日", ""],
-        ["地块", "P005", "推进中", "20260418", ""],
-        ["地块", "P006", "推进中", dt.datetime(2026, 4, 19), ""],
-        ["地块", "P007", "推进中", 46136, ""],                # Excel serial: 2026-04-24
-        ["地块", "P002", "推进中", "2026", ""],               # a year alone
-    ])
+    path = titled_workbook(
+        tmp_path / "五月.xlsx",
+        "浒山街道2026年5月整治进度",
+        [
+            head,
+            ["地块", "P001", "推进中", "2026/4/15", ""],
+            ["地块", "P003", "推进中", "2026.4.16", ""],
+            ["地块", "P004", "推进中", "2026年4月17日", ""],
+            ["地块", "P005", "推进中", "20260418", ""],
+            ["地块", "P006", "推进中", dt.datetime(2026, 4, 19), ""],
+            ["地块", "P007", "推进中", 46136, ""],  # Excel serial: 2026-04-24
+            ["地块", "P002", "推进中", "2026", ""],  # a year alone
+        ],
+    )
     report = lg.import_sheet(ledger, path, "2026-06-01")
     assert report.accepted == 6
     assert report.rejected["row"].tolist() == [9]  # title row 1, header row 2
     assert "a year alone is not a date" in report.rejected["reason"].iat[0]
     with sqlite3.connect(ledger) as con:
         dates = dict(con.execute("SELECT item_id, date FROM zoning_events"))
-    assert dates == {"P001": "2026-04-15", "P003": "2026-04-16", "P004": "2026-04-17",
-                     "P005": "2026-04-18", "P006": "2026-04-19", "P007": "2026-04-24"}
-    csv = gbk_csv(tmp_path / "六月.csv", [head, ["地块", "P001", "推进中", "2026/5/2", "复核"],
-                                          ["作坊", "W9", "推进中", "2026/5/2", ""]])
+    assert dates == {
+        "P001": "2026-04-15",
+        "P003": "2026-04-16",
+        "P004": "2026-04-17",
+        "P005": "2026-04-18",
+        "P006": "2026-04-19",
+        "P007": "2026-04-24",
+    }
+    csv = gbk_csv(
+        tmp_path / "六月.csv",
+        [
+            head,
+            ["地块", "P001", "推进中", "2026/5/2", "复核"],
+            ["作坊", "W9", "推进中", "2026/5/2", ""],
+        ],
+    )
     res = zoning("ledger", "import", ledger, csv, "--today", "2026-06-01")
     assert res.returncode == 0, res.stderr
     assert "accepted 1" in res.stdout and "rejected 1" in res.stdout
@@ -167,22 +217,29 @@ def test_ledger_sheets_as_towns_write_them(ledger, tmp_path):
 
 
 def test_ledger_sheet_renamed_by_fields_updates(ledger, tmp_path):
-    path = gbk_csv(tmp_path / "s.csv", [["图斑编号", "对象", "进展", "填报日期", "说明"],
-                                        ["P001", "地块", "推进中", "2026年5月3日", ""]])
+    path = gbk_csv(
+        tmp_path / "s.csv",
+        [
+            ["图斑编号", "对象", "进展", "填报日期", "说明"],
+            ["P001", "地块", "推进中", "2026年5月3日", ""],
+        ],
+    )
     res = zoning("ledger", "import", ledger, path, "--today", "2026-06-01")
     assert res.returncode == 1 and "[fields.updates]" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     (tmp_path / "c.toml").write_text(
         '[fields.updates]\n"图斑编号" = "item_id"\n"对象" = "kind"\n"进展" = "status"\n'
-        '"填报日期" = "date"\n"说明" = "note"\n', encoding="utf-8")
-    res = zoning("ledger", "import", ledger, path, "--today", "2026-06-01", "--config",
-                 tmp_path / "c.toml")
+        '"填报日期" = "date"\n"说明" = "note"\n',
+        encoding="utf-8",
+    )
+    res = zoning(
+        "ledger", "import", ledger, path, "--today", "2026-06-01", "--config", tmp_path / "c.toml"
+    )
     assert res.returncode == 0 and "accepted 1" in res.stdout, res.stderr
 
 
 def test_adjust_takes_chinese_kind_and_class(ledger):
-    assert lg.adjust(ledger, "地块", "P004", "保留提升", "村里保留", "张三") == ("parcel",
-                                                                                 "retain")
+    assert lg.adjust(ledger, "地块", "P004", "保留提升", "村里保留", "张三") == ("parcel", "retain")
 
 
 ENTERPRISE_CONFIG = """
@@ -196,9 +253,13 @@ ENTERPRISE_CONFIG = """
 
 @pytest.mark.parametrize("form", ["xlsx", "gbk-csv"])
 def test_enterprise_table_with_chinese_headers(tmp_path, form):
-    rows = [["企业编号", "企业名称", "用地面积（亩）", "税收（万元）", "增加值（万元）"],
-            ["007", "甲厂", 10, 50, 200], ["008", "乙厂", 20, 30, 100],
-            ["009", "丙厂", 5, 40, 150], ["010", "丁厂", 8, 1, 2]]
+    rows = [
+        ["企业编号", "企业名称", "用地面积（亩）", "税收（万元）", "增加值（万元）"],
+        ["007", "甲厂", 10, 50, 200],
+        ["008", "乙厂", 20, 30, 100],
+        ["009", "丙厂", 5, 40, 150],
+        ["010", "丁厂", 8, 1, 2],
+    ]
     if form == "xlsx":
         path = titled_workbook(tmp_path / "企业.xlsx", "2025年度亩均效益评价", rows)
     else:

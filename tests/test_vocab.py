@@ -33,17 +33,21 @@ def test_vocab_imports_nothing_of_the_package():
     tree = ast.parse((PACKAGE / "vocab.py").read_text(encoding="utf-8"))
     imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
     assert [(n.module, n.level) for n in imports if isinstance(n, ast.ImportFrom)] == [
-        ("__future__", 0)]
+        ("__future__", 0)
+    ]
     assert not [n for n in imports if isinstance(n, ast.Import)]
 
 
-@pytest.mark.parametrize(("module", "not_imported"), [
-    ("figures", {"maps", "ledger", "rules"}),
-    ("maps", {"ledger", "rules"}),
-    ("report", {"rules"}),
-    ("scenario", {"maps"}),
-    ("workshops", {"rules"}),
-])
+@pytest.mark.parametrize(
+    ("module", "not_imported"),
+    [
+        ("figures", {"maps", "ledger", "rules"}),
+        ("maps", {"ledger", "rules"}),
+        ("report", {"rules"}),
+        ("scenario", {"maps"}),
+        ("workshops", {"rules"}),
+    ],
+)
 def test_words_come_from_vocab(module, not_imported):
     imports = module_imports(module)
     assert "vocab" in imports
@@ -51,10 +55,11 @@ def test_words_come_from_vocab(module, not_imported):
 
 
 def test_importing_figures_loads_neither_maps_nor_ledger():
-    code = ("import sys, zoning.figures; "
-            "print(sorted({'zoning.maps', 'zoning.ledger', 'folium', 'sqlite3'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, zoning.figures; "
+        "print(sorted({'zoning.maps', 'zoning.ledger', 'folium', 'sqlite3'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -66,8 +71,12 @@ def test_every_class_has_its_names_and_colour():
     workshop_classes = [*vocab.WORKSHOP_CLASSES, "unclassified"]
     for names in (vocab.WORKSHOP_CLASS_ZH, vocab.WORKSHOP_CLASS_EN, vocab.WORKSHOP_PALETTE):
         assert list(names) == workshop_classes
-    assert vocab.CLASSES_OF == {"parcel": vocab.CLASSES, "workshop": tuple(workshop_classes),
-                                "block": vocab.MODES, "site": vocab.REUSES}
+    assert vocab.CLASSES_OF == {
+        "parcel": vocab.CLASSES,
+        "workshop": tuple(workshop_classes),
+        "block": vocab.MODES,
+        "site": vocab.REUSES,
+    }
     assert set(vocab.KIND_ZH) == set(vocab.CLASSES_OF)
     assert set(vocab.ITEM_CLASS_ZH) == {c for cs in vocab.CLASSES_OF.values() for c in cs}
 
@@ -75,23 +84,33 @@ def test_every_class_has_its_names_and_colour():
 def test_every_status_has_its_names():
     finals = set(vocab.FINAL_STATUS.values())
     assert set(vocab.STATUS_ZH) == set(vocab.STATUS_EN) == {*vocab.OPEN_STATUSES, *finals}
-    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "parcel"} == \
-        set(vocab.CLASSES) - {"unclassified"}
-    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "workshop"} == \
-        set(vocab.WORKSHOP_CLASSES)
+    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "parcel"} == set(vocab.CLASSES) - {
+        "unclassified"
+    }
+    assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "workshop"} == set(
+        vocab.WORKSHOP_CLASSES
+    )
     # SPEC §11: every block is finally renovated, every freed site reused
     assert {s for (kind, _), s in vocab.FINAL_STATUS.items() if kind == "block"} == {"renovated"}
     assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "block"} == set(vocab.MODES)
     assert {s for (kind, _), s in vocab.FINAL_STATUS.items() if kind == "site"} == {"reused"}
     assert {cls for kind, cls in vocab.FINAL_STATUS if kind == "site"} == set(vocab.REUSES)
     assert (vocab.STATUS_ZH["renovated"], vocab.STATUS_ZH["reused"]) == ("已改造", "已利用")
-    assert list(vocab.STATUS_GROUPS) == list(vocab.STATUS_GROUP_ZH) == \
-        list(vocab.STATUS_GROUP_EN) == [*vocab.OPEN_STATUSES, "final"]
+    assert (
+        list(vocab.STATUS_GROUPS)
+        == list(vocab.STATUS_GROUP_ZH)
+        == list(vocab.STATUS_GROUP_EN)
+        == [*vocab.OPEN_STATUSES, "final"]
+    )
 
 
 def test_layer_names_and_table_words():
-    assert vocab.LAYERS == (*vocab.REQUIRED_LAYERS, *vocab.OPTIONAL_LAYERS,
-                            *vocab.WORKSHOP_LAYERS, *vocab.BLOCK_LAYERS)
+    assert vocab.LAYERS == (
+        *vocab.REQUIRED_LAYERS,
+        *vocab.OPTIONAL_LAYERS,
+        *vocab.WORKSHOP_LAYERS,
+        *vocab.BLOCK_LAYERS,
+    )
     assert len(set(vocab.LAYERS)) == len(vocab.LAYERS)
     assert vocab.RESERVED_TOWNS == (vocab.TOTAL, vocab.UNKNOWN_TOWN) == ("合计", "(未知)")
 

@@ -17,12 +17,24 @@ from .errors import ConfigError, CRSError, LayerError, ZoningError
 #: Public names and the module that holds each: imported on first use (PEP 562), so
 #: ``zoning --help`` and ``import zoning`` do not load pandas, geopandas and scipy.
 _LAZY = {
-    "Classification": "classification", "classify": "classification",
-    "Config": "config", "load_config": "config",
-    "Layers": "layers", "Source": "layers", "load_layers": "layers", "measure": "measures",
-    "summarise": "report", "write_classification": "outputs", "decide": "rules",
-    "Comparison": "scenario", "Study": "scenario", "compare": "scenario", "sweep": "scenario",
-    "sweep_chart": "figures", "CLASS_ZH": "vocab", "CLASSES": "vocab",
+    "Classification": "classification",
+    "classify": "classification",
+    "Config": "config",
+    "load_config": "config",
+    "Layers": "layers",
+    "Source": "layers",
+    "load_layers": "layers",
+    "measure": "measures",
+    "summarise": "report",
+    "write_classification": "outputs",
+    "decide": "rules",
+    "Comparison": "scenario",
+    "Study": "scenario",
+    "compare": "scenario",
+    "sweep": "scenario",
+    "sweep_chart": "figures",
+    "CLASS_ZH": "vocab",
+    "CLASSES": "vocab",
 }
 
 
@@ -37,8 +49,26 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "CLASSES", "CLASS_ZH", "Classification", "Comparison", "Config", "ConfigError",
-    "CRSError", "LayerError", "Layers", "Source", "Study", "ZoningError", "classify",
-    "compare", "decide", "load_config", "load_layers", "measure", "summarise", "sweep",
-    "sweep_chart", "write_classification",
+    "CLASSES",
+    "CLASS_ZH",
+    "Classification",
+    "Comparison",
+    "Config",
+    "ConfigError",
+    "CRSError",
+    "LayerError",
+    "Layers",
+    "Source",
+    "Study",
+    "ZoningError",
+    "classify",
+    "compare",
+    "decide",
+    "load_config",
+    "load_layers",
+    "measure",
+    "summarise",
+    "sweep",
+    "sweep_chart",
+    "write_classification",
 ]

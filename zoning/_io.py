@@ -29,8 +29,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
-                                   dir=target.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent
+        )
         os.close(fd)
         os.unlink(tmp)  # GDAL wants to create the file itself
         tmp_path = Path(tmp)
@@ -39,10 +40,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     except OSError as exc:
         # read-only folder, full disk, a file where a folder should be: name the target,
         # not our temporary file (the CLI prints it as one line)
-        if exc.filename is None or tmp_path is None or \
-                os.fspath(exc.filename) in (str(tmp_path), str(target.parent)):
-            raise OSError(exc.errno, f"cannot write {target} ({exc.strerror or exc})",
-                          str(target)) from exc
+        if (
+            exc.filename is None
+            or tmp_path is None
+            or os.fspath(exc.filename) in (str(tmp_path), str(target.parent))
+        ):
+            raise OSError(
+                exc.errno, f"cannot write {target} ({exc.strerror or exc})", str(target)
+            ) from exc
         raise
     finally:
         if tmp_path is not None and tmp_path.exists():
@@ -58,16 +63,18 @@ FIXED_STAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 def fixed_gdal_date() -> Iterator[None]:
     """GDAL's OGR_CURRENT_DATE pinned to :data:`FIXED_STAMP` while writing."""
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_STAMP.strftime(
-        "%Y-%m-%dT%H:%M:%SZ")})
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    )
     try:
         yield
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
-def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
-                 styles: dict | None = None) -> None:
+def write_layers(
+    target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *, styles: dict | None = None
+) -> None:
     """Write several layers into one GeoPackage atomically (polygons as MultiPolygon),
     with a fixed metadata date (:func:`fixed_gdal_date`).
 
@@ -85,20 +92,27 @@ def write_layers(target: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame],
             geom_types = set(gdf.geometry.geom_type.dropna())
             multi = bool(geom_types) and geom_types <= {"Polygon", "MultiPolygon"}
             try:
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
-                                        promote_to_multi=multi or None, use_arrow=True)
+                pyogrio.write_dataframe(
+                    gdf,
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    promote_to_multi=multi or None,
+                    use_arrow=True,
+                )
             except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
-                raise OSError(None, f"cannot write {target} layer {name!r} "
-                              f"({first_line(exc)})",
-                              str(target)) from exc
+                raise OSError(
+                    None, f"cannot write {target} layer {name!r} ({first_line(exc)})", str(target)
+                ) from exc
         if styles:
             import sqlite3
 
             try:
                 write_styles(tmp, styles)
             except sqlite3.Error as exc:  # full disk, I/O error
-                raise OSError(None, f"cannot write {target} layer styles ({exc})",
-                              str(target)) from exc
+                raise OSError(
+                    None, f"cannot write {target} layer styles ({exc})", str(target)
+                ) from exc
 
 
 #: The ``layer_styles`` table as QGIS creates it in a GeoPackage (QgsOgrProvider).
@@ -122,14 +136,19 @@ def write_styles(gpkg: str | os.PathLike, styles: dict) -> None:
     con = sqlite3.connect(gpkg)
     try:
         with con:
-            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'"
-                               ).fetchone():
+            if not con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'"
+            ).fetchone():
                 con.execute(LAYER_STYLES_SQL)
-                con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier,"
-                            " description, last_change) VALUES ('layer_styles', "
-                            "'attributes', 'layer_styles', '', ?)", (stamp,))
-            geometry_columns = dict(con.execute(
-                "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+                con.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier,"
+                    " description, last_change) VALUES ('layer_styles', "
+                    "'attributes', 'layer_styles', '', ?)",
+                    (stamp,),
+                )
+            geometry_columns = dict(
+                con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns")
+            )
             for layer, style in styles.items():
                 con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
                 con.execute(
@@ -137,8 +156,16 @@ def write_styles(gpkg: str | os.PathLike, styles: dict) -> None:
                     "f_table_name, f_geometry_column, styleName, styleQML, styleSLD, "
                     "useAsDefault, description, owner, ui, update_time) "
                     "VALUES ('', '', ?, ?, ?, ?, ?, 1, ?, '', NULL, ?)",
-                    (layer, geometry_columns.get(layer, "geom"), style.name, style.qml,
-                     style.sld, style.description, stamp))
+                    (
+                        layer,
+                        geometry_columns.get(layer, "geom"),
+                        style.name,
+                        style.qml,
+                        style.sld,
+                        style.description,
+                        stamp,
+                    ),
+                )
     finally:
         con.close()
 
@@ -150,8 +177,9 @@ def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") ->
 
 
 @contextlib.contextmanager
-def output_set(target_dir: str | os.PathLike, label: str | os.PathLike | None = None
-               ) -> Iterator[Path]:
+def output_set(
+    target_dir: str | os.PathLike, label: str | os.PathLike | None = None
+) -> Iterator[Path]:
     """Yield a staging folder beside ``target_dir``; move its contents in only on success.
 
     A command writes its whole set of files into the staging folder. When the block ends
@@ -167,28 +195,31 @@ def output_set(target_dir: str | os.PathLike, label: str | os.PathLike | None = 
         raise ZoningError(f"{target}: exists and is not a folder; give a folder for --out")
     try:  # staged on the target's own file system: inside it, or beside a new one
         target.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".zoning-", suffix=".partial",
-                                      dir=target if target.is_dir() else target.parent))
+        stage = Path(
+            tempfile.mkdtemp(
+                prefix=".zoning-",
+                suffix=".partial",
+                dir=target if target.is_dir() else target.parent,
+            )
+        )
     except OSError as exc:
-        raise ZoningError(f"{label or target}: cannot write here ({exc.strerror or exc})"
-                          ) from exc
+        raise ZoningError(f"{label or target}: cannot write here ({exc.strerror or exc})") from exc
     try:
         try:
             yield stage
         except OSError as exc:  # name the output the user asked for, not the staging folder
+
             def final(text):
-                return None if text is None else os.fspath(text).replace(str(stage),
-                                                                         str(target))
-            raise OSError(exc.errno, final(exc.strerror or str(exc)), final(exc.filename)
-                          ) from exc
+                return None if text is None else os.fspath(text).replace(str(stage), str(target))
+
+            raise OSError(exc.errno, final(exc.strerror or str(exc)), final(exc.filename)) from exc
         if not target.exists():
             os.replace(stage, target)  # nothing to keep: the whole folder at once
             return
         for entry in sorted(stage.iterdir()):
             dest = target / entry.name
             if dest.is_dir() and not dest.is_symlink():
-                old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".old",
-                                            dir=target))
+                old = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".old", dir=target))
                 os.replace(dest, old / entry.name)
                 os.replace(entry, dest)
                 shutil.rmtree(old, ignore_errors=True)
@@ -236,6 +267,7 @@ def formula_unescape(values: pd.Series) -> pd.Series:
 
 # --- GeoPackages through the standard library's sqlite3 (the ledger) ------------------
 
+
 def gpkg_geometry(blob):
     """A shapely geometry from a GeoPackage geometry blob (None for NULL or empty)."""
     if blob is None:
@@ -244,21 +276,23 @@ def gpkg_geometry(blob):
     if flags & 0x10:  # the empty flag
         return None
     envelope = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 0x07]
-    return shapely.from_wkb(bytes(blob[8 + envelope:]))
+    return shapely.from_wkb(bytes(blob[8 + envelope :]))
 
 
 def _bound(i):
     def f(blob):
         g = gpkg_geometry(blob)
         return None if g is None else float(g.bounds[i])
+
     return f
 
 
 def register_gpkg_functions(con) -> None:
     """The spatial SQL functions GDAL's GeoPackage triggers call, on a ``sqlite3``
     connection to a GeoPackage (the standard library's sqlite3 lacks them)."""
-    con.create_function("ST_IsEmpty", 1, lambda b: 1 if gpkg_geometry(b) is None else 0,
-                        deterministic=True)
+    con.create_function(
+        "ST_IsEmpty", 1, lambda b: 1 if gpkg_geometry(b) is None else 0, deterministic=True
+    )
     for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
         con.create_function(name, 1, _bound(i), deterministic=True)
 
@@ -271,7 +305,7 @@ DBF_TEXT_BYTES = 254
 def _cut(text: str, limit: int, encoding: str) -> str:
     """``text`` cut to at most ``limit`` bytes in ``encoding``, at a character boundary."""
     sizes = np.cumsum([len(ch.encode(encoding)) for ch in text])
-    return text[:int(np.searchsorted(sizes, limit, side="right"))]
+    return text[: int(np.searchsorted(sizes, limit, side="right"))]
 
 
 def dbf_field_names(columns, encoding: str = "GB18030") -> list[str]:
@@ -294,8 +328,13 @@ def dbf_field_names(columns, encoding: str = "GB18030") -> list[str]:
     return out
 
 
-def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFrame], *,
-                     encoding: str = "GB18030", styles: dict | None = None) -> pd.DataFrame:
+def write_shapefiles(
+    folder: str | os.PathLike,
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    encoding: str = "GB18030",
+    styles: dict | None = None,
+) -> pd.DataFrame:
     """Each layer as ``folder/<layer>.shp`` for ArcGIS users: its table in ``encoding``
     (GB18030 by default, named in the ``.cpg`` beside it), field names cut to 10 bytes
     (:func:`dbf_field_names`), texts over 254 bytes cut at a character boundary, a fixed
@@ -324,18 +363,23 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
             if values.dtype == object:
                 long = (values.str.encode(encoding).str.len() > DBF_TEXT_BYTES).to_numpy()
                 if long.any():
-                    out.loc[long, col] = [_cut(v, DBF_TEXT_BYTES, encoding)
-                                          for v in values[long]]
+                    out.loc[long, col] = [_cut(v, DBF_TEXT_BYTES, encoding) for v in values[long]]
         with warnings.catch_warnings():  # GDAL measures the cut texts in UTF-8 bytes
-            warnings.filterwarnings("ignore", "Value .* has been truncated to",
-                                    RuntimeWarning)
+            warnings.filterwarnings("ignore", "Value .* has been truncated to", RuntimeWarning)
             try:
-                pyogrio.write_dataframe(out, folder / f"{name}.shp", driver="ESRI Shapefile",
-                                        encoding=encoding,
-                                        DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"))
+                pyogrio.write_dataframe(
+                    out,
+                    folder / f"{name}.shp",
+                    driver="ESRI Shapefile",
+                    encoding=encoding,
+                    DBF_DATE_LAST_UPDATE=FIXED_STAMP.strftime("%Y-%m-%d"),
+                )
             except (DataSourceError, DataLayerError) as exc:  # GDAL: full disk, I/O error
-                raise OSError(None, f"cannot write {folder / name}.shp ({first_line(exc)})",
-                              str(folder / f"{name}.shp")) from exc
+                raise OSError(
+                    None,
+                    f"cannot write {folder / name}.shp ({first_line(exc)})",
+                    str(folder / f"{name}.shp"),
+                ) from exc
         table += [(name, c, s) for c, s in zip(columns, short, strict=True)]
         style = styles.get(name)
         if style is not None and (style.column is None or style.column in short):
@@ -344,8 +388,16 @@ def write_shapefiles(folder: str | os.PathLike, layers: dict[str, gpd.GeoDataFra
 
 
 #: Names a town's file may not take: the county's and the index's, and Windows devices.
-RESERVED = {"county", "index", "con", "prn", "aux", "nul",
-            *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+RESERVED = {
+    "county",
+    "index",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
 
 
 def safe_stem(name) -> str:

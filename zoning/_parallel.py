@@ -19,12 +19,20 @@ def _threads(n_items: int) -> int:
     """Worker threads for a GIL-releasing shapely call over ``n_items`` inputs."""
     if n_items < 20_000:
         return 1
-    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
+    return max(
+        1,
+        min(
+            8,
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1),
+        ),
+    )
 
 
-def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None, distance=None
-          ) -> tuple[np.ndarray, np.ndarray]:
+def query(
+    tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None, distance=None
+) -> tuple[np.ndarray, np.ndarray]:
     """``tree.query`` split over threads (shapely releases the GIL); (input idx, tree idx)."""
     k = _threads(len(geoms))
     if k == 1:
@@ -50,12 +58,15 @@ def elementwise(func, *arrays: np.ndarray) -> np.ndarray:
         return func(*arrays)
     bounds = np.linspace(0, len(arrays[0]), k + 1).astype(int)
     with ThreadPoolExecutor(k) as pool:
-        parts = pool.map(lambda lo_hi: func(*(a[lo_hi[0]:lo_hi[1]] for a in arrays)),
-                         zip(bounds[:-1], bounds[1:], strict=True))
+        parts = pool.map(
+            lambda lo_hi: func(*(a[lo_hi[0] : lo_hi[1]] for a in arrays)),
+            zip(bounds[:-1], bounds[1:], strict=True),
+        )
         return np.concatenate(list(parts))
 
 
 # --- a writer in a forked process beside this one (the ledger report) ---------------
+
 
 class Done:
     """The result of a call already made (same face as :class:`Forked`)."""
@@ -99,8 +110,11 @@ class Forked:
                 error = pickle.loads(pickled) if pickled else None
             except Exception:
                 error = None
-            raise error if isinstance(error, BaseException) else ZoningError(
-                f"the report's writer failed: {kind}: {message}")
+            raise (
+                error
+                if isinstance(error, BaseException)
+                else ZoningError(f"the report's writer failed: {kind}: {message}")
+            )
         if status != 0:
             raise ZoningError(f"the report's writer ended with status {status}")
 

@@ -45,11 +45,33 @@ MEMBER_CLASSES = ("retain", "consolidate")
 FREED_CLASS = "vacate"
 #: The per-mu indicators of a block: name -> numerator field of the enterprise table.
 INDICATORS = BLOCK_INDICATORS
-BLOCK_COLUMNS = ["block_id", "town", "plots", "mu", "built_year", "floor_area_ratio",
-                 "tax_per_mu", "output_per_mu", "investment_per_mu", "d_share", "mode",
-                 "mode_zh", "rule", "reason"]
-SITE_COLUMNS = ["site_id", "town", "plots", "mu", "boundary_share", "reuse", "reuse_zh",
-                "rule", "reason"]
+BLOCK_COLUMNS = [
+    "block_id",
+    "town",
+    "plots",
+    "mu",
+    "built_year",
+    "floor_area_ratio",
+    "tax_per_mu",
+    "output_per_mu",
+    "investment_per_mu",
+    "d_share",
+    "mode",
+    "mode_zh",
+    "rule",
+    "reason",
+]
+SITE_COLUMNS = [
+    "site_id",
+    "town",
+    "plots",
+    "mu",
+    "boundary_share",
+    "reuse",
+    "reuse_zh",
+    "rule",
+    "reason",
+]
 HISTORY_COLUMNS = ["block_id", "year", *INDICATORS]
 TOWN_COLUMNS = ["town", "reuse", "sites", "mu", "quota_mu"]
 
@@ -65,11 +87,17 @@ def _number(values) -> np.ndarray:
     from .layers import to_number
 
     values = pd.Series(values)
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True) \
-        if values.dtype != bool else np.full(len(values), np.nan)
+    num = (
+        pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, copy=True)
+        if values.dtype != bool
+        else np.full(len(values), np.nan)
+    )
     # the few cells plain parsing misses (full-width digits, spaces) as towns type them
-    retry = np.isnan(num) & values.notna().to_numpy() & (
-        values.astype(str).str.strip().ne("").to_numpy())
+    retry = (
+        np.isnan(num)
+        & values.notna().to_numpy()
+        & (values.astype(str).str.strip().ne("").to_numpy())
+    )
     if retry.any():
         num[retry] = to_number(values[retry]).to_numpy(dtype=float)
     return np.where(np.isfinite(num), num, np.nan)
@@ -93,8 +121,13 @@ def most_common(label: np.ndarray, values, groups: int) -> np.ndarray:
 
 # --- blocks ---------------------------------------------------------------------------------
 
-def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | None = None,
-                  *, gap_m: float = DEFAULT_PARAMETERS.adjacency_gap_m) -> pd.Series:
+
+def assign_blocks(
+    parcels: gpd.GeoDataFrame,
+    block_polygons: gpd.GeoDataFrame | None = None,
+    *,
+    gap_m: float = DEFAULT_PARAMETERS.adjacency_gap_m,
+) -> pd.Series:
     """The block of every plot ("" for a plot that is no member), aligned to ``parcels``.
 
     Members are the plots classed retain or consolidate. A member's block is its village
@@ -105,8 +138,11 @@ def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | 
     cls = _text(parcels["class"]).to_numpy(dtype=object)
     member = np.isin(cls, MEMBER_CLASSES)
     geoms = np.asarray(parcels.geometry.array, dtype=object)
-    park = _text(parcels["village_park_id"]).to_numpy(dtype=object) \
-        if "village_park_id" in parcels else np.full(len(parcels), "", dtype=object)
+    park = (
+        _text(parcels["village_park_id"]).to_numpy(dtype=object)
+        if "village_park_id" in parcels
+        else np.full(len(parcels), "", dtype=object)
+    )
     if (park[member] == "").any():  # not a classification's plots: group them here
         park = np.full(len(parcels), "", dtype=object)
         usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
@@ -118,9 +154,11 @@ def assign_blocks(parcels: gpd.GeoDataFrame, block_polygons: gpd.GeoDataFrame | 
     block = np.where(member, park, "").astype(object)
     if block_polygons is not None and len(block_polygons) and member.any():
         where = np.flatnonzero(member)
-        found = largest_overlap(geoms[where], np.asarray(block_polygons.geometry.array,
-                                                          dtype=object),
-                                _text(block_polygons["block_id"]).to_numpy(dtype=str))
+        found = largest_overlap(
+            geoms[where],
+            np.asarray(block_polygons.geometry.array, dtype=object),
+            _text(block_polygons["block_id"]).to_numpy(dtype=str),
+        )
         hit = found != ""
         block[where[hit]] = found[hit]
     return pd.Series(block, index=parcels.index, name="block_id", dtype=object)
@@ -139,12 +177,14 @@ def enterprise_years(tables, year: int | None = None) -> pd.DataFrame:
     if without and year is None:
         raise ZoningError("an enterprise table has no year column; add one or give --year")
     if len(without) > 1:
-        raise ZoningError(f"{len(without)} enterprise tables have no year column; --year "
-                          "names the year of one table only: add a year column to each")
+        raise ZoningError(
+            f"{len(without)} enterprise tables have no year column; --year "
+            "names the year of one table only: add a year column to each"
+        )
     for table in tables:
         where = table.attrs.get("path")
         attrs, table.attrs = table.attrs, {}  # pandas deep-copies attrs (sheet_rows: a
-        try:                                  # number per row) on every operation
+        try:  # number per row) on every operation
             frame = table.copy()
         finally:
             table.attrs = attrs
@@ -168,9 +208,14 @@ def enterprise_years(tables, year: int | None = None) -> pd.DataFrame:
 def _pairs(plots: pd.DataFrame) -> pd.DataFrame:
     """Unique (block, enterprise name) pairs of the member plots: an enterprise on several
     members of a block counts once there."""
-    pairs = pd.DataFrame({"block_id": plots["block_id"].to_numpy(dtype=object),
-                          "enterprise": _text(plots["enterprise"]).to_numpy(dtype=object)
-                          if "enterprise" in plots else ""})
+    pairs = pd.DataFrame(
+        {
+            "block_id": plots["block_id"].to_numpy(dtype=object),
+            "enterprise": _text(plots["enterprise"]).to_numpy(dtype=object)
+            if "enterprise" in plots
+            else "",
+        }
+    )
     pairs = pairs[(pairs["enterprise"] != "") & (pairs["block_id"] != "")]
     return pairs.drop_duplicates()
 
@@ -182,10 +227,13 @@ def indicators(plots: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     pairs = _pairs(plots)
     if not len(enterprises) or "enterprise" not in enterprises or not len(pairs):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    table = pd.DataFrame({"enterprise": _text(enterprises["enterprise"]).to_numpy(dtype=object),
-                          "year": enterprises["year"].to_numpy(dtype=int),
-                          "land": _number(enterprises.get("land_mu", pd.Series(
-                              np.nan, index=enterprises.index)))})
+    table = pd.DataFrame(
+        {
+            "enterprise": _text(enterprises["enterprise"]).to_numpy(dtype=object),
+            "year": enterprises["year"].to_numpy(dtype=int),
+            "land": _number(enterprises.get("land_mu", pd.Series(np.nan, index=enterprises.index))),
+        }
+    )
     for name, field in INDICATORS.items():
         table[name] = _number(enterprises[field]) if field in enterprises else np.nan
     joined = pairs.merge(table, on="enterprise", how="inner")
@@ -205,8 +253,9 @@ def indicators(plots: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def history(plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids,
-            values: pd.DataFrame | None = None) -> pd.DataFrame:
+def history(
+    plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids, values: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The indicator history: every block × every year of the tables (SPEC §11);
     ``values``: the :func:`indicators` of every year if already computed."""
     years = sorted(set(enterprises["year"].tolist())) if len(enterprises) else []
@@ -219,10 +268,13 @@ def history(plots: pd.DataFrame, enterprises: pd.DataFrame, block_ids,
     return out[HISTORY_COLUMNS]
 
 
-def block_facts(parcels: pd.DataFrame, block_id: pd.Series,
-                enterprises: pd.DataFrame | None = None,
-                grades: pd.Series | None = None,
-                values: pd.DataFrame | None = None) -> pd.DataFrame:
+def block_facts(
+    parcels: pd.DataFrame,
+    block_id: pd.Series,
+    enterprises: pd.DataFrame | None = None,
+    grades: pd.Series | None = None,
+    values: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Facts of every block from its members (SPEC §11), one row per block by block_id.
 
     ``enterprises`` is one year's table (the latest), ``grades`` the §8 grade per
@@ -234,13 +286,20 @@ def block_facts(parcels: pd.DataFrame, block_id: pd.Series,
     ids = block_id.to_numpy(dtype=object)[member]
     codes, uniques = pd.factorize(pd.Series(ids), sort=True)
     n = len(uniques)
-    area_m2 = pd.to_numeric(p["area_m2"], errors="coerce").fillna(0.0).to_numpy(dtype=float) \
-        if "area_m2" in p else shapely.area(np.asarray(p.geometry.array, dtype=object))
+    area_m2 = (
+        pd.to_numeric(p["area_m2"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        if "area_m2" in p
+        else shapely.area(np.asarray(p.geometry.array, dtype=object))
+    )
     area_mu = to_mu(area_m2)
-    out = pd.DataFrame({"block_id": np.asarray(uniques, dtype=object),
-                        "town": most_common(codes, p["town"] if "town" in p else "", n),
-                        "plots": np.bincount(codes, minlength=n),
-                        "mu": np.bincount(codes, weights=area_mu, minlength=n)})
+    out = pd.DataFrame(
+        {
+            "block_id": np.asarray(uniques, dtype=object),
+            "town": most_common(codes, p["town"] if "town" in p else "", n),
+            "plots": np.bincount(codes, minlength=n),
+            "mu": np.bincount(codes, weights=area_mu, minlength=n),
+        }
+    )
     year = _number(p["built_year"]) if "built_year" in p else np.full(len(p), np.nan)
     out["built_year"] = pd.Series(year).groupby(codes).median().reindex(range(n)).to_numpy()
     floor = _number(p["floor_area_m2"]) if "floor_area_m2" in p else np.full(len(p), np.nan)
@@ -250,11 +309,16 @@ def block_facts(parcels: pd.DataFrame, block_id: pd.Series,
     with np.errstate(invalid="ignore", divide="ignore"):
         out["floor_area_ratio"] = np.where(
             (np.bincount(codes, weights=has, minlength=n) > 0) & (area_sum > 0),
-            floor_sum / area_sum, np.nan)
+            floor_sum / area_sum,
+            np.nan,
+        )
     latest = enterprises if enterprises is not None else pd.DataFrame(columns=["year"])
-    plots = pd.DataFrame({"block_id": ids,
-                          "enterprise": p["enterprise"].to_numpy(dtype=object)
-                          if "enterprise" in p else ""})
+    plots = pd.DataFrame(
+        {
+            "block_id": ids,
+            "enterprise": p["enterprise"].to_numpy(dtype=object) if "enterprise" in p else "",
+        }
+    )
     if values is None:
         values = indicators(plots, latest)
     values = values.drop(columns="year").set_index("block_id")
@@ -306,53 +370,114 @@ def decide_modes(facts: pd.DataFrame, params: dict) -> pd.DataFrame:
     s_built = _num(built, 1).str.removesuffix(".0")
     s_far, s_d, s_tax = _num(far, 2), _num(d, 2), _num(tax, 2)
     s_plots = pd.Series(plots.astype(str), dtype=object)
-    thr = {"far": f"{far_below:.2f}", "d": f"{d_min:.2f}", "ratio": f"{ratio:.2f}",
-           "median": "nan" if np.isnan(median) else f"{median:.2f}"}
+    thr = {
+        "far": f"{far_below:.2f}",
+        "d": f"{d_min:.2f}",
+        "ratio": f"{ratio:.2f}",
+        "median": "nan" if np.isnan(median) else f"{median:.2f}",
+    }
 
     def pick(cond, yes, no):
         return pd.Series(np.where(cond, yes, no), dtype=object)
 
     # B1 true: the age, then the part(s) that held
-    b1_zh = ("建成年份 " + s_built + f" ≤ {before}；"
-             + pick(low_far, "容积率 " + s_far + f" < {thr['far']}",
-                    "D类企业用地占比 " + s_d + f" ≥ {thr['d']}"))
-    b1_en = ("built_year " + s_built + f" ≤ {before}; "
-             + pick(low_far, "floor_area_ratio " + s_far + f" < {thr['far']}",
-                    "d_share " + s_d + f" ≥ {thr['d']}"))
+    b1_zh = (
+        "建成年份 "
+        + s_built
+        + f" ≤ {before}；"
+        + pick(
+            low_far,
+            "容积率 " + s_far + f" < {thr['far']}",
+            "D类企业用地占比 " + s_d + f" ≥ {thr['d']}",
+        )
+    )
+    b1_en = (
+        "built_year "
+        + s_built
+        + f" ≤ {before}; "
+        + pick(
+            low_far,
+            "floor_area_ratio " + s_far + f" < {thr['far']}",
+            "d_share " + s_d + f" ≥ {thr['d']}",
+        )
+    )
     # why B1 failed
-    no1_zh = pick(np.isnan(built), "建成年份缺失",
-                  pick(~old, "建成年份 " + s_built + f" > {before}",
-                       "容积率 " + pick(np.isnan(far), "缺失", s_far + f" ≥ {thr['far']}")
-                       + "且D类企业用地占比 " + s_d + f" < {thr['d']}"))
-    no1_en = pick(np.isnan(built), "built_year missing",
-                  pick(~old, "built_year " + s_built + f" > {before}",
-                       "floor_area_ratio " + pick(np.isnan(far), "missing",
-                                                  s_far + f" ≥ {thr['far']}")
-                       + " and d_share " + s_d + f" < {thr['d']}"))
+    no1_zh = pick(
+        np.isnan(built),
+        "建成年份缺失",
+        pick(
+            ~old,
+            "建成年份 " + s_built + f" > {before}",
+            "容积率 "
+            + pick(np.isnan(far), "缺失", s_far + f" ≥ {thr['far']}")
+            + "且D类企业用地占比 "
+            + s_d
+            + f" < {thr['d']}",
+        ),
+    )
+    no1_en = pick(
+        np.isnan(built),
+        "built_year missing",
+        pick(
+            ~old,
+            "built_year " + s_built + f" > {before}",
+            "floor_area_ratio "
+            + pick(np.isnan(far), "missing", s_far + f" ≥ {thr['far']}")
+            + " and d_share "
+            + s_d
+            + f" < {thr['d']}",
+        ),
+    )
     tax_part_zh = "亩均税收 " + s_tax + f" 万元/亩 < {thr['ratio']} × 中位数 {thr['median']}"
     tax_part_en = "tax_per_mu " + s_tax + f" < {thr['ratio']} × median {thr['median']}"
     b2_zh = "地块 " + s_plots + f" ≥ {min_plots}；" + tax_part_zh
     b2_en = "plots " + s_plots + f" ≥ {min_plots}; " + tax_part_en
-    no2_zh = pick(~many, "地块 " + s_plots + f" < {min_plots}",
-                  pick(np.isnan(tax), "亩均税收缺失",
-                       pick(np.isnan(np.full(n, bar)), "无区块有亩均税收",
-                            "亩均税收 " + s_tax + f" ≥ {thr['ratio']} × 中位数 {thr['median']}")))
-    no2_en = pick(~many, "plots " + s_plots + f" < {min_plots}",
-                  pick(np.isnan(tax), "tax_per_mu missing",
-                       pick(np.isnan(np.full(n, bar)), "no block has tax_per_mu",
-                            "tax_per_mu " + s_tax + f" ≥ {thr['ratio']} × median "
-                            + thr["median"])))
-    zh = pick(rule == "B1", b1_zh, pick(rule == "B2", no1_zh + "；" + b2_zh,
-                                        no1_zh + "；" + no2_zh))
-    en = pick(rule == "B1", b1_en, pick(rule == "B2", no1_en + "; " + b2_en,
-                                        no1_en + "; " + no2_en))
+    no2_zh = pick(
+        ~many,
+        "地块 " + s_plots + f" < {min_plots}",
+        pick(
+            np.isnan(tax),
+            "亩均税收缺失",
+            pick(
+                np.isnan(np.full(n, bar)),
+                "无区块有亩均税收",
+                "亩均税收 " + s_tax + f" ≥ {thr['ratio']} × 中位数 {thr['median']}",
+            ),
+        ),
+    )
+    no2_en = pick(
+        ~many,
+        "plots " + s_plots + f" < {min_plots}",
+        pick(
+            np.isnan(tax),
+            "tax_per_mu missing",
+            pick(
+                np.isnan(np.full(n, bar)),
+                "no block has tax_per_mu",
+                "tax_per_mu " + s_tax + f" ≥ {thr['ratio']} × median " + thr["median"],
+            ),
+        ),
+    )
+    zh = pick(
+        rule == "B1", b1_zh, pick(rule == "B2", no1_zh + "；" + b2_zh, no1_zh + "；" + no2_zh)
+    )
+    en = pick(
+        rule == "B1", b1_en, pick(rule == "B2", no1_en + "; " + b2_en, no1_en + "; " + no2_en)
+    )
     mode = pd.Series(rule).map(MODE_RULES).to_numpy(dtype=object)
-    return pd.DataFrame({"mode": mode, "mode_zh": pd.Series(mode).map(MODE_ZH).to_numpy(),
-                         "rule": rule, "reason": (zh + "（" + en + "）").to_numpy(dtype=object)},
-                        index=facts.index)
+    return pd.DataFrame(
+        {
+            "mode": mode,
+            "mode_zh": pd.Series(mode).map(MODE_ZH).to_numpy(),
+            "rule": rule,
+            "reason": (zh + "（" + en + "）").to_numpy(dtype=object),
+        },
+        index=facts.index,
+    )
 
 
 # --- freed land ---------------------------------------------------------------------------
+
 
 def assign_sites(parcels: gpd.GeoDataFrame, *, gap_m: float) -> pd.Series:
     """The freed site of every vacate plot ("" for other plots): vacate plots within
@@ -369,8 +494,9 @@ def assign_sites(parcels: gpd.GeoDataFrame, *, gap_m: float) -> pd.Series:
     return pd.Series(site, index=parcels.index, name="site_id", dtype=object)
 
 
-def site_facts(parcels: gpd.GeoDataFrame, site_id: pd.Series,
-               scenic: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def site_facts(
+    parcels: gpd.GeoDataFrame, site_id: pd.Series, scenic: gpd.GeoDataFrame | None = None
+) -> pd.DataFrame:
     """Facts of every freed site: ``town``, ``plots``, ``mu``, ``boundary_share``
     (area-weighted), ``v1_plots`` (plots with rule V1) and ``scenic_m`` (the smallest
     distance from a plot of the site to a scenic polygon, if one lies within ``within_m``;
@@ -388,13 +514,16 @@ def site_facts(parcels: gpd.GeoDataFrame, site_id: pd.Series,
     with np.errstate(invalid="ignore", divide="ignore"):
         boundary = np.where(den > 0, num / den, np.nan)
     rule = _text(p["rule"]).to_numpy(dtype=object) if "rule" in p else np.full(len(p), "")
-    out = pd.DataFrame({"site_id": np.asarray(uniques, dtype=object),
-                        "town": most_common(codes, p["town"] if "town" in p else "", n),
-                        "plots": np.bincount(codes, minlength=n),
-                        "mu": to_mu(np.bincount(codes, weights=area_m2, minlength=n)),
-                        "boundary_share": np.clip(boundary, 0.0, 1.0),
-                        "v1_plots": np.bincount(codes, weights=rule == "V1",
-                                                minlength=n).astype(int)})
+    out = pd.DataFrame(
+        {
+            "site_id": np.asarray(uniques, dtype=object),
+            "town": most_common(codes, p["town"] if "town" in p else "", n),
+            "plots": np.bincount(codes, minlength=n),
+            "mu": to_mu(np.bincount(codes, weights=area_m2, minlength=n)),
+            "boundary_share": np.clip(boundary, 0.0, 1.0),
+            "v1_plots": np.bincount(codes, weights=rule == "V1", minlength=n).astype(int),
+        }
+    )
     scenic_m = np.full(n, np.nan)
     if scenic is not None and len(scenic) and len(geoms):
         layer = np.asarray(scenic.geometry.array, dtype=object)
@@ -403,7 +532,8 @@ def site_facts(parcels: gpd.GeoDataFrame, site_id: pd.Series,
             # the nearest scenic polygon of every plot, exact: a what-if on the distance
             # re-decides without geometry work
             (plot_idx, _), dist = shapely.STRtree(layer).query_nearest(
-                geoms, return_distance=True, all_matches=False)
+                geoms, return_distance=True, all_matches=False
+            )
             best = pd.Series(dist).groupby(codes[plot_idx]).min()
             scenic_m[best.index.to_numpy()] = best.to_numpy()
     out["scenic_m"] = scenic_m
@@ -432,34 +562,61 @@ def decide_reuse(sites: pd.DataFrame, params: dict, inside_share_min: float) -> 
     def pick(cond, yes, no):
         return pd.Series(np.where(cond, yes, no), dtype=object)
 
-    f1_zh = pick(v1 > 0, "含生态保护红线/永久基本农田地块（规则 V1）" + s_v1 + " 块",
-                 "开发边界内占比 " + s_share + f" < {ins}；面积 " + s_mu + f" 亩 ≥ {mmu} 亩")
-    f1_en = pick(v1 > 0, "plots with rule V1: " + s_v1,
-                 "boundary_share " + s_share + f" < {ins}; " + s_mu + f" mu ≥ {mmu} mu")
-    no1_zh = "无 V1 地块，" + pick(outside, "面积 " + s_mu + f" 亩 < {mmu} 亩",
-                                   "开发边界内占比 " + pick(np.isnan(share), "缺失",
-                                                           s_share + f" ≥ {ins}"))
-    no1_en = "no V1 plot, " + pick(outside, s_mu + f" mu < {mmu} mu",
-                                   "boundary_share " + pick(np.isnan(share), "missing",
-                                                            s_share + f" ≥ {ins}"))
+    f1_zh = pick(
+        v1 > 0,
+        "含生态保护红线/永久基本农田地块（规则 V1）" + s_v1 + " 块",
+        "开发边界内占比 " + s_share + f" < {ins}；面积 " + s_mu + f" 亩 ≥ {mmu} 亩",
+    )
+    f1_en = pick(
+        v1 > 0,
+        "plots with rule V1: " + s_v1,
+        "boundary_share " + s_share + f" < {ins}; " + s_mu + f" mu ≥ {mmu} mu",
+    )
+    no1_zh = "无 V1 地块，" + pick(
+        outside,
+        "面积 " + s_mu + f" 亩 < {mmu} 亩",
+        "开发边界内占比 " + pick(np.isnan(share), "缺失", s_share + f" ≥ {ins}"),
+    )
+    no1_en = "no V1 plot, " + pick(
+        outside,
+        s_mu + f" mu < {mmu} mu",
+        "boundary_share " + pick(np.isnan(share), "missing", s_share + f" ≥ {ins}"),
+    )
     f2_zh = "景区/旅游村/绿道距 " + s_near + f" 米 ≤ {win} 米"
     f2_en = "scenic area at " + s_near + f" m ≤ {win} m"
-    zh = pick(rule == "F1", f1_zh, pick(rule == "F2", no1_zh + "；" + f2_zh,
-                                        no1_zh + f"；{win} 米内无景区/旅游村/绿道"))
-    en = pick(rule == "F1", f1_en, pick(rule == "F2", no1_en + "; " + f2_en,
-                                        no1_en + f"; no scenic area within {win} m"))
+    zh = pick(
+        rule == "F1",
+        f1_zh,
+        pick(rule == "F2", no1_zh + "；" + f2_zh, no1_zh + f"；{win} 米内无景区/旅游村/绿道"),
+    )
+    en = pick(
+        rule == "F1",
+        f1_en,
+        pick(rule == "F2", no1_en + "; " + f2_en, no1_en + f"; no scenic area within {win} m"),
+    )
     reuse = pd.Series(rule).map(REUSE_RULES).to_numpy(dtype=object)
-    return pd.DataFrame({"reuse": reuse, "reuse_zh": pd.Series(reuse).map(REUSE_ZH).to_numpy(),
-                         "rule": rule, "reason": (zh + "（" + en + "）").to_numpy(dtype=object)},
-                        index=sites.index)
+    return pd.DataFrame(
+        {
+            "reuse": reuse,
+            "reuse_zh": pd.Series(reuse).map(REUSE_ZH).to_numpy(),
+            "rule": rule,
+            "reason": (zh + "（" + en + "）").to_numpy(dtype=object),
+        },
+        index=sites.index,
+    )
 
 
 def town_quota(sites: pd.DataFrame) -> pd.DataFrame:
     """Freed sites and mu per town and reuse (every reuse listed for every town), and
     ``quota_mu``: the mu of reclaim sites, construction-land quota earned by the town."""
     town = _text(sites["town"]).replace("", UNKNOWN_TOWN)
-    frame = pd.DataFrame({"town": town.to_numpy(), "reuse": sites["reuse"].to_numpy(),
-                          "mu": sites["mu"].to_numpy(dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "town": town.to_numpy(),
+            "reuse": sites["reuse"].to_numpy(),
+            "mu": sites["mu"].to_numpy(dtype=float),
+        }
+    )
     towns = sorted(set(frame["town"]))
     full = pd.MultiIndex.from_product([towns, list(REUSES)], names=["town", "reuse"])
     g = frame.groupby(["town", "reuse"]).agg(sites=("mu", "size"), mu=("mu", "sum"))
@@ -471,6 +628,7 @@ def town_quota(sites: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- the whole job --------------------------------------------------------------------------
+
 
 @dataclass
 class Blocks:
@@ -499,8 +657,12 @@ class Blocks:
     #: :func:`zoning.outputs.run_blocks` ran it)
     timings: dict = dataclass_field(default_factory=dict, repr=False)
 
-    def redecide(self, blocks: dict | None = None, freed: dict | None = None,
-                 inside_share_min: float | None = None) -> Blocks:
+    def redecide(
+        self,
+        blocks: dict | None = None,
+        freed: dict | None = None,
+        inside_share_min: float | None = None,
+    ) -> Blocks:
         """The same blocks and sites under other [blocks] / [freed] parameters, without
         any geometry work (a what-if). The facts stay; only the tables B1–B3 and F1–F3
         are decided again, so a what-if takes milliseconds.
@@ -522,9 +684,21 @@ class Blocks:
         b[["mode", "mode_zh", "rule", "reason"]] = decide_modes(self.facts, params).to_numpy()
         s = self.freed_sites.copy()
         s[["reuse", "reuse_zh", "rule", "reason"]] = decide_reuse(
-            self.sites, freed_params, ism).to_numpy()
-        return Blocks(b, s, self.history, town_quota(s), self.plots, self.facts, self.sites,
-                      self.years, params, freed_params, ism)
+            self.sites, freed_params, ism
+        ).to_numpy()
+        return Blocks(
+            b,
+            s,
+            self.history,
+            town_quota(s),
+            self.plots,
+            self.facts,
+            self.sites,
+            self.years,
+            params,
+            freed_params,
+            ism,
+        )
 
 
 def _geometry(parcels: gpd.GeoDataFrame, label: pd.Series, ids: np.ndarray) -> np.ndarray:
@@ -535,11 +709,17 @@ def _geometry(parcels: gpd.GeoDataFrame, label: pd.Series, ids: np.ndarray) -> n
     return group_union(geoms, codes, len(ids)) if len(ids) else np.empty(0, dtype=object)
 
 
-def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
-        block_polygons: gpd.GeoDataFrame | None = None,
-        scenic: gpd.GeoDataFrame | None = None, params: dict | None = None,
-        freed: dict | None = None, parameters: dict | None = None,
-        grading: dict | None = None) -> Blocks:
+def run(
+    parcels: gpd.GeoDataFrame,
+    enterprises: pd.DataFrame | None = None,
+    *,
+    block_polygons: gpd.GeoDataFrame | None = None,
+    scenic: gpd.GeoDataFrame | None = None,
+    params: dict | None = None,
+    freed: dict | None = None,
+    parameters: dict | None = None,
+    grading: dict | None = None,
+) -> Blocks:
     """Blocks, modes, history, freed sites, reuse and quota (SPEC §11).
 
     Parameters
@@ -588,21 +768,29 @@ def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
     block_id = assign_blocks(parcels, block_polygons, gap_m=gap)
     lap("assign_blocks")
     member = block_id != ""
-    members = pd.DataFrame({"block_id": block_id[member].to_numpy(dtype=object),
-                            "enterprise": parcels.loc[member, "enterprise"].to_numpy(
-                                dtype=object) if "enterprise" in parcels else ""})
+    members = pd.DataFrame(
+        {
+            "block_id": block_id[member].to_numpy(dtype=object),
+            "enterprise": parcels.loc[member, "enterprise"].to_numpy(dtype=object)
+            if "enterprise" in parcels
+            else "",
+        }
+    )
     values = indicators(members, enterprises)  # every year at once
     lap("indicators")
-    facts = block_facts(parcels, block_id, latest, grades,
-                        values[values["year"] == years[-1]] if years else values)
+    facts = block_facts(
+        parcels, block_id, latest, grades, values[values["year"] == years[-1]] if years else values
+    )
     lap("block_facts")
     modes = decide_modes(facts, params)
     lap("decide")
     ids = facts["block_id"].to_numpy(dtype=str)
     geometry = _geometry(parcels, block_id, ids)
     lap("union")
-    blocks = gpd.GeoDataFrame(pd.concat([facts, modes], axis=1)[BLOCK_COLUMNS],
-                              geometry=gpd.GeoSeries(geometry, crs=parcels.crs))
+    blocks = gpd.GeoDataFrame(
+        pd.concat([facts, modes], axis=1)[BLOCK_COLUMNS],
+        geometry=gpd.GeoSeries(geometry, crs=parcels.crs),
+    )
     hist = history(members, enterprises, list(ids), values)
     lap("indicators")
 
@@ -617,13 +805,29 @@ def run(parcels: gpd.GeoDataFrame, enterprises: pd.DataFrame | None = None, *,
     lap("union")
     freed_sites = gpd.GeoDataFrame(
         pd.concat([sites, reuse], axis=1)[SITE_COLUMNS],
-        geometry=gpd.GeoSeries(geometry, crs=parcels.crs))
-    plots = pd.DataFrame({"parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
-                          "class": parcels["class"].to_numpy(dtype=object),
-                          "block_id": block_id.to_numpy(dtype=object),
-                          "site_id": site_id.to_numpy(dtype=object)})
-    result = Blocks(blocks, freed_sites, hist, town_quota(freed_sites), plots, facts, sites,
-                    years, params, freed, ism)
+        geometry=gpd.GeoSeries(geometry, crs=parcels.crs),
+    )
+    plots = pd.DataFrame(
+        {
+            "parcel_id": parcels["parcel_id"].to_numpy(dtype=object),
+            "class": parcels["class"].to_numpy(dtype=object),
+            "block_id": block_id.to_numpy(dtype=object),
+            "site_id": site_id.to_numpy(dtype=object),
+        }
+    )
+    result = Blocks(
+        blocks,
+        freed_sites,
+        hist,
+        town_quota(freed_sites),
+        plots,
+        facts,
+        sites,
+        years,
+        params,
+        freed,
+        ism,
+    )
     lap("assemble")
     result.timings = timings
     return result
@@ -656,22 +860,53 @@ def changes(a: Blocks, b: Blocks) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``site_id``, ``town``, ``mu``, ``from_mode`` / ``from_reuse``, ``to_mode`` /
     ``to_reuse``, ``from_rule``, ``to_rule``, ``to_reason``."""
     out = []
-    for key, word, fa, fb in (("block_id", "mode", a.blocks, b.blocks),
-                              ("site_id", "reuse", a.freed_sites, b.freed_sites)):
-        left = pd.DataFrame(fa.drop(columns="geometry"))[[key, "town", "mu", word, "rule",
-                                                           "reason"]]
-        right = pd.DataFrame(fb.drop(columns="geometry"))[[key, "town", "mu", word, "rule",
-                                                            "reason"]]
+    for key, word, fa, fb in (
+        ("block_id", "mode", a.blocks, b.blocks),
+        ("site_id", "reuse", a.freed_sites, b.freed_sites),
+    ):
+        left = pd.DataFrame(fa.drop(columns="geometry"))[
+            [key, "town", "mu", word, "rule", "reason"]
+        ]
+        right = pd.DataFrame(fb.drop(columns="geometry"))[
+            [key, "town", "mu", word, "rule", "reason"]
+        ]
         both = left.merge(right, on=key, how="outer", suffixes=("_a", "_b"))
-        for col in (f"{word}_a", f"{word}_b", "rule_a", "rule_b", "reason_a", "reason_b",
-                    "town_a", "town_b"):
+        for col in (
+            f"{word}_a",
+            f"{word}_b",
+            "rule_a",
+            "rule_b",
+            "reason_a",
+            "reason_b",
+            "town_a",
+            "town_b",
+        ):
             both[col] = both[col].fillna("")
         moved = both[both[f"{word}_a"] != both[f"{word}_b"]].copy()
         moved["town"] = moved["town_b"].where(moved["town_b"] != "", moved["town_a"])
         moved["mu"] = moved["mu_b"].fillna(moved["mu_a"])
-        out.append(moved.rename(columns={f"{word}_a": f"from_{word}", f"{word}_b": f"to_{word}",
-                                         "rule_a": "from_rule", "rule_b": "to_rule",
-                                         "reason_b": "to_reason"})[
-            [key, "town", "mu", f"from_{word}", f"to_{word}", "from_rule", "to_rule",
-             "to_reason"]].sort_values(key).reset_index(drop=True))
+        out.append(
+            moved.rename(
+                columns={
+                    f"{word}_a": f"from_{word}",
+                    f"{word}_b": f"to_{word}",
+                    "rule_a": "from_rule",
+                    "rule_b": "to_rule",
+                    "reason_b": "to_reason",
+                }
+            )[
+                [
+                    key,
+                    "town",
+                    "mu",
+                    f"from_{word}",
+                    f"to_{word}",
+                    "from_rule",
+                    "to_rule",
+                    "to_reason",
+                ]
+            ]
+            .sort_values(key)
+            .reset_index(drop=True)
+        )
     return out[0], out[1]

@@ -12,8 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CAMPAIGN_COLUMNS = ["campaign", "workshops", "final", "closed", "target_closed",
-                    "share_final", "deadline"]
+CAMPAIGN_COLUMNS = [
+    "campaign",
+    "workshops",
+    "final",
+    "closed",
+    "target_closed",
+    "share_final",
+    "deadline",
+]
 #: Statuses that count against ``target_closed``.
 CLOSED_STATUSES = ("closed", "demolished")
 
@@ -48,11 +55,17 @@ def campaign_table(state: pd.DataFrame, campaigns) -> pd.DataFrame:
         items = campaign_items(state, campaign)
         final = int(items["final"].astype(bool).sum())
         n = len(items)
-        rows.append({"campaign": campaign["name"], "workshops": n, "final": final,
-                     "closed": int(items["status"].isin(CLOSED_STATUSES).sum()),
-                     "target_closed": campaign.get("target_closed"),
-                     "share_final": round(final / n, 4) if n else np.nan,
-                     "deadline": campaign.get("deadline") or ""})
+        rows.append(
+            {
+                "campaign": campaign["name"],
+                "workshops": n,
+                "final": final,
+                "closed": int(items["status"].isin(CLOSED_STATUSES).sum()),
+                "target_closed": campaign.get("target_closed"),
+                "share_final": round(final / n, 4) if n else np.nan,
+                "deadline": campaign.get("deadline") or "",
+            }
+        )
     out = pd.DataFrame(rows, columns=CAMPAIGN_COLUMNS)
     out["target_closed"] = out["target_closed"].astype("Int64")
     out["share_final"] = out["share_final"].astype(float)

@@ -73,12 +73,15 @@ class Classification:
 def own_log(layers: Layers, *notes: IssueLog) -> IssueLog:
     """A new log: the rows of the layers' log, then those of ``notes``; the layers' log
     is left as it is (its source rows are shared so new rows name rows of the file)."""
-    return IssueLog(rows=[*layers.issues.rows, *(r for log in notes for r in log.rows)],
-                    source_rows=dict(layers.issues.source_rows))
+    return IssueLog(
+        rows=[*layers.issues.rows, *(r for log in notes for r in log.rows)],
+        source_rows=dict(layers.issues.source_rows),
+    )
 
 
-def town_overlap(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
-                 need: np.ndarray | None = None) -> np.ndarray | None:
+def town_overlap(
+    parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, need: np.ndarray | None = None
+) -> np.ndarray | None:
     """The town polygon each plot (of ``need``, default every plot with a geometry)
     overlaps most ("" if none), one STRtree query; None without a towns layer."""
     if towns is None or not len(towns):
@@ -87,17 +90,22 @@ def town_overlap(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
     if need is None:
         need = ~shapely.is_missing(geoms)
     found = np.full(len(parcels), "", dtype=object)
-    found[need] = largest_overlap(geoms[need], np.asarray(towns.geometry.array, dtype=object),
-                                  towns["town"].to_numpy(str))
+    found[need] = largest_overlap(
+        geoms[need], np.asarray(towns.geometry.array, dtype=object), towns["town"].to_numpy(str)
+    )
     return found
 
 
-def assign_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
-                 overlap: np.ndarray | None = None) -> pd.Series:
+def assign_towns(
+    parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, overlap: np.ndarray | None = None
+) -> pd.Series:
     """The plot's ``town`` attribute, else the town polygon it overlaps most ("" if none).
     ``overlap`` (:func:`town_overlap` of every plot) is reused when given."""
-    given = parcels["town"].astype(object) if "town" in parcels else pd.Series(
-        None, index=parcels.index, dtype=object)
+    given = (
+        parcels["town"].astype(object)
+        if "town" in parcels
+        else pd.Series(None, index=parcels.index, dtype=object)
+    )
     given = given.where(given.notna() & given.astype(str).str.strip().ne(""), None)
     if towns is None or not len(towns) or given.notna().all():
         return given.fillna("")
@@ -121,24 +129,35 @@ def check_official_area(parcels: pd.DataFrame, area_m2, issues) -> None:
     if "official_area_m2" not in parcels:
         return
     official = pd.to_numeric(parcels["official_area_m2"], errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan)
+        dtype=float, na_value=np.nan
+    )
     planar = np.asarray(area_m2, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = (planar - official) / official
     usable = np.isfinite(planar) & (planar > 0) & np.isfinite(official)
-    bad = usable & (((official > 0) & (np.abs(diff) > OFFICIAL_AREA_TOLERANCE))
-                    | (official == 0))
+    bad = usable & (((official > 0) & (np.abs(diff) > OFFICIAL_AREA_TOLERANCE)) | (official == 0))
     pos = np.flatnonzero(bad)
-    issues.add("parcels", "check", [
-        f"平面面积与图斑面积（调查）相差 {diff[i] * 100:+.2f}%：平面 {planar[i]:.2f} 平方米，"
-        f"调查 {official[i]:.2f} 平方米（planar area {planar[i]:.2f} m² differs from the "
-        f"official area {official[i]:.2f} m² by more than "
-        f"{OFFICIAL_AREA_TOLERANCE * 100:g} %）" for i in pos],
-        pos, parcels["parcel_id"].iloc[pos])
+    issues.add(
+        "parcels",
+        "check",
+        [
+            f"平面面积与图斑面积（调查）相差 {diff[i] * 100:+.2f}%：平面 {planar[i]:.2f} 平方米，"
+            f"调查 {official[i]:.2f} 平方米（planar area {planar[i]:.2f} m² differs from the "
+            f"official area {official[i]:.2f} m² by more than "
+            f"{OFFICIAL_AREA_TOLERANCE * 100:g} %）"
+            for i in pos
+        ],
+        pos,
+        parcels["parcel_id"].iloc[pos],
+    )
 
 
-def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issues,
-                overlap: np.ndarray | None = None) -> None:
+def check_towns(
+    parcels: gpd.GeoDataFrame,
+    towns: gpd.GeoDataFrame | None,
+    issues,
+    overlap: np.ndarray | None = None,
+) -> None:
     """List plots whose ``town`` attribute differs from the town polygon they overlap most,
     with both names, and plots that overlap no town polygon. ``overlap``
     (:func:`town_overlap`) is reused when given."""
@@ -153,13 +172,25 @@ def check_towns(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, issue
         given = np.full(len(parcels), "", dtype=object)
     ids = parcels["parcel_id"]
     outside = np.flatnonzero(present & (found == ""))
-    issues.add("parcels", "check", "地块不在任何镇街范围内（the plot overlaps no town polygon）",
-               outside, ids.iloc[outside])
+    issues.add(
+        "parcels",
+        "check",
+        "地块不在任何镇街范围内（the plot overlaps no town polygon）",
+        outside,
+        ids.iloc[outside],
+    )
     differ = np.flatnonzero(present & (found != "") & (given != "") & (given != found))
-    issues.add("parcels", "check", [
-        f"镇街属性“{given[i]}”与所在镇街“{found[i]}”不符（town attribute {given[i]!r} differs "
-        f"from the town polygon it overlaps most, {found[i]!r}）" for i in differ],
-        differ, ids.iloc[differ])
+    issues.add(
+        "parcels",
+        "check",
+        [
+            f"镇街属性“{given[i]}”与所在镇街“{found[i]}”不符（town attribute {given[i]!r} differs "
+            f"from the town polygon it overlaps most, {found[i]!r}）"
+            for i in differ
+        ],
+        differ,
+        ids.iloc[differ],
+    )
 
 
 def _most_common(label: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:
@@ -180,8 +211,9 @@ def group_geometry(parcels: gpd.GeoDataFrame, label: np.ndarray, groups: int) ->
     return group_union(np.asarray(parcels.geometry.array, dtype=object), label, groups)
 
 
-def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
-                       geometry: np.ndarray | None = None) -> gpd.GeoDataFrame:
+def village_park_layer(
+    parcels: gpd.GeoDataFrame, group: pd.Series, geometry: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """Each village park dissolved, with its plots, mu, linked park and class mix.
 
     ``geometry`` (one dissolved shape per group label) is reused when given: it depends on
@@ -203,15 +235,15 @@ def village_park_layer(parcels: gpd.GeoDataFrame, group: pd.Series,
     cols["area_mu"] = to_mu(cols["area_m2"]).round(4)
     if "official_area_m2" in p:  # the survey's area beside the planar one (SPEC §3)
         official = pd.to_numeric(p["official_area_m2"], errors="coerce").fillna(0.0)
-        cols["official_area_m2"] = np.bincount(label, weights=official.to_numpy(dtype=float),
-                                               minlength=groups)
+        cols["official_area_m2"] = np.bincount(
+            label, weights=official.to_numpy(dtype=float), minlength=groups
+        )
         cols["official_area_mu"] = to_mu(cols["official_area_m2"]).round(4)
     cls = p["class"].to_numpy(dtype=object)
     for c in CLASSES[:3]:
         hit = cls == c
         cols[f"plots_{c}"] = np.bincount(label, weights=hit, minlength=groups).astype(int)
-        cols[f"mu_{c}"] = to_mu(np.bincount(label, weights=area * hit, minlength=groups)
-                                ).round(4)
+        cols[f"mu_{c}"] = to_mu(np.bincount(label, weights=area * hit, minlength=groups)).round(4)
     geoms = geometry if geometry is not None else group_geometry(p, label, groups)
     out = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=parcels.crs))
     return out.sort_values("village_park_id", kind="stable").reset_index(drop=True)
@@ -224,15 +256,18 @@ def read_layers(sources: dict[str, Source | list[Source] | None], config: Config
     layers = load_layers(sources, config)
     src = sources.get("parcels")
     if isinstance(src, Source) and src.output:
-        output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
-                  if c != "parcel_id"}
+        output = {
+            c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS if c != "parcel_id"
+        }
         layers.parcels = layers.parcels.drop(
-            columns=[c for c in layers.parcels.columns if str(c).casefold() in output])
+            columns=[c for c in layers.parcels.columns if str(c).casefold() in output]
+        )
     return layers
 
 
-def plot_attributes(layers: Layers, issues: IssueLog,
-                    overlap: np.ndarray | None = None) -> gpd.GeoDataFrame:
+def plot_attributes(
+    layers: Layers, issues: IssueLog, overlap: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
     """The plots' input attributes for the output: clashing names kept under ``*_input``
     (reported once, in ``issues``, not in the layers' log), ``town`` filled from the
     towns layer where missing (``overlap``: :func:`town_overlap`, reused when given)."""
@@ -240,23 +275,33 @@ def plot_attributes(layers: Layers, issues: IssueLog,
     assert attrs is not None  # a required layer
     # Output names compared as GeoPackage does (case-insensitively); private names were
     # kept apart at the door (zoning.layers.keep_apart).
-    output = {c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS
-              if c != "parcel_id"}
+    output = {
+        c.casefold() for c in OUTPUT_FIRST + REASON_OTHER + MEASURE_COLUMNS if c != "parcel_id"
+    }
     clash = [c for c in attrs.columns if str(c).casefold() in output]
     if clash:  # keep the user's column under another name: nothing is lost
         taken = {str(c).casefold() for c in attrs.columns} | output
         moved = {c: input_name(str(c), taken) for c in clash}
         attrs = attrs.rename(columns=moved)
-        issues.add("parcels", "note", f"input field(s) {clash} clash with output "
-                   f"columns; kept as {list(moved.values())}")
+        issues.add(
+            "parcels",
+            "note",
+            f"input field(s) {clash} clash with output columns; kept as {list(moved.values())}",
+        )
     attrs["town"] = assign_towns(attrs, layers.towns, overlap)
     return attrs
 
 
-def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
-                 attrs: gpd.GeoDataFrame, timings: dict[str, float] | None = None,
-                 vp_geometry: np.ndarray | None = None,
-                 issues: IssueLog | None = None, lang: str = "zh") -> Classification:
+def build_result(
+    layers: Layers,
+    config: Config,
+    measures: pd.DataFrame,
+    attrs: gpd.GeoDataFrame,
+    timings: dict[str, float] | None = None,
+    vp_geometry: np.ndarray | None = None,
+    issues: IssueLog | None = None,
+    lang: str = "zh",
+) -> Classification:
     """Decide over kept measures and assemble the outputs (no geometry work but the
     village-park dissolve, which ``vp_geometry`` can supply). ``issues`` is the
     classification's own log (default: a copy of the layers' log, see :func:`own_log`);
@@ -269,8 +314,15 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
     decision = decide(measures, attrs, params, problem, lang)
     timings["decide"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = pd.concat([attrs[["parcel_id"]], decision, measures[MEASURE_COLUMNS],
-                     attrs.drop(columns=["parcel_id"])], axis=1)
+    out = pd.concat(
+        [
+            attrs[["parcel_id"]],
+            decision,
+            measures[MEASURE_COLUMNS],
+            attrs.drop(columns=["parcel_id"]),
+        ],
+        axis=1,
+    )
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=layers.crs)
     vp = village_park_layer(out, measures["village_park_group"], vp_geometry)
     timings["assemble"] = time.perf_counter() - t0
@@ -278,9 +330,12 @@ def build_result(layers: Layers, config: Config, measures: pd.DataFrame,
     return Classification(out, vp, layers, config, timings, issue_log=log)
 
 
-def classify_layers(layers: Layers, config: Config | None = None,
-                    progress: Callable[[str], None] | None = None,
-                    lang: str = "zh") -> Classification:
+def classify_layers(
+    layers: Layers,
+    config: Config | None = None,
+    progress: Callable[[str], None] | None = None,
+    lang: str = "zh",
+) -> Classification:
     """Measure once, decide by the table (SPEC §4–§5), assemble the outputs.
 
     Parameters
@@ -299,9 +354,16 @@ def classify_layers(layers: Layers, config: Config | None = None,
     timings: dict[str, float] = {}
     say("measuring plots against boundary, parks, cluster points, protected land")
     t0 = time.perf_counter()
-    m = measure(layers.parcels, layers.dev_boundary, layers.township_parks,
-                layers.cluster_points, layers.protected, config.parameters, timings,
-                problem=layers.problem("parcels"))
+    m = measure(
+        layers.parcels,
+        layers.dev_boundary,
+        layers.township_parks,
+        layers.cluster_points,
+        layers.protected,
+        config.parameters,
+        timings,
+        problem=layers.problem("parcels"),
+    )
     timings["measures"] = time.perf_counter() - t0
     log = own_log(layers)  # the input's log is never written into
     check_official_area(layers.parcels, m["area_m2"], log)
@@ -312,23 +374,34 @@ def classify_layers(layers: Layers, config: Config | None = None,
     return build_result(layers, config, m, attrs, timings, issues=log, lang=lang)
 
 
-def classify_frames(parcels, dev_boundary, township_parks, cluster_points, protected=None,
-                    towns=None, params: dict | None = None,
-                    lang: str = "zh") -> gpd.GeoDataFrame:
+def classify_frames(
+    parcels,
+    dev_boundary,
+    township_parks,
+    cluster_points,
+    protected=None,
+    towns=None,
+    params: dict | None = None,
+    lang: str = "zh",
+) -> gpd.GeoDataFrame:
     """Classify in-memory GeoDataFrames (canonical field names); one row per input plot.
 
     The same checks as for files apply (ids, CRS, repair); ``params`` overrides the
     SPEC §5 defaults.
     """
     config = load_config(**(params or {}))
-    layers = frames_to_layers(parcels, dev_boundary, township_parks, cluster_points,
-                              protected, towns, config)
+    layers = frames_to_layers(
+        parcels, dev_boundary, township_parks, cluster_points, protected, towns, config
+    )
     return classify_layers(layers, config, lang=lang).parcels
 
 
-def classify_files(sources: dict[str, Source | list[Source] | None], config: Config | None = None,
-                   progress: Callable[[str], None] | None = None,
-                   lang: str = "zh") -> Classification:
+def classify_files(
+    sources: dict[str, Source | list[Source] | None],
+    config: Config | None = None,
+    progress: Callable[[str], None] | None = None,
+    lang: str = "zh",
+) -> Classification:
     """Read the layers from files, then :func:`classify_layers`."""
     config = config or Config()
     say = progress or (lambda msg: None)
@@ -341,13 +414,16 @@ def classify_files(sources: dict[str, Source | list[Source] | None], config: Con
     return result
 
 
-FRAME_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
-                "towns")
+FRAME_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points", "protected", "towns")
 
 
-def classify(data, *, config: Config | None = None,
-             progress: Callable[[str], None] | None = None,
-             lang: str = "zh") -> Classification:
+def classify(
+    data,
+    *,
+    config: Config | None = None,
+    progress: Callable[[str], None] | None = None,
+    lang: str = "zh",
+) -> Classification:
     """Classify every village industrial plot (SPEC §4–§5): the one entry point.
 
     Parameters
@@ -372,16 +448,18 @@ def classify(data, *, config: Config | None = None,
     if isinstance(data, dict) and any(isinstance(v, gpd.GeoDataFrame) for v in data.values()):
         unknown = sorted(set(data) - set(FRAME_LAYERS))
         if unknown:
-            raise ValueError(f"classify(): unknown layer name(s) {unknown}; "
-                             f"expected {list(FRAME_LAYERS)}")
+            raise ValueError(
+                f"classify(): unknown layer name(s) {unknown}; expected {list(FRAME_LAYERS)}"
+            )
         config = config or Config()
         layers = frames_to_layers(**{n: data.get(n) for n in FRAME_LAYERS}, config=config)
         return classify_layers(layers, config, progress, lang)
     if isinstance(data, dict):
         return classify_files(data, config, progress, lang)
-    raise TypeError(f"classify() takes a path, a dict of Sources or GeoDataFrames, or "
-                    f"Layers; got {type(data).__name__}")
+    raise TypeError(
+        f"classify() takes a path, a dict of Sources or GeoDataFrames, or "
+        f"Layers; got {type(data).__name__}"
+    )
 
 
-__all__ = ["Classification", "classify", "classify_layers", "classify_frames",
-           "classify_files"]
+__all__ = ["Classification", "classify", "classify_layers", "classify_frames", "classify_files"]

@@ -42,8 +42,21 @@ from .vocab import LAYERS
 #: sheets (SPEC §3, §8).
 TABLE_NAMES = ("workshops", "enterprises", "updates", "villages", "meetings")
 #: Top-level tables a config may hold; each must be a TOML table.
-TABLES = ("parameters", "fields", "crs", "encoding", "workshops", "grading", "assessment",
-          "select", "blocks", "freed", "safety", "campaigns", "report")
+TABLES = (
+    "parameters",
+    "fields",
+    "crs",
+    "encoding",
+    "workshops",
+    "grading",
+    "assessment",
+    "select",
+    "blocks",
+    "freed",
+    "safety",
+    "campaigns",
+    "report",
+)
 #: Layers whose rows a [select.LAYER] table may choose (SPEC §3 land-survey input).
 SELECTABLE = ("parcels",)
 #: The name a layer declared in GCJ-02 uses in [crs] (no EPSG code exists).
@@ -92,9 +105,17 @@ WORKSHOP_RULES: dict[str, Rule] = {
 }
 #: [grading] (SPEC §8): indicator weights and grade quotas (shares of enterprises).
 GRADING_RULES: dict[str, Rule] = {
-    **{name: Rule(float, 0.0, 100.0) for name in (
-        "tax_per_mu", "value_added_per_mu", "value_added_per_tce",
-        "value_added_per_emission", "labour_productivity", "rd_share")},
+    **{
+        name: Rule(float, 0.0, 100.0)
+        for name in (
+            "tax_per_mu",
+            "value_added_per_mu",
+            "value_added_per_tce",
+            "value_added_per_emission",
+            "labour_productivity",
+            "rd_share",
+        )
+    },
     **{name: Rule(float, 0.0, 1.0, "(share)") for name in ("quota_a", "quota_b", "quota_c")},
 }
 #: [assessment] (SPEC §8): weights of the town score's two parts.
@@ -102,7 +123,7 @@ ASSESSMENT_RULES: dict[str, Rule] = {
     "parcel_weight": Rule(float, 0.0, 100.0),
     "workshop_weight": Rule(float, 0.0, 100.0),
     "block_weight": Rule(float, 0.0, 100.0),  # SPEC §11 blocks (renovated)
-    "site_weight": Rule(float, 0.0, 100.0),   # SPEC §11 freed sites (reused)
+    "site_weight": Rule(float, 0.0, 100.0),  # SPEC §11 freed sites (reused)
 }
 
 
@@ -110,8 +131,7 @@ def check_value(value: Any, rule: Rule, where: str) -> float | int | str:
     """One value against its rule; ``where`` names the file and key for the error."""
     if rule.kind is str:
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{where} must be {rule.describe()} (a column name), "
-                              f"got {value!r}")
+            raise ConfigError(f"{where} must be {rule.describe()} (a column name), got {value!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where} must be {rule.describe()}, got {value!r}")
@@ -121,26 +141,29 @@ def check_value(value: Any, rule: Rule, where: str) -> float | int | str:
         raise ConfigError(f"{where} must be {rule.describe()}, got {value!r}")
     if rule.low is not None and rule.high is not None and not rule.low <= value <= rule.high:
         if value < 0 <= rule.low:
-            raise ConfigError(f"{where} must not be negative: it must be {rule.describe()}, "
-                              f"got {value!r}")
-        raise ConfigError(f"{where} is out of range: it must be {rule.describe()}, "
-                          f"got {value!r}")
+            raise ConfigError(
+                f"{where} must not be negative: it must be {rule.describe()}, got {value!r}"
+            )
+        raise ConfigError(f"{where} is out of range: it must be {rule.describe()}, got {value!r}")
     return int(value) if rule.kind is int else float(value)
 
 
 def check_table(values: Any, rules: dict[str, Rule], table: str, source: str) -> dict:
     """A config table: a TOML table whose keys ``rules`` knows and whose values obey them."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{source}: [{table}] must be a table of key = value lines, "
-                          f"got {values!r}")
+        raise ConfigError(
+            f"{source}: [{table}] must be a table of key = value lines, got {values!r}"
+        )
     out = {}
     for key, value in values.items():
         rule = rules.get(key)
         if rule is None:
-            raise ConfigError(f"{source}: unknown [{table}] key {key!r} "
-                              f"(known: {', '.join(rules)})")
+            raise ConfigError(
+                f"{source}: unknown [{table}] key {key!r} (known: {', '.join(rules)})"
+            )
         out[key] = check_value(value, rule, f"{source}: [{table}] {key}")
     return out
+
 
 #: [blocks] (SPEC §11): the renovation-mode table B1–B3.
 BLOCK_RULES: dict[str, Rule] = {
@@ -321,8 +344,9 @@ class Safety(Section):
 
 
 #: The typed class of each table of :data:`DEFAULT_RULES`.
-SECTIONS: dict[str, type[Section]] = {cls.TABLE: cls for cls in (
-    Parameters, Workshops, Grading, Assessment, Blocks, Freed, Safety)}
+SECTIONS: dict[str, type[Section]] = {
+    cls.TABLE: cls for cls in (Parameters, Workshops, Grading, Assessment, Blocks, Freed, Safety)
+}
 
 
 def _defaults() -> dict[str, dict[str, Any]]:
@@ -388,8 +412,12 @@ class Config:
 
     def with_parameters(self, **overrides: float | int) -> Config:
         """A copy with some parameters replaced (validated)."""
-        return replace(self, parameters=Parameters.of(
-            {**self.parameters, **check_parameters(overrides, "overrides")}, "overrides"))
+        return replace(
+            self,
+            parameters=Parameters.of(
+                {**self.parameters, **check_parameters(overrides, "overrides")}, "overrides"
+            ),
+        )
 
     def with_table(self, table: str, **values: Any) -> Config:
         """A copy with some values of one table of defaults replaced (validated), e.g.
@@ -411,14 +439,16 @@ def check_report(values: Any, source: str) -> dict[str, str]:
     table = _string_table(values, source, "report")
     for key, value in table.items():
         if key not in REPORT_KEYS:
-            raise ConfigError(f"{source}: unknown [report] key {key!r} "
-                              f"(known: {', '.join(REPORT_KEYS)})")
+            raise ConfigError(
+                f"{source}: unknown [report] key {key!r} (known: {', '.join(REPORT_KEYS)})"
+            )
         if key == "data_date":
             try:
                 dt.date.fromisoformat(value)
             except ValueError:
-                raise ConfigError(f"{source}: [report] data_date must be a date "
-                                  f"YYYY-MM-DD, got {value!r}") from None
+                raise ConfigError(
+                    f"{source}: [report] data_date must be a date YYYY-MM-DD, got {value!r}"
+                ) from None
     return table
 
 
@@ -427,8 +457,9 @@ def check_parameters(values: dict[str, Any], source: str) -> dict[str, float | i
     try:
         return check_table(values, PARAMETER_RULES, "parameters", source)
     except ConfigError as exc:  # keep the wording the API has always used
-        raise ConfigError(str(exc).replace("unknown [parameters] key",
-                                           "unknown parameter")) from None
+        raise ConfigError(
+            str(exc).replace("unknown [parameters] key", "unknown parameter")
+        ) from None
 
 
 def check_workshop_options(values: dict[str, Any], source: str) -> dict[str, Any]:
@@ -443,27 +474,34 @@ def check_crs(values: Any, source: str) -> dict[str, str]:
     for key, text in table.items():
         where = f"{source}: [crs] {key} = {text!r}"
         if key != "analysis" and key not in LAYERS:
-            raise ConfigError(f"{source}: unknown [crs] key {key!r} "
-                              f"(known: analysis, {', '.join(LAYERS)})")
+            raise ConfigError(
+                f"{source}: unknown [crs] key {key!r} (known: analysis, {', '.join(LAYERS)})"
+            )
         gcj = text.strip().upper().replace("_", "-") in GCJ02_NAMES
         if gcj and key != "analysis":
             continue
         if gcj:
-            raise ConfigError(f"{where}: GCJ-02 is a display shift, not an analysis CRS; "
-                              "use a projected CRS in metres such as \"EPSG:4549\"")
+            raise ConfigError(
+                f"{where}: GCJ-02 is a display shift, not an analysis CRS; "
+                'use a projected CRS in metres such as "EPSG:4549"'
+            )
         try:
             crs = pyproj.CRS.from_user_input(text)
         except pyproj.exceptions.CRSError:
-            raise ConfigError(f"{where} is not a known CRS; write it as \"EPSG:4549\"") \
-                from None
+            raise ConfigError(f'{where} is not a known CRS; write it as "EPSG:4549"') from None
         if key == "analysis":
             units = {axis.unit_name for axis in crs.axis_info}
             if not crs.is_projected or units != {"metre"}:
-                found = "geographic (degrees)" if crs.is_geographic else \
-                    f"not projected in metres (axis units {sorted(units)})"
-                raise ConfigError(f"{where} is {found}; the analysis CRS must be projected "
-                                  "in metres, e.g. \"EPSG:4549\" (CGCS2000 3-degree GK "
-                                  "CM 120E)")
+                found = (
+                    "geographic (degrees)"
+                    if crs.is_geographic
+                    else f"not projected in metres (axis units {sorted(units)})"
+                )
+                raise ConfigError(
+                    f"{where} is {found}; the analysis CRS must be projected "
+                    'in metres, e.g. "EPSG:4549" (CGCS2000 3-degree GK '
+                    "CM 120E)"
+                )
     return table
 
 
@@ -474,8 +512,10 @@ def check_encoding(values: Any, source: str) -> dict[str, str]:
         try:
             codecs.lookup(text)
         except LookupError:
-            raise ConfigError(f"{source}: [encoding] {key} = {text!r} is not a known "
-                              "encoding (e.g. \"gb18030\", \"utf-8\")") from None
+            raise ConfigError(
+                f"{source}: [encoding] {key} = {text!r} is not a known "
+                'encoding (e.g. "gb18030", "utf-8")'
+            ) from None
     return table
 
 
@@ -483,14 +523,15 @@ def check_fields(values: Any, source: str) -> dict[str, dict[str, str]]:
     """[fields.LAYER] and [fields.TABLE] (:data:`TABLE_NAMES`) tables: source field =
     canonical name; no name is a target twice and none is the geometry."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{source}: [fields] must hold one table per layer, "
-                          f"e.g. [fields.parcels], got {values!r}")
+        raise ConfigError(
+            f"{source}: [fields] must hold one table per layer, "
+            f"e.g. [fields.parcels], got {values!r}"
+        )
     out = {}
     for layer, table in values.items():
         if layer not in LAYERS and layer not in TABLE_NAMES:
             known = (*LAYERS, *(t for t in TABLE_NAMES if t not in LAYERS))
-            raise ConfigError(f"{source}: [fields.{layer}] names no known layer or table "
-                              f"{known}")
+            raise ConfigError(f"{source}: [fields.{layer}] names no known layer or table {known}")
         out[layer] = _string_table(table, source, f"fields.{layer}")
     return out
 
@@ -504,11 +545,15 @@ def check_field_targets(fields: dict[str, dict[str, str]], source: str) -> None:
             if not key:
                 raise ConfigError(f"{source}: [fields.{layer}] {src} is mapped to an empty name")
             if key == "geometry":
-                raise ConfigError(f"{source}: [fields.{layer}] {src} = {target!r}: "
-                                  "'geometry' is the geometry column, not a field name")
+                raise ConfigError(
+                    f"{source}: [fields.{layer}] {src} = {target!r}: "
+                    "'geometry' is the geometry column, not a field name"
+                )
             if key in seen:
-                raise ConfigError(f"{source}: [fields.{layer}] {seen[key]} and {src} are both "
-                                  f"mapped to {target!r}; map only one of them")
+                raise ConfigError(
+                    f"{source}: [fields.{layer}] {seen[key]} and {src} are both "
+                    f"mapped to {target!r}; map only one of them"
+                )
             seen[key] = src
 
 
@@ -516,23 +561,33 @@ def check_select(values: Any, source: str) -> dict[str, dict[str, tuple[str, ...
     """[select.LAYER] tables (SPEC §3): field = "value" or ["value", ...]; a value ending
     in ``*`` matches by prefix. Only the layers of :data:`SELECTABLE` may be selected."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{source}: [select] must hold one table per layer, "
-                          f"e.g. [select.parcels], got {values!r}")
+        raise ConfigError(
+            f"{source}: [select] must hold one table per layer, "
+            f"e.g. [select.parcels], got {values!r}"
+        )
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for layer, table in values.items():
         if layer not in SELECTABLE:
-            raise ConfigError(f"{source}: [select.{layer}]: only {', '.join(SELECTABLE)} "
-                              "rows can be selected")
+            raise ConfigError(
+                f"{source}: [select.{layer}]: only {', '.join(SELECTABLE)} rows can be selected"
+            )
         if not isinstance(table, dict) or not table:
-            raise ConfigError(f"{source}: [select.{layer}] must map field names to the values "
-                              "to keep, e.g. DLBM = [\"0601\"]")
+            raise ConfigError(
+                f"{source}: [select.{layer}] must map field names to the values "
+                'to keep, e.g. DLBM = ["0601"]'
+            )
         out[layer] = {}
         for name, given in table.items():
             items = [given] if isinstance(given, str) else given
-            if not isinstance(items, list) or not items or not all(
-                    isinstance(v, str) and v.strip() and v.strip() != "*" for v in items):
-                raise ConfigError(f"{source}: [select.{layer}] {name} must be text or a list "
-                                  f"of text (e.g. [\"0601\"] or \"203*\"), got {given!r}")
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(v, str) and v.strip() and v.strip() != "*" for v in items)
+            ):
+                raise ConfigError(
+                    f"{source}: [select.{layer}] {name} must be text or a list "
+                    f'of text (e.g. ["0601"] or "203*"), got {given!r}'
+                )
             out[layer][name] = tuple(v.strip() for v in items)
     return out
 
@@ -541,13 +596,16 @@ def check_grading(values: dict[str, float], source: str) -> None:
     """Grade quotas in order: quota_a ≤ quota_b ≤ quota_c."""
     a, b, c = values["quota_a"], values["quota_b"], values["quota_c"]
     if not a <= b <= c:
-        raise ConfigError(f"{source}: [grading] quotas must rise: quota_a ≤ quota_b ≤ "
-                          f"quota_c, got {a:g}, {b:g}, {c:g}")
+        raise ConfigError(
+            f"{source}: [grading] quotas must rise: quota_a ≤ quota_b ≤ "
+            f"quota_c, got {a:g}, {b:g}, {c:g}"
+        )
 
 
 #: Every default, checked (:func:`_defaults`): table -> its typed, read-only section.
-DEFAULTS: Mapping[str, Any] = Table({table: SECTIONS[table](**values)
-                                     for table, values in _defaults().items()})
+DEFAULTS: Mapping[str, Any] = Table(
+    {table: SECTIONS[table](**values) for table, values in _defaults().items()}
+)
 DEFAULT_PARAMETERS: Parameters = DEFAULTS["parameters"]
 #: Parameters whose change alters geometry work (the rest only re-decide).
 GEOMETRIC_PARAMETERS = frozenset({"adjacency_gap_m", "park_contact_m"})
@@ -609,8 +667,9 @@ def load_config(*paths: str | os.PathLike | None, **overrides: float | int) -> C
         data = read_toml(path)
         unknown = set(data) - set(TABLES)
         if unknown:
-            raise ConfigError(f"{path}: unknown table(s) {sorted(unknown)} "
-                              f"(known: {', '.join(TABLES)})")
+            raise ConfigError(
+                f"{path}: unknown table(s) {sorted(unknown)} (known: {', '.join(TABLES)})"
+            )
         params.update(check_parameters(data.get("parameters", {}), source))
         for layer, table in check_fields(data.get("fields", {}), source).items():
             fields.setdefault(layer, {}).update(table)
@@ -620,8 +679,9 @@ def load_config(*paths: str | os.PathLike | None, **overrides: float | int) -> C
         workshops.update(check_workshop_options(data.get("workshops", {}), source))
         grading.update(check_table(data.get("grading", {}), GRADING_RULES, "grading", source))
         check_grading(grading, source)
-        assessment.update(check_table(data.get("assessment", {}), ASSESSMENT_RULES,
-                                      "assessment", source))
+        assessment.update(
+            check_table(data.get("assessment", {}), ASSESSMENT_RULES, "assessment", source)
+        )
         for layer, chosen in check_select(data.get("select", {}), source).items():
             select.setdefault(layer, {}).update(chosen)
         blocks.update(check_table(data.get("blocks", {}), BLOCK_RULES, "blocks", source))
@@ -632,10 +692,22 @@ def load_config(*paths: str | os.PathLike | None, **overrides: float | int) -> C
         report.update(check_report(data.get("report", {}), source))
         sources.append(source)
     params.update(check_parameters(overrides, "overrides"))
-    return Config(Parameters(**params), fields, crs, encoding, tuple(sources),
-                  Workshops(**workshops), Grading(**grading), Assessment(**assessment), select,
-                  Blocks(**blocks), Freed(**freed), safety=Safety(**safety),
-                  campaigns=tuple(campaigns.values()), report=report)
+    return Config(
+        Parameters(**params),
+        fields,
+        crs,
+        encoding,
+        tuple(sources),
+        Workshops(**workshops),
+        Grading(**grading),
+        Assessment(**assessment),
+        select,
+        Blocks(**blocks),
+        Freed(**freed),
+        safety=Safety(**safety),
+        campaigns=tuple(campaigns.values()),
+        report=report,
+    )
 
 
 def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
@@ -651,8 +723,10 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
         where = f"{source}: [[campaigns]] #{k}"
         unknown = set(table) - {"name", "industries", "target_closed", "deadline"}
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)} (known: name, "
-                              "industries, target_closed, deadline)")
+            raise ConfigError(
+                f"{where}: unknown key(s) {sorted(unknown)} (known: name, "
+                "industries, target_closed, deadline)"
+            )
         name = table.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"{where}: name must be text, got {name!r}")
@@ -661,15 +735,26 @@ def check_campaigns(values: Any, source: str) -> list[dict[str, Any]]:
         seen.add(name)
         where = f"{source}: [[campaigns]] {name!r}"
         industries = table.get("industries")
-        if not isinstance(industries, list) or not industries or not all(
-                isinstance(v, str) and v.strip() for v in industries):  # "*": every industry
-            raise ConfigError(f"{where}: industries must be a list of industry values "
-                              f"(e.g. [\"服装\", \"童装*\"]), got {industries!r}")
+        if (
+            not isinstance(industries, list)
+            or not industries
+            or not all(isinstance(v, str) and v.strip() for v in industries)
+        ):  # "*": every industry
+            raise ConfigError(
+                f"{where}: industries must be a list of industry values "
+                f'(e.g. ["服装", "童装*"]), got {industries!r}'
+            )
         target = table.get("target_closed")
         if target is not None:
             target = check_value(target, Rule(int, 0, 10_000_000), f"{where} target_closed")
-        out.append({"name": name, "industries": tuple(industries), "target_closed": target,
-                    "deadline": campaign_deadline(table.get("deadline"), where)})
+        out.append(
+            {
+                "name": name,
+                "industries": tuple(industries),
+                "target_closed": target,
+                "deadline": campaign_deadline(table.get("deadline"), where),
+            }
+        )
     return out
 
 

@@ -59,7 +59,8 @@ def in_china(lonlat_bounds_: tuple[float, float, float, float]) -> bool:
     if not np.isfinite(b).all():
         return False
     return bool(
-        CHINA_LON[0] <= b[0] <= b[2] <= CHINA_LON[1] and CHINA_LAT[0] <= b[1] <= b[3] <= CHINA_LAT[1]
+        CHINA_LON[0] <= b[0] <= b[2] <= CHINA_LON[1]
+        and CHINA_LAT[0] <= b[1] <= b[3] <= CHINA_LAT[1]
     )
 
 

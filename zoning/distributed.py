@@ -101,25 +101,34 @@ def target_crs(counties: list[tuple[str, dict]], config) -> str:
         src = sources["parcels"]
         declared = config.crs.get("parcels")
         try:
-            info = pyogrio.read_info(src.path, layer=src.layer) if src.path.suffix.lower() \
-                not in (".parquet", ".geoparquet") else None
+            info = (
+                pyogrio.read_info(src.path, layer=src.layer)
+                if src.path.suffix.lower() not in (".parquet", ".geoparquet")
+                else None
+            )
             if info is None:
                 g = gpd.read_parquet(src.path, columns=["geometry"])
                 bounds, crs = g.total_bounds, g.crs
             else:
                 bounds, crs = info["total_bounds"], info["crs"]
         except Exception as exc:
-            raise LayerError(f"cannot read ({first_line(exc)})", str(src.path),
-                             src.layer) from None
+            raise LayerError(f"cannot read ({first_line(exc)})", str(src.path), src.layer) from None
         crs = declared or crs
         if crs is None or not np.isfinite(bounds).all():
-            raise LayerError("no CRS or no extent to choose the analysis CRS from; set "
-                             "[crs] analysis in the config", str(src.path), src.layer)
+            raise LayerError(
+                "no CRS or no extent to choose the analysis CRS from; set "
+                "[crs] analysis in the config",
+                str(src.path),
+                src.layer,
+            )
         try:
             boxes.append(zcrs.lonlat_bounds(tuple(bounds), crs))
         except Exception as exc:
-            raise LayerError(f"cannot place the extent ({first_line(exc)}); set [crs] "
-                             "analysis in the config", str(src.path), src.layer) from None
+            raise LayerError(
+                f"cannot place the extent ({first_line(exc)}); set [crs] analysis in the config",
+                str(src.path),
+                src.layer,
+            ) from None
     b = np.asarray(boxes, dtype=float)
     lon = (b[:, 0].min() + b[:, 2].max()) / 2.0
     return f"EPSG:{zcrs.gk_cm_epsg(lon)}"
@@ -145,9 +154,14 @@ def _safe(name: str) -> str:
     return "".join(c if (c.isalnum() or c in "-_") else "_" for c in name) or "county"
 
 
-def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, config,
-              context: dict | None = None, rows_per_part: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
+def partition(
+    counties: list[tuple[str, dict]],
+    out_dir: str | os.PathLike,
+    config,
+    context: dict | None = None,
+    rows_per_part: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Write a dataset (see the module doc) from county inputs.
 
     Parameters
@@ -184,15 +198,21 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
             ids = p["parcel_id"].astype(str)
             clash = [i for i in ids if i in seen]
             if clash:
-                raise LayerError(f"parcel_id also in county {seen[clash[0]]!r}: ids must be "
-                                 f"unique across the province ({', '.join(clash[:5])})",
-                                 str(sources["parcels"].path), "parcels")
+                raise LayerError(
+                    f"parcel_id also in county {seen[clash[0]]!r}: ids must be "
+                    f"unique across the province ({', '.join(clash[:5])})",
+                    str(sources["parcels"].path),
+                    "parcels",
+                )
             seen.update(dict.fromkeys(ids, county))
             p["_row"] = np.arange(offset, offset + len(p), dtype=np.int64)
             p["_county"] = county
             src_rows = layers.issues.source_rows.get("parcels")
-            p["_src_row"] = (src_rows[np.arange(len(p))] + 1 if src_rows is not None
-                             else np.arange(1, len(p) + 1)).astype(np.int64)
+            p["_src_row"] = (
+                src_rows[np.arange(len(p))] + 1
+                if src_rows is not None
+                else np.arange(1, len(p) + 1)
+            ).astype(np.int64)
             offset += len(p)
             log = layers.issues.frame()
             log.insert(0, "county", county)
@@ -210,32 +230,44 @@ def partition(counties: list[tuple[str, dict]], out_dir: str | os.PathLike, conf
             files = []
             for k, run in enumerate(runs):
                 fname = f"{base}.parquet" if len(runs) == 1 else f"{base}.{k:04d}.parquet"
-                p.iloc[run].reset_index(drop=True).to_parquet(stage / "parcels" / fname,
-                                                              index=False)
+                p.iloc[run].reset_index(drop=True).to_parquet(
+                    stage / "parcels" / fname, index=False
+                )
                 files.append(fname)
-            records.append({"county": county, "rows": len(p), "files": files,
-                            "inputs": layers.inputs})
-        ctx = (load_context(context, cfg, crs, IssueLog()) if context is not None
-               else {n: _concat(f, n) for n, f in ctx_frames.items() if f})
+            records.append(
+                {"county": county, "rows": len(p), "files": files, "inputs": layers.inputs}
+            )
+        ctx = (
+            load_context(context, cfg, crs, IssueLog())
+            if context is not None
+            else {n: _concat(f, n) for n, f in ctx_frames.items() if f}
+        )
         for name in ("dev_boundary", "township_parks", "cluster_points"):
             if ctx.get(name) is None:
-                raise LayerError("required layer not given (by the counties or --context)",
-                                 None, name)
+                raise LayerError(
+                    "required layer not given (by the counties or --context)", None, name
+                )
         given = {n: g for n, g in ctx.items() if g is not None}
         write_layers(stage / CONTEXT, given, styles=for_layers(given))
         cols = ["county", "layer", "row", "id", "action", "reason"]
         write_csv(pd.concat([i[cols] for i in issues], ignore_index=True), stage / "issues.csv")
-        manifest = {"crs": crs, "rows": offset, "counties": records,
-                    "parameters_read_with": list(config.sources)}
-        (stage / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
-                                                 default=str) + "\n", encoding="utf-8")
-    say(f"done: {offset} plots of {len(counties)} county(ies) in "
-        f"{sum(len(r['files']) for r in records)} file(s)")
+        manifest = {
+            "crs": crs,
+            "rows": offset,
+            "counties": records,
+            "parameters_read_with": list(config.sources),
+        }
+        (stage / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+    say(
+        f"done: {offset} plots of {len(counties)} county(ies) in "
+        f"{sum(len(r['files']) for r in records)} file(s)"
+    )
     return manifest
 
 
-def county_inputs(paths: list[str | os.PathLike], context_given: bool
-                  ) -> list[tuple[str, dict]]:
+def county_inputs(paths: list[str | os.PathLike], context_given: bool) -> list[tuple[str, dict]]:
     """(county, layer sources) of ``zoning partition``'s INPUTs, in the order given.
 
     A file is one county named by the file: a GeoPackage with the SPEC §3 layers, or,
@@ -253,28 +285,40 @@ def county_inputs(paths: list[str | os.PathLike], context_given: bool
         if path.is_dir() and path.suffix.lower() != ".gdb":
             files = sorted(path.rglob("*.parquet"))
             if not files or not context_given:
-                raise ZoningError(f"{path}: a folder is read as GeoParquet plots, one file "
-                                  "per county, with the context layers given by --context"
-                                  + ("" if files else " (it has no .parquet file)"))
+                raise ZoningError(
+                    f"{path}: a folder is read as GeoParquet plots, one file "
+                    "per county, with the context layers given by --context"
+                    + ("" if files else " (it has no .parquet file)")
+                )
             for f in files:
-                hive = [part.split("=", 1)[1] for part in f.relative_to(path).parts[:-1]
-                        if "=" in part]
+                hive = [
+                    part.split("=", 1)[1] for part in f.relative_to(path).parts[:-1] if "=" in part
+                ]
                 out.append((hive[0] if hive else f.stem, {"parcels": Source(f)}))
             continue
         if path.exists() and len(list_layers(path)) == 1:
             if not context_given:
-                raise ZoningError(f"{path}: one layer, read as the county's plots; give the "
-                                  "province's context layers with --context")
+                raise ZoningError(
+                    f"{path}: one layer, read as the county's plots; give the "
+                    "province's context layers with --context"
+                )
             out.append((path.stem, {"parcels": Source(path)}))
             continue
-        out.append((path.stem, resolve_inputs(str(path), {}, optional=("protected", "towns"))
-                    if not context_given else
-                    resolve_inputs(str(path), {}, needs=("parcels",), optional=())))
+        out.append(
+            (
+                path.stem,
+                resolve_inputs(str(path), {}, optional=("protected", "towns"))
+                if not context_given
+                else resolve_inputs(str(path), {}, needs=("parcels",), optional=()),
+            )
+        )
     names = [c for c, _ in out]
     twice = sorted({c for c in names if names.count(c) > 1})
     if twice:
-        raise ZoningError(f"two inputs name the same county ({', '.join(twice)}): give one "
-                          "file per county, or rename a file")
+        raise ZoningError(
+            f"two inputs name the same county ({', '.join(twice)}): give one "
+            "file per county, or rename a file"
+        )
     return out
 
 
@@ -283,8 +327,9 @@ def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
 
     if len(frames) == 1:
         return frames[0]
-    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                           crs=frames[0].crs)
+    out = gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs
+    )
     # the same feature given by two counties (a park on their border) counts once
     key = shapely.to_wkb(out.geometry.array, hex=True).astype(object)
     for col in out.columns.drop("geometry"):
@@ -295,8 +340,12 @@ def _concat(frames: list[gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame:
         dup = out[idf].astype(str)
         dup = dup[dup.duplicated()]
         if len(dup):
-            raise LayerError(f"{idf} not unique across counties ({', '.join(dup[:5])}); give "
-                             "the province's context layers with --context", None, name)
+            raise LayerError(
+                f"{idf} not unique across counties ({', '.join(dup[:5])}); give "
+                "the province's context layers with --context",
+                None,
+                name,
+            )
     return out
 
 
@@ -322,10 +371,22 @@ def read_parcels(src, config, crs: str) -> SimpleNamespace:
     gdf = select_rows(gdf, "parcels", config, str(src.path), issues)
     with source_rows_in_errors(issues, "parcels"):
         prepared = prepare_layer(gdf, "parcels", str(src.path), config, issues)
-        parcels = to_analysis(prepared, "parcels", str(src.path),
-                              pyproj.CRS.from_user_input(crs), issues, keep_invalid_rows=True)
-    inputs = {"parcels": {"path": str(src.path), "layer": src.layer or "parcels",
-                          "sha256": fingerprint(src.path), "rows": str(n_read)}}
+        parcels = to_analysis(
+            prepared,
+            "parcels",
+            str(src.path),
+            pyproj.CRS.from_user_input(crs),
+            issues,
+            keep_invalid_rows=True,
+        )
+    inputs = {
+        "parcels": {
+            "path": str(src.path),
+            "layer": src.layer or "parcels",
+            "sha256": fingerprint(src.path),
+            "rows": str(n_read),
+        }
+    }
     return SimpleNamespace(parcels=parcels, issues=issues, inputs=inputs)
 
 
@@ -348,8 +409,9 @@ def load_context(sources: dict, config, crs: str, issues) -> dict:
             prepared = prepare_layer(raw, name, str(src.path), config, issues)
             if name == "protected":
                 prepared = protected_kind(prepared, src, issues)
-            frames.append(to_analysis(prepared, name, str(src.path), target, issues,
-                                      keep_invalid_rows=False))
+            frames.append(
+                to_analysis(prepared, name, str(src.path), target, issues, keep_invalid_rows=False)
+            )
         out[name] = _concat(frames, name) if len(frames) > 1 else frames[0]
     return out
 
@@ -378,12 +440,17 @@ def context_index(ctx: dict) -> dict:
         keep = ~shapely.is_empty(parts) & (shapely.area(parts) > 0)
         parts, feat = parts[keep], feat[keep]
         i, j = shapely.STRtree(parts).query(parts, predicate="intersects")
-        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)),
-                           shape=(len(parts), len(parts)))
+        graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(len(parts), len(parts)))
         groups, label = connected_components(graph, directed=False)
         b = shapely.bounds(parts)
-        gb = np.column_stack([np.full(groups, np.inf), np.full(groups, np.inf),
-                              np.full(groups, -np.inf), np.full(groups, -np.inf)])
+        gb = np.column_stack(
+            [
+                np.full(groups, np.inf),
+                np.full(groups, np.inf),
+                np.full(groups, -np.inf),
+                np.full(groups, -np.inf),
+            ]
+        )
         for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
             fn.at(gb[:, k], label, b[:, k])
         out[name] = {"feat": feat, "label": label, "bounds": gb}
@@ -393,8 +460,12 @@ def context_index(ctx: dict) -> dict:
 
 
 def _touches(bounds: np.ndarray, box: np.ndarray) -> np.ndarray:
-    return ((bounds[:, 0] <= box[2]) & (bounds[:, 2] >= box[0])
-            & (bounds[:, 1] <= box[3]) & (bounds[:, 3] >= box[1]))
+    return (
+        (bounds[:, 0] <= box[2])
+        & (bounds[:, 2] >= box[0])
+        & (bounds[:, 1] <= box[3])
+        & (bounds[:, 3] >= box[1])
+    )
 
 
 def context_for(ctx: dict, index: dict, geoms: np.ndarray) -> dict:
@@ -436,8 +507,7 @@ def file_box(path: Path) -> np.ndarray:
         geoms = gpd.read_parquet(path, columns=["geometry"]).geometry.array
         geoms = np.asarray(geoms, dtype=object)
         geoms = geoms[~shapely.is_missing(geoms)]
-        return np.asarray(shapely.total_bounds(geoms) if len(geoms) else [np.nan] * 4,
-                          dtype=float)
+        return np.asarray(shapely.total_bounds(geoms) if len(geoms) else [np.nan] * 4, dtype=float)
     return np.asarray(bbox, dtype=float)
 
 
@@ -450,13 +520,24 @@ def _plots(part: gpd.GeoDataFrame, tree: bool = True) -> PlotSet:
     problem = part["_problem"].fillna("").to_numpy(dtype=object)
     ok = problem == ""
     geoms = np.asarray(part.geometry.array, dtype=object)[ok]
-    return PlotSet(part.index, ok, geoms, part["parcel_id"].to_numpy(dtype=object)[ok],
-                   shapely.area(geoms), None)
+    return PlotSet(
+        part.index,
+        ok,
+        geoms,
+        part["parcel_id"].to_numpy(dtype=object)[ok],
+        shapely.area(geoms),
+        None,
+    )
 
 
-def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
-                 index: dict | None = None, parks: gpd.GeoDataFrame | None = None,
-                 spill: str | None = None) -> dict:
+def measure_part(
+    part: gpd.GeoDataFrame,
+    ctx: dict,
+    params: dict,
+    index: dict | None = None,
+    parks: gpd.GeoDataFrame | None = None,
+    spill: str | None = None,
+) -> dict:
     """Phase 1 on one partition: every measure that needs no other partition, the local
     village parks (labels), the hull of the partition's plots, and what the driver needs
     to merge groups across partitions. ``parks`` replaces ``ctx``'s township parks (they
@@ -481,12 +562,18 @@ def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
     rows = part["_row"].to_numpy(dtype=np.int64)[plots.ok]
     contact = float(params["park_contact_m"])
     close = np.flatnonzero(base["nearest_park_m"] <= contact)
-    hull = shapely.convex_hull(shapely.geometrycollections(plots.geoms)) if len(plots.geoms) \
-        else None
+    hull = (
+        shapely.convex_hull(shapely.geometrycollections(plots.geoms)) if len(plots.geoms) else None
+    )
     out = {
-        "base": base, "label": label, "hull": hull,
-        "rows": rows, "area": plots.area, "group_min_id": local_id[first].astype(str),
-        "close_rows": rows[close], "close_m": base["nearest_park_m"][close],
+        "base": base,
+        "label": label,
+        "hull": hull,
+        "rows": rows,
+        "area": plots.area,
+        "group_min_id": local_id[first].astype(str),
+        "close_rows": rows[close],
+        "close_m": base["nearest_park_m"][close],
         "close_park": base["nearest_park_id"][close].astype(str),
     }
     if spill is not None:
@@ -496,8 +583,9 @@ def measure_part(part: gpd.GeoDataFrame, ctx: dict, params: dict,
     return out
 
 
-def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
-                gap_m: float) -> np.ndarray:
+def cross_pairs(
+    a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b, gap_m: float
+) -> np.ndarray:
     """Pairs of global rows (smaller first) of plots of ``a`` and ``b`` at distance ≤
     ``gap_m``: each side's halo is its plots within the gap of the other side's hull.
     The distance is taken with the smaller row first, as one process takes it."""
@@ -525,9 +613,18 @@ def cross_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, hull_a, hull_b,
     return np.column_stack([lo, hi])
 
 
-def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
-                params: dict, lang: str, target: str, index: dict | None = None,
-                parks: gpd.GeoDataFrame | None = None, spill: str | None = None) -> dict:
+def finish_part(
+    part: gpd.GeoDataFrame,
+    measured: dict,
+    groups: dict,
+    ctx: dict,
+    params: dict,
+    lang: str,
+    target: str,
+    index: dict | None = None,
+    parks: gpd.GeoDataFrame | None = None,
+    spill: str | None = None,
+) -> dict:
     """Phase 3 on one partition: village-park facts onto the plots, the decision table,
     the output file; returns the partition's slim facts for the summary and its issues.
     ``measured`` is phase 1's result (its ``label`` at least; ``base`` read from
@@ -549,10 +646,14 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
         whole = np.asarray(part.geometry.array, dtype=object)
         ctx = context_for(ctx, index, whole[~shapely.is_missing(whole)])
     label = measured["label"]
-    values = {**measured["base"],
-              "village_park_id": groups["vp_id"][label], "village_park_mu":
-              groups["vp_mu"][label], "linked_park_id": groups["linked"][label],
-              "linked_park_m": groups["linked_m"][label], "village_park_group": label}
+    values = {
+        **measured["base"],
+        "village_park_id": groups["vp_id"][label],
+        "village_park_mu": groups["vp_mu"][label],
+        "linked_park_id": groups["linked"][label],
+        "linked_park_m": groups["linked_m"][label],
+        "village_park_group": label,
+    }
     m = assemble(plots, values)
     log = IssueLog()
     check_official_area(part, m["area_m2"], log)
@@ -560,20 +661,26 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
     private = part[PRIVATE]
     plain = part.drop(columns=PRIVATE)
     public = plain.drop(columns=["_problem"], errors="ignore")  # as Layers.public gives it
-    attrs = plot_attributes(SimpleNamespace(  # type: ignore[arg-type]  # Layers' 3 members
-        parcels=plain, towns=ctx.get("towns"), public=lambda name: public), log)
+    attrs = plot_attributes(
+        SimpleNamespace(  # type: ignore[arg-type]  # Layers' 3 members
+            parcels=plain, towns=ctx.get("towns"), public=lambda name: public
+        ),
+        log,
+    )
     problem = plain["_problem"] if "_problem" in plain else None
     decision = decide(m, attrs, params, problem, lang)
-    out = pd.concat([attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS],
-                     attrs.drop(columns=["parcel_id"])], axis=1)
+    out = pd.concat(
+        [attrs[["parcel_id"]], decision, m[MEASURE_COLUMNS], attrs.drop(columns=["parcel_id"])],
+        axis=1,
+    )
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=part.crs)
     out = out[[c for c in out.columns if c != "geometry"] + ["geometry"]]  # as in the GPKG
     out.to_parquet(target, index=False)
     whole, across, pieces = village_park_pieces(
-        out, m["village_park_group"].to_numpy(), groups, part["_row"].to_numpy())
+        out, m["village_park_group"].to_numpy(), groups, part["_row"].to_numpy()
+    )
     if len(whole):  # beside parcels/ (made by the driver)
-        whole.to_parquet(Path(target).parent.parent / VP_FOLDER / Path(target).name,
-                         index=False)
+        whole.to_parquet(Path(target).parent.parent / VP_FOLDER / Path(target).name, index=False)
     issues = log.frame()
     if len(issues):
         pos = issues["row"].astype("int64").to_numpy() - 1
@@ -581,28 +688,37 @@ def finish_part(part: gpd.GeoDataFrame, measured: dict, groups: dict, ctx: dict,
         issues.insert(0, "county", private["_county"].to_numpy()[pos])
     # what the summaries read, as categories (a few bytes a plot on the driver); a town of
     # None is "" as summarise reads it
-    slim = pd.DataFrame({"county": pd.Categorical(private["_county"].astype(str)),
-                         "town": pd.Categorical(out["town"].fillna("").astype(str)),
-                         "class": pd.Categorical(out["class"].astype(str)),
-                         "area_m2": out["area_m2"].to_numpy()})
+    slim = pd.DataFrame(
+        {
+            "county": pd.Categorical(private["_county"].astype(str)),
+            "town": pd.Categorical(out["town"].fillna("").astype(str)),
+            "class": pd.Categorical(out["class"].astype(str)),
+            "area_m2": out["area_m2"].to_numpy(),
+        }
+    )
     if "official_area_m2" in out:
         slim["official_area_m2"] = out["official_area_m2"]
-    return {"slim": slim, "issues": issues, "rows": len(out), "village_parks": len(whole),
-            "vp_across": across, "vp_pieces": pieces}
+    return {
+        "slim": slim,
+        "issues": issues,
+        "rows": len(out),
+        "village_parks": len(whole),
+        "vp_across": across,
+        "vp_pieces": pieces,
+    }
 
 
 #: Columns of the plots :func:`zoning.classification.village_park_layer` reads.
-VP_FACTS = ["village_park_id", "area_m2", "linked_park_id", "town", "class",
-            "official_area_m2"]
+VP_FACTS = ["village_park_id", "area_m2", "linked_park_id", "town", "class", "official_area_m2"]
 #: The output's village_parks dataset, and its file of the parks spanning partitions (a
 #: name no partition file has: ``_safe`` keeps no ``~``).
 VP_FOLDER = "village_parks"
 VP_ACROSS = "~across.parquet"
 
 
-def village_park_pieces(out: gpd.GeoDataFrame, group: np.ndarray, groups: dict,
-                        rows: np.ndarray) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
-                                                   gpd.GeoDataFrame]:
+def village_park_pieces(
+    out: gpd.GeoDataFrame, group: np.ndarray, groups: dict, rows: np.ndarray
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame]:
     """A partition's share of the ``village_parks`` layer: its village parks that lie
     wholly in it, as :func:`zoning.classification.village_park_layer` makes them (the
     plots in province row order, so sums are those of one process); for the parks that
@@ -623,13 +739,15 @@ def village_park_pieces(out: gpd.GeoDataFrame, group: np.ndarray, groups: dict,
     facts["_row"] = rows[sel]
     ulab, inv = np.unique(group[sel], return_inverse=True)
     geoms = group_union(np.asarray(out.geometry.array, dtype=object)[sel], inv, len(ulab))
-    pieces = gpd.GeoDataFrame({"village_park_id": groups["vp_id"][ulab]},
-                              geometry=gpd.GeoSeries(geoms, crs=out.crs))
+    pieces = gpd.GeoDataFrame(
+        {"village_park_id": groups["vp_id"][ulab]}, geometry=gpd.GeoSeries(geoms, crs=out.crs)
+    )
     return whole, facts.reset_index(drop=True), pieces
 
 
-def village_parks_across(facts: list[pd.DataFrame], pieces: list[gpd.GeoDataFrame],
-                         crs) -> gpd.GeoDataFrame:
+def village_parks_across(
+    facts: list[pd.DataFrame], pieces: list[gpd.GeoDataFrame], crs
+) -> gpd.GeoDataFrame:
     """The village parks that span partitions, as one process makes them: their plots'
     facts in province row order, their pieces dissolved together."""
     from .classification import village_park_layer
@@ -669,8 +787,9 @@ def merge_groups(parts: list[dict], cross: np.ndarray, n_rows: int) -> list[dict
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes))
     _, comp = connected_components(graph, directed=False)
     n_groups = int(comp.max()) + 1 if n_nodes else 0
-    node_min = np.concatenate([p["group_min_id"] for p in parts]) if n_nodes else \
-        np.empty(0, dtype=str)
+    node_min = (
+        np.concatenate([p["group_min_id"] for p in parts]) if n_nodes else np.empty(0, dtype=str)
+    )
     rank = code_rank(node_min)
     best = np.full(n_groups, np.iinfo(np.int64).max)
     np.minimum.at(best, comp, rank)
@@ -698,9 +817,16 @@ def merge_groups(parts: list[dict], cross: np.ndarray, n_rows: int) -> list[dict
     spans = np.bincount(comp, minlength=n_groups) > 1  # nodes of several partitions
     out = []
     for k in range(len(parts)):
-        g = comp[offsets[k]:offsets[k + 1]]
-        out.append({"vp_id": vp_id[g], "vp_mu": vp_mu[g], "linked": linked[g],
-                    "linked_m": linked_m[g], "spans": spans[g]})
+        g = comp[offsets[k] : offsets[k + 1]]
+        out.append(
+            {
+                "vp_id": vp_id[g],
+                "vp_mu": vp_mu[g],
+                "linked": linked[g],
+                "linked_m": linked_m[g],
+                "spans": spans[g],
+            }
+        )
     return out
 
 
@@ -710,8 +836,9 @@ def neighbours(hulls: list, gap_m: float) -> list[tuple[int, int]]:
     if len(idx) < 2:
         return []
     geoms = np.asarray([hulls[k] for k in idx], dtype=object)
-    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin",
-                                        distance=gap_m * (1 + 1e-9) + 1e-9)
+    i, j = shapely.STRtree(geoms).query(
+        geoms, predicate="dwithin", distance=gap_m * (1 + 1e-9) + 1e-9
+    )
     keep = i < j
     return [(idx[a], idx[b]) for a, b in zip(i[keep], j[keep], strict=True)]
 
@@ -720,8 +847,9 @@ def read_manifest(dataset: Path) -> dict:
     """The manifest of a partitioned dataset (its CRS, rows and counties)."""
     path = dataset / MANIFEST
     if not path.exists():
-        raise ZoningError(f"{dataset}: not a partitioned dataset (no {MANIFEST}); make one "
-                          "with zoning partition")
+        raise ZoningError(
+            f"{dataset}: not a partitioned dataset (no {MANIFEST}); make one with zoning partition"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -740,13 +868,16 @@ def dataset_files(dataset: Path, manifest: dict) -> list[tuple[Path, str]]:
             try:
                 names = pq.read_schema(path).names
             except Exception as exc:
-                raise LayerError(f"partition cannot be read ({first_line(exc)})",
-                                 str(path)) from None
-            missing = [c for c in [*PRIVATE, "_problem", "parcel_id", "geometry"]
-                       if c not in names]
+                raise LayerError(
+                    f"partition cannot be read ({first_line(exc)})", str(path)
+                ) from None
+            missing = [c for c in [*PRIVATE, "_problem", "parcel_id", "geometry"] if c not in names]
             if missing:
-                raise LayerError(f"partition lacks column(s) {missing}; remake the dataset "
-                                 "with zoning partition", str(path))
+                raise LayerError(
+                    f"partition lacks column(s) {missing}; remake the dataset "
+                    "with zoning partition",
+                    str(path),
+                )
             files.append((path, rec["county"]))
     return files
 
@@ -767,11 +898,16 @@ class Engine:
             try:
                 return Client(self.scheduler, timeout="20s"), None
             except (OSError, TimeoutError) as exc:
-                raise ZoningError(f"no dask scheduler at {self.scheduler} "
-                                  f"({first_line(exc)})") from None
-        cluster = LocalCluster(n_workers=self.workers or 2, threads_per_worker=1,
-                               processes=True, memory_limit=self.memory_limit,
-                               dashboard_address=None)
+                raise ZoningError(
+                    f"no dask scheduler at {self.scheduler} ({first_line(exc)})"
+                ) from None
+        cluster = LocalCluster(
+            n_workers=self.workers or 2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=self.memory_limit,
+            dashboard_address=None,
+        )
         return Client(cluster), cluster
 
 
@@ -784,21 +920,24 @@ def _gather(client, futures, what: str, names: list[str]):
         if fut.status == "error":
             exc = fut.exception()
             if type(exc).__name__ == "KilledWorker":
-                raise ZoningError(f"{what} of {name}: the worker running it died "
-                                  f"repeatedly ({first_line(exc)}); give workers more "
-                                  "memory (--worker-memory) or smaller partitions")
+                raise ZoningError(
+                    f"{what} of {name}: the worker running it died "
+                    f"repeatedly ({first_line(exc)}); give workers more "
+                    "memory (--worker-memory) or smaller partitions"
+                )
             if isinstance(exc, ZoningError):
                 raise ZoningError(f"{what} of {name}: {exc}")
-            raise ZoningError(f"{what} of {name} failed: {type(exc).__name__}: "
-                              f"{first_line(exc)}")
+            raise ZoningError(f"{what} of {name} failed: {type(exc).__name__}: {first_line(exc)}")
         if fut.status == "cancelled":
-            raise ZoningError(f"{what} of {name} was cancelled (the scheduler or a worker "
-                              "went away)")
+            raise ZoningError(
+                f"{what} of {name} was cancelled (the scheduler or a worker went away)"
+            )
     return client.gather(futures)
 
 
-def _window(client, submit: Callable[[int], object], n: int, window: int, what: str,
-            names: list[str]) -> list:
+def _window(
+    client, submit: Callable[[int], object], n: int, window: int, what: str, names: list[str]
+) -> list:
     """Results of ``submit(k)`` for k in 0..n-1, at most ``window`` tasks submitted at a
     time (so their inputs are not all held at once); the first failure becomes one line
     naming the partition and the tasks still running are cancelled."""
@@ -830,11 +969,17 @@ def _window(client, submit: Callable[[int], object], n: int, window: int, what: 
     return results
 
 
-def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, config,
-                     engine: Engine | None = None, lang: str = "zh",
-                     context: dict | None = None,
-                     progress: Callable[[str], None] | None = None,
-                     run_info: dict | None = None, by: str | None = None) -> dict:
+def classify_dataset(
+    dataset: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    config,
+    engine: Engine | None = None,
+    lang: str = "zh",
+    context: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+    run_info: dict | None = None,
+    by: str | None = None,
+) -> dict:
     """Classify a partitioned dataset on dask (SPEC §4–§5) and write ``out_dir``:
     ``parcels/`` (GeoParquet, one file per partition, the columns of the single-process
     ``parcels`` layer), ``village_parks/`` (GeoParquet: per partition its village parks
@@ -872,16 +1017,20 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
     for (path, _), name in zip(files, names, strict=True):
         ddf = dask_geopandas.read_parquet(str(path))
         if ddf.npartitions != 1:
-            raise ZoningError(f"{name}: read as {ddf.npartitions} partitions; remake the "
-                              "dataset with zoning partition")
+            raise ZoningError(
+                f"{name}: read as {ddf.npartitions} partitions; remake the "
+                "dataset with zoning partition"
+            )
         parts.append(ddf.to_delayed()[0])
     index = context_index(ctx)
     boxes = [file_box(p) for p, _ in files]
     client, cluster = engine.client()
     try:
         n_workers = len(client.scheduler_info()["workers"])
-        say(f"dask: {len(files)} partition(s) on {n_workers} worker(s) at "
-            f"{client.scheduler.address}")
+        say(
+            f"dask: {len(files)} partition(s) on {n_workers} worker(s) at "
+            f"{client.scheduler.address}"
+        )
         # the township parks whole on every worker (the nearest park may be far); the
         # other context layers cut per partition and put in its task (so a task redone
         # after a worker died still has them), a few tasks at a time: a worker holds the
@@ -901,18 +1050,32 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             work = stage / "_work"  # phase 1's measures until phase 3; removed below
             work.mkdir()
             spill = [str(work / f"{k:05d}.measures.pkl") for k in range(len(files))]
-            summaries = _window(client, lambda k: client.compute(dask.delayed(
-                measure_part, pure=False)(parts[k], near(k), params, None, parks_f,
-                                          spill[k])), len(files), window, "measures", names)
+            summaries = _window(
+                client,
+                lambda k: client.compute(
+                    dask.delayed(measure_part, pure=False)(
+                        parts[k], near(k), params, None, parks_f, spill[k]
+                    )
+                ),
+                len(files),
+                window,
+                "measures",
+                names,
+            )
             timings["measures"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             hulls = [s["hull"] for s in summaries]
             pairs = neighbours(hulls, gap)
             say(f"measured; {len(pairs)} pair(s) of neighbouring partitions")
-            cross_f = client.compute([dask.delayed(cross_pairs, pure=True)(
-                parts[i], parts[j], hulls[i], hulls[j], gap) for i, j in pairs])
-            cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}"
-                                                        for i, j in pairs])
+            cross_f = client.compute(
+                [
+                    dask.delayed(cross_pairs, pure=True)(
+                        parts[i], parts[j], hulls[i], hulls[j], gap
+                    )
+                    for i, j in pairs
+                ]
+            )
+            cross = _gather(client, cross_f, "halo", [f"{names[i]} + {names[j]}" for i, j in pairs])
             cross = np.concatenate(cross) if cross else np.empty((0, 2), dtype=np.int64)
             groups = merge_groups(summaries, cross, int(manifest["rows"]))
             labels = [{"label": s["label"]} for s in summaries]
@@ -922,19 +1085,36 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             t0 = time.perf_counter()
             (stage / "parcels").mkdir()
             (stage / VP_FOLDER).mkdir()
-            results = _window(client, lambda k: client.compute(dask.delayed(
-                finish_part, pure=False)(parts[k], labels[k], groups[k], near(k), params,
-                                         lang, str(stage / "parcels" / files[k][0].name),
-                                         None, parks_f, spill[k])),
-                len(files), window, "decision", names)
+            results = _window(
+                client,
+                lambda k: client.compute(
+                    dask.delayed(finish_part, pure=False)(
+                        parts[k],
+                        labels[k],
+                        groups[k],
+                        near(k),
+                        params,
+                        lang,
+                        str(stage / "parcels" / files[k][0].name),
+                        None,
+                        parks_f,
+                        spill[k],
+                    )
+                ),
+                len(files),
+                window,
+                "decision",
+                names,
+            )
             shutil.rmtree(work)
             timings["decide_write"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             across = [r["vp_across"] for r in results if len(r["vp_across"])]
             n_parks = sum(r["village_parks"] for r in results)
             if across:
-                vp = village_parks_across(across, [r["vp_pieces"] for r in results],
-                                          manifest["crs"])
+                vp = village_parks_across(
+                    across, [r["vp_pieces"] for r in results], manifest["crs"]
+                )
                 vp.to_parquet(stage / VP_FOLDER / VP_ACROSS, index=False)
                 n_parks += len(vp)
             for r in results:
@@ -945,38 +1125,60 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
             write_csv(summary, stage / "summary.csv")
             cut = write_summary_xlsx(summary, stage / "summary.xlsx")
             by_county = summarise(slim.assign(town=slim["county"]))
-            write_csv(by_county.rename(columns={"town": "county"}),
-                      stage / "summary_by_county.csv")
-            cut = pd.concat([cut, write_summary_xlsx(
-                by_county, stage / "summary_by_county.xlsx", "村级工业用地分类汇总（分县）",
-                area_label="县（市、区）")], ignore_index=True)
+            write_csv(by_county.rename(columns={"town": "county"}), stage / "summary_by_county.csv")
+            cut = pd.concat(
+                [
+                    cut,
+                    write_summary_xlsx(
+                        by_county,
+                        stage / "summary_by_county.xlsx",
+                        "村级工业用地分类汇总（分县）",
+                        area_label="县（市、区）",
+                    ),
+                ],
+                ignore_index=True,
+            )
             # by county and town: two counties may each have a town of the same name
-            by_town = [summarise(g).assign(county=c)
-                       for c, g in slim.groupby("county", sort=False)]
+            by_town = [summarise(g).assign(county=c) for c, g in slim.groupby("county", sort=False)]
             by_town = pd.concat(by_town, ignore_index=True)
-            write_csv(by_town[["county", *by_town.columns[:-1]]],
-                      stage / "summary_by_county_town.csv")
-            read_issues = pd.read_csv(dataset / "issues.csv", dtype=str,
-                                      keep_default_na=False) \
-                if (dataset / "issues.csv").exists() else pd.DataFrame()
-            issues = pd.concat([read_issues, ctx_issues.frame(),
-                                *[r["issues"] for r in results], cut], ignore_index=True)
+            write_csv(
+                by_town[["county", *by_town.columns[:-1]]], stage / "summary_by_county_town.csv"
+            )
+            read_issues = (
+                pd.read_csv(dataset / "issues.csv", dtype=str, keep_default_na=False)
+                if (dataset / "issues.csv").exists()
+                else pd.DataFrame()
+            )
+            issues = pd.concat(
+                [read_issues, ctx_issues.frame(), *[r["issues"] for r in results], cut],
+                ignore_index=True,
+            )
             write_csv(issues, stage / "issues.csv")
             classes = slim["class"].value_counts().to_dict()
             info = dict(run_info or {})
-            info.update({
-                "engine": "dask", "scheduler": client.scheduler.address,
-                "workers": n_workers,
-                "worker_memory_limit": None if engine.scheduler else engine.memory_limit,
-                "dataset": str(dataset), "analysis_crs": manifest["crs"],
-                "parameters": params, "config_files": list(config.sources),
-                "partitions": len(files), "partition_pairs": len(pairs),
-                "cross_border_pairs": int(len(cross)),
-                "rows": {"parcels_in": int(manifest["rows"]), "parcels_out": len(slim),
-                         "village_parks": n_parks, "issues": len(issues)},
-                "classes": classes,
-                "timings_s": {k: round(v, 3) for k, v in timings.items()},
-            })
+            info.update(
+                {
+                    "engine": "dask",
+                    "scheduler": client.scheduler.address,
+                    "workers": n_workers,
+                    "worker_memory_limit": None if engine.scheduler else engine.memory_limit,
+                    "dataset": str(dataset),
+                    "analysis_crs": manifest["crs"],
+                    "parameters": params,
+                    "config_files": list(config.sources),
+                    "partitions": len(files),
+                    "partition_pairs": len(pairs),
+                    "cross_border_pairs": int(len(cross)),
+                    "rows": {
+                        "parcels_in": int(manifest["rows"]),
+                        "parcels_out": len(slim),
+                        "village_parks": n_parks,
+                        "issues": len(issues),
+                    },
+                    "classes": classes,
+                    "timings_s": {k: round(v, 3) for k, v in timings.items()},
+                }
+            )
             if len(slim) != int(manifest["rows"]):
                 raise ZoningError(f"{dataset}: {manifest['rows']} plots in, {len(slim)} out")
             if by == "county":
@@ -984,24 +1186,43 @@ def classify_dataset(dataset: str | os.PathLike, out_dir: str | os.PathLike, con
                 say(f"writing {len(manifest['counties'])} county folder(s)")
                 (stage / "counties").mkdir()
                 recs = manifest["counties"]
-                folders = _window(client, lambda k: client.submit(
-                    county_folder, recs[k], str(stage), str(dataset),
-                    near_box(_county_box(recs[k], files, boxes)), parks_f, config,
-                    issues[issues["county"].astype(str) == recs[k]["county"]]
-                    if "county" in issues else issues.iloc[:0],
-                    {"engine": "dask", "county": recs[k]["county"],
-                     "province": "../../run.json"}, pure=False),
-                    len(recs), window, "county folder", [r["county"] for r in recs])
-                info["counties"] = dict(zip([r["county"] for r in recs], folders,
-                                            strict=True))
+                folders = _window(
+                    client,
+                    lambda k: client.submit(
+                        county_folder,
+                        recs[k],
+                        str(stage),
+                        str(dataset),
+                        near_box(_county_box(recs[k], files, boxes)),
+                        parks_f,
+                        config,
+                        issues[issues["county"].astype(str) == recs[k]["county"]]
+                        if "county" in issues
+                        else issues.iloc[:0],
+                        {
+                            "engine": "dask",
+                            "county": recs[k]["county"],
+                            "province": "../../run.json",
+                        },
+                        pure=False,
+                    ),
+                    len(recs),
+                    window,
+                    "county folder",
+                    [r["county"] for r in recs],
+                )
+                info["counties"] = dict(zip([r["county"] for r in recs], folders, strict=True))
                 info["timings_s"]["counties"] = round(time.perf_counter() - t0, 3)
             write_run_log(stage / "run.json", info)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    say("done: " + ", ".join(f"{k} {v}" for k, v in classes.items())
-        + f"; {len(issues)} issue(s) in issues.csv")
+    say(
+        "done: "
+        + ", ".join(f"{k} {v}" for k, v in classes.items())
+        + f"; {len(issues)} issue(s) in issues.csv"
+    )
     return info
 
 
@@ -1014,8 +1235,16 @@ def _county_box(rec: dict, files: list[tuple[Path, str]], boxes: list) -> np.nda
     return np.r_[np.nanmin(b[:, :2], axis=0), np.nanmax(b[:, 2:], axis=0)]
 
 
-def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.GeoDataFrame,
-                  config, issues: pd.DataFrame, run_info: dict) -> str:
+def county_folder(
+    rec: dict,
+    stage: str,
+    dataset: str,
+    ctx: dict,
+    parks: gpd.GeoDataFrame,
+    config,
+    issues: pd.DataFrame,
+    run_info: dict,
+) -> str:
     """Write ``counties/<county>/`` of a dask output (``stage``): the county's plots in
     its input order, the village parks with a plot in it (whole, also those that reach
     into another county), the context layers near it (whole dissolve groups; the
@@ -1028,13 +1257,14 @@ def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.Geo
 
     stage_dir, src = Path(stage), Path(dataset) / "parcels"
     names = rec["files"]
-    plots = pd.concat([gpd.read_parquet(stage_dir / "parcels" / n) for n in names],
-                      ignore_index=True)
-    rows = np.concatenate([pd.read_parquet(src / n, columns=["_row"])["_row"].to_numpy()
-                           for n in names])
+    plots = pd.concat(
+        [gpd.read_parquet(stage_dir / "parcels" / n) for n in names], ignore_index=True
+    )
+    rows = np.concatenate(
+        [pd.read_parquet(src / n, columns=["_row"])["_row"].to_numpy() for n in names]
+    )
     plots = plots.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
-    vp_files = [stage_dir / VP_FOLDER / n for n in names
-                if (stage_dir / VP_FOLDER / n).exists()]
+    vp_files = [stage_dir / VP_FOLDER / n for n in names if (stage_dir / VP_FOLDER / n).exists()]
     vp = [gpd.read_parquet(f) for f in vp_files]
     across = stage_dir / VP_FOLDER / VP_ACROSS
     if across.exists():
@@ -1064,11 +1294,20 @@ def county_folder(rec: dict, stage: str, dataset: str, ctx: dict, parks: gpd.Geo
         return None if gdf is None else gdf.drop(columns=["_problem"], errors="ignore")
 
     result = SimpleNamespace(
-        parcels=plots, village_parks=vp, config=config, issues=issues.reset_index(drop=True),
-        timings={}, layers=SimpleNamespace(
-            crs=pyproj.CRS.from_user_input(plots.crs), inputs=rec.get("inputs") or {},
-            selection={}, township_parks=parks, cluster_points=layers.get("cluster_points"),
-            public=public))
+        parcels=plots,
+        village_parks=vp,
+        config=config,
+        issues=issues.reset_index(drop=True),
+        timings={},
+        layers=SimpleNamespace(
+            crs=pyproj.CRS.from_user_input(plots.crs),
+            inputs=rec.get("inputs") or {},
+            selection={},
+            township_parks=parks,
+            cluster_points=layers.get("cluster_points"),
+            public=public,
+        ),
+    )
     write_classification(result, stage_dir / "counties" / folder, run_info)
     return folder
 
@@ -1087,8 +1326,7 @@ def _concat_slim(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
-                  issues) -> dict:
+def _read_context(dataset: Path, manifest: dict, config, context: dict | None, issues) -> dict:
     """The dataset's context layers, or those given (each replaces the dataset's)."""
     from .layers import Source, list_layers
 
@@ -1105,10 +1343,13 @@ def _read_context(dataset: Path, manifest: dict, config, context: dict | None,
             ctx.update(load_context({name: src}, config, manifest["crs"], issues))
     for name in ("dev_boundary", "township_parks", "cluster_points"):
         if name not in ctx:
-            raise LayerError("required layer not in the dataset's context.gpkg nor given",
-                             str(path), name)
-    ctx = {n: (g.set_crs(manifest["crs"], allow_override=True) if g.crs is None else g)
-           for n, g in ctx.items()}
+            raise LayerError(
+                "required layer not in the dataset's context.gpkg nor given", str(path), name
+            )
+    ctx = {
+        n: (g.set_crs(manifest["crs"], allow_override=True) if g.crs is None else g)
+        for n, g in ctx.items()
+    }
     ctx = {n: g.astype({c: str for c in _id_cols(n) if c in g}) for n, g in ctx.items()}
     return ctx
 

@@ -10,8 +10,13 @@ class ZoningError(Exception):
 class LayerError(ZoningError):
     """A layer cannot be read or does not meet the data contract (SPEC §3, §7)."""
 
-    def __init__(self, message: str, path: str | None = None, layer: str | None = None,
-                 rows: list | None = None):
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        layer: str | None = None,
+        rows: list | None = None,
+    ):
         self.reason = message  # without the place and rows (to re-raise with other rows)
         where = ""
         if path is not None:

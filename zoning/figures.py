@@ -20,9 +20,18 @@ from ._io import atomic_path, safe_stem
 from .measures import to_mu
 from .vocab import CLASS_EN, CLASS_ZH, CLASSES, PALETTE
 
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
-                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
-                "PingFang SC", "Heiti SC")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+)
 
 
 def cjk_font() -> str | None:
@@ -67,19 +76,22 @@ def _save(fig, target: str | os.PathLike) -> None:
         fig.savefig(tmp, format="png", dpi=150, bbox_inches="tight")
 
 
-def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
-                 title: str | None = None) -> Path:
+def overview_png(
+    data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike, title: str | None = None
+) -> Path:
     """The whole county: towns, development boundary, parks, plots coloured by class."""
     plt, names, zh = _setup()
     fig, ax = plt.subplots(figsize=(10, 8))
     if data.get("towns") is not None:
         data["towns"].boundary.plot(ax=ax, color="#777777", linewidth=0.5)
     if data.get("dev_boundary") is not None:
-        data["dev_boundary"].plot(ax=ax, color="#7B3294", alpha=0.08, edgecolor="#7B3294",
-                                  linewidth=0.6, linestyle="--")
+        data["dev_boundary"].plot(
+            ax=ax, color="#7B3294", alpha=0.08, edgecolor="#7B3294", linewidth=0.6, linestyle="--"
+        )
     if data.get("township_parks") is not None:
-        data["township_parks"].plot(ax=ax, color="#56B4E9", alpha=0.4, edgecolor="black",
-                                    linewidth=0.6)
+        data["township_parks"].plot(
+            ax=ax, color="#56B4E9", alpha=0.4, edgecolor="black", linewidth=0.6
+        )
     parcels = data["parcels"]
     handles: list[Any] = []
     for c in CLASSES:
@@ -89,14 +101,23 @@ def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
             part.plot(ax=ax, color=PALETTE[c], edgecolor=PALETTE[c], linewidth=0.6)
             mu = to_mu(part["area_m2"].astype(float)).sum()
             unit = "块" if zh else "plots"
-            handles.append(plt.Rectangle((0, 0), 1, 1, color=PALETTE[c],
-                                         label=f"{names[c]} {len(part)} {unit} / "
-                                               f"{mu:,.2f} {'亩' if zh else 'mu'}"))
+            handles.append(
+                plt.Rectangle(
+                    (0, 0),
+                    1,
+                    1,
+                    color=PALETTE[c],
+                    label=f"{names[c]} {len(part)} {unit} / {mu:,.2f} {'亩' if zh else 'mu'}",
+                )
+            )
     ax.legend(handles=handles, loc="lower right", frameon=True)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(plain(title) if (title and zh) else ("村级工业用地分类" if zh else
-                                               "Village industrial land by class"))
+    ax.set_title(
+        plain(title)
+        if (title and zh)
+        else ("村级工业用地分类" if zh else "Village industrial land by class")
+    )
     _save(fig, target)
     plt.close(fig)
     return Path(target)
@@ -105,10 +126,11 @@ def overview_png(data: dict[str, gpd.GeoDataFrame], target: str | os.PathLike,
 def towns_bar_png(parcels: pd.DataFrame, target: str | os.PathLike) -> Path:
     """Stacked bars: mu per town and class, towns by total mu."""
     plt, names, zh = _setup()
-    p = parcels.assign(mu=to_mu(parcels["area_m2"].astype(float).fillna(0.0)),
-                       town=parcels["town"].fillna("").astype(str))
-    table = p.pivot_table(index="town", columns="class", values="mu", aggfunc="sum",
-                          fill_value=0.0)
+    p = parcels.assign(
+        mu=to_mu(parcels["area_m2"].astype(float).fillna(0.0)),
+        town=parcels["town"].fillna("").astype(str),
+    )
+    table = p.pivot_table(index="town", columns="class", values="mu", aggfunc="sum", fill_value=0.0)
     table = table[[c for c in CLASSES if c in table.columns and c != "unclassified"]]
     table = table.loc[table.sum(axis=1).sort_values().index]
     table.index = [plain(t) for t in table.index]  # town names as text, never mathtext
@@ -150,13 +172,16 @@ def cjk_font_file() -> str | None:
     family = cjk_font()
     if family is None:
         return None
-    return font_manager.findfont(font_manager.FontProperties(family=family),
-                                 fallback_to_default=False)
+    return font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
 
 
 #: Fixed words of a sheet (their characters go into the sheet font).
-SHEET_WORDS = "村级工业用地分类全域合计块亩图例北千米数据来源日期制图坐标系面积按分析平面计（）：·—、，＝平方米" \
-              "生态保护红线永久基本农田城镇开发边界镇级园区集聚点"
+SHEET_WORDS = (
+    "村级工业用地分类全域合计块亩图例北千米数据来源日期制图坐标系面积按分析平面计（）：·—、，＝平方米"
+    "生态保护红线永久基本农田城镇开发边界镇级园区集聚点"
+)
 
 
 def sheet_font(text: str, folder: str | os.PathLike) -> str | None:
@@ -182,8 +207,13 @@ def sheet_font(text: str, folder: str | os.PathLike) -> str | None:
     options = subset.Options()
     options.name_IDs, options.name_languages = ["*"], ["*"]
     sub = subset.Subsetter(options)
-    chars = set(text) | set(SHEET_WORDS) | set("".join(CLASS_ZH.values())) \
-        | {chr(c) for c in range(32, 127)} | set("²±")
+    chars = (
+        set(text)
+        | set(SHEET_WORDS)
+        | set("".join(CLASS_ZH.values()))
+        | {chr(c) for c in range(32, 127)}
+        | set("²±")
+    )
     sub.populate(text="".join(sorted(chars)))
     sub.subset(font)
     tag = uuid.uuid4().hex[:8]  # a family of its own: matplotlib caches fonts by family
@@ -217,24 +247,51 @@ def _scale_bar(ax, x0, y0, x1, y1, zh: bool) -> None:
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
     h = 0.008 * (y1 - y0)
     for i in range(4):
-        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h, zorder=20,
-                               facecolor="black" if i % 2 == 0 else "white",
-                               edgecolor="black", linewidth=0.6))
+        ax.add_patch(
+            Rectangle(
+                (bx + i * length / 4, by),
+                length / 4,
+                h,
+                zorder=20,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+            )
+        )
     unit, scale = ("km", 1000.0) if length >= 1000 else ("m", 1.0)
     for frac in (0, 0.5, 1):
         value = frac * length / scale
-        ax.text(bx + frac * length, by + 1.6 * h, f"{value:g}", ha="center", va="bottom",
-                fontsize=8, zorder=20)
-    ax.text(bx + length + 0.01 * (x1 - x0), by, ("千米" if zh else "km") if unit == "km"
-            else ("米" if zh else "m"), va="bottom", fontsize=8, zorder=20)
+        ax.text(
+            bx + frac * length,
+            by + 1.6 * h,
+            f"{value:g}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            zorder=20,
+        )
+    ax.text(
+        bx + length + 0.01 * (x1 - x0),
+        by,
+        ("千米" if zh else "km") if unit == "km" else ("米" if zh else "m"),
+        va="bottom",
+        fontsize=8,
+        zorder=20,
+    )
 
 
 def _north_arrow(ax, zh: bool) -> None:
-    ax.annotate("北" if zh else "N", xy=(0.95, 0.95), xytext=(0.95, 0.86),
-                xycoords="axes fraction", ha="center", va="center", fontsize=14,
-                zorder=20,
-                arrowprops={"facecolor": "black", "width": 5, "headwidth": 14,
-                            "headlength": 14})
+    ax.annotate(
+        "北" if zh else "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=14,
+        zorder=20,
+        arrowprops={"facecolor": "black", "width": 5, "headwidth": 14, "headlength": 14},
+    )
 
 
 def _window(bounds, aspect: float, pad: float = 0.06):
@@ -258,13 +315,13 @@ def _clip(gdf: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
     return gdf[shapely.intersects(gdf.geometry.array, shapely.box(*box))]
 
 
-def _sheet_extent(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
-                  town: str | None) -> tuple:
+def _sheet_extent(
+    parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None, town: str | None
+) -> tuple:
     """(the sheet's plots, the town's outline or None, the frame the map window fits)."""
     if town is not None:
         mine = parcels[parcels["town"].fillna("") == town]
-        outline = towns[towns["town"] == town] if towns is not None and "town" in towns \
-            else None
+        outline = towns[towns["town"] == town] if towns is not None and "town" in towns else None
         frame = outline if outline is not None and len(outline) else mine
     else:
         mine = parcels
@@ -275,8 +332,9 @@ def _sheet_extent(parcels: gpd.GeoDataFrame, towns: gpd.GeoDataFrame | None,
     return mine, outline, frame
 
 
-def _draw_context(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
-                  zh: bool) -> list[Any]:
+def _draw_context(
+    ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None, zh: bool
+) -> list[Any]:
     """The context layers and the town boundaries (named on the county's sheet) within
     ``box``; returns the legend handles of the context layers drawn."""
     from matplotlib.patches import Patch
@@ -286,21 +344,40 @@ def _draw_context(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
         part = _clip(data.get(layer), box)
         if part is None or not len(part):
             continue
-        part.plot(ax=ax, facecolor=face, edgecolor=edge, alpha=alpha, linewidth=lw,
-                  linestyle="--" if layer == "dev_boundary" else "-", zorder=2)
-        handles.append(Patch(facecolor=face, edgecolor=edge, alpha=alpha,
-                             linestyle="--" if layer == "dev_boundary" else "-",
-                             label=zh_name if zh else en_name))
+        part.plot(
+            ax=ax,
+            facecolor=face,
+            edgecolor=edge,
+            alpha=alpha,
+            linewidth=lw,
+            linestyle="--" if layer == "dev_boundary" else "-",
+            zorder=2,
+        )
+        handles.append(
+            Patch(
+                facecolor=face,
+                edgecolor=edge,
+                alpha=alpha,
+                linestyle="--" if layer == "dev_boundary" else "-",
+                label=zh_name if zh else en_name,
+            )
+        )
     near = _clip(data.get("towns"), box)
     if near is not None and len(near):
         near.boundary.plot(ax=ax, color="#777777", linewidth=0.6, zorder=3)
         if town is None and "town" in near:  # the county: every town named
-            for name, pt in zip(near["town"], near.geometry.representative_point(),
-                                strict=True):
-                ax.text(pt.x, pt.y, plain(name), ha="center", va="center", fontsize=9,
-                        color="#333333", zorder=15,
-                        bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
-                              "pad": 1})
+            for name, pt in zip(near["town"], near.geometry.representative_point(), strict=True):
+                ax.text(
+                    pt.x,
+                    pt.y,
+                    plain(name),
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    color="#333333",
+                    zorder=15,
+                    bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 1},
+                )
     return handles
 
 
@@ -309,16 +386,25 @@ def _draw_plots(ax, parcels: gpd.GeoDataFrame, box, town: str | None) -> None:
     plots = _clip(parcels, box)
     if plots is None:  # no plots at all: nothing to colour
         plots = parcels
-    inside = plots["town"].fillna("").to_numpy() == town if town is not None else \
-        np.ones(len(plots), dtype=bool)
+    inside = (
+        plots["town"].fillna("").to_numpy() == town
+        if town is not None
+        else np.ones(len(plots), dtype=bool)
+    )
     for c in CLASSES:
         is_c = (plots["class"] == c).to_numpy()
         for here, alpha in ((False, 0.3), (True, 1.0)):  # other towns' plots faded
             part = plots[is_c & (inside == here)]
             if len(part):
                 # tiny plots vanish at county scale: an outline of their colour
-                part.plot(ax=ax, color=PALETTE[c], edgecolor=PALETTE[c], linewidth=0.4,
-                          alpha=alpha, zorder=5)
+                part.plot(
+                    ax=ax,
+                    color=PALETTE[c],
+                    edgecolor=PALETTE[c],
+                    linewidth=0.4,
+                    alpha=alpha,
+                    zorder=5,
+                )
 
 
 def _class_rows(mine: gpd.GeoDataFrame, names: dict, zh: bool) -> list[Any]:
@@ -331,17 +417,29 @@ def _class_rows(mine: gpd.GeoDataFrame, names: dict, zh: bool) -> list[Any]:
     for c in CLASSES:
         is_c = (mine["class"] == c).to_numpy()
         if is_c.any():
-            rows.append(Patch(facecolor=PALETTE[c], edgecolor=PALETTE[c],
-                              label=f"{names[c]}  {int(is_c.sum())} {unit}  "
-                                    f"{mu_all[is_c].sum():,.2f} {mu_word}"))
+            rows.append(
+                Patch(
+                    facecolor=PALETTE[c],
+                    edgecolor=PALETTE[c],
+                    label=f"{names[c]}  {int(is_c.sum())} {unit}  "
+                    f"{mu_all[is_c].sum():,.2f} {mu_word}",
+                )
+            )
     total = f"{'合计' if zh else 'Total'}  {len(mine)} {unit}  {mu_all.sum():,.2f} {mu_word}"
     rows.append(Patch(facecolor="none", edgecolor="none", label=total))
     return rows
 
 
-def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = None,
-              title: str | None = None, source: str = "", date: str = "",
-              font: str | None = None, lang: str = "zh"):
+def map_sheet(
+    data: dict[str, gpd.GeoDataFrame],
+    targets,
+    town: str | None = None,
+    title: str | None = None,
+    source: str = "",
+    date: str = "",
+    font: str | None = None,
+    lang: str = "zh",
+):
     """One A3 landscape sheet (PDF and/or PNG, by each target's suffix) of the county or
     of one ``town``: plots by class, context, legend with count and mu per class, scale
     bar, north arrow, the town outlined and named, data source and date.
@@ -367,8 +465,10 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
     with matplotlib.rc_context(rc):  # type: ignore[arg-type]  # keys are rcParams names
         fig = plt.figure(figsize=A3_INCHES)
         ax = fig.add_axes([0.02, 0.04, 0.72, 0.86])
-        box = _window(frame.total_bounds if len(frame) else (0, 0, 1000, 1000),
-                      (0.72 * A3_INCHES[0]) / (0.86 * A3_INCHES[1]))
+        box = _window(
+            frame.total_bounds if len(frame) else (0, 0, 1000, 1000),
+            (0.72 * A3_INCHES[0]) / (0.86 * A3_INCHES[1]),
+        )
         ax.set_xlim(box[0], box[2])
         ax.set_ylim(box[1], box[3])
         ax.set_aspect("equal")
@@ -381,11 +481,18 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         if outline is not None and len(outline):
             outline.boundary.plot(ax=ax, color=HIGHLIGHT, linewidth=2.4, zorder=10)
             pt = outline.geometry.union_all().representative_point()
-            ax.text(pt.x, pt.y, plain(town), ha="center", va="center", fontsize=20,
-                    color=HIGHLIGHT, zorder=16,
-                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
-            handles.insert(0, Line2D([], [], color=HIGHLIGHT, linewidth=2.4,
-                                     label=plain(town)))
+            ax.text(
+                pt.x,
+                pt.y,
+                plain(town),
+                ha="center",
+                va="center",
+                fontsize=20,
+                color=HIGHLIGHT,
+                zorder=16,
+                bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"},
+            )
+            handles.insert(0, Line2D([], [], color=HIGHLIGHT, linewidth=2.4, label=plain(town)))
         ax.set_xlabel("")
         ax.set_ylabel("")
         x0, y0, x1, y1 = box
@@ -393,42 +500,77 @@ def map_sheet(data: dict[str, gpd.GeoDataFrame], targets, town: str | None = Non
         _north_arrow(ax, zh)
 
         # the side panel: title, legend, notes
-        heading = plain(title) if title else ("村级工业用地分类" if zh else
-                                              "Village industrial land by class")
+        heading = (
+            plain(title)
+            if title
+            else ("村级工业用地分类" if zh else "Village industrial land by class")
+        )
         sub = plain(town) if town is not None else ("全域" if zh else "whole county")
-        fig.text(0.02, 0.955, f"{heading} · {sub}", fontsize=22,
-                 va="center")
-        fig.legend(handles=_class_rows(mine, names, zh), loc="upper left", bbox_to_anchor=(0.755, 0.9),
-                   title="村级工业用地分类" if zh else "Village industrial land",
-                   fontsize=11, title_fontsize=13, frameon=False, alignment="left")
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.55),
-                   title="图例" if zh else "Legend", fontsize=10, title_fontsize=12,
-                   frameon=False, alignment="left")
+        fig.text(0.02, 0.955, f"{heading} · {sub}", fontsize=22, va="center")
+        fig.legend(
+            handles=_class_rows(mine, names, zh),
+            loc="upper left",
+            bbox_to_anchor=(0.755, 0.9),
+            title="村级工业用地分类" if zh else "Village industrial land",
+            fontsize=11,
+            title_fontsize=13,
+            frameon=False,
+            alignment="left",
+        )
+        fig.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.755, 0.55),
+            title="图例" if zh else "Legend",
+            fontsize=10,
+            title_fontsize=12,
+            frameon=False,
+            alignment="left",
+        )
         crs = parcels.crs.to_string() if parcels.crs is not None else "?"
         today = dt.date.today().isoformat()
-        lines = ([f"数据来源：{plain(source)}" if source else "数据来源：—",
-                  f"数据日期：{date or '—'}", f"制图日期：{today}", f"坐标系：{crs}",
-                  "面积按分析坐标系平面面积计（1 亩 = 666.67 平方米）"] if zh else
-                 [f"Source: {plain(source) or '—'}", f"Data date: {date or '—'}",
-                  f"Drawn: {today}", f"CRS: {crs}",
-                  "Areas planar in the analysis CRS (1 mu = 666.67 m²)"])
-        fig.text(0.755, 0.05, "\n".join(lines), fontsize=9, va="bottom", color="#333333",
-                 linespacing=1.6)
+        lines = (
+            [
+                f"数据来源：{plain(source)}" if source else "数据来源：—",
+                f"数据日期：{date or '—'}",
+                f"制图日期：{today}",
+                f"坐标系：{crs}",
+                "面积按分析坐标系平面面积计（1 亩 = 666.67 平方米）",
+            ]
+            if zh
+            else [
+                f"Source: {plain(source) or '—'}",
+                f"Data date: {date or '—'}",
+                f"Drawn: {today}",
+                f"CRS: {crs}",
+                "Areas planar in the analysis CRS (1 mu = 666.67 m²)",
+            ]
+        )
+        fig.text(
+            0.755, 0.05, "\n".join(lines), fontsize=9, va="bottom", color="#333333", linespacing=1.6
+        )
         written = []
         for target in targets:
             target = Path(target)
             with atomic_path(target) as tmp, warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Glyph .* missing from",
-                                        category=UserWarning)
+                warnings.filterwarnings(
+                    "ignore", message="Glyph .* missing from", category=UserWarning
+                )
                 fig.savefig(tmp, format=target.suffix.lstrip(".").lower(), dpi=150)
             written.append(target)
         plt.close(fig)
     return written
 
 
-def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
-                     title: str | None = None, source: str = "", date: str = "",
-                     progress=None, lang: str = "zh") -> list[Path]:
+def write_map_sheets(
+    data: dict[str, gpd.GeoDataFrame],
+    out_dir: str | os.PathLike,
+    title: str | None = None,
+    source: str = "",
+    date: str = "",
+    progress=None,
+    lang: str = "zh",
+) -> list[Path]:
     """``county.pdf``/``county.png`` and ``<town>.pdf``/``<town>.png`` per town (names
     by :func:`safe_stem`) in ``out_dir``; returns the files written."""
     out_dir = Path(out_dir)
@@ -439,16 +581,31 @@ def write_map_sheets(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         names |= set(data["towns"]["town"].dropna().astype(str))
     written = []
     with tempfile.TemporaryDirectory(prefix="zoning-font-") as folder:
-        font = sheet_font("".join(names) + (title or "") + source + date + BLOCK_WORDS,
-                          folder)
+        font = sheet_font("".join(names) + (title or "") + source + date + BLOCK_WORDS, folder)
         report(f"map sheet: county ({len(data['parcels'])} plots)")
-        written += map_sheet(data, [out_dir / "county.pdf", out_dir / "county.png"], None,
-                             title, source, date, font, lang)
+        written += map_sheet(
+            data,
+            [out_dir / "county.pdf", out_dir / "county.png"],
+            None,
+            title,
+            source,
+            date,
+            font,
+            lang,
+        )
         for i, town in enumerate(towns, start=1):
             stem = safe_stem(town)
             report(f"map sheet {i}/{len(towns)}: {town} -> {stem}.pdf")
-            written += map_sheet(data, [out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"],
-                                 town, title, source, date, font, lang)
+            written += map_sheet(
+                data,
+                [out_dir / f"{stem}.pdf", out_dir / f"{stem}.png"],
+                town,
+                title,
+                source,
+                date,
+                font,
+                lang,
+            )
     return written
 
 
@@ -464,8 +621,11 @@ def sheet_notes(folder: str | os.PathLike) -> tuple[str, str]:
     except (OSError, ValueError):
         return "", ""
     inputs = record.get("inputs") or {}
-    names = dict.fromkeys(Path(str(v.get("path", ""))).name for v in inputs.values()
-                          if isinstance(v, dict) and v.get("path"))
+    names = dict.fromkeys(
+        Path(str(v.get("path", ""))).name
+        for v in inputs.values()
+        if isinstance(v, dict) and v.get("path")
+    )
     return "、".join(names), str(record.get("started", ""))[:10]
 
 
@@ -488,8 +648,9 @@ def line_colours(n: int) -> list:
     return colours[:n]
 
 
-def spread(values, gap: float, low: float = float("-inf"),
-           high: float = float("inf")) -> list[float]:
+def spread(
+    values, gap: float, low: float = float("-inf"), high: float = float("inf")
+) -> list[float]:
     """Label positions near ``values``, at least ``gap`` apart, order kept, within
     [``low``, ``high``] where there is room: overlapping neighbours push each other apart
     by equal shares, so a crowd of labels centres on its lines."""
@@ -528,8 +689,15 @@ def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
     colours = dict(zip(towns, line_colours(len(towns)), strict=True))
     ends = {}
     for town, t in history.assign(date=dates).sort_values("date").groupby("town"):
-        ax.plot(t["date"], t["score"], marker="o", markersize=3, linewidth=1.4,
-                color=colours[str(town)], label=plain(town))
+        ax.plot(
+            t["date"],
+            t["score"],
+            marker="o",
+            markersize=3,
+            linewidth=1.4,
+            color=colours[str(town)],
+            label=plain(town),
+        )
         ends[str(town)] = (t["date"].iloc[-1], float(t["score"].iloc[-1]))
     top = min(100.0, max(10.0, 1.15 * float(history["score"].max() or 0)))
     ax.set_ylim(0, top)
@@ -539,11 +707,21 @@ def completion_png(history: pd.DataFrame, target: str | os.PathLike) -> Path:
         last = max(d for d, _ in ends.values())
         for name, y in zip(names, ys, strict=True):
             d, v = ends[name]
-            ax.annotate(plain(name), xy=(d, v), xytext=(last + pd.Timedelta(days=4), y),
-                        textcoords="data", va="center", fontsize=8,
-                        color=[0.7 * c for c in colours[name][:3]],  # light hues darker
-                        arrowprops={"arrowstyle": "-", "color": colours[name],
-                                    "linewidth": 0.5, "alpha": 0.6})
+            ax.annotate(
+                plain(name),
+                xy=(d, v),
+                xytext=(last + pd.Timedelta(days=4), y),
+                textcoords="data",
+                va="center",
+                fontsize=8,
+                color=[0.7 * c for c in colours[name][:3]],  # light hues darker
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": colours[name],
+                    "linewidth": 0.5,
+                    "alpha": 0.6,
+                },
+            )
         ax.set_xlim(dates.min() - pd.Timedelta(days=3), last + pd.Timedelta(days=40))
     else:
         ax.legend(fontsize=8, ncol=2, loc="upper left")
@@ -578,12 +756,15 @@ def sweep_chart(table: pd.DataFrame, target: str | os.PathLike | None = None, ax
         plt.close(fig)
     return ax
 
+
 # --- old industrial blocks and freed land on the map sheets (SPEC §11) ----------------
 
 #: How a sheet outlines a ``zoning blocks`` output: layer -> (column, line width, line
 #: style, legend prefix zh, en, unit zh, en).
-SHEET_BLOCKS: dict[str, tuple[Any, ...]] = {"blocks": ("mode", 1.6, "-", "区块·", "Block: ", "个", "blocks"),
-                "freed_sites": ("reuse", 1.2, "--", "腾退·", "Freed: ", "片", "sites")}
+SHEET_BLOCKS: dict[str, tuple[Any, ...]] = {
+    "blocks": ("mode", 1.6, "-", "区块·", "Block: ", "个", "blocks"),
+    "freed_sites": ("reuse", 1.2, "--", "腾退·", "Freed: ", "片", "sites"),
+}
 
 
 def _block_words() -> str:
@@ -596,8 +777,7 @@ def _block_words() -> str:
 BLOCK_WORDS = _block_words()
 
 
-def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
-                   zh: bool) -> list:
+def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None, zh: bool) -> list:
     """The blocks outlined in the colour of their renovation mode and the freed sites
     (dashed) in that of their suggested reuse, over the plots; returns the legend rows
     (per mode and reuse: how many the town, or the county, has). Nothing when ``data``
@@ -608,7 +788,8 @@ def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
 
     looks: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         "blocks": (MODE_PALETTE, MODE_ZH if zh else MODE_EN),
-        "freed_sites": (REUSE_PALETTE, REUSE_ZH if zh else REUSE_EN)}
+        "freed_sites": (REUSE_PALETTE, REUSE_ZH if zh else REUSE_EN),
+    }
     rows = []
     for layer, (column, width, style, pre_zh, pre_en, unit_zh, unit_en) in SHEET_BLOCKS.items():
         gdf = data.get(layer)
@@ -617,17 +798,22 @@ def block_outlines(ax, data: dict[str, gpd.GeoDataFrame], box, town: str | None,
         palette, names = looks[layer]
         part = _clip(gdf, box)
         assert part is not None  # gdf has rows
-        mine = gdf if town is None or "town" not in gdf else \
-            gdf[gdf["town"].fillna("") == town]
+        mine = gdf if town is None or "town" not in gdf else gdf[gdf["town"].fillna("") == town]
         for key, colour in palette.items():
             here = part[part[column] == key]
             if len(here):
-                here.boundary.plot(ax=ax, color=colour, linewidth=width, linestyle=style,
-                                   zorder=8)
+                here.boundary.plot(ax=ax, color=colour, linewidth=width, linestyle=style, zorder=8)
             n = int((mine[column] == key).sum())
             if n:
-                rows.append(Line2D([], [], color=colour, linewidth=width * 1.5,
-                                   linestyle=style,
-                                   label=f"{pre_zh if zh else pre_en}{names[key]}  {n} "
-                                         f"{unit_zh if zh else unit_en}"))
+                rows.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=colour,
+                        linewidth=width * 1.5,
+                        linestyle=style,
+                        label=f"{pre_zh if zh else pre_en}{names[key]}  {n} "
+                        f"{unit_zh if zh else unit_en}",
+                    )
+                )
     return rows

@@ -57,16 +57,19 @@ def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFram
         d, d_why, d_zh = _number(enterprises, den)
         shown = d.astype(str).str.removesuffix(".0")
         not_positive = (d.notna() & (d <= 0)).to_numpy()
-        d_why = d_why.where(d_why != "", np.where(not_positive, den + " " + shown + " not > 0",
-                                                  ""))
-        d_zh = d_zh.where(d_zh != "", np.where(
-            not_positive, ENTERPRISE_FIELD_ZH.get(den, den) + " " + shown + " 不大于 0", ""))
+        d_why = d_why.where(d_why != "", np.where(not_positive, den + " " + shown + " not > 0", ""))
+        d_zh = d_zh.where(
+            d_zh != "",
+            np.where(
+                not_positive, ENTERPRISE_FIELD_ZH.get(den, den) + " " + shown + " 不大于 0", ""
+            ),
+        )
         why = n_why.where(n_why != "", d_why)
         why_zh = n_zh.where(n_zh != "", d_zh)
         ok = (why == "").to_numpy()
         value = np.full(len(out), np.nan)
         with np.errstate(over="ignore", under="ignore"):
-            value[ok] = (n.to_numpy(dtype=float)[ok] / d.to_numpy(dtype=float)[ok])
+            value[ok] = n.to_numpy(dtype=float)[ok] / d.to_numpy(dtype=float)[ok]
         ok = ok & np.isfinite(value)  # a huge ratio that overflows is no value either
         mean = value[ok].mean() if ok.any() else 0.0
         weight = float(profile[name])
@@ -90,12 +93,20 @@ def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFram
     n = len(out)
     cuts = [int(np.floor(profile[q] * n)) for q in ("quota_a", "quota_b", "quota_c")]
     out["rank"] = rank
-    out["grade"] = np.select([rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]],
-                             ["A", "B", "C"], "D")
+    out["grade"] = np.select(
+        [rank <= cuts[0], rank <= cuts[1], rank <= cuts[2]], ["A", "B", "C"], "D"
+    )
     out["flags"] = flags.to_numpy()
     out["flags_en"] = flags_en.to_numpy()
-    first = ["enterprise_id", "score", "grade", "rank",
-             *[f"score_{k}" for k in INDICATORS], "flags", "flags_en"]
+    first = [
+        "enterprise_id",
+        "score",
+        "grade",
+        "rank",
+        *[f"score_{k}" for k in INDICATORS],
+        "flags",
+        "flags_en",
+    ]
     return out[first + [c for c in out.columns if c not in first]]
 
 
@@ -106,19 +117,31 @@ def _number(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series, pd.
     is fine."""
     zh = ENTERPRISE_FIELD_ZH.get(column, column)
     if column not in table:
-        return (pd.Series(np.nan, index=table.index),
-                pd.Series(f"{column} not given", index=table.index),
-                pd.Series(f"未提供{zh}", index=table.index))
+        return (
+            pd.Series(np.nan, index=table.index),
+            pd.Series(f"{column} not given", index=table.index),
+            pd.Series(f"未提供{zh}", index=table.index),
+        )
     raw = table[column]
     number = pd.to_numeric(raw, errors="coerce").astype(float)
     text = raw.astype("string").str.strip().fillna("")
     finite = np.isfinite(number.to_numpy())
     cases = [text.eq("").to_numpy() | raw.isna().to_numpy(), number.isna().to_numpy(), ~finite]
     quoted = text.str.slice(0, 20).map(repr)
-    why = np.select(cases, [f"{column} missing", f"{column} " + quoted + " not a number",
-                            f"{column} " + text + " not finite"], "")
-    why_zh = np.select(cases, [f"{zh}为空", f"{zh} " + quoted + " 不是数字",
-                               f"{zh} " + text + " 不是有限数"], "")
-    return (number.where(finite), pd.Series(why, index=table.index, dtype=object),
-            pd.Series(why_zh, index=table.index, dtype=object))
-
+    why = np.select(
+        cases,
+        [
+            f"{column} missing",
+            f"{column} " + quoted + " not a number",
+            f"{column} " + text + " not finite",
+        ],
+        "",
+    )
+    why_zh = np.select(
+        cases, [f"{zh}为空", f"{zh} " + quoted + " 不是数字", f"{zh} " + text + " 不是有限数"], ""
+    )
+    return (
+        number.where(finite),
+        pd.Series(why, index=table.index, dtype=object),
+        pd.Series(why_zh, index=table.index, dtype=object),
+    )

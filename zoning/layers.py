@@ -47,16 +47,29 @@ ID_FIELDS: dict[str, str | None] = {
     "blocks": "block_id",
     "scenic": None,
 }
-POLYGON_LAYERS = {"parcels", "dev_boundary", "township_parks", "cluster_points", "protected",
-                  "towns", "blocks", "scenic"}
+POLYGON_LAYERS = {
+    "parcels",
+    "dev_boundary",
+    "township_parks",
+    "cluster_points",
+    "protected",
+    "towns",
+    "blocks",
+    "scenic",
+}
 POINT_LAYERS = {"workshops"}
 BOOL_FIELDS = {"parcels": ("eco_friendly", "rural_fusion")}
 INT_FIELDS = {"parcels": ("built_year",)}
 NUMBER_FIELDS = {"parcels": ("official_area_m2",)}
 #: Layer names of a land-survey (三调) and 三区三线 delivery (SPEC §3), upper case, and the
 #: canonical layer each stands for; a file or layer of the canonical name is used first.
-SURVEY_LAYERS = {"DLTB": "parcels", "CZKFBJ": "dev_boundary", "STBHHX": "protected",
-                 "YJJBNT": "protected", "YJJBNTTB": "protected"}
+SURVEY_LAYERS = {
+    "DLTB": "parcels",
+    "CZKFBJ": "dev_boundary",
+    "STBHHX": "protected",
+    "YJJBNT": "protected",
+    "YJJBNTTB": "protected",
+}
 #: ``kind`` of the protected land a survey layer holds.
 SURVEY_KINDS = {"STBHHX": "生态保护红线", "YJJBNT": "永久基本农田", "YJJBNTTB": "永久基本农田"}
 #: Boolean words of SPEC §3 (compared after NFKC and lower-casing); empty is false.
@@ -79,19 +92,28 @@ class IssueLog:
         if positions is not None and layer in self.source_rows:
             positions = self.source_rows[layer][np.asarray(positions, dtype=np.int64)]
         if positions is None:
-            frame = pd.DataFrame({"layer": [layer], "row": [pd.NA], "id": [""],
-                                  "action": [action], "reason": [reason]})
+            frame = pd.DataFrame(
+                {
+                    "layer": [layer],
+                    "row": [pd.NA],
+                    "id": [""],
+                    "action": [action],
+                    "reason": [reason],
+                }
+            )
         else:
             positions = np.asarray(positions)
             if positions.size == 0:
                 return
-            frame = pd.DataFrame({
-                "layer": layer,
-                "row": positions + 1,
-                "id": [""] * len(positions) if ids is None else list(ids),
-                "action": action,
-                "reason": reason if np.ndim(reason) == 0 else list(reason),
-            })
+            frame = pd.DataFrame(
+                {
+                    "layer": layer,
+                    "row": positions + 1,
+                    "id": [""] * len(positions) if ids is None else list(ids),
+                    "action": action,
+                    "reason": reason if np.ndim(reason) == 0 else list(reason),
+                }
+            )
         self.rows.append(frame)
 
     def frame(self) -> pd.DataFrame:
@@ -167,8 +189,12 @@ def read_raw(src: Source, name: str, config: Config, issues: IssueLog) -> gpd.Ge
             return pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
         return pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except UnicodeDecodeError as exc:
-        raise LayerError(f"attributes are not valid {encoding or 'UTF-8'} text ({exc.reason}); "
-                         f"set [encoding] {name} = \"...\" in the config", str(path), layer) from None
+        raise LayerError(
+            f"attributes are not valid {encoding or 'UTF-8'} text ({exc.reason}); "
+            f'set [encoding] {name} = "..." in the config',
+            str(path),
+            layer,
+        ) from None
     except Exception as exc:
         raise LayerError(f"cannot read ({first_line(exc)})", str(path), layer) from None
 
@@ -212,8 +238,9 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 CSV_SUFFIXES = (".csv", ".txt")
 
 
-def decode_table(data: bytes, path: str, what: str, config: Config | None = None
-                 ) -> tuple[str, str]:
+def decode_table(
+    data: bytes, path: str, what: str, config: Config | None = None
+) -> tuple[str, str]:
     """The text of a CSV and the encoding it was read in (SPEC §3): ``[encoding] what``
     if the config declares one, else UTF-8 (with or without BOM), else GBK/GB18030 (what
     a Chinese Excel writes with "另存为 CSV"). Neither: one line naming the row and the fix."""
@@ -228,14 +255,22 @@ def decode_table(data: bytes, path: str, what: str, config: Config | None = None
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             error = exc
-    row = data[:error.start].count(b"\n") + 1
+    row = data[: error.start].count(b"\n") + 1
     if declared:
-        raise LayerError(f"not {declared} text (byte {error.start}, row {row}) although the "
-                         f"config says [encoding] {what} = {declared!r}; fix or remove that "
-                         "entry", path, what)
-    raise LayerError(f"neither UTF-8 nor GBK/GB18030 text (byte {error.start}, row {row}); "
-                     f"save it as CSV UTF-8 or declare [encoding] {what} = \"...\" in the "
-                     "config", path, what)
+        raise LayerError(
+            f"not {declared} text (byte {error.start}, row {row}) although the "
+            f"config says [encoding] {what} = {declared!r}; fix or remove that "
+            "entry",
+            path,
+            what,
+        )
+    raise LayerError(
+        f"neither UTF-8 nor GBK/GB18030 text (byte {error.start}, row {row}); "
+        f'save it as CSV UTF-8 or declare [encoding] {what} = "..." in the '
+        "config",
+        path,
+        what,
+    )
 
 
 def _cell_text(value):
@@ -250,8 +285,7 @@ def _cell_text(value):
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, float | np.floating):
-        return str(int(value)) if np.isfinite(value) and value == int(value) else repr(
-            float(value))
+        return str(int(value)) if np.isfinite(value) and value == int(value) else repr(float(value))
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d" if value.time() == dt.time() else "%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
@@ -304,9 +338,8 @@ def _frame_below(grid: pd.DataFrame, h: int, mapping: dict[str, str]) -> pd.Data
     """The rows under header row ``h`` with the header's names, renamed; empty rows and
     unnamed empty columns dropped. ``attrs``: header_row and sheet_rows (1-based)."""
     head = ["" if pd.isna(c) else str(c).strip() for c in grid.iloc[h]] if len(grid) else []
-    body = grid.iloc[h + 1:]
-    keep_rows = body.notna().any(axis=1).to_numpy() if body.shape[1] else np.zeros(
-        len(body), bool)
+    body = grid.iloc[h + 1 :]
+    keep_rows = body.notna().any(axis=1).to_numpy() if body.shape[1] else np.zeros(len(body), bool)
     body = body[keep_rows]
     names: list[str] = []
     renamed = _table_renaming([n for n in head if n], mapping)
@@ -333,9 +366,14 @@ def _frame_below(grid: pd.DataFrame, h: int, mapping: dict[str, str]) -> pd.Data
     return frame
 
 
-def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config | None = None,
-                keys=(), rename: dict[str, str] | None = None
-                ) -> list[tuple[str, pd.DataFrame, bool]]:
+def read_tables(
+    path: str | os.PathLike,
+    what: str = "table",
+    *,
+    config: Config | None = None,
+    keys=(),
+    rename: dict[str, str] | None = None,
+) -> list[tuple[str, pd.DataFrame, bool]]:
     """Every sheet of a town's table (a CSV is one sheet named ''), every cell as text.
 
     The one table reader of SPEC §3 for workshop lists, ledger sheets, enterprise tables
@@ -358,8 +396,14 @@ def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config 
     mapping = {**(rename or {}), **(config.fields.get(what, {}) if config else {})}
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            book = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
-                                 keep_default_na=False, na_values=[])
+            book = pd.read_excel(
+                path,
+                sheet_name=None,
+                header=None,
+                dtype=object,
+                keep_default_na=False,
+                na_values=[],
+            )
             grids = {str(name): _as_text(grid) for name, grid in book.items()}
         elif path.suffix.lower() in CSV_SUFFIXES:
             import csv
@@ -369,8 +413,9 @@ def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config 
             try:
                 rows = list(csv.reader(io.StringIO(text, newline="")))
             except csv.Error as exc:
-                raise LayerError(f"not a CSV table ({exc}); save it again from Excel as CSV",
-                                 str(path), what) from None
+                raise LayerError(
+                    f"not a CSV table ({exc}); save it again from Excel as CSV", str(path), what
+                ) from None
             grid = pd.DataFrame(rows, dtype=object)
             grids = {"": grid.where(grid.notna() & grid.ne(""), None)}
         else:
@@ -380,8 +425,9 @@ def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config 
     except FileNotFoundError:
         raise LayerError("file not found", str(path), what) from None
     except Exception as exc:
-        raise LayerError(f"cannot read ({first_line(exc)}); is it a .csv or .xlsx table?",
-                         str(path), what) from None
+        raise LayerError(
+            f"cannot read ({first_line(exc)}); is it a .csv or .xlsx table?", str(path), what
+        ) from None
     out = []
     for name, grid in grids.items():
         found, h = _header(grid, keys, mapping)
@@ -391,8 +437,15 @@ def read_tables(path: str | os.PathLike, what: str = "table", *, config: Config 
     return out
 
 
-def read_table(path: str | os.PathLike, what: str = "table", *, config: Config | None = None,
-               keys=(), required=(), rename: dict[str, str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike,
+    what: str = "table",
+    *,
+    config: Config | None = None,
+    keys=(),
+    required=(),
+    rename: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """A town's table (CSV, Excel, or a layer's attributes) with every cell as text:
     'NA', 'None', 'NULL' and '007' stay as typed, an empty cell is missing (the caller
     converts numbers). Excel: the first sheet whose header has ``keys`` (else the first
@@ -406,15 +459,19 @@ def read_table(path: str | os.PathLike, what: str = "table", *, config: Config |
     pick = next((i for i, (_, _, found) in enumerate(tables) if found), 0)
     name, frame, _ = tables[pick]
     frame.attrs["sheet_index"] = pick
-    frame.attrs["other_sheets"] = [n for i, (n, f, _) in enumerate(tables)
-                                   if i != pick and (len(f) or len(f.columns))]
+    frame.attrs["other_sheets"] = [
+        n for i, (n, f, _) in enumerate(tables) if i != pick and (len(f) or len(f.columns))
+    ]
     missing = [c for c in required if c not in frame.columns]
     if missing and frame.shape != (0, 0):
         sheet = f"sheet {name!r}, " if name else ""
-        raise LayerError(f"missing column(s) {missing} ({sheet}header row "
-                         f"{frame.attrs['header_row']}: {list(frame.columns)}); name the "
-                         f"column(s) so or map yours in [fields.{what}] of the config",
-                         str(path), what)
+        raise LayerError(
+            f"missing column(s) {missing} ({sheet}header row "
+            f"{frame.attrs['header_row']}: {list(frame.columns)}); name the "
+            f"column(s) so or map yours in [fields.{what}] of the config",
+            str(path),
+            what,
+        )
     return frame
 
 
@@ -432,8 +489,9 @@ def _layer_table(path: Path, what: str, config: Config | None) -> pd.DataFrame:
     return table.rename(columns=_table_renaming([str(c) for c in table.columns], mapping))
 
 
-def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config,
-                  issues: IssueLog | None = None) -> gpd.GeoDataFrame:
+def rename_fields(
+    gdf: gpd.GeoDataFrame, name: str, config: Config, issues: IssueLog | None = None
+) -> gpd.GeoDataFrame:
     """Apply the ``[fields.LAYER]`` map (exact names first, then case-insensitive).
 
     A field of the file that already bears a target name (and is not renamed itself) is
@@ -451,16 +509,21 @@ def rename_fields(gdf: gpd.GeoDataFrame, name: str, config: Config,
             rename[lower[source.lower()]] = canonical
     targets = {str(t).casefold() for t in rename.values()}
     geometry = gdf.geometry.name
-    displaced = [c for c in gdf.columns if c not in rename and c != geometry
-                 and str(c).casefold() in targets]
+    displaced = [
+        c for c in gdf.columns if c not in rename and c != geometry and str(c).casefold() in targets
+    ]
     if displaced:
         taken = {str(c).casefold() for c in gdf.columns if c not in displaced} | targets
         moved = {c: input_name(str(c), taken) for c in displaced}
         rename.update(moved)
         if issues is not None:
-            issues.add(name, "note", f"field(s) {displaced} of the file bear the name(s) that "
-                       "[fields] gives to other fields; kept as "
-                       f"{list(moved.values())}")
+            issues.add(
+                name,
+                "note",
+                f"field(s) {displaced} of the file bear the name(s) that "
+                "[fields] gives to other fields; kept as "
+                f"{list(moved.values())}",
+            )
     return gdf.rename(columns=rename)
 
 
@@ -502,10 +565,16 @@ def keep_apart(gdf: gpd.GeoDataFrame, name: str, issues: IssueLog) -> gpd.GeoDat
     moved = {c: input_name(c, taken) for c in reserved + clash}
     if not moved:
         return gdf
-    why = [f"{c!r} is reserved" if c in reserved else f"{c!r} differs only in case from "
-           f"another field" for c in moved]
-    issues.add(name, "note", "input field(s) kept under another name: "
-               + "; ".join(f"{w}, kept as {moved[c]!r}" for w, c in zip(why, moved, strict=True)))
+    why = [
+        f"{c!r} is reserved" if c in reserved else f"{c!r} differs only in case from another field"
+        for c in moved
+    ]
+    issues.add(
+        name,
+        "note",
+        "input field(s) kept under another name: "
+        + "; ".join(f"{w}, kept as {moved[c]!r}" for w, c in zip(why, moved, strict=True)),
+    )
     return gdf.rename(columns=moved)
 
 
@@ -540,15 +609,18 @@ def reserved_town_names(town: pd.Series, name: str, issues: IssueLog) -> pd.Seri
     if not hit.any():
         return town
     pos = np.flatnonzero(hit)
-    issues.add(name, "repaired", "镇街名与汇总行同名，已加引号（a town named like a total row "
-               "is quoted）", pos)
+    issues.add(
+        name,
+        "repaired",
+        "镇街名与汇总行同名，已加引号（a town named like a total row is quoted）",
+        pos,
+    )
     out = town.astype(object).copy()
     out.iloc[pos] = "“" + text.iloc[pos].astype(str) + "”"
     return out
 
 
-def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str,
-              issues: IssueLog | None = None) -> None:
+def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str, issues: IssueLog | None = None) -> None:
     """Required id field present, no empty and no duplicate values (else LayerError).
 
     Ids are text; spaces around an id (a habit of typed sheets) are trimmed and listed."""
@@ -557,25 +629,40 @@ def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str,
         return
     if id_field not in gdf.columns:
         have = [c for c in gdf.columns if c != gdf.geometry.name]
-        raise LayerError(f"missing required field {id_field!r} (fields: {have}); "
-                         f"map yours in [fields.{name}]", where, name)
+        raise LayerError(
+            f"missing required field {id_field!r} (fields: {have}); map yours in [fields.{name}]",
+            where,
+            name,
+        )
     raw = gdf[id_field]
     if pd.api.types.is_float_dtype(raw):
         inf = np.flatnonzero(np.isinf(raw.to_numpy(dtype=float, na_value=np.nan)))
         if inf.size:
-            raise LayerError(f"{id_field} is not a finite number (inf); give every row an id",
-                             where, name, rows=list(inf + 1))
+            raise LayerError(
+                f"{id_field} is not a finite number (inf); give every row an id",
+                where,
+                name,
+                rows=list(inf + 1),
+            )
     ids = ids_as_text(raw)
     if issues is not None and not pd.api.types.is_numeric_dtype(raw):
-        trimmed = np.flatnonzero(raw.astype("string").fillna("").to_numpy(dtype=object)
-                                 != ids.fillna("").to_numpy(dtype=object))
-        issues.add(name, "repaired", f"{id_field} 首尾空格已去除（spaces around the id "
-                   "trimmed）", trimmed, ids.iloc[trimmed])
+        trimmed = np.flatnonzero(
+            raw.astype("string").fillna("").to_numpy(dtype=object)
+            != ids.fillna("").to_numpy(dtype=object)
+        )
+        issues.add(
+            name,
+            "repaired",
+            f"{id_field} 首尾空格已去除（spaces around the id trimmed）",
+            trimmed,
+            ids.iloc[trimmed],
+        )
     gdf[id_field] = ids
     empty = np.flatnonzero(ids.isna().to_numpy() | (ids.fillna("") == "").to_numpy())
     if empty.size:
-        raise LayerError(f"{empty.size} row(s) without {id_field}", where, name,
-                         rows=list(empty + 1))
+        raise LayerError(
+            f"{empty.size} row(s) without {id_field}", where, name, rows=list(empty + 1)
+        )
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         pos = np.flatnonzero(dup)
@@ -583,22 +670,32 @@ def check_ids(gdf: gpd.GeoDataFrame, name: str, where: str,
         raise LayerError(f"duplicate {id_field} {shown}", where, name, rows=list(pos + 1))
 
 
-def parse_bool(values: pd.Series, field_name: str, name: str, issues: IssueLog,
-               ids: pd.Series | None) -> pd.Series:
+def parse_bool(
+    values: pd.Series, field_name: str, name: str, issues: IssueLog, ids: pd.Series | None
+) -> pd.Series:
     """Boolean words of SPEC §3; any other value is reported and read as false."""
     if pd.api.types.is_bool_dtype(values) and not values.isna().any():
         return values.astype(bool)
-    text = values.astype(object).where(values.notna(), "").map(
-        lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v))
+    text = (
+        values.astype(object)
+        .where(values.notna(), "")
+        .map(lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v))
+    )
     text = text.str.normalize("NFKC").str.strip().str.lower()
     truth = text.isin(TRUE_WORDS)
     bad = ~truth & ~text.isin(FALSE_WORDS)
     if bad.any():
         pos = np.flatnonzero(bad.to_numpy())
-        issues.add(name, "coerced",
-                   [f"{field_name} value {values.iloc[p]!r} is not a yes/no word; read as false"
-                    for p in pos],
-                   pos, None if ids is None else ids.iloc[pos])
+        issues.add(
+            name,
+            "coerced",
+            [
+                f"{field_name} value {values.iloc[p]!r} is not a yes/no word; read as false"
+                for p in pos
+            ],
+            pos,
+            None if ids is None else ids.iloc[pos],
+        )
     return truth.astype(bool)
 
 
@@ -611,8 +708,9 @@ def to_number(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return pd.to_numeric(values, errors="coerce").astype(float)
     text = values.astype("string").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-    return pd.to_numeric(text.astype(object).where(text.notna(), None),
-                         errors="coerce").astype(float)
+    return pd.to_numeric(text.astype(object).where(text.notna(), None), errors="coerce").astype(
+        float
+    )
 
 
 def is_given(values: pd.Series) -> np.ndarray:
@@ -620,46 +718,71 @@ def is_given(values: pd.Series) -> np.ndarray:
     return (values.notna() & values.astype(str).str.strip().ne("")).to_numpy()
 
 
-def parse_number(values: pd.Series, field_name: str, name: str, issues: IssueLog,
-                 ids: pd.Series | None) -> pd.Series:
+def parse_number(
+    values: pd.Series, field_name: str, name: str, issues: IssueLog, ids: pd.Series | None
+) -> pd.Series:
     """Numbers ≥ 0 (an area); text that is not one is reported and left empty."""
     num = to_number(values)
     bad = is_given(values) & ~(np.isfinite(num) & (num >= 0)).to_numpy()
     if bad.any():
         pos = np.flatnonzero(bad)
-        issues.add(name, "coerced",
-                   [f"{field_name} 值 {values.iloc[p]!r} 不是面积数值，按空值处理（not a number "
-                    "≥ 0; left empty）" for p in pos],
-                   pos, None if ids is None else ids.iloc[pos])
+        issues.add(
+            name,
+            "coerced",
+            [
+                f"{field_name} 值 {values.iloc[p]!r} 不是面积数值，按空值处理（not a number "
+                "≥ 0; left empty）"
+                for p in pos
+            ],
+            pos,
+            None if ids is None else ids.iloc[pos],
+        )
     return num.where(~bad)
 
 
-def parse_int(values: pd.Series, field_name: str, name: str, issues: IssueLog,
-              ids: pd.Series | None) -> pd.Series:
+def parse_int(
+    values: pd.Series, field_name: str, name: str, issues: IssueLog, ids: pd.Series | None
+) -> pd.Series:
     """Integers (nullable); text that is not a whole number is reported and left empty."""
     num = to_number(values)
     bad = is_given(values) & (~np.isfinite(num) | (num != np.floor(num))).to_numpy()
     if bad.any():
         pos = np.flatnonzero(bad)
-        issues.add(name, "coerced",
-                   [f"{field_name} 值 {values.iloc[p]!r} 不是整数，留空（{field_name} value "
-                    f"{values.iloc[p]!r} is not a whole number; left empty）" for p in pos],
-                   pos, None if ids is None else ids.iloc[pos])
+        issues.add(
+            name,
+            "coerced",
+            [
+                f"{field_name} 值 {values.iloc[p]!r} 不是整数，留空（{field_name} value "
+                f"{values.iloc[p]!r} is not a whole number; left empty）"
+                for p in pos
+            ],
+            pos,
+            None if ids is None else ids.iloc[pos],
+        )
     num = num.where(~bad)
     return num.round().astype("Int64")
 
 
-def parse_count(values: pd.Series, field_name: str, name: str, issues: IssueLog,
-                ids: pd.Series | None) -> pd.Series:
+def parse_count(
+    values: pd.Series, field_name: str, name: str, issues: IssueLog, ids: pd.Series | None
+) -> pd.Series:
     """A count or a year (:func:`parse_int`): a negative value is reported too, with the
     row's id, and left empty."""
     values = parse_int(values, field_name, name, issues, ids)
     negative = values.lt(0).fillna(False).to_numpy()
     pos = np.flatnonzero(negative)
     if pos.size:
-        issues.add(name, "coerced",
-                   [f"{field_name} 为负数 {values.iloc[p]}，留空（{field_name} is negative; "
-                    "left empty）" for p in pos], pos, None if ids is None else ids.iloc[pos])
+        issues.add(
+            name,
+            "coerced",
+            [
+                f"{field_name} 为负数 {values.iloc[p]}，留空（{field_name} is negative; "
+                "left empty）"
+                for p in pos
+            ],
+            pos,
+            None if ids is None else ids.iloc[pos],
+        )
     return values.mask(negative)
 
 
@@ -672,8 +795,9 @@ def _xy_bounds(geoms: np.ndarray) -> np.ndarray:
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
 
-def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
-                issues: IssueLog) -> gpd.GeoDataFrame:
+def resolve_crs(
+    gdf: gpd.GeoDataFrame, name: str, where: str, config: Config, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """Give the layer a trustworthy CRS (SPEC §2): declared, GCJ-02, GK zone, swapped axes."""
     declared = config.crs.get(name)
     geoms = gdf.geometry.array
@@ -684,10 +808,16 @@ def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
         hint = ""
         if np.isfinite(b).all() and b[0] > 1e7:
             zone = int(b[0] // 1e6)
-            hint = f"; eastings like {b[0]:.0f} suggest EPSG:{zcrs.gk_zone_epsg(zone)}" \
-                if 25 <= zone <= 45 else ""
-        raise CRSError(f"layer has no CRS; declare it in the config as [crs] {name} = "
-                       f"\"EPSG:...\"{hint}", where, name)
+            hint = (
+                f"; eastings like {b[0]:.0f} suggest EPSG:{zcrs.gk_zone_epsg(zone)}"
+                if 25 <= zone <= 45
+                else ""
+            )
+        raise CRSError(
+            f'layer has no CRS; declare it in the config as [crs] {name} = "EPSG:..."{hint}',
+            where,
+            name,
+        )
     b = _xy_bounds(np.asarray(gdf.geometry.array))
     if not np.isfinite(b).all():
         return gdf  # nothing to check (all empty)
@@ -696,8 +826,9 @@ def resolve_crs(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     return gk_zone_fix(gdf, b, name, issues)
 
 
-def declared_crs(gdf: gpd.GeoDataFrame, declared: str, name: str, where: str,
-                 issues: IssueLog) -> gpd.GeoDataFrame:
+def declared_crs(
+    gdf: gpd.GeoDataFrame, declared: str, name: str, where: str, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """The layer in the CRS the config declares for it ([crs]): GCJ-02 shifted to WGS84,
     any other CRS set over the file's (noted when it differs)."""
     if declared.strip().upper().replace("_", "-") in GCJ02_NAMES:
@@ -709,29 +840,40 @@ def declared_crs(gdf: gpd.GeoDataFrame, declared: str, name: str, where: str,
     except pyproj.exceptions.CRSError:
         raise CRSError(f"declared CRS {declared!r} is not a CRS", where, name) from None
     if gdf.crs is not None and not gdf.crs.equals(crs):
-        issues.add(name, "note", f"file CRS {gdf.crs.to_string()} replaced by declared "
-                                 f"{crs.to_string()}")
+        issues.add(
+            name, "note", f"file CRS {gdf.crs.to_string()} replaced by declared {crs.to_string()}"
+        )
     return gdf.set_crs(crs, allow_override=True)
 
 
-def unswap_axes(gdf: gpd.GeoDataFrame, b: np.ndarray, name: str,
-                issues: IssueLog) -> gpd.GeoDataFrame:
+def unswap_axes(
+    gdf: gpd.GeoDataFrame, b: np.ndarray, name: str, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """A geographic layer whose bounds ``b`` fit China only with x and y swapped, swapped
     back (and listed)."""
     lon_ok = zcrs.CHINA_LON[0] <= b[0] and b[2] <= zcrs.CHINA_LON[1]
     lat_ok = zcrs.CHINA_LAT[0] <= b[1] and b[3] <= zcrs.CHINA_LAT[1]
-    swapped = (zcrs.CHINA_LAT[0] <= b[0] and b[2] <= zcrs.CHINA_LAT[1]
-               and zcrs.CHINA_LON[0] <= b[1] and b[3] <= zcrs.CHINA_LON[1])
+    swapped = (
+        zcrs.CHINA_LAT[0] <= b[0]
+        and b[2] <= zcrs.CHINA_LAT[1]
+        and zcrs.CHINA_LON[0] <= b[1]
+        and b[3] <= zcrs.CHINA_LON[1]
+    )
     if (lon_ok and lat_ok) or not swapped:
         return gdf
     issues.add(name, "repaired", "longitude and latitude were swapped; swapped back")
-    return gdf.set_geometry(gpd.GeoSeries(
-        shapely.transform(np.asarray(gdf.geometry.array), lambda c: c[:, ::-1]),
-        index=gdf.index, crs=gdf.crs))
+    return gdf.set_geometry(
+        gpd.GeoSeries(
+            shapely.transform(np.asarray(gdf.geometry.array), lambda c: c[:, ::-1]),
+            index=gdf.index,
+            crs=gdf.crs,
+        )
+    )
 
 
-def gk_zone_fix(gdf: gpd.GeoDataFrame, b: np.ndarray, name: str,
-                issues: IssueLog) -> gpd.GeoDataFrame:
+def gk_zone_fix(
+    gdf: gpd.GeoDataFrame, b: np.ndarray, name: str, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """A Gauss–Krüger layer whose eastings (bounds ``b``) disagree with its CRS about the
     zone prefix, read in the CRS its coordinates are in (and listed)."""
     crs = gdf.crs
@@ -742,13 +884,21 @@ def gk_zone_fix(gdf: gpd.GeoDataFrame, b: np.ndarray, name: str,
     if kind == "cm" and b[0] > 1e7:
         zone = int(b[0] // 1e6)
         fixed = zcrs.gk_zone_epsg(zone)
-        issues.add(name, "repaired", f"eastings carry GK zone prefix {zone} but the CRS "
-                                     f"is {crs.to_string()}; read as EPSG:{fixed}")
+        issues.add(
+            name,
+            "repaired",
+            f"eastings carry GK zone prefix {zone} but the CRS "
+            f"is {crs.to_string()}; read as EPSG:{fixed}",
+        )
         return gdf.set_crs(fixed, allow_override=True)
     if kind == "zone" and b[2] < 1e7:
         fixed = zcrs.gk_cm_epsg(75 + 3 * (value - 25))
-        issues.add(name, "repaired", f"eastings have no GK zone prefix but the CRS is "
-                                     f"{crs.to_string()}; read as EPSG:{fixed}")
+        issues.add(
+            name,
+            "repaired",
+            f"eastings have no GK zone prefix but the CRS is "
+            f"{crs.to_string()}; read as EPSG:{fixed}",
+        )
         return gdf.set_crs(fixed, allow_override=True)
     return gdf
 
@@ -771,9 +921,14 @@ def rows_outside_china(geoms: np.ndarray, crs: pyproj.CRS) -> tuple[np.ndarray, 
     lon, lat = tr.transform(b[:, [0, 2, 0, 2]].ravel(), b[:, [1, 1, 3, 3]].ravel())
     lon, lat = np.asarray(lon).reshape(-1, 4), np.asarray(lat).reshape(-1, 4)
     with np.errstate(invalid="ignore"):
-        inside = (np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
-                  & (lon.min(axis=1) >= zcrs.CHINA_LON[0]) & (lon.max(axis=1) <= zcrs.CHINA_LON[1])
-                  & (lat.min(axis=1) >= zcrs.CHINA_LAT[0]) & (lat.max(axis=1) <= zcrs.CHINA_LAT[1]))
+        inside = (
+            np.isfinite(lon).all(axis=1)
+            & np.isfinite(lat).all(axis=1)
+            & (lon.min(axis=1) >= zcrs.CHINA_LON[0])
+            & (lon.max(axis=1) <= zcrs.CHINA_LON[1])
+            & (lat.min(axis=1) >= zcrs.CHINA_LAT[0])
+            & (lat.max(axis=1) <= zcrs.CHINA_LAT[1])
+        )
     centre = np.column_stack([lon.mean(axis=1), lat.mean(axis=1)])
     return present & ~inside, centre
 
@@ -786,10 +941,14 @@ def check_extent(gdf: gpd.GeoDataFrame, name: str, where: str) -> np.ndarray:
     present = np.isfinite(shapely.bounds(geoms)).all(axis=1)
     if outside.any() and outside.sum() * 2 >= present.sum():
         ll = zcrs.lonlat_bounds(tuple(_xy_bounds(geoms)), gdf.crs)
-        raise CRSError(f"coordinates in {gdf.crs.to_string()} do not fall in China "
-                       f"(lon/lat bounds {tuple(round(float(v), 3) for v in ll)}); is the "
-                       f"CRS right? Declare it in the config as [crs] {name} = \"EPSG:...\"",
-                       where, name, rows=list(np.flatnonzero(outside) + 1))
+        raise CRSError(
+            f"coordinates in {gdf.crs.to_string()} do not fall in China "
+            f"(lon/lat bounds {tuple(round(float(v), 3) for v in ll)}); is the "
+            f'CRS right? Declare it in the config as [crs] {name} = "EPSG:..."',
+            where,
+            name,
+            rows=list(np.flatnonzero(outside) + 1),
+        )
     return outside
 
 
@@ -842,8 +1001,11 @@ def polygonal(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         out[needs_work] = rebuilt
         lost = np.flatnonzero(needs_work)[shapely.is_missing(rebuilt)]
         reason[lost] = [
-            "invalid geometry has no polygonal part" if invalid[i]
-            else f"geometry is {geoms[i].geom_type}, not a polygon" for i in lost]
+            "invalid geometry has no polygonal part"
+            if invalid[i]
+            else f"geometry is {geoms[i].geom_type}, not a polygon"
+            for i in lost
+        ]
     zero = ~shapely.is_missing(out) & (shapely.area(out) <= 0)
     reason[zero] = "geometry has zero area"
     out[zero] = None
@@ -882,12 +1044,12 @@ class Layers:
     def public(self, name: str) -> gpd.GeoDataFrame | None:
         """The layer as read, without the columns this module keeps for itself."""
         gdf = getattr(self, name)
-        return None if gdf is None else gdf.drop(columns=[c for c in ("_problem",)
-                                                          if c in gdf])
+        return None if gdf is None else gdf.drop(columns=[c for c in ("_problem",) if c in gdf])
 
 
-def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
-                  issues: IssueLog) -> gpd.GeoDataFrame:
+def prepare_layer(
+    gdf: gpd.GeoDataFrame, name: str, where: str, config: Config, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """Rename fields, check ids and geometry type, resolve the CRS (not yet reprojected).
 
     Rows of a polygon layer whose coordinates are not finite or lie outside China lose
@@ -901,8 +1063,9 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     gdf = rename_fields(gdf, name, config, issues)
     gdf = gdf.reset_index(drop=True)
     if name == "parcels" and not len(gdf):
-        raise LayerError("the layer has no rows: nothing to classify; is it the right layer?",
-                         where, name)
+        raise LayerError(
+            "the layer has no rows: nothing to classify; is it the right layer?", where, name
+        )
     if "town" in gdf.columns:
         gdf["town"] = reserved_town_names(gdf["town"], name, issues)
     check_ids(gdf, name, where, issues)
@@ -912,29 +1075,49 @@ def prepare_layer(gdf: gpd.GeoDataFrame, name: str, where: str, config: Config,
     problem = np.full(len(gdf), "", dtype=object)
     nonfinite = nonfinite_rows(np.asarray(gdf.geometry.array))
     if nonfinite.any() and name not in POLYGON_LAYERS:
-        raise LayerError("coordinates are not finite (NaN or inf); fix or delete these rows",
-                         where, name, rows=list(np.flatnonzero(nonfinite) + 1))
+        raise LayerError(
+            "coordinates are not finite (NaN or inf); fix or delete these rows",
+            where,
+            name,
+            rows=list(np.flatnonzero(nonfinite) + 1),
+        )
     problem[nonfinite] = "coordinates are not finite (NaN or inf); fix the vertices"
     gdf = drop_geometry(gdf, nonfinite)
     if name == "parcels":
         geoms = np.asarray(gdf.geometry.array)
         if not (~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)).any():
-            raise LayerError(f"none of the {len(gdf)} rows has a geometry (all null, empty or "
-                             "not finite); is it the right layer?", where, name)
+            raise LayerError(
+                f"none of the {len(gdf)} rows has a geometry (all null, empty or "
+                "not finite); is it the right layer?",
+                where,
+                name,
+            )
     gdf = resolve_crs(gdf, name, where, config, issues)
     outside = check_extent(gdf, name, where)
     if outside.any():
         if name not in POLYGON_LAYERS:
-            raise CRSError("rows lie outside China; fix their coordinates or delete them",
-                           where, name, rows=list(np.flatnonzero(outside) + 1))
+            raise CRSError(
+                "rows lie outside China; fix their coordinates or delete them",
+                where,
+                name,
+                rows=list(np.flatnonzero(outside) + 1),
+            )
         _, centre = rows_outside_china(np.asarray(gdf.geometry.array)[outside], gdf.crs)
-        problem[outside] = [f"lies outside China (lon/lat near {x:.3f}, {y:.3f} in "
-                            f"{gdf.crs.to_string()}); fix its coordinates" for x, y in centre]
+        problem[outside] = [
+            f"lies outside China (lon/lat near {x:.3f}, {y:.3f} in "
+            f"{gdf.crs.to_string()}); fix its coordinates"
+            for x, y in centre
+        ]
         gdf = drop_geometry(gdf, outside)
     if name in POLYGON_LAYERS:
         pos = np.flatnonzero(problem != "")
-        issues.add(name, "unclassified" if name == "parcels" else "rejected", problem[pos],
-                   pos, None if ids is None else gdf[ID_FIELDS[name]].iloc[pos])
+        issues.add(
+            name,
+            "unclassified" if name == "parcels" else "rejected",
+            problem[pos],
+            pos,
+            None if ids is None else gdf[ID_FIELDS[name]].iloc[pos],
+        )
         gdf["_problem"] = problem
     return gdf
 
@@ -958,8 +1141,9 @@ def check_geometry_type(gdf: gpd.GeoDataFrame, name: str, where: str) -> None:
             raise LayerError(f"expected points, found {'/'.join(found)}", where, name)
 
 
-def parse_fields(gdf: gpd.GeoDataFrame, name: str, issues: IssueLog,
-                 ids: pd.Series | None) -> gpd.GeoDataFrame:
+def parse_fields(
+    gdf: gpd.GeoDataFrame, name: str, issues: IssueLog, ids: pd.Series | None
+) -> gpd.GeoDataFrame:
     """The layer's yes/no, whole-number and number fields read as SPEC §3 reads them
     (values that are none of these listed with the row's id)."""
     for f in BOOL_FIELDS.get(name, ()):
@@ -983,27 +1167,48 @@ def drop_geometry(gdf: gpd.GeoDataFrame, rows: np.ndarray) -> gpd.GeoDataFrame:
     return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
-def to_analysis(gdf: gpd.GeoDataFrame, name: str, where: str, target: pyproj.CRS,
-                issues: IssueLog, keep_invalid_rows: bool) -> gpd.GeoDataFrame:
+def to_analysis(
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    where: str,
+    target: pyproj.CRS,
+    issues: IssueLog,
+    keep_invalid_rows: bool,
+) -> gpd.GeoDataFrame:
     """Reproject, check the result is finite, repair polygons (SPEC §7)."""
     if not gdf.crs.equals(target):
         gdf = gdf.to_crs(target)
     b = shapely.bounds(np.asarray(gdf.geometry.array))
-    bad = np.flatnonzero(~np.isfinite(b).all(axis=1) & ~shapely.is_empty(gdf.geometry.array)
-                         & ~shapely.is_missing(gdf.geometry.array))
+    bad = np.flatnonzero(
+        ~np.isfinite(b).all(axis=1)
+        & ~shapely.is_empty(gdf.geometry.array)
+        & ~shapely.is_missing(gdf.geometry.array)
+    )
     if bad.size:
-        raise CRSError("coordinates became infinite when reprojected; wrong CRS or GK zone?",
-                       where, name, rows=list(bad + 1))
+        raise CRSError(
+            "coordinates became infinite when reprojected; wrong CRS or GK zone?",
+            where,
+            name,
+            rows=list(bad + 1),
+        )
     if name not in POLYGON_LAYERS:
         return gdf
-    earlier = (gdf.pop("_problem").fillna("").to_numpy(dtype=object) if "_problem" in gdf
-               else np.full(len(gdf), "", dtype=object))
+    earlier = (
+        gdf.pop("_problem").fillna("").to_numpy(dtype=object)
+        if "_problem" in gdf
+        else np.full(len(gdf), "", dtype=object)
+    )
     geoms, repaired, reason = polygonal(np.asarray(gdf.geometry.array))
     idf = ID_FIELDS[name]
     ids = gdf[idf] if idf else None
     pos = np.flatnonzero(repaired)
-    issues.add(name, "repaired", "invalid or mixed geometry repaired (make_valid 'structure', "
-               "polygonal parts kept)", pos, None if ids is None else ids.iloc[pos])
+    issues.add(
+        name,
+        "repaired",
+        "invalid or mixed geometry repaired (make_valid 'structure', polygonal parts kept)",
+        pos,
+        None if ids is None else ids.iloc[pos],
+    )
     lost = np.flatnonzero((reason != "") & (earlier == ""))  # earlier ones are listed
     reason = np.where(earlier != "", earlier, reason)
     action = "unclassified" if (keep_invalid_rows and name == "parcels") else "rejected"
@@ -1032,7 +1237,8 @@ def layer_sources(path: str | os.PathLike) -> dict[str, Source | list[Source]]:
     path = Path(path)
     names = list_layers(path)
     found: dict[str, Source | list[Source]] = {
-        n: Source(path, n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS) if n in names}
+        n: Source(path, n) for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS) if n in names
+    }
     survey: dict[str, list[Source]] = {}
     for n in names:
         canonical = SURVEY_LAYERS.get(survey_layer(n) or "")
@@ -1040,8 +1246,11 @@ def layer_sources(path: str | os.PathLike) -> dict[str, Source | list[Source]]:
             survey.setdefault(canonical, []).append(Source(path, n))
     for canonical, srcs in survey.items():
         if len(srcs) > 1 and canonical != "protected":
-            raise LayerError(f"several layers {[s.layer for s in srcs]} could be {canonical!r}; "
-                             "name the one to use with its flag PATH:LAYER", str(path))
+            raise LayerError(
+                f"several layers {[s.layer for s in srcs]} could be {canonical!r}; "
+                "name the one to use with its flag PATH:LAYER",
+                str(path),
+            )
         found[canonical] = srcs if len(srcs) > 1 else srcs[0]
     return found
 
@@ -1052,12 +1261,15 @@ def file_sources(path: str | os.PathLike) -> dict[str, Source | list[Source] | N
     always listed (a missing one is an error when read)."""
     path = Path(path)
     found = layer_sources(path)
-    return {n: found.get(n, Source(path, n) if n in REQUIRED_LAYERS else None)
-            for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)}
+    return {
+        n: found.get(n, Source(path, n) if n in REQUIRED_LAYERS else None)
+        for n in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)
+    }
 
 
-def select_rows(gdf: gpd.GeoDataFrame, name: str, config: Config, where: str,
-                issues: IssueLog) -> gpd.GeoDataFrame:
+def select_rows(
+    gdf: gpd.GeoDataFrame, name: str, config: Config, where: str, issues: IssueLog
+) -> gpd.GeoDataFrame:
     """The rows a ``[select.LAYER]`` table keeps (SPEC §3 land-survey input).
 
     A row is kept when every named field holds one of its values (``"203*"``: a prefix;
@@ -1079,8 +1291,12 @@ def select_rows(gdf: gpd.GeoDataFrame, name: str, config: Config, where: str,
         if col is None and field_name.casefold() in back:
             col = lower.get(back[field_name.casefold()].casefold())
         if col is None:
-            raise LayerError(f"[select.{name}] names field {field_name!r}, which the layer "
-                             f"does not have (fields: {columns})", where, name)
+            raise LayerError(
+                f"[select.{name}] names field {field_name!r}, which the layer "
+                f"does not have (fields: {columns})",
+                where,
+                name,
+            )
         text = ids_as_text(gdf[col]).fillna("").astype(str).str.casefold()
         wanted = [v.casefold() for v in values]
         hit = text.isin([v for v in wanted if not v.endswith("*")])
@@ -1089,13 +1305,21 @@ def select_rows(gdf: gpd.GeoDataFrame, name: str, config: Config, where: str,
             hit |= text.str.startswith(prefixes)
         keep &= hit.to_numpy(dtype=bool)
     if not keep.any():
-        raise LayerError(f"[select.{name}] keeps none of the {len(gdf)} rows "
-                         f"({', '.join(f'{k} = {list(v)}' for k, v in rules.items())}); "
-                         "are the values and fields right?", where, name)
+        raise LayerError(
+            f"[select.{name}] keeps none of the {len(gdf)} rows "
+            f"({', '.join(f'{k} = {list(v)}' for k, v in rules.items())}); "
+            "are the values and fields right?",
+            where,
+            name,
+        )
     kept = np.flatnonzero(keep)
     issues.source_rows[name] = kept
-    issues.add(name, "note", f"[select.{name}] 选取 {kept.size} 行，{len(gdf) - kept.size} 行"
-               f"不是地块（rows selected: {kept.size} of {len(gdf)}）")
+    issues.add(
+        name,
+        "note",
+        f"[select.{name}] 选取 {kept.size} 行，{len(gdf) - kept.size} 行"
+        f"不是地块（rows selected: {kept.size} of {len(gdf)}）",
+    )
     return gdf.iloc[kept].reset_index(drop=True)
 
 
@@ -1113,8 +1337,9 @@ def protected_kind(gdf: gpd.GeoDataFrame, src: Source, issues: IssueLog) -> gpd.
         given, empty = pd.Series(None, index=gdf.index, dtype=object), np.ones(len(gdf), bool)
     if empty.any():
         gdf["kind"] = given.where(~empty, kind)
-        issues.add("protected", "note", f"{key}：kind 取 {kind}（kind set from the survey "
-                   "layer name）")
+        issues.add(
+            "protected", "note", f"{key}：kind 取 {kind}（kind set from the survey layer name）"
+        )
     return gdf
 
 
@@ -1142,17 +1367,25 @@ def load_layers(sources: dict[str, Source | list[Source] | None], config: Config
             continue
         srcs = given if isinstance(given, list | tuple) else [given]
         if len(srcs) > 1 and name != "protected":
-            raise LayerError(f"given {len(srcs)} times ({', '.join(map(str, srcs))}); give "
-                             "it once (only protected land may come in several files)",
-                             None, name)
+            raise LayerError(
+                f"given {len(srcs)} times ({', '.join(map(str, srcs))}); give "
+                "it once (only protected land may come in several files)",
+                None,
+                name,
+            )
         frames = []
         for src in srcs:
             gdf = read_raw(src, name, config, issues)
             n_read = len(gdf)
             gdf = select_rows(gdf, name, config, str(src.path), issues)
             if config.select.get(name):
-                selection.update({f"{name}_read": n_read, f"{name}_selected": len(gdf),
-                                  f"{name}_not_selected": n_read - len(gdf)})
+                selection.update(
+                    {
+                        f"{name}_read": n_read,
+                        f"{name}_selected": len(gdf),
+                        f"{name}_not_selected": n_read - len(gdf),
+                    }
+                )
             with source_rows_in_errors(issues, name):
                 prepared = prepare_layer(gdf, name, str(src.path), config, issues)
             if name == "protected":
@@ -1161,12 +1394,22 @@ def load_layers(sources: dict[str, Source | list[Source] | None], config: Config
             if src.path not in fingerprints:
                 fingerprints[src.path] = fingerprint(src.path)
             key = name if name not in inputs else f"{name}:{src.layer or src.path.stem}"
-            inputs[key] = {"path": str(src.path), "layer": src.layer or name,
-                           "sha256": fingerprints[src.path], "rows": str(n_read)}
+            inputs[key] = {
+                "path": str(src.path),
+                "layer": src.layer or name,
+                "sha256": fingerprints[src.path],
+                "rows": str(n_read),
+            }
         where[name] = "; ".join(str(src.path) for src in srcs)
-        raw[name] = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(
-            pd.concat([f.to_crs(frames[0].crs) for f in frames], ignore_index=True),
-            geometry="geometry", crs=frames[0].crs)
+        raw[name] = (
+            frames[0]
+            if len(frames) == 1
+            else gpd.GeoDataFrame(
+                pd.concat([f.to_crs(frames[0].crs) for f in frames], ignore_index=True),
+                geometry="geometry",
+                crs=frames[0].crs,
+            )
+        )
     with source_rows_in_errors(issues, "parcels"):
         layers = _to_layers(raw, where, config, issues, inputs)
     layers.selection = selection
@@ -1186,29 +1429,59 @@ def source_rows_in_errors(issues: IssueLog, name: str):
         raise type(exc)(exc.reason, exc.path, exc.layer, rows=mapped) from None
 
 
-def _to_layers(raw: dict[str, gpd.GeoDataFrame], where: dict[str, str], config: Config,
-               issues: IssueLog, inputs: dict | None = None) -> Layers:
+def _to_layers(
+    raw: dict[str, gpd.GeoDataFrame],
+    where: dict[str, str],
+    config: Config,
+    issues: IssueLog,
+    inputs: dict | None = None,
+) -> Layers:
     """Checked layers into the analysis CRS chosen from the parcels (SPEC §2), repaired."""
     target = analysis_crs(raw["parcels"], config)
-    out = {name: to_analysis(gdf, name, where[name], target, issues,
-                             keep_invalid_rows=(name == "parcels"))
-           for name, gdf in raw.items()}
+    out = {
+        name: to_analysis(
+            gdf, name, where[name], target, issues, keep_invalid_rows=(name == "parcels")
+        )
+        for name, gdf in raw.items()
+    }
     return Layers(
-        parcels=out["parcels"], dev_boundary=out["dev_boundary"],
-        township_parks=out["township_parks"], cluster_points=out["cluster_points"],
-        protected=out.get("protected"), towns=out.get("towns"), crs=target, issues=issues,
-        inputs=inputs or {})
+        parcels=out["parcels"],
+        dev_boundary=out["dev_boundary"],
+        township_parks=out["township_parks"],
+        cluster_points=out["cluster_points"],
+        protected=out.get("protected"),
+        towns=out.get("towns"),
+        crs=target,
+        issues=issues,
+        inputs=inputs or {},
+    )
 
 
-def frames_to_layers(parcels, dev_boundary, township_parks, cluster_points, protected=None,
-                     towns=None, config: Config | None = None) -> Layers:
+def frames_to_layers(
+    parcels,
+    dev_boundary,
+    township_parks,
+    cluster_points,
+    protected=None,
+    towns=None,
+    config: Config | None = None,
+) -> Layers:
     """In-memory GeoDataFrames through the same checks as files (for notebooks and tests)."""
     config = config or Config()
     issues = IssueLog()
-    given = {"parcels": parcels, "dev_boundary": dev_boundary, "township_parks": township_parks,
-             "cluster_points": cluster_points, "protected": protected, "towns": towns}
-    raw = {name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
-           for name, gdf in given.items() if gdf is not None}
+    given = {
+        "parcels": parcels,
+        "dev_boundary": dev_boundary,
+        "township_parks": township_parks,
+        "cluster_points": cluster_points,
+        "protected": protected,
+        "towns": towns,
+    }
+    raw = {
+        name: prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<frame>", config, issues)
+        for name, gdf in given.items()
+        if gdf is not None
+    }
     return _to_layers(raw, dict.fromkeys(raw, "<frame>"), config, issues)
 
 
@@ -1223,8 +1496,13 @@ def problem_text(problem: pd.Series, lang: str) -> pd.Series:
     return "无法分类：" + text
 
 
-def read_layer(source: str | os.PathLike | Source, name: str, config: Config,
-               target: pyproj.CRS, issues: IssueLog | None = None) -> gpd.GeoDataFrame:
+def read_layer(
+    source: str | os.PathLike | Source,
+    name: str,
+    config: Config,
+    target: pyproj.CRS,
+    issues: IssueLog | None = None,
+) -> gpd.GeoDataFrame:
     """One optional polygon layer (``blocks``, ``scenic`` …, SPEC §11) through the same door
     as the classification's layers: renamed by ``[fields.name]``, ids checked, its CRS
     resolved (``[crs] name``), reprojected to ``target`` and repaired; rows that cannot
@@ -1248,20 +1526,21 @@ def source_date(path, layer: str | None = None) -> str:
         if path.suffix.lower() == ".gpkg":
             con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
-                rows = con.execute("SELECT table_name, last_change FROM gpkg_contents "
-                                   "ORDER BY table_name").fetchall()
+                rows = con.execute(
+                    "SELECT table_name, last_change FROM gpkg_contents ORDER BY table_name"
+                ).fetchall()
             finally:
                 con.close()
             stamps = dict(rows)
             stamp = stamps.get(layer) if layer in stamps else max(stamps.values(), default="")
-            return str(stamp or "")[:10] if re.match(r"\d{4}-\d\d-\d\d", str(stamp or "")) \
-                else ""
+            return str(stamp or "")[:10] if re.match(r"\d{4}-\d\d-\d\d", str(stamp or "")) else ""
         dbf = path.with_suffix(".dbf") if path.suffix.lower() == ".shp" else path
         if dbf.suffix.lower() == ".dbf" and dbf.exists():
             head = dbf.read_bytes()[:4]
             year, month, day = 1900 + head[1], head[2], head[3]
-            return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 \
-                else ""
+            return (
+                f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else ""
+            )
     except (OSError, sqlite3.Error, IndexError):
         return ""
     return ""
@@ -1269,8 +1548,10 @@ def source_date(path, layer: str | None = None) -> str:
 
 #: Date forms towns type (SPEC §8): 2026-04-15, 2026/4/15, 2026.4.15, 2026年4月15日
 #: (separators may mix, spaces are ignored), optionally followed by a time.
-DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                       r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+DATE_TEXT = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
 
 
 def parse_date(value) -> str | None:

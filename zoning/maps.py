@@ -55,92 +55,198 @@ from .vocab import (
     WORKSHOP_PALETTE,
 )
 
-WORKSHOP_FIELDS = ["workshop_id", "class_name", "fixes", "parcel_id", "target_micro_park_id",
-                   "distance_m", "town", "village", "reason"]
-PLOT_FIELDS = ["parcel_id", "class_name", "rule_text", "reason", "target_id", "town", "village",
-               "enterprise", "grade", "industry", "area_mu", "status_name", "last_event",
-               "computed_name"]
+WORKSHOP_FIELDS = [
+    "workshop_id",
+    "class_name",
+    "fixes",
+    "parcel_id",
+    "target_micro_park_id",
+    "distance_m",
+    "town",
+    "village",
+    "reason",
+]
+PLOT_FIELDS = [
+    "parcel_id",
+    "class_name",
+    "rule_text",
+    "reason",
+    "target_id",
+    "town",
+    "village",
+    "enterprise",
+    "grade",
+    "industry",
+    "area_mu",
+    "status_name",
+    "last_event",
+    "computed_name",
+]
 TEXT: dict[str, dict[str, Any]] = {
     "zh": {
-        "fields": {"parcel_id": "地块编号", "class_name": "分类", "rule_text": "规则",
-                   "reason": "依据", "target_id": "目标园区/集聚点", "town": "镇街",
-                   "village": "村", "enterprise": "企业", "industry": "行业",
-                   "area_mu": "面积（亩）", "grade": "亩均等级", "park_id": "园区编号", "cluster_id": "集聚点编号",
-                   "name": "名称", "kind": "类型", "village_park_id": "村级园区",
-                   "plots": "地块数", "linked_park_id": "连片园区",
-                   "workshop_id": "作坊编号", "fixes": "待整改", "target_micro_park_id": "安置小微园",
-                   "distance_m": "距离（米）", "micro_park_id": "小微园编号",
-                   "capacity_m2": "可用空间（㎡）", "used_m2": "本次安置（㎡）",
-                   "remaining_m2": "剩余（㎡）", "status_name": "进度",
-                   "last_event": "最近更新", "computed_name": "调整前测算分类"},
-        "layers": {"towns": "镇街", "workshops": "家庭作坊", "micro_parks": "小微企业园",
-                   "workshop_links": "作坊安置连线", "protected": "生态保护红线/永久基本农田",
-                   "dev_boundary": "城镇开发边界", "township_parks": "镇级工业园区",
-                   "cluster_points": "村级工业集聚点", "village_parks": "村级工业园区（连片地块）",
-                   "links": "纳入园区连线"},
-        "legendTitle": "村级工业用地分类", "plots": "块", "mu": "亩", "fullscreen": "全屏",
-        "back": "← 返回镇街目录", "layersTitle": "图层",
-        "searchPlaceholder": "搜索地块编号或企业名称", "classes": CLASS_ZH, "rules": RULE_ZH,
+        "fields": {
+            "parcel_id": "地块编号",
+            "class_name": "分类",
+            "rule_text": "规则",
+            "reason": "依据",
+            "target_id": "目标园区/集聚点",
+            "town": "镇街",
+            "village": "村",
+            "enterprise": "企业",
+            "industry": "行业",
+            "area_mu": "面积（亩）",
+            "grade": "亩均等级",
+            "park_id": "园区编号",
+            "cluster_id": "集聚点编号",
+            "name": "名称",
+            "kind": "类型",
+            "village_park_id": "村级园区",
+            "plots": "地块数",
+            "linked_park_id": "连片园区",
+            "workshop_id": "作坊编号",
+            "fixes": "待整改",
+            "target_micro_park_id": "安置小微园",
+            "distance_m": "距离（米）",
+            "micro_park_id": "小微园编号",
+            "capacity_m2": "可用空间（㎡）",
+            "used_m2": "本次安置（㎡）",
+            "remaining_m2": "剩余（㎡）",
+            "status_name": "进度",
+            "last_event": "最近更新",
+            "computed_name": "调整前测算分类",
+        },
+        "layers": {
+            "towns": "镇街",
+            "workshops": "家庭作坊",
+            "micro_parks": "小微企业园",
+            "workshop_links": "作坊安置连线",
+            "protected": "生态保护红线/永久基本农田",
+            "dev_boundary": "城镇开发边界",
+            "township_parks": "镇级工业园区",
+            "cluster_points": "村级工业集聚点",
+            "village_parks": "村级工业园区（连片地块）",
+            "links": "纳入园区连线",
+        },
+        "legendTitle": "村级工业用地分类",
+        "plots": "块",
+        "mu": "亩",
+        "fullscreen": "全屏",
+        "back": "← 返回镇街目录",
+        "layersTitle": "图层",
+        "searchPlaceholder": "搜索地块编号或企业名称",
+        "classes": CLASS_ZH,
+        "rules": RULE_ZH,
         "workshopClasses": WORKSHOP_CLASS_ZH,
         "title": "村级工业用地分类",
         "colourBy": {"class": "按分类着色", "status": "按整治进度着色"},
-        "statusTitle": "整治进度", "statusGroups": STATUS_GROUP_ZH,
+        "statusTitle": "整治进度",
+        "statusGroups": STATUS_GROUP_ZH,
         "statuses": STATUS_ZH,
     },
     "en": {
-        "fields": {"parcel_id": "Plot", "class_name": "Class", "rule_text": "Rule",
-                   "reason": "Reason", "target_id": "Target", "town": "Town",
-                   "village": "Village", "enterprise": "Enterprise", "industry": "Industry",
-                   "area_mu": "Area (mu)", "grade": "Per-mu grade", "park_id": "Park", "cluster_id": "Cluster point",
-                   "name": "Name", "kind": "Kind", "village_park_id": "Village park",
-                   "plots": "Plots", "linked_park_id": "Contiguous with",
-                   "workshop_id": "Workshop", "fixes": "Fixes owed",
-                   "target_micro_park_id": "Micro park", "distance_m": "Distance (m)",
-                   "micro_park_id": "Micro park", "capacity_m2": "Free space (m²)",
-                   "used_m2": "Placed (m²)", "remaining_m2": "Remaining (m²)",
-                   "status_name": "Progress", "last_event": "Last update",
-                   "computed_name": "Computed class (before adjustment)"},
-        "layers": {"towns": "Towns", "workshops": "Household workshops",
-                   "micro_parks": "Micro-enterprise parks",
-                   "workshop_links": "Workshop placements", "protected": "Protected land",
-                   "dev_boundary": "Urban development boundary",
-                   "township_parks": "Township industrial parks",
-                   "cluster_points": "Village cluster points",
-                   "village_parks": "Village parks (linked plots)",
-                   "links": "Lines to target park"},
-        "legendTitle": "Village industrial land", "plots": "plots", "mu": "mu",
-        "fullscreen": "Full screen", "searchPlaceholder": "Search plot id or enterprise",
-        "back": "← Back to the list of towns", "layersTitle": "Layers",
-        "classes": CLASS_EN, "rules": RULE_TEXT, "title": "Village industrial land",
+        "fields": {
+            "parcel_id": "Plot",
+            "class_name": "Class",
+            "rule_text": "Rule",
+            "reason": "Reason",
+            "target_id": "Target",
+            "town": "Town",
+            "village": "Village",
+            "enterprise": "Enterprise",
+            "industry": "Industry",
+            "area_mu": "Area (mu)",
+            "grade": "Per-mu grade",
+            "park_id": "Park",
+            "cluster_id": "Cluster point",
+            "name": "Name",
+            "kind": "Kind",
+            "village_park_id": "Village park",
+            "plots": "Plots",
+            "linked_park_id": "Contiguous with",
+            "workshop_id": "Workshop",
+            "fixes": "Fixes owed",
+            "target_micro_park_id": "Micro park",
+            "distance_m": "Distance (m)",
+            "micro_park_id": "Micro park",
+            "capacity_m2": "Free space (m²)",
+            "used_m2": "Placed (m²)",
+            "remaining_m2": "Remaining (m²)",
+            "status_name": "Progress",
+            "last_event": "Last update",
+            "computed_name": "Computed class (before adjustment)",
+        },
+        "layers": {
+            "towns": "Towns",
+            "workshops": "Household workshops",
+            "micro_parks": "Micro-enterprise parks",
+            "workshop_links": "Workshop placements",
+            "protected": "Protected land",
+            "dev_boundary": "Urban development boundary",
+            "township_parks": "Township industrial parks",
+            "cluster_points": "Village cluster points",
+            "village_parks": "Village parks (linked plots)",
+            "links": "Lines to target park",
+        },
+        "legendTitle": "Village industrial land",
+        "plots": "plots",
+        "mu": "mu",
+        "fullscreen": "Full screen",
+        "searchPlaceholder": "Search plot id or enterprise",
+        "back": "← Back to the list of towns",
+        "layersTitle": "Layers",
+        "classes": CLASS_EN,
+        "rules": RULE_TEXT,
+        "title": "Village industrial land",
         "workshopClasses": WORKSHOP_CLASS_EN,
         "colourBy": {"class": "Colour by class", "status": "Colour by progress"},
-        "statusTitle": "Progress", "statusGroups": STATUS_GROUP_EN,
+        "statusTitle": "Progress",
+        "statusGroups": STATUS_GROUP_EN,
         "statuses": STATUS_EN,
     },
 }
 #: layer -> (popup fields, Leaflet path style, shown at start); drawn in this order.
 CONTEXT = {
     "towns": (None, {"color": "#555555", "weight": 1, "fill": False}, True),
-    "protected": (["kind"], {"color": "#4D9221", "weight": 0.5, "fillColor": "#A6DBA0",
-                             "fillOpacity": 0.35}, True),
-    "dev_boundary": (None, {"color": "#7B3294", "weight": 1.5, "dashArray": "6 4",
-                            "fillColor": "#7B3294", "fillOpacity": 0.05}, True),
-    "township_parks": (["park_id", "name", "town"], {"color": "#000000", "weight": 1.5,
-                                                     "fillColor": "#56B4E9",
-                                                     "fillOpacity": 0.25}, True),
-    "cluster_points": (["cluster_id", "name", "town"], {"color": "#E69F00", "weight": 1.5,
-                                                        "fillColor": "#F0E442",
-                                                        "fillOpacity": 0.3}, True),
-    "village_parks": (["village_park_id", "plots", "area_mu", "linked_park_id"],
-                      {"color": "#333333", "weight": 0.8, "fill": False, "opacity": 0.6},
-                      False),
+    "protected": (
+        ["kind"],
+        {"color": "#4D9221", "weight": 0.5, "fillColor": "#A6DBA0", "fillOpacity": 0.35},
+        True,
+    ),
+    "dev_boundary": (
+        None,
+        {
+            "color": "#7B3294",
+            "weight": 1.5,
+            "dashArray": "6 4",
+            "fillColor": "#7B3294",
+            "fillOpacity": 0.05,
+        },
+        True,
+    ),
+    "township_parks": (
+        ["park_id", "name", "town"],
+        {"color": "#000000", "weight": 1.5, "fillColor": "#56B4E9", "fillOpacity": 0.25},
+        True,
+    ),
+    "cluster_points": (
+        ["cluster_id", "name", "town"],
+        {"color": "#E69F00", "weight": 1.5, "fillColor": "#F0E442", "fillOpacity": 0.3},
+        True,
+    ),
+    "village_parks": (
+        ["village_park_id", "plots", "area_mu", "linked_park_id"],
+        {"color": "#333333", "weight": 0.8, "fill": False, "opacity": 0.6},
+        False,
+    ),
 }
 BASEMAPS = ("none", "osm", "tianditu", "gaode", "tianditu-img", "gaode-img")
 #: The outline of the town a per-town page shows.
 HIGHLIGHT_STYLE = {"color": "#D7191C", "weight": 3, "fill": False, "opacity": 0.9}
 LEAFLET_JS = re.compile(r'<script src="[^"]*/leaflet(?:@[\d.]+)?/dist/leaflet\.js"></script>')
-LEAFLET_CSS = re.compile(r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
-                         r'leaflet\.css"\s*/?>')
+LEAFLET_CSS = re.compile(
+    r'<link rel="stylesheet" href="[^"]*/leaflet(?:@[\d.]+)?/dist/'
+    r'leaflet\.css"\s*/?>'
+)
 
 
 def escape_text(value) -> str:
@@ -158,6 +264,7 @@ def script_json(data) -> str:
 
 # --- data --------------------------------------------------------------------------
 
+
 def _web(gdf: gpd.GeoDataFrame, gcj02: bool, decimals: int) -> gpd.GeoDataFrame:
     """WGS84 lon/lat (or GCJ-02 for a Gaode basemap) rounded to ``decimals``."""
     out = gdf[~shapely.is_missing(gdf.geometry.array) & ~gdf.geometry.is_empty].to_crs(4326)
@@ -173,8 +280,10 @@ def _collection(gdf: gpd.GeoDataFrame, fields: list[str]) -> dict:
     cols = [f for f in fields if f in gdf.columns]
     props = gdf[cols].astype(object).where(gdf[cols].notna(), None)
     geoms = shapely.to_geojson(np.asarray(gdf.geometry.array, dtype=object))
-    features = [{"type": "Feature", "properties": p, "geometry": json.loads(g)}
-                for p, g in zip(props.to_dict("records"), geoms, strict=True)]
+    features = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(g)}
+        for p, g in zip(props.to_dict("records"), geoms, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -182,15 +291,21 @@ def link_lines(parcels: gpd.GeoDataFrame, parks: gpd.GeoDataFrame | None) -> gpd
     """Lines from each consolidated plot's centre to the nearest point of its target park."""
     if parks is None or not len(parks):
         return gpd.GeoDataFrame({"parcel_id": []}, geometry=[], crs=parcels.crs)
-    cons = parcels[(parcels["class"] == "consolidate") & parcels["target_id"].isin(
-        parks["park_id"])]
+    cons = parcels[
+        (parcels["class"] == "consolidate") & parcels["target_id"].isin(parks["park_id"])
+    ]
     park_geom = parks.set_index("park_id").geometry.reindex(cons["target_id"]).array
     centre = shapely.point_on_surface(np.asarray(cons.geometry.array, dtype=object))
     lines = shapely.shortest_line(centre, np.asarray(park_geom, dtype=object))
     keep = shapely.length(lines) > 0
-    return gpd.GeoDataFrame({"parcel_id": cons["parcel_id"].to_numpy()[keep],
-                             "target_id": cons["target_id"].to_numpy()[keep]},
-                            geometry=lines[keep], crs=parcels.crs)
+    return gpd.GeoDataFrame(
+        {
+            "parcel_id": cons["parcel_id"].to_numpy()[keep],
+            "target_id": cons["target_id"].to_numpy()[keep],
+        },
+        geometry=lines[keep],
+        crs=parcels.crs,
+    )
 
 
 def basemap_tiles(name: str) -> list[dict]:
@@ -199,32 +314,62 @@ def basemap_tiles(name: str) -> list[dict]:
     if name == "none":
         return []
     if name == "osm":
-        return [{"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "subdomains": "abc",
-                 "attribution": "© OpenStreetMap contributors"}]
+        return [
+            {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "subdomains": "abc",
+                "attribution": "© OpenStreetMap contributors",
+            }
+        ]
     if name == "gaode-img":  # satellite imagery with roads and names over it (GCJ-02)
-        return [{"url": "https://webst0{s}.is.autonavi.com/appmaptile?style=" + style +
-                        "&x={x}&y={y}&z={z}", "subdomains": "1234",
-                 "attribution": "© 高德地图 (GCJ-02)"} for style in ("6", "8")]
+        return [
+            {
+                "url": "https://webst0{s}.is.autonavi.com/appmaptile?style="
+                + style
+                + "&x={x}&y={y}&z={z}",
+                "subdomains": "1234",
+                "attribution": "© 高德地图 (GCJ-02)",
+            }
+            for style in ("6", "8")
+        ]
     if name == "gaode":
-        return [{"url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&"
-                        "scale=1&style=8&x={x}&y={y}&z={z}", "subdomains": "1234",
-                 "attribution": "© 高德地图 (GCJ-02)"}]
+        return [
+            {
+                "url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&"
+                "scale=1&style=8&x={x}&y={y}&z={z}",
+                "subdomains": "1234",
+                "attribution": "© 高德地图 (GCJ-02)",
+            }
+        ]
     if name in ("tianditu", "tianditu-img"):
         token = os.environ.get("TIANDITU_TOKEN", "").strip()
         if not token:
-            raise ZoningError("the Tianditu basemap needs a key in the environment variable "
-                              "TIANDITU_TOKEN")
-        wmts = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&"
-                "VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&"
-                "TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tk}")
-        return [{"url": wmts.format(s="{s}", layer=layer, tk=token), "subdomains": "01234567",
-                 "attribution": "© 天地图"}
-                for layer in (("img", "cia") if name == "tianditu-img" else ("vec", "cva"))]
+            raise ZoningError(
+                "the Tianditu basemap needs a key in the environment variable TIANDITU_TOKEN"
+            )
+        wmts = (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&"
+            "VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&"
+            "TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={tk}"
+        )
+        return [
+            {
+                "url": wmts.format(s="{s}", layer=layer, tk=token),
+                "subdomains": "01234567",
+                "attribution": "© 天地图",
+            }
+            for layer in (("img", "cia") if name == "tianditu-img" else ("vec", "cva"))
+        ]
     raise ZoningError(f"unknown basemap {name!r} (choose from {', '.join(BASEMAPS)})")
 
 
-def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str = "none",
-                links: bool = True, decimals: int = 6) -> dict:
+def map_payload(
+    data: dict[str, gpd.GeoDataFrame],
+    lang: str = "zh",
+    basemap: str = "none",
+    links: bool = True,
+    decimals: int = 6,
+) -> dict:
     """Everything the page script draws, as plain JSON-able data (WGS84 or GCJ-02)."""
     if lang not in TEXT:
         raise ZoningError(f"unknown language {lang!r} (choose from {', '.join(TEXT)})")
@@ -235,8 +380,7 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         names = target_names(data)
         target = parcels["target_id"].astype(object).where(parcels["target_id"].notna(), "")
         named = target.astype(str).map(names).astype(object).fillna("").astype(str)
-        parcels["target_id"] = (named + "（" + target.astype(str) + "）").where(
-            named != "", target)
+        parcels["target_id"] = (named + "（" + target.astype(str) + "）").where(named != "", target)
     exact_mu = to_mu(parcels["area_m2"].astype(float).fillna(0.0))
     parcels["area_mu"] = exact_mu.round(2)  # display only; sums use the exact values
     web = _web(parcels, gcj, decimals)
@@ -251,23 +395,38 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
         is_c = (parcels["class"] == c).to_numpy()
         if not is_c.any():
             continue
-        classes.append({"key": c, "name": text["classes"][c], "color": PALETTE[c],
-                        "count": int(is_c.sum()), "mu": float(exact_mu[is_c].sum()),
-                        "label": f"{text['classes'][c]} ({int(is_c.sum())})",
-                        "data": _collection(part, ["parcel_id", "class", "rule", "sg",
-                                                   *PLOT_FIELDS[3:]])})
+        classes.append(
+            {
+                "key": c,
+                "name": text["classes"][c],
+                "color": PALETTE[c],
+                "count": int(is_c.sum()),
+                "mu": float(exact_mu[is_c].sum()),
+                "label": f"{text['classes'][c]} ({int(is_c.sum())})",
+                "data": _collection(part, ["parcel_id", "class", "rule", "sg", *PLOT_FIELDS[3:]]),
+            }
+        )
     context = context_payload(data, text, gcj, decimals)
-    payload: dict[str, Any] = {"text": text, "status": status,
-               "plotFields": PLOT_FIELDS, "classes": classes, "context": context,
-               "contextOrder": list(context), "basemap": basemap_tiles(basemap)}
+    payload: dict[str, Any] = {
+        "text": text,
+        "status": status,
+        "plotFields": PLOT_FIELDS,
+        "classes": classes,
+        "context": context,
+        "contextOrder": list(context),
+        "basemap": basemap_tiles(basemap),
+    }
     if links:
         lines = _web(link_lines(data["parcels"], data.get("township_parks")), gcj, decimals)
         if len(lines):
-            payload["links"] = {"label": text["layers"]["links"],
-                                "data": _collection(lines, ["parcel_id", "target_id"])}
+            payload["links"] = {
+                "label": text["layers"]["links"],
+                "data": _collection(lines, ["parcel_id", "target_id"]),
+            }
     if data.get("workshops") is not None and len(data["workshops"]):
-        payload["workshops"] = workshop_payload(in_language(data["workshops"], lang),
-                                                data.get("micro_parks"), text, gcj, decimals)
+        payload["workshops"] = workshop_payload(
+            in_language(data["workshops"], lang), data.get("micro_parks"), text, gcj, decimals
+        )
     payload.update(block_payload(data, lang, gcj, decimals))  # SPEC §11, when given
     if len(web):
         b = web.total_bounds
@@ -275,8 +434,9 @@ def map_payload(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: st
     return payload
 
 
-def context_payload(data: dict[str, gpd.GeoDataFrame], text: dict, gcj: bool,
-                    decimals: int) -> dict:
+def context_payload(
+    data: dict[str, gpd.GeoDataFrame], text: dict, gcj: bool, decimals: int
+) -> dict:
     """The context layers the data has (boundary, protected land, parks …), each with its
     label, style, popup fields and features; one-plot village parks left out (a plot's
     own outline)."""
@@ -287,9 +447,13 @@ def context_payload(data: dict[str, gpd.GeoDataFrame], text: dict, gcj: bool,
             gdf = gdf[gdf["plots"] > 1]
         if gdf is None or not len(gdf):
             continue
-        context[name] = {"label": text["layers"][name], "style": style, "show": show,
-                         "popupFields": fields,
-                         "data": _collection(_web(gdf, gcj, decimals), fields or [])}
+        context[name] = {
+            "label": text["layers"][name],
+            "style": style,
+            "show": show,
+            "popupFields": fields,
+            "data": _collection(_web(gdf, gcj, decimals), fields or []),
+        }
     return context
 
 
@@ -306,39 +470,60 @@ def target_names(data: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
     return out
 
 
-def status_groups(parcels: pd.DataFrame, web: gpd.GeoDataFrame, exact_mu: pd.Series,
-                  text: dict) -> dict | None:
+def status_groups(
+    parcels: pd.DataFrame, web: gpd.GeoDataFrame, exact_mu: pd.Series, text: dict
+) -> dict | None:
     """Ledger progress per plot as three groups (not started / under way / done): each
     plot feature gets its group key ``sg``; the page can colour the plots by it."""
     if "status" not in parcels or parcels["status"].isna().all():
         return None
-    group = pd.Series(np.where(parcels["status_final"].fillna(False).astype(bool), "final",
-                               parcels["status"].fillna("pending").astype(str)),
-                      index=parcels.index)
+    group = pd.Series(
+        np.where(
+            parcels["status_final"].fillna(False).astype(bool),
+            "final",
+            parcels["status"].fillna("pending").astype(str),
+        ),
+        index=parcels.index,
+    )
     web["sg"] = group
     groups = []
     for key, color in STATUS_GROUPS.items():
         is_g = (group == key).to_numpy()
         if is_g.any():
-            groups.append({"key": key, "name": text["statusGroups"][key], "color": color,
-                           "count": int(is_g.sum()), "mu": float(exact_mu[is_g].sum())})
+            groups.append(
+                {
+                    "key": key,
+                    "name": text["statusGroups"][key],
+                    "color": color,
+                    "count": int(is_g.sum()),
+                    "mu": float(exact_mu[is_g].sum()),
+                }
+            )
     return {"title": text["statusTitle"], "groups": groups}
 
 
-def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame | None,
-                     text: dict, gcj: bool, decimals: int) -> dict:
+def workshop_payload(
+    workshops: gpd.GeoDataFrame,
+    micro_parks: gpd.GeoDataFrame | None,
+    text: dict,
+    gcj: bool,
+    decimals: int,
+) -> dict:
     """Workshops as compact columns (one entry per point), micro parks and placement lines."""
     web = _web(workshops, gcj, decimals)
-    if micro_parks is not None and {"micro_park_id", "name"} <= set(micro_parks.columns) \
-            and "target_micro_park_id" in web:
+    if (
+        micro_parks is not None
+        and {"micro_park_id", "name"} <= set(micro_parks.columns)
+        and "target_micro_park_id" in web
+    ):
         known = micro_parks.dropna(subset=["micro_park_id", "name"])
-        names = pd.Series(known["name"].astype(str).to_numpy(),
-                          index=known["micro_park_id"].astype(str))
+        names = pd.Series(
+            known["name"].astype(str).to_numpy(), index=known["micro_park_id"].astype(str)
+        )
         names = names[~names.index.duplicated()]
         target = web["target_micro_park_id"].fillna("").astype(str)
         named = target.map(names).astype(object).fillna("").astype(str)
-        web["target_micro_park_id"] = (named + "（" + target + "）").where(named != "",
-                                                                         target)
+        web["target_micro_park_id"] = (named + "（" + target + "）").where(named != "", target)
     classes = [c for c in (*WORKSHOP_PALETTE,) if (web["class"] == c).any()]
     code = {c: i for i, c in enumerate(classes)}
     columns: dict[str, object] = {}
@@ -353,35 +538,52 @@ def workshop_payload(workshops: gpd.GeoDataFrame, micro_parks: gpd.GeoDataFrame 
             columns[f] = {"values": list(uniques), "codes": codes.tolist()}
         else:
             columns[f] = values.tolist()
-    out = {"label": text["layers"]["workshops"],
-           "classes": [{"key": c, "name": text["workshopClasses"][c],
-                        "color": WORKSHOP_PALETTE[c], "count": int((web["class"] == c).sum())}
-                       for c in classes],
-           "lon": web.geometry.x.tolist(), "lat": web.geometry.y.tolist(),
-           "cls": [code[c] for c in web["class"]], "columns": columns,
-           "fields": WORKSHOP_FIELDS}
+    out = {
+        "label": text["layers"]["workshops"],
+        "classes": [
+            {
+                "key": c,
+                "name": text["workshopClasses"][c],
+                "color": WORKSHOP_PALETTE[c],
+                "count": int((web["class"] == c).sum()),
+            }
+            for c in classes
+        ],
+        "lon": web.geometry.x.tolist(),
+        "lat": web.geometry.y.tolist(),
+        "cls": [code[c] for c in web["class"]],
+        "columns": columns,
+        "fields": WORKSHOP_FIELDS,
+    }
     out.update(risk_payload(web, text))  # SPEC §12: the three-in-one risk switch
     if micro_parks is not None and len(micro_parks):
         fields = ["micro_park_id", "name", "town", "capacity_m2", "used_m2", "remaining_m2"]
-        out["microParks"] = {"label": text["layers"]["micro_parks"], "fields": fields,
-                             "data": _collection(_web(micro_parks, gcj, decimals), fields)}
+        out["microParks"] = {
+            "label": text["layers"]["micro_parks"],
+            "fields": fields,
+            "data": _collection(_web(micro_parks, gcj, decimals), fields),
+        }
         placed = workshops[workshops["target_micro_park_id"].fillna("") != ""]
         parks = micro_parks.set_index("micro_park_id").geometry
         if len(placed):
-            target = np.asarray(parks.reindex(placed["target_micro_park_id"]).array,
-                                dtype=object)
-            lines = shapely.shortest_line(np.asarray(placed.geometry.array, dtype=object),
-                                          target)
+            target = np.asarray(parks.reindex(placed["target_micro_park_id"]).array, dtype=object)
+            lines = shapely.shortest_line(np.asarray(placed.geometry.array, dtype=object), target)
             keep = ~shapely.is_missing(lines)
-            lines = gpd.GeoDataFrame({"workshop_id": placed["workshop_id"].to_numpy()[keep]},
-                                     geometry=lines[keep], crs=workshops.crs)
+            lines = gpd.GeoDataFrame(
+                {"workshop_id": placed["workshop_id"].to_numpy()[keep]},
+                geometry=lines[keep],
+                crs=workshops.crs,
+            )
             lines = lines[shapely.length(lines.geometry.array) > 0]
-            out["links"] = {"label": text["layers"]["workshop_links"],
-                            "data": _collection(_web(lines, gcj, decimals), ["workshop_id"])}
+            out["links"] = {
+                "label": text["layers"]["workshop_links"],
+                "data": _collection(_web(lines, gcj, decimals), ["workshop_id"]),
+            }
     return out
 
 
 # --- page --------------------------------------------------------------------------
+
 
 class _Literal(Element):
     """Markup put into the page as it is, never read as a template.
@@ -424,9 +626,16 @@ def _asset(name: str) -> str:
     return resources.files("zoning").joinpath("_assets", name).read_text(encoding="utf-8")
 
 
-def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str = "none",
-              title: str | None = None, links: bool = True, decimals: int = 6,
-              town: str | None = None, back: str | None = None) -> folium.Map:
+def build_map(
+    data: dict[str, gpd.GeoDataFrame],
+    lang: str = "zh",
+    basemap: str = "none",
+    title: str | None = None,
+    links: bool = True,
+    decimals: int = 6,
+    town: str | None = None,
+    back: str | None = None,
+) -> folium.Map:
     """A folium map of a classification: every layer, legend, search, popups.
 
     Parameters
@@ -449,9 +658,11 @@ def build_map(data: dict[str, gpd.GeoDataFrame], lang: str = "zh", basemap: str 
     if town is not None and towns is not None and "town" in towns:
         mine = towns[towns["town"] == town]
         if len(mine):
-            payload["highlight"] = {"name": town, "style": HIGHLIGHT_STYLE,
-                                    "data": _collection(_web(mine, basemap in (
-                                        "gaode", "gaode-img"), decimals), [])}
+            payload["highlight"] = {
+                "name": town,
+                "style": HIGHLIGHT_STYLE,
+                "data": _collection(_web(mine, basemap in ("gaode", "gaode-img"), decimals), []),
+            }
     if back:
         payload["back"] = {"href": back, "text": TEXT[lang]["back"]}
     fmap = folium.Map(tiles=None, prefer_canvas=True, control_scale=False, zoom_control=True)
@@ -483,8 +694,11 @@ def leaflet_assets() -> dict[str, str]:
         img = base / match.group(1)
         return "url(data:image/png;base64," + base64.b64encode(img.read_bytes()).decode() + ")"
 
-    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri,
-                 (base / "leaflet.css").read_text(encoding="utf-8"))
+    css = re.sub(
+        r"url\((images/[\w.-]+\.png)\)",
+        data_uri,
+        (base / "leaflet.css").read_text(encoding="utf-8"),
+    )
     return {"leaflet_js": (base / "leaflet.js").read_text(encoding="utf-8"), "leaflet_css": css}
 
 
@@ -493,18 +707,18 @@ def markercluster_assets() -> dict[str, str]:
     from xstatic.pkg import leaflet_markercluster
 
     base = Path(leaflet_markercluster.BASE_DIR)
-    css = "\n".join((base / f).read_text(encoding="utf-8")
-                    for f in ("MarkerCluster.css", "MarkerCluster.Default.css"))
+    css = "\n".join(
+        (base / f).read_text(encoding="utf-8")
+        for f in ("MarkerCluster.css", "MarkerCluster.Default.css")
+    )
     return {"js": (base / "leaflet.markercluster.js").read_text(encoding="utf-8"), "css": css}
 
 
 def inline_assets(page: str) -> str:
     """Replace Leaflet's CDN links in a rendered page by the files' contents."""
     assets = leaflet_assets()
-    page, n_js = LEAFLET_JS.subn(lambda _m: "<script>" + assets["leaflet_js"] + "</script>",
-                                 page)
-    page, n_css = LEAFLET_CSS.subn(lambda _m: "<style>" + assets["leaflet_css"] + "</style>",
-                                   page)
+    page, n_js = LEAFLET_JS.subn(lambda _m: "<script>" + assets["leaflet_js"] + "</script>", page)
+    page, n_css = LEAFLET_CSS.subn(lambda _m: "<style>" + assets["leaflet_css"] + "</style>", page)
     if n_js != 1 or n_css != 1:
         raise RuntimeError("could not find Leaflet's links in the folium page to inline them")
     return page
@@ -527,8 +741,10 @@ class NotebookMap:
         self.height = height
 
     def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self.page, quote=True)}" '
-                f'style="width:100%;height:{self.height}px;border:1px solid #ccc"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(self.page, quote=True)}" '
+            f'style="width:100%;height:{self.height}px;border:1px solid #ccc"></iframe>'
+        )
 
 
 def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
@@ -537,6 +753,7 @@ def show(fmap: folium.Map, height: int = 560) -> NotebookMap:
 
 
 # --- per town ----------------------------------------------------------------------
+
 
 def town_file(town: str) -> str:
     """The town's page: its name made safe for a file name (:func:`zoning._io.safe_stem`:
@@ -579,38 +796,50 @@ def town_data(data: dict[str, gpd.GeoDataFrame], town: str) -> dict[str, gpd.Geo
 
 def class_table(parcels: pd.DataFrame) -> pd.DataFrame:
     """Plots and mu per town and class (for the index page)."""
-    p = parcels.assign(town=parcels["town"].fillna("").astype(str),
-                       area_mu=to_mu(parcels["area_m2"].astype(float).fillna(0.0)))
-    counts = p.pivot_table(index="town", columns="class", values="area_mu", aggfunc="size",
-                           fill_value=0)
-    mu = p.pivot_table(index="town", columns="class", values="area_mu", aggfunc="sum",
-                       fill_value=0.0)
+    p = parcels.assign(
+        town=parcels["town"].fillna("").astype(str),
+        area_mu=to_mu(parcels["area_m2"].astype(float).fillna(0.0)),
+    )
+    counts = p.pivot_table(
+        index="town", columns="class", values="area_mu", aggfunc="size", fill_value=0
+    )
+    mu = p.pivot_table(
+        index="town", columns="class", values="area_mu", aggfunc="sum", fill_value=0.0
+    )
     present = [c for c in CLASSES if c in counts.columns]
     return pd.concat({"plots": counts[present], "mu": mu[present]}, axis=1)
 
 
-def index_page(table: pd.DataFrame, files: dict[str | None, str], lang: str, title: str
-               ) -> str:
+def index_page(table: pd.DataFrame, files: dict[str | None, str], lang: str, title: str) -> str:
     """maps/index.html: towns with counts and mu per class, linking to each town's map."""
     text = TEXT[lang]
     classes = list(table["plots"].columns)
-    head = "".join(f'<th colspan="2" style="border-bottom:3px solid {PALETTE[c]}">'
-                   f"{escape_text(text['classes'][c])}</th>" for c in classes)
-    sub = "".join(f"<th>{escape_text(text['plots'])}</th><th>{escape_text(text['mu'])}</th>"
-                  for _ in classes)
+    head = "".join(
+        f'<th colspan="2" style="border-bottom:3px solid {PALETTE[c]}">'
+        f"{escape_text(text['classes'][c])}</th>"
+        for c in classes
+    )
+    sub = "".join(
+        f"<th>{escape_text(text['plots'])}</th><th>{escape_text(text['mu'])}</th>" for _ in classes
+    )
     rows = []
     for town in table.index:
-        cells = "".join(f"<td>{int(table.loc[town, ('plots', c)])}</td>"
-                        f"<td>{table.loc[town, ('mu', c)]:.2f}</td>" for c in classes)
+        cells = "".join(
+            f"<td>{int(table.loc[town, ('plots', c)])}</td>"
+            f"<td>{table.loc[town, ('mu', c)]:.2f}</td>"
+            for c in classes
+        )
         name = escape_text(town or "—")
         rows.append(f'<tr><td><a href="{escape_text(files[town])}">{name}</a></td>{cells}</tr>')
-    total = "".join(f"<td>{int(table[('plots', c)].sum())}</td>"
-                    f"<td>{table[('mu', c)].sum():.2f}</td>" for c in classes)
+    total = "".join(
+        f"<td>{int(table[('plots', c)].sum())}</td><td>{table[('mu', c)].sum():.2f}</td>"
+        for c in classes
+    )
     town_word = "镇街" if lang == "zh" else "Town"
     total_word = TOTAL if lang == "zh" else "Total"
     all_word = "全市地图" if lang == "zh" else "Whole county"
     return f"""<!DOCTYPE html>
-<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape_text(title)}</title>
 <style>
@@ -625,15 +854,21 @@ tfoot td {{ font-weight: bold; }}
 <h1>{escape_text(title)}</h1>
 <p><a href="{escape_text(files[None])}">{all_word}</a></p>
 <table><thead><tr><th rowspan="2">{town_word}</th>{head}</tr><tr>{sub}</tr></thead>
-<tbody>{''.join(rows)}</tbody><tfoot><tr><td>{total_word}</td>{total}</tr></tfoot></table>
+<tbody>{"".join(rows)}</tbody><tfoot><tr><td>{total_word}</td>{total}</tr></tfoot></table>
 </body></html>
 """
 
 
-def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike,
-                    lang: str = "zh", basemap: str = "none", offline: bool = True,
-                    title: str | None = None, links: bool = True,
-                    progress=None) -> Path:
+def write_town_maps(
+    data: dict[str, gpd.GeoDataFrame],
+    out_dir: str | os.PathLike,
+    lang: str = "zh",
+    basemap: str = "none",
+    offline: bool = True,
+    title: str | None = None,
+    links: bool = True,
+    progress=None,
+) -> Path:
     """``index.html`` plus one map per town (and the whole county) in ``out_dir``;
     ``progress`` (a callable taking a message) hears of each page as it is written."""
     out_dir = Path(out_dir)
@@ -649,8 +884,11 @@ def write_town_maps(data: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLik
         files[town] = town_file(town)
         one = town_data(data, town)
         report(f"town map {i}/{len(table)}: {len(one['parcels'])} plots -> {files[town]}")
-        write_map(build_map(one, lang, basemap, f"{title} · {town}", links, town=town,
-                            back="index.html"), out_dir / files[town], offline)
+        write_map(
+            build_map(one, lang, basemap, f"{title} · {town}", links, town=town, back="index.html"),
+            out_dir / files[town],
+            offline,
+        )
     index = out_dir / "index.html"
     write_text(index, index_page(table, files, lang, title))
     return index
@@ -680,10 +918,18 @@ def in_language(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
 
 # --- three-in-one risk (SPEC §12) ----------------------------------------------------
 
-RISK_TEXT = {"zh": {"label": "三合一场所风险等级", "risk_name": "风险等级",
-                    "checks_failed_text": "未通过检查"},
-             "en": {"label": "Three-in-one risk", "risk_name": "Risk level",
-                    "checks_failed_text": "Failed checks"}}
+RISK_TEXT = {
+    "zh": {
+        "label": "三合一场所风险等级",
+        "risk_name": "风险等级",
+        "checks_failed_text": "未通过检查",
+    },
+    "en": {
+        "label": "Three-in-one risk",
+        "risk_name": "Risk level",
+        "checks_failed_text": "Failed checks",
+    },
+}
 
 
 def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
@@ -702,17 +948,37 @@ def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
     pos = np.flatnonzero(level != "none")
     levels = [lv for lv in RISK_LEVELS if lv != "none" and (level[pos] == lv).any()]
     code = {lv: i for i, lv in enumerate(levels)}
-    failed = web["checks_failed"].fillna("").astype(str).to_numpy()[pos] \
-        if "checks_failed" in web else np.full(len(pos), "", dtype=object)
-    failed_text = ["；".join(f"{c} {SAFETY_CHECK_ZH.get(c, '')}" for c in f.split())
-                   if zh else f for f in failed]
-    return {"risk": {
-        "label": words["label"], "fields": ["risk_name", "checks_failed_text"],
-        "names": {"risk_name": words["risk_name"],
-                  "checks_failed_text": words["checks_failed_text"]},
-        "levels": [{"key": lv, "name": RISK_ZH[lv] if zh else lv, "color": RISK_PALETTE[lv],
-                    "count": int((level[pos] == lv).sum())} for lv in levels],
-        "idx": pos.tolist(), "lvl": [code[lv] for lv in level[pos]], "failed": failed_text}}
+    failed = (
+        web["checks_failed"].fillna("").astype(str).to_numpy()[pos]
+        if "checks_failed" in web
+        else np.full(len(pos), "", dtype=object)
+    )
+    failed_text = [
+        "；".join(f"{c} {SAFETY_CHECK_ZH.get(c, '')}" for c in f.split()) if zh else f
+        for f in failed
+    ]
+    return {
+        "risk": {
+            "label": words["label"],
+            "fields": ["risk_name", "checks_failed_text"],
+            "names": {
+                "risk_name": words["risk_name"],
+                "checks_failed_text": words["checks_failed_text"],
+            },
+            "levels": [
+                {
+                    "key": lv,
+                    "name": RISK_ZH[lv] if zh else lv,
+                    "color": RISK_PALETTE[lv],
+                    "count": int((level[pos] == lv).sum()),
+                }
+                for lv in levels
+            ],
+            "idx": pos.tolist(),
+            "lvl": [code[lv] for lv in level[pos]],
+            "failed": failed_text,
+        }
+    }
 
 
 # --- old industrial blocks and freed land (SPEC §11) ---------------------------------
@@ -720,28 +986,61 @@ def risk_payload(web: gpd.GeoDataFrame, text: dict) -> dict:
 #: Layers of a ``zoning blocks`` output the maps draw: layer -> (column coloured by, its
 #: values in legend order, the popup fields).
 BLOCK_LAYERS = {
-    "blocks": ("mode", ["block_id", "mode_name", "rule", "reason", "town", "plots", "mu",
-                        "built_year", "floor_area_ratio", "tax_per_mu", "output_per_mu",
-                        "investment_per_mu", "d_share"]),
-    "freed_sites": ("reuse", ["site_id", "reuse_name", "rule", "reason", "town", "plots",
-                              "mu", "boundary_share"]),
+    "blocks": (
+        "mode",
+        [
+            "block_id",
+            "mode_name",
+            "rule",
+            "reason",
+            "town",
+            "plots",
+            "mu",
+            "built_year",
+            "floor_area_ratio",
+            "tax_per_mu",
+            "output_per_mu",
+            "investment_per_mu",
+            "d_share",
+        ],
+    ),
+    "freed_sites": (
+        "reuse",
+        ["site_id", "reuse_name", "rule", "reason", "town", "plots", "mu", "boundary_share"],
+    ),
 }
 BLOCK_TEXT: dict[str, dict[str, Any]] = {
-    "zh": {"blocks": "老旧工业区块（按改造方式）", "freed_sites": "腾退土地（按利用方向）",
-           "count": {"blocks": "个", "freed_sites": "片"}, "mu": "亩",
-           "fields": {"mode_name": "改造方式", "reuse_name": "利用方向"}},
-    "en": {"blocks": "Old industrial blocks (by renovation mode)",
-           "freed_sites": "Freed land (by suggested reuse)",
-           "count": {"blocks": "blocks", "freed_sites": "sites"}, "mu": "mu",
-           "fields": {"block_id": "Block", "site_id": "Freed site", "mode_name": "Mode",
-                      "reuse_name": "Suggested reuse", "rule": "Rule", "reason": "Reason",
-                      "town": "Town", "plots": "Plots", "mu": "Area (mu)",
-                      "built_year": "Built (median year)", "floor_area_ratio": "Floor-area ratio",
-                      "tax_per_mu": "Tax per mu (10k yuan)",
-                      "output_per_mu": "Output per mu (10k yuan)",
-                      "investment_per_mu": "Investment per mu (10k yuan)",
-                      "d_share": "Share of D-graded land",
-                      "boundary_share": "Share inside the boundary"}},
+    "zh": {
+        "blocks": "老旧工业区块（按改造方式）",
+        "freed_sites": "腾退土地（按利用方向）",
+        "count": {"blocks": "个", "freed_sites": "片"},
+        "mu": "亩",
+        "fields": {"mode_name": "改造方式", "reuse_name": "利用方向"},
+    },
+    "en": {
+        "blocks": "Old industrial blocks (by renovation mode)",
+        "freed_sites": "Freed land (by suggested reuse)",
+        "count": {"blocks": "blocks", "freed_sites": "sites"},
+        "mu": "mu",
+        "fields": {
+            "block_id": "Block",
+            "site_id": "Freed site",
+            "mode_name": "Mode",
+            "reuse_name": "Suggested reuse",
+            "rule": "Rule",
+            "reason": "Reason",
+            "town": "Town",
+            "plots": "Plots",
+            "mu": "Area (mu)",
+            "built_year": "Built (median year)",
+            "floor_area_ratio": "Floor-area ratio",
+            "tax_per_mu": "Tax per mu (10k yuan)",
+            "output_per_mu": "Output per mu (10k yuan)",
+            "investment_per_mu": "Investment per mu (10k yuan)",
+            "d_share": "Share of D-graded land",
+            "boundary_share": "Share inside the boundary",
+        },
+    },
 }
 #: A reason as written by zoning.blocks: Chinese, then the English in full-width brackets.
 _REASON = re.compile(r"^(?P<zh>.*)（(?P<en>[^（）]*)）$", re.S)
@@ -755,8 +1054,7 @@ def reason_in(reasons: pd.Series, lang: str) -> pd.Series:
     return parts[lang].where(parts[lang].notna(), text)
 
 
-def block_payload(data: dict[str, gpd.GeoDataFrame], lang: str, gcj: bool,
-                  decimals: int) -> dict:
+def block_payload(data: dict[str, gpd.GeoDataFrame], lang: str, gcj: bool, decimals: int) -> dict:
     """The blocks coloured by renovation mode and the freed sites by suggested reuse
     (SPEC §11), each a switchable layer with its legend (count and mu per mode or reuse)
     and popups (the reason in the map's language), when ``data`` has them
@@ -776,8 +1074,10 @@ def block_payload(data: dict[str, gpd.GeoDataFrame], lang: str, gcj: bool,
 
     words = BLOCK_TEXT[lang]
     labels = {**BLOCK_COLUMNS_ZH, **words["fields"]} if lang == "zh" else words["fields"]
-    looks = {"blocks": (MODES, MODE_PALETTE, MODE_ZH if lang == "zh" else MODE_EN),
-             "freed_sites": (REUSES, REUSE_PALETTE, REUSE_ZH if lang == "zh" else REUSE_EN)}
+    looks = {
+        "blocks": (MODES, MODE_PALETTE, MODE_ZH if lang == "zh" else MODE_EN),
+        "freed_sites": (REUSES, REUSE_PALETTE, REUSE_ZH if lang == "zh" else REUSE_EN),
+    }
     out = {}
     for layer, (column, fields) in BLOCK_LAYERS.items():
         gdf = data.get(layer)
@@ -787,23 +1087,46 @@ def block_payload(data: dict[str, gpd.GeoDataFrame], lang: str, gcj: bool,
         g = gdf.copy()
         g[f"{column}_name"] = g[column].map(names).fillna(g[column])
         g["reason"] = reason_in(g["reason"], lang) if "reason" in g else ""
-        for col in ("mu", "floor_area_ratio", "tax_per_mu", "output_per_mu",
-                    "investment_per_mu", "d_share", "boundary_share"):
+        for col in (
+            "mu",
+            "floor_area_ratio",
+            "tax_per_mu",
+            "output_per_mu",
+            "investment_per_mu",
+            "d_share",
+            "boundary_share",
+        ):
             if col in g:
                 g[col] = pd.to_numeric(g[col], errors="coerce").round(2)
         if "built_year" in g:
             g["built_year"] = pd.to_numeric(g["built_year"], errors="coerce").round(1)
-        exact = pd.to_numeric(gdf["mu"], errors="coerce").fillna(0.0).to_numpy() \
-            if "mu" in gdf else np.zeros(len(gdf))
+        exact = (
+            pd.to_numeric(gdf["mu"], errors="coerce").fillna(0.0).to_numpy()
+            if "mu" in gdf
+            else np.zeros(len(gdf))
+        )
         web = _web(g, gcj, decimals)
         groups = []
         for key in keys:
             hit = (g[column] == key).to_numpy()
             if hit.any():
-                groups.append({"key": key, "name": names[key], "color": palette[key],
-                               "count": int(hit.sum()), "mu": float(exact[hit].sum()),
-                               "data": _collection(web[web[column] == key], fields)})
-        out[layer] = {"label": f"{words[layer]} ({len(gdf)})", "title": words[layer],
-                      "unit": words["count"][layer], "mu": words["mu"], "fields": fields,
-                      "names": {f: labels.get(f, f) for f in fields}, "groups": groups}
+                groups.append(
+                    {
+                        "key": key,
+                        "name": names[key],
+                        "color": palette[key],
+                        "count": int(hit.sum()),
+                        "mu": float(exact[hit].sum()),
+                        "data": _collection(web[web[column] == key], fields),
+                    }
+                )
+        out[layer] = {
+            "label": f"{words[layer]} ({len(gdf)})",
+            "title": words[layer],
+            "unit": words["count"][layer],
+            "mu": words["mu"],
+            "fields": fields,
+            "names": {f: labels.get(f, f) for f in fields},
+            "groups": groups,
+        }
     return out

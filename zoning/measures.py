@@ -34,8 +34,17 @@ from ._parallel import _threads, elementwise, query
 M2_PER_MU = 10000.0 / 15.0
 
 MEASURE_COLUMNS = [
-    "area_m2", "area_mu", "boundary_share", "cluster_share", "cluster_id", "protected_share",
-    "nearest_park_id", "nearest_park_m", "village_park_id", "village_park_mu", "linked_park_id",
+    "area_m2",
+    "area_mu",
+    "boundary_share",
+    "cluster_share",
+    "cluster_id",
+    "protected_share",
+    "nearest_park_id",
+    "nearest_park_m",
+    "village_park_id",
+    "village_park_mu",
+    "linked_park_id",
 ]
 #: Measures the decision and the classification read but the output does not carry.
 DECISION_COLUMNS = ["linked_park_m", "village_park_group"]
@@ -64,16 +73,20 @@ def subdivide(geoms: np.ndarray, max_vertices: int = 256) -> np.ndarray:
         wide = (b[:, 2] - b[:, 0]) >= (b[:, 3] - b[:, 1])
         mid_x = (b[:, 0] + b[:, 2]) / 2
         mid_y = (b[:, 1] + b[:, 3]) / 2
-        first = shapely.box(b[:, 0], b[:, 1], np.where(wide, mid_x, b[:, 2]),
-                            np.where(wide, b[:, 3], mid_y))
-        second = shapely.box(np.where(wide, mid_x, b[:, 0]), np.where(wide, b[:, 1], mid_y),
-                             b[:, 2], b[:, 3])
-        halves = np.concatenate([shapely.intersection(big, first),
-                                 shapely.intersection(big, second)])
+        first = shapely.box(
+            b[:, 0], b[:, 1], np.where(wide, mid_x, b[:, 2]), np.where(wide, b[:, 3], mid_y)
+        )
+        second = shapely.box(
+            np.where(wide, mid_x, b[:, 0]), np.where(wide, b[:, 1], mid_y), b[:, 2], b[:, 3]
+        )
+        halves = np.concatenate(
+            [shapely.intersection(big, first), shapely.intersection(big, second)]
+        )
         halves = shapely.get_parts(halves)
         halves = shapely.get_parts(halves)
         keep = (shapely.get_type_id(halves) == shapely.GeometryType.POLYGON) & (
-            shapely.area(halves) > 0)
+            shapely.area(halves) > 0
+        )
         parts = halves[keep]
     return np.concatenate(done) if done else np.empty(0, dtype=object)
 
@@ -146,8 +159,10 @@ def _union_rows(grid: np.ndarray) -> np.ndarray:
     cut = np.searchsorted(np.cumsum(coords), coords.sum() * np.arange(1, k) / k)
     bounds = np.unique(np.r_[0, cut + 1, len(grid)].clip(0, len(grid)))
     with ThreadPoolExecutor(len(bounds) - 1) as pool:
-        parts = pool.map(lambda lo_hi: shapely.union_all(grid[lo_hi[0]:lo_hi[1]], axis=1),
-                         zip(bounds[:-1], bounds[1:], strict=True))
+        parts = pool.map(
+            lambda lo_hi: shapely.union_all(grid[lo_hi[0] : lo_hi[1]], axis=1),
+            zip(bounds[:-1], bounds[1:], strict=True),
+        )
         return np.concatenate(list(parts))
 
 
@@ -176,14 +191,19 @@ def dissolve(layer: np.ndarray) -> np.ndarray:
         return parts
     i, j = shapely.STRtree(parts).query(parts, predicate="intersects")
     keep = i < j
-    graph = coo_matrix((np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])),
-                       shape=(len(parts), len(parts)))
+    graph = coo_matrix(
+        (np.ones(keep.sum(), dtype=np.int8), (i[keep], j[keep])), shape=(len(parts), len(parts))
+    )
     groups, label = connected_components(graph, directed=False)
     return shapely.get_parts(_union_groups(parts, label, groups))
 
 
-def union_overlap(geoms: np.ndarray, layer: np.ndarray, areas: np.ndarray | None = None,
-                  tree: shapely.STRtree | None = None) -> np.ndarray:
+def union_overlap(
+    geoms: np.ndarray,
+    layer: np.ndarray,
+    areas: np.ndarray | None = None,
+    tree: shapely.STRtree | None = None,
+) -> np.ndarray:
     """area(P ∩ ∪layer) for each plot P (m²); overlapping layer parts count once.
 
     ``tree`` is an STRtree over ``geoms`` (built here if not given): the layer's small
@@ -229,8 +249,9 @@ def code_rank(ids) -> np.ndarray:
     return rank
 
 
-def largest_overlap(geoms: np.ndarray, layer: np.ndarray, layer_ids,
-                    tree: shapely.STRtree | None = None) -> np.ndarray:
+def largest_overlap(
+    geoms: np.ndarray, layer: np.ndarray, layer_ids, tree: shapely.STRtree | None = None
+) -> np.ndarray:
     """Id of the layer polygon with the largest overlap with each plot ("" if none).
 
     Ties: smallest id. Only positive-area overlaps count (touching is not overlapping).
@@ -292,10 +313,12 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     plot_idx, poly_idx = query(tree, widened_boxes(geoms, bound * (1 + 1e-9) + 1e-9), None)
     # the box test lets through features beyond the bound: drop them by box distance
     # (cheap) before the exact distances; the best feature is never beyond the bound
-    gap_x = np.maximum(0, np.maximum(lbox[poly_idx, 0] - box[plot_idx, 2],
-                                     box[plot_idx, 0] - lbox[poly_idx, 2]))
-    gap_y = np.maximum(0, np.maximum(lbox[poly_idx, 1] - box[plot_idx, 3],
-                                     box[plot_idx, 1] - lbox[poly_idx, 3]))
+    gap_x = np.maximum(
+        0, np.maximum(lbox[poly_idx, 0] - box[plot_idx, 2], box[plot_idx, 0] - lbox[poly_idx, 2])
+    )
+    gap_y = np.maximum(
+        0, np.maximum(lbox[poly_idx, 1] - box[plot_idx, 3], box[plot_idx, 1] - lbox[poly_idx, 3])
+    )
     lim = bound[plot_idx] * (1 + 1e-9) + 1e-9
     near = gap_x * gap_x + gap_y * gap_y <= lim * lim
     plot_idx, poly_idx = plot_idx[near], poly_idx[near]
@@ -311,8 +334,9 @@ def nearest(geoms: np.ndarray, layer: np.ndarray, layer_ids) -> tuple[np.ndarray
     return ids_out, dist_out
 
 
-def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def adjacency_pairs(
+    geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j), i < j, of plots at distance ≤ ``gap_m`` (touching: 0), with that distance.
 
     Candidates come from the tree (with a hair of slack) and the exact distance decides,
@@ -331,8 +355,9 @@ def adjacency_pairs(geoms: np.ndarray, gap_m: float, tree: shapely.STRtree | Non
     return i[order], j[order], dist[order]
 
 
-def village_parks(pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def village_parks(
+    pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Connected groups of linked plots (SPEC §4).
 
     Returns (group label per plot, village_park_id = smallest parcel_id of the group,
@@ -353,8 +378,9 @@ def village_parks(pairs: tuple[np.ndarray, ...], plot_ids, area_m2: np.ndarray
     return label, group_id[label], to_mu(group_m2)[label]
 
 
-def linked_parks(label: np.ndarray, park_id: np.ndarray, park_m: np.ndarray,
-                 contact_m: float) -> tuple[np.ndarray, np.ndarray]:
+def linked_parks(
+    label: np.ndarray, park_id: np.ndarray, park_m: np.ndarray, contact_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Township park each plot's village park is contiguous with (SPEC §4).
 
     Among the group's plots with ``nearest_park_m`` ≤ ``contact_m``, the park of the plot
@@ -384,41 +410,62 @@ def linked_parks(label: np.ndarray, park_id: np.ndarray, park_m: np.ndarray,
 class PlotSet:
     """The usable plots of a parcels layer, with what every measure needs (computed once)."""
 
-    index: pd.Index          # the parcels frame's index (all rows)
-    ok: np.ndarray           # usable rows (an empty ``problem``)
-    geoms: np.ndarray        # usable plot geometries
-    ids: np.ndarray          # their parcel_id
-    area: np.ndarray         # their area in m²
-    tree: shapely.STRtree    # over ``geoms``
+    index: pd.Index  # the parcels frame's index (all rows)
+    ok: np.ndarray  # usable rows (an empty ``problem``)
+    geoms: np.ndarray  # usable plot geometries
+    ids: np.ndarray  # their parcel_id
+    area: np.ndarray  # their area in m²
+    tree: shapely.STRtree  # over ``geoms``
 
     @classmethod
     def of(cls, parcels: pd.DataFrame, problem=None) -> PlotSet:
         """The plots of ``parcels`` whose ``problem`` (aligned to the rows; default none)
         is empty."""
         n = len(parcels)
-        problem = np.full(n, "", dtype=object) if problem is None else \
-            pd.Series(problem).fillna("").to_numpy(dtype=object)
+        problem = (
+            np.full(n, "", dtype=object)
+            if problem is None
+            else pd.Series(problem).fillna("").to_numpy(dtype=object)
+        )
         ok = problem == ""
         geoms = np.asarray(parcels.geometry.array, dtype=object)[ok]
-        return cls(parcels.index, ok, geoms, parcels["parcel_id"].to_numpy(dtype=object)[ok],
-                   shapely.area(geoms), shapely.STRtree(geoms))
+        return cls(
+            parcels.index,
+            ok,
+            geoms,
+            parcels["parcel_id"].to_numpy(dtype=object)[ok],
+            shapely.area(geoms),
+            shapely.STRtree(geoms),
+        )
 
 
 def layer_measures(plots: PlotSet, name: str, layer) -> dict[str, np.ndarray]:
     """The SPEC §4 measures that depend on one context layer (None: no such layer)."""
-    geoms = np.asarray(layer.geometry.array, dtype=object) if layer is not None else \
-        np.empty(0, dtype=object)
+    geoms = (
+        np.asarray(layer.geometry.array, dtype=object)
+        if layer is not None
+        else np.empty(0, dtype=object)
+    )
     if name == "dev_boundary":
-        return {"boundary_share": share(union_overlap(plots.geoms, geoms, plots.area,
-                                                      plots.tree), plots.area)}
+        return {
+            "boundary_share": share(
+                union_overlap(plots.geoms, geoms, plots.area, plots.tree), plots.area
+            )
+        }
     if name == "cluster_points":
         ids = layer["cluster_id"].to_numpy(str) if layer is not None else np.empty(0, str)
-        return {"cluster_share": share(union_overlap(plots.geoms, geoms, plots.area,
-                                                     plots.tree), plots.area),
-                "cluster_id": largest_overlap(plots.geoms, geoms, ids, plots.tree)}
+        return {
+            "cluster_share": share(
+                union_overlap(plots.geoms, geoms, plots.area, plots.tree), plots.area
+            ),
+            "cluster_id": largest_overlap(plots.geoms, geoms, ids, plots.tree),
+        }
     if name == "protected":
-        return {"protected_share": share(union_overlap(plots.geoms, geoms, plots.area,
-                                                       plots.tree), plots.area)}
+        return {
+            "protected_share": share(
+                union_overlap(plots.geoms, geoms, plots.area, plots.tree), plots.area
+            )
+        }
     if name == "township_parks":
         ids = layer["park_id"].to_numpy(str) if layer is not None else np.empty(0, str)
         park_id, park_m = nearest(plots.geoms, geoms, ids)
@@ -427,18 +474,29 @@ def layer_measures(plots: PlotSet, name: str, layer) -> dict[str, np.ndarray]:
 
 
 #: Context layers with their own measures, and the timing key of each.
-MEASURED_LAYERS = {"dev_boundary": "boundary", "cluster_points": "cluster",
-                   "protected": "protected", "township_parks": "nearest_park"}
+MEASURED_LAYERS = {
+    "dev_boundary": "boundary",
+    "cluster_points": "cluster",
+    "protected": "protected",
+    "township_parks": "nearest_park",
+}
 
 
-def group_measures(plots: PlotSet, base: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...],
-                   contact_m: float) -> dict[str, np.ndarray]:
+def group_measures(
+    plots: PlotSet, base: dict[str, np.ndarray], pairs: tuple[np.ndarray, ...], contact_m: float
+) -> dict[str, np.ndarray]:
     """Village parks and linked parks from adjacency pairs (SPEC §4)."""
     label, vp_id, vp_mu = village_parks(pairs, plots.ids, plots.area)
-    linked, linked_m = linked_parks(label, base["nearest_park_id"], base["nearest_park_m"],
-                                    contact_m)
-    return {"village_park_id": vp_id, "village_park_mu": vp_mu, "linked_park_id": linked,
-            "linked_park_m": linked_m, "village_park_group": label}
+    linked, linked_m = linked_parks(
+        label, base["nearest_park_id"], base["nearest_park_m"], contact_m
+    )
+    return {
+        "village_park_id": vp_id,
+        "village_park_mu": vp_mu,
+        "linked_park_id": linked,
+        "linked_park_m": linked_m,
+        "village_park_group": label,
+    }
 
 
 def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -459,8 +517,17 @@ def assemble(plots: PlotSet, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(out, index=plots.index)
 
 
-def measure(parcels, dev_boundary, township_parks, cluster_points, protected, params,
-            timings: dict | None = None, *, problem=None) -> pd.DataFrame:
+def measure(
+    parcels,
+    dev_boundary,
+    township_parks,
+    cluster_points,
+    protected,
+    params,
+    timings: dict | None = None,
+    *,
+    problem=None,
+) -> pd.DataFrame:
     """All SPEC §4 measures for the usable plots; unusable rows get NaN and "".
 
     Parameters
@@ -484,8 +551,12 @@ def measure(parcels, dev_boundary, township_parks, cluster_points, protected, pa
     t0 = t()
     plots = PlotSet.of(parcels, problem)
     timings["area"] = t() - t0
-    layers = {"dev_boundary": dev_boundary, "cluster_points": cluster_points,
-              "protected": protected, "township_parks": township_parks}
+    layers = {
+        "dev_boundary": dev_boundary,
+        "cluster_points": cluster_points,
+        "protected": protected,
+        "township_parks": township_parks,
+    }
     base: dict[str, np.ndarray] = {}
     for name, key in MEASURED_LAYERS.items():
         t0 = t()

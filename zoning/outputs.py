@@ -27,28 +27,57 @@ if TYPE_CHECKING:
 #: File names of every output folder, by command. One table, so a newcomer finds them and
 #: a reader of a folder uses the same names as its writer.
 FILES: dict[str, dict[str, str]] = {
-    "classify": {"classified": "classified.gpkg", "summary_csv": "summary.csv",
-                 "summary_xlsx": "summary.xlsx", "classified_xlsx": "classified.xlsx",
-                 "issues": "issues.csv",
-                 "run_log": "run.json"},
+    "classify": {
+        "classified": "classified.gpkg",
+        "summary_csv": "summary.csv",
+        "summary_xlsx": "summary.xlsx",
+        "classified_xlsx": "classified.xlsx",
+        "issues": "issues.csv",
+        "run_log": "run.json",
+    },
     "classify_shp": {"folder": "shp", "fields": "fields.csv"},  # --format shp
-    "workshops": {"gpkg": "workshops.gpkg", "xlsx": "workshops.xlsx",
-                  "towns": "workshop_towns.csv", "issues": "workshop_issues.csv",
-                  "run_log": "workshop_run.json", "power_list": "power_list.csv"},
-    "compare": {"transitions": "transitions.csv", "by_town": "transitions_by_town.csv",
-                "xlsx": "transitions.xlsx", "changed": "changed.gpkg",
-                "map": "changes.html"},
-    "ledger_report": {"progress": "progress.csv", "towns": "towns.csv",
-                      "assessment": "assessment.xlsx", "issues": "issues.csv",
-                      "status": "status.gpkg", "chart": "completion.png"},
+    "workshops": {
+        "gpkg": "workshops.gpkg",
+        "xlsx": "workshops.xlsx",
+        "towns": "workshop_towns.csv",
+        "issues": "workshop_issues.csv",
+        "run_log": "workshop_run.json",
+        "power_list": "power_list.csv",
+    },
+    "compare": {
+        "transitions": "transitions.csv",
+        "by_town": "transitions_by_town.csv",
+        "xlsx": "transitions.xlsx",
+        "changed": "changed.gpkg",
+        "map": "changes.html",
+    },
+    "ledger_report": {
+        "progress": "progress.csv",
+        "towns": "towns.csv",
+        "assessment": "assessment.xlsx",
+        "issues": "issues.csv",
+        "status": "status.gpkg",
+        "chart": "completion.png",
+    },
     "grade": {"csv": "grades.csv", "xlsx": "grades.xlsx", "issues": "grade_issues.csv"},
     "map": {"county": "county.html", "index": "index.html"},
     "figures": {"overview": "overview.png", "towns_bar": "towns_mu.png"},
-    "demo": {"sample": "sample_county.gpkg", "ledger": "ledger.gpkg", "map": "map.html",
-             "progress": "progress", "assessment": "assessment", "survey": "sandiao",
-             "survey_out": "out"},
-    "grid": {"findings": "grid.csv", "towns": "grid_towns.csv", "xlsx": "grid.xlsx",
-             "rejected": "meetings.rejected.csv", "issues": "grid_issues.csv"},
+    "demo": {
+        "sample": "sample_county.gpkg",
+        "ledger": "ledger.gpkg",
+        "map": "map.html",
+        "progress": "progress",
+        "assessment": "assessment",
+        "survey": "sandiao",
+        "survey_out": "out",
+    },
+    "grid": {
+        "findings": "grid.csv",
+        "towns": "grid_towns.csv",
+        "xlsx": "grid.xlsx",
+        "rejected": "meetings.rejected.csv",
+        "issues": "grid_issues.csv",
+    },
 }
 
 
@@ -67,8 +96,9 @@ def _paths(folder, command: str) -> dict[str, str]:
 CONTEXT_LAYERS = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
 
 
-def write_classification(result, out_dir: str | os.PathLike, run_info: dict | None = None
-                         ) -> dict[str, str]:
+def write_classification(
+    result, out_dir: str | os.PathLike, run_info: dict | None = None
+) -> dict[str, str]:
     """Write every output of ``zoning classify`` into ``out_dir`` (each file atomically).
 
     ``classified.gpkg`` (layers ``parcels``, ``village_parks`` and the context layers in
@@ -107,25 +137,31 @@ def write_classification(result, out_dir: str | os.PathLike, run_info: dict | No
     issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
-    info.update({
-        "analysis_crs": result.layers.crs.to_string(),
-        "parameters": dict(result.config.parameters),
-        "config_files": list(result.config.sources),
-        "inputs": result.layers.inputs,
-        "rows": {"parcels_in": len(result.parcels), "parcels_out": len(result.parcels),
-                 **result.layers.selection,  # [select.parcels]: read, selected, not selected
-                 "village_parks": len(result.village_parks), "issues": len(issues)},
-        "classes": result.parcels["class"].value_counts().to_dict(),
-        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
-        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
-    })
+    info.update(
+        {
+            "analysis_crs": result.layers.crs.to_string(),
+            "parameters": dict(result.config.parameters),
+            "config_files": list(result.config.sources),
+            "inputs": result.layers.inputs,
+            "rows": {
+                "parcels_in": len(result.parcels),
+                "parcels_out": len(result.parcels),
+                **result.layers.selection,  # [select.parcels]: read, selected, not selected
+                "village_parks": len(result.village_parks),
+                "issues": len(issues),
+            },
+            "classes": result.parcels["class"].value_counts().to_dict(),
+            "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+            "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+        }
+    )
     write_run_log(paths["run_log"], info)
     return paths
 
 
-def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = None,
-                    heading=None
-                    ) -> dict[str, str]:
+def write_workshops(
+    result, out_dir: str | os.PathLike, run_info: dict | None = None, heading=None
+) -> dict[str, str]:
     """workshops.gpkg (layers workshops, micro_parks), workshops.xlsx (清单, per town, per
     park), workshop_towns.csv (ledger figures), workshop_issues.csv and workshop_run.json in
     ``out_dir`` (names that sit beside a classification's outputs)."""
@@ -146,14 +182,21 @@ def write_workshops(result, out_dir: str | os.PathLike, run_info: dict | None = 
     write_csv(issues, paths["issues"])
     p = result.placement
     info = dict(run_info or {})
-    info.update({
-        "rows": {"workshops_in": len(ws), "workshops_out": len(ws), "issues": len(issues)},
-        "classes": ws["class"].value_counts().to_dict(),
-        "placement": {"status": p.status, "mip_gap": p.gap, "objective": p.objective,
-                      "candidate_pairs": p.candidates, "seconds": round(p.seconds, 3),
-                      "placed": int((ws["target_micro_park_id"] != "").sum())},
-        "outputs": {k: os.path.basename(v) for k, v in paths.items()},
-    })
+    info.update(
+        {
+            "rows": {"workshops_in": len(ws), "workshops_out": len(ws), "issues": len(issues)},
+            "classes": ws["class"].value_counts().to_dict(),
+            "placement": {
+                "status": p.status,
+                "mip_gap": p.gap,
+                "objective": p.objective,
+                "candidate_pairs": p.candidates,
+                "seconds": round(p.seconds, 3),
+                "placed": int((ws["target_micro_park_id"] != "").sum()),
+            },
+            "outputs": {k: os.path.basename(v) for k, v in paths.items()},
+        }
+    )
     write_run_log(paths["run_log"], info)
     return paths
 
@@ -169,8 +212,11 @@ def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     paths = {k: Path(v) for k, v in _paths(out, "compare").items()}
     write_csv(comparison.transitions, paths["transitions"])
     write_csv(comparison.by_town, paths["by_town"])
-    write_transitions_xlsx(comparison, paths["xlsx"], data_heading(
-        comparison.a.config, comparison.a.layers.inputs.get("parcels")))
+    write_transitions_xlsx(
+        comparison,
+        paths["xlsx"],
+        data_heading(comparison.a.config, comparison.a.layers.inputs.get("parcels")),
+    )
     write_styled_layers(paths["changed"], {"changed": comparison.changed})
     write_map(comparison.map(), paths["map"])
     if comparison.blocks is not None:  # SPEC §11: blocks and freed sites compared too
@@ -178,8 +224,7 @@ def write_comparison(comparison, out_dir: str | os.PathLike) -> dict[str, Path]:
     return paths
 
 
-def write_grades(grades: pd.DataFrame, out_dir: str | os.PathLike, heading=None
-                 ) -> pd.DataFrame:
+def write_grades(grades: pd.DataFrame, out_dir: str | os.PathLike, heading=None) -> pd.DataFrame:
     """grades.csv, grades.xlsx and, when cells were cut to Excel's limit, grade_issues.csv
     (one row each) into ``out_dir``; returns those notes."""
     from .report import write_csv, write_grades_xlsx
@@ -197,11 +242,14 @@ def write_figures(data, out_dir, title=None) -> list[Path]:
     from .figures import overview_png, towns_bar_png
 
     names = FILES["figures"]
-    return [overview_png(data, Path(out_dir) / names["overview"], title),
-            towns_bar_png(data["parcels"], Path(out_dir) / names["towns_bar"])]
+    return [
+        overview_png(data, Path(out_dir) / names["overview"], title),
+        towns_bar_png(data["parcels"], Path(out_dir) / names["towns_bar"]),
+    ]
 
 
 # --- readers of output folders ---------------------------------------------------------
+
 
 def read_grades(path) -> pd.Series | None:
     """Grade per enterprise name from a ``zoning grade`` grades.csv (None if there is none):
@@ -213,14 +261,21 @@ def read_grades(path) -> pd.Series | None:
     path = Path(path)
     if not path.exists():
         return None
-    table = pd.read_csv(path, dtype={"enterprise_id": str, "enterprise": str},
-                        keep_default_na=False, na_values={"enterprise": [""]},
-                        encoding="utf-8-sig")
+    table = pd.read_csv(
+        path,
+        dtype={"enterprise_id": str, "enterprise": str},
+        keep_default_na=False,
+        na_values={"enterprise": [""]},
+        encoding="utf-8-sig",
+    )
     if "enterprise" not in table or "grade" not in table:
         return None
     table["enterprise"] = formula_unescape(table["enterprise"])  # '=x in the CSV is =x
-    return table.dropna(subset=["enterprise"]).drop_duplicates("enterprise").set_index(
-        "enterprise")["grade"]
+    return (
+        table.dropna(subset=["enterprise"])
+        .drop_duplicates("enterprise")
+        .set_index("enterprise")["grade"]
+    )
 
 
 #: The status layer's column with the class in force (SPEC §8: the adjusted one where a
@@ -243,15 +298,25 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error here
         raise ZoningError(f"{path}: cannot be read as a GeoPackage ({exc})") from exc
     if "status" not in names and "items" not in names:
-        raise ZoningError(f"{path}: neither a ledger nor a ledger report's status.gpkg "
-                          f"(layers {names})")
+        raise ZoningError(
+            f"{path}: neither a ledger nor a ledger report's status.gpkg (layers {names})"
+        )
     try:
         if "status" in names:
             have = set(pyogrio.read_info(path, layer="status")["fields"])
-            table = pyogrio.read_dataframe(path, layer="status", read_geometry=False,
-                                           columns=["kind", "item_id", "status",
-                                                    "last_event", "final",
-                                                    *sorted(ADJUSTED & have)])
+            table = pyogrio.read_dataframe(
+                path,
+                layer="status",
+                read_geometry=False,
+                columns=[
+                    "kind",
+                    "item_id",
+                    "status",
+                    "last_event",
+                    "final",
+                    *sorted(ADJUSTED & have),
+                ],
+            )
         else:
             table = status_as_of(path, dt.date.today().isoformat())
     except ZoningError:
@@ -259,14 +324,17 @@ def read_status(path: str | os.PathLike) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the library says
         raise ZoningError(f"{path}: cannot read the progress ({first_line(exc)})") from None
     table["item_id"] = table["item_id"].astype(str)
-    return table[["kind", "item_id", "status", "last_event", "final",
-                  *sorted(ADJUSTED & set(table.columns))]]
+    return table[
+        ["kind", "item_id", "status", "last_event", "final", *sorted(ADJUSTED & set(table.columns))]
+    ]
 
 
 def join_status(data: dict[str, gpd.GeoDataFrame], status: pd.DataFrame) -> None:
     """Give the plots (and workshops) their ledger status and last update, by id."""
-    for layer, kind, key in (("parcels", "parcel", "parcel_id"),
-                             ("workshops", "workshop", "workshop_id")):
+    for layer, kind, key in (
+        ("parcels", "parcel", "parcel_id"),
+        ("workshops", "workshop", "workshop_id"),
+    ):
         gdf = data.get(layer)
         if gdf is None or key not in gdf:
             continue
@@ -291,19 +359,25 @@ def _read_classification(gpkg: Path) -> dict[str, gpd.GeoDataFrame]:
     from .maps import CONTEXT
 
     if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
-                          "classified.gpkg)")
+        raise ZoningError(
+            f"{gpkg}: not found (give a zoning classify output folder or its classified.gpkg)"
+        )
     try:
         names = [n for n, _ in pyogrio.list_layers(gpkg)]
         if "parcels" not in names:
             raise ZoningError(f"{gpkg}: no layer 'parcels' (has {names})")
-        return {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-                for n in ["parcels", "village_parks", *CONTEXT] if n in names}
+        return {
+            n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+            for n in ["parcels", "village_parks", *CONTEXT]
+            if n in names
+        }
     except ZoningError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
-                          "run zoning classify again") from None
+        raise ZoningError(
+            f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+            "run zoning classify again"
+        ) from None
 
 
 def _blocks_beside(folder: Path, optional) -> dict:
@@ -313,13 +387,15 @@ def _blocks_beside(folder: Path, optional) -> dict:
         blocks = where / FILES["blocks"]["gpkg"]
         if blocks.exists():
             found = optional(blocks, "the blocks and freed sites", lambda b=blocks: read_blocks(b))
-            return {} if found is None else {"blocks": found.blocks,
-                                             "freed_sites": found.freed_sites}
+            return (
+                {} if found is None else {"blocks": found.blocks, "freed_sites": found.freed_sites}
+            )
     return {}
 
 
-def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = None,
-                    warn=None) -> dict[str, gpd.GeoDataFrame]:
+def read_classified(
+    path: str | os.PathLike, status: str | os.PathLike | None = None, warn=None
+) -> dict[str, gpd.GeoDataFrame]:
     """The layers of a ``zoning classify`` output (folder or its classified.gpkg).
 
     Beside it, ``grades.csv`` (``zoning grade``), ``workshops.gpkg`` (``zoning workshops``),
@@ -347,8 +423,7 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
         try:
             return read()
         except Exception as exc:  # noqa: BLE001 - a damaged extra never stops the map
-            warn(f"{file}: cannot be read ({first_line(exc)}); the map is drawn without "
-                 f"{what}")
+            warn(f"{file}: cannot be read ({first_line(exc)}); the map is drawn without {what}")
             return None
 
     grades = gpkg.parent / FILES["grade"]["csv"]
@@ -357,9 +432,15 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
         data["parcels"]["grade"] = data["parcels"]["enterprise"].map(grade)
     workshops = gpkg.parent / FILES["workshops"]["gpkg"]
     if workshops.exists():  # a zoning workshops output beside it
-        layers = optional(workshops, "the workshops", lambda: {
-            n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
-            for n, _ in pyogrio.list_layers(workshops) if n in ("workshops", "micro_parks")})
+        layers = optional(
+            workshops,
+            "the workshops",
+            lambda: {
+                n: pyogrio.read_dataframe(workshops, layer=n, use_arrow=True)
+                for n, _ in pyogrio.list_layers(workshops)
+                if n in ("workshops", "micro_parks")
+            },
+        )
         data.update(layers or {})
     data.update(_blocks_beside(gpkg.parent, optional))
     ledger = gpkg.parent / FILES["demo"]["ledger"]
@@ -374,14 +455,18 @@ def read_classified(path: str | os.PathLike, status: str | os.PathLike | None = 
 
 # --- old industrial blocks (SPEC §11) ----------------------------------------------------
 
-FILES["blocks"] = {"gpkg": "blocks.gpkg", "history": "history.csv",
-                   "towns": "freed_towns.csv", "xlsx": "blocks.xlsx",
-                   "plots": "block_plots.csv", "issues": "blocks_issues.csv",
-                   "run_log": "blocks_run.json"}
+FILES["blocks"] = {
+    "gpkg": "blocks.gpkg",
+    "history": "history.csv",
+    "towns": "freed_towns.csv",
+    "xlsx": "blocks.xlsx",
+    "plots": "block_plots.csv",
+    "issues": "blocks_issues.csv",
+    "run_log": "blocks_run.json",
+}
 
 
-def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
-                 ) -> dict[str, str]:
+def write_blocks(result, out_dir, run_info: dict | None = None, issues=None) -> dict[str, str]:
     """The output folder of ``zoning blocks`` (SPEC §11), written as one set
     (:func:`zoning._io.output_set`): blocks.gpkg (layers ``blocks``, ``freed_sites``),
     history.csv, freed_towns.csv, blocks.xlsx, block_plots.csv (every input plot with its
@@ -406,28 +491,43 @@ def write_blocks(result, out_dir, run_info: dict | None = None, issues=None
     with output_set(out_dir) as stage:
         files = beside(_write_blocks_files, result, stage)
         try:
-            cut = write_blocks_xlsx(result, stage / names["xlsx"], change=change_table(
-                result.blocks, result.history, list(result.years)))
+            cut = write_blocks_xlsx(
+                result,
+                stage / names["xlsx"],
+                change=change_table(result.blocks, result.history, list(result.years)),
+            )
         finally:
             files.result()
         listed = [f for f in (issues, cut) if f is not None and len(f)]
         # always written (header only when empty): a stale one never outlives its run
-        write_csv(pd.concat(listed, ignore_index=True) if listed else
-                  pd.DataFrame(columns=["layer", "row", "id", "action", "reason"]),
-                  stage / names["issues"])
+        write_csv(
+            pd.concat(listed, ignore_index=True)
+            if listed
+            else pd.DataFrame(columns=["layer", "row", "id", "action", "reason"]),
+            stage / names["issues"],
+        )
         info = dict(run_info or {})
-        info.update({
-            "rows": {"plots_in": len(result.plots), "plots_out": len(result.plots),
-                     "blocks": len(result.blocks), "freed_sites": len(result.freed_sites),
-                     "issues": sum(len(f) for f in listed)},
-            "years": [int(y) for y in result.years],
-            "parameters": {"blocks": result.params, "freed": result.freed_params,
-                           "inside_share_min": result.inside_share_min},
-            "modes": result.blocks["mode"].value_counts().to_dict(),
-            "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
-            "timings_s": {k: round(v, 3) for k, v in getattr(result, "timings", {}).items()},
-            "outputs": dict(names),
-        })
+        info.update(
+            {
+                "rows": {
+                    "plots_in": len(result.plots),
+                    "plots_out": len(result.plots),
+                    "blocks": len(result.blocks),
+                    "freed_sites": len(result.freed_sites),
+                    "issues": sum(len(f) for f in listed),
+                },
+                "years": [int(y) for y in result.years],
+                "parameters": {
+                    "blocks": result.params,
+                    "freed": result.freed_params,
+                    "inside_share_min": result.inside_share_min,
+                },
+                "modes": result.blocks["mode"].value_counts().to_dict(),
+                "reuses": result.freed_sites["reuse"].value_counts().to_dict(),
+                "timings_s": {k: round(v, 3) for k, v in getattr(result, "timings", {}).items()},
+                "outputs": dict(names),
+            }
+        )
         write_run_log(stage / names["run_log"], info)
         written = {k: os.fspath(os.path.join(out_dir, v)) for k, v in info["outputs"].items()}
     return written
@@ -438,8 +538,9 @@ def _write_blocks_files(result, stage) -> None:
     from .report import write_csv
 
     names = FILES["blocks"]
-    write_styled_layers(stage / names["gpkg"], {"blocks": result.blocks,
-                                                "freed_sites": result.freed_sites})
+    write_styled_layers(
+        stage / names["gpkg"], {"blocks": result.blocks, "freed_sites": result.freed_sites}
+    )
     write_csv(result.history, stage / names["history"])
     write_csv(result.towns, stage / names["towns"])
     write_csv(result.plots, stage / names["plots"])
@@ -457,23 +558,29 @@ def read_classified_plots(path) -> tuple:
     path = Path(path)
     gpkg = path / FILES["classify"]["classified"] if path.is_dir() else path
     if not gpkg.exists():
-        raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder or its "
-                          "classified.gpkg)")
+        raise ZoningError(
+            f"{gpkg}: not found (give a zoning classify output folder or its classified.gpkg)"
+        )
     try:
         names = [n for n, _ in pyogrio.list_layers(gpkg)]
         if "parcels" not in names or "village_parks" not in names:
-            raise ZoningError(f"{gpkg}: not a zoning classify output (layers {names}; "
-                              "parcels and village_parks expected)")
+            raise ZoningError(
+                f"{gpkg}: not a zoning classify output (layers {names}; "
+                "parcels and village_parks expected)"
+            )
         plots = pyogrio.read_dataframe(gpkg, layer="parcels", use_arrow=True)
     except ZoningError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
-                          "run zoning classify again") from None
+        raise ZoningError(
+            f"{gpkg}: cannot be read as a classification ({first_line(exc)}); "
+            "run zoning classify again"
+        ) from None
     missing = [c for c in ("parcel_id", "class", "rule", "village_park_id") if c not in plots]
     if missing:
-        raise ZoningError(f"{gpkg}: layer parcels has no {', '.join(missing)}; "
-                          "run zoning classify again")
+        raise ZoningError(
+            f"{gpkg}: layer parcels has no {', '.join(missing)}; run zoning classify again"
+        )
     if plots.crs is None:
         raise ZoningError(f"{gpkg}: layer parcels has no CRS; run zoning classify again")
     return plots, gpkg
@@ -498,8 +605,10 @@ def _flag_sources(option: str, values):
 
     values = (values,) if isinstance(values, str) else tuple(values)
     if len(values) > 1 and option != "protected":
-        raise ZoningError(f"--{option} given {len(values)} times ({', '.join(values)}); "
-                          "give it once (only --protected may repeat)")
+        raise ZoningError(
+            f"--{option} given {len(values)} times ({', '.join(values)}); "
+            "give it once (only --protected may repeat)"
+        )
     sources = [Source.parse(v) for v in values]
     return sources if len(sources) > 1 else sources[0]
 
@@ -515,8 +624,12 @@ def _flag(name: str) -> str:
     return "--" + option.replace("_", "-")
 
 
-def resolve_inputs(input_path: str | None, given: dict[str, str | None],
-                   needs=CLASSIFY_NEEDS, optional=("protected", "towns")):
+def resolve_inputs(
+    input_path: str | None,
+    given: dict[str, str | None],
+    needs=CLASSIFY_NEEDS,
+    optional=("protected", "towns"),
+):
     """The one way every command names its inputs: a multi-layer file (SPEC §3 layer
     names), a ``zoning classify`` output folder (its classified.gpkg; the plots' output
     columns are dropped on reading, not reported as clashes) and/or the per-layer flags
@@ -537,10 +650,12 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
             raise ZoningError(f"{path}: file not found")
         if path.is_dir() and path.suffix.lower() != ".gdb":
             if not (path / FILES["classify"]["classified"]).exists():
-                raise ZoningError(f"{path}: a folder without classified.gpkg; give a "
-                                  "GeoPackage with the SPEC §3 layers, a zoning classify "
-                                  "output folder, or each layer with --parcels --boundary "
-                                  "--parks --clusters [--protected --towns] PATH[:LAYER]")
+                raise ZoningError(
+                    f"{path}: a folder without classified.gpkg; give a "
+                    "GeoPackage with the SPEC §3 layers, a zoning classify "
+                    "output folder, or each layer with --parcels --boundary "
+                    "--parks --clusters [--protected --towns] PATH[:LAYER]"
+                )
             path = path / FILES["classify"]["classified"]
         available = list_layers(path)
         output = "parcels" in available and "village_parks" in available
@@ -564,12 +679,21 @@ def resolve_inputs(input_path: str | None, given: dict[str, str | None],
     missing = [n for n in needs if sources.get(n) is None]
     if missing:
         flags = ", ".join(f"{_flag(n)} for {n}" for n in missing)
-        where = (f"{input_path} has no layer {', '.join(missing)} (it has {available}"
-                 + ("; a single-layer file is one layer, not the whole input)"
-                    if len(available) == 1 else ")")) if input_path is not None \
+        where = (
+            (
+                f"{input_path} has no layer {', '.join(missing)} (it has {available}"
+                + (
+                    "; a single-layer file is one layer, not the whole input)"
+                    if len(available) == 1
+                    else ")"
+                )
+            )
+            if input_path is not None
             else f"no input for layer {', '.join(missing)}"
-        raise ZoningError(f"{where}; give {'it' if len(missing) == 1 else 'them'} with "
-                          f"{flags} PATH[:LAYER]")
+        )
+        raise ZoningError(
+            f"{where}; give {'it' if len(missing) == 1 else 'them'} with {flags} PATH[:LAYER]"
+        )
     return sources
 
 
@@ -580,8 +704,9 @@ def run_info(**extra) -> dict:
     return {"zoning": __version__, "command": " ".join(sys.argv), **extra}
 
 
-def run_classify(input_path, out_dir, config_files, given, progress, extra_info=None,
-                 lang="zh", fmt="gpkg"):
+def run_classify(
+    input_path, out_dir, config_files, given, progress, extra_info=None, lang="zh", fmt="gpkg"
+):
     """``zoning classify`` (and ``demo``, ``bench/one.py``): resolve the inputs, classify
     (``reason`` in ``lang``, the other language beside it), write the folder
     (:func:`write_classification`; ``fmt`` "shp": the plots and village parks as
@@ -602,8 +727,11 @@ def run_classify(input_path, out_dir, config_files, given, progress, extra_info=
             write_shp(result, stage / FILES["classify_shp"]["folder"])
     result.timings["write"] = time.perf_counter() - t0
     counts = result.parcels["class"].value_counts()
-    progress("done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-             + f"; {len(result.issues)} issue(s) in {FILES['classify']['issues']}")
+    progress(
+        "done: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f"; {len(result.issues)} issue(s) in {FILES['classify']['issues']}"
+    )
     return result
 
 
@@ -632,8 +760,11 @@ def run_compare(sources, config_files, out_dir, progress, blocks_dir=None):
     configs = [load_config(f) for f in config_files]
     progress("reading and measuring layers")
     study_a = Study.from_sources(sources, config_files[0])
-    same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == \
-        (configs[1].fields, configs[1].crs, configs[1].encoding)
+    same_loading = (configs[0].fields, configs[0].crs, configs[0].encoding) == (
+        configs[1].fields,
+        configs[1].crs,
+        configs[1].encoding,
+    )
     study_b = study_a if same_loading else Study.from_sources(sources, config_files[1])
     names = [Path(f).stem for f in config_files]
     a = study_a.classify(names[0], **configs[0].parameters)
@@ -648,34 +779,49 @@ def run_compare(sources, config_files, out_dir, progress, blocks_dir=None):
     return result
 
 
-def run_workshops(input_path, out_dir, config_files, workshops_path, micro_parks_path,
-                  progress, given=None, lang="zh"):
+def run_workshops(
+    input_path,
+    out_dir,
+    config_files,
+    workshops_path,
+    micro_parks_path,
+    progress,
+    given=None,
+    lang="zh",
+):
     """``zoning workshops`` (and ``demo``): resolve the inputs, classify and place the
     workshops, write the folder (:func:`write_workshops`)."""
     from ._io import output_set
     from .config import load_config
     from .workshops import load_and_run
 
-    sources = resolve_inputs(input_path, {**(given or {}), "workshops": workshops_path,
-                                          "micro_parks": micro_parks_path},
-                             needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"))
+    sources = resolve_inputs(
+        input_path,
+        {**(given or {}), "workshops": workshops_path, "micro_parks": micro_parks_path},
+        needs=(*CLASSIFY_NEEDS, "workshops", "micro_parks"),
+    )
     config = load_config(*config_files)
     result, info = load_and_run(sources, config, progress=progress, lang=lang)
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
-        write_workshops(result, stage, run_info(**info),
-                        heading=workshop_heading(sources, config))
+        write_workshops(result, stage, run_info(**info), heading=workshop_heading(sources, config))
     ws = result.workshops
     placed = int((ws["target_micro_park_id"] != "").sum())
     moving = int(ws["class"].isin(["to_park", "demolish"]).sum())
-    progress(f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
-             f"placed {placed} of {moving} "
-             f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})")
+    progress(
+        f"done: {len(ws)} workshop(s) {ws['class'].value_counts().to_dict()}; "
+        f"placed {placed} of {moving} "
+        f"moving workshops ({result.placement.status}, gap {result.placement.gap:.1e})"
+    )
     if "risk_level" in ws:  # SPEC §12
         risk = ws["risk_level"].value_counts()
-        progress("three-in-one: " + ", ".join(f"{lv} {int(risk.get(lv, 0))}" for lv in
-                                              ("high", "medium", "unknown", "low"))
-                 + f"; no industrial power {len(result.power_list)} (power_list.csv)")
+        progress(
+            "three-in-one: "
+            + ", ".join(
+                f"{lv} {int(risk.get(lv, 0))}" for lv in ("high", "medium", "unknown", "low")
+            )
+            + f"; no industrial power {len(result.power_list)} (power_list.csv)"
+        )
     return result
 
 
@@ -712,21 +858,27 @@ def run_ledger_demo(out_dir: Path, data_dir: Path, progress, config=None) -> Non
         last_day = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
         report = import_sheet(ledger, sheet, last_day)
         write_csv(report.rejected, sheet.with_name(sheet.stem + ".rejected.csv"))
-        totals = [totals[0] + report.accepted, totals[1] + report.already,
-                  totals[2] + len(report.rejected)]
-    progress(f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
-             f"(see {inbox}/*.rejected.csv)")
+        totals = [
+            totals[0] + report.accepted,
+            totals[1] + report.already,
+            totals[2] + len(report.rejected),
+        ]
+    progress(
+        f"accepted {totals[0]}, already recorded {totals[1]}, rejected {totals[2]} "
+        f"(see {inbox}/*.rejected.csv)"
+    )
     enterprises = data_dir / "enterprises.csv"
     if enterprises.exists():
-        write_grades(grade_table(read_table(enterprises, "enterprises",
-                                            keys=("enterprise_id",))), out_dir,
-                     data_heading(config, {"path": str(enterprises)}))
+        write_grades(
+            grade_table(read_table(enterprises, "enterprises", keys=("enterprise_id",))),
+            out_dir,
+            data_heading(config, {"path": str(enterprises)}),
+        )
     profile = data_dir / "cixi.toml"  # the county's industry campaigns (SPEC §12)
     campaigns = load_config(profile).campaigns if profile.exists() else ()
     county = (config.report if config is not None else {}).get("county", "")
     with output_set(out_dir / names["assessment"]) as stage:
-        scores = write_ledger_report(ledger, last_day, stage, campaigns=campaigns,
-                                     county=county)
+        scores = write_ledger_report(ledger, last_day, stage, campaigns=campaigns, county=county)
     progress(f"assessment as of {last_day}: first {scores['town'].iat[0]}")
 
 
@@ -737,13 +889,21 @@ def run_survey_demo(sample: Path, folder: Path, parcels: pd.DataFrame, progress)
 
     files = write_survey_sample(sample, folder)
     progress(f"the sample as a 三调 delivery in {folder}: classifying with data/sandiao.toml")
-    given = {"parcels": str(files["DLTB"]), "boundary": str(files["CZKFBJ"]),
-             "protected": (str(files["STBHHX"]), str(files["YJJBNT"])),
-             "parks": f"{sample}:township_parks", "clusters": f"{sample}:cluster_points",
-             "towns": f"{sample}:towns"}
-    survey = run_classify(None, folder / FILES["demo"]["survey_out"],
-                          (str(SAMPLE.parent / "sandiao.toml"), str(files["extra"])), given,
-                          progress)
+    given = {
+        "parcels": str(files["DLTB"]),
+        "boundary": str(files["CZKFBJ"]),
+        "protected": (str(files["STBHHX"]), str(files["YJJBNT"])),
+        "parks": f"{sample}:township_parks",
+        "clusters": f"{sample}:cluster_points",
+        "towns": f"{sample}:towns",
+    }
+    survey = run_classify(
+        None,
+        folder / FILES["demo"]["survey_out"],
+        (str(SAMPLE.parent / "sandiao.toml"), str(files["extra"])),
+        given,
+        progress,
+    )
     same = survey.parcels.set_index("parcel_id")["rule"].reindex(parcels["parcel_id"])
     agree = int((same.to_numpy() == parcels["rule"].to_numpy()).sum())
     progress(f"三调 delivery: {agree} of {len(parcels)} plots get the sample's rule")
@@ -781,8 +941,16 @@ def run_demo(out_dir, maps_dir, progress) -> Path:
 
 # --- the ledger's report folder (SPEC §8) -----------------------------------------
 
-def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None,
-                        grades=None, campaigns=(), county: str = "") -> pd.DataFrame:
+
+def write_ledger_report(
+    ledger,
+    as_of: str,
+    out_dir,
+    weights: dict | None = None,
+    grades=None,
+    campaigns=(),
+    county: str = "",
+) -> pd.DataFrame:
     """progress.csv, towns.csv, assessment.xlsx, issues.csv, status.gpkg and completion.png
     as of a date into ``out_dir``; returns the town scores. The 清单 show the 亩均 grades of
     ``grades`` (a grades.csv; by default the one beside the ledger, if any). issues.csv
@@ -807,21 +975,28 @@ def write_ledger_report(ledger, as_of: str, out_dir, weights: dict | None = None
     if campaigns:
         from .campaigns import campaign_items, campaign_table
 
-        lists = (campaign_table(state, campaigns),
-                 [campaign_items(state, campaign) for campaign in campaigns])
+        lists = (
+            campaign_table(state, campaigns),
+            [campaign_items(state, campaign) for campaign in campaigns],
+        )
     # the workbook (pure Python) and the layer + chart are written side by side
     extras = beside(_write_ledger_extras, ledger, state, as_of, weights, out_dir)
     try:
-        issues = write_assessment(state, scores, out_dir / names["assessment"], by_name,
-                                  lists, report_heading(ledger, state, as_of, county))
+        issues = write_assessment(
+            state,
+            scores,
+            out_dir / names["assessment"],
+            by_name,
+            lists,
+            report_heading(ledger, state, as_of, county),
+        )
         write_csv(issues, out_dir / names["issues"])
     finally:
         extras.result()
     return scores
 
 
-def _write_ledger_extras(ledger, state: pd.DataFrame, as_of: str, weights,
-                         out_dir: Path) -> None:
+def _write_ledger_extras(ledger, state: pd.DataFrame, as_of: str, weights, out_dir: Path) -> None:
     from .figures import completion_png
     from .ledger import completion_over_time
 
@@ -841,21 +1016,36 @@ def write_status_layer(ledger, state: pd.DataFrame, target) -> None:
 
     where = pyogrio.read_dataframe(ledger, layer="items", columns=["kind", "item_id"])
     where["item_id"] = where["item_id"].astype(str)
-    cols = ["kind", "item_id", "town", "class", "computed_class", "status", "last_event",
-            "note", "final"]
+    cols = [
+        "kind",
+        "item_id",
+        "town",
+        "class",
+        "computed_class",
+        "status",
+        "last_event",
+        "note",
+        "final",
+    ]
     layer = where.merge(state[cols], on=["kind", "item_id"], how="left", validate="1:1")
-    layer.insert(layer.columns.get_loc("computed_class") + 1, "adjusted",
-                 (layer["class"] != layer["computed_class"]).to_numpy())
-    layer.insert(layer.columns.get_loc("status") + 1, "status_zh",
-                 layer["status"].map(STATUS_ZH))
+    layer.insert(
+        layer.columns.get_loc("computed_class") + 1,
+        "adjusted",
+        (layer["class"] != layer["computed_class"]).to_numpy(),
+    )
+    layer.insert(layer.columns.get_loc("status") + 1, "status_zh", layer["status"].map(STATUS_ZH))
     write_styled_layers(target, {"status": layer})
 
 
 # --- the ledger's items, read from classify / workshops output folders -----------------
 
-def read_items(classified_dir: str | os.PathLike | None,
-               workshops_dir: str | os.PathLike | None = None, crs=None,
-               blocks_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+
+def read_items(
+    classified_dir: str | os.PathLike | None,
+    workshops_dir: str | os.PathLike | None = None,
+    crs=None,
+    blocks_dir: str | os.PathLike | None = None,
+) -> gpd.GeoDataFrame:
     """The SPEC §8 items (:func:`zoning.ledger.items_of`) of a classify output folder
     and/or a workshops output folder (in the plots' CRS, else ``crs``) and/or a blocks
     output folder (SPEC §11: its blocks and freed sites, :func:`read_blocks`)."""
@@ -875,12 +1065,14 @@ def read_items(classified_dir: str | os.PathLike | None,
             raise ZoningError(f"{wpath}: not found (give a zoning workshops output folder)")
         workshops = pyogrio.read_dataframe(wpath, layer="workshops", use_arrow=True)
     found = read_blocks(blocks_dir) if blocks_dir is not None else None
-    return items_of(parcels, workshops, crs, blocks=found and found.blocks,
-                    sites=found and found.freed_sites)
+    return items_of(
+        parcels, workshops, crs, blocks=found and found.blocks, sites=found and found.freed_sites
+    )
 
 
-def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None,
-                blocks_dir=None) -> int:
+def init_ledger(
+    ledger: str | os.PathLike, classified_dir, workshops_dir=None, blocks_dir=None
+) -> int:
     """``zoning ledger init``: a new ledger listing every item of a classify output folder
     (and a workshops output folder, and the blocks and freed sites of a blocks output
     folder), status pending. Returns the number of items."""
@@ -893,22 +1085,30 @@ def init_ledger(ledger: str | os.PathLike, classified_dir, workshops_dir=None,
     return init(ledger, items, styles=for_layers({"items": items}))
 
 
-def sync_ledger(ledger, classified_dir=None, workshops_dir=None, blocks_dir=None
-                ) -> pd.DataFrame:
+def sync_ledger(ledger, classified_dir=None, workshops_dir=None, blocks_dir=None) -> pd.DataFrame:
     """``zoning ledger sync``: the items of new output folders into the ledger (only the
     kinds given are compared: a blocks folder gives blocks and sites); returns the items
     to review."""
     from .ledger import check_sync, sync
 
-    kinds = [k for k, given in (("parcel", classified_dir), ("workshop", workshops_dir),
-                                ("block", blocks_dir), ("site", blocks_dir))
-             if given is not None]
+    kinds = [
+        k
+        for k, given in (
+            ("parcel", classified_dir),
+            ("workshop", workshops_dir),
+            ("block", blocks_dir),
+            ("site", blocks_dir),
+        )
+        if given is not None
+    ]
     crs = check_sync(ledger, kinds)
-    return sync(ledger, read_items(classified_dir, workshops_dir, crs=crs,
-                                   blocks_dir=blocks_dir), kinds)
+    return sync(
+        ledger, read_items(classified_dir, workshops_dir, crs=crs, blocks_dir=blocks_dir), kinds
+    )
 
 
 # --- the jobs of ``zoning blocks`` -------------------------------------------------------
+
 
 def _warn(message: str) -> None:
     """A warning line on stderr (as the command line prints them)."""
@@ -926,22 +1126,40 @@ def read_enterprise_years(paths, year, config, warn=None):
 
     tables = []
     for path in paths:
-        table = read_table(path, "enterprises", config=config, keys=("enterprise_id",),
-                           required=("enterprise_id",), rename=ENTERPRISE_FIELDS_ZH)
+        table = read_table(
+            path,
+            "enterprises",
+            config=config,
+            keys=("enterprise_id",),
+            required=("enterprise_id",),
+            rename=ENTERPRISE_FIELDS_ZH,
+        )
         table.attrs["path"] = str(path)
         if "enterprise" not in table.columns:  # optional in SPEC §8, but nothing joins
-            (warn or _warn)(f"{path} has no enterprise column (the name that joins a "
-                            "plot's enterprise): its figures reach no block")
+            (warn or _warn)(
+                f"{path} has no enterprise column (the name that joins a "
+                "plot's enterprise): its figures reach no block"
+            )
         tables.append(table)
     return enterprise_years(tables, year)
 
 
-def run_blocks(classified, enterprise_paths, out_dir, config_files=(), year=None,
-               blocks_path=None, scenic_path=None, progress=None, warn=None):
+def run_blocks(
+    classified,
+    enterprise_paths,
+    out_dir,
+    config_files=(),
+    year=None,
+    blocks_path=None,
+    scenic_path=None,
+    progress=None,
+    warn=None,
+):
     """Shared by ``blocks`` and ``demo``: read, run SPEC §11, write the folder."""
     from .blocks import run
     from .config import load_config
     from .layers import IssueLog, read_layer
+
     progress = progress or (lambda message: None)
     t0 = time.perf_counter()
     config = load_config(*config_files)
@@ -950,20 +1168,39 @@ def run_blocks(classified, enterprise_paths, out_dir, config_files=(), year=None
     enterprises = read_enterprise_years(enterprise_paths, year, config, warn)
     t2 = time.perf_counter()
     issues = IssueLog()
-    extra = {name: read_layer(path, name, config, plots.crs, issues) if path else None
-             for name, path in (("blocks", blocks_path), ("scenic", scenic_path))}
+    extra = {
+        name: read_layer(path, name, config, plots.crs, issues) if path else None
+        for name, path in (("blocks", blocks_path), ("scenic", scenic_path))
+    }
     t3 = time.perf_counter()
-    progress(f"{len(plots)} plots, enterprise tables of "
-             f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}")
-    result = run(plots, enterprises, block_polygons=extra["blocks"], scenic=extra["scenic"],
-                 params=config.blocks, freed=config.freed, parameters=config.parameters,
-                 grading=config.grading)
-    result.timings = {"read_plots": t1 - t0, "read_enterprises": t2 - t1,
-                      "read_layers": t3 - t2, **result.timings}
-    info = run_info(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), classification=str(gpkg),
-                    enterprises=[str(p) for p in enterprise_paths],
-                    blocks_layer=str(blocks_path or ""), scenic_layer=str(scenic_path or ""),
-                    config_files=list(config.sources))
+    progress(
+        f"{len(plots)} plots, enterprise tables of "
+        f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}"
+    )
+    result = run(
+        plots,
+        enterprises,
+        block_polygons=extra["blocks"],
+        scenic=extra["scenic"],
+        params=config.blocks,
+        freed=config.freed,
+        parameters=config.parameters,
+        grading=config.grading,
+    )
+    result.timings = {
+        "read_plots": t1 - t0,
+        "read_enterprises": t2 - t1,
+        "read_layers": t3 - t2,
+        **result.timings,
+    }
+    info = run_info(
+        started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        classification=str(gpkg),
+        enterprises=[str(p) for p in enterprise_paths],
+        blocks_layer=str(blocks_path or ""),
+        scenic_layer=str(scenic_path or ""),
+        config_files=list(config.sources),
+    )
     t4 = time.perf_counter()
     write_blocks(result, out_dir, info, issues.frame())
     result.timings["write"] = time.perf_counter() - t4
@@ -982,16 +1219,27 @@ def run_blocks_demo(out_dir: Path, data_dir: Path, progress) -> None:
         return
     plots, _ = read_classified_plots(out_dir)
     inputs = write_blocks_sample(out_dir / "blocks_input", plots, enterprises)
-    progress(f"blocks: enterprise tables of {len(inputs['enterprises'])} years, blocks and "
-             f"scenic layers in {out_dir / 'blocks_input'}")
-    result = run_blocks(out_dir, inputs["enterprises"], out_dir / "blocks",
-                        blocks_path=inputs["blocks"], scenic_path=inputs["scenic"],
-                        progress=progress)
+    progress(
+        f"blocks: enterprise tables of {len(inputs['enterprises'])} years, blocks and "
+        f"scenic layers in {out_dir / 'blocks_input'}"
+    )
+    result = run_blocks(
+        out_dir,
+        inputs["enterprises"],
+        out_dir / "blocks",
+        blocks_path=inputs["blocks"],
+        scenic_path=inputs["scenic"],
+        progress=progress,
+    )
     modes = result.blocks["mode_zh"].value_counts()
     reuses = result.freed_sites["reuse_zh"].value_counts()
-    progress(f"{len(result.blocks)} blocks (" + ", ".join(f"{k} {v}" for k, v in modes.items())
-             + f"), {len(result.freed_sites)} freed sites (" + ", ".join(
-                 f"{k} {v}" for k, v in reuses.items()) + f") in {out_dir / 'blocks'}")
+    progress(
+        f"{len(result.blocks)} blocks ("
+        + ", ".join(f"{k} {v}" for k, v in modes.items())
+        + f"), {len(result.freed_sites)} freed sites ("
+        + ", ".join(f"{k} {v}" for k, v in reuses.items())
+        + f") in {out_dir / 'blocks'}"
+    )
 
 
 def write_grid(result, out_dir, as_of: str) -> dict[str, str]:
@@ -1017,8 +1265,7 @@ def write_grid(result, out_dir, as_of: str) -> dict[str, str]:
     return paths
 
 
-def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
-             echo=print):
+def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(), echo=print):
     """Shared by ``grid`` and ``demo``."""
     from ._io import output_set
     from .config import load_config
@@ -1030,10 +1277,22 @@ def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
     if day is None:
         raise ZoningError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
     config = load_config(*config_files)
-    village_table = read_table(villages, "villages", config=config, keys=("village",),
-                               required=("town", "village"), rename=VILLAGES_ZH)
-    meeting_table = read_table(meetings, "meetings", config=config, keys=("date",),
-                               required=("date", "level", "town"), rename=MEETINGS_ZH)
+    village_table = read_table(
+        villages,
+        "villages",
+        config=config,
+        keys=("village",),
+        required=("town", "village"),
+        rename=VILLAGES_ZH,
+    )
+    meeting_table = read_table(
+        meetings,
+        "meetings",
+        config=config,
+        keys=("date",),
+        required=("date", "level", "town"),
+        rename=MEETINGS_ZH,
+    )
     clusters = None
     if classified is not None:
         import pyogrio
@@ -1043,18 +1302,24 @@ def run_grid(villages, meetings, as_of, classified, out_dir, config_files=(),
         if not gpkg.exists():
             raise ZoningError(f"{gpkg}: not found (give a zoning classify output folder)")
         if "cluster_points" not in {name for name, _ in pyogrio.list_layers(gpkg)}:
-            raise ZoningError(f"{gpkg}: no cluster_points layer (give a zoning classify "
-                              "output folder)")
+            raise ZoningError(
+                f"{gpkg}: no cluster_points layer (give a zoning classify output folder)"
+            )
         clusters = pyogrio.read_dataframe(gpkg, layer="cluster_points", read_geometry=False)
-    result = safety_grid(village_table, meeting_table, as_of=day, clusters=clusters,
-                         source=str(villages))
+    result = safety_grid(
+        village_table, meeting_table, as_of=day, clusters=clusters, source=str(villages)
+    )
     with output_set(out_dir) as stage:
         write_grid(result, stage, day)
     counts = result.findings["finding"].value_counts()
-    echo(f"as of {day} ({result.months[0]} to {result.months[-1]}): "
-         + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in
-                     ("no_officer", "missed_month", "missed_quarter", "cluster_no_body"))
-         + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv")
+    echo(
+        f"as of {day} ({result.months[0]} to {result.months[-1]}): "
+        + ", ".join(
+            f"{k} {int(counts.get(k, 0))}"
+            for k in ("no_officer", "missed_month", "missed_quarter", "cluster_no_body")
+        )
+        + f"; {len(result.rejected)} meeting row(s) rejected, see meetings.rejected.csv"
+    )
     return result
 
 
@@ -1064,12 +1329,17 @@ def run_grid_demo(sample: Path, out_dir: Path, progress) -> None:
     sample (written by `zoning sample`); made now if they are not there."""
     from .sample import GRID_AS_OF, write_grid_sample
 
-    files = {"villages": sample.parent / "villages.csv",
-             "meetings": sample.parent / "meetings.csv"}
+    files = {"villages": sample.parent / "villages.csv", "meetings": sample.parent / "meetings.csv"}
     if not all(p.exists() for p in files.values()):
         files = write_grid_sample(sample, out_dir / "grid_tables")
-    run_grid(files["villages"], files["meetings"], GRID_AS_OF, out_dir, out_dir / "grid",
-             echo=lambda line: progress(f"safety grid {line}"))
+    run_grid(
+        files["villages"],
+        files["meetings"],
+        GRID_AS_OF,
+        out_dir,
+        out_dir / "grid",
+        echo=lambda line: progress(f"safety grid {line}"),
+    )
 
 
 def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Path]:
@@ -1079,11 +1349,11 @@ def write_sheets(data, source, out: Path, title, progress, lang="zh") -> list[Pa
 
     origin, date = sheet_notes(source)
     with output_set(out, out) as stage:
-        return write_map_sheets(data, stage, title, origin, date, progress=progress,
-                                lang=lang)
+        return write_map_sheets(data, stage, title, origin, date, progress=progress, lang=lang)
 
 
 # --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
+
 
 def write_campaigns(state: pd.DataFrame, campaigns, out_dir: Path) -> None:
     """campaigns.csv (per campaign: workshops, final, closed, target_closed, share_final,
@@ -1112,8 +1382,7 @@ def report_heading(ledger, state: pd.DataFrame, as_of: str, county: str = ""):
     from .report import Heading
 
     latest = state["last_event"].replace("", np.nan).dropna()
-    return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "",
-                   as_of)
+    return Heading(county or Path(ledger).stem, str(latest.max()) if len(latest) else "", as_of)
 
 
 def write_styled_layers(target: str | os.PathLike, layers: dict) -> None:
@@ -1124,10 +1393,14 @@ def write_styled_layers(target: str | os.PathLike, layers: dict) -> None:
 
     write_layers(target, layers, styles=for_layers(layers))
 
+
 # --- ``zoning compare`` of blocks (SPEC §11 what-ifs) -------------------------------------
 
-FILES["compare_blocks"] = {"blocks": "blocks_changed.csv", "sites": "sites_changed.csv",
-                           "xlsx": "blocks_changes.xlsx"}
+FILES["compare_blocks"] = {
+    "blocks": "blocks_changed.csv",
+    "sites": "sites_changed.csv",
+    "xlsx": "blocks_changes.xlsx",
+}
 
 
 def write_block_changes_csv(block_changes, out_dir) -> dict[str, Path]:
@@ -1159,25 +1432,33 @@ def read_blocks(path):
     try:
         names = [n for n, _ in pyogrio.list_layers(gpkg)]
         if "blocks" not in names or "freed_sites" not in names:
-            raise ZoningError(f"{gpkg}: not a zoning blocks output (layers {names}; blocks "
-                              "and freed_sites expected)")
-        layers = {n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
-                  for n in ("blocks", "freed_sites")}
+            raise ZoningError(
+                f"{gpkg}: not a zoning blocks output (layers {names}; blocks "
+                "and freed_sites expected)"
+            )
+        layers = {
+            n: pyogrio.read_dataframe(gpkg, layer=n, use_arrow=True)
+            for n in ("blocks", "freed_sites")
+        }
     except ZoningError:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL, sqlite, arrow: all mean "damaged"
-        raise ZoningError(f"{gpkg}: cannot be read as a blocks output ({first_line(exc)}); "
-                          "run zoning blocks again") from None
+        raise ZoningError(
+            f"{gpkg}: cannot be read as a blocks output ({first_line(exc)}); "
+            "run zoning blocks again"
+        ) from None
     for layer, key in (("blocks", "block_id"), ("freed_sites", "site_id")):
-        missing = [c for c in (key, "town", "mu", "rule", "reason",
-                               "mode" if layer == "blocks" else "reuse")
-                   if c not in layers[layer]]
+        missing = [
+            c
+            for c in (key, "town", "mu", "rule", "reason", "mode" if layer == "blocks" else "reuse")
+            if c not in layers[layer]
+        ]
         if missing:
-            raise ZoningError(f"{gpkg}: layer {layer} has no {', '.join(missing)}; "
-                              "run zoning blocks again")
+            raise ZoningError(
+                f"{gpkg}: layer {layer} has no {', '.join(missing)}; run zoning blocks again"
+            )
     name = gpkg.parent.name if gpkg.name == FILES["blocks"]["gpkg"] else gpkg.stem
-    return SimpleNamespace(blocks=layers["blocks"], freed_sites=layers["freed_sites"],
-                           name=name)
+    return SimpleNamespace(blocks=layers["blocks"], freed_sites=layers["freed_sites"], name=name)
 
 
 def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
@@ -1195,8 +1476,10 @@ def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
 
     log = Path(blocks_dir) / FILES["blocks"]["run_log"]
     if not log.exists():
-        raise ZoningError(f"{log}: not found (give a zoning blocks output folder: its "
-                          "enterprise tables and layers are used for both scenarios)")
+        raise ZoningError(
+            f"{log}: not found (give a zoning blocks output folder: its "
+            "enterprise tables and layers are used for both scenarios)"
+        )
     try:
         info = json.loads(log.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -1204,11 +1487,12 @@ def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
     tables = [str(p) for p in info.get("enterprises") or []]
     gone = [p for p in tables if not Path(p).exists()]
     if gone:
-        raise ZoningError(f"{log}: enterprise table {gone[0]} not found (paths are as given "
-                          "to zoning blocks; run compare from the same folder)")
+        raise ZoningError(
+            f"{log}: enterprise table {gone[0]} not found (paths are as given "
+            "to zoning blocks; run compare from the same folder)"
+        )
     years = info.get("years") or []
-    enterprises = read_enterprise_years(tables, years[0] if len(years) == 1 else None,
-                                        configs[0])
+    enterprises = read_enterprise_years(tables, years[0] if len(years) == 1 else None, configs[0])
     crs = a.parcels.crs
     layers = {}
     for name in ("blocks", "scenic"):
@@ -1216,18 +1500,32 @@ def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
         layers[name] = read_layer(path, name, configs[0], crs, IssueLog()) if path else None
 
     def decide(side, config):
-        return run(side.parcels, enterprises, block_polygons=layers["blocks"],
-                   scenic=layers["scenic"], params=config.blocks, freed=config.freed,
-                   parameters=config.parameters, grading=config.grading)
+        return run(
+            side.parcels,
+            enterprises,
+            block_polygons=layers["blocks"],
+            scenic=layers["scenic"],
+            params=config.blocks,
+            freed=config.freed,
+            parameters=config.parameters,
+            grading=config.grading,
+        )
 
     ra = decide(a, configs[0])
     cols = [c for c in ("class", "rule", "village_park_id") if c in a.parcels]
-    alike = same_loading and a.parcels[cols].equals(b.parcels[cols]) and all(
-        configs[0].parameters[k] == configs[1].parameters[k] for k in ("adjacency_gap_m",)) \
+    alike = (
+        same_loading
+        and a.parcels[cols].equals(b.parcels[cols])
+        and all(configs[0].parameters[k] == configs[1].parameters[k] for k in ("adjacency_gap_m",))
         and configs[0].grading == configs[1].grading
-    rb = ra.redecide(configs[1].blocks, configs[1].freed,
-                     float(configs[1].parameters["inside_share_min"])) if alike \
+    )
+    rb = (
+        ra.redecide(
+            configs[1].blocks, configs[1].freed, float(configs[1].parameters["inside_share_min"])
+        )
+        if alike
         else decide(b, configs[1])
+    )
     return changes(ra, rb)
 
 
@@ -1246,13 +1544,16 @@ def run_compare_blocks(a_dir, b_dir, out_dir, progress):
     progress(f"writing {out_dir}")
     with output_set(out_dir) as stage:
         write_block_changes_csv(found, stage)
-        write_block_changes_xlsx(found, stage / FILES["compare_blocks"]["xlsx"],
-                                 (a.name, b.name))
+        write_block_changes_xlsx(found, stage / FILES["compare_blocks"]["xlsx"], (a.name, b.name))
     return found
+
 
 def _write_plot_list(result, target, heading) -> pd.DataFrame:
     """classified.xlsx (the plot 清单) of a classification; returns the cut-cell notes."""
     from .report import plot_list, write_classified_xlsx
 
-    return write_classified_xlsx(plot_list(result.parcels, result.layers.township_parks,
-                                           result.layers.cluster_points), target, heading)
+    return write_classified_xlsx(
+        plot_list(result.parcels, result.layers.township_parks, result.layers.cluster_points),
+        target,
+        heading,
+    )

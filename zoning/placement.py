@@ -145,8 +145,15 @@ class _Columns:
         self.cost = np.r_[cost.data, np.full(self.n, unplaced_m)].astype(float)
         self.area = np.asarray(area, dtype=float)
 
-    def add_to(self, h, cols: np.ndarray, row_of_item: np.ndarray, n_rows: int,
-               integer: bool = False, count_row: int | None = None) -> None:
+    def add_to(
+        self,
+        h,
+        cols: np.ndarray,
+        row_of_item: np.ndarray,
+        n_rows: int,
+        integer: bool = False,
+        count_row: int | None = None,
+    ) -> None:
         """Add columns ``cols`` to a HiGHS model whose rows are items then parks (then,
         if ``count_row`` is given, the row counting placed movers)."""
         import highspy
@@ -165,16 +172,31 @@ class _Columns:
         if count_row is not None:
             index[second + 1] = count_row
         upper = 1.0 if integer else highspy.kHighsInf
-        h.addCols(cols.size, self.cost[cols], np.zeros(cols.size), np.full(cols.size, upper),
-                  index.size, starts, index, value)
+        h.addCols(
+            cols.size,
+            self.cost[cols],
+            np.zeros(cols.size),
+            np.full(cols.size, upper),
+            index.size,
+            starts,
+            index,
+            value,
+        )
 
     def rows(self, h, n_items: int, free: np.ndarray) -> None:
         import highspy
 
         none = np.array([], dtype=np.int32)
         h.addRows(n_items, np.ones(n_items), np.ones(n_items), 0, none, none, np.array([]))
-        h.addRows(self.m, np.full(self.m, -highspy.kHighsInf), np.maximum(free, 0.0), 0, none,
-                  none, np.array([]))
+        h.addRows(
+            self.m,
+            np.full(self.m, -highspy.kHighsInf),
+            np.maximum(free, 0.0),
+            0,
+            none,
+            none,
+            np.array([]),
+        )
 
 
 def _most_placed(cols: _Columns, free: np.ndarray) -> int:
@@ -182,13 +204,12 @@ def _most_placed(cols: _Columns, free: np.ndarray) -> int:
     they fit) while their total area fits the parks' total free space. Any placement of
     more movers would need more room than all parks have together."""
     usable = np.zeros(cols.n, dtype=bool)
-    usable[cols.item[:cols.k]] = True
+    usable[cols.item[: cols.k]] = True
     total = np.cumsum(np.sort(cols.area[usable]))
     return int(np.searchsorted(total, np.maximum(free, 0.0).sum() * (1 + 1e-12), side="right"))
 
 
-def _prices(cols: _Columns, free: np.ndarray, safety: _Safety
-            ) -> tuple[np.ndarray, float, float]:
+def _prices(cols: _Columns, free: np.ndarray, safety: _Safety) -> tuple[np.ndarray, float, float]:
     """Capacity prices λ of the linear relaxation by column generation, the price ν of
     the count row, and L(λ, ν).
 
@@ -204,7 +225,7 @@ def _prices(cols: _Columns, free: np.ndarray, safety: _Safety
     present = np.zeros(k, dtype=bool)
     present[first] = True
     identity = np.arange(n)
-    in_model = np.r_[first, k + identity]            # column of the model → our column
+    in_model = np.r_[first, k + identity]  # column of the model → our column
     cols.add_to(h, in_model, identity, n)
     best_bound, best_prices, best_nu = -np.inf, np.zeros(cols.m), 0.0
     most = _most_placed(cols, free)
@@ -216,17 +237,21 @@ def _prices(cols: _Columns, free: np.ndarray, safety: _Safety
         dual = np.asarray(h.getSolution().row_dual)
         if dual.size != n + cols.m + (count_row is not None):
             break
-        prices = np.maximum(-dual[n:n + cols.m], 0.0)
+        prices = np.maximum(-dual[n : n + cols.m], 0.0)
         nu = max(-float(dual[count_row]), 0.0) if count_row is not None else 0.0
         bound, reduced = _lagrangian(cols, prices, free, nu, most)
         if bound > best_bound:
             best_bound, best_prices, best_nu = bound, prices, nu
-        price_rc = cols.cost[:k] + prices[cols.park[:k]] * cols.area[cols.item[:k]] + nu - \
-            dual[:n][cols.item[:k]]
+        price_rc = (
+            cols.cost[:k]
+            + prices[cols.park[:k]] * cols.area[cols.item[:k]]
+            + nu
+            - dual[:n][cols.item[:k]]
+        )
         new = np.flatnonzero((price_rc < -1e-6) & ~present)
         if new.size == 0 and count_row is None:
             value = np.asarray(h.getSolution().col_value)
-            placed = float(value[(in_model < k)[:value.size]].sum()) if value.size else 0.0
+            placed = float(value[(in_model < k)[: value.size]].sum()) if value.size else 0.0
             if placed > most + 1e-6:
                 # more movers placed than can ever be: add the count row and go on
                 pairs = np.flatnonzero(in_model < k).astype(np.int32)
@@ -236,7 +261,7 @@ def _prices(cols: _Columns, free: np.ndarray, safety: _Safety
         if new.size == 0 or safety.out():
             break
         new = new[np.lexsort((price_rc[new], cols.item[new]))]
-        new = new[np.r_[True, cols.item[new][1:] != cols.item[new][:-1]]]   # best per mover
+        new = new[np.r_[True, cols.item[new][1:] != cols.item[new][:-1]]]  # best per mover
         present[new] = True
         in_model = np.r_[in_model, new]
         cols.add_to(h, new, identity, n, count_row=count_row)
@@ -249,23 +274,23 @@ def _inf() -> float:
     return highspy.kHighsInf
 
 
-def _lagrangian(cols: _Columns, prices: np.ndarray, free: np.ndarray, nu: float = 0.0,
-                most: int = 0) -> tuple[float, np.ndarray]:
+def _lagrangian(
+    cols: _Columns, prices: np.ndarray, free: np.ndarray, nu: float = 0.0, most: int = 0
+) -> tuple[float, np.ndarray]:
     """L(λ, ν) and every column's reduced cost (≥ 0, 0 for each mover's best column).
 
     ``nu`` prices the count row (at most ``most`` movers placed): every placement costs
     ν more and the bound gives back ν·most; valid for any λ ≥ 0, ν ≥ 0.
     """
-    priced = cols.cost + np.where(cols.park >= 0, prices[np.maximum(cols.park, 0)] *
-                                  cols.area[cols.item] + nu, 0.0)
+    priced = cols.cost + np.where(
+        cols.park >= 0, prices[np.maximum(cols.park, 0)] * cols.area[cols.item] + nu, 0.0
+    )
     best = np.full(cols.n, np.inf)
     np.minimum.at(best, cols.item, priced)
-    return float(best.sum() - prices @ np.maximum(free, 0.0) - nu * most), \
-        priced - best[cols.item]
+    return float(best.sum() - prices @ np.maximum(free, 0.0) - nu * most), priced - best[cols.item]
 
 
-def _fit(park: np.ndarray, priority: np.ndarray, area: np.ndarray, free: np.ndarray
-         ) -> np.ndarray:
+def _fit(park: np.ndarray, priority: np.ndarray, area: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Keep placements park by park in ``priority`` order while they fit; unplace the rest."""
     park = park.copy()
     order = np.lexsort((priority, park))
@@ -291,8 +316,7 @@ def _fill(cols: _Columns, park: np.ndarray, free: np.ndarray) -> np.ndarray:
     for _ in range(20):
         placed = park >= 0
         left = free - np.bincount(park[placed], weights=cols.area[placed], minlength=cols.m)
-        fits = np.flatnonzero(~placed[pair_item] &
-                              (cols.area[pair_item] <= left[pair_park] + 1e-9))
+        fits = np.flatnonzero(~placed[pair_item] & (cols.area[pair_item] <= left[pair_park] + 1e-9))
         if fits.size == 0:
             break
         fits = fits[np.lexsort((cols.cost[fits], pair_item[fits]))]
@@ -316,8 +340,16 @@ def _chosen_columns(cols: _Columns, park: np.ndarray, lookup) -> np.ndarray:
     return chosen
 
 
-def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: np.ndarray,
-                 gap_abs: float, safety: _Safety, budget: _Budget, limit: int):
+def _sub_problem(
+    cols: _Columns,
+    free: np.ndarray,
+    within: np.ndarray,
+    chosen: np.ndarray,
+    gap_abs: float,
+    safety: _Safety,
+    budget: _Budget,
+    limit: int,
+):
     """Solve exactly the movers with two or more columns in ``within`` (a column mask).
 
     Every other mover keeps its current column (``chosen``), which is also the start.
@@ -336,8 +368,9 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     fixed[free_items] = False
     held = chosen[fixed]
     held_pair = held[cols.park[held] >= 0]
-    used = np.bincount(cols.park[held_pair], weights=cols.area[cols.item[held_pair]],
-                       minlength=cols.m)
+    used = np.bincount(
+        cols.park[held_pair], weights=cols.area[cols.item[held_pair]], minlength=cols.m
+    )
     room = free - used
     held_cost = float(cols.cost[held].sum())
     if free_items.size == 0:
@@ -351,8 +384,11 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     h = _highs(safety, nodes)
     cols.rows(h, free_items.size, room)
     cols.add_to(h, sub, row, free_items.size, integer=True)
-    h.changeColsIntegrality(sub.size, np.arange(sub.size, dtype=np.int32),
-                            np.full(sub.size, highspy.HighsVarType.kInteger))
+    h.changeColsIntegrality(
+        sub.size,
+        np.arange(sub.size, dtype=np.int32),
+        np.full(sub.size, highspy.HighsVarType.kInteger),
+    )
     start = highspy.HighsSolution()
     start.col_value = list(np.isin(sub, chosen).astype(float))
     start.value_valid = True
@@ -363,11 +399,19 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     h.run()
     safety.check(h)
     budget.spend(h.getInfo().mip_node_count, sub.size)
-    _log.debug("sub-problem: %d movers, %d columns, node limit %d: %s in %.2f s, %d nodes, "
-               "objective %.1f, bound %.1f, budget left %.0f", free_items.size, sub.size, nodes,
-               h.modelStatusToString(h.getModelStatus()), time.perf_counter() - t0,
-               h.getInfo().mip_node_count, held_cost + h.getInfo().objective_function_value,
-               held_cost + h.getInfo().mip_dual_bound, budget.left)
+    _log.debug(
+        "sub-problem: %d movers, %d columns, node limit %d: %s in %.2f s, %d nodes, "
+        "objective %.1f, bound %.1f, budget left %.0f",
+        free_items.size,
+        sub.size,
+        nodes,
+        h.modelStatusToString(h.getModelStatus()),
+        time.perf_counter() - t0,
+        h.getInfo().mip_node_count,
+        held_cost + h.getInfo().objective_function_value,
+        held_cost + h.getInfo().mip_dual_bound,
+        budget.left,
+    )
     value = np.asarray(h.getSolution().col_value)
     out = chosen.copy()
     if value.size == sub.size and h.getInfo().primal_solution_status == 2:
@@ -378,9 +422,18 @@ def _sub_problem(cols: _Columns, free: np.ndarray, within: np.ndarray, chosen: n
     return out, bound, proved
 
 
-def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: np.ndarray,
-                 chosen: np.ndarray, upper: float, bound: float, target: float,
-                 safety: _Safety, budget: _Budget) -> tuple[np.ndarray, float]:
+def _park_rounds(
+    cols: _Columns,
+    free: np.ndarray,
+    reduced: np.ndarray,
+    prices: np.ndarray,
+    chosen: np.ndarray,
+    upper: float,
+    bound: float,
+    target: float,
+    safety: _Safety,
+    budget: _Budget,
+) -> tuple[np.ndarray, float]:
     """Refill one park at a time: its movers and the unplaced movers that could use it
     (reduced cost within :data:`PARK_SLACK` of the unplaced penalty) solved as a knapsack,
     everyone else held. Parks that leave the most priced room go first; one pass."""
@@ -389,7 +442,7 @@ def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: 
     used = np.bincount(cols.park[chosen[placed]], weights=cols.area[placed], minlength=cols.m)
     slack = PARK_SLACK * float(cols.cost[k:].max(initial=0.0))
     pair_item, pair_park = cols.item[:k], cols.park[:k]
-    loose_in = reduced[k:] <= slack           # placed movers that could come out
+    loose_in = reduced[k:] <= slack  # placed movers that could come out
     for j in np.argsort(-(prices * (free - used)), kind="stable"):
         if safety.out() or upper - bound <= target or budget.left <= 0:
             break
@@ -398,17 +451,20 @@ def _park_rounds(cols: _Columns, free: np.ndarray, reduced: np.ndarray, prices: 
         within = np.zeros(cols.item.size, dtype=bool)
         within[:k] = (pair_park == j) & (reduced[:k] <= slack) & (here | out)[pair_item]
         within[k:] = here & loose_in
-        new, _, _ = _sub_problem(cols, free, within, chosen, 0.0, safety, budget,
-                                 PARK_NODES)
+        new, _, _ = _sub_problem(cols, free, within, chosen, 0.0, safety, budget, PARK_NODES)
         if _objective(cols, new) < upper:
             chosen, upper = new, _objective(cols, new)
     return chosen, upper
 
 
-def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
-                    unplaced_m: float, gap: float = DEFAULTS["workshops"].mip_rel_gap,
-                    time_limit_s: float = DEFAULTS["workshops"].time_limit_s
-                    ) -> tuple[np.ndarray, str, float, float]:
+def solve_placement(
+    cost: sp.coo_matrix,
+    area: np.ndarray,
+    free: np.ndarray,
+    unplaced_m: float,
+    gap: float = DEFAULTS["workshops"].mip_rel_gap,
+    time_limit_s: float = DEFAULTS["workshops"].time_limit_s,
+) -> tuple[np.ndarray, str, float, float]:
     """Min Σ cost·x + unplaced_m·(unplaced) s.t. each mover in ≤ 1 park, Σ area ≤ free.
 
     ``cost`` is movers × parks with an entry per allowed pair. Returns (park per mover or
@@ -422,10 +478,13 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
     cols = _Columns(cost, area, unplaced_m)
     n = cols.n
     if cols.k == 0:
-        return np.full(n, -1), "optimal (no park has room for any mover)", 0.0, \
-            float(unplaced_m * n)
-    lookup_matrix = sp.csr_matrix((np.arange(cols.k) + 1, (cost.row, cost.col)),
-                                  shape=cost.shape)
+        return (
+            np.full(n, -1),
+            "optimal (no park has room for any mover)",
+            0.0,
+            float(unplaced_m * n),
+        )
+    lookup_matrix = sp.csr_matrix((np.arange(cols.k) + 1, (cost.row, cost.col)), shape=cost.shape)
 
     def lookup(items, parks):
         return np.asarray(lookup_matrix[items, parks]).ravel() - 1
@@ -452,11 +511,12 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
         target = gap * upper
         if upper - bound <= target or safety.out() or budget.left <= 0:
             break
-        exact = upper - bound             # no better solution uses a column beyond this
+        exact = upper - bound  # no better solution uses a column beyond this
         if int((second <= exact).sum()) <= size:
             # the reduced problem holds every better solution: solve it, its bound counts
-            new, sub_bound, proved = _sub_problem(cols, free, reduced <= exact, chosen,
-                                                  target, safety, budget, EXACT_NODES)
+            new, sub_bound, proved = _sub_problem(
+                cols, free, reduced <= exact, chosen, target, safety, budget, EXACT_NODES
+            )
             if _objective(cols, new) <= upper:
                 chosen, upper = new, _objective(cols, new)
             bound = max(bound, min(sub_bound, upper))
@@ -464,14 +524,23 @@ def solve_placement(cost: sp.coo_matrix, area: np.ndarray, free: np.ndarray,
             break
         start = upper
         # the movers the relaxation is least sure of, together
-        new, _, proved = _sub_problem(cols, free, reduced <= margins[size - 1], chosen,
-                                      target, safety, budget, NEIGHBOURHOOD_NODES)
+        new, _, proved = _sub_problem(
+            cols,
+            free,
+            reduced <= margins[size - 1],
+            chosen,
+            target,
+            safety,
+            budget,
+            NEIGHBOURHOOD_NODES,
+        )
         if _objective(cols, new) <= upper:
             chosen, upper = new, _objective(cols, new)
-        chosen, upper = _park_rounds(cols, free, reduced, prices, chosen, upper, bound,
-                                     target, safety, budget)
+        chosen, upper = _park_rounds(
+            cols, free, reduced, prices, chosen, upper, bound, target, safety, budget
+        )
         if proved or upper >= start:
-            size *= 4                     # solved it, or stuck: widen and go again
+            size *= 4  # solved it, or stuck: widen and go again
     park = np.where(cols.park[chosen] >= 0, cols.park[chosen], -1)
     # HiGHS works to a feasibility tolerance: re-check every park (float rounding only)
     park = _fill(cols, _fit(park, reduced[chosen], cols.area, free), free)

@@ -19,10 +19,16 @@ from ._io import atomic_path, formula_escape, write_text
 from .measures import to_mu
 from .vocab import CLASS_ZH, CLASSES, RULE_ZH, STATUS_ZH, TOTAL, UNKNOWN_TOWN, WORKSHOP_CLASS_ZH
 
-SUMMARY_ZH = {"town": "镇街", "class": "类别代码", "class_zh": "类别", "plots": "地块数",
-              "area_m2": "面积（平方米）", "area_mu": "面积（亩）",
-              "official_area_m2": "图斑面积（调查，平方米）",
-              "official_area_mu": "图斑面积（调查，亩）"}
+SUMMARY_ZH = {
+    "town": "镇街",
+    "class": "类别代码",
+    "class_zh": "类别",
+    "plots": "地块数",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "official_area_m2": "图斑面积（调查，平方米）",
+    "official_area_mu": "图斑面积（调查，亩）",
+}
 
 
 def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
@@ -34,14 +40,19 @@ def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     Unclassified plots count with 0 m² planar (they have no usable area); their official
     area counts as the survey gives it.
     """
-    p = pd.DataFrame({"town": parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN),
-                      "class": parcels["class"].astype(str),
-                      "area_m2": parcels["area_m2"].astype(float).fillna(0.0)})
+    p = pd.DataFrame(
+        {
+            "town": parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN),
+            "class": parcels["class"].astype(str),
+            "area_m2": parcels["area_m2"].astype(float).fillna(0.0),
+        }
+    )
     sums = ["plots", "area_m2"]
     agg = {"plots": ("area_m2", "size"), "area_m2": ("area_m2", "sum")}
     if "official_area_m2" in parcels:
-        p["official_area_m2"] = pd.to_numeric(parcels["official_area_m2"],
-                                              errors="coerce").astype(float).fillna(0.0)
+        p["official_area_m2"] = (
+            pd.to_numeric(parcels["official_area_m2"], errors="coerce").astype(float).fillna(0.0)
+        )
         sums.append("official_area_m2")
         agg["official_area_m2"] = ("official_area_m2", "sum")
     towns = sorted(p["town"].unique())
@@ -56,8 +67,9 @@ def summarise(parcels: pd.DataFrame) -> pd.DataFrame:
     g = pd.concat([g, town_tot], ignore_index=True)
     order = {t: i for i, t in enumerate([*towns, TOTAL])}
     cls_order = {c: i for i, c in enumerate([*CLASSES, "total"])}
-    g = g.sort_values(["town", "class"], key=lambda s: s.map(order if s.name == "town"
-                                                                 else cls_order))
+    g = g.sort_values(
+        ["town", "class"], key=lambda s: s.map(order if s.name == "town" else cls_order)
+    )
     g["class_zh"] = g["class"].map({**CLASS_ZH, "total": TOTAL})
     g["plots"] = g["plots"].astype(int)
     g["area_m2"] = g["area_m2"].round(2)
@@ -100,8 +112,9 @@ EXCEL_TEXT_MAX = 32_767
 NOTE_COLUMNS = ["layer", "row", "id", "action", "reason"]
 
 
-def fit_excel_text(frame: pd.DataFrame, where: str = "", id_column: str | None = None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def fit_excel_text(
+    frame: pd.DataFrame, where: str = "", id_column: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Text cells cut to Excel's 32,767 characters, and a note per cut cell.
 
     The notes have the columns of an issues file (``layer`` = ``where``, ``row`` 1-based
@@ -114,7 +127,7 @@ def fit_excel_text(frame: pd.DataFrame, where: str = "", id_column: str | None =
         if frame[c].dtype.kind in "iufbmMc":
             continue
         lengths = frame[c].astype(object).str.len() if len(frame) else pd.Series(dtype=float)
-        long = (lengths.fillna(0).to_numpy() > EXCEL_TEXT_MAX)
+        long = lengths.fillna(0).to_numpy() > EXCEL_TEXT_MAX
         if not long.any():
             continue
         if out is frame:
@@ -123,15 +136,29 @@ def fit_excel_text(frame: pd.DataFrame, where: str = "", id_column: str | None =
         cells = out[c].to_numpy(dtype=object).copy()
         cells[rows] = [v[:EXCEL_TEXT_MAX] for v in cells[rows]]
         out[c] = cells
-        ids = (frame[id_column].iloc[rows] if id_column else frame.iloc[rows, 0]).astype(
-            str).to_numpy()
-        notes.append(pd.DataFrame({
-            "layer": where, "row": rows + 1, "id": ids, "action": "truncated",
-            "reason": [f"{c}：文字 {int(n)} 字超过 Excel 单元格上限 {EXCEL_TEXT_MAX} 字，"
-                       f"表格中已截断（CSV/GeoPackage 中为全文） / text cut to Excel's limit"
-                       for n in lengths.to_numpy()[rows]]}))
-    frame_notes = pd.concat(notes, ignore_index=True) if notes else \
-        pd.DataFrame(columns=NOTE_COLUMNS)
+        ids = (
+            (frame[id_column].iloc[rows] if id_column else frame.iloc[rows, 0])
+            .astype(str)
+            .to_numpy()
+        )
+        notes.append(
+            pd.DataFrame(
+                {
+                    "layer": where,
+                    "row": rows + 1,
+                    "id": ids,
+                    "action": "truncated",
+                    "reason": [
+                        f"{c}：文字 {int(n)} 字超过 Excel 单元格上限 {EXCEL_TEXT_MAX} 字，"
+                        f"表格中已截断（CSV/GeoPackage 中为全文） / text cut to Excel's limit"
+                        for n in lengths.to_numpy()[rows]
+                    ],
+                }
+            )
+        )
+    frame_notes = (
+        pd.concat(notes, ignore_index=True) if notes else pd.DataFrame(columns=NOTE_COLUMNS)
+    )
     return out, frame_notes
 
 
@@ -143,8 +170,11 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     goes into the title row of every sheet written through :class:`Columns`."""
     from ._io import FIXED_STAMP
 
-    writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {
-        "strings_to_formulas": False, "strings_to_urls": False}})
+    writer = pd.ExcelWriter(
+        path,
+        engine="xlsxwriter",
+        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
+    )
     writer.book.set_properties({"created": FIXED_STAMP})
     writer.book._get_packager = _packager_class()  # xlsxwriter's hook for its packager
     writer.zoning_heading = heading or Heading()
@@ -163,10 +193,11 @@ class Heading:
 
     def title(self, title: str) -> str:
         """``慈溪市 村级工业用地分类汇总　数据日期：2026-01-01　截至日期：2026-01-01``."""
-        county = f"{self.county} " if self.county and not title.startswith(self.county) \
-            else ""
-        return (f"{county}{title}　数据日期：{self.data_date or '未注明'}"
-                f"　截至日期：{self.as_of or '未注明'}")[:EXCEL_TEXT_MAX]
+        county = f"{self.county} " if self.county and not title.startswith(self.county) else ""
+        return (
+            f"{county}{title}　数据日期：{self.data_date or '未注明'}"
+            f"　截至日期：{self.as_of or '未注明'}"
+        )[:EXCEL_TEXT_MAX]
 
 
 def _heading(xl) -> Heading:
@@ -177,8 +208,7 @@ def _heading(xl) -> Heading:
 PAPER_A4 = 9
 
 
-def print_setup(sheet, header_rows: int, freeze_cols: int = 0, one_page: bool = False
-                ) -> None:
+def print_setup(sheet, header_rows: int, freeze_cols: int = 0, one_page: bool = False) -> None:
     """A sheet that prints: A4 landscape, fit to the page width (as many pages down as it
     takes; ``one_page``: the whole sheet on one page), the title and header rows repeated
     on every page, panes frozen below them, page numbers in the footer."""
@@ -193,8 +223,7 @@ def print_setup(sheet, header_rows: int, freeze_cols: int = 0, one_page: bool = 
 
 
 #: Widths of the text columns a printed page must not cut (the rest: the sheet's width).
-HEADER_WIDTHS = {"依据": 44, "编号": 16, "企业": 18, "企业名称": 18, "待整改事项": 18,
-                 "备注": 18}
+HEADER_WIDTHS = {"依据": 44, "编号": 16, "企业": 18, "企业名称": 18, "待整改事项": 18, "备注": 18}
 
 
 def header_formats(headers, fmt: dict) -> dict:
@@ -216,16 +245,25 @@ def header_formats(headers, fmt: dict) -> dict:
 
 def _formats(book) -> dict:
     """The few cell formats every report uses."""
-    return {"head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                     "text_wrap": True, "align": "center",
-                                     "valign": "vcenter"}),
-            "title": book.add_format({"bold": True, "font_size": 14}),
-            "int": book.add_format({"num_format": "#,##0", "border": 1}),
-            "mu": book.add_format({"num_format": "#,##0.00", "border": 1}),
-            "m2": book.add_format({"num_format": "#,##0.0", "border": 1}),
-            "score": book.add_format({"num_format": "0.00", "border": 1}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-            "pct": book.add_format({"num_format": "0.0%"})}
+    return {
+        "head": book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "align": "center",
+                "valign": "vcenter",
+            }
+        ),
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "int": book.add_format({"num_format": "#,##0", "border": 1}),
+        "mu": book.add_format({"num_format": "#,##0.00", "border": 1}),
+        "m2": book.add_format({"num_format": "#,##0.0", "border": 1}),
+        "score": book.add_format({"num_format": "0.00", "border": 1}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+    }
 
 
 #: Text xlsxwriter writes into sharedStrings.xml other than as it is: XML escapes,
@@ -247,7 +285,7 @@ def _write_sst_strings(sst) -> None:
     strings, block = sst.string_table.string_array, _SST_BLOCK
     fh, buffer = sst.fh, io.StringIO()
     for lo in range(0, len(strings), block):
-        part = pd.Series(strings[lo:lo + block], dtype=object)
+        part = pd.Series(strings[lo : lo + block], dtype=object)
         special = np.flatnonzero(part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
         out = np.array("<si><t>" + part + "</t></si>", dtype=object)
         sst.fh = buffer
@@ -319,16 +357,22 @@ class _SheetData:
         sheet = self.sheet
         if not len(rows):
             return True
-        if writer not in ("write_string", "write_number") or sheet.constant_memory or \
-                rows[-1] >= sheet.xls_rowmax or col >= sheet.xls_colmax or rows[0] < 0:
+        if (
+            writer not in ("write_string", "write_number")
+            or sheet.constant_memory
+            or rows[-1] >= sheet.xls_rowmax
+            or col >= sheet.xls_colmax
+            or rows[0] < 0
+        ):
             return False
         if writer == "write_number":
             if not np.isfinite(np.asarray(values, dtype=float)).all():
                 return False  # xlsxwriter raises or writes an error cell
             self.cols.append((col, rows, "n", values, None))
         else:
-            text = values if isinstance(values, _Text) else \
-                _Text.of(pd.Series(values, dtype=object))
+            text = (
+                values if isinstance(values, _Text) else _Text.of(pd.Series(values, dtype=object))
+            )
             seen = pd.unique(text.codes)  # the slice's strings in order of appearance
             if len(seen) and text.lengths[seen].max() > sheet.xls_strmax // 2:
                 return False  # xlsxwriter measures and cuts such text in UTF-16 units
@@ -357,8 +401,11 @@ class _SheetData:
 
         table = self.sheet.table
         for col, rows, kind, values, index in self.cols:
-            cells = (CellNumberTuple(v, None) for v in values) if kind == "n" else \
-                (CellStringTuple(i, None) for i in index.tolist())
+            cells = (
+                (CellNumberTuple(v, None) for v in values)
+                if kind == "n"
+                else (CellStringTuple(i, None) for i in index.tolist())
+            )
             for r, cell in zip(rows.tolist(), cells, strict=True):
                 table[r][col] = cell
 
@@ -369,11 +416,13 @@ class _SheetData:
         if not self.cols:
             return own(sheet)
         first = min(int(rows[0]) for _, rows, *_ in self.cols)
-        if sheet.excel_version != 2007 or \
-                sheet.default_row_height != sheet.original_row_height or \
-                any(r >= first for r in sheet.row_info) or \
-                any(r >= first and v for r, v in sheet.comments.items()) or \
-                any(r >= first and v for r, v in sheet.table.items()):
+        if (
+            sheet.excel_version != 2007
+            or sheet.default_row_height != sheet.original_row_height
+            or any(r >= first for r in sheet.row_info)
+            or any(r >= first and v for r, v in sheet.comments.items())
+            or any(r >= first and v for r, v in sheet.table.items())
+        ):
             self._fallback()
             return own(sheet)
         spans = self._spans(first)
@@ -392,11 +441,19 @@ class _SheetData:
             for cells in (sheet.table.get(r, {}), sheet.comments.get(r, {})):
                 rows.append(np.full(len(cells), r))
                 cols.append(np.fromiter(cells, dtype=np.int64, count=len(cells)))
-        limits = pd.DataFrame({"b": np.concatenate(rows) // 16, "c": np.concatenate(cols)}
-                              ).groupby("b")["c"].agg(["min", "max"]) + 1
-        return dict(zip(limits.index.tolist(),
-                        (limits["min"].astype(str) + ":" + limits["max"].astype(str)).tolist(),
-                        strict=True))
+        limits = (
+            pd.DataFrame({"b": np.concatenate(rows) // 16, "c": np.concatenate(cols)})
+            .groupby("b")["c"]
+            .agg(["min", "max"])
+            + 1
+        )
+        return dict(
+            zip(
+                limits.index.tolist(),
+                (limits["min"].astype(str) + ":" + limits["max"].astype(str)).tolist(),
+                strict=True,
+            )
+        )
 
     def _head_rows(self, first: int, spans: dict[int, str]) -> None:
         """Rows above the data (title, header) as xlsxwriter's ``_write_rows`` writes them."""
@@ -423,11 +480,21 @@ class _SheetData:
         cols = []
         for col, rows, kind, values, index in sorted(self.cols, key=lambda c: c[0]):
             info = sheet.col_info.get(col)
-            style = "" if info is None or info.column_format is None else \
-                f' s="{info.column_format._get_xf_index()}"'
+            style = (
+                ""
+                if info is None or info.column_format is None
+                else f' s="{info.column_format._get_xf_index()}"'
+            )
             kind_attr = ' t="s"' if kind == "s" else ""
-            cols.append((rows, index if kind == "s" else values, kind,
-                         f'<c r="{xl_col_to_name(col)}', f'"{style}{kind_attr}><v>'))
+            cols.append(
+                (
+                    rows,
+                    index if kind == "s" else values,
+                    kind,
+                    f'<c r="{xl_col_to_name(col)}',
+                    f'"{style}{kind_attr}><v>',
+                )
+            )
         width = 4 + 5 * len(cols)
         for lo in range(first, stop, self.BLOCK):
             hi = min(lo + self.BLOCK, stop)
@@ -440,16 +507,23 @@ class _SheetData:
                 pieces[at, 3 + 5 * k] = head
                 pieces[at, 4 + 5 * k] = number[at]
                 pieces[at, 5 + 5 * k] = mid
-                pieces[at, 6 + 5 * k] = cells[a:b].astype(str).astype(object) if kind == "s" \
+                pieces[at, 6 + 5 * k] = (
+                    cells[a:b].astype(str).astype(object)
+                    if kind == "s"
                     else [f"{v:.16G}" for v in cells[a:b]]
+                )
                 pieces[at, 7 + 5 * k] = "</v></c>"
                 has[at] = True
             pieces[:, 0] = '<row r="'
             pieces[:, 1] = number
             blocks = np.arange(lo, hi) // 16
-            pieces[:, 2] = np.array([f'" spans="{spans[b]}">' if b in spans else '">'
-                                     for b in range(blocks[0], blocks[-1] + 1)],
-                                    dtype=object)[blocks - blocks[0]]
+            pieces[:, 2] = np.array(
+                [
+                    f'" spans="{spans[b]}">' if b in spans else '">'
+                    for b in range(blocks[0], blocks[-1] + 1)
+                ],
+                dtype=object,
+            )[blocks - blocks[0]]
             pieces[:, -1] = "</row>"
             sheet.fh.write("".join(pieces[has].ravel().tolist()))
 
@@ -466,8 +540,9 @@ class _Text:
     def of(cls, values: pd.Series) -> _Text:
         codes, uniques = pd.factorize(values)
         strings = np.asarray(uniques, dtype=object)
-        return cls(codes, strings, np.fromiter(map(len, strings), dtype=np.int64,
-                                               count=len(strings)))
+        return cls(
+            codes, strings, np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        )
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -507,9 +582,18 @@ class Columns:
             rows = np.flatnonzero(keep)
             self.columns.append((rows, values.to_numpy(dtype=object)[rows], writer))
 
-    def sheet(self, xl, name: str, title: str, fmt: dict, start: int = 0,
-              stop: int | None = None, width: int = 14, freeze_cols: int = 0,
-              formats: dict | None = None):
+    def sheet(
+        self,
+        xl,
+        name: str,
+        title: str,
+        fmt: dict,
+        start: int = 0,
+        stop: int | None = None,
+        width: int = 14,
+        freeze_cols: int = 0,
+        formats: dict | None = None,
+    ):
         """Rows ``start:stop`` as one sheet: a title row, a formatted header, the rows,
         frozen panes and filters; ``formats`` maps a header to its column's cell format.
         Cells go straight to xlsxwriter, a column at a time (pandas' cell-by-cell writer
@@ -530,8 +614,7 @@ class Columns:
                 for r, v in zip(at.tolist(), values[lo:hi].tolist(), strict=True):
                     write(r, c, v)
         sheet.set_column(0, len(self.headers) - 1, width)
-        for header, cell_format in {**header_formats(self.headers, fmt),
-                                    **(formats or {})}.items():
+        for header, cell_format in {**header_formats(self.headers, fmt), **(formats or {})}.items():
             if header in self.headers:
                 c = self.headers.index(header)
                 sheet.set_column(c, c, width, cell_format)
@@ -544,8 +627,16 @@ class Columns:
         return sheet
 
 
-def _table_sheet(xl, name: str, frame: pd.DataFrame, title: str, fmt: dict,
-                 width: int = 14, freeze_cols: int = 0, notes: list | None = None):
+def _table_sheet(
+    xl,
+    name: str,
+    frame: pd.DataFrame,
+    title: str,
+    fmt: dict,
+    width: int = 14,
+    freeze_cols: int = 0,
+    notes: list | None = None,
+):
     """One sheet of a whole table (see :class:`Columns`); cells cut to Excel's limit are
     noted in ``notes`` (a list of frames, see :func:`fit_excel_text`)."""
     columns = Columns(frame, where=name)
@@ -565,9 +656,14 @@ def excel_notes(notes: list, workbook: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
-def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
-                       title: str = "村级工业用地分类汇总", heading: Heading | None = None,
-                       *, area_label: str = SUMMARY_ZH["town"]) -> pd.DataFrame:
+def write_summary_xlsx(
+    summary: pd.DataFrame,
+    target: str | os.PathLike,
+    title: str = "村级工业用地分类汇总",
+    heading: Heading | None = None,
+    *,
+    area_label: str = SUMMARY_ZH["town"],
+) -> pd.DataFrame:
     """Formatted Excel: a pivot sheet (towns × classes, plots and mu) on one landscape
     page, and the long table; mu as printed add up (:func:`displayed_summary`).
     ``area_label`` heads the ``town`` column (a province's summary by county: 县（市、区）).
@@ -578,8 +674,11 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
     pivot_plots = summary.pivot(index="town", columns="class", values="plots")
     pivot_mu = summary.pivot(index="town", columns="class", values="area_mu")
     towns = [t for t in summary["town"].drop_duplicates() if t != TOTAL] + [TOTAL]
-    official = (summary[summary["class"] == "total"].set_index("town")["official_area_mu"]
-                if "official_area_mu" in summary else None)
+    official = (
+        summary[summary["class"] == "total"].set_index("town")["official_area_mu"]
+        if "official_area_mu" in summary
+        else None
+    )
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         book = xl.book
         fmt = _formats(book)
@@ -604,10 +703,12 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
             ws.write_string(r, 0, str(town)[:EXCEL_TEXT_MAX], bold_text if is_total else text_fmt)
             col = 1
             for c in CLASSES:
-                ws.write_number(r, col, int(pivot_plots.loc[town, c]),
-                                bold_int if is_total else int_fmt)
-                ws.write_number(r, col + 1, float(pivot_mu.loc[town, c]),
-                                bold_mu if is_total else mu_fmt)
+                ws.write_number(
+                    r, col, int(pivot_plots.loc[town, c]), bold_int if is_total else int_fmt
+                )
+                ws.write_number(
+                    r, col + 1, float(pivot_mu.loc[town, c]), bold_mu if is_total else mu_fmt
+                )
                 col += 2
             ws.write_number(r, col, int(pivot_plots.loc[town, "total"]), bold_int)
             ws.write_number(r, col + 1, float(pivot_mu.loc[town, "total"]), bold_mu)
@@ -628,50 +729,82 @@ def write_summary_xlsx(summary: pd.DataFrame, target: str | os.PathLike,
 
 def write_run_log(target: str | os.PathLike, info: dict) -> None:
     """The run log: inputs with their sha256, parameters, CRS, counts and timings (JSON)."""
+
     def plain(value):  # a read-only config table as its dict, anything else as text
         return dict(value) if isinstance(value, Mapping) else str(value)
 
     write_text(target, json.dumps(info, ensure_ascii=False, indent=2, default=plain) + "\n")
 
 
+TRANSITION_ZH = {
+    "town": "镇街",
+    "from_class": "原分类",
+    "to_class": "新分类",
+    "plots": "地块数",
+    "mu": "面积（亩）",
+    "parcel_id": "地块编号",
+    "from_rule": "原规则",
+    "to_rule": "新规则",
+    "from_target": "原目标",
+    "to_target": "新目标",
+    "to_reason": "新依据",
+    "area_mu": "面积（亩）",
+}
 
-TRANSITION_ZH = {"town": "镇街", "from_class": "原分类", "to_class": "新分类", "plots": "地块数",
-                 "mu": "面积（亩）", "parcel_id": "地块编号", "from_rule": "原规则",
-                 "to_rule": "新规则", "from_target": "原目标", "to_target": "新目标",
-                 "to_reason": "新依据", "area_mu": "面积（亩）"}
 
-
-def write_transitions_xlsx(comparison, target: str | os.PathLike,
-                           heading: Heading | None = None) -> pd.DataFrame:
+def write_transitions_xlsx(
+    comparison, target: str | os.PathLike, heading: Heading | None = None
+) -> pd.DataFrame:
     """Formatted Excel of a comparison: matrix, per town, changed plots (Chinese headers).
     Returns the notes of cells cut to Excel's limit."""
     notes: list = []
     t = comparison.transitions
     zh = {**CLASS_ZH}
-    matrix_mu = t.pivot_table(index="from_class", columns="to_class", values="mu",
-                              aggfunc="sum", fill_value=0.0)
-    matrix_n = t.pivot_table(index="from_class", columns="to_class", values="plots",
-                             aggfunc="sum", fill_value=0)
+    matrix_mu = t.pivot_table(
+        index="from_class", columns="to_class", values="mu", aggfunc="sum", fill_value=0.0
+    )
+    matrix_n = t.pivot_table(
+        index="from_class", columns="to_class", values="plots", aggfunc="sum", fill_value=0
+    )
     classes = [c for c in CLASSES if c in matrix_mu.index or c in matrix_mu.columns]
     matrix_mu = matrix_mu.reindex(index=classes, columns=classes, fill_value=0.0)
     matrix_n = matrix_n.reindex(index=classes, columns=classes, fill_value=0)
     changed = comparison.changed.drop(columns="geometry")
     sheets = {
         "分镇街": comparison.by_town.assign(
-            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
-        "变化地块": changed[["parcel_id", "town", "from_class", "to_class", "from_rule", "to_rule",
-                         "from_target", "to_target", "area_mu", "to_reason"]].assign(
-            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)),
+            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)
+        ),
+        "变化地块": changed[
+            [
+                "parcel_id",
+                "town",
+                "from_class",
+                "to_class",
+                "from_rule",
+                "to_rule",
+                "from_target",
+                "to_target",
+                "area_mu",
+                "to_reason",
+            ]
+        ].assign(
+            from_class=lambda d: d["from_class"].map(zh), to_class=lambda d: d["to_class"].map(zh)
+        ),
     }
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
         head = fmt["head"]
         bold = xl.book.add_format({"bold": True})  # a label over the matrix, unwrapped
         ws = xl.book.add_worksheet("转移矩阵")
-        ws.write_string(0, 0, _heading(xl).title(
-            f"分类转移：{comparison.a.name} → {comparison.b.name}"), fmt["title"])
-        for block, (label, matrix, cell) in enumerate((("面积（亩）", matrix_mu, fmt["mu"]),
-                                                       ("地块数", matrix_n, fmt["int"]))):
+        ws.write_string(
+            0,
+            0,
+            _heading(xl).title(f"分类转移：{comparison.a.name} → {comparison.b.name}"),
+            fmt["title"],
+        )
+        for block, (label, matrix, cell) in enumerate(
+            (("面积（亩）", matrix_mu, fmt["mu"]), ("地块数", matrix_n, fmt["int"]))
+        ):
             top = 2 + block * (len(classes) + 3)
             ws.write(top, 0, f"{label}：行 = 原分类，列 = 新分类", bold)
             for j, c in enumerate(classes):
@@ -684,55 +817,90 @@ def write_transitions_xlsx(comparison, target: str | os.PathLike,
         for name, frame in sheets.items():
             _table_sheet(xl, name, frame.rename(columns=TRANSITION_ZH), name, fmt, notes=notes)
         if getattr(comparison, "blocks", None) is not None:  # SPEC §11: blocks compared too
-            block_change_sheets(xl, comparison.blocks, fmt, notes,
-                                (comparison.a.name, comparison.b.name))
+            block_change_sheets(
+                xl, comparison.blocks, fmt, notes, (comparison.a.name, comparison.b.name)
+            )
     return excel_notes(notes, target)
 
 
-WORKSHOP_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
-                    "class_zh": "分类", "fixes_zh": "待整改事项",
-                    "risk_level_zh": "三合一风险等级", "checks_failed_zh": "未通过检查",
-                    "checks_unknown_zh": "待核查项", "no_industrial_power_zh": "源头管控",
-                    "parcel_id": "所在地块",
-                    "target_micro_park_id": "安置小微园", "distance_m": "距离（米）",
-                    "floor_area_m2": "面积（平方米）", "reason": "依据"}
-TOWN_TABLE_ZH = {"town": "镇街", "found": "排查数", "classed": "已分类", "eliminate": "整治淘汰",
-                 "demolish": "搬迁拆除", "to_park": "园区集聚", "upgrade": "改造提升",
-                 "three_in_one": "三合一", "hazards_found": "排查隐患", "hazards_rectified": "已整改隐患",
-                 "hazards_open": "未整改隐患", "rectification_rate": "隐患整改率",
-                 "no_open_hazard": "无未整改隐患作坊", "share_no_open_hazard": "无隐患作坊占比",
-                 "placed_own_town": "本镇街安置", "placed_other_town": "跨镇街安置",
-                 "shortfall_m2": "小微园缺口（平方米）"}
-PARK_ZH = {"micro_park_id": "园区编号", "name": "名称", "town": "镇街", "floor_area_m2": "建筑面积",
-           "occupied_m2": "已使用", "capacity_m2": "可用空间", "used_m2": "本次安置",
-           "remaining_m2": "剩余空间", "placed_workshops": "安置作坊数"}
+WORKSHOP_LIST_ZH = {
+    "workshop_id": "作坊编号",
+    "town": "镇街",
+    "village": "村",
+    "industry": "行业",
+    "class_zh": "分类",
+    "fixes_zh": "待整改事项",
+    "risk_level_zh": "三合一风险等级",
+    "checks_failed_zh": "未通过检查",
+    "checks_unknown_zh": "待核查项",
+    "no_industrial_power_zh": "源头管控",
+    "parcel_id": "所在地块",
+    "target_micro_park_id": "安置小微园",
+    "distance_m": "距离（米）",
+    "floor_area_m2": "面积（平方米）",
+    "reason": "依据",
+}
+TOWN_TABLE_ZH = {
+    "town": "镇街",
+    "found": "排查数",
+    "classed": "已分类",
+    "eliminate": "整治淘汰",
+    "demolish": "搬迁拆除",
+    "to_park": "园区集聚",
+    "upgrade": "改造提升",
+    "three_in_one": "三合一",
+    "hazards_found": "排查隐患",
+    "hazards_rectified": "已整改隐患",
+    "hazards_open": "未整改隐患",
+    "rectification_rate": "隐患整改率",
+    "no_open_hazard": "无未整改隐患作坊",
+    "share_no_open_hazard": "无隐患作坊占比",
+    "placed_own_town": "本镇街安置",
+    "placed_other_town": "跨镇街安置",
+    "shortfall_m2": "小微园缺口（平方米）",
+}
+PARK_ZH = {
+    "micro_park_id": "园区编号",
+    "name": "名称",
+    "town": "镇街",
+    "floor_area_m2": "建筑面积",
+    "occupied_m2": "已使用",
+    "capacity_m2": "可用空间",
+    "used_m2": "本次安置",
+    "remaining_m2": "剩余空间",
+    "placed_workshops": "安置作坊数",
+}
 
 
-def write_workshops_xlsx(result, target: str | os.PathLike,
-                         heading: Heading | None = None) -> pd.DataFrame:
+def write_workshops_xlsx(
+    result, target: str | os.PathLike, heading: Heading | None = None
+) -> pd.DataFrame:
     """workshops.xlsx of a workshop result: 清单, per town, per park (Chinese headers).
     Returns the notes of cells cut to Excel's limit."""
     from .vocab import FIX_ZH
 
     ws = result.workshops
     listing = ws.drop(columns="geometry").copy()
-    listing["fixes_zh"] = listing["fixes"].fillna("").map(
-        lambda f: "、".join(FIX_ZH[x] for x in f.split(";") if x))
+    listing["fixes_zh"] = (
+        listing["fixes"].fillna("").map(lambda f: "、".join(FIX_ZH[x] for x in f.split(";") if x))
+    )
     listing = safety_columns_zh(listing)
     listing = listing[[c for c in WORKSHOP_LIST_ZH if c in listing]].rename(
-        columns=WORKSHOP_LIST_ZH)
+        columns=WORKSHOP_LIST_ZH
+    )
     parks = result.micro_parks.drop(columns="geometry")
     parks = parks[[c for c in PARK_ZH if c in parks]].rename(columns=PARK_ZH)
     towns = result.towns.rename(columns=TOWN_TABLE_ZH)
     notes: list = []
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
-        for name, frame, title in (("清单", listing, "家庭作坊整治清单"),
-                                   ("镇街", towns, "分镇街统计（台账）"),
-                                   ("小微园", parks, "小微企业园安置"),
-                                   *safety_sheets(ws, result.power_list)):
-            sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1,
-                                 notes=notes)
+        for name, frame, title in (
+            ("清单", listing, "家庭作坊整治清单"),
+            ("镇街", towns, "分镇街统计（台账）"),
+            ("小微园", parks, "小微企业园安置"),
+            *safety_sheets(ws, result.power_list),
+        ):
+            sheet = _table_sheet(xl, name, frame, title, fmt, width=13, freeze_cols=1, notes=notes)
             if name == "清单":
                 sheet.set_column(len(frame.columns) - 1, len(frame.columns) - 1, 60)
             if name == "镇街":
@@ -742,22 +910,39 @@ def write_workshops_xlsx(result, target: str | os.PathLike,
     return excel_notes(notes, target)
 
 
-def write_grades_xlsx(grades: pd.DataFrame, target: str | os.PathLike,
-                      heading: Heading | None = None) -> pd.DataFrame:
+def write_grades_xlsx(
+    grades: pd.DataFrame, target: str | os.PathLike, heading: Heading | None = None
+) -> pd.DataFrame:
     """The 亩均 grading as a formatted sheet with Chinese headers; returns the notes of
     cells cut to Excel's limit."""
     notes: list = []
     from .vocab import GRADING_INDICATORS as INDICATORS
 
-    zh = {"enterprise_id": "企业编号", "enterprise": "企业名称", "town": "镇街", "score": "总分",
-          "grade": "等级", "rank": "排名", "flags": "缺项", "flags_en": "缺项（英文）"}
+    zh = {
+        "enterprise_id": "企业编号",
+        "enterprise": "企业名称",
+        "town": "镇街",
+        "score": "总分",
+        "grade": "等级",
+        "rank": "排名",
+        "flags": "缺项",
+        "flags_en": "缺项（英文）",
+    }
     for key, (_, _, name) in INDICATORS.items():
         zh[key] = name
         zh[f"score_{key}"] = f"{name}得分"
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
-        _table_sheet(xl, "亩均评价", grades.rename(columns=zh).round(4), "亩均效益综合评价", fmt,
-                     width=12, freeze_cols=1, notes=notes)
+        _table_sheet(
+            xl,
+            "亩均评价",
+            grades.rename(columns=zh).round(4),
+            "亩均效益综合评价",
+            fmt,
+            width=12,
+            freeze_cols=1,
+            notes=notes,
+        )
     return excel_notes(notes, target)
 
 
@@ -781,32 +966,51 @@ def sheet_names(towns, taken=("排名",)) -> list[str]:
         while name.casefold() in used:
             k += 1
             suffix = f"({k})"
-            name = base[:31 - len(suffix)].rstrip("'") + suffix
+            name = base[: 31 - len(suffix)].rstrip("'") + suffix
         used.add(name.casefold())
         names.append(name)
     return names
 
 
-def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
-                     grades: pd.Series | None = None, campaigns=None, heading=None
-                     ) -> pd.DataFrame:
+def write_assessment(
+    state: pd.DataFrame,
+    scores: pd.DataFrame,
+    target,
+    grades: pd.Series | None = None,
+    campaigns=None,
+    heading=None,
+) -> pd.DataFrame:
     """assessment.xlsx: the ranking, then one 清单 sheet per town (Chinese headers); with
     ``grades`` (grade per enterprise name) the plots' enterprises and 亩均 grades too;
     with ``campaigns`` (:func:`zoning.campaigns.campaign_table` and the items of each
     campaign, :func:`~zoning.campaigns.campaign_items`) one 清单 sheet per campaign.
     Each item shows its class in force (分类, adjusted where adjusted) and its computed
     class beside it (测算分类). Returns the cells cut to Excel's limit (issues)."""
-    zh = {"kind": "类型", "item_id": "编号", **({"village": "村"} if "village" in state else {}),
-          "class": "分类", "computed_class": "测算分类",
-          "adjusted": "已调整", "status": "状态", "last_event": "最近填报日期", "note": "备注",
-          "mu": "面积（亩）", "floor_m2": "面积（平方米）",
-          **{c: w for c, w in (("reason", "依据"), ("deadline", "整改期限"),
-                               ("responsible", "责任人"))
-             if c in state and state[c].fillna("").astype(str).ne("").any()}}
+    zh = {
+        "kind": "类型",
+        "item_id": "编号",
+        **({"village": "村"} if "village" in state else {}),
+        "class": "分类",
+        "computed_class": "测算分类",
+        "adjusted": "已调整",
+        "status": "状态",
+        "last_event": "最近填报日期",
+        "note": "备注",
+        "mu": "面积（亩）",
+        "floor_m2": "面积（平方米）",
+        **{
+            c: w
+            for c, w in (("reason", "依据"), ("deadline", "整改期限"), ("responsible", "责任人"))
+            if c in state and state[c].fillna("").astype(str).ne("").any()
+        },
+    }
     state = state.assign(adjusted=np.where(state["class"] != state["computed_class"], "是", ""))
     if "official_mu" in state and state["official_mu"].notna().any():
-        zh = {**{k: v for k, v in zh.items() if k != "floor_m2"},
-              "official_mu": "图斑面积（调查，亩）", "floor_m2": zh["floor_m2"]}
+        zh = {
+            **{k: v for k, v in zh.items() if k != "floor_m2"},
+            "official_mu": "图斑面积（调查，亩）",
+            "floor_m2": zh["floor_m2"],
+        }
     if "enterprise" in state:
         zh["enterprise"] = "企业"
         if grades is not None:
@@ -823,30 +1027,40 @@ def write_assessment(state: pd.DataFrame, scores: pd.DataFrame, target,
         # one table sorted by town, made ready once; each town's rows become its sheet
         state = state.sort_values("town", kind="stable")
         class_zh = ITEM_CLASS_ZH
-        table = Columns(state[list(zh)].assign(
-            kind=state["kind"].map(kinds), status=state["status"].map(STATUS_ZH),
-            **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")}
-        ).rename(columns=zh), where="清单", id_column=zh["item_id"])
+        table = Columns(
+            state[list(zh)]
+            .assign(
+                kind=state["kind"].map(kinds),
+                status=state["status"].map(STATUS_ZH),
+                **{c: state[c].map(class_zh).fillna(state[c]) for c in ("class", "computed_class")},
+            )
+            .rename(columns=zh),
+            where="清单",
+            id_column=zh["item_id"],
+        )
         notes.append(table.notes)
-        formats = {zh["mu"]: fmt["mu"], zh["floor_m2"]: fmt["m2"],
-                   zh.get("official_mu", "-"): fmt["mu"]}
+        formats = {
+            zh["mu"]: fmt["mu"],
+            zh["floor_m2"]: fmt["m2"],
+            zh.get("official_mu", "-"): fmt["mu"],
+        }
         towns = state["town"].to_numpy()
-        starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
-            np.zeros(0, int)
+        starts = (
+            np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else np.zeros(0, int)
+        )
         names = sheet_names([towns[i] for i in starts])
-        for start, stop, name in zip(starts, np.r_[starts[1:], len(towns)], names,
-                                     strict=True):
+        for start, stop, name in zip(starts, np.r_[starts[1:], len(towns)], names, strict=True):
             town = towns[start]
-            table.sheet(xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop),
-                        formats=formats)
+            table.sheet(
+                xl, name, f"{town or '未知'} 清单", fmt, int(start), int(stop), formats=formats
+            )
         if campaigns is not None and len(campaigns[0]):
             table, members = campaigns
             campaign_sheets(xl, table, members, fmt, notes, taken=("排名", *names))
     return excel_notes(notes, target)
 
 
-def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
-                      ) -> pd.DataFrame:
+def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame) -> pd.DataFrame:
     """The blocks workbook (SPEC §11), Chinese and print-ready: blocks per town with their
     mode, reason and the three indicators baseline → latest (change %); a town summary
     of modes; freed sites per town with their reuse; the quota table; the indicator
@@ -861,9 +1075,23 @@ def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
     blocks = pd.DataFrame(result.blocks.drop(columns="geometry"))
     blocks["town"] = blocks["town"].replace("", UNKNOWN_TOWN)
     listing = blocks.merge(change, on="block_id", how="left").sort_values(
-        ["town", "block_id"], kind="stable")
-    columns = {c: ZH[c] for c in ("town", "block_id", "plots", "mu", "built_year",
-                                  "floor_area_ratio", "d_share", "mode_zh", "rule", "reason")}
+        ["town", "block_id"], kind="stable"
+    )
+    columns = {
+        c: ZH[c]
+        for c in (
+            "town",
+            "block_id",
+            "plots",
+            "mu",
+            "built_year",
+            "floor_area_ratio",
+            "d_share",
+            "mode_zh",
+            "rule",
+            "reason",
+        )
+    }
     if years:
         first, last = years[0], years[-1]
         for name in INDICATORS:
@@ -874,22 +1102,30 @@ def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
     listing = listing[list(columns)].rename(columns=columns)
 
     towns = sorted(set(blocks["town"]))
-    counts = blocks.pivot_table(index="town", columns="mode", values="mu",
-                                aggfunc=["size", "sum"], fill_value=0)
+    counts = blocks.pivot_table(
+        index="town", columns="mode", values="mu", aggfunc=["size", "sum"], fill_value=0
+    )
     summary = pd.DataFrame({ZH["town"]: [*towns, TOTAL]})
     for mode in MODES:
-        n = counts["size"][mode].reindex(towns, fill_value=0) if len(counts) and \
-            mode in counts["size"] else pd.Series(0, index=towns)
-        mu = counts["sum"][mode].reindex(towns, fill_value=0.0) if len(counts) and \
-            mode in counts["sum"] else pd.Series(0.0, index=towns)
+        n = (
+            counts["size"][mode].reindex(towns, fill_value=0)
+            if len(counts) and mode in counts["size"]
+            else pd.Series(0, index=towns)
+        )
+        mu = (
+            counts["sum"][mode].reindex(towns, fill_value=0.0)
+            if len(counts) and mode in counts["sum"]
+            else pd.Series(0.0, index=towns)
+        )
         summary[f"{MODE_ZH[mode]} 区块数"] = [*n.astype(int).tolist(), int(n.sum())]
         summary[f"{MODE_ZH[mode]} 面积（亩）"] = [*mu.astype(float).tolist(), float(mu.sum())]
 
     sites = pd.DataFrame(result.freed_sites.drop(columns="geometry"))
     sites["town"] = sites["town"].replace("", UNKNOWN_TOWN)
     sites = sites.sort_values(["town", "site_id"], kind="stable")
-    sites = sites[["town", "site_id", "plots", "mu", "boundary_share", "reuse_zh", "rule",
-                   "reason"]].rename(columns=ZH)
+    sites = sites[
+        ["town", "site_id", "plots", "mu", "boundary_share", "reuse_zh", "rule", "reason"]
+    ].rename(columns=ZH)
 
     quota = result.towns.copy()
     quota["reuse"] = quota["reuse"].map(REUSE_ZH)
@@ -897,8 +1133,11 @@ def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
     totals = totals.reindex(list(REUSES), fill_value=0).reset_index()
     totals["reuse"] = totals["reuse"].map(REUSE_ZH)
     totals.insert(0, "town", TOTAL)
-    quota = pd.concat([quota, totals], ignore_index=True).rename(columns=ZH).rename(
-        columns={ZH["reuse"]: ZH["reuse_zh"]})
+    quota = (
+        pd.concat([quota, totals], ignore_index=True)
+        .rename(columns=ZH)
+        .rename(columns={ZH["reuse"]: ZH["reuse_zh"]})
+    )
 
     history = result.history.rename(columns=ZH)
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
@@ -907,10 +1146,19 @@ def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
         pct = xl.book.add_format({"num_format": "0.0", "border": 1})
         year_fmt = xl.book.add_format({"num_format": "0", "border": 1})
         span = f"{years[0]}–{years[-1]}" if years else "无企业表"
-        sheet = _table_sheet(xl, "区块", listing, f"老旧工业区块改造方式（亩均指标 {span}）",
-                             fmt, width=12, freeze_cols=2, notes=notes)
+        sheet = _table_sheet(
+            xl,
+            "区块",
+            listing,
+            f"老旧工业区块改造方式（亩均指标 {span}）",
+            fmt,
+            width=12,
+            freeze_cols=2,
+            notes=notes,
+        )
         two_heads = {ZH["mu"], ZH["floor_area_ratio"], ZH["d_share"]} | {
-            columns[k] for k in columns if k.endswith(("_baseline", "_latest"))}
+            columns[k] for k in columns if k.endswith(("_baseline", "_latest"))
+        }
         for i, head in enumerate(listing.columns):
             if head == ZH["reason"]:
                 sheet.set_column(i, i, 70)
@@ -923,44 +1171,90 @@ def write_blocks_xlsx(result, target: str | os.PathLike, *, change: pd.DataFrame
         sheet.set_landscape()
         sheet.fit_to_pages(1, 0)
         sheet.repeat_rows(1)
-        ws = _table_sheet(xl, "镇街汇总", summary, "分镇街改造方式（区块数、面积）", fmt, width=14,
-                          freeze_cols=1, notes=notes)
+        ws = _table_sheet(
+            xl,
+            "镇街汇总",
+            summary,
+            "分镇街改造方式（区块数、面积）",
+            fmt,
+            width=14,
+            freeze_cols=1,
+            notes=notes,
+        )
         for i, head in enumerate(summary.columns):
             if head.endswith("（亩）"):
                 ws.set_column(i, i, 14, fmt["mu"])
-        ws = _table_sheet(xl, "腾退地块", sites, "腾退土地再利用（每片腾退地块）", fmt, width=12,
-                          freeze_cols=2, notes=notes)
+        ws = _table_sheet(
+            xl,
+            "腾退地块",
+            sites,
+            "腾退土地再利用（每片腾退地块）",
+            fmt,
+            width=12,
+            freeze_cols=2,
+            notes=notes,
+        )
         ws.set_column(3, 3, 12, fmt["mu"])
         ws.set_column(4, 4, 12, two)
         ws.set_column(7, 7, 70)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(1)
-        ws = _table_sheet(xl, "建设用地指标", quota,
-                          "腾退面积与建设用地指标（城乡建设用地增减挂钩，复垦面积计指标）", fmt,
-                          width=14, freeze_cols=1, notes=notes)
+        ws = _table_sheet(
+            xl,
+            "建设用地指标",
+            quota,
+            "腾退面积与建设用地指标（城乡建设用地增减挂钩，复垦面积计指标）",
+            fmt,
+            width=14,
+            freeze_cols=1,
+            notes=notes,
+        )
         ws.set_column(3, 4, 16, fmt["mu"])
-        ws = _table_sheet(xl, "历年指标", history, "区块亩均指标历年（万元/亩）", fmt, width=14,
-                          freeze_cols=1, notes=notes)
+        ws = _table_sheet(
+            xl,
+            "历年指标",
+            history,
+            "区块亩均指标历年（万元/亩）",
+            fmt,
+            width=14,
+            freeze_cols=1,
+            notes=notes,
+        )
         ws.set_column(2, 4, 16, two)
     return excel_notes(notes, target)
 
 
 # --- workshop safety and source control (SPEC §12) ----------------------------------
 
-CHECKS_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村", "industry": "行业",
-             "residents": "住宿人数", "risk_level_zh": "风险等级",
-             "checks_failed_zh": "未通过检查", "checks_unknown_zh": "待核查项（信息缺失）"}
-POWER_LIST_ZH = {"workshop_id": "作坊编号", "town": "镇街", "village": "村",
-                 "registered_year": "登记年份", "reason": "原因"}
+CHECKS_ZH = {
+    "workshop_id": "作坊编号",
+    "town": "镇街",
+    "village": "村",
+    "industry": "行业",
+    "residents": "住宿人数",
+    "risk_level_zh": "风险等级",
+    "checks_failed_zh": "未通过检查",
+    "checks_unknown_zh": "待核查项（信息缺失）",
+}
+POWER_LIST_ZH = {
+    "workshop_id": "作坊编号",
+    "town": "镇街",
+    "village": "村",
+    "registered_year": "登记年份",
+    "reason": "原因",
+}
 
 
 def checks_zh(codes: pd.Series) -> pd.Series:
     """Space-separated check codes in Chinese ('S2 S4' -> 'S2 居住部分未防火分隔；S4 …')."""
     from .vocab import SAFETY_CHECK_ZH
 
-    return codes.fillna("").astype(str).map(
-        lambda text: "；".join(f"{c} {SAFETY_CHECK_ZH[c]}" for c in text.split()))
+    return (
+        codes.fillna("")
+        .astype(str)
+        .map(lambda text: "；".join(f"{c} {SAFETY_CHECK_ZH[c]}" for c in text.split()))
+    )
 
 
 def safety_columns_zh(listing: pd.DataFrame) -> pd.DataFrame:
@@ -974,8 +1268,10 @@ def safety_columns_zh(listing: pd.DataFrame) -> pd.DataFrame:
         risk_level_zh=listing["risk_level"].map(RISK_ZH).fillna(""),
         checks_failed_zh=checks_zh(listing["checks_failed"]),
         checks_unknown_zh=checks_zh(listing["checks_unknown"]),
-        no_industrial_power_zh=np.where(listing["no_industrial_power"].fillna(False).astype(
-            bool), NO_POWER_ZH, ""))
+        no_industrial_power_zh=np.where(
+            listing["no_industrial_power"].fillna(False).astype(bool), NO_POWER_ZH, ""
+        ),
+    )
 
 
 def safety_sheets(ws: pd.DataFrame, power: pd.DataFrame | None) -> list[tuple]:
@@ -987,23 +1283,40 @@ def safety_sheets(ws: pd.DataFrame, power: pd.DataFrame | None) -> list[tuple]:
         return []
     three = ws[ws["risk_level"].ne("none")].drop(columns="geometry", errors="ignore")
     order = three["risk_level"].map({lvl: i for i, lvl in enumerate(RISK_LEVELS)})
-    three = safety_columns_zh(three.assign(_order=order).sort_values(
-        ["_order", "workshop_id"], kind="stable"))
+    three = safety_columns_zh(
+        three.assign(_order=order).sort_values(["_order", "workshop_id"], kind="stable")
+    )
     three = three[[c for c in CHECKS_ZH if c in three]].rename(columns=CHECKS_ZH)
     sheets = [("三合一检查", three, "三合一场所消防安全检查（S1–S6）")]
     if power is not None:
-        sheets.append(("不予供电", power[[c for c in POWER_LIST_ZH if c in power]].rename(
-            columns=POWER_LIST_ZH), "源头管控：不予提供三相工业用电清单（供电部门）"))
+        sheets.append(
+            (
+                "不予供电",
+                power[[c for c in POWER_LIST_ZH if c in power]].rename(columns=POWER_LIST_ZH),
+                "源头管控：不予提供三相工业用电清单（供电部门）",
+            )
+        )
     return sheets
 
 
 # --- the safety grid (SPEC §12) ------------------------------------------------------
 
-GRID_ZH = {"finding_zh": "问题类型", "town": "镇街", "village": "村", "cluster_id": "集聚点",
-           "period": "期间", "reason": "说明", "finding": "代码"}
-GRID_TOWNS_ZH = {"town": "镇街", "villages": "村数", "no_officer": "未配安管员村数",
-                 "missed_months": "缺村级月度例会（村·月）",
-                 "missed_quarters": "缺镇级季度例会（季）"}
+GRID_ZH = {
+    "finding_zh": "问题类型",
+    "town": "镇街",
+    "village": "村",
+    "cluster_id": "集聚点",
+    "period": "期间",
+    "reason": "说明",
+    "finding": "代码",
+}
+GRID_TOWNS_ZH = {
+    "town": "镇街",
+    "villages": "村数",
+    "no_officer": "未配安管员村数",
+    "missed_months": "缺村级月度例会（村·月）",
+    "missed_quarters": "缺镇级季度例会（季）",
+}
 
 
 def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFrame:
@@ -1013,20 +1326,27 @@ def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFra
     from .vocab import GRID_FINDING_ZH
 
     span = f"{result.months[0]} 至 {result.months[-1]}" if result.months else ""
-    findings = result.findings.assign(
-        finding_zh=result.findings["finding"].map(GRID_FINDING_ZH))
+    findings = result.findings.assign(finding_zh=result.findings["finding"].map(GRID_FINDING_ZH))
     findings = findings[list(GRID_ZH)].rename(columns=GRID_ZH)
     towns = result.towns.rename(columns=GRID_TOWNS_ZH)
-    rejected = result.rejected.rename(columns={"row": "行号", "reason": "退回原因",
-                                               "date": "日期", "level": "级别", "town": "镇街",
-                                               "village": "村"})
+    rejected = result.rejected.rename(
+        columns={
+            "row": "行号",
+            "reason": "退回原因",
+            "date": "日期",
+            "level": "级别",
+            "town": "镇街",
+            "village": "村",
+        }
+    )
     notes: list = []
     with atomic_path(target) as tmp, excel_writer(tmp) as xl:
         fmt = _formats(xl.book)
         for name, frame, title in (
-                ("镇街汇总", towns, f"安全生产网格化 镇街汇总（截至 {as_of}，考核期 {span}）"),
-                ("问题清单", findings, f"安全生产网格化 问题清单（截至 {as_of}，考核期 {span}）"),
-                ("退回记录", rejected, "例会记录退回（行号为原表行号，表头为第 1 行）")):
+            ("镇街汇总", towns, f"安全生产网格化 镇街汇总（截至 {as_of}，考核期 {span}）"),
+            ("问题清单", findings, f"安全生产网格化 问题清单（截至 {as_of}，考核期 {span}）"),
+            ("退回记录", rejected, "例会记录退回（行号为原表行号，表头为第 1 行）"),
+        ):
             sheet = _table_sheet(xl, name, frame, title, fmt, width=14, notes=notes)
             if name == "问题清单":
                 sheet.set_column(len(frame.columns) - 2, len(frame.columns) - 2, 60)
@@ -1039,25 +1359,43 @@ def write_grid_xlsx(result, target: str | os.PathLike, as_of: str) -> pd.DataFra
 
 # --- industry campaigns (SPEC §12 一行业一方案) ------------------------------------------
 
-def campaign_sheets(xl, table: pd.DataFrame, members: list[pd.DataFrame], fmt: dict,
-                    notes: list, taken=()) -> None:
+
+def campaign_sheets(
+    xl, table: pd.DataFrame, members: list[pd.DataFrame], fmt: dict, notes: list, taken=()
+) -> None:
     """One 清单 sheet per campaign in assessment.xlsx (a row of ``table``,
     :func:`zoning.campaigns.campaign_table`, and its items in ``members``): its workshops
     with class in force, status and latest report; the title names the target and
     deadline."""
-    zh = {"item_id": "作坊编号", "town": "镇街", "industry": "行业", "class": "分类",
-          "status": "状态", "last_event": "最近填报日期", "note": "备注", "floor_m2": "面积（平方米）"}
+    zh = {
+        "item_id": "作坊编号",
+        "town": "镇街",
+        "industry": "行业",
+        "class": "分类",
+        "status": "状态",
+        "last_event": "最近填报日期",
+        "note": "备注",
+        "floor_m2": "面积（平方米）",
+    }
     names = sheet_names([f"{c}清单" for c in table["campaign"]], taken=taken)
     for found, name, row in zip(members, names, table.itertuples(), strict=True):
         items = found.sort_values(["town", "item_id"], kind="stable")
-        frame = items[[c for c in zh if c in items]].assign(
-            **{"class": items["class"].map(WORKSHOP_CLASS_ZH).fillna(items["class"]),
-               "status": items["status"].map(STATUS_ZH).fillna(items["status"])}
-        ).rename(columns=zh)
+        frame = (
+            items[[c for c in zh if c in items]]
+            .assign(
+                **{
+                    "class": items["class"].map(WORKSHOP_CLASS_ZH).fillna(items["class"]),
+                    "status": items["status"].map(STATUS_ZH).fillna(items["status"]),
+                }
+            )
+            .rename(columns=zh)
+        )
         target = "" if pd.isna(row.target_closed) else f"，目标关停/拆除 {row.target_closed} 家"
         deadline = f"，期限 {row.deadline}" if row.deadline else ""
-        title = (f"一行业一方案：{row.campaign} 清单（{row.workshops} 家，已完成 {row.final} 家，"
-                 f"已关停/拆除 {row.closed} 家{target}{deadline}）")
+        title = (
+            f"一行业一方案：{row.campaign} 清单（{row.workshops} 家，已完成 {row.final} 家，"
+            f"已关停/拆除 {row.closed} 家{target}{deadline}）"
+        )
         _table_sheet(xl, name, frame, title, fmt, notes=notes)
 
 
@@ -1074,7 +1412,7 @@ def largest_remainder(values, groups=None, totals=None, decimals: int = 2) -> np
     v = np.asarray(values, dtype=float)
     g = np.zeros(len(v), dtype=np.int64) if groups is None else np.asarray(groups, np.int64)
     n_groups = int(g.max()) + 1 if len(g) else 0
-    scale = 10.0 ** decimals
+    scale = 10.0**decimals
     units = np.round(np.nan_to_num(v) * scale, 6)  # float noise off before the floor
     floor = np.floor(units)
     remainder = units - floor
@@ -1105,8 +1443,7 @@ def nested_round(values, levels=(), decimals: int = 2) -> np.ndarray:
     keys: list = []
     for level in levels:
         keys.append(np.asarray(level))
-        codes = pd.MultiIndex.from_arrays(keys).factorize()[0] if len(v) else \
-            np.zeros(0, np.int64)
+        codes = pd.MultiIndex.from_arrays(keys).factorize()[0] if len(v) else np.zeros(0, np.int64)
         n = int(codes.max()) + 1 if len(codes) else 0
         sums = np.bincount(codes, weights=v, minlength=n)
         first = np.zeros(n, dtype=np.int64)
@@ -1127,15 +1464,17 @@ def displayed_summary(summary: pd.DataFrame) -> pd.DataFrame:
     for mu, m2 in (("area_mu", "area_m2"), ("official_area_mu", "official_area_m2")):
         if mu not in out:
             continue
-        shown = nested_round(to_mu(out.loc[cells, m2].to_numpy(dtype=float)),
-                             [out.loc[cells, "town"].to_numpy()])
+        shown = nested_round(
+            to_mu(out.loc[cells, m2].to_numpy(dtype=float)), [out.loc[cells, "town"].to_numpy()]
+        )
         part = out.loc[cells, ["town", "class"]].assign(v=shown)
         by_town = part.groupby("town", sort=False)["v"].sum()
         by_class = part.groupby("class", sort=False)["v"].sum()
         values = out[mu].to_numpy(dtype=float).copy()
         values[cells] = shown
-        town_total = (~cells) & (out["class"] == "total").to_numpy() & \
-            (out["town"] != TOTAL).to_numpy()
+        town_total = (
+            (~cells) & (out["class"] == "total").to_numpy() & (out["town"] != TOTAL).to_numpy()
+        )
         values[town_total] = out.loc[town_total, "town"].map(by_town).to_numpy()
         class_total = (out["town"] == TOTAL).to_numpy() & (out["class"] != "total").to_numpy()
         values[class_total] = out.loc[class_total, "class"].map(by_class).to_numpy()
@@ -1145,15 +1484,27 @@ def displayed_summary(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Headers of the plot 清单 (classified.xlsx), in order.
-PLOT_LIST_ZH = {"parcel_id": "编号", "town": "镇街", "village": "村", "enterprise": "企业",
-                "industry": "行业", "area_mu": "面积（亩）",
-                "official_area_mu": "图斑面积（调查，亩）", "class_zh": "分类", "rule": "规则",
-                "reason": "依据", "target": "目标园区/集聚点"}
+PLOT_LIST_ZH = {
+    "parcel_id": "编号",
+    "town": "镇街",
+    "village": "村",
+    "enterprise": "企业",
+    "industry": "行业",
+    "area_mu": "面积（亩）",
+    "official_area_mu": "图斑面积（调查，亩）",
+    "class_zh": "分类",
+    "rule": "规则",
+    "reason": "依据",
+    "target": "目标园区/集聚点",
+}
 SUBTOTAL = "小计"
 
 
-def plot_list(parcels: pd.DataFrame, township_parks: pd.DataFrame | None = None,
-              cluster_points: pd.DataFrame | None = None) -> pd.DataFrame:
+def plot_list(
+    parcels: pd.DataFrame,
+    township_parks: pd.DataFrame | None = None,
+    cluster_points: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The plot 清单 of a classification (canonical columns of :data:`PLOT_LIST_ZH`), one
     row per plot, sorted by town, class (SPEC order) and id, and after each town's class
     a 小计 row (``parcel_id`` = 小计) and after each town a 合计 row. ``target`` names the
@@ -1161,37 +1512,55 @@ def plot_list(parcels: pd.DataFrame, township_parks: pd.DataFrame | None = None,
     ``name`` and id: ``东区园区（P003）``. Mu as printed add up (:func:`nested_round`); the
     survey's official area (SPEC §3) beside the planar one where the plots carry it."""
     n = len(parcels)
-    town = parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN) if "town" in \
-        parcels else pd.Series(UNKNOWN_TOWN, index=parcels.index)
+    town = (
+        parcels["town"].fillna("").astype(str).replace("", UNKNOWN_TOWN)
+        if "town" in parcels
+        else pd.Series(UNKNOWN_TOWN, index=parcels.index)
+    )
     cls = parcels["class"].astype(str)
-    out = pd.DataFrame({"parcel_id": parcels["parcel_id"].astype(str).to_numpy(),
-                        "town": town.to_numpy()})
+    out = pd.DataFrame(
+        {"parcel_id": parcels["parcel_id"].astype(str).to_numpy(), "town": town.to_numpy()}
+    )
     for c in ("village", "enterprise", "industry"):
         out[c] = parcels[c].fillna("").astype(str).to_numpy() if c in parcels else ""
     keys = [out["town"].to_numpy(), cls.to_numpy()]
     out["area_mu"] = nested_round(to_mu(parcels["area_m2"].astype(float).fillna(0.0)), keys)
     official = "official_area_m2" in parcels
     if official:
-        out["official_area_mu"] = nested_round(to_mu(pd.to_numeric(
-            parcels["official_area_m2"], errors="coerce").astype(float).fillna(0.0)), keys)
+        out["official_area_mu"] = nested_round(
+            to_mu(
+                pd.to_numeric(parcels["official_area_m2"], errors="coerce")
+                .astype(float)
+                .fillna(0.0)
+            ),
+            keys,
+        )
     out["class"] = cls.to_numpy()
     out["class_zh"] = cls.map(CLASS_ZH).fillna(cls).to_numpy()
     out["rule"] = parcels["rule"].fillna("").astype(str).to_numpy()
     out["reason"] = parcels["reason"].fillna("").astype(str).to_numpy()
-    target = parcels["target_id"].fillna("").astype(str).to_numpy() if "target_id" in \
-        parcels else np.full(n, "")
+    target = (
+        parcels["target_id"].fillna("").astype(str).to_numpy()
+        if "target_id" in parcels
+        else np.full(n, "")
+    )
     names = np.full(n, "", dtype=object)
-    for layer, id_field, which in ((township_parks, "park_id", cls == "consolidate"),
-                                   (cluster_points, "cluster_id", cls == "retain")):
+    for layer, id_field, which in (
+        (township_parks, "park_id", cls == "consolidate"),
+        (cluster_points, "cluster_id", cls == "retain"),
+    ):
         if layer is not None and "name" in layer and id_field in layer:
-            by_id = layer.drop_duplicates(id_field).set_index(layer[id_field].drop_duplicates(
-            ).astype(str))["name"].fillna("").astype(str)
+            by_id = (
+                layer.drop_duplicates(id_field)
+                .set_index(layer[id_field].drop_duplicates().astype(str))["name"]
+                .fillna("")
+                .astype(str)
+            )
             found = pd.Series(target).map(by_id).fillna("").to_numpy(dtype=object)
             names = np.where(which.to_numpy(), found, names)
     out["target"] = np.where(names != "", names + "（" + target + "）", target)
     out["rule_zh"] = out["rule"].map(RULE_ZH).fillna("")
-    out["rule"] = np.where(out["rule_zh"] != "", out["rule"] + " " + out["rule_zh"],
-                           out["rule"])
+    out["rule"] = np.where(out["rule_zh"] != "", out["rule"] + " " + out["rule_zh"], out["rule"])
     out = out.drop(columns="rule_zh")
     towns = sorted(out["town"].unique())
     town_order = {t: i for i, t in enumerate(towns)}
@@ -1200,23 +1569,38 @@ def plot_list(parcels: pd.DataFrame, township_parks: pd.DataFrame | None = None,
     out["_c"] = out["class"].map(class_order).fillna(len(CLASSES))
     out["_s"] = 0
     sums = ["area_mu", *(["official_area_mu"] if official else [])]
-    sub = out.groupby(["_t", "_c"], sort=False).agg(
-        town=("town", "first"), cls=("class", "first"), plots=("parcel_id", "size"),
-        **{c: (c, "sum") for c in sums}).reset_index()
-    sub = sub.assign(parcel_id=SUBTOTAL, class_zh=sub["cls"].map(CLASS_ZH).fillna(sub["cls"]),
-                     village=sub["plots"].map(lambda k: f"{k} 块"), _s=1)
-    tot = sub.groupby("_t", sort=False).agg(town=("town", "first"), plots=("plots", "sum"),
-                                           **{c: (c, "sum") for c in sums}).reset_index()
-    tot = tot.assign(parcel_id=TOTAL, village=tot["plots"].map(lambda k: f"{k} 块"),
-                     _c=len(CLASSES) + 1, _s=2)
-    rows = pd.concat([out, sub.drop(columns=["cls", "plots"]), tot.drop(columns="plots")],
-                     ignore_index=True)
+    sub = (
+        out.groupby(["_t", "_c"], sort=False)
+        .agg(
+            town=("town", "first"),
+            cls=("class", "first"),
+            plots=("parcel_id", "size"),
+            **{c: (c, "sum") for c in sums},
+        )
+        .reset_index()
+    )
+    sub = sub.assign(
+        parcel_id=SUBTOTAL,
+        class_zh=sub["cls"].map(CLASS_ZH).fillna(sub["cls"]),
+        village=sub["plots"].map(lambda k: f"{k} 块"),
+        _s=1,
+    )
+    tot = (
+        sub.groupby("_t", sort=False)
+        .agg(town=("town", "first"), plots=("plots", "sum"), **{c: (c, "sum") for c in sums})
+        .reset_index()
+    )
+    tot = tot.assign(
+        parcel_id=TOTAL, village=tot["plots"].map(lambda k: f"{k} 块"), _c=len(CLASSES) + 1, _s=2
+    )
+    rows = pd.concat(
+        [out, sub.drop(columns=["cls", "plots"]), tot.drop(columns="plots")], ignore_index=True
+    )
     rows = rows.sort_values(["_t", "_c", "_s", "parcel_id"], kind="stable")
     for c in sums:
         rows[c] = rows[c].astype(float).round(2)
     columns = [c for c in PLOT_LIST_ZH if c in rows]
-    return rows[columns].fillna("").reset_index(drop=True).astype(
-        {c: float for c in sums})
+    return rows[columns].fillna("").reset_index(drop=True).astype({c: float for c in sums})
 
 
 def county_list(listing: pd.DataFrame) -> pd.DataFrame:
@@ -1227,26 +1611,40 @@ def county_list(listing: pd.DataFrame) -> pd.DataFrame:
     order = {CLASS_ZH.get(c, c): i for i, c in enumerate(CLASSES)}
     rows["_c"] = rows["class_zh"].map(order).fillna(len(CLASSES))
     rows["_s"] = 0
-    sub = rows.groupby("_c", sort=False).agg(class_zh=("class_zh", "first"),
-                                             plots=("parcel_id", "size"),
-                                             **{c: (c, "sum") for c in sums}).reset_index()
+    sub = (
+        rows.groupby("_c", sort=False)
+        .agg(
+            class_zh=("class_zh", "first"),
+            plots=("parcel_id", "size"),
+            **{c: (c, "sum") for c in sums},
+        )
+        .reset_index()
+    )
     sub = sub.assign(parcel_id=SUBTOTAL, village=sub["plots"].map(lambda k: f"{k} 块"), _s=1)
-    tot = pd.DataFrame({"parcel_id": [TOTAL], "village": [f"{len(rows)} 块"],
-                        "_c": [len(CLASSES) + 1], "_s": [2],
-                        **{c: [sub[c].sum()] for c in sums}})
+    tot = pd.DataFrame(
+        {
+            "parcel_id": [TOTAL],
+            "village": [f"{len(rows)} 块"],
+            "_c": [len(CLASSES) + 1],
+            "_s": [2],
+            **{c: [sub[c].sum()] for c in sums},
+        }
+    )
     out = pd.concat([rows, sub.drop(columns="plots"), tot], ignore_index=True)
-    out = out.sort_values(["_c", "_s", "town", "parcel_id"], kind="stable",
-                          na_position="first")
+    out = out.sort_values(["_c", "_s", "town", "parcel_id"], kind="stable", na_position="first")
     for c in sums:
         out[c] = out[c].astype(float).round(2)
-    return out[list(listing.columns)].fillna("").astype({c: float for c in sums}
-                                                        ).reset_index(drop=True)
+    return (
+        out[list(listing.columns)]
+        .fillna("")
+        .astype({c: float for c in sums})
+        .reset_index(drop=True)
+    )
 
 
-
-
-def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
-                          heading: Heading | None = None) -> pd.DataFrame:
+def write_classified_xlsx(
+    listing: pd.DataFrame, target: str | os.PathLike, heading: Heading | None = None
+) -> pd.DataFrame:
     """classified.xlsx, the plot 清单 of :func:`plot_list`: a county sheet (全县) with a
     小计 per class, then one sheet per town with a 小计 per class and the town's 合计;
     Chinese headers, printable (landscape, fit to width, headers on every page).
@@ -1255,23 +1653,33 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
     county = "全县"
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         fmt = _formats(xl.book)
-        whole = Columns(county_list(listing).rename(columns=PLOT_LIST_ZH), where=county,
-                        id_column=PLOT_LIST_ZH["parcel_id"])
+        whole = Columns(
+            county_list(listing).rename(columns=PLOT_LIST_ZH),
+            where=county,
+            id_column=PLOT_LIST_ZH["parcel_id"],
+        )
         notes.append(whole.notes)
         widths = {"编号": 16, "依据": 48, "目标园区/集聚点": 20, "规则": 22, "企业": 18}
         sheets: list[tuple[Columns, str, str, int, int | None]] = [
-            (whole, county, "村级工业用地分类清单（全县）", 0, None)]
+            (whole, county, "村级工业用地分类清单（全县）", 0, None)
+        ]
         towns = listing["town"].to_numpy()
-        table = Columns(listing.rename(columns=PLOT_LIST_ZH), where="镇街清单",
-                        id_column=PLOT_LIST_ZH["parcel_id"])
+        table = Columns(
+            listing.rename(columns=PLOT_LIST_ZH),
+            where="镇街清单",
+            id_column=PLOT_LIST_ZH["parcel_id"],
+        )
         notes.append(table.notes)
-        starts = np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else \
-            np.zeros(0, int)
+        starts = (
+            np.flatnonzero(np.r_[True, towns[1:] != towns[:-1]]) if len(towns) else np.zeros(0, int)
+        )
         stops = np.r_[starts[1:], len(towns)].astype(int)
-        for start, stop, name in zip(starts, stops, sheet_names(
-                [towns[i] for i in starts], taken=(county,)), strict=True):
-            sheets.append((table, name, f"{towns[start]} 村级工业用地分类清单", int(start),
-                           int(stop)))
+        for start, stop, name in zip(
+            starts, stops, sheet_names([towns[i] for i in starts], taken=(county,)), strict=True
+        ):
+            sheets.append(
+                (table, name, f"{towns[start]} 村级工业用地分类清单", int(start), int(stop))
+            )
         for columns, name, title, start, stop in sheets:
             sheet = columns.sheet(xl, name, title, fmt, start, stop, width=11, freeze_cols=1)
             for header, width in widths.items():
@@ -1282,16 +1690,28 @@ def write_classified_xlsx(listing: pd.DataFrame, target: str | os.PathLike,
 
 
 #: Headers of the assessment's ranking sheet: the score and the parts it is made of.
-RANKING_ZH = {"rank": "排名", "town": "镇街", "score": "得分", "plot_points": "地块得分",
-              "workshop_points": "作坊得分", "block_points": "区块得分",
-              "site_points": "腾退地块得分", "plot_mu": "地块面积（亩）",
-              "plot_mu_final": "已完成面积（亩）", "plot_share": "地块完成率",
-              "workshops": "作坊数", "workshops_final": "已完成作坊数",
-              "workshop_share": "作坊完成率",
-              # a ledger listing blocks and freed sites (SPEC §11)
-              "block_mu": "区块面积（亩）", "block_mu_final": "已改造区块面积（亩）",
-              "block_share": "区块改造完成率", "site_mu": "腾退地块面积（亩）",
-              "site_mu_final": "已利用腾退面积（亩）", "site_share": "腾退地块利用率"}
+RANKING_ZH = {
+    "rank": "排名",
+    "town": "镇街",
+    "score": "得分",
+    "plot_points": "地块得分",
+    "workshop_points": "作坊得分",
+    "block_points": "区块得分",
+    "site_points": "腾退地块得分",
+    "plot_mu": "地块面积（亩）",
+    "plot_mu_final": "已完成面积（亩）",
+    "plot_share": "地块完成率",
+    "workshops": "作坊数",
+    "workshops_final": "已完成作坊数",
+    "workshop_share": "作坊完成率",
+    # a ledger listing blocks and freed sites (SPEC §11)
+    "block_mu": "区块面积（亩）",
+    "block_mu_final": "已改造区块面积（亩）",
+    "block_share": "区块改造完成率",
+    "site_mu": "腾退地块面积（亩）",
+    "site_mu_final": "已利用腾退面积（亩）",
+    "site_share": "腾退地块利用率",
+}
 
 
 def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
@@ -1302,14 +1722,16 @@ def ranking_table(scores: pd.DataFrame) -> pd.DataFrame:
     out = scores.copy()
     if {"plot_points", "workshop_points"} <= set(out):
         n = len(out)
-        points = [c for c in ("plot_points", "workshop_points", "block_points", "site_points")
-                  if c in out]
-        shown = largest_remainder(np.concatenate([out[c].to_numpy(dtype=float)
-                                                  for c in points]),
-                                  np.tile(np.arange(n), len(points)),
-                                  out["score"].to_numpy(dtype=float).round(2))
+        points = [
+            c for c in ("plot_points", "workshop_points", "block_points", "site_points") if c in out
+        ]
+        shown = largest_remainder(
+            np.concatenate([out[c].to_numpy(dtype=float) for c in points]),
+            np.tile(np.arange(n), len(points)),
+            out["score"].to_numpy(dtype=float).round(2),
+        )
         for i, c in enumerate(points):
-            out[c] = shown[i * n:(i + 1) * n]
+            out[c] = shown[i * n : (i + 1) * n]
         out["score"] = out["score"].round(2)
     return out[[c for c in RANKING_ZH if c in out]].rename(columns=RANKING_ZH)
 
@@ -1328,12 +1750,14 @@ def data_heading(config=None, source: dict | None = None, as_of: str = "") -> He
     report = dict(getattr(config, "report", None) or {})
     path = (source or {}).get("path")
     county = report.get("county") or (Path(path).stem if path else "")
-    data_date = report.get("data_date") or (source_date(path, (source or {}).get("layer"))
-                                            if path else "")
+    data_date = report.get("data_date") or (
+        source_date(path, (source or {}).get("layer")) if path else ""
+    )
     return Heading(county, data_date, as_of or data_date)
 
 
 # --- blocks that change mode, freed sites that change reuse (SPEC §11 what-ifs) ---------
+
 
 def block_change_sheets(xl, block_changes, fmt: dict, notes: list, names=("A", "B")) -> None:
     """Two sheets into an open workbook: 变化区块 (blocks whose mode changes: block,
@@ -1344,21 +1768,31 @@ def block_change_sheets(xl, block_changes, fmt: dict, notes: list, names=("A", "
     from .vocab import MODE_ZH, REUSE_ZH
 
     modes, reuses = block_changes
-    for sheet, frame, word, words, what in (("变化区块", modes, "mode", MODE_ZH, "改造方式"),
-                                            ("变化腾退地块", reuses, "reuse", REUSE_ZH,
-                                             "利用方向")):
+    for sheet, frame, word, words, what in (
+        ("变化区块", modes, "mode", MODE_ZH, "改造方式"),
+        ("变化腾退地块", reuses, "reuse", REUSE_ZH, "利用方向"),
+    ):
         shown = frame.copy()
         for side in ("from", "to"):
             shown[f"{side}_{word}"] = shown[f"{side}_{word}"].map(words).fillna("")
         shown["town"] = shown["town"].replace("", UNKNOWN_TOWN)
         shown = shown.rename(columns=ZH)
-        ws = _table_sheet(xl, sheet, shown, f"{what}变化：{names[0]} → {names[1]}"
-                          f"（{len(shown)} 处）", fmt, width=12, freeze_cols=1, notes=notes)
+        ws = _table_sheet(
+            xl,
+            sheet,
+            shown,
+            f"{what}变化：{names[0]} → {names[1]}（{len(shown)} 处）",
+            fmt,
+            width=12,
+            freeze_cols=1,
+            notes=notes,
+        )
         ws.set_column(len(shown.columns) - 1, len(shown.columns) - 1, 70)
 
 
-def write_block_changes_xlsx(block_changes, target: str | os.PathLike, names=("A", "B"),
-                             heading: Heading | None = None) -> pd.DataFrame:
+def write_block_changes_xlsx(
+    block_changes, target: str | os.PathLike, names=("A", "B"), heading: Heading | None = None
+) -> pd.DataFrame:
     """A workbook of the blocks that change mode and the freed sites that change reuse
     between two ``zoning blocks`` folders (:func:`block_change_sheets`). Returns the
     notes of cells cut to Excel's limit."""

