@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check zoning tests bench tools
+	$(PY) -m ruff format --check zoning tests bench tools
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
