@@ -21,8 +21,15 @@ from zoning.outputs import write_styled_layers
 from zoning.vocab import (
     CLASS_ZH,
     CLASSES,
+    ITEM_CLASS_ZH,
+    MODE_PALETTE,
+    MODE_ZH,
+    MODES,
     OPEN_STATUSES,
     PALETTE,
+    REUSE_PALETTE,
+    REUSE_ZH,
+    REUSES,
     STATUS_GROUPS,
     STATUS_ZH,
     WORKSHOP_CLASS_ZH,
@@ -177,10 +184,20 @@ def test_no_styles_when_asked_and_a_rewrite_keeps_one_row_per_layer(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "layer", ["parcels", "workshops", "status", "changed", "village_parks", "micro_parks"]
+    "layer",
+    [
+        "parcels",
+        "workshops",
+        "status",
+        "changed",
+        "items",
+        "village_parks",
+        "micro_parks",
+    ],
 )
 def test_every_style_is_well_formed_xml(layer):
-    style = styles.for_layer(layer, "Point" if layer in ("workshops", "status") else "Polygon")
+    point = layer in ("workshops", "status", "items")
+    style = styles.for_layer(layer, "Point" if point else "Polygon")
     ET.fromstring(style.qml.split("\n", 1)[1])
     ET.fromstring(style.sld.encode("utf-8"))
     assert style.name and style.description
@@ -195,10 +212,13 @@ def test_ledger_items_carry_every_class_a_ledger_item_may_have(ledger):
     assert renderer.get("attr") == "computed_class"
     values = [v for v, _, _ in cats]
     assert len(values) == len(set(values))
-    assert set(values) == set(CLASSES_OF["parcel"]) | set(CLASSES_OF["workshop"])
+    assert set(values) == {
+        c for kind in ("parcel", "workshop", "block", "site") for c in CLASSES_OF[kind]
+    }
+    palette = {**PALETTE, **WORKSHOP_PALETTE, **MODE_PALETTE, **REUSE_PALETTE}
     for value, label, colour in cats:
-        assert colour == {**PALETTE, **WORKSHOP_PALETTE}[value]
-        assert label.startswith({**CLASS_ZH, **WORKSHOP_CLASS_ZH}[value])
+        assert colour == palette[value]
+        assert label.startswith(ITEM_CLASS_ZH[value])
 
 
 def test_context_layers_are_drawn_as_the_maps_draw_them():
@@ -247,3 +267,45 @@ def test_a_failed_styles_write_is_one_line_and_keeps_the_previous_set(
     assert len(lines) == 1 and lines[0].startswith("error: ") and "layer styles" in lines[0]
     assert "disk is full" in lines[0]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# --- blocks and freed sites (issue 18): in the ledger's items and in blocks.gpkg ----------
+
+
+def sld_rules(sld: str) -> list[tuple[str, str, str, str]]:
+    """Each SLD rule's (column, value, name, colour of its fill or marker)."""
+    out = []
+    for rule in ET.fromstring(sld.encode("utf-8")).findall(f".//{SE}Rule"):
+        fill = next(
+            p for p in rule.iter(f"{SE}SvgParameter") if p.get("name") == "fill"
+        )  # the polygon's fill or the marker's
+        out.append(
+            (
+                rule.find(f".//{OGC}PropertyName").text,
+                rule.find(f".//{OGC}Literal").text,
+                rule.find(f"{SE}Name").text,
+                fill.text,
+            )
+        )
+    return out
+
+
+def test_items_style_names_every_mode_and_reuse_with_its_colour():
+    style = styles.for_layer("items", "Point")
+    renderer, cats = qml_categories(style.qml)
+    assert renderer.get("attr") == "computed_class"
+    qml = {value: (label, colour) for value, label, colour in cats}
+    sld = {value: (name, colour) for _, value, name, colour in sld_rules(style.sld)}
+    for words, palette, zh in ((MODES, MODE_PALETTE, MODE_ZH), (REUSES, REUSE_PALETTE, REUSE_ZH)):
+        for value in words:
+            label, colour = qml[value]
+            assert colour == palette[value] and label.startswith(zh[value] + " "), value
+            assert sld[value] == (label, palette[value]), value
+    assert qml["rebuild"][0] == "拆除式 rebuild" and qml["reclaim"][0] == "复垦 reclaim"
+    assert qml["tourism"][0] == "乡村旅游/民宿 rural tourism / homestay"
+    # the plots' and workshops' classes are still there, each value once
+    assert [v for v, _, _ in cats][: len(CLASSES) - 1] == [
+        c for c in CLASSES if c != "unclassified"
+    ]
+    assert len(cats) == len(qml) == len(CLASSES) - 1 + len(WORKSHOP_CLASSES) + 1 + 3 + 3
+    assert {s.get("type") for s in renderer.iter("symbol")} == {"marker"}

@@ -2,8 +2,9 @@
 
 A GeoPackage written by ``zoning`` carries, in its ``layer_styles`` table (the QGIS /
 GeoPackage convention), a default style for each layer this module knows, so that QGIS
-opens the plots coloured by class, the workshops by class and the ledger's status
-layer by progress, with the maps' palette and Chinese labels (``保留提升 retain``).
+opens the plots coloured by class, the workshops by class, the ledger's items by their
+computed class (blocks by renovation mode, freed sites by reuse) and its status layer by
+progress, with the maps' palette and Chinese labels (``保留提升 retain``).
 Format module (HOUSE.md, tier T6): text only, words and colours from :mod:`zoning.vocab`;
 :func:`zoning._io.write_layers` stores the text.
 
@@ -127,7 +128,9 @@ CATEGORISED = {
         "按新分类 by new class",
         "变化地块按新分类着色 changed plots coloured by their new class",
     ),
-    # a ledger's items: plots and workshops at one point each, by their computed class
+    # a ledger's items: plots, workshops, old industrial blocks and freed sites at one point
+    # each, by their computed class (a plot's or workshop's class, a block's renovation mode,
+    # a site's suggested reuse: the words do not overlap, vocab.ITEM_CLASS_ZH)
     "items": (
         "computed_class",
         (
@@ -138,6 +141,8 @@ CATEGORISED = {
                 WORKSHOP_CLASS_ZH,
                 WORKSHOP_CLASS_EN,
             ),
+            *_categories(MODES, MODE_PALETTE, MODE_ZH, MODE_EN),
+            *_categories(REUSES, REUSE_PALETTE, REUSE_ZH, REUSE_EN),
         ),
         "按计算分类 by computed class",
         "台账事项按计算分类着色 ledger items coloured by their computed class",
