@@ -191,6 +191,8 @@ def test_no_styles_when_asked_and_a_rewrite_keeps_one_row_per_layer(tmp_path):
         "status",
         "changed",
         "items",
+        "blocks",
+        "freed_sites",
         "village_parks",
         "micro_parks",
     ],
@@ -271,6 +273,12 @@ def test_a_failed_styles_write_is_one_line_and_keeps_the_previous_set(
 
 # --- blocks and freed sites (issue 18): in the ledger's items and in blocks.gpkg ----------
 
+#: layer -> (geometry, column, the classes in order, palette, Chinese words)
+BLOCK_STYLES = {
+    "blocks": ("MultiPolygon", "mode", MODES, MODE_PALETTE, MODE_ZH),
+    "freed_sites": ("MultiPolygon", "reuse", REUSES, REUSE_PALETTE, REUSE_ZH),
+}
+
 
 def sld_rules(sld: str) -> list[tuple[str, str, str, str]]:
     """Each SLD rule's (column, value, name, colour of its fill or marker)."""
@@ -309,3 +317,62 @@ def test_items_style_names_every_mode_and_reuse_with_its_colour():
     ]
     assert len(cats) == len(qml) == len(CLASSES) - 1 + len(WORKSHOP_CLASSES) + 1 + 3 + 3
     assert {s.get("type") for s in renderer.iter("symbol")} == {"marker"}
+
+
+@pytest.mark.parametrize("layer", list(BLOCK_STYLES))
+def test_blocks_and_freed_sites_are_categorised_by_mode_and_reuse(layer):
+    geometry, column, words, palette, zh = BLOCK_STYLES[layer]
+    style = styles.for_layer(layer, geometry)
+    renderer, cats = qml_categories(style.qml)
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == column
+    assert [v for v, _, _ in cats] == list(words)
+    assert all(c == palette[v] and lab.startswith(zh[v]) for v, lab, c in cats)
+    assert {s.get("type") for s in renderer.iter("symbol")} == {"fill"}
+    assert sld_rules(style.sld) == [(column, v, lab, c) for v, lab, c in cats]
+
+
+@pytest.fixture(scope="module")
+def blocks_gpkg(classified, tmp_path_factory):
+    """blocks.gpkg of the tiny county as outputs.write_blocks writes it."""
+    from zoning.blocks import run
+    from zoning.outputs import read_classified_plots, write_blocks
+
+    plots, _ = read_classified_plots(classified)
+    out = tmp_path_factory.mktemp("blocks") / "blocks"
+    write_blocks(run(plots), out)
+    return out / "blocks.gpkg"
+
+
+def test_blocks_gpkg_carries_its_styles(blocks_gpkg):
+    got = rows(blocks_gpkg)
+    assert set(got) == set(BLOCK_STYLES)
+    stamp = FIXED_STAMP.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    for layer, (geom_col, name, qml, sld, default, *_, when) in got.items():
+        frame = gpd.read_file(blocks_gpkg, layer=layer)
+        assert len(frame), layer  # the tiny county has blocks and freed sites
+        expected = styles.for_layer(layer, frame.geom_type.unique())
+        assert (name, qml, sld) == (expected.name, expected.qml, expected.sld)
+        assert (geom_col, default, when) == ("geom", 1, stamp)
+        _, column, words, palette, _ = BLOCK_STYLES[layer]
+        assert set(frame[column]) <= set(words)  # every value drawn has its category
+        _, cats = qml_categories(qml)
+        assert [(v, c) for v, _, c in cats] == [(w, palette[w]) for w in words]
+
+
+def test_a_ledger_with_blocks_styles_their_items_by_mode_and_reuse(
+    classified, blocks_gpkg, tmp_path
+):
+    from zoning.outputs import init_ledger
+
+    ledger = tmp_path / "ledger.gpkg"
+    assert init_ledger(ledger, classified, blocks_dir=blocks_gpkg.parent) == 7 + 4 + 3
+    got = rows(ledger)
+    assert set(got) == {"items"}
+    items = gpd.read_file(ledger, layer="items")
+    _, cats = qml_categories(got["items"][2])
+    colour = {value: c for value, _, c in cats}
+    shown = items[items["kind"].isin(["block", "site"])]
+    assert set(shown["computed_class"]) == {"manage", "reclaim", "amenity"}
+    palette = {**MODE_PALETTE, **REUSE_PALETTE}
+    assert all(colour[v] == palette[v] for v in shown["computed_class"])
+    assert set(items["computed_class"]) <= set(colour)  # no item left uncategorised
