@@ -252,3 +252,26 @@ def test_qgis_opens_the_blocks_by_mode_and_freed_sites_by_reuse(classified, tmp_
         assert shown["features"], layer
         for fid, value, colour in shown["features"]:
             assert colour == palette[value], (layer, fid, value)
+
+
+def test_qgis_opens_a_ledgers_blocks_and_sites_coloured_by_mode_and_reuse(classified, tmp_path):
+    from zoning.blocks import run
+    from zoning.outputs import init_ledger, read_classified_plots, write_blocks
+    from zoning.vocab import MODE_ZH, MODES, REUSE_ZH, REUSES
+
+    plots, _ = read_classified_plots(classified)
+    write_blocks(run(plots), tmp_path / "blocks")
+    ledger = tmp_path / "ledger.gpkg"
+    assert init_ledger(ledger, classified, blocks_dir=tmp_path / "blocks") == 7 + 4 + 3
+    shown = render(ledger, "items", "item_id", "computed_class")
+    assert shown["renderer"] == "categorizedSymbol" and shown["column"] == "computed_class"
+    categories = {value: (label, colour) for value, label, colour in shown["categories"]}
+    for words, palette, zh in ((MODES, MODE_PALETTE, MODE_ZH), (REUSES, REUSE_PALETTE, REUSE_ZH)):
+        for value in words:
+            assert categories[value][1] == palette[value], value
+            assert categories[value][0].startswith(zh[value]), value
+    # blocks and sites come after the plots, so their markers are drawn on top
+    drawn = [(v, c) for _, v, c in shown["features"] if v in (*MODES, *REUSES)]
+    assert {v for v, _ in drawn} == {"manage", "reclaim", "amenity"}
+    for value, colour in drawn:
+        assert colour == {**MODE_PALETTE, **REUSE_PALETTE}[value], value
