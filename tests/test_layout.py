@@ -71,9 +71,6 @@ FOUNDATION = {"errors": 0, "vocab": 0, "_version": 0, "crs": 1, "_io": 1, "_para
 #: grading feature (one grading, not a copy of it) in the same way.
 PARTS = {"placement": "workshops", "safety": "workshops", "grading": "blocks"}
 
-#: Breaks still to mend; a pending entry that no longer occurs fails
-#: :func:`test_pending_breaks_still_occur`, so the list only shrinks (empty now).
-PENDING: set[tuple[str, str]] = set()
 
 #: HOUSE.md's one exception: a method of a T5 result object may import a T6 module
 #: inside the method (``Comparison.map()``).
@@ -153,8 +150,6 @@ def imports_of(module: str) -> list[tuple[str, int, str]]:
 
 def allowed(module: str, target: str, where: str) -> bool:
     """Whether HOUSE.md lets ``module`` import ``target`` from ``where``."""
-    if (module, target) in PENDING:
-        return True
     low, high = TIERS[target], TIERS[module]
     if high == T6 and low == T5:  # HOUSE.md T6: "never import each other or T5"
         return False
@@ -180,11 +175,6 @@ def test_imports_only_from_tiers_below(module):
         if not allowed(module, target, where)
     ]
     assert wrong == []
-
-
-def test_pending_breaks_still_occur():
-    found = {(m, t) for m in modules() for t, _, _ in imports_of(m)}
-    assert PENDING <= found
 
 
 def test_vocab_imports_nothing_of_zoning():
