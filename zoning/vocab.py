@@ -15,8 +15,10 @@ REQUIRED_LAYERS = ("parcels", "dev_boundary", "township_parks", "cluster_points"
 OPTIONAL_LAYERS = ("protected", "towns")
 #: Layers of the workshop programme (SPEC §6).
 WORKSHOP_LAYERS = ("micro_parks", "workshops")
+#: Optional layers of the blocks programme (SPEC §11): block polygons and scenic areas.
+BLOCK_LAYERS = ("blocks", "scenic")
 #: Every input layer a config may name, in this order.
-LAYERS: tuple[str, ...] = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS)
+LAYERS: tuple[str, ...] = (*REQUIRED_LAYERS, *OPTIONAL_LAYERS, *WORKSHOP_LAYERS, *BLOCK_LAYERS)
 
 # --- plot classes and rules (SPEC §5) ----------------------------------------------------
 CLASSES = ("retain", "consolidate", "vacate", "unclassified")
@@ -77,37 +79,6 @@ WORKSHOP_CLASS_EN = {
     "upgrade": "upgrade",
     "unclassified": "unclassified",
 }
-
-# --- ledger statuses (SPEC §8) -----------------------------------------------------------
-#: Classes a ledger item of each kind may carry.
-CLASSES_OF = {"parcel": CLASSES, "workshop": (*WORKSHOP_CLASSES, "unclassified")}
-#: Statuses of work not yet done.
-OPEN_STATUSES = ("pending", "in_progress")
-#: (kind, class) -> the status that closes the item.
-FINAL_STATUS = {
-    ("parcel", "vacate"): "cleared",
-    ("parcel", "consolidate"): "absorbed",
-    ("parcel", "retain"): "upgraded",
-    ("workshop", "eliminate"): "closed",
-    ("workshop", "demolish"): "demolished",
-    ("workshop", "to_park"): "moved",
-    ("workshop", "upgrade"): "rectified",
-}
-STATUS_ZH = {
-    "pending": "待处置",
-    "in_progress": "推进中",
-    "cleared": "已腾退",
-    "absorbed": "已纳入园区",
-    "upgraded": "已提升",
-    "closed": "已关停",
-    "demolished": "已拆除",
-    "moved": "已入园",
-    "rectified": "已整改",
-}
-STATUS_EN = {k: k.replace("_", " ") for k in STATUS_ZH}
-#: Progress drawn as three groups: not started, under way, done.
-STATUS_GROUP_ZH = {"pending": "待处置", "in_progress": "推进中", "final": "已完成"}
-STATUS_GROUP_EN = {"pending": "not started", "in_progress": "under way", "final": "done"}
 
 # --- colours -----------------------------------------------------------------------------
 #: Okabe–Ito colours (readable with the common colour-vision deficiencies), one per class.
@@ -191,9 +162,6 @@ CONTEXT_LOOK = {
 }
 
 # --- old industrial blocks and freed land (SPEC §11) ----------------------------------
-#: Optional layers of the blocks programme: block polygons and scenic areas.
-BLOCK_LAYERS = ("blocks", "scenic")
-LAYERS = (*LAYERS, *BLOCK_LAYERS)
 #: Renovation modes of a block, with the rule that gives each (first match wins).
 MODES = ("rebuild", "reorganise", "manage")
 MODE_RULES = {"B1": "rebuild", "B2": "reorganise", "B3": "manage"}
@@ -353,15 +321,49 @@ BLOCK_CHANGES_ZH = {
     "to_reason": "新依据",
 }
 
+# --- ledger statuses (SPEC §8) -----------------------------------------------------------
+#: Classes a ledger item of each kind may carry.
+CLASSES_OF = {
+    "parcel": CLASSES,
+    "workshop": (*WORKSHOP_CLASSES, "unclassified"),
+    "block": MODES,  # SPEC §11: a block carries its renovation mode
+    "site": REUSES,  # and a freed site its suggested reuse
+}
+#: Statuses of work not yet done.
+OPEN_STATUSES = ("pending", "in_progress")
+#: (kind, class) -> the status that closes the item.
+FINAL_STATUS = {
+    ("parcel", "vacate"): "cleared",
+    ("parcel", "consolidate"): "absorbed",
+    ("parcel", "retain"): "upgraded",
+    ("workshop", "eliminate"): "closed",
+    ("workshop", "demolish"): "demolished",
+    ("workshop", "to_park"): "moved",
+    ("workshop", "upgrade"): "rectified",
+    **{("block", m): "renovated" for m in MODES},
+    **{("site", r): "reused" for r in REUSES},
+}
+STATUS_ZH = {
+    "pending": "待处置",
+    "in_progress": "推进中",
+    "cleared": "已腾退",
+    "absorbed": "已纳入园区",
+    "upgraded": "已提升",
+    "closed": "已关停",
+    "demolished": "已拆除",
+    "moved": "已入园",
+    "rectified": "已整改",
+    "renovated": "已改造",
+    "reused": "已利用",
+}
+STATUS_EN = {k: k.replace("_", " ") for k in STATUS_ZH}
+#: Progress drawn as three groups: not started, under way, done.
+STATUS_GROUP_ZH = {"pending": "待处置", "in_progress": "推进中", "final": "已完成"}
+STATUS_GROUP_EN = {"pending": "not started", "in_progress": "under way", "final": "done"}
+
 # --- blocks and freed sites in the ledger (SPEC §8, §11) --------------------------------
 #: Ledger kinds of the blocks programme, with the classes (mode, reuse) their items carry.
 BLOCK_KINDS = {"block": MODES, "site": REUSES}
-CLASSES_OF.update(BLOCK_KINDS)
-FINAL_STATUS.update(
-    {**{("block", m): "renovated" for m in MODES}, **{("site", r): "reused" for r in REUSES}}
-)
-STATUS_ZH.update({"renovated": "已改造", "reused": "已利用"})
-STATUS_EN.update({"renovated": "renovated", "reused": "reused"})
 #: Ledger kinds in Chinese (the 清单's 类型 column; update sheets may use these words).
 KIND_ZH = {"parcel": "地块", "workshop": "家庭作坊", "block": "区块", "site": "腾退地块"}
 #: The classes of every ledger kind in Chinese, by code.
