@@ -22,6 +22,14 @@ import shapely
 from .layers import IssueLog, is_given, parse_bool, parse_count, problem_text, to_number
 from .measures import code_rank
 from .placement import solve_placement
+from .safety import (
+    CHECK_COLUMNS,
+    failed_fixes,
+    no_industrial_power,
+    power_list,
+    read_check_fields,
+    three_in_one_checks,
+)
 from .vocab import (
     CLASS_ZH,
     FIX_ZH,  # noqa: F401 (re-exported: the workshop list's fix names)
@@ -620,7 +628,7 @@ def classify_and_place(
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
     ws = clean_fields(workshops, issues, config.workshops["max_floor_area_m2"])
-    ws = read_safety_fields(ws, issues)
+    ws = read_check_fields(ws, issues)  # SPEC §12 fields
     pts = np.asarray(ws.geometry.array, dtype=object)
     n = len(ws)
     problem = np.full(n, "", dtype=object)
@@ -879,21 +887,12 @@ def load_and_run(
 # --- workshop safety and source control (SPEC §12) ----------------------------------
 
 
-def read_safety_fields(ws: pd.DataFrame, issues: IssueLog) -> pd.DataFrame:
-    """The optional fields of SPEC §12 (:func:`zoning.safety.read_check_fields`)."""
-    from .safety import read_check_fields
-
-    return read_check_fields(ws, issues)
-
-
 def apply_safety(ws: pd.DataFrame, decision: pd.DataFrame, config) -> pd.DataFrame:
     """The three-in-one checks and source control on top of :func:`decide_workshops`:
     a three-in-one workshop failing S1 is ``eliminate`` (the first condition of class 1,
     so it overrides every class but ``unclassified``), the failed checks join the fixes
     owed, and the columns ``risk_level``, ``checks_failed``, ``checks_unknown`` and
     ``no_industrial_power`` are added (SPEC §12)."""
-    from .safety import CHECK_COLUMNS, failed_fixes, no_industrial_power, three_in_one_checks
-
     checks = three_in_one_checks(
         ws, sprinkler_residents_min=config.safety["sprinkler_residents_min"]
     )
@@ -918,6 +917,4 @@ def apply_safety(ws: pd.DataFrame, decision: pd.DataFrame, config) -> pd.DataFra
 
 def safety_power_list(ws: pd.DataFrame, config) -> pd.DataFrame:
     """The power company's list (:func:`zoning.safety.power_list`)."""
-    from .safety import power_list
-
     return power_list(ws, baseline_year=config.parameters["baseline_year"])
