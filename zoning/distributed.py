@@ -1253,7 +1253,7 @@ def county_folder(
     (the files of a one-process ``classify`` folder). Returns the folder's name."""
     import pyproj
 
-    from .outputs import write_classification
+    from .outputs import CONTEXT_LAYERS, ClassifiedFolder, write_classification
 
     stage_dir, src = Path(stage), Path(dataset) / "parcels"
     names = rec["files"]
@@ -1289,24 +1289,21 @@ def county_folder(
     # no parents: if the run failed and its staging folder is gone, write nothing
     (stage_dir / "counties" / folder).mkdir(exist_ok=True)
 
-    def public(name):
-        gdf = layers.get(name)
-        return None if gdf is None else gdf.drop(columns=["_problem"], errors="ignore")
-
-    result = SimpleNamespace(
+    context = {
+        name: layers[name].drop(columns=["_problem"], errors="ignore")
+        for name in CONTEXT_LAYERS
+        if layers.get(name) is not None
+    }
+    result = ClassifiedFolder(
         parcels=plots,
         village_parks=vp,
+        context=context,
         config=config,
         issues=issues.reset_index(drop=True),
+        crs=pyproj.CRS.from_user_input(plots.crs).to_string(),
+        inputs=rec.get("inputs") or {},
+        selection={},
         timings={},
-        layers=SimpleNamespace(
-            crs=pyproj.CRS.from_user_input(plots.crs),
-            inputs=rec.get("inputs") or {},
-            selection={},
-            township_parks=parks,
-            cluster_points=layers.get("cluster_points"),
-            public=public,
-        ),
     )
     write_classification(result, stage_dir / "counties" / folder, run_info)
     return folder

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from .classification import Classification
+    from .config import Config
+
 #: File names of every output folder, by command. One table, so a newcomer finds them and
 #: a reader of a folder uses the same names as its writer.
 FILES: dict[str, dict[str, str]] = {
@@ -96,14 +99,54 @@ def _paths(folder, command: str) -> dict[str, str]:
 CONTEXT_LAYERS = ("dev_boundary", "township_parks", "cluster_points", "protected", "towns")
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassifiedFolder:
+    """What a ``zoning classify`` folder is written from.
+
+    Made from a :class:`~zoning.classification.Classification` by :meth:`of`, or by the
+    dask engine from a county's partitions (``distributed.county_folder``).
+    ``context`` holds the context layers as read (:data:`CONTEXT_LAYERS`, those present);
+    ``selection`` the counts of ``[select.parcels]`` (empty without a selection).
+    """
+
+    parcels: gpd.GeoDataFrame
+    village_parks: gpd.GeoDataFrame
+    context: dict[str, gpd.GeoDataFrame]
+    config: Config
+    issues: pd.DataFrame
+    crs: str
+    inputs: dict
+    selection: dict
+    timings: dict[str, float]
+
+    @classmethod
+    def of(cls, result: Classification) -> ClassifiedFolder:
+        """The folder of a classification."""
+        layers = result.layers
+        context = {name: layers.public(name) for name in CONTEXT_LAYERS}
+        return cls(
+            parcels=result.parcels,
+            village_parks=result.village_parks,
+            context={k: v for k, v in context.items() if v is not None},
+            config=result.config,
+            issues=result.issues,
+            crs=layers.crs.to_string(),
+            inputs=layers.inputs,
+            selection=layers.selection,
+            timings=result.timings,
+        )
+
+
 def write_classification(
-    result, out_dir: str | os.PathLike, run_info: dict | None = None
+    result: Classification | ClassifiedFolder,
+    out_dir: str | os.PathLike,
+    run_info: dict | None = None,
 ) -> dict[str, str]:
     """Write every output of ``zoning classify`` into ``out_dir`` (each file atomically).
 
     ``classified.gpkg`` (layers ``parcels``, ``village_parks`` and the context layers in
-    the analysis CRS), ``summary.csv``, ``summary.xlsx``, ``issues.csv`` and ``run.json``.
-    Returns the written paths by name.
+    the analysis CRS), ``classified.xlsx``, ``summary.csv``, ``summary.xlsx``,
+    ``issues.csv`` and ``run.json``. Returns the written paths by name.
     """
     import pandas as pd
 
@@ -117,41 +160,38 @@ def write_classification(
     )
 
     os.makedirs(os.fspath(out_dir), exist_ok=True)
-    layers = {"parcels": result.parcels, "village_parks": result.village_parks}
-    for name in CONTEXT_LAYERS:
-        gdf = result.layers.public(name)
-        if gdf is not None:
-            layers[name] = gdf
+    folder = result if isinstance(result, ClassifiedFolder) else ClassifiedFolder.of(result)
+    layers = {"parcels": folder.parcels, "village_parks": folder.village_parks, **folder.context}
     paths = _paths(out_dir, "classify")
-    heading = data_heading(result.config, result.layers.inputs.get("parcels"))
+    heading = data_heading(folder.config, folder.inputs.get("parcels"))
     # the plot list (pure Python, xlsxwriter) is written beside the GeoPackage (GDAL)
-    listing = beside(_write_plot_list, result, paths["classified_xlsx"], heading)
+    listing = beside(_write_plot_list, folder, paths["classified_xlsx"], heading)
     try:
-        summary = summarise(result.parcels)
+        summary = summarise(folder.parcels)
         write_styled_layers(paths["classified"], layers)
         write_csv(summary, paths["summary_csv"])
         summary_cut = write_summary_xlsx(summary, paths["summary_xlsx"], heading=heading)
     finally:
         listing_cut = listing.result()
     cut = pd.concat([summary_cut, listing_cut])
-    issues = pd.concat([result.issues, cut], ignore_index=True) if len(cut) else result.issues
+    issues = pd.concat([folder.issues, cut], ignore_index=True) if len(cut) else folder.issues
     write_csv(issues, paths["issues"])
     info = dict(run_info or {})
     info.update(
         {
-            "analysis_crs": result.layers.crs.to_string(),
-            "parameters": dict(result.config.parameters),
-            "config_files": list(result.config.sources),
-            "inputs": result.layers.inputs,
+            "analysis_crs": folder.crs,
+            "parameters": dict(folder.config.parameters),
+            "config_files": list(folder.config.sources),
+            "inputs": folder.inputs,
             "rows": {
-                "parcels_in": len(result.parcels),
-                "parcels_out": len(result.parcels),
-                **result.layers.selection,  # [select.parcels]: read, selected, not selected
-                "village_parks": len(result.village_parks),
+                "parcels_in": len(folder.parcels),
+                "parcels_out": len(folder.parcels),
+                **folder.selection,  # [select.parcels]: read, selected, not selected
+                "village_parks": len(folder.village_parks),
                 "issues": len(issues),
             },
-            "classes": result.parcels["class"].value_counts().to_dict(),
-            "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+            "classes": folder.parcels["class"].value_counts().to_dict(),
+            "timings_s": {k: round(v, 3) for k, v in folder.timings.items()},
             "outputs": {k: os.path.basename(v) for k, v in paths.items()},
         }
     )
@@ -1548,12 +1588,9 @@ def run_compare_blocks(a_dir, b_dir, out_dir, progress):
     return found
 
 
-def _write_plot_list(result, target, heading) -> pd.DataFrame:
+def _write_plot_list(folder: ClassifiedFolder, target, heading) -> pd.DataFrame:
     """classified.xlsx (the plot 清单) of a classification; returns the cut-cell notes."""
     from .report import plot_list, write_classified_xlsx
 
-    return write_classified_xlsx(
-        plot_list(result.parcels, result.layers.township_parks, result.layers.cluster_points),
-        target,
-        heading,
-    )
+    parks, points = folder.context.get("township_parks"), folder.context.get("cluster_points")
+    return write_classified_xlsx(plot_list(folder.parcels, parks, points), target, heading)
