@@ -1,0 +1,146 @@
+"""The placement solver's 0-1 knapsack (issue 13): against brute force on small cases and
+against a dynamic programme over capacity on mid-size ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zoning import knapsack
+
+
+def brute(weight, profit, capacity):
+    """Every subset: the best value, and the best value with each item forced in."""
+    n = weight.size
+    sets = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    fits = sets @ weight <= capacity
+    value = np.where(fits, sets @ profit, -np.inf)
+    best = max(float(value.max()), 0.0)
+    forced = np.array([value[sets[:, i]].max() for i in range(n)]) if n else np.zeros(0)
+    return best, forced
+
+
+def table(weight, profit, capacity):
+    """Best value within every capacity 0..capacity (0-1, one numpy step per item)."""
+    best = np.zeros(capacity + 1)
+    for w, p in zip(weight.tolist(), profit.tolist(), strict=True):
+        if w <= capacity and p > 0:
+            best[w:] = np.maximum(best[w:], best[: capacity + 1 - w] + p)
+    return best
+
+
+def dp_forced(weight, profit, capacity):
+    """The best value with each item forced in, from tables before and after it."""
+    n = weight.size
+    ahead = [np.zeros(capacity + 1)]
+    for i in range(n - 1):
+        ahead.append(table(weight[i : i + 1], profit[i : i + 1], capacity) * 0 + ahead[-1])
+        w, p = int(weight[i]), float(profit[i])
+        if w <= capacity and p > 0:
+            ahead[-1][w:] = np.maximum(ahead[-1][w:], ahead[-2][: capacity + 1 - w] + p)
+    forced = np.full(n, -np.inf)
+    after = np.zeros(capacity + 1)
+    for i in range(n - 1, -1, -1):
+        room = capacity - int(weight[i])
+        if room >= 0:
+            forced[i] = profit[i] + np.max(ahead[i][: room + 1] + after[room::-1])
+        w, p = int(weight[i]), float(profit[i])
+        if w <= capacity and p > 0:
+            after = after.copy()
+            after[w:] = np.maximum(after[w:], after[: capacity + 1 - w] + p)
+    return forced
+
+
+def random_case(rng, n, kind):
+    weight = rng.integers(1, 30, n)
+    if kind == "ties":
+        profit = rng.integers(-2, 6, n).astype(float)
+    elif kind == "ratio":  # every item the same efficiency: a subset sum
+        profit = 2.5 * weight
+    else:
+        profit = rng.normal(4.0, 4.0, n)
+        profit[rng.random(n) < 0.15] = 0.0
+    capacity = int(rng.choice([0, rng.integers(1, 60), 10 * 30, rng.integers(0, 150)]))
+    return weight, profit, capacity
+
+
+def check_set(weight, profit, capacity, value, take):
+    assert take.dtype == bool and take.shape == weight.shape
+    assert weight[take].sum() <= capacity
+    assert not take[profit <= 0].any()
+    assert profit[take].sum() == pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "ratio"])
+def test_solve_equals_brute_force(kind):
+    rng = np.random.default_rng(["normal", "ties", "ratio"].index(kind))
+    for _ in range(150):
+        weight, profit, capacity = random_case(rng, int(rng.integers(0, 15)), kind)
+        value, take = knapsack.solve(weight, profit, capacity)
+        best, _ = brute(weight, profit, capacity)
+        assert value == pytest.approx(best, rel=1e-9, abs=1e-9)
+        check_set(weight, profit, capacity, value, take)
+
+
+def test_edge_cases():
+    w = np.array([5, 3, 8], dtype=np.int64)
+    p = np.array([4.0, -1.0, 0.0])
+    assert knapsack.solve(w, p, 0)[0] == 0.0 and not knapsack.solve(w, p, 0)[1].any()
+    value, take = knapsack.solve(w, p, 100)  # all fit: the positive ones only
+    assert value == 4.0 and take.tolist() == [True, False, False]
+    value, take = knapsack.solve(np.array([7, 2]), np.array([9.0, 1.0]), 6)  # too heavy
+    assert value == 1.0 and take.tolist() == [False, True]
+    value, take = knapsack.solve(np.zeros(0, dtype=np.int64), np.zeros(0), 10)
+    assert value == 0.0 and take.size == 0
+
+
+def test_ties_break_the_same_way_every_time():
+    weight = np.full(12, 4, dtype=np.int64)
+    profit = np.full(12, 3.0)
+    first = knapsack.solve(weight, profit, 18)
+    assert first[0] == 12.0 and first[1].sum() == 4
+    for _ in range(3):
+        again = knapsack.solve(weight.copy(), profit.copy(), 18)
+        assert again[0] == first[0] and np.array_equal(again[1], first[1])
+    assert first[1].tolist() == [True] * 4 + [False] * 8  # the lowest indices first
+
+
+@pytest.mark.parametrize(
+    "weight, profit, capacity",
+    [
+        (np.array([1, -2]), np.array([1.0, 1.0]), 3),
+        (np.array([1.5, 2.0]), np.array([1.0, 1.0]), 3),
+        (np.array([1, 2]), np.array([1.0, np.nan]), 3),
+        (np.array([1, 2]), np.array([1.0]), 3),
+        (np.array([1, 2]), np.array([1.0, 2.0]), -1),
+    ],
+)
+def test_bad_input_is_refused(weight, profit, capacity):
+    with pytest.raises(ValueError):
+        knapsack.solve(weight, profit, capacity)
+
+
+def mid_case(rng, kind):
+    """Mid-size cases like the tight placement instances (weights in 0.1 m²)."""
+    n = int(rng.integers(60, 301))
+    weight = rng.integers(50, 15_001, n)
+    capacity = int(rng.integers(1, 150_001))
+    if kind == "tied":  # a relaxation's prices: many items at the park's price exactly
+        rate = float(rng.uniform(10, 40))
+        profit = rate * weight * np.where(rng.random(n) < 0.3, 1.0, rng.uniform(0.2, 0.99, n))
+    elif kind == "correlated":
+        profit = weight * 20.0 + rng.uniform(-500, 500, n)
+    else:
+        profit = rng.uniform(0, 1, n) * weight * 30 - rng.uniform(0, 30_000, n)
+    return weight, profit, capacity
+
+
+@pytest.mark.parametrize("kind", ["random", "tied", "correlated"])
+def test_solve_equals_the_capacity_dp(kind):
+    rng = np.random.default_rng(10 + ["random", "tied", "correlated"].index(kind))
+    for _ in range(4):
+        weight, profit, capacity = mid_case(rng, kind)
+        value, take = knapsack.solve(weight, profit, capacity)
+        best = table(weight, profit, capacity)[-1]
+        assert value == pytest.approx(best, rel=1e-6)
+        check_set(weight, profit, capacity, value, take)

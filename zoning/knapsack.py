@@ -1,0 +1,361 @@
+"""An exact 0-1 knapsack for the placement solver's per-park pricing (issue 13).
+
+    max  Σ profit[i]·x[i]   s.t.  Σ weight[i]·x[i] ≤ capacity,  x ∈ {0, 1}
+
+Weights are whole numbers (floor area in 0.1 m²), profits real numbers (metres). The
+method, chosen by measurement on the tight placement instances (bench/knapsack_pricing.py):
+
+1. Items that cannot help (profit ≤ 0, heavier than the capacity) are set aside; the
+   others are sorted by efficiency profit/weight, ties by index, so the order is the same
+   on every machine.
+2. The greedy solution (items in that order while they fit, then any later item that
+   still fits) is the first incumbent; the linear relaxation (Dantzig's bound) bounds
+   every set from above. The bound with one item flipped (taken out of, or forced into,
+   the knapsack) is exact linear programming for all items at once (prefix sums and a
+   search). An item whose flipped bound is below the incumbent keeps its greedy decision
+   (Dembo–Hammer / Martello–Toth reduction); the others form the *core*.
+3. The core is solved by a dynamic programme over (weight, profit) Pareto states, the
+   items in efficiency order, one numpy merge per item, every state dropped whose profit
+   plus the linear bound of the items still to come is not above the incumbent (Pisinger's
+   expknap / minknap idea, vectorised per item). Each state keeps its parent, so the set
+   is read back.
+
+:func:`forced_in` gives, for every item, the best value with that item forced in: the
+same reduction against a *floor* (the values the caller needs exactly), then Pareto
+states over the core forward and backward, combined per item with one search.
+
+Values are compared with a tolerance of 1e-9 × the total positive profit; a value is
+exact up to that tolerance. Nothing depends on the clock or on hashing, so the answer is
+the same on every machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Relative tolerance of value comparisons (times the total positive profit).
+RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class _Sorted:
+    """The useful items in efficiency order, with the prefix sums of the linear bound."""
+
+    index: np.ndarray  # original index of each useful item, in efficiency order
+    w: np.ndarray  # int64 weights
+    p: np.ndarray  # float64 profits
+    W: np.ndarray  # prefix sums of w, W[0] = 0 (size n + 1)
+    P: np.ndarray  # prefix sums of p, P[0] = 0
+    tol: float
+
+    @classmethod
+    def of(cls, weight: np.ndarray, profit: np.ndarray, capacity: int) -> _Sorted:
+        useful = np.flatnonzero((profit > 0) & (weight <= capacity))
+        w, p = weight[useful], profit[useful]
+        order = np.lexsort((useful, -(p / w)))
+        w, p = w[order], p[order]
+        W = np.concatenate(([0], np.cumsum(w)))
+        P = np.concatenate(([0.0], np.cumsum(p)))
+        tol = RTOL * max(float(P[-1]), 1.0)
+        return cls(useful[order], w, p, W, P, tol)
+
+    def lp(self, room: np.ndarray, start: int | np.ndarray = 0, stop: int | None = None):
+        """The linear bound of the items ``start:stop`` (efficiency order) at ``room``.
+
+        ``room`` may be negative (then the bound is −inf); ``start`` may be an array of the
+        same shape as ``room``.
+        """
+        n = self.w.size if stop is None else stop
+        start = np.asarray(start)
+        room = np.asarray(room)
+        x = room + self.W[start]  # the items before start are taken in full at this room
+        k = np.searchsorted(self.W[: n + 1], x, side="right") - 1  # items 0..k-1 fit
+        k = np.minimum(k, n)
+        frac = np.where(
+            k < n,
+            (x - self.W[k]) * (self.p[np.minimum(k, n - 1)] / self.w[np.minimum(k, n - 1)])
+            if n > 0
+            else 0.0,
+            0.0,
+        )
+        value = self.P[k] + frac - self.P[start]
+        return np.where(room < 0, -np.inf, value)
+
+    def lp_without(self, room: np.ndarray) -> np.ndarray:
+        """For every useful item i, the linear bound of the others at ``room[i]``."""
+        x = np.asarray(room)
+        before = self.W[:-1]  # weight of the items ahead of i
+        # Below ``before`` item i is not reached; above it, item i is taken in full by the
+        # bound at x + w_i, and taking it out again leaves the others' bound at x.
+        return np.where(
+            x <= before, self.lp(x), self.lp(np.where(x <= before, 0, x + self.w)) - self.p
+        )
+
+    def flipped(self, capacity: int) -> tuple[np.ndarray, np.ndarray]:
+        """The linear bound with each item left out, and with each item forced in."""
+        out = self.lp_without(np.full(self.w.size, capacity))
+        forced = self.p + self.lp_without(capacity - self.w)
+        return out, forced
+
+
+def _validate(weight, profit, capacity) -> tuple[np.ndarray, np.ndarray, int]:
+    weight = np.asarray(weight)
+    profit = np.asarray(profit, dtype=np.float64)
+    if weight.ndim != 1 or profit.shape != weight.shape:
+        raise ValueError("weight and profit must be one-dimensional and of the same length")
+    if weight.size and not np.issubdtype(weight.dtype, np.integer):
+        raise ValueError("weight must be whole numbers")
+    weight = weight.astype(np.int64)
+    if weight.size and weight.min() < 1:
+        raise ValueError("every weight must be at least 1")
+    if not np.isfinite(profit).all():
+        raise ValueError("every profit must be finite")
+    capacity = int(capacity)
+    if capacity < 0:
+        raise ValueError("capacity must be at least 0")
+    return weight, profit, capacity
+
+
+def _greedy(items: _Sorted, capacity: int) -> np.ndarray:
+    """Greedy in efficiency order, then every later item that still fits (positions)."""
+    fit = int(np.searchsorted(items.W, capacity, side="right")) - 1
+    take = np.zeros(items.w.size, dtype=bool)
+    take[:fit] = True
+    room = capacity - int(items.W[fit])
+    for k in range(fit, items.w.size):
+        if items.w[k] <= room:
+            take[k] = True
+            room -= int(items.w[k])
+    return take
+
+
+def _merge(w, p, wk: int, pk: float):
+    """The Pareto states after deciding one item (add it if ``wk > 0``, drop it if < 0).
+
+    ``w`` is strictly increasing and so is ``p`` (a Pareto list); the two sorted runs
+    (the states, and the states with the item flipped) are merged by search, not sorted.
+    Returns weights, profits, parents and whether the item was flipped, weight up.
+    """
+    size = w.size
+    ws = w + wk
+    at_old = np.arange(size) + np.searchsorted(ws, w, side="left")  # old first on ties
+    at_new = np.arange(size) + np.searchsorted(w, ws, side="right")
+    ww = np.empty(2 * size, dtype=np.int64)
+    pp = np.empty(2 * size)
+    src = np.empty(2 * size, dtype=np.int64)
+    ww[at_old], ww[at_new] = w, ws
+    pp[at_old], pp[at_new] = p, p + pk
+    src[at_old], src[at_new] = np.arange(size), np.arange(size, 2 * size)
+    best = np.maximum.accumulate(pp)
+    keep = np.empty(2 * size, dtype=bool)
+    keep[0] = True
+    keep[1:] = pp[1:] > best[:-1]  # strictly more profit than every lighter state
+    kept = np.flatnonzero(keep)
+    # at equal weight the old state comes first: it is dominated if the new one is kept
+    same = np.flatnonzero(ww[kept[:-1]] == ww[kept[1:]])
+    if same.size:
+        kept = np.delete(kept, same)
+    order = src[kept]
+    return ww[kept], pp[kept], order % size, order >= size
+
+
+@dataclass
+class _Core:
+    """The reduction of a problem against an incumbent (positions in efficiency order).
+
+    Every set worth more than a floor takes the items before the greedy break whose
+    bound without them (``out``) is below the floor, and leaves the items after it whose
+    bound with them (``forced``) is below the floor; the others form the core.
+    """
+
+    out: np.ndarray
+    forced: np.ndarray
+    split: int  # the break: positions below it are in the greedy (break) solution
+
+    @classmethod
+    def of(cls, items: _Sorted, capacity: int) -> _Core:
+        out, forced = items.flipped(capacity)
+        split = int(np.searchsorted(items.W, capacity, side="right")) - 1
+        return cls(out, forced, split)
+
+
+@dataclass
+class _Ties:
+    """The items sharing the break item's efficiency, filled as a subset sum.
+
+    At a linear relaxation's prices every item the relaxation places in a park has the
+    same efficiency (the park's price), and the bound is reached by a set of them that
+    fills the room exactly: Pareto states would all share one bound and grow to the
+    capacity. So these items are taken out of the search: ``fill[x]`` is the largest
+    total weight of them within x (bitsets held in Python ints, one shift per item), and
+    a state of the other items is worth its profit plus ``rate × fill[room left]``.
+    """
+
+    pos: np.ndarray  # positions (efficiency order) of the tied items
+    w: np.ndarray  # their weights
+    rate: float  # their efficiency
+    reach: list[int]  # bit c of reach[k]: some of the first k tied items weigh exactly c
+    fill: np.ndarray | None
+
+    @classmethod
+    def of(cls, items: _Sorted, capacity: int, split: int) -> _Ties:
+        eff = items.p / items.w
+        pos = np.flatnonzero(np.abs(eff - eff[split]) <= 1e-12 * eff[split])
+        if pos.size < 3 or capacity > 1 << 22:
+            return cls(pos[:0], items.w[:0], 0.0, [1], None)
+        mask = (1 << (capacity + 1)) - 1
+        reach = [1]
+        for wk in items.w[pos].tolist():
+            reach.append((reach[-1] | (reach[-1] << wk)) & mask)
+        raw = np.frombuffer(reach[-1].to_bytes(capacity // 8 + 1, "little"), dtype=np.uint8)
+        bits = np.unpackbits(raw, bitorder="little")[: capacity + 1].astype(bool)
+        fill = np.maximum.accumulate(np.where(bits, np.arange(capacity + 1), 0))
+        return cls(pos, items.w[pos], float(eff[split]), reach, fill)
+
+    def filled(self, room: np.ndarray) -> np.ndarray:
+        """The weight of tied items that fits each room (0 where the room is negative)."""
+        if self.fill is None:
+            return np.zeros(np.shape(room), dtype=np.int64)
+        return self.fill[np.clip(room, 0, self.fill.size - 1)]
+
+    def take(self, room: int) -> np.ndarray:
+        """The positions of tied items that fill ``room`` as well as they can."""
+        if self.fill is None:
+            return self.pos
+        target = int(self.fill[max(room, 0)])
+        take = []
+        for k in range(self.pos.size - 1, -1, -1):
+            if not (self.reach[k] >> target) & 1:
+                take.append(int(self.pos[k]))
+                target -= int(self.w[k])
+        return np.array(take, dtype=np.int64)
+
+
+@dataclass
+class _Front:
+    """The next undecided core items on each side of the break."""
+
+    adds: list[int]  # after the break, efficiency down: may come in
+    drops: list[int]  # before the break, efficiency up the list: may go out
+
+    def settle(self, core: _Core, incumbent: float, tol: float) -> None:
+        """Leave out the items a better incumbent now fixes (the reduction, lazily)."""
+        self.adds = [a for a in self.adds if core.forced[a] >= incumbent - tol]
+        self.drops = [d for d in self.drops if core.out[d] >= incumbent - tol]
+
+    def rates(self, items: _Sorted) -> tuple[float, float]:
+        """The efficiency of the next item that may come in, and of the next to go out."""
+        up = float(items.p[self.adds[0]] / items.w[self.adds[0]]) if self.adds else 0.0
+        down = float(items.p[self.drops[0]] / items.w[self.drops[0]]) if self.drops else np.inf
+        return up, down
+
+
+def _worth(ties: _Ties, w, p, capacity: int, up: float, down: float):
+    """Each state's value (−inf above the capacity) and Pisinger's bound of it.
+
+    A state within the capacity may still fill the room with tied items (their best
+    fill, exactly) and items after the break (at most ``up`` per unit); a state above it
+    must drop items before the break (at least ``down`` per unit), or it is lost.
+    """
+    room = capacity - w
+    filled = ties.filled(room)
+    value = np.where(room >= 0, p + ties.rate * filled, -np.inf)
+    with np.errstate(invalid="ignore"):
+        bound = np.where(room >= 0, value + (room - filled) * up, p + room * down)
+    return value, bound
+
+
+def _expand(items: _Sorted, capacity: int, incumbent: float):
+    """Pareto states grown from the break solution, pruned against an incumbent.
+
+    The core items after the break are tried in (adding them), and the ones before it
+    out (dropping them), alternately from the break outward (Pisinger's minknap, one
+    numpy merge per item); tied items are filled by :class:`_Ties`. Returns the best set
+    (a mask of positions) if one is worth more than ``incumbent``, else None.
+    """
+    core = _Core.of(items, capacity)
+    ties = _Ties.of(items, capacity, core.split)
+    free = np.ones(items.w.size, dtype=bool)
+    free[ties.pos] = False
+    pos = np.flatnonzero(free)
+    front = _Front(pos[pos >= core.split].tolist(), pos[pos < core.split][::-1].tolist())
+    front.settle(core, incumbent, items.tol)
+    start = pos[pos < core.split]
+    w = np.array([items.w[start].sum()], dtype=np.int64)
+    p = np.array([items.p[start].sum()])
+    stages: list[tuple[np.ndarray, np.ndarray, int]] = []
+    found: tuple[int, int] | None = None
+    while True:
+        value, bound = _worth(ties, w, p, capacity, *front.rates(items))
+        top = int(np.argmax(value))  # the first (lightest) of the best
+        if value[top] > incumbent:
+            incumbent, found = float(value[top]), (len(stages), top)
+            front.settle(core, incumbent, items.tol)
+            value, bound = _worth(ties, w, p, capacity, *front.rates(items))
+        alive = np.flatnonzero(bound > incumbent + items.tol)
+        if alive.size == 0 or not (front.adds or front.drops):
+            break
+        if alive.size < w.size:
+            w, p = w[alive], p[alive]
+            stages.append((alive, np.zeros(alive.size, dtype=bool), -1))
+        if front.adds and (len(front.adds) >= len(front.drops) or not front.drops):
+            k = front.adds.pop(0)
+            w, p, parent, flip = _merge(w, p, int(items.w[k]), float(items.p[k]))
+        else:
+            k = front.drops.pop(0)
+            w, p, parent, flip = _merge(w, p, -int(items.w[k]), -float(items.p[k]))
+        stages.append((parent, flip, k))
+    if found is None:
+        return None
+    stage, at = found
+    chosen = np.zeros(items.w.size, dtype=bool)
+    chosen[start] = True
+    for parent, flip, k in reversed(stages[:stage]):
+        if flip[at]:
+            chosen[k] = not chosen[k]
+        at = int(parent[at])
+    weight = int(items.w[chosen].sum())
+    chosen[ties.take(capacity - weight)] = True
+    return chosen
+
+
+def _solve_sorted(items: _Sorted, capacity: int) -> np.ndarray:
+    """The best set (a mask of positions in efficiency order)."""
+    chosen = _greedy(items, capacity)
+    if int(items.W[-1]) > capacity:
+        better = _expand(items, capacity, float(items.p[chosen].sum()))
+        if better is not None:
+            chosen = better
+    return chosen
+
+
+def solve(weight, profit, capacity) -> tuple[float, np.ndarray]:
+    """The best set of items within a capacity (0-1 knapsack), exact.
+
+    Parameters
+    ----------
+    weight : array of int
+        Each item's weight, a whole number ≥ 1 (floor area in 0.1 m²).
+    profit : array of float
+        Each item's profit; an item with profit ≤ 0 is never taken.
+    capacity : int
+        The capacity, ≥ 0; an item heavier than it is never taken.
+
+    Returns
+    -------
+    value : float
+        The largest total profit of a set whose total weight is within ``capacity`` (exact
+        up to 1e-9 × the total positive profit).
+    take : numpy.ndarray of bool
+        One such set. Ties are broken the same way on every machine.
+    """
+    weight, profit, capacity = _validate(weight, profit, capacity)
+    items = _Sorted.of(weight, profit, capacity)
+    take = np.zeros(weight.size, dtype=bool)
+    if items.w.size == 0:
+        return 0.0, take
+    chosen = _solve_sorted(items, capacity)
+    take[items.index[chosen]] = True
+    return float(profit[take].sum()), take
