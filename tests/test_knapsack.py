@@ -30,24 +30,26 @@ def table(weight, profit, capacity):
 
 
 def dp_forced(weight, profit, capacity):
-    """The best value with each item forced in, from tables before and after it."""
+    """The best value with each item forced in: its profit plus the best of the others
+    within the room left, from capacity tables of the items before it and after it."""
+
+    def step(best, w, p):
+        if w <= capacity and p > 0:
+            best = best.copy()
+            best[w:] = np.maximum(best[w:], best[: capacity + 1 - w] + p)
+        return best
+
     n = weight.size
     ahead = [np.zeros(capacity + 1)]
     for i in range(n - 1):
-        ahead.append(table(weight[i : i + 1], profit[i : i + 1], capacity) * 0 + ahead[-1])
-        w, p = int(weight[i]), float(profit[i])
-        if w <= capacity and p > 0:
-            ahead[-1][w:] = np.maximum(ahead[-1][w:], ahead[-2][: capacity + 1 - w] + p)
+        ahead.append(step(ahead[-1], int(weight[i]), float(profit[i])))
     forced = np.full(n, -np.inf)
     after = np.zeros(capacity + 1)
     for i in range(n - 1, -1, -1):
         room = capacity - int(weight[i])
         if room >= 0:
             forced[i] = profit[i] + np.max(ahead[i][: room + 1] + after[room::-1])
-        w, p = int(weight[i]), float(profit[i])
-        if w <= capacity and p > 0:
-            after = after.copy()
-            after[w:] = np.maximum(after[w:], after[: capacity + 1 - w] + p)
+        after = step(after, int(weight[i]), float(profit[i]))
     return forced
 
 
@@ -144,3 +146,47 @@ def test_solve_equals_the_capacity_dp(kind):
         best = table(weight, profit, capacity)[-1]
         assert value == pytest.approx(best, rel=1e-6)
         check_set(weight, profit, capacity, value, take)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "ratio"])
+def test_forced_in_equals_brute_force(kind):
+    rng = np.random.default_rng(20 + ["normal", "ties", "ratio"].index(kind))
+    for _ in range(120):
+        weight, profit, capacity = random_case(rng, int(rng.integers(0, 13)), kind)
+        _, exact = brute(weight, profit, capacity)
+        got = knapsack.forced_in(weight, profit, capacity)
+        np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-9)
+
+
+def test_forced_in_above_a_floor_is_exact_and_an_upper_bound_below():
+    rng = np.random.default_rng(30)
+    for _ in range(200):
+        weight, profit, capacity = random_case(rng, int(rng.integers(1, 13)), "normal")
+        best, exact = brute(weight, profit, capacity)
+        floor = best - float(rng.uniform(0, 8))
+        got = knapsack.forced_in(weight, profit, capacity, floor)
+        above = exact > floor + 1e-9
+        np.testing.assert_allclose(got[above], exact[above], rtol=1e-9, atol=1e-9)
+        assert (got[~above] <= floor + 1e-9).all()
+        assert (got[~above] >= exact[~above] - 1e-9).all()
+
+
+@pytest.mark.parametrize("kind", ["random", "tied", "correlated"])
+def test_forced_in_equals_the_dp_with_the_item_included(kind):
+    """Mid-size cases (capacity kept to 30,000 so that the tables of every prefix fit)."""
+    rng = np.random.default_rng(40 + ["random", "tied", "correlated"].index(kind))
+    for _ in range(2):
+        weight, profit, _ = mid_case(rng, kind)
+        weight, profit = weight[:120], profit[:120]
+        capacity = int(rng.integers(5_000, 30_001))
+        exact = dp_forced(weight, profit, capacity)
+        got = knapsack.forced_in(weight, profit, capacity)
+        scale = float(profit[profit > 0].sum())
+        np.testing.assert_allclose(got, exact, rtol=1e-6, atol=1e-9 * scale)
+        best = table(weight, profit, capacity)[-1]
+        floor = best * 0.99
+        cut = knapsack.forced_in(weight, profit, capacity, floor)
+        above = exact > floor + 1e-9 * scale
+        np.testing.assert_allclose(cut[above], exact[above], rtol=1e-6)
+        assert (cut[~above] <= floor + 1e-9 * scale).all()
+        assert (cut[~above] >= exact[~above] - 1e-9 * scale).all()

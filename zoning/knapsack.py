@@ -61,37 +61,43 @@ class _Sorted:
         tol = RTOL * max(float(P[-1]), 1.0)
         return cls(useful[order], w, p, W, P, tol)
 
-    def lp(self, room: np.ndarray, start: int | np.ndarray = 0, stop: int | None = None):
-        """The linear bound of the items ``start:stop`` (efficiency order) at ``room``.
+    def lp(self, room, whole: bool = False) -> np.ndarray:
+        """The linear bound at each ``room`` (−inf where it is negative).
 
-        ``room`` may be negative (then the bound is −inf); ``start`` may be an array of the
-        same shape as ``room``.
+        With ``whole``, the items in efficiency order while they fit, without the
+        fractional one: the value of a feasible set (a lower bound).
         """
-        n = self.w.size if stop is None else stop
-        start = np.asarray(start)
+        n = self.w.size
         room = np.asarray(room)
-        x = room + self.W[start]  # the items before start are taken in full at this room
-        k = np.searchsorted(self.W[: n + 1], x, side="right") - 1  # items 0..k-1 fit
-        k = np.minimum(k, n)
-        frac = np.where(
-            k < n,
-            (x - self.W[k]) * (self.p[np.minimum(k, n - 1)] / self.w[np.minimum(k, n - 1)])
-            if n > 0
-            else 0.0,
-            0.0,
-        )
-        value = self.P[k] + frac - self.P[start]
+        k = np.minimum(np.searchsorted(self.W, room, side="right") - 1, n)  # 0..k-1 fit
+        value = self.P[np.maximum(k, 0)]
+        if not whole and n:
+            nxt = np.minimum(k, n - 1)
+            value = value + np.where(
+                k < n, (room - self.W[np.maximum(k, 0)]) * (self.p[nxt] / self.w[nxt]), 0.0
+            )
         return np.where(room < 0, -np.inf, value)
 
-    def lp_without(self, room: np.ndarray) -> np.ndarray:
-        """For every useful item i, the linear bound of the others at ``room[i]``."""
+    def lp_without(self, room, whole: bool = False) -> np.ndarray:
+        """For every item i, :meth:`lp` of the others at ``room[i]``."""
         x = np.asarray(room)
         before = self.W[:-1]  # weight of the items ahead of i
         # Below ``before`` item i is not reached; above it, item i is taken in full by the
         # bound at x + w_i, and taking it out again leaves the others' bound at x.
         return np.where(
-            x <= before, self.lp(x), self.lp(np.where(x <= before, 0, x + self.w)) - self.p
+            x <= before,
+            self.lp(x, whole),
+            self.lp(np.where(x <= before, 0, x + self.w), whole) - self.p,
         )
+
+    def without(self, k: int, room: int) -> _Sorted:
+        """The items but the one at position ``k`` that fit ``room``, order kept."""
+        keep = self.w <= room
+        keep[k] = False
+        w, p = self.w[keep], self.p[keep]
+        W = np.concatenate(([0], np.cumsum(w)))
+        P = np.concatenate(([0.0], np.cumsum(p)))
+        return _Sorted(self.index[keep], w, p, W, P, self.tol)
 
     def flipped(self, capacity: int) -> tuple[np.ndarray, np.ndarray]:
         """The linear bound with each item left out, and with each item forced in."""
@@ -359,3 +365,75 @@ def solve(weight, profit, capacity) -> tuple[float, np.ndarray]:
     chosen = _solve_sorted(items, capacity)
     take[items.index[chosen]] = True
     return float(profit[take].sum()), take
+
+
+def _best_above(items: _Sorted, room: int, floor: float) -> float:
+    """The best value within ``room`` if it is above ``floor``; else ``floor`` or less.
+
+    Whatever is returned is at least the best value (up to the tolerance): an exact value
+    above the floor, an upper bound at or below it.
+    """
+    if items.w.size == 0 or room < 0:
+        return 0.0 if room >= 0 else -np.inf
+    if int(items.W[-1]) <= room:
+        return float(items.P[-1])
+    bound = float(items.lp(room))
+    if bound <= floor:
+        return bound
+    chosen = _greedy(items, room)
+    value = float(items.p[chosen].sum())
+    if value >= bound - items.tol:
+        return value
+    better = _expand(items, room, max(value, floor))
+    if better is not None:
+        return float(items.p[better].sum())
+    return value if value >= floor else floor
+
+
+def forced_in(weight, profit, capacity, floor: float = -np.inf) -> np.ndarray:
+    """For every item, the best value of a set that holds it (Lagrangian probing).
+
+    Parameters
+    ----------
+    weight, profit, capacity
+        As for :func:`solve`.
+    floor : float, optional
+        The values the caller needs exactly are the ones above ``floor`` (for probing:
+        the knapsack's value less the gap between the best placement known and the
+        bound). Default −inf: every value exact.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``value[i]`` is the largest total profit of a set within ``capacity`` that holds
+        item i (−inf if item i alone is heavier than the capacity; an item with profit
+        ≤ 0 counts too). It is exact (up to 1e-9 × the total positive profit) wherever it
+        is above ``floor``; at or below ``floor`` it is an upper bound of the exact value,
+        so a caller may drop every item whose value is at or below its floor.
+
+    Notes
+    -----
+    The items of an optimal set get the optimum; every other item first gets the linear
+    bound with it forced in and a feasible set holding it (the greedy one): where the
+    bound is at or below the floor, or the two meet, that settles it. Only the items left
+    (above the floor, in doubt) are searched one by one, each against the floor, so a
+    floor close to the optimum keeps this cheap.
+    """
+    weight, profit, capacity = _validate(weight, profit, capacity)
+    items = _Sorted.of(weight, profit, capacity)
+    value = np.full(weight.size, -np.inf)
+    chosen = _solve_sorted(items, capacity) if items.w.size else np.zeros(0, dtype=bool)
+    best = float(items.p[chosen].sum())
+    room = capacity - items.w
+    upper = np.minimum(items.p + items.lp_without(room), best)
+    lower = items.p + items.lp_without(room, whole=True)
+    mine = np.where(chosen, best, np.where(upper - lower <= items.tol, lower, upper))
+    for k in np.flatnonzero(~chosen & (upper > floor) & (upper - lower > items.tol)).tolist():
+        rest = items.without(k, int(room[k]))
+        mine[k] = items.p[k] + _best_above(rest, int(room[k]), floor - float(items.p[k]))
+    value[items.index] = mine
+    for i in np.flatnonzero((profit <= 0) & (weight <= capacity)).tolist():
+        left = capacity - int(weight[i])
+        rest = _Sorted.of(weight, profit, left)
+        value[i] = profit[i] + _best_above(rest, left, floor - float(profit[i]))
+    return value
