@@ -37,6 +37,9 @@ import numpy as np
 
 #: Relative tolerance of value comparisons (times the total positive profit).
 RTOL = 1e-9
+#: A merge of Pareto states goes through an array over their weights when the weights
+#: span at most this many times the number of states (it is then cheaper than a search).
+DENSE = 2
 
 
 @dataclass(frozen=True)
@@ -137,23 +140,48 @@ def _greedy(items: _Sorted, capacity: int) -> np.ndarray:
     return take
 
 
+def _merge_dense(w, p, wk: int, pk: float, lo: int, span: int):
+    """:func:`_merge` through an array over the weights (states dense in their span).
+
+    The same states, parents and flips as the merge by search (the state kept at equal
+    weight is the old one unless the flipped one is worth strictly more).
+    """
+    at = w - lo
+    old = np.full(span, -np.inf)
+    new = np.full(span, -np.inf)
+    old[at] = p
+    new[at + wk] = p + pk
+    flip = new > old
+    best = np.where(flip, new, old)
+    cells = np.flatnonzero(best > -np.inf)
+    value = best[cells]
+    keep = np.empty(cells.size, dtype=bool)
+    keep[0] = True
+    keep[1:] = value[1:] > np.maximum.accumulate(value)[:-1]
+    cells, value, flip = cells[keep], value[keep], flip[cells[keep]]
+    index = np.zeros(span, dtype=np.int64)
+    index[at] = np.arange(w.size)
+    parent = index[np.where(flip, cells - wk, cells)]
+    return cells + lo, value, parent, flip
+
+
 def _merge(w, p, wk: int, pk: float):
     """The Pareto states after deciding one item (add it if ``wk > 0``, drop it if < 0).
 
     ``w`` is strictly increasing and so is ``p`` (a Pareto list); the two sorted runs
-    (the states, and the states with the item flipped) are merged by search, not sorted.
+    (the states, and the states with the item flipped) are merged by a stable sort.
     Returns weights, profits, parents and whether the item was flipped, weight up.
     """
     size = w.size
-    ws = w + wk
-    at_old = np.arange(size) + np.searchsorted(ws, w, side="left")  # old first on ties
-    at_new = np.arange(size) + np.searchsorted(w, ws, side="right")
-    ww = np.empty(2 * size, dtype=np.int64)
-    pp = np.empty(2 * size)
-    src = np.empty(2 * size, dtype=np.int64)
-    ww[at_old], ww[at_new] = w, ws
-    pp[at_old], pp[at_new] = p, p + pk
-    src[at_old], src[at_new] = np.arange(size), np.arange(size, 2 * size)
+    if size == 0:
+        return w, p, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    lo, span = min(int(w[0]), int(w[0]) + wk), int(w[-1] - w[0]) + abs(wk) + 1
+    if span <= DENSE * size:
+        return _merge_dense(w, p, wk, pk, lo, span)
+    ww = np.concatenate((w, w + wk))
+    src = np.argsort(ww, kind="stable")  # two sorted runs: a merge; old first on ties
+    ww = ww[src]
+    pp = np.concatenate((p, p + pk))[src]
     best = np.maximum.accumulate(pp)
     keep = np.empty(2 * size, dtype=bool)
     keep[0] = True
@@ -251,25 +279,47 @@ class _Front:
         self.adds = [a for a in self.adds if core.forced[a] >= incumbent - tol]
         self.drops = [d for d in self.drops if core.out[d] >= incumbent - tol]
 
-    def rates(self, items: _Sorted) -> tuple[float, float]:
-        """The efficiency of the next item that may come in, and of the next to go out."""
-        up = float(items.p[self.adds[0]] / items.w[self.adds[0]]) if self.adds else 0.0
-        down = float(items.p[self.drops[0]] / items.w[self.drops[0]]) if self.drops else np.inf
-        return up, down
+    def sides(self) -> tuple[np.ndarray, np.ndarray]:
+        """The items left after the break and before it, in the order they come."""
+        return np.array(self.adds, dtype=np.int64), np.array(self.drops, dtype=np.int64)
 
 
-def _worth(ties: _Ties, w, p, capacity: int, up: float, down: float):
-    """Each state's value (−inf above the capacity) and Pisinger's bound of it.
+def _side(items: _Sorted, pos: np.ndarray, amount: np.ndarray, cover: bool) -> np.ndarray:
+    """The linear programme of one side of the break over ``amount`` of weight.
+
+    ``pos`` are the side's undecided items in the order they are decided (after the
+    break: efficiency down, the profit gained by filling ``amount``; before it:
+    efficiency up, the profit lost by taking at least ``amount`` out, −inf if the side
+    cannot give that much when ``cover``).
+    """
+    amount = np.maximum(amount, 0)
+    if pos.size == 0:
+        return np.where(amount > 0, np.inf if cover else 0.0, 0.0)
+    w, p = items.w[pos], items.p[pos]
+    cw = np.concatenate(([0], np.cumsum(w)))
+    cp = np.concatenate(([0.0], np.cumsum(p)))
+    k = np.minimum(np.searchsorted(cw, amount, side="right") - 1, pos.size)
+    nxt = np.minimum(k, pos.size - 1)
+    value = cp[k] + np.where(k < pos.size, (amount - cw[k]) * (p[nxt] / w[nxt]), 0.0)
+    if cover:
+        value = np.where(amount > cw[-1], np.inf, value)
+    return value
+
+
+def _worth(ties: _Ties, items: _Sorted, w, p, capacity: int, adds, drops):
+    """Each state's value (−inf above the capacity) and an upper bound of it.
 
     A state within the capacity may still fill the room with tied items (their best
-    fill, exactly) and items after the break (at most ``up`` per unit); a state above it
-    must drop items before the break (at least ``down`` per unit), or it is lost.
+    fill, exactly: they are the most efficient left) and the linear programme of the
+    items after the break that are left; a state above it must take out at least the
+    excess from the items before the break that are left, at the least linear loss.
     """
     room = capacity - w
     filled = ties.filled(room)
     value = np.where(room >= 0, p + ties.rate * filled, -np.inf)
-    with np.errstate(invalid="ignore"):
-        bound = np.where(room >= 0, value + (room - filled) * up, p + room * down)
+    gain = _side(items, adds, room - filled, cover=False)
+    loss = _side(items, drops, -room, cover=True)
+    bound = np.where(room >= 0, value + gain, p - loss)
     return value, bound
 
 
@@ -294,12 +344,12 @@ def _expand(items: _Sorted, capacity: int, incumbent: float):
     stages: list[tuple[np.ndarray, np.ndarray, int]] = []
     found: tuple[int, int] | None = None
     while True:
-        value, bound = _worth(ties, w, p, capacity, *front.rates(items))
+        value, bound = _worth(ties, items, w, p, capacity, *front.sides())
         top = int(np.argmax(value))  # the first (lightest) of the best
         if value[top] > incumbent:
             incumbent, found = float(value[top]), (len(stages), top)
             front.settle(core, incumbent, items.tol)
-            value, bound = _worth(ties, w, p, capacity, *front.rates(items))
+            value, bound = _worth(ties, items, w, p, capacity, *front.sides())
         alive = np.flatnonzero(bound > incumbent + items.tol)
         if alive.size == 0 or not (front.adds or front.drops):
             break
@@ -367,11 +417,12 @@ def solve(weight, profit, capacity) -> tuple[float, np.ndarray]:
     return float(profit[take].sum()), take
 
 
-def _best_above(items: _Sorted, room: int, floor: float) -> float:
+def _best_above(items: _Sorted, room: int, floor: float, known: float = -np.inf) -> float:
     """The best value within ``room`` if it is above ``floor``; else ``floor`` or less.
 
     Whatever is returned is at least the best value (up to the tolerance): an exact value
-    above the floor, an upper bound at or below it.
+    above the floor, an upper bound at or below it. ``known`` is the value of some set
+    within ``room`` (a start for the search).
     """
     if items.w.size == 0 or room < 0:
         return 0.0 if room >= 0 else -np.inf
@@ -381,13 +432,93 @@ def _best_above(items: _Sorted, room: int, floor: float) -> float:
     if bound <= floor:
         return bound
     chosen = _greedy(items, room)
-    value = float(items.p[chosen].sum())
+    value = max(float(items.p[chosen].sum()), known)
     if value >= bound - items.tol:
         return value
     better = _expand(items, room, max(value, floor))
     if better is not None:
         return float(items.p[better].sum())
     return value if value >= floor else floor
+
+
+def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
+    """For every core item, the best value of a set holding it, where above ``floor``.
+
+    The core items (the others are fixed against the floor) are decided in the order of
+    :func:`_expand`, outward from the break. Pareto states of the decisions before each
+    item (forward, pruned by Pisinger's bound against the floor) and after it (backward,
+    pruned against the forward states: a state no forward state completes above the
+    floor is dropped) are combined per item with one search: the best partner within
+    the room left, as both lists are sorted by weight with profit rising. Below the
+    floor the values may be too low (−inf where nothing reaches it).
+    """
+    core = _Core.of(items, capacity)
+    pos = np.flatnonzero((core.out >= floor - items.tol) & (core.forced >= floor - items.tol))
+    adds = pos[pos >= core.split].tolist()
+    drops = pos[pos < core.split][::-1].tolist()
+    order: list[int] = []
+    while adds or drops:
+        if adds and (len(adds) >= len(drops) or not drops):
+            order.append(adds.pop(0))
+        else:
+            order.append(drops.pop(0))
+    sign = np.where(np.array(order, dtype=np.int64) >= core.split, 1, -1)
+    split = core.split
+    none = _Ties(pos[:0], items.w[:0], 0.0, [1], None)
+    w = np.array([items.W[core.split]], dtype=np.int64)
+    p = np.array([items.P[core.split]])
+    ahead: list[tuple[np.ndarray, np.ndarray]] = []
+    for t, k in enumerate(order):
+        ahead.append((w, p))
+        if w.size == 0:  # nothing reaches the floor any more
+            continue
+        w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
+        rest = np.array(order[t + 1 :], dtype=np.int64)
+        _, bound = _worth(none, items, w, p, capacity, rest[rest >= split], rest[rest < split])
+        alive = (bound >= floor - items.tol) & (bound > -np.inf)
+        w, p = w[alive], p[alive]
+    found = np.full(items.w.size, -np.inf)
+    gw, gp = np.zeros(1, dtype=np.int64), np.zeros(1)
+    for t in range(len(order) - 1, -1, -1):
+        k = order[t]
+        fw, fp = ahead[t]
+        shift_w, shift_p = (int(items.w[k]), float(items.p[k])) if sign[t] > 0 else (0, 0.0)
+        at = np.searchsorted(gw, capacity - fw - shift_w, side="right") - 1
+        if (at >= 0).any():
+            found[k] = float(np.max((fp + gp[np.maximum(at, 0)])[at >= 0])) + shift_p
+        if gw.size == 0:
+            break
+        gw, gp = _merge(gw, gp, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
+        at = np.searchsorted(fw, capacity - gw, side="right") - 1
+        partner = np.where(at >= 0, fp[np.maximum(at, 0)], -np.inf)
+        alive = (partner + gp >= floor - items.tol) & (partner > -np.inf)
+        gw, gp = gw[alive], gp[alive]
+    return found
+
+
+def _swapped(items: _Sorted, chosen: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """For every item, the value of the optimal set with it put in and others taken out.
+
+    Out go either the one item of the set with the least profit among those heavy enough
+    to make room, or the set's items from the least efficient up until it fits; the
+    better of the two (a feasible set: a lower bound of :func:`forced_in`).
+    """
+    held = np.flatnonzero(chosen)
+    if held.size == 0:
+        return np.full(items.w.size, -np.inf)
+    best = float(items.p[held].sum())
+    over = int(items.w[held].sum()) - room  # weight to take out of the set
+    by_weight = held[np.argsort(items.w[held], kind="stable")]
+    least = np.minimum.accumulate(items.p[by_weight][::-1])[::-1]
+    at = np.searchsorted(items.w[by_weight], over, side="left")
+    one = np.where(at < held.size, least[np.minimum(at, held.size - 1)], np.inf)
+    by_rate = held[::-1]  # efficiency order reversed: the least efficient first
+    cum_w = np.concatenate(([0], np.cumsum(items.w[by_rate])))
+    cum_p = np.concatenate(([0.0], np.cumsum(items.p[by_rate])))
+    upto = np.minimum(np.searchsorted(cum_w, over, side="left"), held.size)
+    many = np.where(over <= cum_w[-1], cum_p[upto], np.inf)
+    lost = np.where(over <= 0, 0.0, np.minimum(one, many))
+    return np.where(chosen, best, best + items.p - lost)
 
 
 def forced_in(weight, profit, capacity, floor: float = -np.inf) -> np.ndarray:
@@ -426,11 +557,13 @@ def forced_in(weight, profit, capacity, floor: float = -np.inf) -> np.ndarray:
     best = float(items.p[chosen].sum())
     room = capacity - items.w
     upper = np.minimum(items.p + items.lp_without(room), best)
-    lower = items.p + items.lp_without(room, whole=True)
+    lower = np.maximum(items.p + items.lp_without(room, whole=True), _swapped(items, chosen, room))
     mine = np.where(chosen, best, np.where(upper - lower <= items.tol, lower, upper))
-    for k in np.flatnonzero(~chosen & (upper > floor) & (upper - lower > items.tol)).tolist():
-        rest = items.without(k, int(room[k]))
-        mine[k] = items.p[k] + _best_above(rest, int(room[k]), floor - float(items.p[k]))
+    doubt = ~chosen & (upper > floor) & (upper - lower > items.tol)
+    if doubt.any():
+        found = _both_ways(items, capacity, floor)
+        # the sweep is exact above the floor; below it, the floor bounds the value
+        mine[doubt] = np.where(found[doubt] >= floor, found[doubt], floor)
     value[items.index] = mine
     for i in np.flatnonzero((profit <= 0) & (weight <= capacity)).tolist():
         left = capacity - int(weight[i])
