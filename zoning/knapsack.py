@@ -496,6 +496,41 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
     return found
 
 
+def _filled(items: _Sorted, capacity: int, want: np.ndarray) -> tuple[np.ndarray, bool]:
+    """For items after the break, a set holding the item filled up with tied items.
+
+    The items more efficient than the break's, the item, and the best fill of the room
+    left from the items tied at the break's efficiency (:class:`_Ties`; for a tied item
+    in ``want``, from the others, bitsets rebuilt without it): at a linear relaxation's
+    prices this usually reaches the linear bound and settles the item. −inf where it
+    does not apply; the flag says whether there were tied items.
+    """
+    lower = np.full(items.w.size, -np.inf)
+    if items.w.size == 0 or int(items.W[-1]) <= capacity:
+        return lower, False
+    split = int(np.searchsorted(items.W, capacity, side="right")) - 1
+    ties = _Ties.of(items, capacity, split)
+    if ties.fill is None:
+        return lower, False
+    other = np.ones(items.w.size, dtype=bool)
+    other[ties.pos] = False
+    ahead = np.flatnonzero(other[:split])
+    base = float(items.p[ahead].sum())
+    room = capacity - int(items.w[ahead].sum()) - items.w
+    after = other & (np.arange(items.w.size) >= split) & (room >= 0)
+    lower = np.where(after, base + items.p + ties.rate * ties.filled(room), lower)
+    mask = (1 << (capacity + 1)) - 1
+    tied_w = ties.w.tolist()
+    for j in np.flatnonzero(want[ties.pos] & (room[ties.pos] >= 0)).tolist():
+        k = int(ties.pos[j])
+        reach = ties.reach[j]
+        for wk in tied_w[j + 1 :]:
+            reach = (reach | (reach << wk)) & mask
+        best = (reach & ((1 << (int(room[k]) + 1)) - 1)).bit_length() - 1
+        lower[k] = base + items.p[k] + ties.rate * best
+    return lower, True
+
+
 def _swapped(items: _Sorted, chosen: np.ndarray, room: np.ndarray) -> np.ndarray:
     """For every item, the value of the optimal set with it put in and others taken out.
 
@@ -558,9 +593,17 @@ def forced_in(weight, profit, capacity, floor: float = -np.inf) -> np.ndarray:
     room = capacity - items.w
     upper = np.minimum(items.p + items.lp_without(room), best)
     lower = np.maximum(items.p + items.lp_without(room, whole=True), _swapped(items, chosen, room))
-    mine = np.where(chosen, best, np.where(upper - lower <= items.tol, lower, upper))
     doubt = ~chosen & (upper > floor) & (upper - lower > items.tol)
-    if doubt.any():
+    filled, tied = _filled(items, capacity, doubt)
+    lower = np.maximum(lower, filled)
+    mine = np.where(chosen, best, np.where(upper - lower <= items.tol, lower, upper))
+    doubt &= upper - lower > items.tol
+    if tied:  # Pareto states over tied items grow to the capacity: one search per item
+        for k in np.flatnonzero(doubt).tolist():
+            rest = items.without(k, int(room[k]))
+            known = float(lower[k] - items.p[k])
+            mine[k] = items.p[k] + _best_above(rest, int(room[k]), floor - float(items.p[k]), known)
+    elif doubt.any():
         found = _both_ways(items, capacity, floor)
         # the sweep is exact above the floor; below it, the floor bounds the value
         mine[doubt] = np.where(found[doubt] >= floor, found[doubt], floor)
