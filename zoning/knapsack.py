@@ -40,6 +40,8 @@ RTOL = 1e-9
 #: A merge of Pareto states goes through an array over their weights when the weights
 #: span at most this many times the number of states (it is then cheaper than a search).
 DENSE = 2
+#: Rounds of the swap heuristic that improves the greedy start of a search.
+SWAPS = 4
 
 
 @dataclass(frozen=True)
@@ -127,17 +129,46 @@ def _validate(weight, profit, capacity) -> tuple[np.ndarray, np.ndarray, int]:
     return weight, profit, capacity
 
 
-def _greedy(items: _Sorted, capacity: int) -> np.ndarray:
-    """Greedy in efficiency order, then every later item that still fits (positions)."""
-    fit = int(np.searchsorted(items.W, capacity, side="right")) - 1
-    take = np.zeros(items.w.size, dtype=bool)
-    take[:fit] = True
-    room = capacity - int(items.W[fit])
-    for k in range(fit, items.w.size):
-        if items.w[k] <= room:
-            take[k] = True
-            room -= int(items.w[k])
+def _greedy(items: _Sorted, capacity: int, take: np.ndarray | None = None) -> np.ndarray:
+    """Greedy in efficiency order, then every later item that still fits (positions).
+
+    Given ``take``, the items not in it are offered to the room it leaves, in order.
+    """
+    if take is None:
+        fit = int(np.searchsorted(items.W, capacity, side="right")) - 1
+        take = np.zeros(items.w.size, dtype=bool)
+        take[:fit] = True
+    else:
+        take, fit = take.copy(), 0
+    room = capacity - int(items.w[take].sum())
+    for k in np.flatnonzero(~take[fit:] & (items.w[fit:] <= room)).tolist():
+        if items.w[fit + k] <= room:
+            take[fit + k] = True
+            room -= int(items.w[fit + k])
     return take
+
+
+def _swap_in(items: _Sorted, capacity: int, take: np.ndarray) -> np.ndarray:
+    """The set improved by its best swap: one item in, what :func:`_swapped` takes out,
+    then the room left offered again (a better start for the search)."""
+    value = float(items.p[take].sum())
+    gain = _swapped(items, take, capacity - items.w)
+    k = int(np.argmax(gain))
+    if gain[k] <= value + items.tol:
+        return take
+    held = np.flatnonzero(take)
+    over = int(items.w[held].sum()) + int(items.w[k]) - capacity
+    better = take.copy()
+    better[k] = True
+    heavy = held[items.w[held] >= over]
+    one = heavy[np.argmin(items.p[heavy])] if heavy.size else -1
+    cum = np.cumsum(items.w[held[::-1]])
+    many = held[::-1][: int(np.searchsorted(cum, over, side="left")) + 1]
+    if one >= 0 and items.p[one] <= items.p[many].sum():
+        better[one] = False
+    else:
+        better[many] = False
+    return _greedy(items, capacity, better)
 
 
 def _merge_dense(w, p, wk: int, pk: float, lo: int, span: int):
@@ -267,46 +298,73 @@ class _Ties:
         return np.array(take, dtype=np.int64)
 
 
-@dataclass
-class _Front:
-    """The next undecided core items on each side of the break."""
+class _Side:
+    """The undecided core items on one side of the break, in the order they are decided.
 
-    adds: list[int]  # after the break, efficiency down: may come in
-    drops: list[int]  # before the break, efficiency up the list: may go out
+    After the break the order is efficiency down (they may come in); before it, the
+    break outward, efficiency up (they may go out). Prefix sums give the linear
+    programme of the items left for many amounts at once.
+    """
+
+    def __init__(self, items: _Sorted, pos: np.ndarray, cover: bool) -> None:
+        self.items, self.cover = items, cover
+        self._set(np.asarray(pos, dtype=np.int64))
+
+    def _set(self, pos: np.ndarray) -> None:
+        self.pos, self.at = pos, 0
+        self.cw = np.concatenate(([0], np.cumsum(self.items.w[pos])))
+        self.cp = np.concatenate(([0.0], np.cumsum(self.items.p[pos])))
+        self.rate = self.items.p[pos] / self.items.w[pos]
+
+    def __len__(self) -> int:
+        return self.pos.size - self.at
+
+    def pop(self) -> int:
+        """The next item to decide."""
+        self.at += 1
+        return int(self.pos[self.at - 1])
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the items left that ``mask`` (over positions) holds."""
+        left = self.pos[self.at :]
+        if not mask[left].all():
+            self._set(left[mask[left]])
+
+    def lp(self, amount: np.ndarray) -> np.ndarray:
+        """The profit the items left gain by filling ``amount`` (after the break), or
+        lose by giving at least ``amount`` (before it; +inf if they cannot)."""
+        amount = np.maximum(amount, 0)
+        n, base_w = self.pos.size, self.cw[self.at]
+        k = np.minimum(np.searchsorted(self.cw, base_w + amount, side="right") - 1, n)
+        value = self.cp[k] - self.cp[self.at]
+        if len(self):
+            nxt = np.minimum(k, n - 1)
+            value = value + np.where(k < n, (base_w + amount - self.cw[k]) * self.rate[nxt], 0.0)
+        if self.cover:
+            value = np.where(amount > self.cw[-1] - base_w, np.inf, value)
+        return value
+
+
+class _Front:
+    """The undecided core items on both sides of the break."""
+
+    def __init__(self, items: _Sorted, adds: np.ndarray, drops: np.ndarray) -> None:
+        self.adds = _Side(items, adds, cover=False)
+        self.drops = _Side(items, drops, cover=True)
 
     def settle(self, core: _Core, incumbent: float, tol: float) -> None:
         """Leave out the items a better incumbent now fixes (the reduction, lazily)."""
-        self.adds = [a for a in self.adds if core.forced[a] >= incumbent - tol]
-        self.drops = [d for d in self.drops if core.out[d] >= incumbent - tol]
+        self.adds.keep(core.forced >= incumbent - tol)
+        self.drops.keep(core.out >= incumbent - tol)
 
-    def sides(self) -> tuple[np.ndarray, np.ndarray]:
-        """The items left after the break and before it, in the order they come."""
-        return np.array(self.adds, dtype=np.int64), np.array(self.drops, dtype=np.int64)
-
-
-def _side(items: _Sorted, pos: np.ndarray, amount: np.ndarray, cover: bool) -> np.ndarray:
-    """The linear programme of one side of the break over ``amount`` of weight.
-
-    ``pos`` are the side's undecided items in the order they are decided (after the
-    break: efficiency down, the profit gained by filling ``amount``; before it:
-    efficiency up, the profit lost by taking at least ``amount`` out, −inf if the side
-    cannot give that much when ``cover``).
-    """
-    amount = np.maximum(amount, 0)
-    if pos.size == 0:
-        return np.where(amount > 0, np.inf if cover else 0.0, 0.0)
-    w, p = items.w[pos], items.p[pos]
-    cw = np.concatenate(([0], np.cumsum(w)))
-    cp = np.concatenate(([0.0], np.cumsum(p)))
-    k = np.minimum(np.searchsorted(cw, amount, side="right") - 1, pos.size)
-    nxt = np.minimum(k, pos.size - 1)
-    value = cp[k] + np.where(k < pos.size, (amount - cw[k]) * (p[nxt] / w[nxt]), 0.0)
-    if cover:
-        value = np.where(amount > cw[-1], np.inf, value)
-    return value
+    def pop(self) -> tuple[int, int]:
+        """The next item (position) and the side (+1 comes in, −1 goes out)."""
+        if len(self.adds) and (len(self.adds) >= len(self.drops)):
+            return self.adds.pop(), 1
+        return self.drops.pop(), -1
 
 
-def _worth(ties: _Ties, items: _Sorted, w, p, capacity: int, adds, drops):
+def _worth(ties: _Ties, front: _Front, w, p, capacity: int):
     """Each state's value (−inf above the capacity) and an upper bound of it.
 
     A state within the capacity may still fill the room with tied items (their best
@@ -317,8 +375,8 @@ def _worth(ties: _Ties, items: _Sorted, w, p, capacity: int, adds, drops):
     room = capacity - w
     filled = ties.filled(room)
     value = np.where(room >= 0, p + ties.rate * filled, -np.inf)
-    gain = _side(items, adds, room - filled, cover=False)
-    loss = _side(items, drops, -room, cover=True)
+    gain = front.adds.lp(room - filled)
+    loss = front.drops.lp(-room)
     bound = np.where(room >= 0, value + gain, p - loss)
     return value, bound
 
@@ -336,7 +394,7 @@ def _expand(items: _Sorted, capacity: int, incumbent: float):
     free = np.ones(items.w.size, dtype=bool)
     free[ties.pos] = False
     pos = np.flatnonzero(free)
-    front = _Front(pos[pos >= core.split].tolist(), pos[pos < core.split][::-1].tolist())
+    front = _Front(items, pos[pos >= core.split], pos[pos < core.split][::-1])
     front.settle(core, incumbent, items.tol)
     start = pos[pos < core.split]
     w = np.array([items.w[start].sum()], dtype=np.int64)
@@ -344,24 +402,20 @@ def _expand(items: _Sorted, capacity: int, incumbent: float):
     stages: list[tuple[np.ndarray, np.ndarray, int]] = []
     found: tuple[int, int] | None = None
     while True:
-        value, bound = _worth(ties, items, w, p, capacity, *front.sides())
+        value, bound = _worth(ties, front, w, p, capacity)
         top = int(np.argmax(value))  # the first (lightest) of the best
         if value[top] > incumbent:
             incumbent, found = float(value[top]), (len(stages), top)
             front.settle(core, incumbent, items.tol)
-            value, bound = _worth(ties, items, w, p, capacity, *front.sides())
+            value, bound = _worth(ties, front, w, p, capacity)
         alive = np.flatnonzero(bound > incumbent + items.tol)
-        if alive.size == 0 or not (front.adds or front.drops):
+        if alive.size == 0 or not (len(front.adds) or len(front.drops)):
             break
         if alive.size < w.size:
             w, p = w[alive], p[alive]
             stages.append((alive, np.zeros(alive.size, dtype=bool), -1))
-        if front.adds and (len(front.adds) >= len(front.drops) or not front.drops):
-            k = front.adds.pop(0)
-            w, p, parent, flip = _merge(w, p, int(items.w[k]), float(items.p[k]))
-        else:
-            k = front.drops.pop(0)
-            w, p, parent, flip = _merge(w, p, -int(items.w[k]), -float(items.p[k]))
+        k, sign = front.pop()
+        w, p, parent, flip = _merge(w, p, sign * int(items.w[k]), sign * float(items.p[k]))
         stages.append((parent, flip, k))
     if found is None:
         return None
@@ -381,6 +435,8 @@ def _solve_sorted(items: _Sorted, capacity: int) -> np.ndarray:
     """The best set (a mask of positions in efficiency order)."""
     chosen = _greedy(items, capacity)
     if int(items.W[-1]) > capacity:
+        for _ in range(SWAPS):
+            chosen = _swap_in(items, capacity, chosen)
         better = _expand(items, capacity, float(items.p[chosen].sum()))
         if better is not None:
             chosen = better
@@ -463,8 +519,12 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
         else:
             order.append(drops.pop(0))
     sign = np.where(np.array(order, dtype=np.int64) >= core.split, 1, -1)
-    split = core.split
     none = _Ties(pos[:0], items.w[:0], 0.0, [1], None)
+    front = _Front(items, pos[pos >= core.split], pos[pos < core.split][::-1])
+    # items of each side decided after each step
+    taken = np.zeros((len(order) + 1, 2), dtype=np.int64)
+    taken[1:, 0] = np.cumsum(sign > 0)
+    taken[1:, 1] = np.cumsum(sign < 0)
     w = np.array([items.W[core.split]], dtype=np.int64)
     p = np.array([items.P[core.split]])
     ahead: list[tuple[np.ndarray, np.ndarray]] = []
@@ -473,8 +533,8 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
         if w.size == 0:  # nothing reaches the floor any more
             continue
         w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
-        rest = np.array(order[t + 1 :], dtype=np.int64)
-        _, bound = _worth(none, items, w, p, capacity, rest[rest >= split], rest[rest < split])
+        front.adds.at, front.drops.at = int(taken[t + 1, 0]), int(taken[t + 1, 1])
+        _, bound = _worth(none, front, w, p, capacity)
         alive = (bound >= floor - items.tol) & (bound > -np.inf)
         w, p = w[alive], p[alive]
     found = np.full(items.w.size, -np.inf)
