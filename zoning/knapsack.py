@@ -213,17 +213,14 @@ def _merge(w, p, wk: int, pk: float):
     src = np.argsort(ww, kind="stable")  # two sorted runs: a merge; old first on ties
     ww = ww[src]
     pp = np.concatenate((p, p + pk))[src]
-    best = np.maximum.accumulate(pp)
     keep = np.empty(2 * size, dtype=bool)
     keep[0] = True
-    keep[1:] = pp[1:] > best[:-1]  # strictly more profit than every lighter state
-    kept = np.flatnonzero(keep)
-    # at equal weight the old state comes first: it is dominated if the new one is kept
-    same = np.flatnonzero(ww[kept[:-1]] == ww[kept[1:]])
-    if same.size:
-        kept = np.delete(kept, same)
-    order = src[kept]
-    return ww[kept], pp[kept], order % size, order >= size
+    # strictly more profit than every lighter state ...
+    np.greater(pp[1:], np.maximum.accumulate(pp)[:-1], out=keep[1:])
+    # ... and at equal weight (the old state first) the old one goes if the new one stays
+    keep[:-1] &= ~((ww[:-1] == ww[1:]) & keep[1:])
+    order = src[keep]
+    return ww[keep], pp[keep], order % size, order >= size
 
 
 @dataclass
@@ -519,7 +516,6 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
         else:
             order.append(drops.pop(0))
     sign = np.where(np.array(order, dtype=np.int64) >= core.split, 1, -1)
-    none = _Ties(pos[:0], items.w[:0], 0.0, [1], None)
     front = _Front(items, pos[pos >= core.split], pos[pos < core.split][::-1])
     # items of each side decided after each step
     taken = np.zeros((len(order) + 1, 2), dtype=np.int64)
@@ -534,7 +530,11 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
             continue
         w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
         front.adds.at, front.drops.at = int(taken[t + 1, 0]), int(taken[t + 1, 1])
-        _, bound = _worth(none, front, w, p, capacity)
+        room = capacity - w
+        under = room >= 0
+        bound = np.empty(w.size)
+        bound[under] = p[under] + front.adds.lp(room[under])
+        bound[~under] = p[~under] - front.drops.lp(-room[~under])
         alive = (bound >= floor - items.tol) & (bound > -np.inf)
         w, p = w[alive], p[alive]
     found = np.full(items.w.size, -np.inf)
