@@ -190,3 +190,14 @@ def test_forced_in_equals_the_dp_with_the_item_included(kind):
         np.testing.assert_allclose(cut[above], exact[above], rtol=1e-6)
         assert (cut[~above] <= floor + 1e-9 * scale).all()
         assert (cut[~above] >= exact[~above] - 1e-9 * scale).all()
+
+
+def test_forced_in_is_the_same_every_time_and_holds_the_optimum():
+    rng = np.random.default_rng(50)
+    weight, profit, capacity = mid_case(rng, "tied")
+    value, take = knapsack.solve(weight, profit, capacity)
+    first = knapsack.forced_in(weight, profit, capacity, value * 0.995)
+    again = knapsack.forced_in(weight.copy(), profit.copy(), capacity, value * 0.995)
+    assert np.array_equal(first, again)
+    np.testing.assert_allclose(first[take], value, rtol=1e-12)  # the optimum's own items
+    assert (first <= value * (1 + 1e-12)).all()

@@ -40,6 +40,8 @@ RTOL = 1e-9
 #: A merge of Pareto states goes through an array over their weights when the weights
 #: span at most this many times the number of states (it is then cheaper than a search).
 DENSE = 2
+#: The most bits the subset sums of tied items may hold (one bitset per tied item).
+TIE_BITS = 1 << 28
 #: Rounds of the swap heuristic that improves the greedy start of a search.
 SWAPS = 4
 
@@ -265,7 +267,7 @@ class _Ties:
     def of(cls, items: _Sorted, capacity: int, split: int) -> _Ties:
         eff = items.p / items.w
         pos = np.flatnonzero(np.abs(eff - eff[split]) <= 1e-12 * eff[split])
-        if pos.size < 3 or capacity > 1 << 22:
+        if pos.size < 3 or pos.size * (capacity + 1) > TIE_BITS:
             return cls(pos[:0], items.w[:0], 0.0, [1], None)
         mask = (1 << (capacity + 1)) - 1
         reach = [1]
