@@ -8,21 +8,22 @@ method, chosen by measurement on the tight placement instances (bench/knapsack_p
 1. Items that cannot help (profit ≤ 0, heavier than the capacity) are set aside; the
    others are sorted by efficiency profit/weight, ties by index, so the order is the same
    on every machine.
-2. The greedy solution (items in that order while they fit, then any later item that
-   still fits) is the first incumbent; the linear relaxation (Dantzig's bound) bounds
-   every set from above. The bound with one item flipped (taken out of, or forced into,
-   the knapsack) is exact linear programming for all items at once (prefix sums and a
-   search). An item whose flipped bound is below the incumbent keeps its greedy decision
-   (Dembo–Hammer / Martello–Toth reduction); the others form the *core*.
-3. The core is solved by a dynamic programme over (weight, profit) Pareto states, the
-   items in efficiency order, one numpy merge per item, every state dropped whose profit
-   plus the linear bound of the items still to come is not above the incumbent (Pisinger's
-   expknap / minknap idea, vectorised per item). Each state keeps its parent, so the set
-   is read back.
+2. The greedy set (items in that order while they fit, then any later item that still
+   fits), improved by a few swaps (one item in, the cheapest way out), is the first
+   incumbent. The linear bound with one item flipped (left out, or forced in) comes for
+   all items at once from prefix sums; an item whose flipped bound is below the
+   incumbent keeps its decision in the break solution (Dembo–Hammer reduction), and this
+   is applied again whenever the incumbent improves.
+3. The items left (the core) are decided outward from the break item, alternately one
+   that may come in and one that may go out (Pisinger's minknap), over Pareto states
+   (weight, profit): one numpy merge per item, every state dropped whose profit plus the
+   linear bound of the items still undecided on its side is not above the incumbent. Each
+   state keeps its parent, so the set is read back. Items tied at the break's efficiency
+   (at a linear relaxation's prices, all those it places in the park) are a subset sum:
+   they are filled exactly from bitsets instead (:class:`_Ties`).
 
-:func:`forced_in` gives, for every item, the best value with that item forced in: the
-same reduction against a *floor* (the values the caller needs exactly), then Pareto
-states over the core forward and backward, combined per item with one search.
+:func:`forced_in` gives, for every item, the best value of a set holding it, exact above
+a floor the caller gives (the values Lagrangian probing needs), an upper bound below it.
 
 Values are compared with a tolerance of 1e-9 × the total positive profit; a value is
 exact up to that tolerance. Nothing depends on the clock or on hashing, so the answer is
@@ -162,6 +163,8 @@ def _swap_in(items: _Sorted, capacity: int, take: np.ndarray) -> np.ndarray:
     over = int(items.w[held].sum()) + int(items.w[k]) - capacity
     better = take.copy()
     better[k] = True
+    if over <= 0:
+        return _greedy(items, capacity, better)
     heavy = held[items.w[held] >= over]
     one = heavy[np.argmin(items.p[heavy])] if heavy.size else -1
     cum = np.cumsum(items.w[held[::-1]])
@@ -641,11 +644,13 @@ def forced_in(weight, profit, capacity, floor: float = -np.inf) -> np.ndarray:
 
     Notes
     -----
-    The items of an optimal set get the optimum; every other item first gets the linear
-    bound with it forced in and a feasible set holding it (the greedy one): where the
-    bound is at or below the floor, or the two meet, that settles it. Only the items left
-    (above the floor, in doubt) are searched one by one, each against the floor, so a
-    floor close to the optimum keeps this cheap.
+    The items of an optimal set get the optimum. Every other item gets the linear bound
+    with it forced in and the value of a few sets holding it (greedy; the optimal set with
+    it swapped in; tied items filled around it): where the bound is at or below the floor,
+    or bound and set meet, that settles it. The items left in doubt get one sweep over the
+    core against the floor (:func:`_both_ways`), or, when items are tied at the break's
+    efficiency, a search each (:func:`_best_above`). The closer the floor to the optimum,
+    the smaller the core and the cheaper the sweep.
     """
     weight, profit, capacity = _validate(weight, profit, capacity)
     items = _Sorted.of(weight, profit, capacity)
