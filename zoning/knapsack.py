@@ -300,6 +300,9 @@ class _Ties:
         return np.array(take, dtype=np.int64)
 
 
+_NO_TIES = _Ties(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0, [1], None)
+
+
 class _Side:
     """The undecided core items on one side of the break, in the order they are decided.
 
@@ -333,17 +336,21 @@ class _Side:
             self._set(left[mask[left]])
 
     def lp(self, amount: np.ndarray) -> np.ndarray:
-        """The profit the items left gain by filling ``amount`` (after the break), or
+        """The profit the items left gain by filling ``amount`` ≥ 0 (after the break), or
         lose by giving at least ``amount`` (before it; +inf if they cannot)."""
-        amount = np.maximum(amount, 0)
         n, base_w = self.pos.size, self.cw[self.at]
-        k = np.minimum(np.searchsorted(self.cw, base_w + amount, side="right") - 1, n)
+        reach = amount + base_w
+        k = np.searchsorted(self.cw, reach, side="right") - 1  # items at..k-1 in full
+        if k.size and k.max() >= n:  # amounts beyond the items left
+            short = k >= n
+            k[short] = n
+            reach = np.where(short, self.cw[n], reach)
+        nxt = np.minimum(k, n - 1) if n else k
         value = self.cp[k] - self.cp[self.at]
-        if len(self):
-            nxt = np.minimum(k, n - 1)
-            value = value + np.where(k < n, (base_w + amount - self.cw[k]) * self.rate[nxt], 0.0)
-        if self.cover:
-            value = np.where(amount > self.cw[-1] - base_w, np.inf, value)
+        if n:
+            value += (reach - self.cw[k]) * self.rate[nxt]
+        if self.cover and amount.size and amount.max() > self.cw[-1] - base_w:
+            value[amount > self.cw[-1] - base_w] = np.inf
         return value
 
 
@@ -375,11 +382,22 @@ def _worth(ties: _Ties, front: _Front, w, p, capacity: int):
     excess from the items before the break that are left, at the least linear loss.
     """
     room = capacity - w
-    filled = ties.filled(room)
-    value = np.where(room >= 0, p + ties.rate * filled, -np.inf)
-    gain = front.adds.lp(room - filled)
-    loss = front.drops.lp(-room)
-    bound = np.where(room >= 0, value + gain, p - loss)
+    under = room >= 0
+    value = np.where(under, p, -np.inf)
+    bound = np.empty(w.size)
+    if under.all():
+        if ties.fill is not None:
+            filled = ties.filled(room)
+            value += ties.rate * filled
+            room = room - filled
+        bound[:] = value + front.adds.lp(room)
+        return value, bound
+    if ties.fill is not None:
+        filled = np.where(under, ties.filled(room), 0)
+        value = np.where(under, value + ties.rate * filled, value)
+        room = np.where(under, room - filled, room)
+    bound[under] = value[under] + front.adds.lp(room[under])
+    bound[~under] = p[~under] - front.drops.lp(-room[~under])
     return value, bound
 
 
@@ -535,11 +553,7 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
             continue
         w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
         front.adds.at, front.drops.at = int(taken[t + 1, 0]), int(taken[t + 1, 1])
-        room = capacity - w
-        under = room >= 0
-        bound = np.empty(w.size)
-        bound[under] = p[under] + front.adds.lp(room[under])
-        bound[~under] = p[~under] - front.drops.lp(-room[~under])
+        _, bound = _worth(_NO_TIES, front, w, p, capacity)
         alive = (bound >= floor - items.tol) & (bound > -np.inf)
         w, p = w[alive], p[alive]
     found = np.full(items.w.size, -np.inf)
