@@ -456,7 +456,10 @@ def _solve_sorted(items: _Sorted, capacity: int) -> np.ndarray:
     chosen = _greedy(items, capacity)
     if int(items.W[-1]) > capacity:
         for _ in range(SWAPS):
-            chosen = _swap_in(items, capacity, chosen)
+            swapped = _swap_in(items, capacity, chosen)
+            if swapped is chosen:  # no swap pays
+                break
+            chosen = swapped
         better = _expand(items, capacity, float(items.p[chosen].sum()))
         if better is not None:
             chosen = better
