@@ -201,3 +201,11 @@ def test_forced_in_is_the_same_every_time_and_holds_the_optimum():
     assert np.array_equal(first, again)
     np.testing.assert_allclose(first[take], value, rtol=1e-12)  # the optimum's own items
     assert (first <= value * (1 + 1e-12)).all()
+
+
+def test_the_most_efficient_item_can_leave_the_break_solution():
+    """The search drops items before the break too, down to the first (position 0)."""
+    weight = np.array([10, 6, 6, 3], dtype=np.int64)
+    profit = np.array([10.5, 6.0, 6.0, 2.0])  # greedy takes item 0; 1 and 2 fill exactly
+    value, take = knapsack.solve(weight, profit, 12)
+    assert value == 12.0 and take.tolist() == [False, True, True, False]

@@ -43,6 +43,9 @@ RTOL = 1e-9
 DENSE = 2
 #: The most bits the subset sums of tied items may hold (one bitset per tied item).
 TIE_BITS = 1 << 28
+#: The search decides two items per step while it holds at most this many states (fewer
+#: numpy calls per item; more states between two prunings).
+PAIRED = 2000
 #: Rounds of the swap heuristic that improves the greedy start of a search.
 SWAPS = 4
 
@@ -226,6 +229,27 @@ def _merge(w, p, wk: int, pk: float):
     keep[:-1] &= ~((ww[:-1] == ww[1:]) & keep[1:])
     order = src[keep]
     return ww[keep], pp[keep], order % size, order >= size
+
+
+def _merge_two(w, p, first: tuple[int, float], second: tuple[int, float]):
+    """:func:`_merge` of two items at once (four sorted runs: neither, the first, the
+    second, both). Returns weights, profits, parents and the run of each state (bit 0:
+    the first item flipped, bit 1: the second)."""
+    size = w.size
+    (wa, pa), (wb, pb) = first, second
+    ww = np.concatenate((w, w + wa, w + wb, w + (wa + wb)))
+    src = np.argsort(ww, kind="stable")  # four sorted runs merged; the lower run first
+    ww = ww[src]
+    pp = np.concatenate((p, p + pa, p + pb, p + (pa + pb)))[src]
+    keep = np.empty(ww.size, dtype=bool)
+    keep[0] = True
+    np.greater(pp[1:], np.maximum.accumulate(pp)[:-1], out=keep[1:])
+    kept = np.flatnonzero(keep)
+    # at equal weight only the last state kept (the most profit) stays
+    last = np.append(ww[kept[:-1]] != ww[kept[1:]], True)
+    kept = kept[last]
+    order = src[kept]
+    return ww[kept], pp[kept], order % size, order // size
 
 
 @dataclass
@@ -419,6 +443,7 @@ def _expand(items: _Sorted, capacity: int, incumbent: float):
     start = pos[pos < core.split]
     w = np.array([items.w[start].sum()], dtype=np.int64)
     p = np.array([items.p[start].sum()])
+    # (parents, flips or runs, item or two items as (first + 1) << 32 | second)
     stages: list[tuple[np.ndarray, np.ndarray, int]] = []
     found: tuple[int, int] | None = None
     while True:
@@ -433,17 +458,29 @@ def _expand(items: _Sorted, capacity: int, incumbent: float):
             break
         if alive.size < w.size:
             w, p = w[alive], p[alive]
-            stages.append((alive, np.zeros(alive.size, dtype=bool), -1))
+            stages.append((alive, np.zeros(alive.size, dtype=np.int64), -1))
         k, sign = front.pop()
-        w, p, parent, flip = _merge(w, p, sign * int(items.w[k]), sign * float(items.p[k]))
-        stages.append((parent, flip, k))
+        one = (sign * int(items.w[k]), sign * float(items.p[k]))
+        if w.size <= PAIRED and (len(front.adds) or len(front.drops)):
+            k2, sign2 = front.pop()
+            two = (sign2 * int(items.w[k2]), sign2 * float(items.p[k2]))
+            w, p, parent, run = _merge_two(w, p, one, two)
+            stages.append((parent, run, ((k + 1) << 32) + k2))
+        else:
+            w, p, parent, flip = _merge(w, p, *one)
+            stages.append((parent, flip.astype(np.int64), k))
     if found is None:
         return None
     stage, at = found
     chosen = np.zeros(items.w.size, dtype=bool)
     chosen[start] = True
-    for parent, flip, k in reversed(stages[:stage]):
-        if flip[at]:
+    for parent, run, k in reversed(stages[:stage]):
+        if k >= 1 << 32:  # two items merged at once: bit 0 the first, bit 1 the second
+            if run[at] & 1:
+                chosen[(k >> 32) - 1] = not chosen[(k >> 32) - 1]
+            if run[at] & 2:
+                chosen[k & 0xFFFFFFFF] = not chosen[k & 0xFFFFFFFF]
+        elif run[at]:
             chosen[k] = not chosen[k]
         at = int(parent[at])
     weight = int(items.w[chosen].sum())
