@@ -204,12 +204,13 @@ def _merge_dense(w, p, wk: int, pk: float, lo: int, span: int):
     return cells + lo, value, parent, flip
 
 
-def _merge(w, p, wk: int, pk: float):
+def _merge(w, p, wk: int, pk: float, track: bool = True):
     """The Pareto states after deciding one item (add it if ``wk > 0``, drop it if < 0).
 
     ``w`` is strictly increasing and so is ``p`` (a Pareto list); the two sorted runs
     (the states, and the states with the item flipped) are merged by a stable sort.
-    Returns weights, profits, parents and whether the item was flipped, weight up.
+    Returns weights, profits, parents and whether the item was flipped, weight up (the
+    last two None unless ``track``).
     """
     size = w.size
     if size == 0:
@@ -227,6 +228,8 @@ def _merge(w, p, wk: int, pk: float):
     np.greater(pp[1:], np.maximum.accumulate(pp)[:-1], out=keep[1:])
     # ... and at equal weight (the old state first) the old one goes if the new one stays
     keep[:-1] &= ~((ww[:-1] == ww[1:]) & keep[1:])
+    if not track:
+        return ww[keep], pp[keep], None, None
     order = src[keep]
     return ww[keep], pp[keep], order % size, order >= size
 
@@ -591,7 +594,7 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
         ahead.append((w, p))
         if w.size == 0:  # nothing reaches the floor any more
             continue
-        w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
+        w, p = _merge(w, p, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]), False)[:2]
         front.adds.at, front.drops.at = int(taken[t + 1, 0]), int(taken[t + 1, 1])
         _, bound = _worth(_NO_TIES, front, w, p, capacity)
         alive = (bound >= floor - items.tol) & (bound > -np.inf)
@@ -607,7 +610,7 @@ def _both_ways(items: _Sorted, capacity: int, floor: float) -> np.ndarray:
             found[k] = float(np.max((fp + gp[np.maximum(at, 0)])[at >= 0])) + shift_p
         if gw.size == 0:
             break
-        gw, gp = _merge(gw, gp, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]))[:2]
+        gw, gp = _merge(gw, gp, int(sign[t] * items.w[k]), float(sign[t] * items.p[k]), False)[:2]
         at = np.searchsorted(fw, capacity - gw, side="right") - 1
         partner = np.where(at >= 0, fp[np.maximum(at, 0)], -np.inf)
         alive = (partner + gp >= floor - items.tol) & (partner > -np.inf)
