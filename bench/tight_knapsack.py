@@ -30,21 +30,34 @@ STEP = 0.1
 
 
 def knapsack(weight: np.ndarray, profit: np.ndarray, capacity: int):
-    """0-1 knapsack by dynamic programming: best value per capacity, items taken at full."""
+    """0-1 knapsack by dynamic programming: best value per capacity, items taken at full.
+
+    ``best[c]`` is the best value within capacity c, for every c (filled up from the
+    reach of the items so far, which the first version left at 0: that version's values
+    were too low whenever the capacity was not reached by the items' total weight).
+    """
     best = np.zeros(capacity + 1)
     keep = np.zeros((weight.size, capacity + 1), dtype=bool)
     reach = 0
+    reached = np.zeros(weight.size, dtype=np.int64)
     for i, w in enumerate(weight.tolist()):
         if w > capacity:
+            reached[i] = reach
             continue
-        reach = min(reach + w, capacity)
+        # best[c] for c above the old reach is the best at the old reach (no item more
+        # fits there yet): without this, the sets not holding item i were lost there.
+        before, reach = reach, min(reach + w, capacity)
+        best[before + 1 : reach + 1] = best[before]
+        reached[i] = reach
         candidate = best[: reach + 1 - w] + profit[i]
         better = candidate > best[w : reach + 1]
         keep[i, w : reach + 1] = better
         best[w : reach + 1] = np.where(better, candidate, best[w : reach + 1])
+    best[reach + 1 :] = best[reach]
     take = np.zeros(weight.size, dtype=bool)
     room = capacity
     for i in range(weight.size - 1, -1, -1):
+        room = min(room, int(reached[i]))
         if keep[i, room]:
             take[i] = True
             room -= int(weight[i])
