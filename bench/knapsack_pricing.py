@@ -14,8 +14,8 @@ prices would differ) and checks that the ways agree:
 - ``numba``: the same dynamic programme compiled, with the same table; ``numba, value
   only``: compiled, without the table (enough for a bound, not for a column). ``numba``
   is *not* a dependency of ``zoning``: these two columns are left empty without it;
-- ``solve``: :func:`zoning.knapsack.solve` (exact, Pareto states from the break);
-- ``forced_in``: :func:`zoning.knapsack.forced_in` for every pair of the round, exact
+- ``solve``: :func:`knapsack.solve` (bench/knapsack.py) (exact, Pareto states from the break);
+- ``forced_in``: :func:`knapsack.forced_in` for every pair of the round, exact
   above the floor ``value − gap`` per park (``--gap``, metres: for Lagrangian probing
   the gap between the best placement known and the bound).
 
@@ -126,8 +126,9 @@ def check_forced(weight, profit, capacity: int, floor: float, got: np.ndarray) -
 
 def measure(seed: int, repeat: int, perturb: float, gap: float, with_sets, value_only):
     """Seconds of one pricing round (best of ``repeat``) each way, checked."""
+    import knapsack
+
     import zoning.placement as placement
-    from zoning import knapsack
 
     inst = tight_instance(seed)
     cost = sp.coo_matrix(inst["cost"])

@@ -1,12 +1,18 @@
-"""The placement solver's 0-1 knapsack (issue 13): against brute force on small cases and
-against a dynamic programme over capacity on mid-size ones."""
+"""The exact 0-1 knapsack of the tight-instance experiments (bench/knapsack.py, issue 13):
+against brute force on small cases and against a dynamic programme over capacity on
+mid-size ones. Not part of the toolkit (the placement solver does not use it), tested
+because the bounds BENCHMARKS.md reports rest on it."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from zoning import knapsack
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import knapsack  # noqa: E402
 
 
 def brute(weight, profit, capacity):

@@ -19,8 +19,7 @@ PACKAGE = Path(zoning.__file__).parent
 #: - T5 "domain features, no files written": placement (HOUSE: "workshops(+placement)"),
 #:   safety (SPEC §12 checks), grid, campaigns, blocks, and the sample generators
 #:   ``sample`` / ``sample_ledger`` (a feature of the demo: frames and files of a made-up
-#:   county, built on T0 only), and ``knapsack``, in the tier of placement: the placement
-#:   solver's knapsack;
+#:   county, built on T0 only);
 #: - T6 ``styles``: a format module (its docstring: "Format module, tier T6"): QGIS QML
 #:   and SLD text for the layers we write, like report/figures/maps for theirs;
 #: - between T7 and T8, ``distributed``: the dask engine runs a whole classify job on
@@ -43,7 +42,6 @@ TIERS: dict[str, float] = {
     "scenario": 5,
     "workshops": 5,
     "placement": 5,
-    "knapsack": 5,
     "safety": 5,
     "grading": 5,
     "ledger": 5,
@@ -70,14 +68,8 @@ FOUNDATION = {"errors": 0, "vocab": 0, "_version": 0, "crs": 1, "_io": 1, "_para
 #: HOUSE.md's T5 row: "workshops(+placement)": placement is the workshops' own solver, and
 #: the SPEC §12 safety checks are the workshops' too; workshops may import them. SPEC §11
 #: defines a block's d_share by SPEC §8's grade of its enterprises, so blocks uses the
-#: grading feature (one grading, not a copy of it) in the same way. The knapsack is the
-#: placement solver's own (its per-park pricing), so placement may import it.
-PARTS = {
-    "placement": "workshops",
-    "safety": "workshops",
-    "grading": "blocks",
-    "knapsack": "placement",
-}
+#: grading feature (one grading, not a copy of it) in the same way.
+PARTS = {"placement": "workshops", "safety": "workshops", "grading": "blocks"}
 
 
 #: HOUSE.md's one exception: a method of a T5 result object may import a T6 module
@@ -234,5 +226,3 @@ def test_the_checker_sees_what_it_must():
     assert not allowed("layers", "classification", "method")
     assert allowed("workshops", "placement", "module")
     assert not allowed("placement", "workshops", "module")
-    assert allowed("placement", "knapsack", "module")
-    assert not allowed("knapsack", "placement", "module")

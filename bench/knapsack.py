@@ -1,4 +1,4 @@
-"""An exact 0-1 knapsack for the placement solver's per-park pricing (issue 13).
+"""An exact 0-1 knapsack for per-park pricing on the tight placement instances (issue 13).
 
     max  Σ profit[i]·x[i]   s.t.  Σ weight[i]·x[i] ≤ capacity,  x ∈ {0, 1}
 
@@ -28,6 +28,9 @@ a floor the caller gives (the values Lagrangian probing needs), an upper bound b
 Values are compared with a tolerance of 1e-9 × the total positive profit; a value is
 exact up to that tolerance. Nothing depends on the clock or on hashing, so the answer is
 the same on every machine.
+
+An experiment's tool, not part of the toolkit: :mod:`zoning.placement` does not use it
+(bench/tight_dw.py and bench/knapsack_pricing.py do; tests/test_knapsack.py checks it).
 """
 
 from __future__ import annotations
