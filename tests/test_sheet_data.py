@@ -222,3 +222,28 @@ def test_in_memory_workbooks_deflate_at_the_level_too(tmp_path):
     book.close()
     for name, (data, size) in parts(tmp_path / "mem.xlsx").items():
         assert size == deflated_size(data, 1), name
+
+
+def test_text_lengths_counted_in_arrow_as_python_counts_them():
+    """fit_excel_text counts the characters of Arrow-backed text in Arrow: the same cuts
+    and notes as Python's len over the same text as objects (astral characters count
+    one, as in Python)."""
+    from zoning.report import EXCEL_TEXT_MAX, fit_excel_text
+
+    text = [
+        "a" * EXCEL_TEXT_MAX,
+        "\U0001f600" * (EXCEL_TEXT_MAX + 1),
+        "长" * EXCEL_TEXT_MAX + "x",
+        None,
+        "",
+    ]
+    arrow = pd.DataFrame({"id": ["1", "2", "3", "4", "5"], "t": pd.Series(text, dtype="str")})
+    assert isinstance(arrow["t"].dtype, pd.StringDtype)
+    plain = arrow.astype({"t": object})
+    cut, notes = fit_excel_text(arrow, "w", "id")
+    cut_plain, notes_plain = fit_excel_text(plain, "w", "id")
+    assert notes["id"].tolist() == ["2", "3"]
+    pd.testing.assert_frame_equal(notes, notes_plain)
+    same = cut["t"].astype(object).fillna("").tolist()
+    assert same == cut_plain["t"].astype(object).fillna("").tolist()
+    assert [len(v) for v in same] == [EXCEL_TEXT_MAX] * 3 + [0, 0]

@@ -127,7 +127,12 @@ def fit_excel_text(
     for c in frame.columns:
         if frame[c].dtype.kind in "iufbmMc":
             continue
-        lengths = frame[c].astype(object).str.len() if len(frame) else pd.Series(dtype=float)
+        if not len(frame):
+            lengths = pd.Series(dtype=float)
+        elif isinstance(frame[c].dtype, pd.StringDtype):  # counted in Arrow: code points
+            lengths = frame[c].str.len()
+        else:
+            lengths = frame[c].astype(object).str.len()
         long = lengths.fillna(0).to_numpy() > EXCEL_TEXT_MAX
         if not long.any():
             continue
