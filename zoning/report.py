@@ -278,6 +278,10 @@ def _formats(book) -> dict:
 #: (``xml:space``), rich strings (``<r>``).
 _SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
 
+#: Of those, the strings only XML-escaped (``&``, ``<``, ``>``, as xlsxwriter's
+#: ``_escape_data``) are escaped here at once; these go through its ``_write_si``.
+_SST_OWN = r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|^<r>"
+
 
 #: Shared strings turned into XML at a time.
 _SST_BLOCK = 65_536
@@ -286,14 +290,26 @@ _SST_BLOCK = 65_536
 def _write_sst_strings(sst) -> None:
     """The ``<si>`` elements of sharedStrings.xml, :data:`_SST_BLOCK` at a time (in place
     of xlsxwriter's ``SharedStrings._write_sst_strings``, a string at a time): plain text
-    as ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    as ``<si><t>text</t></si>``, text needing only XML escapes escaped at once (a plot
+    list's reasons hold ``<``: ~40,000 strings at 100k plots), any other string through
+    xlsxwriter's own ``_write_si``."""
     import io
 
     strings, block = sst.string_table.string_array, _SST_BLOCK
     fh, buffer = sst.fh, io.StringIO()
     for lo in range(0, len(strings), block):
         part = pd.Series(strings[lo : lo + block], dtype=object)
-        special = np.flatnonzero(part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+        marked = part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool)
+        own = marked.copy()
+        own[marked] = part[marked].str.contains(_SST_OWN, na=True).to_numpy(dtype=bool)
+        escape = np.flatnonzero(marked & ~own)
+        part.iloc[escape] = (
+            part.iloc[escape]
+            .str.replace("&", "&amp;", regex=False)
+            .str.replace("<", "&lt;", regex=False)
+            .str.replace(">", "&gt;", regex=False)
+        )
+        special = np.flatnonzero(own)
         out = np.array("<si><t>" + part + "</t></si>", dtype=object)
         sst.fh = buffer
         try:
