@@ -35,6 +35,9 @@ def frame(n: int = 100) -> pd.DataFrame:
                 "a\ufffeb",
                 "line\nbreak",
                 "tab\t",
+                "a>b & c<d",
+                "&amp; kept literal",
+                "<r>",
             ],
             dtype=object,
         ),
@@ -158,3 +161,92 @@ assert beside(lambda: None).result() is None
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def parts(path) -> dict:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: (z.read(i), i.compress_size) for i in z.infolist()}
+
+
+def deflated_size(data: bytes, level: int) -> int:
+    import zlib
+
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return len(c.compress(data) + c.flush())
+
+
+def test_workbooks_deflate_at_the_zip_level(tmp_path, monkeypatch):
+    """Every part of a workbook written through excel_writer is deflated at ZIP_LEVEL
+    (not zlib's default, xlsxwriter's): the same parts unzipped as at the default level,
+    the same bytes twice, still read by openpyxl."""
+    frames = [frame(2_500)]
+    fast = write(tmp_path / "a.xlsx", frames, True, monkeypatch)
+    assert write(tmp_path / "b.xlsx", frames, True, monkeypatch) == fast
+    monkeypatch.setattr(report, "ZIP_LEVEL", None)  # zlib's default
+    default = write(tmp_path / "default.xlsx", frames, True, monkeypatch)
+    monkeypatch.undo()
+    assert default != fast
+    ours, theirs = parts(tmp_path / "a.xlsx"), parts(tmp_path / "default.xlsx")
+    assert {k: v[0] for k, v in ours.items()} == {k: v[0] for k, v in theirs.items()}
+    for name, (data, size) in ours.items():
+        assert size == deflated_size(data, report.ZIP_LEVEL), name
+        assert theirs[name][1] == deflated_size(data, 6), name
+    sheet = ours["xl/worksheets/sheet1.xml"][0]
+    assert deflated_size(sheet, report.ZIP_LEVEL) != deflated_size(sheet, 6)
+    book = openpyxl.load_workbook(tmp_path / "a.xlsx")
+    assert book["全部0"].max_row == 2 + 2_500
+
+
+def test_other_xlsxwriter_workbooks_keep_zlibs_default(tmp_path, monkeypatch):
+    """The level holds only while excel_writer's workbook is saved: a workbook of plain
+    xlsxwriter written afterwards in the same process deflates at zlib's default."""
+    import xlsxwriter
+
+    write(tmp_path / "ours.xlsx", [frame(300)], True, monkeypatch)
+    book = xlsxwriter.Workbook(tmp_path / "plain.xlsx")
+    sheet = book.add_worksheet()
+    for r in range(300):
+        sheet.write_row(r, 0, [f"P{r:05d}", r * 3, "保留提升"])
+    book.close()
+    for name, (data, size) in parts(tmp_path / "plain.xlsx").items():
+        assert size == deflated_size(data, 6), name
+
+
+def test_in_memory_workbooks_deflate_at_the_level_too(tmp_path):
+    """xlsxwriter's in_memory mode writes each part from a ZipInfo (which ignores the
+    ZipFile's level): saved through report._store_at_level it deflates at the level."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(tmp_path / "mem.xlsx", {"in_memory": True})
+    book.add_worksheet().write_column(0, 0, [f"P{r:05d} 保留提升" for r in range(2_000)])
+    book._store_workbook = lambda: report._store_at_level(book, 1)
+    book.close()
+    for name, (data, size) in parts(tmp_path / "mem.xlsx").items():
+        assert size == deflated_size(data, 1), name
+
+
+def test_text_lengths_counted_in_arrow_as_python_counts_them():
+    """fit_excel_text counts the characters of Arrow-backed text in Arrow: the same cuts
+    and notes as Python's len over the same text as objects (astral characters count
+    one, as in Python)."""
+    from zoning.report import EXCEL_TEXT_MAX, fit_excel_text
+
+    text = [
+        "a" * EXCEL_TEXT_MAX,
+        "\U0001f600" * (EXCEL_TEXT_MAX + 1),
+        "长" * EXCEL_TEXT_MAX + "x",
+        None,
+        "",
+    ]
+    arrow = pd.DataFrame({"id": ["1", "2", "3", "4", "5"], "t": pd.Series(text, dtype="str")})
+    assert isinstance(arrow["t"].dtype, pd.StringDtype)
+    plain = arrow.astype({"t": object})
+    cut, notes = fit_excel_text(arrow, "w", "id")
+    cut_plain, notes_plain = fit_excel_text(plain, "w", "id")
+    assert notes["id"].tolist() == ["2", "3"]
+    pd.testing.assert_frame_equal(notes, notes_plain)
+    same = cut["t"].astype(object).fillna("").tolist()
+    assert same == cut_plain["t"].astype(object).fillna("").tolist()
+    assert [len(v) for v in same] == [EXCEL_TEXT_MAX] * 3 + [0, 0]

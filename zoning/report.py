@@ -6,6 +6,7 @@ up an output folder is :mod:`zoning.outputs`'s business.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import os
@@ -126,7 +127,12 @@ def fit_excel_text(
     for c in frame.columns:
         if frame[c].dtype.kind in "iufbmMc":
             continue
-        lengths = frame[c].astype(object).str.len() if len(frame) else pd.Series(dtype=float)
+        if not len(frame):
+            lengths = pd.Series(dtype=float)
+        elif isinstance(frame[c].dtype, pd.StringDtype):  # counted in Arrow: code points
+            lengths = frame[c].str.len()
+        else:
+            lengths = frame[c].astype(object).str.len()
         long = lengths.fillna(0).to_numpy() > EXCEL_TEXT_MAX
         if not long.any():
             continue
@@ -166,7 +172,7 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     """An xlsxwriter workbook that stores text as text: a note starting with '=' never
     becomes a formula, nor a web address a link (and writing is faster). Its 'created'
     stamp is fixed (:data:`zoning._io.FIXED_STAMP`): the same data give the same bytes;
-    when a run happened is in its run.json. ``heading`` (county, data date, as-of date)
+    when a run happened is in its run.json. Its zip deflates at :data:`ZIP_LEVEL`. ``heading`` (county, data date, as-of date)
     goes into the title row of every sheet written through :class:`Columns`."""
     from ._io import FIXED_STAMP
 
@@ -177,6 +183,7 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     )
     writer.book.set_properties({"created": FIXED_STAMP})
     writer.book._get_packager = _packager_class()  # xlsxwriter's hook for its packager
+    writer.book._store_workbook = functools.partial(_store_at_level, writer.book, ZIP_LEVEL)
     writer.zoning_heading = heading or Heading()
     return writer
 
@@ -271,6 +278,10 @@ def _formats(book) -> dict:
 #: (``xml:space``), rich strings (``<r>``).
 _SST_SPECIAL = r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$"
 
+#: Of those, the strings only XML-escaped (``&``, ``<``, ``>``, as xlsxwriter's
+#: ``_escape_data``) are escaped here at once; these go through its ``_write_si``.
+_SST_OWN = r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|^<r>"
+
 
 #: Shared strings turned into XML at a time.
 _SST_BLOCK = 65_536
@@ -279,14 +290,26 @@ _SST_BLOCK = 65_536
 def _write_sst_strings(sst) -> None:
     """The ``<si>`` elements of sharedStrings.xml, :data:`_SST_BLOCK` at a time (in place
     of xlsxwriter's ``SharedStrings._write_sst_strings``, a string at a time): plain text
-    as ``<si><t>text</t></si>``, any other string through xlsxwriter's own ``_write_si``."""
+    as ``<si><t>text</t></si>``, text needing only XML escapes escaped at once (a plot
+    list's reasons hold ``<``: ~40,000 strings at 100k plots), any other string through
+    xlsxwriter's own ``_write_si``."""
     import io
 
     strings, block = sst.string_table.string_array, _SST_BLOCK
     fh, buffer = sst.fh, io.StringIO()
     for lo in range(0, len(strings), block):
         part = pd.Series(strings[lo : lo + block], dtype=object)
-        special = np.flatnonzero(part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool))
+        marked = part.str.contains(_SST_SPECIAL, na=True).to_numpy(dtype=bool)
+        own = marked.copy()
+        own[marked] = part[marked].str.contains(_SST_OWN, na=True).to_numpy(dtype=bool)
+        escape = np.flatnonzero(marked & ~own)
+        part.iloc[escape] = (
+            part.iloc[escape]
+            .str.replace("&", "&amp;", regex=False)
+            .str.replace("<", "&lt;", regex=False)
+            .str.replace(">", "&gt;", regex=False)
+        )
+        special = np.flatnonzero(own)
         out = np.array("<si><t>" + part + "</t></si>", dtype=object)
         sst.fh = buffer
         try:
@@ -1800,3 +1823,51 @@ def write_block_changes_xlsx(
     with atomic_path(target) as tmp, excel_writer(tmp, heading) as xl:
         block_change_sheets(xl, block_changes, _formats(xl.book), notes, names)
     return excel_notes(notes, target)
+
+
+#: zlib level of the zip of every workbook written through :func:`excel_writer`
+#: (xlsxwriter leaves zlib's default, 6). The 100k-plot classified.xlsx deflates in 0.3 s
+#: at level 2 instead of 1.4 s, 17% larger (11.3 MiB instead of 9.7; BENCHMARKS.md,
+#: issue 17, ``bench/deflate_bench.py``). The same data still give the same bytes.
+ZIP_LEVEL = 2
+
+#: The level of the workbook being saved (:func:`_store_at_level`); None: zlib's default.
+_ZIP_LEVEL: contextvars.ContextVar = contextvars.ContextVar("zoning_zip_level", default=None)
+
+
+@functools.cache
+def _level_zip():
+    """The ``ZipFile`` of xlsxwriter's workbook module, in place of
+    :class:`zipfile.ZipFile`: the level set in a ContextVar by :func:`_store_at_level` for
+    the duration of one workbook's save, zlib's default otherwise (other xlsxwriter users
+    in the process see no change)."""
+    import zipfile
+
+    import xlsxwriter.workbook
+
+    class LevelZipFile(zipfile.ZipFile):
+        def __init__(self, *args, **kwargs):
+            if _ZIP_LEVEL.get() is not None:
+                kwargs.setdefault("compresslevel", _ZIP_LEVEL.get())
+            super().__init__(*args, **kwargs)
+
+        def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+            # xlsxwriter's in_memory mode passes a ZipInfo, which ignores compresslevel
+            if compresslevel is None:
+                compresslevel = self.compresslevel
+            super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    if xlsxwriter.workbook.ZipFile is zipfile.ZipFile:
+        xlsxwriter.workbook.ZipFile = LevelZipFile
+    return LevelZipFile
+
+
+def _store_at_level(book, level: int | None) -> None:
+    """Save ``book`` (xlsxwriter's ``Workbook._store_workbook``: the zip written at close)
+    with its zip deflating at ``level`` (None: zlib's default)."""
+    _level_zip()
+    token = _ZIP_LEVEL.set(level)
+    try:
+        type(book)._store_workbook(book)
+    finally:
+        _ZIP_LEVEL.reset(token)
