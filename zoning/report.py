@@ -172,8 +172,9 @@ def excel_writer(path, heading: Heading | None = None) -> pd.ExcelWriter:
     """An xlsxwriter workbook that stores text as text: a note starting with '=' never
     becomes a formula, nor a web address a link (and writing is faster). Its 'created'
     stamp is fixed (:data:`zoning._io.FIXED_STAMP`): the same data give the same bytes;
-    when a run happened is in its run.json. Its zip deflates at :data:`ZIP_LEVEL`. ``heading`` (county, data date, as-of date)
-    goes into the title row of every sheet written through :class:`Columns`."""
+    when a run happened is in its run.json. Its zip deflates at :data:`ZIP_LEVEL`.
+    ``heading`` (county, data date, as-of date) goes into the title row of every sheet
+    written through :class:`Columns`."""
     from ._io import FIXED_STAMP
 
     writer = pd.ExcelWriter(
