@@ -216,3 +216,23 @@ def test_the_sample_gives_byte_identical_workshop_outputs_under_load(tmp_path):
     log = json.loads((tmp_path / "b" / "workshop_run.json").read_text(encoding="utf-8"))
     assert log["placement"]["status"] == "optimal within gap", log["placement"]
     assert log["placement"]["mip_gap"] <= 1e-4
+
+
+def test_small_counties_get_more_work_and_large_ones_the_same():
+    """The integer steps' budget: WORK less WORK_PER_PAIR a pair, plus SMALL_WORK tapering
+    linearly to nothing at SMALL_PAIRS pairs, so counties from SMALL_PAIRS pairs up (the
+    sample: 194,256; 20,000 × 50: 877,750) keep the budget they had, and it never jumps."""
+    import zoning.placement as placement
+
+    def before(pairs):
+        return placement.WORK - placement.WORK_PER_PAIR * pairs
+
+    small = placement.SMALL_PAIRS
+    for pairs in (small, small + 1, 194_256, 877_750):
+        assert placement._work(pairs) == before(pairs)
+    assert placement._work(0) == placement.WORK + placement.SMALL_WORK
+    assert placement._work(2_075) > before(2_075) + 0.85 * placement.SMALL_WORK
+    steps = np.diff([placement._work(p) for p in range(0, small + 2_000, 100)])
+    assert (steps < 0).all() and np.abs(steps).max() <= 100 * (
+        placement.WORK_PER_PAIR + placement.SMALL_WORK / small
+    ) + 1e-6

@@ -67,6 +67,13 @@ EXACT_NODES = 2_000
 #: and 50 parks are placed in about 10 s on a 2-core VM and the sample reaches 1e-4).
 WORK = 2_000_000
 WORK_PER_PAIR = 1.7
+#: A county with few candidate pairs (a few hundred movers, a handful of parks: the tight
+#: counties of bench/tight.py) gets up to SMALL_WORK more, tapering linearly to none at
+#: SMALL_PAIRS pairs: its nodes are few and its relaxation cheap, and 4× the work found
+#: better placements there (BENCHMARKS.md, issue 13) in 17–39 s; larger counties, the
+#: sample and 20,000 × 50 keep the budget above (their placements unchanged).
+SMALL_WORK = 6_000_000
+SMALL_PAIRS = 20_000
 #: Status when the wall-clock safety stop fired (the answer may then depend on the machine).
 SAFETY = "safety time limit reached"
 
@@ -457,6 +464,11 @@ def _park_rounds(
     return chosen, upper
 
 
+def _work(pairs: int) -> float:
+    """The integer steps' work budget for a problem of ``pairs`` candidate pairs."""
+    return WORK - WORK_PER_PAIR * pairs + SMALL_WORK * max(0.0, 1.0 - pairs / SMALL_PAIRS)
+
+
 def solve_placement(
     cost: sp.coo_matrix,
     area: np.ndarray,
@@ -473,7 +485,7 @@ def solve_placement(
     safety = _Safety(time_limit_s)
     cost = sp.coo_matrix(cost)
     cost.sum_duplicates()
-    budget = _Budget(WORK - WORK_PER_PAIR * cost.nnz)
+    budget = _Budget(_work(cost.nnz))
     free = np.asarray(free, dtype=float)
     cols = _Columns(cost, area, unplaced_m)
     n = cols.n
