@@ -43,39 +43,9 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import knapsack as fast  # noqa: E402  (bench/knapsack.py)
 from tight import tight_instance  # noqa: E402
+from tight_knapsack import knapsack  # noqa: E402  (the capacity DP, the reference)
 
 STEP = 0.1
-
-
-def knapsack(weight: np.ndarray, profit: np.ndarray, capacity: int):
-    """0-1 knapsack: (best value per capacity 0..capacity, the items of the best at full).
-
-    Capacities above the items' reach so far hold the value at the reach (the table is
-    non-decreasing); the read-back clamps the room to each item's reach.
-    """
-    best = np.zeros(capacity + 1)
-    keep = np.zeros((weight.size, capacity + 1), dtype=bool)
-    reached = np.zeros(weight.size, dtype=np.int64)
-    reach = 0
-    for i, w in enumerate(weight.tolist()):
-        if w <= capacity:
-            new = min(reach + w, capacity)
-            best[reach + 1 : new + 1] = best[reach]
-            candidate = best[: new + 1 - w] + profit[i]
-            better = candidate > best[w : new + 1]
-            keep[i, w : new + 1] = better
-            best[w : new + 1] = np.where(better, candidate, best[w : new + 1])
-            reach = new
-        reached[i] = reach
-    best[reach + 1 :] = best[reach]
-    take = np.zeros(weight.size, dtype=bool)
-    room = capacity
-    for i in range(weight.size - 1, -1, -1):
-        room = min(room, int(reached[i]))
-        if keep[i, room]:
-            take[i] = True
-            room -= int(weight[i])
-    return best, take
 
 
 class Instance:
@@ -288,7 +258,7 @@ def main() -> None:
         np.minimum.at(u0, cols.item[:k], priced)
         t0 = time.perf_counter()
         bound, u, master, rounds, fractional = column_generation(
-            ins, park, u0, args.rounds, args.alpha
+            ins, park, u0, args.rounds, args.alpha, args.dp
         )
         seconds = time.perf_counter() - t0
         if bound >= upper * (1 - 1e-4):  # the bound alone proves the best known to 1e-4
