@@ -18,15 +18,17 @@ Missing facts are NaN (written as empty cells); a condition on a missing fact is
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .config import DEFAULT_PARAMETERS
+from .config import DEFAULT_PARAMETERS, Config
 from .errors import LayerError, ZoningError
 from .measures import adjacency_pairs, group_union, largest_overlap, to_mu, village_parks
 from .rules import fixed
@@ -709,16 +711,38 @@ def _geometry(parcels: gpd.GeoDataFrame, label: pd.Series, ids: np.ndarray) -> n
     return group_union(geoms, codes, len(ids)) if len(ids) else np.empty(0, dtype=object)
 
 
+def run_config(
+    parcels: gpd.GeoDataFrame,
+    enterprises: pd.DataFrame | None,
+    config: Config,
+    *,
+    block_polygons: gpd.GeoDataFrame | None = None,
+    scenic: gpd.GeoDataFrame | None = None,
+) -> Blocks:
+    """:func:`run` with the [blocks], [freed], [parameters] and [grading] tables of
+    ``config`` (what ``zoning blocks`` and ``zoning compare --blocks`` decide with)."""
+    return run(
+        parcels,
+        enterprises,
+        block_polygons=block_polygons,
+        scenic=scenic,
+        params=config.blocks,
+        freed=config.freed,
+        parameters=config.parameters,
+        grading=config.grading,
+    )
+
+
 def run(
     parcels: gpd.GeoDataFrame,
     enterprises: pd.DataFrame | None = None,
     *,
     block_polygons: gpd.GeoDataFrame | None = None,
     scenic: gpd.GeoDataFrame | None = None,
-    params: dict | None = None,
-    freed: dict | None = None,
-    parameters: dict | None = None,
-    grading: dict | None = None,
+    params: Mapping[str, Any] | None = None,
+    freed: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    grading: Mapping[str, Any] | None = None,
 ) -> Blocks:
     """Blocks, modes, history, freed sites, reuse and quota (SPEC §11).
 

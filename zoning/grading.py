@@ -13,6 +13,9 @@ its ratio clips to a score of 0. Scores are always finite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +34,7 @@ def default_profile() -> dict[str, float]:
     return dict(Config().grading)
 
 
-def grade(enterprises: pd.DataFrame, profile: dict | None = None) -> pd.DataFrame:
+def grade(enterprises: pd.DataFrame, profile: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Scores and grades, one row per enterprise in input order.
 
     Columns: ``enterprise_id``, ``score``, ``grade``, ``rank``, ``score_<indicator>`` and

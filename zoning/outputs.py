@@ -1196,7 +1196,7 @@ def run_blocks(
     warn=None,
 ):
     """Shared by ``blocks`` and ``demo``: read, run SPEC §11, write the folder."""
-    from .blocks import run
+    from .blocks import run_config
     from .config import load_config
     from .layers import IssueLog, read_layer
 
@@ -1217,15 +1217,8 @@ def run_blocks(
         f"{len(plots)} plots, enterprise tables of "
         f"{', '.join(map(str, sorted(set(enterprises['year'])))) or 'no year'}"
     )
-    result = run(
-        plots,
-        enterprises,
-        block_polygons=extra["blocks"],
-        scenic=extra["scenic"],
-        params=config.blocks,
-        freed=config.freed,
-        parameters=config.parameters,
-        grading=config.grading,
+    result = run_config(
+        plots, enterprises, config, block_polygons=extra["blocks"], scenic=extra["scenic"]
     )
     result.timings = {
         "read_plots": t1 - t0,
@@ -1511,7 +1504,7 @@ def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
     (:meth:`zoning.blocks.Blocks.redecide`: no geometry work); else B is run afresh."""
     import json
 
-    from .blocks import changes, run
+    from .blocks import changes, run_config
     from .layers import IssueLog, read_layer
 
     log = Path(blocks_dir) / FILES["blocks"]["run_log"]
@@ -1540,15 +1533,12 @@ def compare_blocks(blocks_dir, a, b, configs, same_loading: bool = True):
         layers[name] = read_layer(path, name, configs[0], crs, IssueLog()) if path else None
 
     def decide(side, config):
-        return run(
+        return run_config(
             side.parcels,
             enterprises,
+            config,
             block_polygons=layers["blocks"],
             scenic=layers["scenic"],
-            params=config.blocks,
-            freed=config.freed,
-            parameters=config.parameters,
-            grading=config.grading,
         )
 
     ra = decide(a, configs[0])
